@@ -1,0 +1,54 @@
+package mfagate
+
+import "time"
+
+// Outcomes of audited events.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeLocked  = "locked"
+)
+
+// Audit event kinds. Kinds are dotted: the area, then what happened.
+const (
+	AuditSignInPassword = "signin.password"
+	AuditSignOut        = "signout"
+	AuditSessionRevoked = "session.revoke"
+	AuditUserCreate     = "user.create"
+	AuditUserUpdate     = "user.update"
+	AuditUserDisable    = "user.disable"
+	AuditUserEnable     = "user.enable"
+	AuditPasswordChange = "password.change"
+	AuditPasswordRehash = "password.rehash"
+)
+
+// Actors that are not people.
+const (
+	ActorSystem = "system" // the server itself (scheduled work)
+	ActorCLI    = "cli"    // someone at the command line on the server
+)
+
+// AuditEvent is one line of the append-only audit log. It never holds a
+// password, code, secret or session id.
+type AuditEvent struct {
+	ID         int64
+	At         time.Time // UTC
+	Kind       string
+	Outcome    string
+	Actor      string // who acted: a username, ActorSystem or ActorCLI
+	Subject    string // whom it concerned: a username, possibly unknown
+	ClientAddr string
+	Reason     string // why, for staff actions
+	Detail     string // extra, human-readable facts
+}
+
+// AuditFilter narrows a list of audit events. Zero values mean "any".
+type AuditFilter struct {
+	Subject  string
+	Actor    string
+	Kind     string
+	Since    time.Time
+	Until    time.Time
+	BeforeID int64 // for paging backwards: only events with a smaller ID
+	Limit    int   // 0 means no limit
+}

@@ -1,0 +1,29 @@
+package mfagate
+
+import "time"
+
+// Stage is how far a session has got through signing in.
+type Stage string
+
+const (
+	// StagePassword means the password was right but a second factor (or
+	// setting one up) may still be due. Only the sign-in steps, logout and
+	// help are reachable in this stage.
+	StagePassword Stage = "password"
+	// StageFull means the person is fully signed in.
+	StageFull Stage = "full"
+)
+
+// Session is a server-side session. The cookie carries a random token; the
+// store keeps only its SHA-256 hash, so a copy of the database does not
+// let anyone sign in.
+type Session struct {
+	Hash           []byte // SHA-256 of the token in the cookie
+	UserID         int64
+	Stage          Stage
+	CreatedAt      time.Time // start of the absolute lifetime
+	LastSeenAt     time.Time // start of the idle timeout; updated at most once a minute
+	SecondFactorAt time.Time // when a second factor was last passed; zero if never
+	ClientAddr     string
+	UserAgent      string
+}

@@ -1,0 +1,83 @@
+package mfagate
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistent state of mfagate, shared by every replica.
+//
+// Work happens inside Update or View, which hand fn a Tx. Use cases that
+// change several things (a user, its audit event and the email about it)
+// do so in one Update, so either all of it happens or none of it does.
+type Store interface {
+	// Update runs fn in one read-write transaction, committed when fn
+	// returns nil and rolled back otherwise. fn's error is returned as is.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn for reading only, without taking a write lock. fn must
+	// not write.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is what can be done inside one Store transaction. The context given
+// to Update or View applies to every call.
+type Tx interface {
+	// CreateUser inserts u and sets u.ID. ECONFLICT when the username is
+	// taken (compared case-insensitively).
+	CreateUser(u *User) error
+	// UserByID returns the user with that ID. ENOTFOUND.
+	UserByID(id int64) (*User, error)
+	// UserByUsername returns the user with that username, ignoring case.
+	// ENOTFOUND.
+	UserByUsername(username string) (*User, error)
+	// UpdateUser saves every field of u but ID and CreatedAt. ENOTFOUND;
+	// ECONFLICT when a changed username is taken.
+	UpdateUser(u *User) error
+	// Users lists users in ID order.
+	Users(f UserFilter) ([]*User, error)
+
+	// CreateSession inserts s. ECONFLICT when the hash exists.
+	CreateSession(s *Session) error
+	// SessionByHash returns the session with that token hash. ENOTFOUND.
+	SessionByHash(hash []byte) (*Session, error)
+	// UpdateSession saves Stage, LastSeenAt and SecondFactorAt. ENOTFOUND.
+	UpdateSession(s *Session) error
+	// DeleteSession removes one session; a missing one is not an error.
+	DeleteSession(hash []byte) error
+	// DeleteUserSessions removes every session of the user except the one
+	// whose hash is keep (nil keeps none) and returns how many it removed.
+	DeleteUserSessions(userID int64, keep []byte) (int, error)
+	// UserSessions lists a user's sessions, newest first.
+	UserSessions(userID int64) ([]*Session, error)
+	// DeleteStaleSessions removes sessions last seen before idleBefore or
+	// created before createdBefore, and returns how many it removed.
+	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
+
+	// AppendAudit adds e to the audit log and sets e.ID.
+	AppendAudit(e *AuditEvent) error
+	// AuditEvents lists audit events, newest first.
+	AuditEvents(f AuditFilter) ([]*AuditEvent, error)
+
+	// EnqueueMail adds m to the outbox as pending, due at m.CreatedAt, and
+	// sets m.ID and m.Status.
+	EnqueueMail(m *Message) error
+	// ClaimMail leases up to limit pending messages that are due at now and
+	// not leased by another worker, until now+lease, counting one attempt
+	// for each. A claimed message is not handed to anyone else until the
+	// lease ends, so two replicas never deliver the same message.
+	ClaimMail(now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	// MarkMailSent records that the message was accepted by the mail
+	// server. ENOTFOUND; ECONFLICT when it was already sent.
+	MarkMailSent(id int64, at time.Time) error
+	// RetryMail records a failed attempt and when to try again, ending the
+	// lease. ENOTFOUND.
+	RetryMail(id int64, lastErr string, next time.Time) error
+	// FailMail records that delivery was given up. ENOTFOUND.
+	FailMail(id int64, lastErr string) error
+	// Mail lists outbox messages, newest first, at most limit (0: all).
+	Mail(limit int) ([]*Message, error)
+}
