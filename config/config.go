@@ -1,0 +1,274 @@
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one mfagate installation. The fields
+// tagged yaml:"-" are not keys: Validate fills them with parsed forms of the
+// keys next to them.
+type Config struct {
+	Server   Server   `yaml:"server"`
+	Database Database `yaml:"database"`
+	Secrets  Secrets  `yaml:"secrets"`
+	Mail     Mail     `yaml:"mail"`
+	MFA      MFA      `yaml:"mfa"`
+	Rollout  Rollout  `yaml:"rollout"`
+	Support  Support  `yaml:"support"`
+	Admin    Admin    `yaml:"admin"`
+
+	// Warnings are problems that do not stop mfagate from starting, such as
+	// an MFAGATE_ variable that matches no key. Callers should print them.
+	Warnings []string `yaml:"-"`
+
+	// src remembers where each key's value came from, so that Validate can
+	// name the file line or the environment variable in its messages.
+	src sources
+}
+
+// Server configures the HTTP listener, the public address and sessions.
+type Server struct {
+	Addr               string        `yaml:"addr"`
+	BaseURL            string        `yaml:"base_url"`
+	CookieDomain       string        `yaml:"cookie_domain"`
+	TrustedProxies     []string      `yaml:"trusted_proxies"`
+	DevInsecureCookies bool          `yaml:"dev_insecure_cookies"`
+	SessionIdleTimeout time.Duration `yaml:"session_idle_timeout"`
+	SessionMaxAge      time.Duration `yaml:"session_max_age"`
+
+	// ParsedBaseURL is BaseURL parsed; nil when BaseURL is empty.
+	ParsedBaseURL *url.URL `yaml:"-"`
+	// TrustedProxyPrefixes is TrustedProxies parsed; a bare address becomes
+	// a /32 or /128 prefix.
+	TrustedProxyPrefixes []netip.Prefix `yaml:"-"`
+}
+
+// Database says which database to use and how to reach it.
+type Database struct {
+	Driver string `yaml:"driver"` // "sqlite" or "postgres"
+	DSN    string `yaml:"dsn"`
+}
+
+// Secrets names where the key that encrypts TOTP secrets at rest is kept.
+type Secrets struct {
+	KeyFile string `yaml:"key_file"`
+}
+
+// Mail configures outgoing email.
+type Mail struct {
+	From   string `yaml:"from"`
+	Driver string `yaml:"driver"` // "smtp" or "outbox"
+	SMTP   SMTP   `yaml:"smtp"`
+
+	// FromAddress is From parsed.
+	FromAddress *mail.Address `yaml:"-"`
+}
+
+// SMTP configures the SMTP server used when Mail.Driver is "smtp".
+type SMTP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	TLS      string `yaml:"tls"` // "starttls", "tls" or "none"
+}
+
+// MFA configures the second factors.
+type MFA struct {
+	Issuer        string        `yaml:"issuer"`
+	Email         EmailCodes    `yaml:"email"`
+	TOTP          TOTP          `yaml:"totp"`
+	RecoveryCodes RecoveryCodes `yaml:"recovery_codes"`
+}
+
+// EmailCodes configures one-time codes sent by email.
+type EmailCodes struct {
+	CodeTTL        time.Duration `yaml:"code_ttl"`
+	MaxAttempts    int           `yaml:"max_attempts"`
+	ResendCooldown time.Duration `yaml:"resend_cooldown"`
+	HourlyCap      int           `yaml:"hourly_cap"`
+}
+
+// TOTP configures authenticator-app codes.
+type TOTP struct {
+	SkewSteps int `yaml:"skew_steps"` // 0 or 1
+}
+
+// RecoveryCodes configures the single-use recovery codes.
+type RecoveryCodes struct {
+	Count int `yaml:"count"`
+}
+
+// Rollout is the dated schedule of MFA phases.
+type Rollout struct {
+	Timezone string  `yaml:"timezone"`
+	Phases   []Phase `yaml:"phases"`
+
+	// Location is Timezone loaded.
+	Location *time.Location `yaml:"-"`
+}
+
+// Phase is one step of the rollout, as written in the file. Package rollout
+// checks how phases fit together; config checks only each one's shape.
+type Phase struct {
+	Name          string   `yaml:"name"`
+	Starts        string   `yaml:"starts"`
+	Audience      []string `yaml:"audience"`
+	Requirement   string   `yaml:"requirement"` // "notify", "optional" or "required"
+	Methods       []string `yaml:"methods"`     // "email", "totp"
+	DefaultMethod string   `yaml:"default_method"`
+	Notice        *Notice  `yaml:"notice"`
+	Reminders     []string `yaml:"reminders"`
+
+	// Start is Starts parsed; a date means midnight in the rollout's zone.
+	Start time.Time `yaml:"-"`
+	// ReminderOffsets is Reminders parsed: how long before Start each
+	// reminder is sent.
+	ReminderOffsets []time.Duration `yaml:"-"`
+}
+
+// Notice is the email sent to a phase's audience when the phase starts.
+type Notice struct {
+	Subject string `yaml:"subject"`
+	Body    string `yaml:"body"`
+}
+
+// Support holds the contacts shown on the help page and in emails.
+type Support struct {
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+	Hours string `yaml:"hours"`
+}
+
+// Admin lists the accounts created at start-up when they are missing.
+type Admin struct {
+	Bootstrap []BootstrapAccount `yaml:"bootstrap"`
+}
+
+// BootstrapAccount is an account created at start-up when missing. Its
+// password is read from PasswordFile by the caller, not by config.
+type BootstrapAccount struct {
+	Username     string   `yaml:"username"`
+	Email        string   `yaml:"email"`
+	Name         string   `yaml:"name"`
+	Roles        []string `yaml:"roles"`
+	PasswordFile string   `yaml:"password_file"`
+}
+
+// Default returns a Config holding every default value and nothing else.
+// It does not pass Validate: the required keys are empty.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Addr:               "127.0.0.1:8080",
+			SessionIdleTimeout: 30 * time.Minute,
+			SessionMaxAge:      12 * time.Hour,
+		},
+		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}},
+		MFA: MFA{
+			Issuer: "mfagate",
+			Email: EmailCodes{
+				CodeTTL:        10 * time.Minute,
+				MaxAttempts:    5,
+				ResendCooldown: 30 * time.Second,
+				HourlyCap:      10,
+			},
+			TOTP:          TOTP{SkewSteps: 1},
+			RecoveryCodes: RecoveryCodes{Count: 10},
+		},
+		Rollout: Rollout{Timezone: "UTC"},
+	}
+}
+
+// Load reads the configuration file at path and returns it decoded,
+// overridden from the environment through getenv (which may be nil),
+// completed with defaults and validated. See Parse.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, getenv)
+}
+
+// LoadEnviron is Load with the environment given as "NAME=value" entries,
+// as os.Environ returns them. Knowing every name, it also adds a warning for
+// each MFAGATE_ variable that matches no key (see UnknownEnv).
+func LoadEnviron(path string, environ []string) (*Config, error) {
+	cfg, err := Load(path, lookup(environ))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Warnings = append(cfg.Warnings, UnknownEnv(environ)...)
+	return cfg, nil
+}
+
+// Parse decodes a configuration file's contents strictly, applies the
+// MFAGATE_* overrides read through getenv (which may be nil), fills
+// defaults and validates the result. The error, when not nil, is an *Error
+// listing what is wrong; Parse never panics. A nil error means the returned
+// Config is complete and valid.
+func Parse(data []byte, getenv func(string) string) (*Config, error) {
+	root, err := parseYAML(data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := Default()
+	cfg.src = newSources()
+	d := &decoder{src: cfg.src}
+	d.decode(root, reflect.ValueOf(cfg).Elem(), "")
+	if len(d.problems) > 0 {
+		return nil, &Error{Problems: d.problems}
+	}
+	if getenv != nil {
+		if ps := applyEnv(cfg, getenv); len(ps) > 0 {
+			return nil, &Error{Problems: ps}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Problem is one thing wrong with a configuration.
+type Problem struct {
+	Line    int    // line in the file, or 0
+	Env     string // the environment variable the value came from, or ""
+	Message string // names the key, e.g. `database.driver "mysql" is not one of sqlite, postgres`
+}
+
+// String formats the problem as one line that starts with where it is:
+// "config line N: ", the environment variable's name, or "config: ".
+func (p Problem) String() string {
+	switch {
+	case p.Env != "":
+		return p.Env + ": " + p.Message
+	case p.Line > 0:
+		return fmt.Sprintf("config line %d: %s", p.Line, p.Message)
+	default:
+		return "config: " + p.Message
+	}
+}
+
+// Error is the error returned by Parse, Load and Validate. Its message is
+// one line: the problems joined by "; ".
+type Error struct {
+	Problems []Problem
+}
+
+// Error returns every problem on one line, separated by "; ".
+func (e *Error) Error() string {
+	s := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "; ")
+}

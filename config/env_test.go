@@ -1,0 +1,137 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEnvOverrides(t *testing.T) {
+	src := withMinimal("server:\n  trusted_proxies: [192.0.2.1]\nmail:\n  from: a@example.com\n  driver: smtp\n  smtp:\n    host: mx\n")
+	tests := []struct {
+		name string
+		env  map[string]string
+		got  func(*Config) any
+		want any
+	}{
+		{"string", map[string]string{"MFAGATE_DATABASE_DSN": "/srv/x.db"}, func(c *Config) any { return c.Database.DSN }, "/srv/x.db"},
+		{"nested string", map[string]string{"MFAGATE_MAIL_SMTP_PASSWORD": "s3cret", "MFAGATE_MAIL_SMTP_USERNAME": "me"}, func(c *Config) any { return c.Mail.SMTP.Password }, "s3cret"},
+		{"int", map[string]string{"MFAGATE_MAIL_SMTP_PORT": " 465 "}, func(c *Config) any { return c.Mail.SMTP.Port }, 465},
+		{"int zero", map[string]string{"MFAGATE_MFA_TOTP_SKEW_STEPS": "0"}, func(c *Config) any { return c.MFA.TOTP.SkewSteps }, 0},
+		{"bool", map[string]string{"MFAGATE_SERVER_BASE_URL": "http://127.0.0.1:9000", "MFAGATE_SERVER_DEV_INSECURE_COOKIES": "TRUE"}, func(c *Config) any { return c.Server.DevInsecureCookies }, true},
+		{"duration", map[string]string{"MFAGATE_SERVER_SESSION_IDLE_TIMEOUT": "15m"}, func(c *Config) any { return c.Server.SessionIdleTimeout }, 15 * time.Minute},
+		{"duration in days", map[string]string{"MFAGATE_SERVER_SESSION_MAX_AGE": "2d"}, func(c *Config) any { return c.Server.SessionMaxAge }, 48 * time.Hour},
+		{
+			"list",
+			map[string]string{"MFAGATE_SERVER_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,,"},
+			func(c *Config) any { return c.Server.TrustedProxyPrefixes },
+			[]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")},
+		},
+		{"empty means unset", map[string]string{"MFAGATE_SERVER_ADDR": ""}, func(c *Config) any { return c.Server.Addr }, "127.0.0.1:8080"},
+		{"test variables ignored", map[string]string{"MFAGATE_TEST_POSTGRES_DSN": "x"}, func(c *Config) any { return c.Database.DSN }, "/tmp/mfagate.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustParse(t, src, tt.env)
+			if got := tt.got(cfg); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"bad int", map[string]string{"MFAGATE_MAIL_SMTP_PORT": "smtp"}, `MFAGATE_MAIL_SMTP_PORT: mail.smtp.port: expected a whole number, got "smtp"`},
+		{"bad bool", map[string]string{"MFAGATE_SERVER_DEV_INSECURE_COOKIES": "maybe"}, `MFAGATE_SERVER_DEV_INSECURE_COOKIES: server.dev_insecure_cookies: expected true or false, got "maybe"`},
+		{"bad duration", map[string]string{"MFAGATE_MFA_EMAIL_CODE_TTL": "10"}, `MFAGATE_MFA_EMAIL_CODE_TTL: mfa.email.code_ttl: expected a duration such as 30s, 10m, 12h or 7d, got "10"`},
+		// A value that parses but fails validation names the variable too.
+		{"invalid value", map[string]string{"MFAGATE_DATABASE_DRIVER": "mysql"}, `MFAGATE_DATABASE_DRIVER: database.driver "mysql" is not one of sqlite, postgres`},
+		{"invalid list item", map[string]string{"MFAGATE_SERVER_TRUSTED_PROXIES": "10.0.0.0/8,nope"}, `MFAGATE_SERVER_TRUSTED_PROXIES: server.trusted_proxies: "nope" is not an IP address`},
+		{"invalid range", map[string]string{"MFAGATE_MFA_RECOVERY_CODES_COUNT": "100"}, "MFAGATE_MFA_RECOVERY_CODES_COUNT: mfa.recovery_codes.count is 100"},
+	}
+	src := withMinimal("server:\n  trusted_proxies: [192.0.2.1]\n")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(src), mapEnv(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvVars(t *testing.T) {
+	vars := EnvVars()
+	seen := make(map[string]bool)
+	for _, v := range vars {
+		if seen[v.Name] {
+			t.Errorf("got %s twice, want each name once", v.Name)
+		}
+		seen[v.Name] = true
+		if want := EnvPrefix + strings.ToUpper(strings.ReplaceAll(v.Key, ".", "_")); v.Name != want {
+			t.Errorf("got %v, want %v", v.Name, want)
+		}
+	}
+	for _, name := range []string{
+		"MFAGATE_SERVER_ADDR", "MFAGATE_SERVER_TRUSTED_PROXIES", "MFAGATE_DATABASE_DSN",
+		"MFAGATE_SECRETS_KEY_FILE", "MFAGATE_MAIL_SMTP_PASSWORD", "MFAGATE_MFA_EMAIL_HOURLY_CAP",
+		"MFAGATE_MFA_RECOVERY_CODES_COUNT", "MFAGATE_ROLLOUT_TIMEZONE", "MFAGATE_SUPPORT_HOURS",
+	} {
+		if !seen[name] {
+			t.Errorf("got no %s, want it listed", name)
+		}
+	}
+	for name := range seen {
+		if strings.Contains(name, "PHASES") || strings.Contains(name, "BOOTSTRAP") {
+			t.Errorf("got %s, want no variables for lists of records", name)
+		}
+	}
+	if got, want := len(vars), 28; got != want {
+		t.Errorf("count: got %v, want %v", got, want)
+	}
+}
+
+func TestUnknownEnv(t *testing.T) {
+	environ := []string{
+		"PATH=/bin",
+		"MFAGATE_DATABASE_DSN=x",
+		"MFAGATE_DATABSE_DSN=x",
+		"MFAGATE_TEST_POSTGRES_DSN=x",
+		"MFAGATE_WHATEVER=1",
+		"MFAGATE_WHATEVER=2",
+	}
+	got := UnknownEnv(environ)
+	want := []string{
+		"environment variable MFAGATE_DATABSE_DSN matches no configuration key and is ignored, did you mean MFAGATE_DATABASE_DSN?",
+		"environment variable MFAGATE_WHATEVER matches no configuration key and is ignored",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestLoadEnviron(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mfagate.yaml")
+	if err := os.WriteFile(path, []byte(withMinimal("")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadEnviron(path, []string{"MFAGATE_DATABASE_DSN=/a", "MFAGATE_DATABASE_DSN=/b", "MFAGATE_NOPE=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.DSN != "/b" {
+		t.Errorf("dsn: got %v, want %v", cfg.Database.DSN, "/b")
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "MFAGATE_NOPE") {
+		t.Errorf("warnings: got %v, want one about MFAGATE_NOPE", cfg.Warnings)
+	}
+}

@@ -1,0 +1,128 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	// Time zone names must resolve on machines without a zoneinfo
+	// database, such as minimal containers.
+	_ "time/tzdata"
+)
+
+// Allowed values in a rollout phase.
+var (
+	requirements = []string{"notify", "optional", "required"}
+	methods      = []string{"email", "totp"}
+)
+
+// validateRollout checks the time zone and each phase's shape. How phases
+// fit together (order, overlaps, audiences) is package rollout's business.
+func (c *Config) validateRollout(v *validator) {
+	r := &c.Rollout
+	r.Location = time.UTC
+	switch tz := r.Timezone; {
+	case tz == "":
+		v.fail("rollout.timezone", "rollout.timezone is required, such as Europe/London or UTC")
+	case tz == "Local":
+		v.fail("rollout.timezone", `rollout.timezone "Local" depends on the machine; name the zone, such as Europe/London`)
+	default:
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			v.fail("rollout.timezone", "rollout.timezone %q is not a known time zone name such as Europe/London or UTC", tz)
+		} else {
+			r.Location = loc
+		}
+	}
+	for i := range r.Phases {
+		validatePhase(v, &r.Phases[i], i, r.Location)
+	}
+}
+
+func validatePhase(v *validator, p *Phase, i int, loc *time.Location) {
+	path := fmt.Sprintf("rollout.phases[%d]", i)
+	label := path
+	if p.Name != "" {
+		label = fmt.Sprintf("%s (%q)", path, p.Name)
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		v.fail(path+".name", "%s: name is required", label)
+	}
+
+	p.Start = time.Time{}
+	if p.Starts == "" {
+		v.fail(path+".starts", "%s: starts is required: a date such as 2027-07-13 or an RFC 3339 time", label)
+	} else if t, ok := parseStart(p.Starts, loc); !ok {
+		v.fail(path+".starts", "%s: starts %q is not a date such as 2027-07-13 or an RFC 3339 time such as 2027-07-13T09:00:00+01:00", label, p.Starts)
+	} else {
+		p.Start = t
+	}
+
+	if len(p.Audience) == 0 {
+		v.fail(path+".audience", "%s: audience is required: the roles the phase applies to, or [all] for everyone", label)
+	}
+	for j, a := range p.Audience {
+		if strings.TrimSpace(a) == "" {
+			v.fail(fmt.Sprintf("%s.audience[%d]", path, j), "%s: audience has an empty entry", label)
+		}
+	}
+
+	switch {
+	case p.Requirement == "":
+		v.fail(path+".requirement", "%s: requirement is required (%s)", label, strings.Join(requirements, ", "))
+	case !slices.Contains(requirements, p.Requirement):
+		v.fail(path+".requirement", "%s: requirement %q is not one of %s", label, p.Requirement, strings.Join(requirements, ", "))
+	}
+
+	for j, m := range p.Methods {
+		switch {
+		case !slices.Contains(methods, m):
+			v.fail(fmt.Sprintf("%s.methods[%d]", path, j), "%s: method %q is not one of %s", label, m, strings.Join(methods, ", "))
+		case slices.Index(p.Methods, m) < j:
+			v.fail(fmt.Sprintf("%s.methods[%d]", path, j), "%s: method %q is listed twice", label, m)
+		}
+	}
+	if len(p.Methods) == 0 && (p.Requirement == "optional" || p.Requirement == "required") {
+		v.fail(path+".methods", "%s: methods is required when requirement is %s: list email, totp or both", label, p.Requirement)
+	}
+	if d := p.DefaultMethod; d != "" {
+		switch {
+		case !slices.Contains(methods, d):
+			v.fail(path+".default_method", "%s: default_method %q is not one of %s", label, d, strings.Join(methods, ", "))
+		case len(p.Methods) > 0 && !slices.Contains(p.Methods, d):
+			v.fail(path+".default_method", "%s: default_method %q is not one of the phase's methods (%s)", label, d, strings.Join(p.Methods, ", "))
+		}
+	}
+
+	if n := p.Notice; n != nil {
+		if strings.TrimSpace(n.Subject) == "" {
+			v.fail(path+".notice.subject", "%s: notice.subject is required when a notice is set", label)
+		}
+		if strings.TrimSpace(n.Body) == "" {
+			v.fail(path+".notice.body", "%s: notice.body is required when a notice is set", label)
+		}
+	}
+
+	p.ReminderOffsets = nil
+	for j, s := range p.Reminders {
+		d, err := parseDuration(s)
+		if err != nil || d <= 0 {
+			v.fail(fmt.Sprintf("%s.reminders[%d]", path, j), "%s: reminder %q is not a time before the start such as 7d or 12h", label, s)
+			continue
+		}
+		p.ReminderOffsets = append(p.ReminderOffsets, d)
+	}
+}
+
+// parseStart reads a date, which means midnight in loc, or an RFC 3339
+// time, which carries its own offset.
+func parseStart(s string, loc *time.Location) (time.Time, bool) {
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
