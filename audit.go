@@ -47,8 +47,8 @@ type AuditFilter struct {
 	Subject  string
 	Actor    string
 	Kind     string
-	Since    time.Time
-	Until    time.Time
-	BeforeID int64 // for paging backwards: only events with a smaller ID
-	Limit    int   // 0 means no limit
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	BeforeID int64     // for paging backwards: only events with a smaller ID
+	Limit    int       // 0 means no limit
 }

@@ -14,8 +14,9 @@ type Store interface {
 	// Update runs fn in one read-write transaction, committed when fn
 	// returns nil and rolled back otherwise. fn's error is returned as is.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// View runs fn for reading only, without taking a write lock. fn must
-	// not write.
+	// View runs fn for reading only, without taking a write lock. Each
+	// statement sees the latest committed data, not one snapshot. Writes
+	// are refused.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -24,7 +25,9 @@ type Store interface {
 }
 
 // Tx is what can be done inside one Store transaction. The context given
-// to Update or View applies to every call.
+// to Update or View applies to every call. Creation times (User.CreatedAt,
+// Session.CreatedAt and LastSeenAt, AuditEvent.At, Message.CreatedAt) must
+// be set: a zero one is an internal error.
 type Tx interface {
 	// CreateUser inserts u and sets u.ID. ECONFLICT when the username is
 	// taken (compared case-insensitively).
@@ -54,7 +57,8 @@ type Tx interface {
 	// UserSessions lists a user's sessions, newest first.
 	UserSessions(userID int64) ([]*Session, error)
 	// DeleteStaleSessions removes sessions last seen before idleBefore or
-	// created before createdBefore, and returns how many it removed.
+	// created before createdBefore (a zero bound is not applied), and
+	// returns how many it removed.
 	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
 
 	// AppendAudit adds e to the audit log and sets e.ID.
@@ -74,9 +78,10 @@ type Tx interface {
 	// server. ENOTFOUND; ECONFLICT when it was already sent.
 	MarkMailSent(id int64, at time.Time) error
 	// RetryMail records a failed attempt and when to try again, ending the
-	// lease. ENOTFOUND.
+	// lease. ENOTFOUND; ECONFLICT when the message was already sent.
 	RetryMail(id int64, lastErr string, next time.Time) error
-	// FailMail records that delivery was given up. ENOTFOUND.
+	// FailMail records that delivery was given up. ENOTFOUND; ECONFLICT
+	// when the message was already sent.
 	FailMail(id int64, lastErr string) error
 	// Mail lists outbox messages, newest first, at most limit (0: all).
 	Mail(limit int) ([]*Message, error)

@@ -1,0 +1,208 @@
+package account
+
+import (
+	"cmp"
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/password"
+)
+
+// touchEvery is how stale LastSeenAt may get before a request writes it:
+// checking a session must not write to the database on every request.
+const touchEvery = time.Minute
+
+// ErrNoSession is returned for a missing, unknown, expired or revoked
+// session, and for one whose account is disabled.
+var ErrNoSession = mfagate.Errorf(mfagate.EUNAUTHORIZED, "Sign in to continue")
+
+// Current is a valid session and its account.
+type Current struct {
+	Session *mfagate.Session
+	User    *mfagate.User
+}
+
+// Authenticate returns the session a cookie token names, if it is still
+// valid: known, not idle for longer than the idle timeout, younger than
+// the maximum age, and its account enabled. ErrNoSession otherwise.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Current, error) {
+	h, ok := tokenHash(token)
+	if !ok {
+		return nil, ErrNoSession
+	}
+	var cur Current
+	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		if cur.Session, err = tx.SessionByHash(h); err != nil {
+			return err
+		}
+		cur.User, err = tx.UserByID(cur.Session.UserID)
+		return err
+	})
+	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if s.expired(cur.Session, now) || cur.User.Disabled {
+		if err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.DeleteSession(h) }); err != nil {
+			return nil, err
+		}
+		return nil, ErrNoSession
+	}
+	if now.Sub(cur.Session.LastSeenAt) >= touchEvery {
+		cur.Session.LastSeenAt = now
+		err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.UpdateSession(cur.Session) })
+		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+			return nil, ErrNoSession // revoked meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &cur, nil
+}
+
+func (s *Service) expired(sess *mfagate.Session, now time.Time) bool {
+	return now.Sub(sess.LastSeenAt) >= s.idle || now.Sub(sess.CreatedAt) >= s.maxAge
+}
+
+// SessionTimes returns when a session ends if unused and at the latest.
+func (s *Service) SessionTimes(sess *mfagate.Session) (idleEnd, maxEnd time.Time) {
+	return sess.LastSeenAt.Add(s.idle), sess.CreatedAt.Add(s.maxAge)
+}
+
+// SignOut ends the session the token names. An unknown token is not an
+// error: signing out twice is harmless.
+func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
+	h, ok := tokenHash(token)
+	if !ok {
+		return nil
+	}
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		sess, err := tx.SessionByHash(h)
+		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u, err := tx.UserByID(sess.UserID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteSession(h); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{
+			Kind: mfagate.AuditSignOut, Outcome: mfagate.OutcomeSuccess,
+			Actor: u.Username, Subject: u.Username, ClientAddr: c.ClientAddr,
+		})
+	})
+}
+
+// Sessions lists the signed-in person's sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, cur *Current) ([]*mfagate.Session, error) {
+	var list []*mfagate.Session
+	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		list, err = tx.UserSessions(cur.User.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	live := list[:0]
+	for _, sess := range list {
+		if !s.expired(sess, now) {
+			live = append(live, sess)
+		}
+	}
+	return live, nil
+}
+
+// EndOtherSessions signs the person out everywhere but here and returns
+// how many sessions it ended.
+func (s *Service) EndOtherSessions(ctx context.Context, cur *Current, c Actor) (int, error) {
+	var n int
+	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
+		if n, err = tx.DeleteUserSessions(cur.User.ID, cur.Session.Hash); err != nil || n == 0 {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{
+			Kind: mfagate.AuditSessionRevoked, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
+			Detail: "ended the person's other sessions",
+		})
+	})
+	return n, err
+}
+
+// Errors about the current password when changing it, so a form can put
+// them next to the right field.
+var (
+	ErrNoCurrentPassword    = mfagate.Errorf(mfagate.EINVALID, "Enter your current password")
+	ErrWrongCurrentPassword = mfagate.Errorf(mfagate.EINVALID, "Your current password is not correct")
+)
+
+// ChangePassword replaces the signed-in person's password after checking
+// the current one, ends their other sessions and emails them. A wrong
+// current password is EINVALID with a message for that field.
+func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next string, c Actor) error {
+	if current == "" {
+		return ErrNoCurrentPassword
+	}
+	if len(current) > password.MaxInputBytes {
+		return ErrWrongCurrentPassword
+	}
+	if err := password.Check(next, cur.User.Username, cur.User.Email); err != nil {
+		return err
+	}
+	ok, _, err := s.verify(ctx, current, cmp.Or(cur.User.PasswordHash, s.dummy))
+	if err != nil {
+		return err
+	}
+	if !ok || cur.User.PasswordHash == "" {
+		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			return s.audit(tx, mfagate.AuditEvent{
+				Kind: mfagate.AuditPasswordChange, Outcome: mfagate.OutcomeFailure,
+				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
+				Detail: "current password not correct",
+			})
+		}); err != nil {
+			return err
+		}
+		return ErrWrongCurrentPassword
+	}
+	if subtle.ConstantTimeCompare([]byte(current), []byte(next)) == 1 {
+		return mfagate.Errorf(mfagate.EINVALID, "Your new password must be different from your current one")
+	}
+	h, err := s.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		u, err := tx.UserByID(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = h
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteUserSessions(u.ID, cur.Session.Hash); err != nil {
+			return err
+		}
+		if err := s.notify(tx, u, passwordChanged, c); err != nil {
+			return err
+		}
+		cur.User = u
+		return s.audit(tx, mfagate.AuditEvent{
+			Kind: mfagate.AuditPasswordChange, Outcome: mfagate.OutcomeSuccess,
+			Actor: u.Username, Subject: u.Username, ClientAddr: c.ClientAddr,
+		})
+	})
+}

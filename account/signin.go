@@ -1,0 +1,189 @@
+package account
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/password"
+)
+
+// ErrBadCredentials is the one answer for an unknown username, a wrong
+// password, a disabled account or one without a password: which of them
+// it was is never told, so the answer does not reveal who has an account.
+var ErrBadCredentials = mfagate.Errorf(mfagate.EUNAUTHORIZED,
+	"The username or password is not correct. Check them and try again")
+
+// ActorAnonymous is the actor of events caused by someone not signed in.
+const ActorAnonymous = "anonymous"
+
+// MaxUsernameBytes bounds the username a sign-in will look up.
+const MaxUsernameBytes = 256
+
+// SignIn is the password step of signing in.
+type SignIn struct {
+	Username string
+	Password string
+	Client   Actor  // ClientAddr and UserAgent of the browser
+	OldToken string // the browser's session before this step, if any; it is ended
+}
+
+// SignedIn is a new session and the token for its cookie.
+type SignedIn struct {
+	User    *mfagate.User
+	Session *mfagate.Session
+	Token   string
+}
+
+// SignIn checks a username and password and starts a new session. Every
+// failure returns ErrBadCredentials after the same amount of hashing work.
+// Input too long or not UTF-8 is refused with EINVALID before any hashing.
+func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
+	if in.Username == "" || in.Password == "" {
+		return nil, mfagate.Errorf(mfagate.EINVALID, "Enter your username and password")
+	}
+	if len(in.Username) > MaxUsernameBytes || len(in.Password) > password.MaxInputBytes {
+		return nil, mfagate.Errorf(mfagate.EINVALID, "The username or password is too long")
+	}
+	if !utf8.ValidString(in.Username) || !utf8.ValidString(in.Password) {
+		return nil, mfagate.Errorf(mfagate.EINVALID, "The username or password contains characters that cannot be used")
+	}
+
+	var u *mfagate.User
+	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		u, err = tx.UserByUsername(in.Username)
+		return err
+	})
+	if err != nil && mfagate.ErrorCode(err) != mfagate.ENOTFOUND {
+		return nil, err
+	}
+	phc, reason := s.dummy, "unknown username"
+	if u != nil && u.PasswordHash != "" {
+		phc, reason = u.PasswordHash, ""
+	} else if u != nil {
+		reason = "no password set"
+	}
+	ok, rehash, err := s.verify(ctx, in.Password, phc)
+	if err != nil {
+		return nil, fmt.Errorf("check password: %w", err)
+	}
+	switch {
+	case reason != "":
+	case !ok:
+		reason = "wrong password"
+	case u.Disabled:
+		reason = "account disabled"
+	}
+	if reason != "" {
+		// The typed text of an unknown username is not recorded: people
+		// sometimes type their password there.
+		subject := ""
+		if u != nil {
+			subject = u.Username
+		}
+		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			return s.audit(tx, mfagate.AuditEvent{
+				Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeFailure,
+				Actor: cmp.Or(subject, ActorAnonymous), Subject: subject, ClientAddr: in.Client.ClientAddr, Detail: reason,
+			})
+		}); err != nil {
+			return nil, err
+		}
+		return nil, ErrBadCredentials
+	}
+
+	newHash := ""
+	if rehash {
+		if newHash, err = s.hash(ctx, in.Password); err != nil {
+			return nil, err
+		}
+	}
+	token, sess, err := s.newSession(u.ID, in.Client)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+		if in.OldToken != "" {
+			if h, ok := tokenHash(in.OldToken); ok {
+				if err := tx.DeleteSession(h); err != nil {
+					return err
+				}
+			}
+		}
+		fresh, err := tx.UserByID(u.ID)
+		if err != nil {
+			return err
+		}
+		fresh.LastSignInAt = sess.CreatedAt
+		if newHash != "" && fresh.PasswordHash == u.PasswordHash {
+			fresh.PasswordHash = newHash
+			if err := s.audit(tx, mfagate.AuditEvent{
+				Kind: mfagate.AuditPasswordRehash, Outcome: mfagate.OutcomeSuccess, Actor: mfagate.ActorSystem,
+				Subject: u.Username, Detail: "password hash upgraded to the current parameters",
+			}); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpdateUser(fresh); err != nil {
+			return err
+		}
+		u = fresh
+		if err := tx.CreateSession(sess); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{
+			Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeSuccess,
+			Actor: u.Username, Subject: u.Username, ClientAddr: in.Client.ClientAddr,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &SignedIn{User: u, Session: sess, Token: token}, nil
+}
+
+// newSession makes a session with a fresh random token. The second factor
+// issue decides the stage; until then the password completes sign-in.
+func (s *Service) newSession(userID int64, c Actor) (string, *mfagate.Session, error) {
+	raw := make([]byte, 32) // 256 bits
+	if _, err := io.ReadFull(s.rand, raw); err != nil {
+		return "", nil, fmt.Errorf("make session id: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	h := sha256.Sum256(raw)
+	now := s.now()
+	return token, &mfagate.Session{
+		Hash: h[:], UserID: userID, Stage: mfagate.StageFull,
+		CreatedAt: now, LastSeenAt: now,
+		ClientAddr: c.ClientAddr, UserAgent: clipAgent(c.UserAgent),
+	}, nil
+}
+
+// tokenHash returns the store key of a cookie token, and false for a value
+// that cannot be a token (so it is never looked up).
+func tokenHash(token string) ([]byte, bool) {
+	if len(token) != 43 {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) != 32 {
+		return nil, false
+	}
+	h := sha256.Sum256(raw)
+	return h[:], true
+}
+
+func clipAgent(ua string) string {
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	if !utf8.ValidString(ua) {
+		return ""
+	}
+	return ua
+}

@@ -1,0 +1,230 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mfagate/mfagate"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Names accepted by Open.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// sqlitePragmas are added to every SQLite DSN. WAL lets readers go on while
+// one connection writes; busy_timeout makes a writer wait for the lock
+// instead of failing; _txlock=immediate takes the write lock at BEGIN, so
+// two transactions never both read and then deadlock upgrading to write.
+const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// DB is a SQL database holding mfagate's state. It implements
+// mfagate.Store and is safe for concurrent use.
+type DB struct {
+	db      *sql.DB
+	dialect dialect
+}
+
+var _ mfagate.Store = (*DB)(nil)
+
+// Open connects to a database and checks that it answers. driver is
+// "sqlite" (dsn is a file path or a "file:" URI; a missing parent folder is
+// created) or "postgres" (dsn is a pgx connection string or URL). Open does
+// not migrate: call Migrate.
+func Open(ctx context.Context, driver, dsn string) (*DB, error) {
+	var (
+		d          dialect
+		driverName string
+	)
+	switch driver {
+	case DriverSQLite:
+		d, driverName = dialectSQLite, "sqlite"
+		var err error
+		if dsn, err = sqliteDSN(dsn); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	case DriverPostgres:
+		d, driverName = dialectPostgres, "pgx"
+	default:
+		return nil, fmt.Errorf("open database: unknown driver %q (want %q or %q)", driver, DriverSQLite, DriverPostgres)
+	}
+	if dsn == "" {
+		return nil, fmt.Errorf("open database: empty %s DSN", driver)
+	}
+	sdb, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &DB{db: sdb, dialect: d}, nil
+}
+
+// sqliteDSN makes sure the folder of the database file exists and adds the
+// pragmas every connection needs.
+func sqliteDSN(dsn string) (string, error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	path = strings.TrimPrefix(path, "file:")
+	if strings.HasPrefix(path, "///") { // file:///abs/path
+		path = path[2:]
+	}
+	if path == "" {
+		return "", errors.New("empty sqlite DSN")
+	}
+	inMemory := path == ":memory:" || strings.Contains(query, "mode=memory")
+	if !inMemory {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return "", fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + sqlitePragmas, nil
+}
+
+// Update runs fn in one read-write transaction; see mfagate.Store.
+func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) error {
+	sqlTx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	// Rolling back in a defer also covers a panic in fn, which must not
+	// leave the connection inside a transaction.
+	committed := false
+	defer func() {
+		if !committed {
+			sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{ctx: ctx, q: sqlTx, dialect: db.dialect, writable: true}); err != nil {
+		return err
+	}
+	committed = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// View runs fn on the database without a transaction, so reads never wait
+// for a writer. Each statement sees the database as it is when it runs.
+// Writes are refused.
+func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
+	return fn(&tx{ctx: ctx, q: db.db, dialect: db.dialect})
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close releases the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx implements mfagate.Tx on a transaction (Update) or on the database
+// itself (View).
+type tx struct {
+	ctx      context.Context
+	q        querier
+	dialect  dialect
+	writable bool
+}
+
+// errReadOnly is returned when fn writes inside View.
+var errReadOnly = errors.New("write attempted inside View")
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	if !t.writable {
+		return nil, errReadOnly
+	}
+	return t.q.ExecContext(t.ctx, t.dialect.rebind(query), args...)
+}
+
+// execCount runs a write and returns the number of rows it changed.
+func (t *tx) execCount(query string, args ...any) (int, error) {
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.q.QueryContext(t.ctx, t.dialect.rebind(query), args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	return t.q.QueryRowContext(t.ctx, t.dialect.rebind(query), args...)
+}
+
+// writeQuery runs a write that returns rows (INSERT/UPDATE ... RETURNING).
+func (t *tx) writeQuery(query string, args ...any) (*sql.Rows, error) {
+	if !t.writable {
+		return nil, errReadOnly
+	}
+	return t.query(query, args...)
+}
+
+// insertID runs an INSERT ... RETURNING id. ok is false when the insert
+// returned no row (ON CONFLICT DO NOTHING skipped it).
+func (t *tx) insertID(query string, args ...any) (id int64, ok bool, err error) {
+	rows, err := t.writeQuery(query, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return 0, false, err
+		}
+		ok = true
+	}
+	if err := rows.Close(); err != nil {
+		return 0, false, err
+	}
+	return id, ok, rows.Err()
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// limitClause returns " LIMIT n" for a positive n, or nothing.
+func limitClause(n int, args []any) (string, []any) {
+	if n <= 0 {
+		return "", args
+	}
+	return " LIMIT ?", append(args, n)
+}
+
+// whereClause joins conditions with AND.
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}

@@ -1,0 +1,150 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+const sessionColumns = `hash, user_id, stage, created_at, last_seen_at, second_factor_at, client_addr, user_agent`
+
+// CreateSession inserts s; see mfagate.Tx.
+func (t *tx) CreateSession(s *mfagate.Session) error {
+	n, err := t.execCount(`INSERT INTO sessions (`+sessionColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO NOTHING`,
+		s.Hash, s.UserID, string(s.Stage), millis(s.CreatedAt), millis(s.LastSeenAt),
+		millis(s.SecondFactorAt), s.ClientAddr, s.UserAgent)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return sessionExists()
+		}
+		return fmt.Errorf("create session: %w", err)
+	}
+	if n == 0 {
+		return sessionExists()
+	}
+	return nil
+}
+
+// SessionByHash returns the session with that token hash; see mfagate.Tx.
+func (t *tx) SessionByHash(hash []byte) (*mfagate.Session, error) {
+	s, err := scanSession(t.queryRow(`SELECT `+sessionColumns+` FROM sessions WHERE hash = ?`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "session not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", err)
+	}
+	return s, nil
+}
+
+// UpdateSession saves Stage, LastSeenAt and SecondFactorAt; see mfagate.Tx.
+func (t *tx) UpdateSession(s *mfagate.Session) error {
+	n, err := t.execCount(`UPDATE sessions SET stage = ?, last_seen_at = ?, second_factor_at = ? WHERE hash = ?`,
+		string(s.Stage), millis(s.LastSeenAt), millis(s.SecondFactorAt), s.Hash)
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	if n == 0 {
+		return mfagate.Errorf(mfagate.ENOTFOUND, "session not found")
+	}
+	return nil
+}
+
+// DeleteSession removes one session; see mfagate.Tx.
+func (t *tx) DeleteSession(hash []byte) error {
+	if _, err := t.exec(`DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions removes a user's sessions but keep; see mfagate.Tx.
+func (t *tx) DeleteUserSessions(userID int64, keep []byte) (int, error) {
+	query, args := `DELETE FROM sessions WHERE user_id = ?`, []any{userID}
+	if keep != nil {
+		query += ` AND hash <> ?`
+		args = append(args, keep)
+	}
+	n, err := t.execCount(query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of user %d: %w", userID, err)
+	}
+	return n, nil
+}
+
+// UserSessions lists a user's sessions, newest first; see mfagate.Tx.
+func (t *tx) UserSessions(userID int64) ([]*mfagate.Session, error) {
+	rows, err := t.query(`SELECT `+sessionColumns+` FROM sessions WHERE user_id = ?
+		ORDER BY created_at DESC, last_seen_at DESC, hash`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of user %d: %w", userID, err)
+	}
+	var ss []*mfagate.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list sessions of user %d: %w", userID, err)
+		}
+		ss = append(ss, s)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list sessions of user %d: %w", userID, err)
+	}
+	return ss, nil
+}
+
+// DeleteStaleSessions removes sessions idle since before idleBefore or
+// created before createdBefore; see mfagate.Tx. A zero bound is not
+// applied.
+func (t *tx) DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if !idleBefore.IsZero() {
+		conds = append(conds, `last_seen_at < ?`)
+		args = append(args, idleBefore.UnixMilli())
+	}
+	if !createdBefore.IsZero() {
+		conds = append(conds, `created_at < ?`)
+		args = append(args, createdBefore.UnixMilli())
+	}
+	if len(conds) == 0 {
+		return 0, nil
+	}
+	query := `DELETE FROM sessions WHERE ` + conds[0]
+	if len(conds) == 2 {
+		query += ` OR ` + conds[1]
+	}
+	n, err := t.execCount(query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("delete stale sessions: %w", err)
+	}
+	return n, nil
+}
+
+func scanSession(sc scanner) (*mfagate.Session, error) {
+	var (
+		s                        mfagate.Session
+		stage                    string
+		created, seen, secondFac sql.NullInt64
+	)
+	if err := sc.Scan(&s.Hash, &s.UserID, &stage, &created, &seen, &secondFac, &s.ClientAddr, &s.UserAgent); err != nil {
+		return nil, err
+	}
+	s.Stage = mfagate.Stage(stage)
+	s.CreatedAt = fromMillis(created)
+	s.LastSeenAt = fromMillis(seen)
+	s.SecondFactorAt = fromMillis(secondFac)
+	return &s, nil
+}
+
+func sessionExists() error {
+	return mfagate.Errorf(mfagate.ECONFLICT, "session already exists")
+}

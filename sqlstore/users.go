@@ -1,0 +1,252 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mfagate/mfagate"
+)
+
+const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at`
+
+// CreateUser inserts u and sets u.ID; see mfagate.Tx.
+func (t *tx) CreateUser(u *mfagate.User) error {
+	// ON CONFLICT DO NOTHING rather than catching the unique violation: on
+	// PostgreSQL a failed statement aborts the whole transaction, and the
+	// caller may want to go on after a conflict, as on SQLite.
+	id, ok, err := t.insertID(`INSERT INTO users
+		(username, username_key, email, name, password_hash, disabled, created_at, last_sign_in_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (username_key) DO NOTHING
+		RETURNING id`,
+		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
+		boolInt(u.Disabled), millis(u.CreatedAt), millis(u.LastSignInAt))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return usernameTaken(u.Username)
+		}
+		return fmt.Errorf("create user: %w", err)
+	}
+	if !ok {
+		return usernameTaken(u.Username)
+	}
+	roles := normalizeRoles(u.Roles)
+	if err := t.insertRoles(id, roles); err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	u.ID, u.Roles = id, roles
+	return nil
+}
+
+// UserByID returns the user with that ID; see mfagate.Tx.
+func (t *tx) UserByID(id int64) (*mfagate.User, error) {
+	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE id = ?`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByUsername returns the user with that username, ignoring case; see
+// mfagate.Tx.
+func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
+	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE username_key = ?`, mfagate.UsernameKey(username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "user %q not found", username)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %q: %w", username, err)
+	}
+	return u, nil
+}
+
+// UpdateUser saves every field of u but ID and CreatedAt; see mfagate.Tx.
+func (t *tx) UpdateUser(u *mfagate.User) error {
+	// Checked first so that the usual conflict does not abort a PostgreSQL
+	// transaction; the unique index still catches a race.
+	var other int64
+	err := t.queryRow(`SELECT id FROM users WHERE username_key = ? AND id <> ?`,
+		mfagate.UsernameKey(u.Username), u.ID).Scan(&other)
+	switch {
+	case err == nil:
+		return usernameTaken(u.Username)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	n, err := t.execCount(`UPDATE users SET username = ?, username_key = ?, email = ?, name = ?,
+		password_hash = ?, disabled = ?, last_sign_in_at = ? WHERE id = ?`,
+		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
+		boolInt(u.Disabled), millis(u.LastSignInAt), u.ID)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return usernameTaken(u.Username)
+		}
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	if n == 0 {
+		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", u.ID)
+	}
+	roles := normalizeRoles(u.Roles)
+	if _, err := t.exec(`DELETE FROM user_roles WHERE user_id = ?`, u.ID); err != nil {
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	if err := t.insertRoles(u.ID, roles); err != nil {
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	u.Roles = roles
+	return nil
+}
+
+// Users lists users in ID order; see mfagate.Tx.
+func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if f.Role != "" {
+		conds = append(conds, `EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = users.id AND r.role = ?)`)
+		args = append(args, f.Role)
+	}
+	if f.AfterID > 0 {
+		conds = append(conds, `users.id > ?`)
+		args = append(args, f.AfterID)
+	}
+	limit, args := limitClause(f.Limit, args)
+	page := ` FROM users` + whereClause(conds) + ` ORDER BY users.id` + limit
+
+	rows, err := t.query(`SELECT `+userColumns+page, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var users []*mfagate.User
+	byID := make(map[int64]*mfagate.User)
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		users = append(users, u)
+		byID[u.ID] = u
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	if len(users) == 0 {
+		return users, nil
+	}
+
+	// The roles of the same page in one query. Without a transaction (View)
+	// the page may have changed in between; roles of users not in the list
+	// are ignored.
+	rows, err = t.query(`SELECT user_id, role FROM user_roles WHERE user_id IN (SELECT users.id`+page+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list users: roles: %w", err)
+	}
+	for rows.Next() {
+		var (
+			id   int64
+			role string
+		)
+		if err := rows.Scan(&id, &role); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list users: roles: %w", err)
+		}
+		if u := byID[id]; u != nil {
+			u.Roles = append(u.Roles, role)
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list users: roles: %w", err)
+	}
+	for _, u := range users {
+		slices.Sort(u.Roles)
+	}
+	return users, nil
+}
+
+// oneUser reads one user and its roles. sql.ErrNoRows when there is none.
+func (t *tx) oneUser(query string, args ...any) (*mfagate.User, error) {
+	u, err := scanUser(t.queryRow(query, args...))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(`SELECT role FROM user_roles WHERE user_id = ?`, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var role string
+		if err := rows.Scan(&role); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		u.Roles = append(u.Roles, role)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	// Sorted here, not by ORDER BY: PostgreSQL collations do not sort by byte.
+	slices.Sort(u.Roles)
+	return u, nil
+}
+
+func (t *tx) insertRoles(userID int64, roles []string) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	values := make([]string, len(roles))
+	args := make([]any, 0, 2*len(roles))
+	for i, r := range roles {
+		values[i] = "(?, ?)"
+		args = append(args, userID, r)
+	}
+	_, err := t.exec(`INSERT INTO user_roles (user_id, role) VALUES `+strings.Join(values, ", "), args...)
+	return err
+}
+
+func scanUser(s scanner) (*mfagate.User, error) {
+	var (
+		u                 mfagate.User
+		disabled          int64
+		created, lastSign sql.NullInt64
+	)
+	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign); err != nil {
+		return nil, err
+	}
+	u.Disabled = disabled != 0
+	u.CreatedAt = fromMillis(created)
+	u.LastSignInAt = fromMillis(lastSign)
+	return &u, nil
+}
+
+// normalizeRoles returns roles sorted, without duplicates or empty
+// strings, in a new slice; nil when there are none.
+func normalizeRoles(roles []string) []string {
+	var out []string
+	for _, r := range roles {
+		if r != "" {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func usernameTaken(username string) error {
+	return mfagate.Errorf(mfagate.ECONFLICT, "username %q is already taken", username)
+}
+
+// closeRows closes rows and returns the error that ended the iteration.
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
+}
