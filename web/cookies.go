@@ -1,0 +1,136 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+)
+
+// cookieSpec is how the session cookie is named and flagged.
+//
+// Normally it is "__Host-mfagate_session": the browser then insists on
+// Secure, Path=/ and no Domain, so no other host can set or read it. With
+// a cookie domain it must carry Domain, which __Host- forbids, so it is
+// "__Secure-mfagate_session". The demo on loopback runs over plain HTTP,
+// where browsers refuse both prefixes, so it drops prefix and Secure.
+type cookieSpec struct {
+	name   string
+	domain string
+	secure bool
+}
+
+func newCookieSpec(o Options) cookieSpec {
+	switch {
+	case o.InsecureCookies:
+		return cookieSpec{name: "mfagate_session", domain: o.CookieDomain}
+	case o.CookieDomain != "":
+		return cookieSpec{name: "__Secure-mfagate_session", domain: o.CookieDomain, secure: true}
+	default:
+		return cookieSpec{name: "__Host-mfagate_session", secure: true}
+	}
+}
+
+// set gives the browser a session token. The cookie has no Max-Age: the
+// server decides when a session ends, and it ends with the browser too.
+func (c cookieSpec) set(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: c.name, Value: token, Path: "/", Domain: c.domain,
+		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (c cookieSpec) clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: c.name, Value: "", Path: "/", Domain: c.domain, MaxAge: -1,
+		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (c cookieSpec) token(r *http.Request) string {
+	ck, err := r.Cookie(c.name)
+	if err != nil {
+		return ""
+	}
+	return ck.Value
+}
+
+// current looks up the request's session. A missing or dead session is
+// not an error: it gives nil.
+func (s *server) current(r *http.Request) (*account.Current, error) {
+	tok := s.cookie.token(r)
+	if tok == "" {
+		return nil, nil
+	}
+	cur, err := s.Accounts.Authenticate(r.Context(), tok)
+	if mfagate.ErrorCode(err) == mfagate.EUNAUTHORIZED {
+		return nil, nil
+	}
+	return cur, err
+}
+
+func currentFrom(r *http.Request) *account.Current {
+	cur, _ := r.Context().Value(keyCurrent).(*account.Current)
+	return cur
+}
+
+func withCurrent(r *http.Request, cur *account.Current) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), keyCurrent, cur))
+}
+
+// requireSignIn lets fully signed-in people through and sends everyone
+// else to the sign-in page, which returns them here afterwards.
+func (s *server) requireSignIn(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cur, err := s.current(r)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		if cur == nil || cur.Session.Stage != mfagate.StageFull {
+			if cur == nil && s.cookie.token(r) != "" {
+				s.cookie.clear(w)
+			}
+			target := "/login"
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				target += "?rd=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, withCurrent(r, cur))
+	})
+}
+
+// safeRedirect returns where to send someone after sign-in: rd when it is
+// a path on this site or a URL on the base URL's host, and "/" otherwise,
+// so mfagate is never an open redirect.
+func (s *server) safeRedirect(rd string) string {
+	if rd == "" || len(rd) > 2048 || strings.ContainsAny(rd, "\\\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(rd)
+	if err != nil {
+		return "/"
+	}
+	if u.Scheme == "" && u.Host == "" && u.User == nil {
+		if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(rd, "//") {
+			return "/"
+		}
+		return u.RequestURI() + fragment(u)
+	}
+	if u.Scheme != s.BaseURL.Scheme || u.User != nil || !strings.EqualFold(u.Host, s.BaseURL.Host) {
+		return "/"
+	}
+	return u.String()
+}
+
+func fragment(u *url.URL) string {
+	if u.Fragment == "" {
+		return ""
+	}
+	return "#" + u.EscapedFragment()
+}

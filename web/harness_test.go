@@ -1,0 +1,160 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/password"
+	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/web"
+)
+
+var cheap = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+const pw = "plum orchard lantern"
+
+type harness struct {
+	ts       *httptest.Server
+	store    *sqlstore.DB
+	accounts *account.Service
+	clock    *mfagate.ManualClock
+}
+
+type harnessOption func(*web.Options)
+
+// newHarness serves the real handler over TLS on a free port, with a fresh
+// SQLite database, a manual clock and an account "alice".
+func newHarness(tb testing.TB, opts ...harnessOption) *harness {
+	tb.Helper()
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite", filepath.Join(tb.TempDir(), "web.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	if _, err := store.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
+	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	ts.StartTLS()
+	tb.Cleanup(ts.Close)
+	base, _ := url.Parse(ts.URL)
+	o := web.Options{Accounts: accounts, Store: store, BaseURL: base, DevOutbox: true,
+		Support: account.Contacts{Email: "help@example.com"}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, err := web.NewServer(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts.Config.Handler = h
+	hs := &harness{ts: ts, store: store, accounts: accounts, clock: clock}
+	hs.mustUser(tb, "alice", pw)
+	return hs
+}
+
+func (h *harness) mustUser(tb testing.TB, name, pass string) {
+	tb.Helper()
+	_, err := h.accounts.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{
+		Username: name, Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:],
+		Roles: []string{"user"}, Password: pass,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// client is a browser-like client with its own cookie jar that does not
+// follow redirects, so tests can look at them.
+func (h *harness) client(tb testing.TB) *http.Client {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := *h.ts.Client() // a copy: the server's client is shared
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+type response struct {
+	*http.Response
+	body string
+}
+
+func do(tb testing.TB, c *http.Client, req *http.Request) response {
+	tb.Helper()
+	res, err := c.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return response{res, string(b)}
+}
+
+func (h *harness) get(tb testing.TB, c *http.Client, path string) response {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", h.ts.URL+path, nil)
+	return do(tb, c, req)
+}
+
+func (h *harness) post(tb testing.TB, c *http.Client, path string, form url.Values, header ...string) response {
+	tb.Helper()
+	req, _ := http.NewRequest("POST", h.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return do(tb, c, req)
+}
+
+func (h *harness) signIn(tb testing.TB, c *http.Client, user, pass string) response {
+	tb.Helper()
+	return h.post(tb, c, "/login", url.Values{"username": {user}, "password": {pass}})
+}
+
+// sessionCookie returns the session cookie the client holds, or nil.
+func (h *harness) sessionCookie(c *http.Client) *http.Cookie {
+	u, _ := url.Parse(h.ts.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if strings.HasSuffix(ck.Name, "mfagate_session") {
+			return ck
+		}
+	}
+	return nil
+}
+
+func (h *harness) audit(tb testing.TB, f mfagate.AuditFilter) []*mfagate.AuditEvent {
+	tb.Helper()
+	var evs []*mfagate.AuditEvent
+	if err := h.store.View(context.Background(), func(tx mfagate.Tx) (err error) {
+		evs, err = tx.AuditEvents(f)
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return evs
+}
+
+func withTrustedProxy(p string) harnessOption {
+	return func(o *web.Options) { o.TrustedProxies = append(o.TrustedProxies, netip.MustParsePrefix(p)) }
+}

@@ -1,0 +1,162 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// parsePages parses each page together with the shared layout.
+func parsePages() (map[string]*template.Template, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "never"
+			}
+			return t.UTC().Format("2 January 2006 at 15:04 UTC")
+		},
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", n, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// page is what the layout needs; every view embeds it.
+type page struct {
+	Title   string // what the <h1> says; the <title> adds "Error: " when Errors is set
+	Product string
+	User    *mfagate.User // the signed-in person, for the header
+	Errors  []fieldError  // shown in the error summary and next to each field
+	Notice  string        // a confirmation shown at the top
+	Support account.Contacts
+}
+
+// fieldError is one problem, tied to the id of the field it concerns.
+type fieldError struct {
+	Field   string
+	Message string
+}
+
+// For returns the message for one field, for use next to it.
+func (p page) For(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+func (s *server) newPage(r *http.Request, title string) page {
+	p := page{Title: title, Product: s.Product, Support: s.Support}
+	if cur := currentFrom(r); cur != nil && cur.Session.Stage == mfagate.StageFull {
+		p.User = cur.User
+	}
+	return p
+}
+
+// render writes a page. It renders into a buffer first so a template error
+// becomes a clean error page, not half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, view any) {
+	t, ok := s.pages[name]
+	if !ok {
+		s.renderError(w, r, fmt.Errorf("no template %q", name))
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", view); err != nil {
+		if name == "error" { // do not loop
+			http.Error(w, "Something went wrong.", http.StatusInternalServerError)
+			return
+		}
+		s.renderError(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorView is the page shown for an error that is not about one field.
+type errorView struct {
+	page
+	Message   string
+	RequestID string
+}
+
+// statusOf maps an error code to its HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case mfagate.EINVALID:
+		return http.StatusBadRequest
+	case mfagate.ENOTFOUND:
+		return http.StatusNotFound
+	case mfagate.ECONFLICT:
+		return http.StatusConflict
+	case mfagate.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case mfagate.EFORBIDDEN:
+		return http.StatusForbidden
+	case mfagate.ETHROTTLED:
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+var errorTitles = map[int]string{
+	http.StatusBadRequest:          "There is a problem with the request",
+	http.StatusNotFound:            "Page not found",
+	http.StatusConflict:            "That could not be done",
+	http.StatusUnauthorized:        "Sign in to continue",
+	http.StatusForbidden:           "You cannot do that",
+	http.StatusTooManyRequests:     "Too many attempts",
+	http.StatusInternalServerError: "Something went wrong",
+}
+
+// renderError shows err as a whole page. Internal errors are logged with
+// the request id, which the page shows so support can find the log line.
+func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	code := mfagate.ErrorCode(err)
+	status := statusOf(code)
+	v := errorView{page: s.newPage(r, errorTitles[status]), Message: mfagate.ErrorMessage(err)}
+	if code == mfagate.EINTERNAL {
+		v.RequestID = requestID(r.Context())
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
+			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", v.RequestID)
+	}
+	s.render(w, r, status, "error", v)
+}
+
+func (s *server) handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, mfagate.Errorf(mfagate.ENOTFOUND,
+			"If you typed the web address, check it is correct. If you pasted it, check you copied the whole address"))
+	})
+}

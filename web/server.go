@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options are NewServer's dependencies and settings.
+type Options struct {
+	Accounts *account.Service
+	Store    mfagate.Store // readiness checks, and the dev outbox page
+	Logger   *slog.Logger
+	Registry *prometheus.Registry // metrics are registered here and served at /metrics
+
+	BaseURL         *url.URL // where mfagate is reached, e.g. https://auth.example.com
+	CookieDomain    string   // e.g. ".example.com" to share the session with applications
+	InsecureCookies bool     // drop Secure (only for the demo on loopback)
+	TrustedProxies  []netip.Prefix
+	DevOutbox       bool // serve /dev/outbox (mail driver "outbox")
+
+	Product string
+	Support account.Contacts
+}
+
+// server holds what handlers share: settings and parsed templates.
+type server struct {
+	Options
+	pages   map[string]*template.Template
+	cookie  cookieSpec
+	metrics *metrics
+}
+
+// NewServer returns the handler for every route. Templates are parsed here,
+// so a broken template stops start-up rather than one page.
+func NewServer(o Options) (http.Handler, error) {
+	if o.Accounts == nil || o.Store == nil || o.BaseURL == nil {
+		return nil, errors.New("web: accounts, store and base URL are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.Product == "" {
+		o.Product = "mfagate"
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(o.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Options: o, pages: pages, cookie: newCookieSpec(o), metrics: m}
+	mux := http.NewServeMux()
+	s.routes(mux)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, mfagate.Errorf(mfagate.EFORBIDDEN,
+			"This form was sent from another website, so it was not accepted. Go back and try again"))
+	}))
+	var h http.Handler = mux
+	h = cop.Handler(h)
+	h = s.observe(h)
+	h = s.securityHeaders(h)
+	h = s.recoverPanics(h)
+	return h, nil
+}
+
+// isHTTPS reports whether people reach mfagate over TLS.
+func (s *server) isHTTPS() bool { return s.BaseURL.Scheme == "https" }
+
+// ctxKey keys request-scoped values.
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyCurrent
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// cleanPath keeps request paths short and printable in logs.
+func cleanPath(p string) string {
+	if len(p) > 200 {
+		p = p[:200] + "…"
+	}
+	return strings.ToValidUTF8(p, "?")
+}
