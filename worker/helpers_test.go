@@ -1,0 +1,134 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/mail"
+	"github.com/mfagate/mfagate/mail/mailtest"
+	"github.com/mfagate/mfagate/sqlstore"
+)
+
+// start is where every test's ManualClock starts.
+var start = time.Date(2025, 5, 26, 9, 0, 0, 0, time.UTC)
+
+// dbPath returns the path of a new SQLite database in a temp folder.
+func dbPath(tb testing.TB) string {
+	tb.Helper()
+	return filepath.Join(tb.TempDir(), "mfagate.db")
+}
+
+// mustStore opens (and migrates) the SQLite database at path; it is closed
+// when the test ends. Two calls with one path give two separate handles.
+func mustStore(tb testing.TB, path string) *sqlstore.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, sqlstore.DriverSQLite, path)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+// mustMailer returns an SMTP Mailer for srv, without TLS.
+func mustMailer(tb testing.TB, srv *mailtest.Server) *mail.SMTP {
+	tb.Helper()
+	m, err := mail.NewSMTP(mail.SMTPConfig{
+		Host:    srv.Host(),
+		Port:    srv.Port(),
+		TLS:     mail.TLSNone,
+		From:    "mfa@example.org",
+		Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		tb.Fatalf("NewSMTP: %v", err)
+	}
+	return m
+}
+
+// mustEnqueue adds n messages to p1@example.com … pn@example.com, created
+// at at, and returns them.
+func mustEnqueue(tb testing.TB, s mfagate.Store, n int, at time.Time) []*mfagate.Message {
+	tb.Helper()
+	var msgs []*mfagate.Message
+	err := s.Update(context.Background(), func(tx mfagate.Tx) error {
+		for i := range n {
+			m := &mfagate.Message{
+				To:        fmt.Sprintf("p%d@example.com", i+1),
+				Subject:   fmt.Sprintf("Your code %d", i+1),
+				Text:      fmt.Sprintf("Your sign-in code is 9%05d.\n", i+1),
+				CreatedAt: at,
+			}
+			if err := tx.EnqueueMail(m); err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("enqueue mail: %v", err)
+	}
+	return msgs
+}
+
+// mustMail returns every message of the outbox by ID.
+func mustMail(tb testing.TB, s mfagate.Store) map[int64]*mfagate.Message {
+	tb.Helper()
+	var msgs []*mfagate.Message
+	err := s.View(context.Background(), func(tx mfagate.Tx) error {
+		var err error
+		msgs, err = tx.Mail(0)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("list mail: %v", err)
+	}
+	byID := make(map[int64]*mfagate.Message, len(msgs))
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	return byID
+}
+
+// logBuffer collects log output of concurrent workers.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newLogger returns a debug logger writing to a buffer, which is shown
+// when the test fails.
+func newLogger(tb testing.TB) (*slog.Logger, *logBuffer) {
+	tb.Helper()
+	buf := &logBuffer{}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("logs:\n%s", buf)
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
