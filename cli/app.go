@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/config"
+	"github.com/mfagate/mfagate/mail"
+	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/web"
+	"github.com/mfagate/mfagate/worker"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// app is an opened installation: its configuration, database and use
+// cases, ready for a subcommand to use.
+type app struct {
+	cfg      *config.Config
+	store    *sqlstore.DB
+	accounts *account.Service
+	clock    mfagate.Clock
+	log      *slog.Logger
+	key      []byte
+}
+
+// openApp reads the secret key, opens the database, applies pending
+// migrations and builds the use cases.
+func openApp(ctx context.Context, e *env, cfg *config.Config) (*app, error) {
+	key, err := readKey(cfg.Secrets.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key,
+		log: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	siteURL := ""
+	if cfg.Server.ParsedBaseURL != nil {
+		siteURL = cfg.Server.ParsedBaseURL.String()
+	}
+	a.accounts, err = account.New(account.Options{
+		Store: store, Clock: a.clock,
+		SessionIdle: cfg.Server.SessionIdleTimeout, SessionMaxAge: cfg.Server.SessionMaxAge,
+		Product: cfg.MFA.Issuer, SiteURL: siteURL,
+		Support:  account.Contacts{Email: cfg.Support.Email, Phone: cfg.Support.Phone, Hours: cfg.Support.Hours},
+		Location: cfg.Rollout.Location,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// readKey reads a key file written by "mfagate keygen": base64 of 32
+// random bytes. The key encrypts secrets at rest, so a missing or damaged
+// file stops start-up with a message saying which.
+func readKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, errors.New("secrets.key_file is not set; create a key with \"mfagate keygen FILE\"")
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("secret key file %s does not exist; create it with \"mfagate keygen %s\"", path, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secret key file: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("secret key file %s does not hold a key: it must be base64 of 32 bytes, as \"mfagate keygen\" writes", path)
+	}
+	return key, nil
+}
+
+// mailer returns the Mailer the configuration asks for.
+func (a *app) mailer() (mfagate.Mailer, error) {
+	m := a.cfg.Mail
+	if m.Driver == "outbox" {
+		return mail.DevOutbox{}, nil
+	}
+	return mail.NewSMTP(mail.SMTPConfig{
+		Host: m.SMTP.Host, Port: m.SMTP.Port, Username: m.SMTP.Username, Password: m.SMTP.Password,
+		TLS: m.SMTP.TLS, From: m.From, Clock: a.clock,
+	})
+}
+
+// serve runs the web server on ln, with the background workers, until ctx
+// ends; then it stops taking requests and lets those in flight finish.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	mailer, err := a.mailer()
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	handler, err := web.NewServer(web.Options{
+		Accounts: a.accounts, Store: a.store, Logger: a.log, Registry: reg,
+		BaseURL:         a.cfg.Server.ParsedBaseURL,
+		CookieDomain:    a.cfg.Server.CookieDomain,
+		InsecureCookies: a.cfg.Server.DevInsecureCookies,
+		TrustedProxies:  a.cfg.Server.TrustedProxyPrefixes,
+		DevOutbox:       a.cfg.Mail.Driver == "outbox",
+		Product:         a.cfg.MFA.Issuer,
+		Support:         account.Contacts{Email: a.cfg.Support.Email, Phone: a.cfg.Support.Phone, Hours: a.cfg.Support.Hours},
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{}, 2)
+	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log}
+	cleanup := &worker.SessionCleanup{Store: a.store, Clock: a.clock, Logger: a.log,
+		Idle: a.cfg.Server.SessionIdleTimeout, MaxAge: a.cfg.Server.SessionMaxAge}
+	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
+	go func() { cleanup.Run(workCtx, 5*time.Minute); done <- struct{}{} }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("mfagate is listening", "addr", ln.Addr().String(), "base_url", a.cfg.Server.BaseURL)
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+		shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err = srv.Shutdown(shutCtx)
+		cancel()
+	}
+	stopWork()
+	<-done
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// bootstrap creates the configured accounts that do not exist yet.
+func (a *app) bootstrap(ctx context.Context) error {
+	for _, b := range a.cfg.Admin.Bootstrap {
+		pw, err := os.ReadFile(b.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("read password file of bootstrap account %q: %w", b.Username, err)
+		}
+		created, err := a.accounts.EnsureUser(ctx, account.Actor{Name: mfagate.ActorSystem}, account.NewUser{
+			Username: b.Username, Email: b.Email, Name: b.Name, Roles: b.Roles,
+			Password: strings.TrimRight(string(pw), "\r\n"),
+		})
+		if err != nil {
+			return fmt.Errorf("bootstrap account %q: %s", b.Username, mfagate.ErrorMessage(err))
+		}
+		if created {
+			a.log.Info("created bootstrap account", "username", b.Username)
+		}
+	}
+	return nil
+}
+
+// openStore opens the configured database without migrating it.
+func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, error) {
+	return sqlstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+}

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Version is the program's version, set at build time with
+// -ldflags "-X github.com/mfagate/mfagate/cli.Version=v1.2.3".
+var Version = "dev"
+
+// env is what every subcommand receives from Run.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError is a mistake in how the command was called: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "run everything on built-in defaults, for trying mfagate out", runDemo},
+		{"serve", "run the server from a configuration file", runServe},
+		{"migrate", "apply database migrations", runMigrate},
+		{"keygen", "write a new secret key file", runKeygen},
+		{"user", "add, import, list and manage accounts", runUser},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Run runs the mfagate command with args (without the program name) and
+// returns the exit status: 0 on success, 2 for a usage error, 1 for any
+// other failure. Errors are written to stderr as one sentence.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exitStatus(stderr, c.run(ctx, e, args[1:]))
+		}
+	}
+	return exitStatus(stderr, usagef("unknown command %q; run \"mfagate help\" to see the commands", args[0]))
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "mfagate adds multi-factor sign-in to your accounts and rolls it out in dated phases.")
+	fmt.Fprintln(w, "\nUsage: mfagate COMMAND [options]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"mfagate COMMAND -h\" for a command's options.")
+}
+
+func exitStatus(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	msg := err.Error()
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	msg = strings.TrimSuffix(msg, ".")
+	fmt.Fprintf(stderr, "mfagate: %s.\n", msg)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(e *env, name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parseFlags reports errors in one sentence
+	fs.Usage = func() {
+		fs.SetOutput(e.stdout)
+		fmt.Fprintf(e.stdout, "Usage: mfagate %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("user show alice --config f"), and turns flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	usage := fs.Usage
+	fs.Usage = func() {} // flag calls it on errors too; print it only for -h
+	defer func() { fs.Usage = usage }()
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				usage()
+				return nil, err
+			}
+			return nil, usagef("%v; run \"mfagate %s -h\" to see the options", err, fs.Name())
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func runVersion(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "version", "")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "mfagate %s\n", Version)
+	return nil
+}

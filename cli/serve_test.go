@@ -1,0 +1,56 @@
+package cli_test
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate/mail/mailtest"
+)
+
+// TestServeDeliversMailThroughSMTP runs the production server against a
+// real SMTP server: the notice a password change causes arrives once.
+// (Refusal and retry are tested in package worker with a manual clock.)
+func TestServeDeliversMailThroughSMTP(t *testing.T) {
+	smtp := mailtest.NewServer(t)
+	cfg := install(t, fmt.Sprintf("  driver: smtp\n  smtp:\n    host: %q\n    port: %d\n    tls: none\n", smtp.Host(), smtp.Port()))
+	if r := run(t, "plum orchard lantern\n", "user", "add", "alice", "--email", "alice@example.com", "--roles", "user", "--password-stdin", "--config", cfg); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	out, _ := start(t, "serve", "--config", cfg)
+	addr := out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1]
+	base := "http://" + addr
+
+	c := browser(t)
+	if code, _ := mustGet(t, c, base+"/readyz"); code != 200 {
+		t.Fatalf("readyz: got %d", code)
+	}
+	res, err := c.PostForm(base+"/login", url.Values{"username": {"alice"}, "password": {"plum orchard lantern"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	res, err = c.PostForm(base+"/account/password", url.Values{
+		"current_password": {"plum orchard lantern"}, "new_password": {"violet harbour compass"}, "confirm_password": {"violet harbour compass"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !strings.HasSuffix(res.Request.URL.String(), "/account?password_changed") {
+		t.Fatalf("changing the password ended on %s, want the account page", res.Request.URL)
+	}
+	msgs := smtp.WaitMessages(t, 1, 15*time.Second)
+	if msgs[0].Subject != "Your password was changed" || len(msgs[0].To) != 1 || msgs[0].To[0] != "alice@example.com" {
+		t.Fatalf("got %q to %v, want the password notice to alice", msgs[0].Subject, msgs[0].To)
+	}
+	if !strings.Contains(msgs[0].Text, "127.0.0.1") {
+		t.Fatalf("the notice does not say where the change came from:\n%s", msgs[0].Text)
+	}
+	time.Sleep(2500 * time.Millisecond) // one more pass of the delivery worker
+	if n := len(smtp.Messages()); n != 1 {
+		t.Fatalf("got %d messages, want exactly 1", n)
+	}
+}

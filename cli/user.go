@@ -1,0 +1,324 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"golang.org/x/term"
+)
+
+const userUsage = `Usage: mfagate user SUBCOMMAND [options]
+
+Subcommands:
+  add NAME --email ADDRESS --roles ROLE[,ROLE] [--name "Full Name"] [--password-stdin | --no-password]
+  import FILE.csv        columns: username,email,name,roles (all or nothing)
+  list [--role ROLE]
+  show NAME
+  set-password NAME [--password-stdin]
+  disable NAME --reason TEXT
+  enable NAME --reason TEXT
+
+Every subcommand takes --config FILE, or --data FOLDER for the demo's data.`
+
+func runUser(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stdout, userUsage)
+		if len(args) == 0 {
+			return usagef("name a user subcommand: add, import, list, show, set-password, disable or enable")
+		}
+		return nil
+	}
+	sub := map[string]func(context.Context, *env, []string) error{
+		"add": userAdd, "import": userImport, "list": userList, "show": userShow,
+		"set-password": userSetPassword, "disable": userDisable, "enable": userEnable,
+	}[args[0]]
+	if sub == nil {
+		return usagef("unknown user subcommand %q; run \"mfagate user -h\" to see them", args[0])
+	}
+	return sub(ctx, e, args[1:])
+}
+
+// storeFlags adds --config and --data to a user subcommand.
+type storeFlags struct{ config, data *string }
+
+func addStoreFlags(fs *flag.FlagSet) storeFlags {
+	return storeFlags{
+		config: fs.String("config", "", "the configuration `file`"),
+		data:   fs.String("data", "", "the demo's data `folder`, instead of --config"),
+	}
+}
+
+func (f storeFlags) open(ctx context.Context, e *env) (*app, error) {
+	if *f.data != "" {
+		if *f.config != "" {
+			return nil, usagef("give --config or --data, not both")
+		}
+		cfg := demoConfig(*f.data, filepath.Join(*f.data, "secret.key"), "127.0.0.1:0", "http://127.0.0.1")
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		return openApp(ctx, e, cfg)
+	}
+	cfg, err := loadConfig(e, *f.config)
+	if err != nil {
+		return nil, err
+	}
+	return openApp(ctx, e, cfg)
+}
+
+var cliActor = account.Actor{Name: mfagate.ActorCLI}
+
+func userAdd(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user add", "NAME --email ADDRESS --roles ROLES [--name NAME] [--password-stdin | --no-password]")
+	sf := addStoreFlags(fs)
+	email := fs.String("email", "", "the person's email `address`")
+	name := fs.String("name", "", "the person's full `name` (default: the username)")
+	roles := fs.String("roles", "", "comma-separated `roles`, such as admin or user")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	noPassword := fs.Bool("no-password", false, "create the account without a password (it cannot sign in until one is set)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one username, as in \"mfagate user add alice --email alice@example.com --roles user\"")
+	}
+	if *fromStdin && *noPassword {
+		return usagef("give --password-stdin or --no-password, not both")
+	}
+	pw := ""
+	if !*noPassword {
+		if pw, err = readPassword(e, *fromStdin, "Password for "+pos[0]); err != nil {
+			return err
+		}
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.accounts.CreateUser(ctx, cliActor, account.NewUser{
+		Username: pos[0], Email: *email, Name: *name, Roles: account.SplitRoles(*roles), Password: pw,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Created account %s (%s) with roles %s.\n", u.Username, u.Email, strings.Join(u.Roles, ","))
+	return nil
+}
+
+// readPassword reads a password from standard input: one line with
+// --password-stdin, or typed twice without echo at a terminal. Passwords
+// are never taken from flags, which other users can see in ps.
+func readPassword(e *env, fromStdin bool, prompt string) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password from standard input: %w", err)
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return "", usagef("standard input held no password")
+		}
+		return pw, nil
+	}
+	f, ok := e.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usagef("standard input is not a terminal: pass the password with --password-stdin")
+	}
+	fmt.Fprintf(e.stderr, "%s: ", prompt)
+	first, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	fmt.Fprint(e.stderr, "Type it again: ")
+	second, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if string(first) != string(second) {
+		return "", errors.New("the two passwords do not match")
+	}
+	return string(first), nil
+}
+
+func userImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user import", "FILE.csv")
+	sf := addStoreFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one CSV file, as in \"mfagate user import people.csv\"")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("open import file: %w", err)
+	}
+	defer f.Close()
+	rows, err := account.ParseImportCSV(f)
+	if err != nil {
+		return fmt.Errorf("%s %s; nothing was imported", pos[0], mfagate.ErrorMessage(err))
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.accounts.ImportUsers(ctx, cliActor, rows)
+	if err != nil {
+		if mfagate.ErrorCode(err) == mfagate.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("%s %s; nothing was imported", pos[0], mfagate.ErrorMessage(err))
+	}
+	fmt.Fprintf(e.stdout, "Imported %d accounts. They have no password yet: set one with \"mfagate user set-password NAME\".\n", n)
+	return nil
+}
+
+func userList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user list", "[--role ROLE]")
+	sf := addStoreFlags(fs)
+	role := fs.String("role", "", "list only accounts with this `role`")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("user list takes no arguments, only options")
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	us, err := a.accounts.Users(ctx, mfagate.UserFilter{Role: strings.ToLower(*role)})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tEMAIL\tROLES\tSTATUS\tLAST SIGN-IN")
+	for _, u := range us {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.Email, strings.Join(u.Roles, ","), status(u), when(u.LastSignInAt))
+	}
+	return tw.Flush()
+}
+
+func userShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user show", "NAME")
+	sf := addStoreFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one username, as in \"mfagate user show alice\"")
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.accounts.User(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Username:\t%s\nName:\t%s\nEmail:\t%s\nRoles:\t%s\nStatus:\t%s\nPassword:\t%s\nCreated:\t%s\nLast sign-in:\t%s\n",
+		u.Username, u.Name, u.Email, strings.Join(u.Roles, ","), status(u),
+		map[bool]string{true: "set", false: "not set"}[u.PasswordHash != ""], when(u.CreatedAt), when(u.LastSignInAt))
+	return tw.Flush()
+}
+
+func status(u *mfagate.User) string {
+	if u.Disabled {
+		return "disabled"
+	}
+	return "active"
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func userSetPassword(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user set-password", "NAME [--password-stdin]")
+	sf := addStoreFlags(fs)
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one username, as in \"mfagate user set-password alice\"")
+	}
+	pw, err := readPassword(e, *fromStdin, "New password for "+pos[0])
+	if err != nil {
+		return err
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.accounts.SetPassword(ctx, cliActor, pos[0], pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Set a new password for %s and signed them out everywhere. They have been emailed.\n", pos[0])
+	return nil
+}
+
+func userDisable(ctx context.Context, e *env, args []string) error {
+	return setDisabled(ctx, e, args, true)
+}
+func userEnable(ctx context.Context, e *env, args []string) error {
+	return setDisabled(ctx, e, args, false)
+}
+
+func setDisabled(ctx context.Context, e *env, args []string, disabled bool) error {
+	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
+	fs := newFlags(e, "user "+verb, "NAME --reason TEXT")
+	sf := addStoreFlags(fs)
+	reason := fs.String("reason", "", "why, for the audit log")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one username, as in \"mfagate user %s alice --reason \\\"left the company\\\"\"", verb)
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("give a --reason; it is kept in the audit log")
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.accounts.SetDisabled(ctx, cliActor, pos[0], disabled, *reason); err != nil {
+		return err
+	}
+	if disabled {
+		fmt.Fprintf(e.stdout, "Disabled %s and ended their sessions.\n", pos[0])
+	} else {
+		fmt.Fprintf(e.stdout, "Enabled %s.\n", pos[0])
+	}
+	return nil
+}
