@@ -261,7 +261,9 @@ func start(tb testing.TB, args ...string) (*lines, *lines) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut := newLines(), newLines()
 	done := make(chan int, 1)
-	go func() { done <- cli.Run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, errOut) }()
+	go func() {
+		done <- cli.Run(ctx, args, func(string) string { return "" }, strings.NewReader(""), out, errOut)
+	}()
 	tb.Cleanup(func() {
 		cancel()
 		select {
@@ -344,7 +346,9 @@ func TestDemoKeepsItsPasswordsAcrossRestarts(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		out := newLines()
 		done := make(chan int, 1)
-		go func() { done <- cli.Run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", data}, os.Getenv, strings.NewReader(""), out, io.Discard) }()
+		go func() {
+			done <- cli.Run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", data}, os.Getenv, strings.NewReader(""), out, io.Discard)
+		}()
 		out.await(t, regexp.MustCompile(`/dev/outbox`))
 		cancel()
 		if code := <-done; code != 0 {
@@ -358,6 +362,8 @@ func TestDemoKeepsItsPasswordsAcrossRestarts(t *testing.T) {
 	}
 }
 
-func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
 
 func regexpAll(re *regexp.Regexp, s string) []string { return re.FindAllString(s, -1) }
