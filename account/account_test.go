@@ -2,7 +2,6 @@ package account_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
 // cheap keeps tests fast; password.Default's cost is tested in package password.
@@ -24,23 +24,9 @@ type fixture struct {
 	clock *mfagate.ManualClock
 }
 
-func mustStore(tb testing.TB) *sqlstore.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, "sqlite", filepath.Join(tb.TempDir(), "test.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return db
-}
-
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	f := &fixture{store: mustStore(tb), clock: mfagate.NewManualClock(start)}
+	f := &fixture{store: storetest.SQLite().New(tb), clock: mfagate.NewManualClock(start)}
 	f.svc = mustService(tb, f.store, f.clock, cheap)
 	return f
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/storetest"
 	"github.com/mfagate/mfagate/web"
 )
 
@@ -37,15 +37,7 @@ type harnessOption func(*web.Options)
 // SQLite database, a manual clock and an account "alice".
 func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	tb.Helper()
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite", filepath.Join(tb.TempDir(), "web.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	store := storetest.SQLite().New(tb)
 	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
 	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap})
 	if err != nil {
