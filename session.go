@@ -26,4 +26,10 @@ type Session struct {
 	SecondFactorAt time.Time // when a second factor was last passed; zero if never
 	ClientAddr     string
 	UserAgent      string
+
+	// State of a sign-in or setup in progress, kept only as long as the
+	// session: abandoning it leaves nothing usable behind.
+	PendingTOTP     []byte // a TOTP secret being set up, sealed
+	PendingRecovery []byte // new recovery codes not yet confirmed as saved, sealed
+	FactorFailures  int    // wrong second-factor codes in this sign-in
 }

@@ -47,7 +47,8 @@ type Tx interface {
 	CreateSession(s *Session) error
 	// SessionByHash returns the session with that token hash. ENOTFOUND.
 	SessionByHash(hash []byte) (*Session, error)
-	// UpdateSession saves Stage, LastSeenAt and SecondFactorAt. ENOTFOUND.
+	// UpdateSession saves Stage, LastSeenAt, SecondFactorAt, PendingTOTP,
+	// PendingRecovery and FactorFailures. ENOTFOUND.
 	UpdateSession(s *Session) error
 	// DeleteSession removes one session; a missing one is not an error.
 	DeleteSession(hash []byte) error
@@ -60,6 +61,53 @@ type Tx interface {
 	// created before createdBefore (a zero bound is not applied), and
 	// returns how many it removed.
 	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
+
+	// CreateFactor inserts f and sets f.ID. ECONFLICT when the user already
+	// has a factor of that method.
+	CreateFactor(f *Factor) error
+	// UserFactors lists a user's factors, oldest first.
+	UserFactors(userID int64) ([]*Factor, error)
+	// UseFactor records a successful use: LastUsedAt, and for TOTP the new
+	// LastStep. For TOTP it succeeds only while step is later than the
+	// stored LastStep, checked in the same statement, so two replicas can
+	// never both accept one code: ECONFLICT for a replay. ENOTFOUND.
+	UseFactor(id int64, step int64, at time.Time) error
+	// DeleteFactor removes one factor of the user. ENOTFOUND.
+	DeleteFactor(userID, id int64) error
+	// DeleteUserFactors removes every factor and recovery code of the user
+	// and returns how many factors it removed.
+	DeleteUserFactors(userID int64) (int, error)
+
+	// ReplaceRecoveryCodes removes the user's recovery codes and stores
+	// codes instead, setting their IDs.
+	ReplaceRecoveryCodes(userID int64, codes []*RecoveryCode) error
+	// UseRecoveryCode marks the user's unused code with that hash used, in
+	// one statement. ENOTFOUND when there is no such unused code.
+	UseRecoveryCode(userID int64, hash []byte, at time.Time) error
+	// UnusedRecoveryCodes counts the user's codes not yet used.
+	UnusedRecoveryCodes(userID int64) (int, error)
+
+	// CreateEmailCode voids the codes earlier sent for the same session
+	// and purpose, then inserts c and sets c.ID.
+	CreateEmailCode(c *EmailCode) error
+	// LatestEmailCode returns the newest code sent for the session and
+	// purpose, voided or not. ENOTFOUND.
+	LatestEmailCode(sessionHash []byte, purpose string) (*EmailCode, error)
+	// UpdateEmailCode saves Failures, UsedAt and Voided. ENOTFOUND.
+	UpdateEmailCode(c *EmailCode) error
+	// EmailCodesSince counts the codes sent to the user at or after since.
+	EmailCodesSince(userID int64, since time.Time) (int, error)
+
+	// Throttle returns the state behind key; a key never seen has a zero
+	// Throttle with that Key, not an error.
+	Throttle(key string) (*Throttle, error)
+	// RecordFailure adds one failure to key at the given time, atomically
+	// (concurrent replicas never lose a count), and returns the new state.
+	RecordFailure(key string, at time.Time) (*Throttle, error)
+	// LockThrottle sets key's lock: until a time, or hard (until cleared).
+	LockThrottle(key string, until time.Time, hard bool) error
+	// ClearThrottle forgets key's failures and lock.
+	ClearThrottle(key string) error
 
 	// AppendAudit adds e to the audit log and sets e.ID.
 	AppendAudit(e *AuditEvent) error

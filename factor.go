@@ -1,0 +1,70 @@
+package mfagate
+
+import "time"
+
+// Second-factor methods.
+const (
+	MethodEmail    = "email"    // a one-time code sent to the registered address
+	MethodTOTP     = "totp"     // an authenticator app (RFC 6238)
+	MethodRecovery = "recovery" // a single-use recovery code; not a factor of its own
+)
+
+// Factor is a confirmed second factor. A factor exists only once the
+// person has proved it works: an unfinished setup leaves nothing behind.
+// A person has at most one factor per method.
+type Factor struct {
+	ID     int64
+	UserID int64
+	Method string
+	// Secret is the TOTP secret sealed with the server's key (AES-256-GCM);
+	// nil for email. The plain secret is never stored.
+	Secret []byte
+	// LastStep is the last accepted TOTP time step; codes at or before it
+	// are refused, so a code cannot be used twice.
+	LastStep   int64
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero until first used to sign in
+}
+
+// RecoveryCode is one single-use code, stored only as a keyed hash.
+type RecoveryCode struct {
+	ID        int64
+	UserID    int64
+	Hash      []byte
+	CreatedAt time.Time
+	UsedAt    time.Time // zero while unused
+}
+
+// Purposes of email codes.
+const (
+	PurposeSignIn = "signin" // the second step of signing in
+	PurposeSetup  = "setup"  // proving an address while setting up email codes
+)
+
+// EmailCode is a one-time code sent by email. It is bound to the sign-in
+// attempt (session) it was sent for and stored only as a keyed hash.
+type EmailCode struct {
+	ID          int64
+	UserID      int64
+	SessionHash []byte
+	Purpose     string
+	Address     string // where it was sent
+	Hash        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	// Failures counts wrong tries. A resent code starts with the count of
+	// the code it replaces, so resending never buys more guesses.
+	Failures int
+	UsedAt   time.Time // zero until used
+	Voided   bool      // replaced by a newer code
+}
+
+// Throttle is the failure count behind one key ("user:alice",
+// "addr:192.0.2.7"). It lives in the database so every replica sees it.
+type Throttle struct {
+	Key           string
+	Failures      int // consecutive failures
+	LastFailureAt time.Time
+	LockedUntil   time.Time // zero when not locked for a time
+	HardLocked    bool      // locked until support unlocks
+}
