@@ -20,6 +20,17 @@ const (
 	AuditUserEnable     = "user.enable"
 	AuditPasswordChange = "password.change"
 	AuditPasswordRehash = "password.rehash"
+
+	AuditSignInFactor  = "signin.factor"  // a second-factor code checked at sign-in
+	AuditCodeSent      = "code.sent"      // an email code sent
+	AuditFactorAdd     = "factor.add"     // a factor set up
+	AuditFactorRemove  = "factor.remove"  // a factor removed by its owner
+	AuditRecoveryUse   = "recovery.use"   // a recovery code used to sign in
+	AuditRecoveryRenew = "recovery.renew" // recovery codes made anew
+	AuditSetupSkip     = "mfa.skip"       // setting up MFA skipped
+	AuditMFAReset      = "mfa.reset"      // every factor removed by staff
+	AuditLock          = "account.lock"   // locked after too many failures
+	AuditUnlock        = "account.unlock" // a lock lifted by staff
 )
 
 // Actors that are not people.
