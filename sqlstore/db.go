@@ -154,6 +154,8 @@ type tx struct {
 	writable bool
 }
 
+var _ mfagate.Tx = (*tx)(nil)
+
 // errReadOnly is returned when fn writes inside View.
 var errReadOnly = errors.New("write attempted inside View")
 

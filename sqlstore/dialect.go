@@ -63,6 +63,20 @@ func (d dialect) skipLocked() string {
 	return ""
 }
 
+// forUpdate is appended to a SELECT whose row the transaction is about to
+// change from what it read (a read-modify-write such as counting a wrong
+// code). On PostgreSQL, whose transactions are READ COMMITTED, it locks the
+// row so a concurrent transaction waits and then reads the new value
+// instead of overwriting it. SQLite transactions already run one at a time
+// (BEGIN IMMEDIATE), and outside a transaction (View) there is nothing to
+// hold a lock for.
+func (t *tx) forUpdate() string {
+	if t.dialect == dialectPostgres && t.writable {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // isUniqueViolation reports whether err is a unique or primary key
 // constraint violation on either backend.
 func isUniqueViolation(err error) bool {
@@ -92,6 +106,15 @@ func fromMillis(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(n.Int64).UTC()
+}
+
+// blob is how an optional byte string is stored: NULL when empty, so that
+// nil and empty both read back as nil on either backend.
+func blob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // boolInt is how a boolean is stored: INTEGER 0 or 1 on both backends.

@@ -63,16 +63,21 @@ func testSessions(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	err := update(s, func(tx mfagate.Tx) error { return tx.CreateSession(newSession("one", alice.ID, base)) })
 	wantCode(t, "CreateSession with a taken hash", err, mfagate.ECONFLICT)
 
-	// UpdateSession saves the stage and the two times, nothing else.
+	// UpdateSession saves the stage, the two times and the sign-in in
+	// progress, nothing else.
 	changed := *sess
 	changed.Stage = mfagate.StageFull
 	changed.LastSeenAt = base.Add(time.Minute)
 	changed.SecondFactorAt = base.Add(50 * time.Second)
+	changed.PendingTOTP = []byte("sealed totp")
+	changed.PendingRecovery = []byte("sealed codes")
+	changed.FactorFailures = 2
 	changed.ClientAddr = "198.51.100.7"
 	changed.UserAgent = "other"
 	changed.CreatedAt = base.Add(time.Hour)
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.UpdateSession(&changed) })
 	want.Stage, want.LastSeenAt, want.SecondFactorAt = mfagate.StageFull, changed.LastSeenAt, changed.SecondFactorAt
+	want.PendingTOTP, want.PendingRecovery, want.FactorFailures = changed.PendingTOTP, changed.PendingRecovery, 2
 	checkSession(t, mustGetSession(t, s, sess.Hash), &want)
 
 	missing := newSession("missing", alice.ID, base)
@@ -102,6 +107,7 @@ func testUserSessions(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	bob := mustCreateUser(t, s, "bob")
 	// Created out of order, to see that the list is sorted by time.
 	mid := newSession("mid", alice.ID, base.Add(time.Hour))
+	mid.PendingTOTP, mid.PendingRecovery, mid.FactorFailures = []byte("totp"), []byte("codes"), 4
 	old := newSession("old", alice.ID, base)
 	young := newSession("young", alice.ID, base.Add(2*time.Hour))
 	for _, sess := range []*mfagate.Session{mid, old, young, newSession("bob", bob.ID, base.Add(3*time.Hour))} {
@@ -233,5 +239,50 @@ func checkSessionsLeft(tb testing.TB, s mfagate.Store, userID int64, names []str
 	}
 	if !reflect.DeepEqual(left, want) {
 		tb.Errorf("sessions left for user %d: got %v, want %v", userID, left, want)
+	}
+}
+
+// testSessionPending checks the sign-in state kept on a session. A nil or
+// empty PendingTOTP or PendingRecovery reads back as nil: "nothing
+// pending" has one value, whichever way it was written.
+func testSessionPending(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	alice := mustCreateUser(t, s, "alice")
+	tests := []struct {
+		name              string
+		totp, recovery    []byte
+		wantTOTP, wantRec []byte
+		failures          int
+	}{
+		{"nil", nil, nil, nil, nil, 0},
+		{"empty", []byte{}, []byte{}, nil, nil, 0},
+		{"set", []byte{0, 1, 2, 0xff}, []byte("sealed codes"), []byte{0, 1, 2, 0xff}, []byte("sealed codes"), 3},
+		{"only totp", []byte("t"), nil, []byte("t"), nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Written by CreateSession...
+			sess := newSession("create "+tt.name, alice.ID, base)
+			sess.PendingTOTP, sess.PendingRecovery, sess.FactorFailures = tt.totp, tt.recovery, tt.failures
+			mustCreateSession(t, s, sess)
+			checkPending(t, mustGetSession(t, s, sess.Hash), tt.wantTOTP, tt.wantRec, tt.failures)
+
+			// ...and by UpdateSession, over a session that had some.
+			sess = newSession("update "+tt.name, alice.ID, base)
+			sess.PendingTOTP, sess.PendingRecovery, sess.FactorFailures = []byte("old"), []byte("old"), 9
+			mustCreateSession(t, s, sess)
+			sess.PendingTOTP, sess.PendingRecovery, sess.FactorFailures = tt.totp, tt.recovery, tt.failures
+			mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.UpdateSession(sess) })
+			checkPending(t, mustGetSession(t, s, sess.Hash), tt.wantTOTP, tt.wantRec, tt.failures)
+		})
+	}
+}
+
+func checkPending(tb testing.TB, got *mfagate.Session, totp, recovery []byte, failures int) {
+	tb.Helper()
+	if !reflect.DeepEqual(got.PendingTOTP, totp) || !reflect.DeepEqual(got.PendingRecovery, recovery) ||
+		got.FactorFailures != failures {
+		tb.Errorf("got PendingTOTP %#v, PendingRecovery %#v, FactorFailures %d; want %#v, %#v, %d",
+			got.PendingTOTP, got.PendingRecovery, got.FactorFailures, totp, recovery, failures)
 	}
 }

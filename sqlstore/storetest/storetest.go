@@ -30,6 +30,23 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"UserSessions", testUserSessions},
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"DeleteStaleSessions", testDeleteStaleSessions},
+		{"SessionPending", testSessionPending},
+		{"CreateFactor", testCreateFactor},
+		{"UseFactorTOTP", testUseFactorTOTP},
+		{"UseFactorEmail", testUseFactorEmail},
+		{"UseFactorConcurrently", testUseFactorConcurrently},
+		{"DeleteFactor", testDeleteFactor},
+		{"DeleteUserFactors", testDeleteUserFactors},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"UseRecoveryCodeConcurrently", testUseRecoveryCodeConcurrently},
+		{"EmailCodes", testEmailCodes},
+		{"EmailCodesSince", testEmailCodesSince},
+		{"EmailCodeFailuresConcurrently", testEmailCodeFailuresConcurrently},
+		{"Throttles", testThrottles},
+		{"RecordFailureConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+			s := newStore(t)
+			RecordConcurrently(t, s, s)
+		}},
 		{"AppendAudit", testAppendAudit},
 		{"AuditEvents", testAuditEvents},
 		{"EnqueueMail", testEnqueueMail},
