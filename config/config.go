@@ -21,6 +21,7 @@ type Config struct {
 	Mail     Mail     `yaml:"mail"`
 	MFA      MFA      `yaml:"mfa"`
 	Rollout  Rollout  `yaml:"rollout"`
+	Throttle Throttle `yaml:"throttle"`
 	Support  Support  `yaml:"support"`
 	Admin    Admin    `yaml:"admin"`
 
@@ -99,6 +100,17 @@ type EmailCodes struct {
 // TOTP configures authenticator-app codes.
 type TOTP struct {
 	SkewSteps int `yaml:"skew_steps"` // 0 or 1
+}
+
+// Throttle bounds password and code guessing. Failures are counted per
+// account and per client address in the database, across replicas.
+type Throttle struct {
+	DelayAfter        int           `yaml:"delay_after"`         // failures before each try must wait
+	MaxDelay          time.Duration `yaml:"max_delay"`           // the longest wait between tries
+	LockAfter         int           `yaml:"lock_after"`          // consecutive failures before a lock
+	LockFor           time.Duration `yaml:"lock_for"`            // how long that lock lasts
+	HardLockAfter     int           `yaml:"hard_lock_after"`     // failures before only support can unlock
+	AddressDelayAfter int           `yaml:"address_delay_after"` // failures from one address before it must wait
 }
 
 // RecoveryCodes configures the single-use recovery codes.
@@ -182,6 +194,11 @@ func Default() *Config {
 			},
 			TOTP:          TOTP{SkewSteps: 1},
 			RecoveryCodes: RecoveryCodes{Count: 10},
+		},
+		Throttle: Throttle{
+			DelayAfter: 3, MaxDelay: 30 * time.Second,
+			LockAfter: 10, LockFor: 15 * time.Minute,
+			HardLockAfter: 50, AddressDelayAfter: 20,
 		},
 		Rollout: Rollout{Timezone: "UTC"},
 	}

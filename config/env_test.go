@@ -95,7 +95,7 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("got %s, want no variables for lists of records", name)
 		}
 	}
-	if got, want := len(vars), 28; got != want {
+	if got, want := len(vars), 34; got != want {
 		t.Errorf("count: got %v, want %v", got, want)
 	}
 }

@@ -27,6 +27,7 @@ func (c *Config) Validate() error {
 	c.validateStores(v)
 	c.validateMail(v)
 	c.validateMFA(v)
+	c.validateThrottle(v)
 	c.validateRollout(v)
 	c.validateAccounts(v)
 	for _, w := range v.warnings {
@@ -272,6 +273,20 @@ func (c *Config) validateMFA(v *validator) {
 		v.fail("mfa.totp.skew_steps", "mfa.totp.skew_steps is %d; it must be 0 or 1 (at most one 30-second step either side)", s)
 	}
 	v.intRange("mfa.recovery_codes.count", m.RecoveryCodes.Count, 8, 20)
+}
+
+func (c *Config) validateThrottle(v *validator) {
+	t := &c.Throttle
+	v.intRange("throttle.delay_after", t.DelayAfter, 1, 100)
+	v.durationRange("throttle.max_delay", t.MaxDelay, time.Second, 10*time.Minute)
+	v.intRange("throttle.lock_after", t.LockAfter, 3, 100)
+	v.durationRange("throttle.lock_for", t.LockFor, time.Minute, 24*time.Hour)
+	// NIST SP 800-63B allows at most 100 consecutive failures.
+	v.intRange("throttle.hard_lock_after", t.HardLockAfter, 10, 100)
+	if t.HardLockAfter < t.LockAfter {
+		v.fail("throttle.hard_lock_after", "throttle.hard_lock_after (%d) must not be below throttle.lock_after (%d)", t.HardLockAfter, t.LockAfter)
+	}
+	v.intRange("throttle.address_delay_after", t.AddressDelayAfter, 1, 10000)
 }
 
 func (c *Config) validateAccounts(v *validator) {
