@@ -18,7 +18,7 @@ func TestImportRules(t *testing.T) {
 	if err != nil {
 		t.Skipf("go list is not available: %v", err)
 	}
-	pure := []string{"password", "rollout", "totp", "emailcode", "recovery"}
+	pure := []string{"password", "rollout", "totp", "emailcode", "recovery", "seal"}
 	adapters := []string{"sqlstore", "mail", "worker", "web", "config"}
 	allowed := map[string][]string{ // package → module packages it may import
 		"":            nil,

@@ -16,6 +16,9 @@ import (
 // cheap keeps tests fast; password.Default's cost is tested in package password.
 var cheap = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// testKey is the server key in tests; real keys come from "mfagate keygen".
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
 var start = time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC)
 
 type fixture struct {
@@ -33,7 +36,7 @@ func newFixture(tb testing.TB) *fixture {
 
 func mustService(tb testing.TB, store mfagate.Store, clock mfagate.Clock, p password.Params) *account.Service {
 	tb.Helper()
-	svc, err := account.New(account.Options{Store: store, Clock: clock, Password: p,
+	svc, err := account.New(account.Options{Store: store, Clock: clock, Password: p, Key: testKey,
 		Support: account.Contacts{Email: "help@example.com"}})
 	if err != nil {
 		tb.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/mfagate/mfagate"
 )
@@ -37,24 +38,76 @@ You have been signed out everywhere else.
 A new password was set for your account {{.Username}} by {{.Actor}} on {{.When}}.
 You have been signed out everywhere. Sign in again with the new password you were given.
 `)
+
+	accountLocked = newNotice("Your account has been locked for a while", `Hello {{.Name}},
+
+Someone entered a wrong password or security code for your account {{.Username}} too many times in a row, the last time on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+To keep your account safe, signing in is blocked for {{.Detail}}. After that you can sign in as usual.
+`)
+	accountHardLocked = newNotice("Your account has been locked", `Hello {{.Name}},
+
+Someone entered a wrong password or security code for your account {{.Username}} many times, the last time on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+To keep your account safe, signing in is blocked until your support team unlocks it. Contact them to get back in.
+`)
+	accountUnlocked = newNotice("Your account has been unlocked", `Hello {{.Name}},
+
+Your account {{.Username}} was unlocked by {{.Actor}} on {{.When}}. You can sign in again.
+`)
+	factorAdded = newNotice("A new way to confirm it's you was added", `Hello {{.Name}},
+
+{{.Detail}} was set up for your account {{.Username}} on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+From now on you will be asked for a security code when you sign in.
+`)
+	factorRemoved = newNotice("A way to confirm it's you was removed", `Hello {{.Name}},
+
+{{.Detail}} was removed from your account {{.Username}} on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+`)
+	mfaReset = newNotice("Your sign-in security was reset", `Hello {{.Name}},
+
+{{.Actor}} from your support team removed the security codes set up for your account {{.Username}} on {{.When}}.
+You have been signed out everywhere. The next time you sign in you will be asked to set up a way to get security codes again.
+`)
+	recoveryUsed = newNotice("A recovery code was used to sign in", `Hello {{.Name}},
+
+One of your recovery codes was used to sign in to your account {{.Username}} on {{.When}}{{with .From}} from the address {{.}}{{end}}. Each code works only once: you have {{.Detail}} left.
+If you have lost your phone, set up your authenticator app again from your account page.
+`)
+	recoveryRenewed = newNotice("You have new recovery codes", `Hello {{.Name}},
+
+New recovery codes were made for your account {{.Username}} on {{.When}}{{with .From}} from the address {{.}}{{end}}. The old codes no longer work.
+`)
+	failedCodes = newNotice("Someone entered wrong security codes for your account", `Hello {{.Name}},
+
+Someone signed in to your account {{.Username}} with the right password on {{.When}}{{with .From}} from the address {{.}}{{end}}, then entered wrong security codes.
+If this was you, there is nothing to do. If not, someone knows your password: change it straight away from your account page.
+`)
+	codeReplayed = newNotice("A security code was used twice", `Hello {{.Name}},
+
+On {{.When}}{{with .From}} from the address {{.}}{{end}}, someone signing in to your account {{.Username}} entered an authenticator code that had already been used, and it was refused.
+If this was you, there is nothing to do: wait for your app to show a new code. If not, someone may have seen one of your codes and knows your password: change your password straight away.
+`)
 )
 
 // noticeData is what notice templates can use.
 type noticeData struct {
 	Name, Username, When, From, Actor string
+	Detail                            string
 	Product, SiteURL                  string
 	Support                           Contacts
 }
 
-// notify writes a notice for u into the outbox inside tx.
-func (s *Service) notify(tx mfagate.Tx, u *mfagate.User, n notice, by Actor) error {
+// notify writes a notice for u into the outbox inside tx. detail fills
+// the notice's one variable phrase, where it has one.
+func (s *Service) notify(tx mfagate.Tx, u *mfagate.User, n notice, by Actor, detail ...string) error {
 	now := s.now()
 	var b strings.Builder
 	err := n.body.Execute(&b, noticeData{
 		Name: u.Name, Username: u.Username,
-		When:  now.In(s.loc).Format("2 January 2006 at 15:04 MST"),
-		From:  by.ClientAddr,
-		Actor: by.Name, Product: s.product, SiteURL: s.siteURL, Support: s.support,
+		When:    now.In(s.loc).Format("2 January 2006 at 15:04 MST"),
+		From:    by.ClientAddr,
+		Actor:   by.Name,
+		Detail:  strings.Join(detail, " "),
+		Product: s.product, SiteURL: s.siteURL, Support: s.support,
 	})
 	if err != nil {
 		return fmt.Errorf("write %q email: %w", n.subject, err)
@@ -64,4 +117,29 @@ func (s *Service) notify(tx mfagate.Tx, u *mfagate.User, n notice, by Actor) err
 		return fmt.Errorf("queue %q email: %w", n.subject, err)
 	}
 	return nil
+}
+
+// humanDuration writes a duration as people say it: "10 minutes".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	default:
+		return plural(int(d.Round(time.Second)/time.Second), "second")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// clockTime writes a time of day in the service's zone, for "you can ask
+// again from 14:05:30".
+func (s *Service) clockTime(t time.Time) string {
+	return t.In(s.loc).Format("15:04:05 MST")
 }

@@ -1,8 +1,11 @@
 package account
 
 import (
+	"cmp"
 	"context"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +39,37 @@ type Options struct {
 	Support       Contacts       // quoted in emails
 	Location      *time.Location // zone for times written in emails (default UTC)
 	Rand          io.Reader      // default crypto/rand; tests never need to change it
+
+	// Key is the server's 32-byte secret key: it seals TOTP secrets at
+	// rest and keys the hashes of email and recovery codes. Required.
+	Key      []byte
+	MFA      MFASettings
+	Throttle ThrottleSettings
+	// Policy decides what comes after the password step; default: people
+	// with a factor are challenged, others are offered setup (skippable).
+	Policy Policy
+}
+
+// MFASettings are the limits of SPEC.md section 4; zero values take the
+// defaults shown.
+type MFASettings struct {
+	Issuer         string        // shown in authenticator apps (default Product)
+	CodeTTL        time.Duration // email code lifetime (10m)
+	MaxFailures    int           // wrong tries per email code (5)
+	ResendCooldown time.Duration // between email codes (30s)
+	HourlyCap      int           // email codes per account per hour (10)
+	TOTPSkew       int           // time steps accepted either side of now (0 means 1; -1 means none)
+	RecoveryCodes  int           // codes in a set (10)
+}
+
+// ThrottleSettings bound guessing. Zero values take the defaults shown.
+type ThrottleSettings struct {
+	DelayAfter        int           // failures before each attempt must wait (3)
+	MaxDelay          time.Duration // longest wait between attempts (30s)
+	LockAfter         int           // consecutive failures before a lock (10)
+	LockFor           time.Duration // how long that lock lasts (15m)
+	HardLockAfter     int           // failures before a lock only support lifts (50)
+	AddressDelayAfter int           // failures from one address before it must wait (20)
 }
 
 // Service runs the account use cases. It is safe for concurrent use.
@@ -50,6 +84,10 @@ type Service struct {
 	support  Contacts
 	loc      *time.Location
 	rand     io.Reader
+	keys     keys
+	mfa      MFASettings
+	throttle ThrottleSettings
+	policy   Policy
 	dummy    string        // hash checked for unknown users, so they cost the same time
 	hashSlot chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
 	verifies atomic.Int64  // argon2 checks run, so tests can see unknown users cost one too
@@ -60,11 +98,41 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil {
 		return nil, errors.New("account: a store is required")
 	}
+	if len(o.Key) != 32 {
+		return nil, errors.New("account: the secret key must be 32 bytes")
+	}
 	s := &Service{
 		store: o.Store, clock: o.Clock, params: o.Password,
 		idle: o.SessionIdle, maxAge: o.SessionMaxAge,
 		product: o.Product, siteURL: o.SiteURL, support: o.Support,
 		loc: o.Location, rand: o.Rand,
+		mfa: o.MFA, throttle: o.Throttle, policy: o.Policy,
+	}
+	var err error
+	if s.keys, err = deriveKeys(o.Key); err != nil {
+		return nil, err
+	}
+	s.mfa.Issuer = cmp.Or(s.mfa.Issuer, o.Product, "mfagate")
+	s.mfa.CodeTTL = cmp.Or(s.mfa.CodeTTL, 10*time.Minute)
+	s.mfa.MaxFailures = cmp.Or(s.mfa.MaxFailures, 5)
+	s.mfa.ResendCooldown = cmp.Or(s.mfa.ResendCooldown, 30*time.Second)
+	s.mfa.HourlyCap = cmp.Or(s.mfa.HourlyCap, 10)
+	s.mfa.RecoveryCodes = cmp.Or(s.mfa.RecoveryCodes, 10)
+	switch s.mfa.TOTPSkew {
+	case 0:
+		s.mfa.TOTPSkew = 1
+	case -1:
+		s.mfa.TOTPSkew = 0
+	}
+	t := &s.throttle
+	t.DelayAfter = cmp.Or(t.DelayAfter, 3)
+	t.MaxDelay = cmp.Or(t.MaxDelay, 30*time.Second)
+	t.LockAfter = cmp.Or(t.LockAfter, 10)
+	t.LockFor = cmp.Or(t.LockFor, 15*time.Minute)
+	t.HardLockAfter = cmp.Or(t.HardLockAfter, 50)
+	t.AddressDelayAfter = cmp.Or(t.AddressDelayAfter, 20)
+	if s.policy == nil {
+		s.policy = DefaultPolicy
 	}
 	if s.clock == nil {
 		s.clock = mfagate.SystemClock{}
@@ -147,3 +215,26 @@ func (s *Service) audit(tx mfagate.Tx, e mfagate.AuditEvent) error {
 
 // Now is the service's current time, for callers that show it.
 func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// keys are derived from the one server key, one per use, so a value made
+// for one purpose can never stand in for another.
+type keys struct {
+	seal      []byte // seals TOTP secrets and pending recovery codes
+	emailCode []byte // keys the hashes of email codes
+	recovery  []byte // keys the hashes of recovery codes
+}
+
+func deriveKeys(master []byte) (keys, error) {
+	var k keys
+	for _, d := range []struct {
+		dst  *[]byte
+		info string
+	}{{&k.seal, "mfagate seal v1"}, {&k.emailCode, "mfagate email code v1"}, {&k.recovery, "mfagate recovery code v1"}} {
+		key, err := hkdf.Key(sha256.New, master, nil, d.info, 32)
+		if err != nil {
+			return keys{}, fmt.Errorf("account: derive key: %w", err)
+		}
+		*d.dst = key
+	}
+	return k, nil
+}

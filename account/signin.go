@@ -33,11 +33,13 @@ type SignIn struct {
 	OldToken string // the browser's session before this step, if any; it is ended
 }
 
-// SignedIn is a new session and the token for its cookie.
+// SignedIn is a new session, the token for its cookie, and what the
+// person must do next before they are fully signed in.
 type SignedIn struct {
 	User    *mfagate.User
 	Session *mfagate.Session
 	Token   string
+	Next    Decision
 }
 
 // SignIn checks a username and password and starts a new session. Every
@@ -54,12 +56,21 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		return nil, mfagate.Errorf(mfagate.EINVALID, "The username or password contains characters that cannot be used")
 	}
 
-	var u *mfagate.User
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	var (
+		u      *mfagate.User
+		locked bool
+	)
+	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
+		if locked, err = s.gateSignIn(tx, in.Username, in.Client.ClientAddr, s.now()); err != nil {
+			return err
+		}
 		u, err = tx.UserByUsername(in.Username)
+		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+			return nil
+		}
 		return err
 	})
-	if err != nil && mfagate.ErrorCode(err) != mfagate.ENOTFOUND {
+	if err != nil {
 		return nil, err
 	}
 	phc, reason := s.dummy, "unknown username"
@@ -68,12 +79,16 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	} else if u != nil {
 		reason = "no password set"
 	}
+	// Even a locked account costs a full check, so the answer's timing
+	// does not tell that it is locked.
 	ok, rehash, err := s.verify(ctx, in.Password, phc)
 	if err != nil {
 		return nil, fmt.Errorf("check password: %w", err)
 	}
 	switch {
 	case reason != "":
+	case locked:
+		reason = "account locked"
 	case !ok:
 		reason = "wrong password"
 	case u.Disabled:
@@ -87,6 +102,11 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 			subject = u.Username
 		}
 		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			if !locked {
+				if _, err := s.failure(tx, in.Username, u, in.Client); err != nil {
+					return err
+				}
+			}
 			return s.audit(tx, mfagate.AuditEvent{
 				Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeFailure,
 				Actor: cmp.Or(subject, ActorAnonymous), Subject: subject, ClientAddr: in.Client.ClientAddr, Detail: reason,
@@ -107,7 +127,19 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	if err != nil {
 		return nil, err
 	}
+	var decision Decision
 	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+		if err := tx.ClearThrottle(userKey(in.Username)); err != nil {
+			return err
+		}
+		factors, err := tx.UserFactors(u.ID)
+		if err != nil {
+			return err
+		}
+		decision = s.policy(u, factors, s.now())
+		if decision.Next != NextDone {
+			sess.Stage = mfagate.StagePassword
+		}
 		if in.OldToken != "" {
 			if h, ok := tokenHash(in.OldToken); ok {
 				if err := tx.DeleteSession(h); err != nil {
@@ -144,11 +176,11 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SignedIn{User: u, Session: sess, Token: token}, nil
+	return &SignedIn{User: u, Session: sess, Token: token, Next: decision}, nil
 }
 
-// newSession makes a session with a fresh random token. The second factor
-// issue decides the stage; until then the password completes sign-in.
+// newSession makes a fully signed-in session with a fresh random token;
+// callers lower the stage when a second step is due.
 func (s *Service) newSession(userID int64, c Actor) (string, *mfagate.Session, error) {
 	raw := make([]byte, 32) // 256 bits
 	if _, err := io.ReadFull(s.rand, raw); err != nil {

@@ -61,6 +61,9 @@ func openApp(ctx context.Context, e *env, cfg *config.Config) (*app, error) {
 		Product: cfg.MFA.Issuer, SiteURL: siteURL,
 		Support:  account.Contacts{Email: cfg.Support.Email, Phone: cfg.Support.Phone, Hours: cfg.Support.Hours},
 		Location: cfg.Rollout.Location,
+		Key:      key,
+		MFA:      mfaSettings(cfg),
+		Throttle: account.ThrottleSettings(cfg.Throttle),
 	})
 	if err != nil {
 		store.Close()
@@ -70,6 +73,20 @@ func openApp(ctx context.Context, e *env, cfg *config.Config) (*app, error) {
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// mfaSettings carries the configured limits over to the use cases.
+func mfaSettings(cfg *config.Config) account.MFASettings {
+	m := cfg.MFA
+	skew := m.TOTP.SkewSteps
+	if skew == 0 {
+		skew = -1 // the configuration's 0 means none; the settings' 0 means the default
+	}
+	return account.MFASettings{
+		Issuer: m.Issuer, CodeTTL: m.Email.CodeTTL, MaxFailures: m.Email.MaxAttempts,
+		ResendCooldown: m.Email.ResendCooldown, HourlyCap: m.Email.HourlyCap,
+		TOTPSkew: skew, RecoveryCodes: m.RecoveryCodes.Count,
+	}
+}
 
 // readKey reads a key file written by "mfagate keygen": base64 of 32
 // random bytes. The key encrypts secrets at rest, so a missing or damaged
@@ -121,6 +138,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		DevOutbox:       a.cfg.Mail.Driver == "outbox",
 		Product:         a.cfg.MFA.Issuer,
 		Support:         account.Contacts{Email: a.cfg.Support.Email, Phone: a.cfg.Support.Phone, Hours: a.cfg.Support.Hours},
+		Location:        a.cfg.Rollout.Location,
 	})
 	if err != nil {
 		return err

@@ -28,12 +28,8 @@ func TestServeDeliversMailThroughSMTP(t *testing.T) {
 	if code, _ := mustGet(t, c, base+"/readyz"); code != 200 {
 		t.Fatalf("readyz: got %d", code)
 	}
-	res, err := c.PostForm(base+"/login", url.Values{"username": {"alice"}, "password": {"plum orchard lantern"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	res, err = c.PostForm(base+"/account/password", url.Values{
+	signIn(t, c, base, "alice", "plum orchard lantern")
+	res, err := c.PostForm(base+"/account/password", url.Values{
 		"current_password": {"plum orchard lantern"}, "new_password": {"violet harbour compass"}, "confirm_password": {"violet harbour compass"}})
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,10 @@ type sessionRow struct {
 
 type accountView struct {
 	page
-	Sessions []sessionRow
+	Sessions          []sessionRow
+	Factors           []*mfagate.Factor
+	HasEmail, HasTOTP bool
+	RecoveryLeft      int
 }
 
 func (s *server) handleAccount() http.Handler {
@@ -44,6 +47,18 @@ func (s *server) handleAccount() http.Handler {
 			return
 		}
 		v := accountView{page: s.newPage(r, "Your account")}
+		if v.Factors, err = s.Accounts.Factors(r.Context(), cur.User.ID); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		for _, f := range v.Factors {
+			v.HasEmail = v.HasEmail || f.Method == mfagate.MethodEmail
+			v.HasTOTP = v.HasTOTP || f.Method == mfagate.MethodTOTP
+		}
+		if v.RecoveryLeft, err = s.Accounts.RecoveryCodesLeft(r.Context(), cur.User.ID); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		for _, sess := range list {
 			v.Sessions = append(v.Sessions, sessionRow{
 				Current:   bytes.Equal(sess.Hash, cur.Session.Hash),
@@ -56,6 +71,10 @@ func (s *server) handleAccount() http.Handler {
 			v.Notice = "Your password has been changed. You have been signed out everywhere else."
 		case r.URL.Query().Has("ended"):
 			v.Notice = "You have been signed out everywhere else."
+		case r.URL.Query().Has("added"):
+			v.Notice = "Done: you will be asked for a code from it when you sign in."
+		case r.URL.Query().Has("removed"):
+			v.Notice = "Removed. We have emailed you to confirm."
 		}
 		s.render(w, r, http.StatusOK, "account", v)
 	})

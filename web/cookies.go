@@ -81,8 +81,9 @@ func withCurrent(r *http.Request, cur *account.Current) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), keyCurrent, cur))
 }
 
-// requireSignIn lets fully signed-in people through and sends everyone
-// else to the sign-in page, which returns them here afterwards.
+// requireSignIn lets fully signed-in people through. Someone part-way
+// through signing in is sent back to their next step; anyone else to the
+// sign-in page, which returns them here afterwards.
 func (s *server) requireSignIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cur, err := s.current(r)
@@ -90,19 +91,30 @@ func (s *server) requireSignIn(next http.Handler) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		if cur == nil || cur.Session.Stage != mfagate.StageFull {
-			if cur == nil && s.cookie.token(r) != "" {
-				s.cookie.clear(w)
+		if cur == nil {
+			s.toSignIn(w, r)
+			return
+		}
+		if cur.Session.Stage != mfagate.StageFull {
+			rd := ""
+			if r.Method == http.MethodGet {
+				rd = r.URL.RequestURI()
 			}
-			target := "/login"
-			if r.Method == http.MethodGet && r.URL.Path != "/" {
-				target += "?rd=" + url.QueryEscape(r.URL.RequestURI())
-			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
+			http.Redirect(w, r, s.withRd(s.pendingStep(r, cur), rd), http.StatusSeeOther)
 			return
 		}
 		next.ServeHTTP(w, withCurrent(r, cur))
 	})
+}
+
+// pendingStep is the page of the step someone part-way through signing in
+// has still to do.
+func (s *server) pendingStep(r *http.Request, cur *account.Current) string {
+	d, _, err := s.Accounts.Decide(r.Context(), cur)
+	if err == nil && d.Next == account.NextChallenge {
+		return "/mfa/challenge"
+	}
+	return "/mfa/setup"
 }
 
 // safeRedirect returns where to send someone after sign-in: rd when it is

@@ -39,7 +39,8 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	tb.Helper()
 	store := storetest.SQLite().New(tb)
 	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
-	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap})
+	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap,
+		Key: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,9 +120,21 @@ func (h *harness) post(tb testing.TB, c *http.Client, path string, form url.Valu
 	return do(tb, c, req)
 }
 
-func (h *harness) signIn(tb testing.TB, c *http.Client, user, pass string) response {
+// signIn signs in with a password and, when offered setting up MFA,
+// skips it, returning the last response: people without a factor are
+// fully signed in after it.
+func (h *harness) signIn(tb testing.TB, c *http.Client, user, pass string, rd ...string) response {
 	tb.Helper()
-	return h.post(tb, c, "/login", url.Values{"username": {user}, "password": {pass}})
+	form := url.Values{"username": {user}, "password": {pass}}
+	if len(rd) > 0 {
+		form.Set("rd", rd[0])
+	}
+	res := h.post(tb, c, "/login", form)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc.Path != "/mfa/setup" {
+		return res
+	}
+	return h.post(tb, c, "/mfa/setup/skip", url.Values{"rd": {loc.Query().Get("rd")}})
 }
 
 // sessionCookie returns the session cookie the client holds, or nil.

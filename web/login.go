@@ -86,7 +86,13 @@ func (s *server) handleLogin() http.Handler {
 			return
 		}
 		s.cookie.set(w, in.Token)
-		http.Redirect(w, r, s.safeRedirect(r.PostForm.Get("rd")), http.StatusSeeOther)
+		cur := &account.Current{Session: in.Session, User: in.User}
+		target, err := s.nextStep(withCurrent(r, cur), cur, in.Next, r.PostForm.Get("rd"))
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
 	})
 }
 

@@ -52,7 +52,7 @@ func TestSignInSetsAStrictSessionCookie(t *testing.T) {
 
 func TestCookieDomainUsesSecurePrefix(t *testing.T) {
 	h := newHarness(t, func(o *web.Options) { o.CookieDomain = ".example.com" })
-	res := h.signIn(t, h.client(t), "alice", pw)
+	res := h.post(t, h.client(t), "/login", url.Values{"username": {"alice"}, "password": {pw}})
 	raw := res.Header.Get("Set-Cookie")
 	if !strings.HasPrefix(raw, "__Secure-mfagate_session=") || !strings.Contains(raw, "Domain=example.com") || !strings.Contains(raw, "Secure") {
 		t.Fatalf("got %q, want a __Secure- cookie for example.com", raw)
@@ -204,7 +204,7 @@ func TestRedirectAfterSignInStaysHome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.rd, func(t *testing.T) {
-			res := h.post(t, h.client(t), "/login", url.Values{"username": {"alice"}, "password": {pw}, "rd": {tt.rd}})
+			res := h.signIn(t, h.client(t), "alice", pw, tt.rd)
 			if got := res.Header.Get("Location"); got != tt.want {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}

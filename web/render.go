@@ -14,30 +14,34 @@ import (
 	"github.com/mfagate/mfagate/account"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // parsePages parses each page together with the shared layout.
-func parsePages() (map[string]*template.Template, error) {
+func parsePages(loc *time.Location) (map[string]*template.Template, error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
+	}
+	if loc == nil {
+		loc = time.UTC
 	}
 	funcs := template.FuncMap{
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return "never"
 			}
-			return t.UTC().Format("2 January 2006 at 15:04 UTC")
+			return t.In(loc).Format("2 January 2006 at 15:04 MST")
 		},
+		"clock": func(t time.Time) string { return t.In(loc).Format("15:04:05 MST") },
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") { // shared parts
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", n, err)
 		}
@@ -48,12 +52,13 @@ func parsePages() (map[string]*template.Template, error) {
 
 // page is what the layout needs; every view embeds it.
 type page struct {
-	Title   string // what the <h1> says; the <title> adds "Error: " when Errors is set
-	Product string
-	User    *mfagate.User // the signed-in person, for the header
-	Errors  []fieldError  // shown in the error summary and next to each field
-	Notice  string        // a confirmation shown at the top
-	Support account.Contacts
+	Title    string // what the <h1> says; the <title> adds "Error: " when Errors is set
+	Product  string
+	User     *mfagate.User // the signed-in person, for the header
+	Errors   []fieldError  // shown in the error summary and next to each field
+	Notice   string        // a confirmation shown at the top
+	Support  account.Contacts
+	CodeHint string // the hint under a code field, where the default does not fit
 }
 
 // fieldError is one problem, tied to the id of the field it concerns.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -28,8 +29,9 @@ type Options struct {
 	TrustedProxies  []netip.Prefix
 	DevOutbox       bool // serve /dev/outbox (mail driver "outbox")
 
-	Product string
-	Support account.Contacts
+	Product  string
+	Support  account.Contacts
+	Location *time.Location // zone for times shown on pages (default UTC)
 }
 
 // server holds what handlers share: settings and parsed templates.
@@ -55,7 +57,7 @@ func NewServer(o Options) (http.Handler, error) {
 	if o.Product == "" {
 		o.Product = "mfagate"
 	}
-	pages, err := parsePages()
+	pages, err := parsePages(o.Location)
 	if err != nil {
 		return nil, err
 	}

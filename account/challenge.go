@@ -1,0 +1,277 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/recovery"
+	"github.com/mfagate/mfagate/seal"
+	"github.com/mfagate/mfagate/totp"
+)
+
+// freshFor is how recent a second factor must be to change factors.
+const freshFor = 10 * time.Minute
+
+// notifyAfterFailures is how many wrong codes after a right password make
+// mfagate warn the person that someone may know their password.
+const notifyAfterFailures = 3
+
+// ErrReauth means a change needs a second factor passed within the last
+// ten minutes; the caller sends the person through the challenge first.
+var ErrReauth = mfagate.Errorf(mfagate.EFORBIDDEN, "Confirm it's you with a security code first")
+
+// Factors lists the person's confirmed factors, oldest first.
+func (s *Service) Factors(ctx context.Context, userID int64) ([]*mfagate.Factor, error) {
+	var fs []*mfagate.Factor
+	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		fs, err = tx.UserFactors(userID)
+		return err
+	})
+	return fs, err
+}
+
+// Decide runs the policy for the signed-in person now: what they must do
+// before, or whether, they are fully signed in.
+func (s *Service) Decide(ctx context.Context, cur *Current) (Decision, []*mfagate.Factor, error) {
+	fs, err := s.Factors(ctx, cur.User.ID)
+	if err != nil {
+		return Decision{}, nil, err
+	}
+	return s.policy(cur.User, fs, s.now()), fs, nil
+}
+
+// NeedsReauth reports whether a change to factors must first be confirmed
+// with a second factor: the person has one and has not used it within the
+// last ten minutes.
+func (s *Service) NeedsReauth(cur *Current, factors []*mfagate.Factor) bool {
+	return len(factors) > 0 && s.now().Sub(cur.Session.SecondFactorAt) > freshFor
+}
+
+// Verified is the outcome of a passed second step: the session under its
+// new id.
+type Verified struct {
+	Token   string
+	Session *mfagate.Session
+}
+
+// Verify checks a code typed at the challenge with method "email",
+// "totp" or "recovery". On success the session moves to a new id and is
+// fully signed in, with its second factor recorded as just now. A wrong
+// code counts towards the account's lock; when it locks, the session ends
+// and ErrLocked is returned.
+func (s *Service) Verify(ctx context.Context, cur *Current, method, input string, c Actor) (*Verified, error) {
+	var (
+		result *Verified
+		failed error // a wrong code: counted and recorded, then returned
+		locked bool
+	)
+	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		now := s.now()
+		if locked, err := s.gate(tx, userKey(cur.User.Username), s.throttle.DelayAfter, false, now); err != nil {
+			return err
+		} else if locked {
+			return ErrLocked
+		}
+		factors, err := tx.UserFactors(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		var detail string
+		switch method {
+		case mfagate.MethodEmail:
+			detail, failed, err = s.checkEmail(tx, cur, factors, input, mfagate.PurposeSignIn, now)
+		case mfagate.MethodTOTP:
+			detail, failed, err = s.checkTOTP(tx, cur, factors, input, now)
+		case mfagate.MethodRecovery:
+			detail, failed, err = s.checkRecovery(tx, cur, factors, input, c, now)
+		default:
+			return mfagate.Errorf(mfagate.EINVALID, "Choose how to confirm it's you")
+		}
+		if err != nil {
+			return err
+		}
+		if failed != nil {
+			locked, err = s.wrongCode(tx, cur, method, errors.Is(failed, totp.ErrReplay), c)
+			return err
+		}
+		if err := tx.ClearThrottle(userKey(cur.User.Username)); err != nil {
+			return err
+		}
+		token, sess, err := s.rotate(tx, cur, now)
+		if err != nil {
+			return err
+		}
+		result = &Verified{Token: token, Session: sess}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + method + detail})
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case locked:
+		return nil, ErrLocked
+	case failed != nil:
+		return nil, failed
+	}
+	return result, nil
+}
+
+// wrongCode counts a wrong code towards the account's lock, records it,
+// warns the person where due, and ends the session when the account locks.
+func (s *Service) wrongCode(tx mfagate.Tx, cur *Current, method string, replayed bool, c Actor) (bool, error) {
+	locked, err := s.failure(tx, cur.User.Username, cur.User, c)
+	if err != nil {
+		return false, err
+	}
+	detail := "method " + method + ": wrong code"
+	if replayed {
+		detail = "method totp: a code already used was entered again"
+		if err := s.notify(tx, cur.User, codeReplayed, c); err != nil {
+			return false, err
+		}
+	}
+	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeFailure,
+		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: detail}); err != nil {
+		return false, err
+	}
+	if locked {
+		return true, tx.DeleteSession(cur.Session.Hash)
+	}
+	sess, err := tx.SessionByHash(cur.Session.Hash)
+	if err != nil {
+		return false, err
+	}
+	sess.FactorFailures++
+	if sess.FactorFailures == notifyAfterFailures && sess.Stage == mfagate.StagePassword {
+		if err := s.notify(tx, cur.User, failedCodes, c); err != nil {
+			return false, err
+		}
+	}
+	cur.Session = sess
+	return false, tx.UpdateSession(sess)
+}
+
+// rotate moves the session to a new id, fully signed in, with the second
+// factor passed now. The old id stops working in the same transaction.
+func (s *Service) rotate(tx mfagate.Tx, cur *Current, now time.Time) (string, *mfagate.Session, error) {
+	token, next, err := s.newSession(cur.User.ID, Actor{ClientAddr: cur.Session.ClientAddr, UserAgent: cur.Session.UserAgent})
+	if err != nil {
+		return "", nil, err
+	}
+	next.CreatedAt = cur.Session.CreatedAt // the absolute lifetime runs from sign-in
+	next.SecondFactorAt = now
+	next.PendingRecovery = cur.Session.PendingRecovery
+	if err := tx.DeleteSession(cur.Session.Hash); err != nil {
+		return "", nil, err
+	}
+	if err := tx.CreateSession(next); err != nil {
+		return "", nil, err
+	}
+	return token, next, nil
+}
+
+// checkEmail checks an email code for the session and purpose. A wrong
+// code is returned as failed, with its failure already saved on the code.
+func (s *Service) checkEmail(tx mfagate.Tx, cur *Current, factors []*mfagate.Factor, input, purpose string, now time.Time) (string, error, error) {
+	f := hasMethod(factors, mfagate.MethodEmail)
+	if purpose == mfagate.PurposeSignIn && f == nil {
+		return "", nil, mfagate.Errorf(mfagate.EINVALID, "Email codes are not set up for your account")
+	}
+	code, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
+	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return "", nil, mfagate.Errorf(mfagate.EINVALID, "Send a code to your email first")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	err = emailcode.Check(code, s.keys.emailCode, input, now, s.mfa.MaxFailures)
+	if errors.Is(err, emailcode.ErrWrongCode) {
+		code.Failures++
+		if uerr := tx.UpdateEmailCode(code); uerr != nil {
+			return "", nil, uerr
+		}
+		return "", err, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	code.UsedAt = now
+	if err := tx.UpdateEmailCode(code); err != nil {
+		return "", nil, err
+	}
+	if f != nil {
+		if err := tx.UseFactor(f.ID, 0, now); err != nil {
+			return "", nil, err
+		}
+	}
+	return "", nil, nil
+}
+
+func (s *Service) checkTOTP(tx mfagate.Tx, cur *Current, factors []*mfagate.Factor, input string, now time.Time) (string, error, error) {
+	f := hasMethod(factors, mfagate.MethodTOTP)
+	if f == nil {
+		return "", nil, mfagate.Errorf(mfagate.EINVALID, "An authenticator app is not set up for your account")
+	}
+	secret, err := seal.Open(s.keys.seal, f.Secret, factorContext(cur.User.ID))
+	if err != nil {
+		return "", nil, fmt.Errorf("open TOTP secret of user %d: %w", cur.User.ID, err)
+	}
+	step, err := totp.Verify(secret, input, now, f.LastStep, s.mfa.TOTPSkew)
+	if errors.Is(err, totp.ErrWrongCode) || errors.Is(err, totp.ErrReplay) {
+		return "", err, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	err = tx.UseFactor(f.ID, step, now)
+	if mfagate.ErrorCode(err) == mfagate.ECONFLICT { // another replica took this step first
+		return "", totp.ErrReplay, nil
+	}
+	return "", nil, err
+}
+
+func (s *Service) checkRecovery(tx mfagate.Tx, cur *Current, factors []*mfagate.Factor, input string, c Actor, now time.Time) (string, error, error) {
+	if len(factors) == 0 {
+		return "", nil, mfagate.Errorf(mfagate.EINVALID, "Recovery codes are not set up for your account")
+	}
+	norm, err := recovery.Normalize(input)
+	if err != nil {
+		return "", nil, err
+	}
+	err = tx.UseRecoveryCode(cur.User.ID, recovery.Hash(s.keys.recovery, cur.User.ID, norm), now)
+	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return "", ErrWrongRecoveryCode, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	left, err := tx.UnusedRecoveryCodes(cur.User.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.notify(tx, cur.User, recoveryUsed, c, strconv.Itoa(left)); err != nil {
+		return "", nil, err
+	}
+	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditRecoveryUse, Outcome: mfagate.OutcomeSuccess,
+		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
+		Detail: fmt.Sprintf("%d recovery codes left", left)}); err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf(", %d recovery codes left", left), nil, nil
+}
+
+// ErrWrongRecoveryCode is a recovery code that is not one of the
+// person's unused codes.
+var ErrWrongRecoveryCode = mfagate.Errorf(mfagate.EINVALID,
+	"That recovery code is not correct, or it has been used already. Check it and try again")
+
+// factorContext binds a sealed TOTP secret to its owner: a sealed value
+// copied into another person's row does not open.
+func factorContext(userID int64) []byte {
+	return []byte("totp-factor:user:" + strconv.FormatInt(userID, 10))
+}

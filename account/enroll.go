@@ -1,0 +1,386 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/recovery"
+	"github.com/mfagate/mfagate/seal"
+	"github.com/mfagate/mfagate/totp"
+)
+
+// CodeSent describes an email code on its way, for the page that asks
+// for it.
+type CodeSent struct {
+	Address   string
+	ExpiresAt time.Time
+	// NextSendAt is when another code may be sent; the page says so rather
+	// than showing a countdown.
+	NextSendAt time.Time
+}
+
+// codeEmail is the message that carries a code. It says what the code is
+// for and how long it lasts; it never carries a link.
+const codeEmailText = `Hello %s,
+
+Your security code is: %s
+
+Enter it on the page that asked for it %s. It works once, for %s.
+
+If you did not ask for this code, someone may know your password: change it from your account page, or contact your support team%s.
+
+Do not share this code with anyone. %s will never ask you for it by phone or email.
+`
+
+// SendCode emails a new code for this session: purpose PurposeSignIn to
+// the person's registered address (they must have email codes set up), or
+// PurposeSetup to address (empty means the registered one), to prove it.
+// The previous code of the session stops working; its failed tries carry
+// over. Codes are refused within the resend cooldown and beyond the hourly
+// cap, with a message saying when to try again.
+func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address string, c Actor) (*CodeSent, error) {
+	address = strings.TrimSpace(address)
+	var sent *CodeSent
+	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		now := s.now()
+		switch purpose {
+		case mfagate.PurposeSignIn:
+			fs, err := tx.UserFactors(cur.User.ID)
+			if err != nil {
+				return err
+			}
+			if hasMethod(fs, mfagate.MethodEmail) == nil {
+				return mfagate.Errorf(mfagate.EINVALID, "Email codes are not set up for your account")
+			}
+			address = cur.User.Email
+		case mfagate.PurposeSetup:
+			if address == "" {
+				address = cur.User.Email
+			} else if err := checkEmail(address); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("send code: unknown purpose %q", purpose)
+		}
+		failures := 0
+		last, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
+		switch {
+		case err == nil:
+			if wait := emailcode.CanResend(last, now, s.mfa.ResendCooldown); wait > 0 {
+				return mfagate.Errorf(mfagate.ETHROTTLED, "A code was sent moments ago. You can ask for a new one from %s",
+					s.clockTime(now.Add(wait)))
+			}
+			failures = last.Failures
+		case mfagate.ErrorCode(err) != mfagate.ENOTFOUND:
+			return err
+		}
+		n, err := tx.EmailCodesSince(cur.User.ID, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if n >= s.mfa.HourlyCap {
+			return mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %d codes in the last hour, the most allowed. Try again in an hour, or contact your support team", n)
+		}
+		code, err := emailcode.Generate(s.rand)
+		if err != nil {
+			return err
+		}
+		ec := &mfagate.EmailCode{
+			UserID: cur.User.ID, SessionHash: cur.Session.Hash, Purpose: purpose, Address: address,
+			Hash: emailcode.Hash(s.keys.emailCode, cur.Session.Hash, code), CreatedAt: now,
+			ExpiresAt: now.Add(s.mfa.CodeTTL), Failures: failures,
+		}
+		if err := tx.CreateEmailCode(ec); err != nil {
+			return err
+		}
+		what := "to finish signing in"
+		if purpose == mfagate.PurposeSetup {
+			what = "to confirm this email address"
+		}
+		contact := ""
+		if s.support.Email != "" {
+			contact = " at " + s.support.Email
+		}
+		m := &mfagate.Message{To: address, Subject: fmt.Sprintf("Your %s security code", s.product), CreatedAt: now,
+			Text: fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product)}
+		if err := tx.EnqueueMail(m); err != nil {
+			return err
+		}
+		sent = &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, NextSendAt: now.Add(s.mfa.ResendCooldown)}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "purpose " + purpose})
+	})
+	return sent, err
+}
+
+// PendingCode returns the latest code sent for this session and purpose,
+// or nil when none was sent, so a page can say where it went.
+func (s *Service) PendingCode(ctx context.Context, cur *Current, purpose string) (*CodeSent, error) {
+	var sent *CodeSent
+	err := s.store.View(ctx, func(tx mfagate.Tx) error {
+		ec, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
+		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		sent = &CodeSent{Address: ec.Address, ExpiresAt: ec.ExpiresAt, NextSendAt: ec.CreatedAt.Add(s.mfa.ResendCooldown)}
+		return nil
+	})
+	return sent, err
+}
+
+// Enrolled is the outcome of a finished setup.
+type Enrolled struct {
+	// Token is the session's new id when setting up completed sign-in;
+	// empty when the person was already signed in.
+	Token string
+	// RecoveryCodes reports that new recovery codes wait to be shown.
+	RecoveryCodes bool
+}
+
+// ConfirmEmailSetup checks the code sent to prove an address and, when it
+// is right, sets up email codes for the person (with that address as
+// their email).
+func (s *Service) ConfirmEmailSetup(ctx context.Context, cur *Current, input string, c Actor) (*Enrolled, error) {
+	return s.enroll(ctx, cur, mfagate.MethodEmail, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, error) {
+		code, err := tx.LatestEmailCode(cur.Session.Hash, mfagate.PurposeSetup)
+		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+			return nil, mfagate.Errorf(mfagate.EINVALID, "Send a code to your email first")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, failed, err := s.checkEmail(tx, cur, nil, input, mfagate.PurposeSetup, now); err != nil || failed != nil {
+			return nil, errors.Join(err, failed)
+		}
+		if code.Address != cur.User.Email {
+			u, err := tx.UserByID(cur.User.ID)
+			if err != nil {
+				return nil, err
+			}
+			u.Email = code.Address
+			if err := tx.UpdateUser(u); err != nil {
+				return nil, err
+			}
+			cur.User = u
+		}
+		return &mfagate.Factor{UserID: cur.User.ID, Method: mfagate.MethodEmail, CreatedAt: now, LastUsedAt: now}, nil
+	})
+}
+
+// TOTPSetup is what the authenticator-app page shows: the secret as text
+// and as the otpauth URI a QR code carries.
+type TOTPSetup struct {
+	Secret  string // base32, grouped for reading
+	URI     string
+	Issuer  string
+	Account string
+}
+
+// StartTOTPSetup returns the secret being set up in this session, making
+// one on the first call. It is kept sealed in the session only, so an
+// abandoned setup leaves nothing that could sign anyone in.
+func (s *Service) StartTOTPSetup(ctx context.Context, cur *Current) (*TOTPSetup, error) {
+	var secret []byte
+	if cur.Session.PendingTOTP != nil {
+		var err error
+		if secret, err = seal.Open(s.keys.seal, cur.Session.PendingTOTP, pendingContext(cur)); err != nil {
+			return nil, fmt.Errorf("open pending TOTP secret: %w", err)
+		}
+	} else {
+		var err error
+		if secret, err = totp.NewSecret(s.rand); err != nil {
+			return nil, err
+		}
+		sealed, err := seal.Seal(s.keys.seal, secret, pendingContext(cur), s.rand)
+		if err != nil {
+			return nil, err
+		}
+		err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+			sess, err := tx.SessionByHash(cur.Session.Hash)
+			if err != nil {
+				return err
+			}
+			sess.PendingTOTP = sealed
+			cur.Session = sess
+			return tx.UpdateSession(sess)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	account := cur.User.Username
+	return &TOTPSetup{
+		Secret: totp.FormatSecret(totp.EncodeSecret(secret)), URI: totp.URI(s.mfa.Issuer, account, secret),
+		Issuer: s.mfa.Issuer, Account: account,
+	}, nil
+}
+
+// ConfirmTOTPSetup checks the first code from the app against the secret
+// being set up and, when it is right, turns it into a factor.
+func (s *Service) ConfirmTOTPSetup(ctx context.Context, cur *Current, input string, c Actor) (*Enrolled, error) {
+	if cur.Session.PendingTOTP == nil {
+		return nil, mfagate.Errorf(mfagate.EINVALID, "Start again: scan the QR code, then enter the code your app shows")
+	}
+	return s.enroll(ctx, cur, mfagate.MethodTOTP, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, error) {
+		secret, err := seal.Open(s.keys.seal, cur.Session.PendingTOTP, pendingContext(cur))
+		if err != nil {
+			return nil, fmt.Errorf("open pending TOTP secret: %w", err)
+		}
+		step, err := totp.Verify(secret, input, now, 0, s.mfa.TOTPSkew)
+		if err != nil {
+			return nil, err
+		}
+		sealed, err := seal.Seal(s.keys.seal, secret, factorContext(cur.User.ID), s.rand)
+		if err != nil {
+			return nil, err
+		}
+		return &mfagate.Factor{UserID: cur.User.ID, Method: mfagate.MethodTOTP, Secret: sealed, LastStep: step,
+			CreatedAt: now, LastUsedAt: now}, nil
+	})
+}
+
+// enroll creates the factor that check returns, in one transaction with
+// everything that goes with it: recovery codes for a first factor, the
+// session fully signed in under a new id when this completes sign-in, the
+// audit event and the email. A wrong code (check's EINVALID or throttled
+// errors) still counts towards the lock.
+func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Actor,
+	check func(mfagate.Tx, time.Time) (*mfagate.Factor, error)) (*Enrolled, error) {
+	var (
+		out    Enrolled
+		failed error
+		locked bool
+	)
+	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		now := s.now()
+		if l, err := s.gate(tx, userKey(cur.User.Username), s.throttle.DelayAfter, false, now); err != nil {
+			return err
+		} else if l {
+			return ErrLocked
+		}
+		factors, err := tx.UserFactors(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Session.Stage == mfagate.StageFull && s.NeedsReauth(cur, factors) {
+			return ErrReauth
+		}
+		if hasMethod(factors, method) != nil {
+			return mfagate.Errorf(mfagate.ECONFLICT, "%s is already set up for your account", methodName(method))
+		}
+		f, err := check(tx, now)
+		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {
+			failed = err
+			locked, err = s.wrongCode(tx, cur, method, false, c)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateFactor(f); err != nil {
+			return err
+		}
+		sess, err := tx.SessionByHash(cur.Session.Hash)
+		if err != nil {
+			return err
+		}
+		sess.PendingTOTP = nil
+		if len(factors) == 0 {
+			codes, err := s.newRecoveryCodes(tx, cur.User.ID, now)
+			if err != nil {
+				return err
+			}
+			if sess.PendingRecovery, err = s.sealCodes(cur, codes); err != nil {
+				return err
+			}
+			out.RecoveryCodes = true
+		}
+		cur.Session = sess
+		if sess.Stage == mfagate.StagePassword {
+			token, next, err := s.rotate(tx, cur, now)
+			if err != nil {
+				return err
+			}
+			out.Token, cur.Session = token, next
+		} else {
+			sess.SecondFactorAt = now
+			if err := tx.UpdateSession(sess); err != nil {
+				return err
+			}
+		}
+		if err := s.notify(tx, cur.User, factorAdded, c, capitalize(methodName(method))); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditFactorAdd, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + method})
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case locked:
+		return nil, ErrLocked
+	case failed != nil:
+		return nil, failed
+	}
+	return &out, nil
+}
+
+// newRecoveryCodes replaces the person's recovery codes with a new set
+// and returns the codes in plain text, to be shown once.
+func (s *Service) newRecoveryCodes(tx mfagate.Tx, userID int64, now time.Time) ([]string, error) {
+	codes, err := recovery.Generate(s.rand, s.mfa.RecoveryCodes)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]*mfagate.RecoveryCode, len(codes))
+	for i, code := range codes {
+		norm, err := recovery.Normalize(code)
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = &mfagate.RecoveryCode{UserID: userID, Hash: recovery.Hash(s.keys.recovery, userID, norm), CreatedAt: now}
+	}
+	return codes, tx.ReplaceRecoveryCodes(userID, rows)
+}
+
+func (s *Service) sealCodes(cur *Current, codes []string) ([]byte, error) {
+	return seal.Seal(s.keys.seal, []byte(strings.Join(codes, "\n")), recoveryContext(cur), s.rand)
+}
+
+func pendingContext(cur *Current) []byte {
+	return []byte(fmt.Sprintf("totp-pending:user:%d", cur.User.ID))
+}
+
+func recoveryContext(cur *Current) []byte {
+	return []byte(fmt.Sprintf("recovery-pending:user:%d", cur.User.ID))
+}
+
+// methodName is how pages and emails name a method.
+func methodName(method string) string {
+	switch method {
+	case mfagate.MethodEmail:
+		return "email codes"
+	case mfagate.MethodTOTP:
+		return "an authenticator app"
+	default:
+		return method
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// CodeMinutes is how long an email code lasts, for pages to say.
+func (s *Service) CodeMinutes() int { return int(s.mfa.CodeTTL.Minutes()) }

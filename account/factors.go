@@ -1,0 +1,223 @@
+package account
+
+import (
+	"context"
+	"strings"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/seal"
+)
+
+// SkipSetup lets a person who is offered setup carry on without it, this
+// time. It is recorded and audited; the offer returns at the next sign-in.
+// EFORBIDDEN when setup is required.
+func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string, error) {
+	var token string
+	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		now := s.now()
+		fs, err := tx.UserFactors(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		if d := s.policy(cur.User, fs, now); d.Next != NextOfferSetup {
+			return mfagate.Errorf(mfagate.EFORBIDDEN, "Setting up a way to get security codes is required now: it cannot be skipped")
+		}
+		if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSetupSkip, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr}); err != nil {
+			return err
+		}
+		var sess *mfagate.Session
+		token, sess, err = s.rotate(tx, cur, now)
+		if err != nil {
+			return err
+		}
+		sess.SecondFactorAt = cur.Session.SecondFactorAt // no second factor was passed
+		cur.Session = sess
+		return tx.UpdateSession(sess)
+	})
+	return token, err
+}
+
+// PendingRecoveryCodes returns the new recovery codes waiting to be shown
+// in this session, or nil.
+func (s *Service) PendingRecoveryCodes(cur *Current) ([]string, error) {
+	if cur.Session.PendingRecovery == nil {
+		return nil, nil
+	}
+	plain, err := seal.Open(s.keys.seal, cur.Session.PendingRecovery, recoveryContext(cur))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(string(plain), "\n"), nil
+}
+
+// RecoveryCodesSaved forgets the plain recovery codes once the person says
+// they have saved them: they are never shown again.
+func (s *Service) RecoveryCodesSaved(ctx context.Context, cur *Current) error {
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		sess, err := tx.SessionByHash(cur.Session.Hash)
+		if err != nil {
+			return err
+		}
+		sess.PendingRecovery = nil
+		cur.Session = sess
+		return tx.UpdateSession(sess)
+	})
+}
+
+// RenewRecoveryCodes makes a new set of recovery codes, voiding the old
+// ones, and keeps them for showing once. It needs a recent second factor.
+func (s *Service) RenewRecoveryCodes(ctx context.Context, cur *Current, c Actor) error {
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		now := s.now()
+		fs, err := tx.UserFactors(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		if len(fs) == 0 {
+			return mfagate.Errorf(mfagate.EINVALID, "Set up email codes or an authenticator app first: recovery codes come with them")
+		}
+		if s.NeedsReauth(cur, fs) {
+			return ErrReauth
+		}
+		codes, err := s.newRecoveryCodes(tx, cur.User.ID, now)
+		if err != nil {
+			return err
+		}
+		sess, err := tx.SessionByHash(cur.Session.Hash)
+		if err != nil {
+			return err
+		}
+		if sess.PendingRecovery, err = s.sealCodes(cur, codes); err != nil {
+			return err
+		}
+		cur.Session = sess
+		if err := tx.UpdateSession(sess); err != nil {
+			return err
+		}
+		if err := s.notify(tx, cur.User, recoveryRenewed, c); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditRecoveryRenew, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr})
+	})
+}
+
+// RecoveryCodesLeft counts the person's unused recovery codes.
+func (s *Service) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		n, err = tx.UnusedRecoveryCodes(userID)
+		return err
+	})
+	return n, err
+}
+
+// RemoveFactor removes one of the person's own factors. It needs a recent
+// second factor, and refuses to remove the last one while the policy
+// requires MFA. Removing the last factor also voids the recovery codes.
+func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Actor) error {
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		fs, err := tx.UserFactors(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		var f *mfagate.Factor
+		for _, x := range fs {
+			if x.ID == id {
+				f = x
+			}
+		}
+		if f == nil {
+			return mfagate.Errorf(mfagate.ENOTFOUND, "That way of getting codes is not set up for your account")
+		}
+		if s.NeedsReauth(cur, fs) {
+			return ErrReauth
+		}
+		if len(fs) == 1 {
+			if d := s.policy(cur.User, nil, s.now()); d.Next == NextRequireSetup {
+				return mfagate.Errorf(mfagate.EFORBIDDEN,
+					"You cannot remove your only way of getting security codes: it is required. Add another way first")
+			}
+			if _, err := tx.DeleteUserFactors(cur.User.ID); err != nil { // the recovery codes go with it
+				return err
+			}
+		} else if err := tx.DeleteFactor(cur.User.ID, id); err != nil {
+			return err
+		}
+		if err := s.notify(tx, cur.User, factorRemoved, c, capitalize(methodName(f.Method))); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditFactorRemove, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + f.Method})
+	})
+}
+
+// ResetMFA removes every factor and recovery code of an account and ends
+// its sessions, for a person who lost theirs. Staff give a reason; it is
+// audited and the person is emailed. At their next sign-in they set up
+// again as the policy demands. Staff never see or set secrets.
+func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for resetting; it is kept in the audit log")
+	}
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		n, err := tx.DeleteUserFactors(u.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.DeleteUserSessions(u.ID, nil); err != nil {
+			return err
+		}
+		if err := s.notify(tx, u, mfaReset, by); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
+			Detail: plural(n, "factor") + " removed; sessions ended"})
+	})
+}
+
+// Unlock lifts a lock on an account, temporary or hard, and forgets its
+// failed attempts. Staff give a reason; it is audited and the person is
+// emailed.
+func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for unlocking; it is kept in the audit log")
+	}
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		if err := tx.ClearThrottle(userKey(u.Username)); err != nil {
+			return err
+		}
+		if err := s.notify(tx, u, accountUnlocked, by); err != nil {
+			return err
+		}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditUnlock, Outcome: mfagate.OutcomeSuccess,
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason})
+	})
+}
+
+// Locked reports whether the account is locked now, and whether only
+// support can lift it.
+func (s *Service) Locked(ctx context.Context, username string) (locked, hard bool, err error) {
+	err = s.store.View(ctx, func(tx mfagate.Tx) error {
+		th, err := tx.Throttle(userKey(username))
+		if err != nil {
+			return err
+		}
+		hard = th.HardLocked
+		locked = hard || s.now().Before(th.LockedUntil)
+		return nil
+	})
+	return locked, hard, err
+}

@@ -1,0 +1,76 @@
+package account
+
+import (
+	"slices"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+// Next is what a person must do after the password step.
+type Next string
+
+const (
+	NextDone         Next = "done"          // nothing: fully signed in
+	NextChallenge    Next = "challenge"     // enter a code from an enrolled factor
+	NextOfferSetup   Next = "offer_setup"   // set up a factor, or skip for now
+	NextRequireSetup Next = "require_setup" // set up a factor; skipping is not allowed
+)
+
+// Decision is what happens to one person after the password step.
+type Decision struct {
+	Next Next
+	// Methods are those that satisfy the step: the factors to challenge,
+	// or the methods offered for setup.
+	Methods []string
+	// DefaultMethod, when set, is where setup starts instead of a choice.
+	DefaultMethod string
+}
+
+// Policy decides, from a person's account and confirmed factors, what
+// comes after their password at time now. It must be pure.
+type Policy func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision
+
+// DefaultPolicy challenges anyone with a factor (MFA, once set up, is
+// never bypassed) and offers everyone else setup, which they may skip.
+func DefaultPolicy(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
+	if len(factors) > 0 {
+		return Decision{Next: NextChallenge, Methods: methodsOf(factors)}
+	}
+	return Decision{Next: NextOfferSetup, Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}}
+}
+
+func methodsOf(factors []*mfagate.Factor) []string {
+	ms := make([]string, 0, len(factors))
+	for _, f := range factors {
+		ms = append(ms, f.Method)
+	}
+	return ms
+}
+
+func hasMethod(factors []*mfagate.Factor, method string) *mfagate.Factor {
+	for _, f := range factors {
+		if f.Method == method {
+			return f
+		}
+	}
+	return nil
+}
+
+// PreferredMethod is the method to ask for first at the challenge: the
+// one used most recently, among those allowed (all when allowed is empty).
+func PreferredMethod(factors []*mfagate.Factor, allowed []string) string {
+	var best *mfagate.Factor
+	for _, f := range factors {
+		if len(allowed) > 0 && !slices.Contains(allowed, f.Method) {
+			continue
+		}
+		if best == nil || f.LastUsedAt.After(best.LastUsedAt) {
+			best = f
+		}
+	}
+	if best == nil {
+		return mfagate.MethodRecovery
+	}
+	return best.Method
+}
