@@ -381,3 +381,27 @@ func containsFold(s, sub string) bool {
 }
 
 func regexpAll(re *regexp.Regexp, s string) []string { return re.FindAllString(s, -1) }
+
+func TestResetAndUnlockFromTheCommandLine(t *testing.T) {
+	cfg := install(t, "")
+	run(t, "plum orchard lantern\n", "user", "add", "alice", "--email", "alice@example.com", "--roles", "user", "--password-stdin", "--config", cfg)
+	for _, args := range [][]string{{"user", "reset-mfa", "alice"}, {"user", "unlock", "alice"}} {
+		if r := run(t, "", append(args, "--config", cfg)...); r.code != 2 || !containsFold(r.stderr, "give a --reason") {
+			t.Fatalf("%v without a reason: got %d %q, want 2", args, r.code, r.stderr)
+		}
+	}
+	if r := run(t, "", "user", "reset-mfa", "nobody", "--reason", "x", "--config", cfg); r.code != 1 || !containsFold(r.stderr, `user "nobody" not found`) {
+		t.Fatalf("unknown user: got %d %q", r.code, r.stderr)
+	}
+	r := run(t, "", "user", "reset-mfa", "alice", "--reason", "lost phone", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "Removed the security codes of alice") {
+		t.Fatalf("reset: got %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, "", "user", "unlock", "alice", "--reason", "called support", "--config", cfg); r.code != 0 {
+		t.Fatalf("unlock: got %d %q", r.code, r.stderr)
+	}
+	show := run(t, "", "user", "show", "alice", "--config", cfg).stdout
+	if !strings.Contains(show, "MFA:") || !strings.Contains(show, "not set up") {
+		t.Fatalf("user show does not give the MFA state:\n%s", show)
+	}
+}

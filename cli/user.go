@@ -28,6 +28,8 @@ Subcommands:
   set-password NAME [--password-stdin]
   disable NAME --reason TEXT
   enable NAME --reason TEXT
+  reset-mfa NAME --reason TEXT   remove every factor; the person sets up again at next sign-in
+  unlock NAME --reason TEXT      lift a lock after too many failed attempts
 
 Every subcommand takes --config FILE, or --data FOLDER for the demo's data.`
 
@@ -35,13 +37,14 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, userUsage)
 		if len(args) == 0 {
-			return usagef("name a user subcommand: add, import, list, show, set-password, disable or enable")
+			return usagef("name a user subcommand: add, import, list, show, set-password, disable, enable, reset-mfa or unlock")
 		}
 		return nil
 	}
 	sub := map[string]func(context.Context, *env, []string) error{
 		"add": userAdd, "import": userImport, "list": userList, "show": userShow,
 		"set-password": userSetPassword, "disable": userDisable, "enable": userEnable,
+		"reset-mfa": userResetMFA, "unlock": userUnlock,
 	}[args[0]]
 	if sub == nil {
 		return usagef("unknown user subcommand %q; run \"mfagate user -h\" to see them", args[0])
@@ -237,10 +240,39 @@ func userShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	factors, err := a.accounts.Factors(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	left, err := a.accounts.RecoveryCodesLeft(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	locked, hard, err := a.accounts.Locked(ctx, u.Username)
+	if err != nil {
+		return err
+	}
+	st := status(u)
+	switch {
+	case hard:
+		st += ", locked until unlocked by support"
+	case locked:
+		st += ", locked for a while after failed attempts"
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Username:\t%s\nName:\t%s\nEmail:\t%s\nRoles:\t%s\nStatus:\t%s\nPassword:\t%s\nCreated:\t%s\nLast sign-in:\t%s\n",
-		u.Username, u.Name, u.Email, strings.Join(u.Roles, ","), status(u),
+		u.Username, u.Name, u.Email, strings.Join(u.Roles, ","), st,
 		map[bool]string{true: "set", false: "not set"}[u.PasswordHash != ""], when(u.CreatedAt), when(u.LastSignInAt))
+	if len(factors) == 0 {
+		fmt.Fprintf(tw, "MFA:\tnot set up\n")
+	}
+	for _, f := range factors {
+		name := map[string]string{mfagate.MethodEmail: "email codes", mfagate.MethodTOTP: "authenticator app"}[f.Method]
+		fmt.Fprintf(tw, "MFA:\t%s, added %s, last used %s\n", name, when(f.CreatedAt), when(f.LastUsedAt))
+	}
+	if len(factors) > 0 {
+		fmt.Fprintf(tw, "Recovery codes:\t%d unused\n", left)
+	}
 	return tw.Flush()
 }
 
@@ -294,6 +326,38 @@ func userEnable(ctx context.Context, e *env, args []string) error {
 
 func setDisabled(ctx context.Context, e *env, args []string, disabled bool) error {
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
+	return staffAction(ctx, e, args, verb, func(a *app, name, reason string) (string, error) {
+		if err := a.accounts.SetDisabled(ctx, cliActor, name, disabled, reason); err != nil {
+			return "", err
+		}
+		if disabled {
+			return fmt.Sprintf("Disabled %s and ended their sessions.", name), nil
+		}
+		return fmt.Sprintf("Enabled %s.", name), nil
+	})
+}
+
+func userResetMFA(ctx context.Context, e *env, args []string) error {
+	return staffAction(ctx, e, args, "reset-mfa", func(a *app, name, reason string) (string, error) {
+		if err := a.accounts.ResetMFA(ctx, cliActor, name, reason); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Removed the security codes of %s and ended their sessions. They have been emailed, and will set up again at their next sign-in.", name), nil
+	})
+}
+
+func userUnlock(ctx context.Context, e *env, args []string) error {
+	return staffAction(ctx, e, args, "unlock", func(a *app, name, reason string) (string, error) {
+		if err := a.accounts.Unlock(ctx, cliActor, name, reason); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Unlocked %s. They have been emailed.", name), nil
+	})
+}
+
+// staffAction runs a support action on one account that needs a reason
+// for the audit log.
+func staffAction(ctx context.Context, e *env, args []string, verb string, do func(a *app, name, reason string) (string, error)) error {
 	fs := newFlags(e, "user "+verb, "NAME --reason TEXT")
 	sf := addStoreFlags(fs)
 	reason := fs.String("reason", "", "why, for the audit log")
@@ -302,7 +366,7 @@ func setDisabled(ctx context.Context, e *env, args []string, disabled bool) erro
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("give exactly one username, as in \"mfagate user %s alice --reason \\\"left the company\\\"\"", verb)
+		return usagef("give exactly one username, as in \"mfagate user %s alice --reason \\\"lost her phone\\\"\"", verb)
 	}
 	if strings.TrimSpace(*reason) == "" {
 		return usagef("give a --reason; it is kept in the audit log")
@@ -312,13 +376,10 @@ func setDisabled(ctx context.Context, e *env, args []string, disabled bool) erro
 		return err
 	}
 	defer a.Close()
-	if err := a.accounts.SetDisabled(ctx, cliActor, pos[0], disabled, *reason); err != nil {
+	msg, err := do(a, pos[0], *reason)
+	if err != nil {
 		return err
 	}
-	if disabled {
-		fmt.Fprintf(e.stdout, "Disabled %s and ended their sessions.\n", pos[0])
-	} else {
-		fmt.Fprintf(e.stdout, "Enabled %s.\n", pos[0])
-	}
+	fmt.Fprintln(e.stdout, msg)
 	return nil
 }
