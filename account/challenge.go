@@ -166,6 +166,7 @@ func (s *Service) rotate(tx mfagate.Tx, cur *Current, now time.Time) (string, *m
 	next.CreatedAt = cur.Session.CreatedAt // the absolute lifetime runs from sign-in
 	next.SecondFactorAt = now
 	next.PendingRecovery = cur.Session.PendingRecovery
+	next.PendingTOTP = cur.Session.PendingTOTP
 	if err := tx.DeleteSession(cur.Session.Hash); err != nil {
 		return "", nil, err
 	}

@@ -252,3 +252,39 @@ func TestLockShowsItsOwnPage(t *testing.T) {
 		t.Fatal("the session survived the lock")
 	}
 }
+
+func TestAddingASecondMethodAsksForTheFirst(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.login(t, c, "alice")
+	secret, _ := h.setUpTOTP(t, c)
+	h.post(t, c, "/mfa/recovery-codes", url.Values{"action": {"saved"}})
+	h.clock.Advance(11 * time.Minute)
+
+	res := h.get(t, c, "/mfa/setup/email?rd=%2Faccount")
+	want := "/mfa/challenge?rd=%2Fmfa%2Fsetup%2Femail%3Frd%3D%252Faccount"
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+		t.Fatalf("got %d to %q, want the challenge first (%s)", res.StatusCode, res.Header.Get("Location"), want)
+	}
+	if page := h.get(t, c, "/mfa/challenge?rd=%2Fmfa%2Fsetup%2Femail"); !strings.Contains(page.body, "Enter the code from your authenticator app") {
+		t.Fatal("the confirmation does not ask for the app's code")
+	}
+	ok := h.post(t, c, "/mfa/challenge", url.Values{"method": {"totp"}, "code": {totp.Code(secret, totp.Step(h.clock.Now()))}, "rd": {"/mfa/setup/email?rd=%2Faccount"}})
+	if ok.Header.Get("Location") != "/mfa/setup/email?rd=%2Faccount" {
+		t.Fatalf("after confirming: got %q, want back to the email setup", ok.Header.Get("Location"))
+	}
+	if res := h.post(t, c, "/mfa/setup/email/send", url.Values{"rd": {"/account"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sending: got %d", res.StatusCode)
+	}
+	done := h.post(t, c, "/mfa/setup/email", url.Values{"code": {h.latestCode(t)}, "rd": {"/account"}})
+	if done.Header.Get("Location") != "/account" {
+		t.Fatalf("confirming: got %d to %q, want /account", done.StatusCode, done.Header.Get("Location"))
+	}
+	page := h.get(t, c, "/account").body
+	if !strings.Contains(page, "Email codes to alice@example.com") || !strings.Contains(page, "Authenticator app") {
+		t.Fatal("the account page does not list both methods")
+	}
+	if res := h.get(t, c, "/mfa/setup/totp"); res.Header.Get("Location") != "/account" {
+		t.Fatal("the app setup page offered a second app")
+	}
+}

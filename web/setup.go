@@ -126,8 +126,34 @@ func (s *server) emailSetupView(r *http.Request) (emailSetupView, error) {
 		Email: cur.User.Email, Minutes: s.Accounts.CodeMinutes()}, nil
 }
 
+// setupBlocked handles the cases where a setup page must not show: the
+// method is already set up, or a signed-in person must first confirm it's
+// them (before any code is sent, since confirming starts a new session).
+func (s *server) setupBlocked(w http.ResponseWriter, r *http.Request, method string) bool {
+	cur := currentFrom(r)
+	_, factors, err := s.Accounts.Decide(r.Context(), cur)
+	if err != nil {
+		s.renderError(w, r, err)
+		return true
+	}
+	for _, f := range factors {
+		if f.Method == method {
+			http.Redirect(w, r, "/account", http.StatusSeeOther)
+			return true
+		}
+	}
+	if cur.Session.Stage == mfagate.StageFull && s.Accounts.NeedsReauth(cur, factors) {
+		http.Redirect(w, r, s.withRd("/mfa/challenge", r.URL.RequestURI()), http.StatusSeeOther)
+		return true
+	}
+	return false
+}
+
 func (s *server) handleEmailSetupPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.setupBlocked(w, r, mfagate.MethodEmail) {
+			return
+		}
 		v, err := s.emailSetupView(r)
 		if err != nil {
 			s.renderError(w, r, err)
@@ -269,6 +295,9 @@ func qrDataURI(uri string) (string, error) {
 
 func (s *server) handleTOTPSetupPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.setupBlocked(w, r, mfagate.MethodTOTP) {
+			return
+		}
 		v, err := s.totpSetupView(r)
 		if err != nil {
 			s.renderError(w, r, err)
