@@ -154,6 +154,13 @@ func (s *server) limitReached(w http.ResponseWriter, r *http.Request, err error)
 			page: s.newPage(r, "You entered the wrong code too many times"), Locked: true, LockFor: s.Accounts.LockFor()})
 		return true
 	case errors.Is(err, emailcode.ErrTooManyTries):
+		// Every code of this sign-in would carry the same count, so the
+		// sign-in ends here and a fresh one starts from the password.
+		if err := s.Accounts.SignOut(r.Context(), s.cookie.token(r), s.actor(r)); err != nil {
+			s.renderError(w, r, err)
+			return true
+		}
+		s.cookie.clear(w)
 		s.render(w, r, http.StatusTooManyRequests, "limit", limitView{
 			page: s.newPage(r, "You entered the wrong code too many times"), Message: mfagate.ErrorMessage(err)})
 		return true
