@@ -24,7 +24,7 @@ func newNotice(subject, body string) notice {
 const noticeFooter = `
 If this was not you, contact your support team straight away{{with .Support.Email}}: {{.}}{{end}}{{with .Support.Phone}}{{if $.Support.Email}} or{{else}}:{{end}} {{.}}{{end}}{{with .Support.Hours}} ({{.}}){{end}}.
 
-This email was sent by {{.Product}}{{with .SiteURL}} ({{.}}){{end}}. It never contains a link to sign in.
+This email was sent by {{.Product}}. Our emails never contain a link to sign in: if one does, it is not from us.
 `
 
 var (

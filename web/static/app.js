@@ -25,6 +25,23 @@
     }
     row.appendChild(button);
   });
+  // Print and copy buttons for recovery codes; hidden when this script
+  // does not run, since they need it.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var codes = Array.prototype.map.call(source.querySelectorAll("code"), function (c) { return c.textContent; });
+      navigator.clipboard.writeText(codes.join("\n")).then(function () {
+        button.textContent = "Copied";
+      });
+    });
+  });
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
 })();
