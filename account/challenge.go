@@ -72,12 +72,7 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 	)
 	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
 		now := s.now()
-		if locked, err := s.gate(tx, userKey(cur.User.Username), s.throttle.DelayAfter, false, now); err != nil {
-			return err
-		} else if locked {
-			return ErrLocked
-		}
-		factors, err := tx.UserFactors(cur.User.ID)
+		factors, err := s.codeAttempt(tx, cur, now)
 		if err != nil {
 			return err
 		}

@@ -261,12 +261,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 	)
 	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
 		now := s.now()
-		if l, err := s.gate(tx, userKey(cur.User.Username), s.throttle.DelayAfter, false, now); err != nil {
-			return err
-		} else if l {
-			return ErrLocked
-		}
-		factors, err := tx.UserFactors(cur.User.ID)
+		factors, err := s.codeAttempt(tx, cur, now)
 		if err != nil {
 			return err
 		}

@@ -124,3 +124,17 @@ func (s *Service) failure(tx mfagate.Tx, username string, u *mfagate.User, c Act
 
 // LockFor says how long a temporary lock lasts, for pages to tell.
 func (s *Service) LockFor() string { return humanDuration(s.throttle.LockFor) }
+
+// codeAttempt lets a code be tried for the person unless their account is
+// locked (ErrLocked) or inside its growing delay (a wait error), and
+// returns their factors.
+func (s *Service) codeAttempt(tx mfagate.Tx, cur *Current, now time.Time) ([]*mfagate.Factor, error) {
+	locked, err := s.gate(tx, userKey(cur.User.Username), s.throttle.DelayAfter, false, now)
+	if err != nil {
+		return nil, err
+	}
+	if locked {
+		return nil, ErrLocked
+	}
+	return tx.UserFactors(cur.User.ID)
+}
