@@ -27,6 +27,17 @@ type Message struct {
 	NextAttemptAt time.Time
 	SentAt        time.Time // zero until sent
 	LastError     string
+	// Campaign names the rollout communication the message belongs to
+	// (empty for everything else), for counting progress.
+	Campaign string
+}
+
+// CampaignStat counts one campaign's messages by delivery state.
+type CampaignStat struct {
+	Campaign string
+	Pending  int
+	Sent     int
+	Failed   int
 }
 
 // Mailer hands one message to a mail server. A returned error means it was

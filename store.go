@@ -37,8 +37,9 @@ type Tx interface {
 	// UserByUsername returns the user with that username, ignoring case.
 	// ENOTFOUND.
 	UserByUsername(username string) (*User, error)
-	// UpdateUser saves every field of u but ID and CreatedAt. ENOTFOUND;
-	// ECONFLICT when a changed username is taken.
+	// UpdateUser saves every field of u but ID, CreatedAt, Skips and
+	// LastSkipAt (see RecordSkip). ENOTFOUND; ECONFLICT when a changed
+	// username is taken.
 	UpdateUser(u *User) error
 	// Users lists users in ID order.
 	Users(f UserFilter) ([]*User, error)
@@ -61,6 +62,26 @@ type Tx interface {
 	// created before createdBefore (a zero bound is not applied), and
 	// returns how many it removed.
 	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
+
+	// RecordSkip adds one to the user's Skips and sets LastSkipAt, in one
+	// statement. ENOTFOUND.
+	RecordSkip(userID int64, at time.Time) error
+	// People calls fn for every account, in ID order, with its roles and
+	// factor methods, streaming so that a million accounts fit in little
+	// memory. An error from fn stops the walk and is returned.
+	People(fn func(*Person) error) error
+
+	// CampaignRecipients lists up to limit enabled accounts with an ID
+	// above afterID that have one of roles (any role when roles holds
+	// "all"), that the campaign has not reached yet, and, when
+	// withoutFactor is set, that have no factor. In ID order.
+	CampaignRecipients(campaign string, roles []string, withoutFactor bool, afterID int64, limit int) ([]*User, error)
+	// MarkCampaignSent records that the campaign reached the user, once:
+	// it reports false, changing nothing, when it already had. Callers
+	// queue the email only when it reports true, in the same transaction.
+	MarkCampaignSent(campaign string, userID int64, at time.Time) (bool, error)
+	// CampaignStats counts each campaign's messages by delivery state.
+	CampaignStats() ([]CampaignStat, error)
 
 	// CreateFactor inserts f and sets f.ID. ECONFLICT when the user already
 	// has a factor of that method.
@@ -114,8 +135,8 @@ type Tx interface {
 	// AuditEvents lists audit events, newest first.
 	AuditEvents(f AuditFilter) ([]*AuditEvent, error)
 
-	// EnqueueMail adds m to the outbox as pending, due at m.CreatedAt, and
-	// sets m.ID and m.Status.
+	// EnqueueMail adds m (with its Campaign) to the outbox as pending, due
+	// at m.CreatedAt, and sets m.ID and m.Status.
 	EnqueueMail(m *Message) error
 	// ClaimMail leases up to limit pending messages that are due at now and
 	// not leased by another worker, until now+lease, counting one attempt

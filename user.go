@@ -26,6 +26,15 @@ type User struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	LastSignInAt time.Time // zero when the person has never signed in
+
+	// ExtendedUntil gives one person more time: until then, phases that
+	// require MFA treat them as optional. Zero when there is none.
+	ExtendedUntil   time.Time
+	ExtensionReason string
+	// Skips counts how often the person skipped setting up MFA; LastSkipAt
+	// is the latest. Kept for progress reports.
+	Skips      int
+	LastSkipAt time.Time
 }
 
 // HasRole reports whether the user has role r.
@@ -40,4 +49,17 @@ type UserFilter struct {
 	Role    string
 	AfterID int64 // for paging: only users with a larger ID
 	Limit   int   // 0 means no limit
+}
+
+// Person is what the rollout needs to know about one account: enough to
+// decide and to count, streamed for every account when simulating.
+type Person struct {
+	ID            int64
+	Username      string
+	Roles         []string
+	Methods       []string // methods of the confirmed factors
+	SignedIn      bool     // has ever signed in
+	ExtendedUntil time.Time
+	Skips         int
+	Disabled      bool
 }
