@@ -1,0 +1,131 @@
+package rollout
+
+import "time"
+
+// Summary is what a simulation found: how many people meet which outcome
+// at one instant, and who will be forced to enroll when the next phase
+// starts. ("On July 13, 214 administrators will be forced into email
+// verification, 37 of them have never signed in.")
+type Summary struct {
+	At        time.Time
+	Total     int
+	ByOutcome map[Outcome]int // every outcome is present, zero counts too
+	// ByRole counts a person once under each of their distinct roles;
+	// people with no role appear only in the totals.
+	ByRole map[string]map[Outcome]int
+	// Extended counts people whose decision an extension softened
+	// (Decision.Extended).
+	Extended int
+	// NeverSignedIn counts, among those who must enroll at At
+	// (RequireEnrollment), the people who have never signed in.
+	NeverSignedIn int
+	// Next is the first phase of the whole rollout starting after At, for
+	// anyone; nil if none.
+	Next *Phase
+	// ForcedAtNext counts people not required to enroll at At who will be
+	// at Next.Start, and ForcedAtNextNeverSignedIn those of them who have
+	// never signed in.
+	ForcedAtNext              int
+	ForcedAtNextNeverSignedIn int
+}
+
+// Simulator adds up decisions for a population, one person at a time, so
+// that a million accounts can stream through without being held in
+// memory. It is not safe for concurrent use.
+type Simulator struct {
+	r    *Rollout
+	at   time.Time
+	next *Phase
+
+	total, extended, neverSignedIn    int
+	forcedAtNext, forcedNeverSignedIn int
+	byOutcome                         [Challenge + 1]int
+	byRole                            map[string]*[Challenge + 1]int
+}
+
+// NewSimulator returns a Simulator of rollout r at instant at.
+func NewSimulator(r *Rollout, at time.Time) *Simulator {
+	s := &Simulator{r: r, at: at, byRole: make(map[string]*[Challenge + 1]int)}
+	if r != nil {
+		for i := range r.Phases {
+			ph := &r.Phases[i]
+			if ph.Start.After(at) && (s.next == nil || ph.Start.Before(s.next.Start)) {
+				s.next = ph
+			}
+		}
+	}
+	return s
+}
+
+// Add counts person p; signedIn tells whether they have ever signed in.
+// It makes at most two decisions: at the simulated instant and, for those
+// not yet required to enroll, at the start of the next phase.
+func (s *Simulator) Add(p Person, signedIn bool) {
+	d := Decide(s.r, p, s.at)
+	o := d.Outcome
+	s.total++
+	s.byOutcome[o]++
+	for i, role := range p.Roles {
+		if seenBefore(p.Roles, i) {
+			continue
+		}
+		c := s.byRole[role]
+		if c == nil {
+			c = new([Challenge + 1]int)
+			s.byRole[role] = c
+		}
+		c[o]++
+	}
+	if d.Extended {
+		s.extended++
+	}
+	if o == RequireEnrollment {
+		if !signedIn {
+			s.neverSignedIn++
+		}
+		return
+	}
+	if s.next != nil && Decide(s.r, p, s.next.Start).Outcome == RequireEnrollment {
+		s.forcedAtNext++
+		if !signedIn {
+			s.forcedNeverSignedIn++
+		}
+	}
+}
+
+// seenBefore reports whether roles[i] already appears earlier in roles.
+func seenBefore(roles []string, i int) bool {
+	for _, r := range roles[:i] {
+		if r == roles[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary returns the counts so far. The maps are fresh copies.
+func (s *Simulator) Summary() Summary {
+	sum := Summary{
+		At:                        s.at,
+		Total:                     s.total,
+		ByOutcome:                 counts(&s.byOutcome),
+		ByRole:                    make(map[string]map[Outcome]int, len(s.byRole)),
+		Extended:                  s.extended,
+		NeverSignedIn:             s.neverSignedIn,
+		Next:                      s.next,
+		ForcedAtNext:              s.forcedAtNext,
+		ForcedAtNextNeverSignedIn: s.forcedNeverSignedIn,
+	}
+	for role, c := range s.byRole {
+		sum.ByRole[role] = counts(c)
+	}
+	return sum
+}
+
+func counts(c *[Challenge + 1]int) map[Outcome]int {
+	m := make(map[Outcome]int, len(c))
+	for o, n := range c {
+		m[Outcome(o)] = n
+	}
+	return m
+}
