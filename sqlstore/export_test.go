@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+
+	"github.com/mfagate/mfagate"
 )
 
 // MigrateTo applies the embedded migrations up to and including the file
@@ -34,4 +36,32 @@ func QueryInt(ctx context.Context, db *DB, query string, args ...any) (int64, er
 	var n int64
 	err := db.db.QueryRowContext(ctx, db.dialect.rebind(query), args...).Scan(&n)
 	return n, err
+}
+
+// ExecInTx runs fn in one write transaction, handing it an exec for
+// statements written with ? placeholders: for seeding large populations.
+func ExecInTx(ctx context.Context, db *DB, fn func(exec func(query string, args ...any) error) error) error {
+	sqlTx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer sqlTx.Rollback()
+	t := &tx{ctx: ctx, q: sqlTx, dialect: db.dialect, writable: true}
+	if err := fn(func(query string, args ...any) error {
+		_, err := t.exec(query, args...)
+		return err
+	}); err != nil {
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// PeopleMerged and PeopleJoined stream people in View the one way or the
+// other, on either backend, so that BenchmarkPeople can compare them.
+func PeopleMerged(ctx context.Context, db *DB, fn func(*mfagate.Person) error) error {
+	return (&tx{ctx: ctx, q: db.db, dialect: db.dialect}).peopleMerged(fn)
+}
+
+func PeopleJoined(ctx context.Context, db *DB, fn func(*mfagate.Person) error) error {
+	return (&tx{ctx: ctx, q: db.db, dialect: db.dialect}).peopleJoined(fn)
 }

@@ -11,16 +11,17 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-const mailColumns = `id, to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, sent_at, last_error`
+const mailColumns = `id, to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, sent_at,
+	last_error, campaign`
 
 // EnqueueMail adds m to the outbox as pending, due at m.CreatedAt; see
 // mfagate.Tx.
 func (t *tx) EnqueueMail(m *mfagate.Message) error {
 	id, _, err := t.insertID(`INSERT INTO mail_outbox
-		(to_addr, subject, body_text, created_at, status, attempts, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, 0, ?)
+		(to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, campaign)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?)
 		RETURNING id`,
-		m.To, m.Subject, m.Text, millis(m.CreatedAt), mfagate.MailPending, millis(m.CreatedAt))
+		m.To, m.Subject, m.Text, millis(m.CreatedAt), mfagate.MailPending, millis(m.CreatedAt), m.Campaign)
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -149,7 +150,7 @@ func scanMessages(rows *sql.Rows) ([]*mfagate.Message, error) {
 			created, next, sent sql.NullInt64
 		)
 		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &created, &m.Status, &m.Attempts,
-			&next, &sent, &m.LastError); err != nil {
+			&next, &sent, &m.LastError, &m.Campaign); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func mustMigrate(tb testing.TB, db *sqlstore.DB) []string {
 }
 
 // allMigrations is the embedded set, in order.
-var allMigrations = []string{"0001_init.sql", "0002_factors.sql"}
+var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql"}
 
 func TestSQLite(t *testing.T) { runBackend(t, storetest.SQLite()) }
 
@@ -54,6 +54,16 @@ func runBackend(t *testing.T, b storetest.Backend) {
 	t.Run("CreateEmailCodeVoids", func(t *testing.T) { testCreateEmailCodeVoids(t, b) })
 
 	t.Run("MigrateFrom0001", func(t *testing.T) { testMigrateFrom0001(t, b) })
+
+	t.Run("MigrateFrom0002", func(t *testing.T) { testMigrateFrom0002(t, b) })
+
+	t.Run("MarkCampaignSentTwoReplicas", func(t *testing.T) {
+		dsn := b.DSN(t)
+		one := mustOpen(t, b.Driver, dsn)
+		mustMigrate(t, one)
+		two := mustOpen(t, b.Driver, dsn)
+		storetest.MarkConcurrently(t, one, two)
+	})
 
 	t.Run("MigrateTwice", func(t *testing.T) {
 		db := mustOpen(t, b.Driver, b.DSN(t))

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mfagate/mfagate"
 )
 
-const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at`
+const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at,
+	extended_until, extension_reason, skips, last_skip_at`
 
 // CreateUser inserts u and sets u.ID; see mfagate.Tx.
 func (t *tx) CreateUser(u *mfagate.User) error {
@@ -18,12 +20,14 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	// PostgreSQL a failed statement aborts the whole transaction, and the
 	// caller may want to go on after a conflict, as on SQLite.
 	id, ok, err := t.insertID(`INSERT INTO users
-		(username, username_key, email, name, password_hash, disabled, created_at, last_sign_in_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		(username, username_key, email, name, password_hash, disabled, created_at, last_sign_in_at,
+		extended_until, extension_reason, skips, last_skip_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (username_key) DO NOTHING
 		RETURNING id`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
-		boolInt(u.Disabled), millis(u.CreatedAt), millis(u.LastSignInAt))
+		boolInt(u.Disabled), millis(u.CreatedAt), millis(u.LastSignInAt),
+		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt))
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -66,7 +70,9 @@ func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
 	return u, nil
 }
 
-// UpdateUser saves every field of u but ID and CreatedAt; see mfagate.Tx.
+// UpdateUser saves every field of u but ID, CreatedAt, Skips and
+// LastSkipAt; see mfagate.Tx. The skip count is RecordSkip's alone, so a
+// use case that read the user before a concurrent skip cannot undo it.
 func (t *tx) UpdateUser(u *mfagate.User) error {
 	// Checked first so that the usual conflict does not abort a PostgreSQL
 	// transaction; the unique index still catches a race.
@@ -80,9 +86,10 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
 	n, err := t.execCount(`UPDATE users SET username = ?, username_key = ?, email = ?, name = ?,
-		password_hash = ?, disabled = ?, last_sign_in_at = ? WHERE id = ?`,
+		password_hash = ?, disabled = ?, last_sign_in_at = ?, extended_until = ?, extension_reason = ?
+		WHERE id = ?`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
-		boolInt(u.Disabled), millis(u.LastSignInAt), u.ID)
+		boolInt(u.Disabled), millis(u.LastSignInAt), millis(u.ExtendedUntil), u.ExtensionReason, u.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -118,11 +125,20 @@ func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 		args = append(args, f.AfterID)
 	}
 	limit, args := limitClause(f.Limit, args)
-	page := ` FROM users` + whereClause(conds) + ` ORDER BY users.id` + limit
-
-	rows, err := t.query(`SELECT `+userColumns+page, args...)
+	users, err := t.usersPage(` FROM users`+whereClause(conds)+` ORDER BY users.id`+limit, args)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// usersPage reads the users that page selects (a FROM users ... clause
+// with its ORDER BY and LIMIT), with their roles: two queries, whatever the
+// page's size.
+func (t *tx) usersPage(page string, args []any) ([]*mfagate.User, error) {
+	rows, err := t.query(`SELECT `+userColumns+page, args...)
+	if err != nil {
+		return nil, err
 	}
 	var users []*mfagate.User
 	byID := make(map[int64]*mfagate.User)
@@ -130,13 +146,13 @@ func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 		u, err := scanUser(rows)
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("list users: %w", err)
+			return nil, err
 		}
 		users = append(users, u)
 		byID[u.ID] = u
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, err
 	}
 	if len(users) == 0 {
 		return users, nil
@@ -147,7 +163,7 @@ func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 	// are ignored.
 	rows, err = t.query(`SELECT user_id, role FROM user_roles WHERE user_id IN (SELECT users.id`+page+`)`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list users: roles: %w", err)
+		return nil, fmt.Errorf("roles: %w", err)
 	}
 	for rows.Next() {
 		var (
@@ -156,19 +172,32 @@ func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 		)
 		if err := rows.Scan(&id, &role); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("list users: roles: %w", err)
+			return nil, fmt.Errorf("roles: %w", err)
 		}
 		if u := byID[id]; u != nil {
 			u.Roles = append(u.Roles, role)
 		}
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("list users: roles: %w", err)
+		return nil, fmt.Errorf("roles: %w", err)
 	}
 	for _, u := range users {
 		slices.Sort(u.Roles)
 	}
 	return users, nil
+}
+
+// RecordSkip adds one to the user's skips and sets the last skip's time;
+// see mfagate.Tx. One UPDATE, so concurrent skips are all counted.
+func (t *tx) RecordSkip(userID int64, at time.Time) error {
+	n, err := t.execCount(`UPDATE users SET skips = skips + 1, last_skip_at = ? WHERE id = ?`, millis(at), userID)
+	if err != nil {
+		return fmt.Errorf("record skip of user %d: %w", userID, err)
+	}
+	if n == 0 {
+		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
+	}
+	return nil
 }
 
 // oneUser reads one user and its roles. sql.ErrNoRows when there is none.
@@ -213,16 +242,19 @@ func (t *tx) insertRoles(userID int64, roles []string) error {
 
 func scanUser(s scanner) (*mfagate.User, error) {
 	var (
-		u                 mfagate.User
-		disabled          int64
-		created, lastSign sql.NullInt64
+		u                                   mfagate.User
+		disabled                            int64
+		created, lastSign, extended, skipAt sql.NullInt64
 	)
-	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign); err != nil {
+	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
+		&extended, &u.ExtensionReason, &u.Skips, &skipAt); err != nil {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
 	u.CreatedAt = fromMillis(created)
 	u.LastSignInAt = fromMillis(lastSign)
+	u.ExtendedUntil = fromMillis(extended)
+	u.LastSkipAt = fromMillis(skipAt)
 	return &u, nil
 }
 

@@ -59,6 +59,19 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 			s := newStore(t)
 			ClaimConcurrently(t, s, s)
 		}},
+		{"UserExtension", testUserExtension},
+		{"RecordSkip", testRecordSkip},
+		{"People", testPeople},
+		{"PeopleStopsOnError", testPeopleStopsOnError},
+		{"EnqueueMailCampaign", testEnqueueMailCampaign},
+		{"CampaignRecipients", testCampaignRecipients},
+		{"CampaignRecipientsPaging", testCampaignRecipientsPaging},
+		{"MarkCampaignSent", testMarkCampaignSent},
+		{"MarkCampaignSentConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+			s := newStore(t)
+			MarkConcurrently(t, s, s)
+		}},
+		{"CampaignStats", testCampaignStats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -150,6 +163,8 @@ func checkUser(tb testing.TB, got, want *mfagate.User) {
 	}
 	checkUTC(tb, "CreatedAt", got.CreatedAt)
 	checkUTC(tb, "LastSignInAt", got.LastSignInAt)
+	checkUTC(tb, "ExtendedUntil", got.ExtendedUntil)
+	checkUTC(tb, "LastSkipAt", got.LastSkipAt)
 }
 
 // checkUTC fails unless t is zero or in UTC.
