@@ -42,7 +42,7 @@ func (s *Service) Decide(ctx context.Context, cur *Current) (Decision, []*mfagat
 	if err != nil {
 		return Decision{}, nil, err
 	}
-	return s.policy(cur.User, fs, s.now()), fs, nil
+	return s.step(cur.User, fs, cur.Session, s.now()), fs, nil
 }
 
 // NeedsReauth reports whether a change to factors must first be confirmed
@@ -53,10 +53,12 @@ func (s *Service) NeedsReauth(cur *Current, factors []*mfagate.Factor) bool {
 }
 
 // Verified is the outcome of a passed second step: the session under its
-// new id.
+// new id, and what comes next — done, or setting up a factor a phase
+// demands that the person does not have yet.
 type Verified struct {
 	Token   string
 	Session *mfagate.Session
+	Next    Decision
 }
 
 // Verify checks a code typed at the challenge with method "email",
@@ -101,7 +103,14 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		if err != nil {
 			return err
 		}
-		result = &Verified{Token: token, Session: sess}
+		result = &Verified{Token: token, Session: sess, Next: Decision{Next: NextDone}}
+		if d := s.policy(cur.User, factors, now); d.Next == NextRequireSetup && cur.Session.Stage == mfagate.StagePassword {
+			result.Next = d
+			sess.Stage = mfagate.StagePassword // signed in only once the demanded factor is set up
+			if err := tx.UpdateSession(sess); err != nil {
+				return err
+			}
+		}
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + method + detail})
 	})

@@ -265,7 +265,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		if err != nil {
 			return err
 		}
-		if cur.Session.Stage == mfagate.StageFull && s.NeedsReauth(cur, factors) {
+		if s.NeedsReauth(cur, factors) {
 			return ErrReauth
 		}
 		if hasMethod(factors, method) != nil {
@@ -300,6 +300,11 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		}
 		cur.Session = sess
 		if sess.Stage == mfagate.StagePassword {
+			if d := s.policy(cur.User, append(factors, f), now); d.Next == NextRequireSetup {
+				// Still not what the phase demands (it cannot happen with
+				// the methods offered, but never sign in on it).
+				return mfagate.Errorf(mfagate.EFORBIDDEN, "Set up one of: %v", d.Methods)
+			}
 			token, next, err := s.rotate(tx, cur, now)
 			if err != nil {
 				return err

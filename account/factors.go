@@ -22,6 +22,9 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 		if d := s.policy(cur.User, fs, now); d.Next != NextOfferSetup {
 			return mfagate.Errorf(mfagate.EFORBIDDEN, "Setting up a way to get security codes is required now: it cannot be skipped")
 		}
+		if err := tx.RecordSkip(cur.User.ID, now); err != nil {
+			return err
+		}
 		if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSetupSkip, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr}); err != nil {
 			return err

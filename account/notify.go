@@ -81,6 +81,11 @@ New recovery codes were made for your account {{.Username}} on {{.When}}{{with .
 Someone signed in to your account {{.Username}} with the right password on {{.When}}{{with .From}} from the address {{.}}{{end}}, then entered wrong security codes.
 If this was you, there is nothing to do. If not, someone knows your password: change it straight away from your account page.
 `)
+	extended = newNotice("You have more time to set up security codes", `Hello {{.Name}},
+
+Your support team has given you until {{.Detail}} to set up a second step for signing in to your account {{.Username}}. Until then you can still sign in without it.
+It takes about two minutes: sign in and follow the steps after your password.
+`)
 	codeReplayed = newNotice("A security code was used twice", `Hello {{.Name}},
 
 On {{.When}}{{with .From}} from the address {{.}}{{end}}, someone signing in to your account {{.Username}} entered an authenticator code that had already been used, and it was refused.

@@ -25,6 +25,21 @@ type Decision struct {
 	Methods []string
 	// DefaultMethod, when set, is where setup starts instead of a choice.
 	DefaultMethod string
+
+	// What the rollout says, for banners and the setup page; empty under
+	// DefaultPolicy.
+	Phase         string    // the phase in force for this person
+	NextPhase     *Upcoming // the next change for this person, if any
+	ExtendedUntil time.Time // set while an extension softens a requirement
+}
+
+// Upcoming is a phase that will change things for a person.
+type Upcoming struct {
+	Name          string
+	Start         time.Time
+	Required      bool // false: setup will be offered (skippable)
+	Methods       []string
+	DefaultMethod string
 }
 
 // Policy decides, from a person's account and confirmed factors, what
@@ -73,4 +88,16 @@ func PreferredMethod(factors []*mfagate.Factor, allowed []string) string {
 		return mfagate.MethodRecovery
 	}
 	return best.Method
+}
+
+// step is what a person must do next in this session: the policy's
+// decision, except that someone who has a factor passes it before setting
+// up another one a phase demands — otherwise a password alone could add a
+// factor. sess is nil for a session not yet made.
+func (s *Service) step(u *mfagate.User, factors []*mfagate.Factor, sess *mfagate.Session, now time.Time) Decision {
+	d := s.policy(u, factors, now)
+	if d.Next == NextRequireSetup && len(factors) > 0 && (sess == nil || now.Sub(sess.SecondFactorAt) > freshFor) {
+		d.Next, d.Methods, d.DefaultMethod = NextChallenge, methodsOf(factors), ""
+	}
+	return d
 }

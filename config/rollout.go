@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mfagate/mfagate/rollout"
+
 	// Time zone names must resolve on machines without a zoneinfo
 	// database, such as minimal containers.
 	_ "time/tzdata"
@@ -125,4 +127,32 @@ func parseStart(s string, loc *time.Location) (time.Time, bool) {
 		return t, true
 	}
 	return time.Time{}, false
+}
+
+// Plan returns the validated rollout the phases describe: each phase's
+// shape is checked by Validate, how they fit together by rollout. Its
+// errors name the phase.
+func (c *Config) Plan() (*rollout.Rollout, error) {
+	r := &rollout.Rollout{Location: c.Rollout.Location}
+	if r.Location == nil {
+		r.Location = time.UTC
+	}
+	for _, p := range c.Rollout.Phases {
+		req, err := rollout.ParseRequirement(p.Requirement)
+		if err != nil {
+			return nil, fmt.Errorf("rollout phase %q: %w", p.Name, err)
+		}
+		ph := rollout.Phase{
+			Name: p.Name, Start: p.Start, Audience: p.Audience, Requirement: req,
+			Methods: p.Methods, DefaultMethod: p.DefaultMethod, Reminders: p.ReminderOffsets,
+		}
+		if p.Notice != nil {
+			ph.Notice = &rollout.Notice{Subject: p.Notice.Subject, Body: p.Notice.Body}
+		}
+		r.Phases = append(r.Phases, ph)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }

@@ -1,0 +1,215 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
+)
+
+// noticeGrace is how long after a phase starts its notice may still go
+// out: a server down on the day catches up, but a schedule written after
+// the fact does not mail people about phases long past.
+const noticeGrace = 7 * 24 * time.Hour
+
+// campaignBatch is how many people one transaction reaches.
+const campaignBatch = 200
+
+// Campaign is one rollout communication: a phase's notice, sent when it
+// starts to everyone in its audience, or one of its reminders, sent before
+// it starts to those in its audience without a factor.
+type Campaign struct {
+	Key      string // unique and stable: "notice/PHASE" or "reminder/PHASE/7d"
+	Reminder bool
+	Phase    *rollout.Phase
+	Due      time.Time
+}
+
+// Campaigns lists every campaign of r, due or not, in the order they fall
+// due.
+func Campaigns(r *rollout.Rollout) []Campaign {
+	var cs []Campaign
+	for i := range r.Phases {
+		p := &r.Phases[i]
+		if p.Notice != nil {
+			cs = append(cs, Campaign{Key: "notice/" + p.Name, Phase: p, Due: p.Start})
+		}
+		for _, d := range p.Reminders {
+			cs = append(cs, Campaign{Key: "reminder/" + p.Name + "/" + shortDuration(d), Reminder: true, Phase: p, Due: p.Start.Add(-d)})
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b Campaign) int { return a.Due.Compare(b.Due) })
+	return cs
+}
+
+// DueCampaigns lists the campaigns to send at now: notices from their
+// phase's start for a week, reminders from their time until the phase
+// starts.
+func DueCampaigns(r *rollout.Rollout, now time.Time) []Campaign {
+	var due []Campaign
+	for _, c := range Campaigns(r) {
+		if now.Before(c.Due) {
+			continue
+		}
+		if (c.Reminder && now.Before(c.Phase.Start)) || (!c.Reminder && now.Before(c.Phase.Start.Add(noticeGrace))) {
+			due = append(due, c)
+		}
+	}
+	return due
+}
+
+// RunCampaigns queues every due campaign's emails for the people it has
+// not reached yet and returns how many it queued. Each person is marked
+// in the same transaction as their email, so a crash resumes where it
+// stopped and several replicas never reach anyone twice.
+func (s *Service) RunCampaigns(ctx context.Context, r *rollout.Rollout) (int, error) {
+	total := 0
+	for _, c := range DueCampaigns(r, s.now()) {
+		n, err := s.runCampaign(ctx, c)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("campaign %s: %w", c.Key, err)
+		}
+	}
+	return total, nil
+}
+
+func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
+	queued, after := 0, int64(0)
+	for {
+		var page int
+		err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			now := s.now()
+			people, err := tx.CampaignRecipients(c.Key, c.Phase.Audience, c.Reminder, after, campaignBatch)
+			if err != nil {
+				return err
+			}
+			page = len(people)
+			n := 0
+			for _, u := range people {
+				after = u.ID
+				first, err := tx.MarkCampaignSent(c.Key, u.ID, now)
+				if err != nil {
+					return err
+				}
+				if !first { // another replica got there first
+					continue
+				}
+				if err := tx.EnqueueMail(s.campaignMail(c, u, now)); err != nil {
+					return err
+				}
+				n++
+			}
+			if n == 0 {
+				return nil
+			}
+			queued += n
+			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCampaign, Outcome: mfagate.OutcomeSuccess,
+				Actor: mfagate.ActorSystem, Detail: fmt.Sprintf("%s: %d emails queued", c.Key, n)})
+		})
+		if err != nil || page < campaignBatch {
+			return queued, err
+		}
+	}
+}
+
+// campaignMail writes one person's email for c: plain and friendly, naming
+// the date, what they must do, and where to get help.
+func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfagate.Message {
+	p := c.Phase
+	day := p.Start.In(s.loc).Format("Monday 2 January 2006")
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\n", u.Name)
+	subject := ""
+	if c.Reminder {
+		subject = fmt.Sprintf("Reminder: set up your security codes before %s", p.Start.In(s.loc).Format("2 January"))
+		fmt.Fprintf(&b, "From %s, %s\n\n", day, s.whatChanges(p))
+		b.WriteString("You have not set this up yet. It takes about two minutes: sign in as usual and follow the steps after your password.\n")
+	} else {
+		subject = p.Notice.Subject
+		b.WriteString(strings.TrimSpace(p.Notice.Body) + "\n\n")
+		if p.Requirement > rollout.Notify {
+			fmt.Fprintf(&b, "From %s, %s\n", day, s.whatChanges(p))
+		}
+	}
+	b.WriteString("\nNo smartphone? You can get the codes by email instead: that is enough.\n")
+	if s.siteURL != "" {
+		fmt.Fprintf(&b, "Questions are answered at %s/help\n", strings.TrimSuffix(s.siteURL, "/"))
+	}
+	if s.support.Email != "" || s.support.Phone != "" {
+		b.WriteString("Need a hand? Contact your support team:")
+		for _, v := range []string{s.support.Email, s.support.Phone, s.support.Hours} {
+			if v != "" {
+				b.WriteString(" " + v + ";")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return &mfagate.Message{To: u.Email, Subject: subject, Text: strings.TrimSuffix(b.String(), ";\n") + "\n",
+		CreatedAt: now, Campaign: c.Key}
+}
+
+// whatChanges says, in plain words, what a phase asks of people.
+func (s *Service) whatChanges(p *rollout.Phase) string {
+	switch {
+	case p.Requirement == rollout.Optional:
+		return "you will be asked to set up a second step when you sign in: a code from your email or from an authenticator app. You may skip it at first."
+	case p.DefaultMethod == mfagate.MethodEmail || slices.Equal(p.Methods, []string{mfagate.MethodEmail}):
+		return "you will need to verify a code sent to your email each time you sign in."
+	case slices.Equal(p.Methods, []string{mfagate.MethodTOTP}):
+		return "you will need a code from an authenticator app on your phone or computer each time you sign in."
+	default:
+		return "you will need to enter a security code, from your email or an authenticator app, each time you sign in."
+	}
+}
+
+// shortDuration writes reminder offsets as configured: 7d, 12h, 30m.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	default:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+}
+
+// Extend gives one person more time: until then, phases that require MFA
+// treat them as optional. Staff give a reason; it is audited and the
+// person is emailed. A zero until removes the extension.
+func (s *Service) Extend(ctx context.Context, by Actor, username string, until time.Time, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for the extension; it is kept in the audit log")
+	}
+	if !until.IsZero() && !until.After(s.now()) {
+		return mfagate.Errorf(mfagate.EINVALID, "The extension must end in the future, not %s", until.In(s.loc).Format("2 January 2006 15:04 MST"))
+	}
+	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		u.ExtendedUntil, u.ExtensionReason = until.UTC().Truncate(time.Millisecond), reason
+		if until.IsZero() {
+			u.ExtensionReason = ""
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		detail := "extension removed"
+		if !until.IsZero() {
+			detail = "until " + until.In(s.loc).Format("2 January 2006 15:04 MST")
+			if err := s.notify(tx, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
+				return err
+			}
+		}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditExtend, Outcome: mfagate.OutcomeSuccess,
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: detail})
+	})
+}
