@@ -31,6 +31,8 @@ const (
 	AuditMFAReset      = "mfa.reset"      // every factor removed by staff
 	AuditLock          = "account.lock"   // locked after too many failures
 	AuditUnlock        = "account.unlock" // a lock lifted by staff
+	AuditExtend        = "rollout.extend" // one person given more time
+	AuditCampaign      = "rollout.send"   // a batch of rollout emails queued
 )
 
 // Actors that are not people.

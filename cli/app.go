@@ -17,6 +17,7 @@ import (
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/mail"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
 	"github.com/mfagate/mfagate/web"
 	"github.com/mfagate/mfagate/worker"
@@ -32,11 +33,29 @@ type app struct {
 	clock    mfagate.Clock
 	log      *slog.Logger
 	key      []byte
+	plan     *rollout.Rollout
+	// rehearsal marks every page: the clock was moved on purpose.
+	rehearsal bool
+}
+
+// appOption adjusts how an installation is opened.
+type appOption func(*app)
+
+// atClock runs the installation as if it were t, from now on.
+func atClock(t time.Time) appOption {
+	return func(a *app) {
+		a.clock = mfagate.NewOffsetClock(t, time.Now())
+		a.rehearsal = true
+	}
 }
 
 // openApp reads the secret key, opens the database, applies pending
 // migrations and builds the use cases.
-func openApp(ctx context.Context, e *env, cfg *config.Config) (*app, error) {
+func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption) (*app, error) {
+	plan, err := cfg.Plan()
+	if err != nil {
+		return nil, err
+	}
 	key, err := readKey(cfg.Secrets.KeyFile)
 	if err != nil {
 		return nil, err
@@ -49,8 +68,11 @@ func openApp(ctx context.Context, e *env, cfg *config.Config) (*app, error) {
 		store.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key,
+	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key, plan: plan,
 		log: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	for _, o := range opts {
+		o(a)
+	}
 	siteURL := ""
 	if cfg.Server.ParsedBaseURL != nil {
 		siteURL = cfg.Server.ParsedBaseURL.String()
@@ -64,6 +86,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config) (*app, error) {
 		Key:      key,
 		MFA:      mfaSettings(cfg),
 		Throttle: account.ThrottleSettings(cfg.Throttle),
+		Policy:   account.RolloutPolicy(plan),
 	})
 	if err != nil {
 		store.Close()
@@ -139,6 +162,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Product:         a.cfg.MFA.Issuer,
 		Support:         account.Contacts{Email: a.cfg.Support.Email, Phone: a.cfg.Support.Phone, Hours: a.cfg.Support.Hours},
 		Location:        a.cfg.Rollout.Location,
+		Rehearsal:       a.rehearsal,
 	})
 	if err != nil {
 		return err
@@ -154,12 +178,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log}
 	cleanup := &worker.SessionCleanup{Store: a.store, Clock: a.clock, Logger: a.log,
 		Idle: a.cfg.Server.SessionIdleTimeout, MaxAge: a.cfg.Server.SessionMaxAge}
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
 	go func() { cleanup.Run(workCtx, 5*time.Minute); done <- struct{}{} }()
+	go func() { worker.Every(workCtx, time.Minute, a.sendDueCampaigns); done <- struct{}{} }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -174,12 +199,26 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		cancel()
 	}
 	stopWork()
-	<-done
-	<-done
+	for range cap(done) {
+		<-done
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// sendDueCampaigns queues the rollout's due notices and reminders. Every
+// replica may run it: each person is reached once, recorded in the
+// database with their email.
+func (a *app) sendDueCampaigns(ctx context.Context) bool {
+	n, err := a.accounts.RunCampaigns(ctx, a.plan)
+	if err != nil {
+		a.log.Error("rollout emails", "err", err)
+	} else if n > 0 {
+		a.log.Info("rollout emails queued", "count", n)
+	}
+	return false
 }
 
 // bootstrap creates the configured accounts that do not exist yet.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -31,9 +32,10 @@ var demoAccounts = []demoAccount{
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "demo", "[--addr 127.0.0.1:8080] [--data ./mfagate-data]")
+	fs := newFlags(e, "demo", "[--addr 127.0.0.1:8080] [--data ./mfagate-data] [--clock TIME --rehearsal]")
 	addr := fs.String("addr", "127.0.0.1:8080", "the loopback `address` to listen on")
 	data := fs.String("data", "mfagate-data", "the `folder` for the database, key and demo passwords")
+	rf := addRehearsalFlags(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -56,11 +58,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	defer ln.Close()
 	baseURL := "http://" + ln.Addr().String()
 
-	cfg := demoConfig(*data, keyFile, ln.Addr().String(), baseURL)
+	cfg := demoConfig(*data, keyFile, ln.Addr().String(), baseURL, time.Now())
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	a, err := openApp(ctx, e, cfg)
+	opts, err := rf.options(cfg)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, cfg, opts...)
 	if err != nil {
 		return err
 	}
@@ -74,6 +80,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, l)
 	}
 	fmt.Fprintf(e.stdout, "Emails are not sent: read them at %s/dev/outbox\n", baseURL)
+	fmt.Fprintf(e.stdout, "The rollout: %s\n", demoSchedule(cfg))
 	fmt.Fprintf(e.stdout, "Data is kept in %s. Press Ctrl+C to stop.\n", *data)
 	return a.serve(ctx, ln)
 }
@@ -95,7 +102,7 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-func demoConfig(data, keyFile, addr, baseURL string) *config.Config {
+func demoConfig(data, keyFile, addr, baseURL string, today time.Time) *config.Config {
 	cfg := config.Default()
 	cfg.Server.Addr = addr
 	cfg.Server.BaseURL = baseURL
@@ -106,7 +113,36 @@ func demoConfig(data, keyFile, addr, baseURL string) *config.Config {
 	cfg.Mail.From = "mfagate demo <mfagate@example.com>"
 	cfg.Mail.Driver = "outbox"
 	cfg.Support = config.Support{Email: "support@example.com", Phone: "+44 20 7946 0000", Hours: "Monday to Friday, 9am to 5pm"}
+	cfg.Rollout.Timezone = "UTC"
+	cfg.Rollout.Phases = demoPhases(today)
 	return cfg
+}
+
+// demoPhases is the four-phase schedule of the example configuration,
+// placed so that today falls in optional enrollment: email verification
+// becomes required in two weeks, for everyone a month from now.
+func demoPhases(today time.Time) []config.Phase {
+	day := func(days int) string { return today.UTC().AddDate(0, 0, days).Format("2006-01-02") }
+	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+	return []config.Phase{
+		{Name: "Communication", Starts: day(-14), Audience: []string{mfagate.RoleAdmin}, Requirement: "notify",
+			Notice: &config.Notice{Subject: "Sign-in is getting a second step",
+				Body: "To protect your organisation's data, signing in will soon need a second step as well as your password: a code from your email or from an authenticator app. We will tell you before anything changes."}},
+		{Name: "Optional enrollment", Starts: day(-2), Audience: []string{mfagate.RoleAdmin}, Requirement: "optional", Methods: both},
+		{Name: "Email verification required", Starts: day(14), Audience: []string{mfagate.RoleAdmin}, Requirement: "required",
+			Methods: both, DefaultMethod: mfagate.MethodEmail, Reminders: []string{"7d", "1d"}},
+		{Name: "Full enforcement", Starts: day(30), Audience: []string{"all"}, Requirement: "required",
+			Methods: both, Reminders: []string{"7d", "1d"}},
+	}
+}
+
+// demoSchedule says in one line when each demo phase starts.
+func demoSchedule(cfg *config.Config) string {
+	var parts []string
+	for _, p := range cfg.Rollout.Phases {
+		parts = append(parts, p.Name+" "+p.Starts)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // seedDemo makes sure the demo accounts exist with the passwords kept in

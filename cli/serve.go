@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/mfagate/mfagate/config"
 )
@@ -24,8 +26,9 @@ func loadConfig(e *env, path string) (*config.Config, error) {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "--config FILE")
+	fs := newFlags(e, "serve", "--config FILE [--clock TIME --rehearsal]")
 	path := fs.String("config", "", "the configuration `file`")
+	rf := addRehearsalFlags(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +39,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := cfg.CheckServe(); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e, cfg)
+	opts, err := rf.options(cfg)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, cfg, opts...)
 	if err != nil {
 		return err
 	}
@@ -78,4 +85,47 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "applied %s\n", name)
 	}
 	return nil
+}
+
+// rehearsalFlags run the server at another time, to rehearse a phase.
+type rehearsalFlags struct {
+	clock     *string
+	rehearsal *bool
+}
+
+func addRehearsalFlags(fs *flag.FlagSet) rehearsalFlags {
+	return rehearsalFlags{
+		clock:     fs.String("clock", "", "run as if it were this `time` (a date or RFC 3339 time); needs --rehearsal"),
+		rehearsal: fs.Bool("rehearsal", false, "confirm that --clock is wanted: every page then says so"),
+	}
+}
+
+func (f rehearsalFlags) options(cfg *config.Config) ([]appOption, error) {
+	switch {
+	case *f.clock == "" && *f.rehearsal:
+		return nil, usagef("--rehearsal goes with --clock TIME")
+	case *f.clock == "":
+		return nil, nil
+	case !*f.rehearsal:
+		return nil, usagef("--clock moves the server's time for everyone using it; add --rehearsal to confirm this is a rehearsal")
+	}
+	at, err := parseTime(*f.clock, cfg.Rollout.Location)
+	if err != nil {
+		return nil, err
+	}
+	return []appOption{atClock(at)}, nil
+}
+
+// parseTime reads a date (midnight in loc) or an RFC 3339 time.
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usagef("%q is not a date such as 2027-07-13 or a time such as 2027-07-13T09:00:00+01:00", s)
 }

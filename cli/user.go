@@ -67,7 +67,7 @@ func (f storeFlags) open(ctx context.Context, e *env) (*app, error) {
 		if *f.config != "" {
 			return nil, usagef("give --config or --data, not both")
 		}
-		cfg := demoConfig(*f.data, filepath.Join(*f.data, "secret.key"), "127.0.0.1:0", "http://127.0.0.1")
+		cfg := demoConfig(*f.data, filepath.Join(*f.data, "secret.key"), "127.0.0.1:0", "http://127.0.0.1", time.Now())
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}

@@ -18,6 +18,11 @@ type homeView struct {
 func (s *server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := homeView{page: s.newPage(r, "You are signed in")}
+		var err error
+		if v.Banner, err = s.rolloutBanner(r); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		s.render(w, r, http.StatusOK, "home", v)
 	})
 }
@@ -47,6 +52,10 @@ func (s *server) handleAccount() http.Handler {
 			return
 		}
 		v := accountView{page: s.newPage(r, "Your account")}
+		if v.Banner, err = s.rolloutBanner(r); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		if v.Factors, err = s.Accounts.Factors(r.Context(), cur.User.ID); err != nil {
 			s.renderError(w, r, err)
 			return

@@ -79,6 +79,18 @@ func (s *server) handleChallenge() http.Handler {
 		cur := currentFrom(r)
 		method := r.PostForm.Get("method")
 		out, err := s.Accounts.Verify(r.Context(), cur, method, r.PostForm.Get("code"), s.actor(r))
+		if err == nil && out.Next.Next == account.NextRequireSetup {
+			// Their factor passed, but a phase demands another method.
+			s.cookie.set(w, out.Token)
+			next := &account.Current{Session: out.Session, User: cur.User}
+			target, err := s.nextStep(withCurrent(r, next), next, out.Next, r.PostForm.Get("rd"))
+			if err != nil {
+				s.renderError(w, r, err)
+				return
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
 		if err == nil {
 			s.finishStep(w, r, out.Token, s.safeRedirect(r.PostForm.Get("rd")))
 			return

@@ -37,10 +37,17 @@ type harnessOption func(*web.Options)
 // SQLite database, a manual clock and an account "alice".
 func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	tb.Helper()
+	return newPolicyHarness(tb, nil, opts...)
+}
+
+// newPolicyHarness is newHarness with the decision after the password
+// made by policy (nil: the default).
+func newPolicyHarness(tb testing.TB, policy account.Policy, opts ...harnessOption) *harness {
+	tb.Helper()
 	store := storetest.SQLite().New(tb)
 	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
 	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap,
-		Key: []byte("0123456789abcdef0123456789abcdef")})
+		Key: []byte("0123456789abcdef0123456789abcdef"), Policy: policy})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -63,11 +70,14 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 	return hs
 }
 
-func (h *harness) mustUser(tb testing.TB, name, pass string) {
+func (h *harness) mustUser(tb testing.TB, name, pass string, roles ...string) {
 	tb.Helper()
+	if len(roles) == 0 {
+		roles = []string{"user"}
+	}
 	_, err := h.accounts.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{
 		Username: name, Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:],
-		Roles: []string{"user"}, Password: pass,
+		Roles: roles, Password: pass,
 	})
 	if err != nil {
 		tb.Fatal(err)

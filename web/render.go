@@ -59,6 +59,9 @@ type page struct {
 	Notice   string        // a confirmation shown at the top
 	Support  account.Contacts
 	CodeHint string // the hint under a code field, where the default does not fit
+	Banner   *banner
+	// Rehearsal, when set, says the server runs at a chosen time.
+	Rehearsal string
 }
 
 // fieldError is one problem, tied to the id of the field it concerns.
@@ -79,6 +82,10 @@ func (p page) For(field string) string {
 
 func (s *server) newPage(r *http.Request, title string) page {
 	p := page{Title: title, Product: s.Product, Support: s.Support}
+	if s.Rehearsal {
+		p.Rehearsal = "Rehearsal: this server is running as if it were " +
+			s.Accounts.Now().In(s.loc()).Format("Monday 2 January 2006, 15:04 MST") + ". Nothing here is real."
+	}
 	if cur := currentFrom(r); cur != nil && cur.Session.Stage == mfagate.StageFull {
 		p.User = cur.User
 	}

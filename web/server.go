@@ -32,6 +32,8 @@ type Options struct {
 	Product  string
 	Support  account.Contacts
 	Location *time.Location // zone for times shown on pages (default UTC)
+	// Rehearsal marks every page: the server runs at a chosen time.
+	Rehearsal bool
 }
 
 // server holds what handlers share: settings and parsed templates.
@@ -80,6 +82,13 @@ func NewServer(o Options) (http.Handler, error) {
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	return h, nil
+}
+
+func (s *server) loc() *time.Location {
+	if s.Location == nil {
+		return time.UTC
+	}
+	return s.Location
 }
 
 // isHTTPS reports whether people reach mfagate over TLS.

@@ -22,6 +22,7 @@ type setupView struct {
 	Methods  []string
 	CanSkip  bool
 	Required bool
+	Deadline string          // when setting up becomes required, if it will
 	Has      map[string]bool // methods already set up
 }
 
@@ -53,6 +54,12 @@ func (s *server) setupView(r *http.Request, title string) (setupView, error) {
 	}
 	v.CanSkip = cur.Session.Stage == mfagate.StagePassword && d.Next == account.NextOfferSetup
 	v.Required = d.Next == account.NextRequireSetup
+	switch {
+	case !d.ExtendedUntil.IsZero():
+		v.Deadline = s.day(d.ExtendedUntil)
+	case d.NextPhase != nil && d.NextPhase.Required:
+		v.Deadline = s.day(d.NextPhase.Start)
+	}
 	return v, nil
 }
 

@@ -1,0 +1,409 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/config"
+	"github.com/mfagate/mfagate/rollout"
+)
+
+const rolloutUsage = `Usage: mfagate rollout SUBCOMMAND --config FILE [options]
+
+Subcommands:
+  show [--at TIME] [--json]                the timeline, and which phases are in force
+  validate                                 check the rollout, naming any phase at fault
+  simulate --at TIME [--user NAME] [--json]
+                                           what would happen at TIME, for one person or everyone
+  extend NAME --until DATE --reason TEXT   give one person more time to set up MFA
+  run-due                                  send the notices and reminders that are due, once (for cron)
+
+TIME is a date (midnight in the rollout's time zone) or an RFC 3339 time.`
+
+func runRollout(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stdout, rolloutUsage)
+		if len(args) == 0 {
+			return usagef("name a rollout subcommand: show, validate, simulate, extend or run-due")
+		}
+		return nil
+	}
+	sub := map[string]func(context.Context, *env, []string) error{
+		"show": rolloutShow, "validate": rolloutValidate, "simulate": rolloutSimulate,
+		"extend": rolloutExtend, "run-due": rolloutRunDue,
+	}[args[0]]
+	if sub == nil {
+		return usagef("unknown rollout subcommand %q; run \"mfagate rollout -h\" to see them", args[0])
+	}
+	return sub(ctx, e, args[1:])
+}
+
+// loadPlan reads the configuration and its rollout.
+func loadPlan(e *env, path string) (*config.Config, *rollout.Rollout, error) {
+	cfg, err := loadConfig(e, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := cfg.Plan()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, plan, nil
+}
+
+func rolloutValidate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "rollout validate", "--config FILE")
+	path := fs.String("config", "", "the configuration `file`")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, plan, err := loadPlan(e, *path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "The rollout is valid: %s in %s.\n", plural(len(plan.Phases), "phase"), plan.Location)
+	return nil
+}
+
+// phaseJSON is a phase as show --json prints it.
+type phaseJSON struct {
+	Name          string    `json:"name"`
+	Starts        time.Time `json:"starts"`
+	Audience      []string  `json:"audience"`
+	Requirement   string    `json:"requirement"`
+	Methods       []string  `json:"methods,omitempty"`
+	DefaultMethod string    `json:"default_method,omitempty"`
+	Notice        bool      `json:"notice"`
+	Reminders     []string  `json:"reminders,omitempty"`
+	Started       bool      `json:"started"`
+}
+
+func rolloutShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "rollout show", "--config FILE [--at TIME] [--json]")
+	path := fs.String("config", "", "the configuration `file`")
+	at := fs.String("at", "", "show the timeline as at this `time` (default: now)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, plan, err := loadPlan(e, *path)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if *at != "" {
+		if now, err = parseTime(*at, cfg.Rollout.Location); err != nil {
+			return err
+		}
+	}
+	var phases []phaseJSON
+	for _, p := range plan.Phases {
+		pj := phaseJSON{Name: p.Name, Starts: p.Start, Audience: p.Audience, Requirement: p.Requirement.String(),
+			Methods: p.Methods, DefaultMethod: p.DefaultMethod, Notice: p.Notice != nil, Started: !now.Before(p.Start)}
+		for _, r := range p.Reminders {
+			pj.Reminders = append(pj.Reminders, durationWords(r))
+		}
+		phases = append(phases, pj)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"at": now, "timezone": plan.Location.String(), "phases": phases})
+	}
+	fmt.Fprintf(e.stdout, "Rollout in %s, as at %s:\n\n", plan.Location, now.In(plan.Location).Format("2 January 2006 15:04 MST"))
+	if len(phases) == 0 {
+		fmt.Fprintln(e.stdout, "No phases: MFA is asked only of people who set it up themselves.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tSTARTS\tPHASE\tFOR\tWHAT IT ASKS")
+	next := false
+	for _, p := range phases {
+		mark := "  "
+		switch {
+		case p.Started:
+			mark = "✓ "
+		case !next:
+			mark, next = "→ ", true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", mark, p.Starts.In(plan.Location).Format("2006-01-02 15:04"), p.Name,
+			strings.Join(p.Audience, ","), asks(p))
+	}
+	tw.Flush()
+	fmt.Fprintln(e.stdout, "\n✓ in force   → next")
+	return nil
+}
+
+// asks says what a phase asks, in a few words.
+func asks(p phaseJSON) string {
+	var s string
+	switch p.Requirement {
+	case "notify":
+		s = "nothing yet: a notice is sent"
+	case "optional":
+		s = "setup offered, may skip; " + strings.Join(p.Methods, " or ")
+	default:
+		s = "a second factor required: " + strings.Join(p.Methods, " or ")
+	}
+	if p.DefaultMethod != "" {
+		s += " (starting with " + p.DefaultMethod + ")"
+	}
+	if p.Notice && p.Requirement != "notify" {
+		s += "; notice sent"
+	}
+	if len(p.Reminders) > 0 {
+		s += "; reminders " + strings.Join(p.Reminders, ", ") + " before"
+	}
+	return s
+}
+
+func durationWords(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func rolloutSimulate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "rollout simulate", "--config FILE --at TIME [--user NAME] [--json]")
+	sf := addStoreFlags(fs)
+	at := fs.String("at", "", "the `time` to simulate")
+	user := fs.String("user", "", "simulate for this `username` only")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *at == "" {
+		return usagef("give --at TIME, such as --at 2027-07-13")
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	when, err := parseTime(*at, a.plan.Location)
+	if err != nil {
+		return err
+	}
+	if *user != "" {
+		return simulateOne(ctx, e, a, *user, when, *asJSON)
+	}
+	sim := rollout.NewSimulator(a.plan, when)
+	err = a.store.View(ctx, func(tx mfagate.Tx) error {
+		return tx.People(func(p *mfagate.Person) error {
+			if !p.Disabled {
+				sim.Add(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil}, p.SignedIn)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	sum := sim.Summary()
+	if *asJSON {
+		return writeJSON(e.stdout, summaryJSON(sum))
+	}
+	printSummary(e.stdout, sum, a.plan.Location)
+	return nil
+}
+
+// outcomes in the order reports list them.
+var outcomes = []rollout.Outcome{rollout.Allow, rollout.OfferEnrollment, rollout.RequireEnrollment, rollout.Challenge}
+
+var outcomeWords = map[rollout.Outcome]string{
+	rollout.Allow:             "sign in with the password alone",
+	rollout.OfferEnrollment:   "are offered setup (may skip)",
+	rollout.RequireEnrollment: "must set up a second factor",
+	rollout.Challenge:         "are asked for their second factor",
+}
+
+func printSummary(w io.Writer, s rollout.Summary, loc *time.Location) {
+	fmt.Fprintf(w, "On %s, of %s:\n", s.At.In(loc).Format("2 January 2006 15:04 MST"), plural(s.Total, "active account"))
+	for _, o := range outcomes {
+		fmt.Fprintf(w, "  %7d %s\n", s.ByOutcome[o], outcomeWords[o])
+	}
+	if s.NeverSignedIn > 0 {
+		fmt.Fprintf(w, "  Of those who must set up, %d have never signed in.\n", s.NeverSignedIn)
+	}
+	if s.Extended > 0 {
+		fmt.Fprintf(w, "  %d have an extension that softens a requirement.\n", s.Extended)
+	}
+	roles := make([]string, 0, len(s.ByRole))
+	for r := range s.ByRole {
+		roles = append(roles, r)
+	}
+	slices.Sort(roles)
+	if len(roles) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(w, "\nBy role:")
+		fmt.Fprintln(tw, "ROLE\tPASSWORD ONLY\tOFFERED\tMUST SET UP\tCHALLENGED\t")
+		for _, r := range roles {
+			c := s.ByRole[r]
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", r, c[rollout.Allow], c[rollout.OfferEnrollment], c[rollout.RequireEnrollment], c[rollout.Challenge])
+		}
+		tw.Flush()
+	}
+	if s.Next != nil {
+		fmt.Fprintf(w, "\nNext: %q on %s: %d more will have to set up a second factor", s.Next.Name,
+			s.Next.Start.In(loc).Format("2 January 2006"), s.ForcedAtNext)
+		if s.ForcedAtNextNeverSignedIn > 0 {
+			fmt.Fprintf(w, ", %d of them have never signed in", s.ForcedAtNextNeverSignedIn)
+		}
+		fmt.Fprintln(w, ".")
+	}
+}
+
+func summaryJSON(s rollout.Summary) map[string]any {
+	byOutcome := map[string]int{}
+	for _, o := range outcomes {
+		byOutcome[o.String()] = s.ByOutcome[o]
+	}
+	byRole := map[string]map[string]int{}
+	for r, c := range s.ByRole {
+		byRole[r] = map[string]int{}
+		for _, o := range outcomes {
+			byRole[r][o.String()] = c[o]
+		}
+	}
+	out := map[string]any{"at": s.At, "total": s.Total, "by_decision": byOutcome, "by_role": byRole,
+		"extended": s.Extended, "never_signed_in": s.NeverSignedIn}
+	if s.Next != nil {
+		out["next"] = map[string]any{"phase": s.Next.Name, "starts": s.Next.Start,
+			"forced_to_enroll": s.ForcedAtNext, "forced_never_signed_in": s.ForcedAtNextNeverSignedIn}
+	}
+	return out
+}
+
+func simulateOne(ctx context.Context, e *env, a *app, username string, at time.Time, asJSON bool) error {
+	u, err := a.accounts.User(ctx, username)
+	if err != nil {
+		return err
+	}
+	factors, err := a.accounts.Factors(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	p := account.PersonOf(u, factors)
+	d := rollout.Decide(a.plan, p, at)
+	why := explain(d, p)
+	if asJSON {
+		out := map[string]any{"user": u.Username, "at": at, "roles": u.Roles, "factors": p.Methods,
+			"decision": d.Outcome.String(), "methods": d.Methods, "default_method": d.DefaultMethod,
+			"extended": d.Extended, "why": why}
+		if d.Active != nil {
+			out["phase"] = d.Active.Name
+		}
+		if d.Next != nil {
+			out["next"] = map[string]any{"phase": d.Next.Name, "starts": d.Next.Start}
+		}
+		return writeJSON(e.stdout, out)
+	}
+	fmt.Fprintf(e.stdout, "%s on %s: %s.\n", u.Username, at.In(a.plan.Location).Format("2 January 2006 15:04 MST"), d.Outcome)
+	fmt.Fprintf(e.stdout, "Why: %s\n", why)
+	if d.Next != nil {
+		fmt.Fprintf(e.stdout, "Next: %q from %s.\n", d.Next.Name, d.Next.Start.In(a.plan.Location).Format("2 January 2006"))
+	}
+	return nil
+}
+
+// explain says why the decision came out as it did.
+func explain(d rollout.Decision, p rollout.Person) string {
+	var b strings.Builder
+	switch {
+	case d.Active == nil:
+		b.WriteString("no phase applies to their roles (" + strings.Join(p.Roles, ",") + ") yet")
+	default:
+		fmt.Fprintf(&b, "phase %q (%s, for %s) is in force for them", d.Active.Name, d.Active.Requirement, strings.Join(d.Active.Audience, ","))
+	}
+	if len(p.Methods) == 0 {
+		b.WriteString("; they have no second factor")
+	} else {
+		b.WriteString("; they have set up " + strings.Join(p.Methods, " and ") + ", which is always asked for")
+	}
+	if d.Outcome == rollout.RequireEnrollment && len(p.Methods) > 0 {
+		b.WriteString(", but the phase accepts only " + strings.Join(d.Methods, " or "))
+	}
+	if d.Extended {
+		b.WriteString("; an extension makes the requirement optional for them until " + p.ExtendedUntil.Format("2006-01-02"))
+	}
+	return b.String()
+}
+
+func rolloutExtend(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "rollout extend", "NAME --until DATE --reason TEXT")
+	sf := addStoreFlags(fs)
+	until := fs.String("until", "", "the `date` (end of that day) or time the extension lasts until; \"none\" removes it")
+	reason := fs.String("reason", "", "why, for the audit log")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one username, as in \"mfagate rollout extend alice --until 2027-08-15 --reason \\\"on leave\\\"\"")
+	}
+	if *until == "" || strings.TrimSpace(*reason) == "" {
+		return usagef("give --until DATE and --reason TEXT")
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var end time.Time
+	if *until != "none" {
+		if end, err = parseTime(*until, a.plan.Location); err != nil {
+			return err
+		}
+		if len(*until) == len("2006-01-02") {
+			end = end.AddDate(0, 0, 1) // a date means to the end of that day
+		}
+	}
+	if err := a.accounts.Extend(ctx, cliActor, pos[0], end, *reason); err != nil {
+		return err
+	}
+	if end.IsZero() {
+		fmt.Fprintf(e.stdout, "Removed the extension of %s.\n", pos[0])
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. They have been emailed.\n", pos[0], end.In(a.plan.Location).Format("2 January 2006 15:04 MST"))
+	return nil
+}
+
+func rolloutRunDue(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "rollout run-due", "--config FILE")
+	sf := addStoreFlags(fs)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.accounts.RunCampaigns(ctx, a.plan)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Queued %s.\n", plural(n, "email"))
+	return nil
+}

@@ -1,0 +1,141 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestRolloutValidateExample(t *testing.T) {
+	r := run(t, "", "rollout", "validate", "--config", "../examples/mfagate.yaml")
+	if r.code != 0 || !strings.Contains(r.stdout, "The rollout is valid: 4 phases") {
+		t.Fatalf("got %d %q %q, want the example valid", r.code, r.stdout, r.stderr)
+	}
+}
+
+// withPhases writes a configuration whose rollout is phases (YAML) and
+// returns its path.
+func withPhases(tb testing.TB, tz, phases string) string {
+	tb.Helper()
+	cfg := install(tb, "")
+	data, _ := os.ReadFile(cfg)
+	text := string(data) + "rollout:\n  timezone: " + tz + "\n  phases:\n" + phases
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+func TestRolloutValidateNamesThePhase(t *testing.T) {
+	const good = `    - {name: Optional, starts: 2027-06-11, audience: [admin], requirement: optional, methods: [email, totp]}
+`
+	tests := []struct {
+		name, tz, phases, want string
+	}{
+		{"out of order", "UTC", good + `    - {name: Earlier, starts: 2027-06-01, audience: [admin], requirement: required, methods: [email]}
+`, `phase 2 ("Earlier")`},
+		{"unknown method", "UTC", `    - {name: Sms, starts: 2027-06-11, audience: [admin], requirement: required, methods: [sms]}
+`, `"sms"`},
+		{"empty audience", "UTC", `    - {name: Nobody, starts: 2027-06-11, audience: [], requirement: optional, methods: [email]}
+`, `"Nobody"`},
+		{"bad timezone", "Mars/Olympus", good, "Mars/Olympus"},
+		{"default method not offered", "UTC", `    - {name: Apps only, starts: 2027-06-11, audience: [admin], requirement: required, methods: [totp], default_method: email}
+`, `"Apps only"`},
+		{"reminder after the phase", "UTC", `    - {name: Late, starts: 2027-06-11, audience: [admin], requirement: required, methods: [email], reminders: [-1d]}
+`, `"Late"`},
+		{"required without methods", "UTC", `    - {name: Bare, starts: 2027-06-11, audience: [admin], requirement: required}
+`, `"Bare"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := withPhases(t, tt.tz, tt.phases)
+			r := run(t, "", "rollout", "validate", "--config", cfg)
+			if r.code == 0 || !containsFold(r.stderr, tt.want) {
+				t.Fatalf("got %d %q, want a failure naming %s", r.code, r.stderr, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Fatalf("the error is more than one line: %q", r.stderr)
+			}
+		})
+	}
+}
+
+const specPhases = `    - name: Communication
+      starts: 2027-05-26
+      audience: [admin]
+      requirement: notify
+      notice: {subject: "MFA is coming", body: "Sign-in is getting a second step."}
+    - {name: Optional enrollment, starts: 2027-06-11, audience: [admin], requirement: optional, methods: [email, totp]}
+    - {name: Email verification required, starts: 2027-07-13, audience: [admin], requirement: required, methods: [email, totp], default_method: email, reminders: [7d, 1d]}
+    - {name: Full enforcement, starts: 2027-07-31, audience: [all], requirement: required, methods: [email, totp], reminders: [7d, 1d]}
+`
+
+func TestRolloutShowSimulateExtendRunDue(t *testing.T) {
+	cfg := withPhases(t, "Europe/London", specPhases)
+	for _, u := range []struct{ name, roles string }{{"ada", "admin"}, {"bob", "admin"}, {"uma", "user"}} {
+		if r := run(t, "", "user", "add", u.name, "--email", u.name+"@example.com", "--roles", u.roles, "--no-password", "--config", cfg); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	show := run(t, "", "rollout", "show", "--at", "2027-07-01", "--config", cfg)
+	if show.code != 0 || !strings.Contains(show.stdout, "✓") || !strings.Contains(show.stdout, "→") ||
+		!strings.Contains(show.stdout, "2027-07-13 00:00  Email verification required") {
+		t.Fatalf("show: got %d\n%s%s", show.code, show.stdout, show.stderr)
+	}
+	var timeline struct {
+		Phases []struct {
+			Name    string `json:"name"`
+			Started bool   `json:"started"`
+		} `json:"phases"`
+	}
+	js := run(t, "", "rollout", "show", "--at", "2027-07-01", "--json", "--config", cfg)
+	if err := json.Unmarshal([]byte(js.stdout), &timeline); err != nil || len(timeline.Phases) != 4 || !timeline.Phases[1].Started || timeline.Phases[2].Started {
+		t.Fatalf("show --json: got %v %+v", err, timeline)
+	}
+
+	var sum struct {
+		Total      int            `json:"total"`
+		ByDecision map[string]int `json:"by_decision"`
+		Next       struct {
+			Phase  string `json:"phase"`
+			Forced int    `json:"forced_to_enroll"`
+			Never  int    `json:"forced_never_signed_in"`
+		} `json:"next"`
+	}
+	sim := run(t, "", "rollout", "simulate", "--at", "2027-07-13", "--json", "--config", cfg)
+	if err := json.Unmarshal([]byte(sim.stdout), &sum); err != nil {
+		t.Fatalf("simulate --json: %v\n%s%s", err, sim.stdout, sim.stderr)
+	}
+	if sum.Total != 3 || sum.ByDecision["require_enrollment"] != 2 || sum.ByDecision["allow"] != 1 ||
+		sum.Next.Phase != "Full enforcement" || sum.Next.Forced != 1 || sum.Next.Never != 1 {
+		t.Fatalf("simulate at 13 July: got %+v, want 2 admins forced now and uma at the next phase", sum)
+	}
+	text := run(t, "", "rollout", "simulate", "--at", "2027-07-13", "--config", cfg)
+	if !strings.Contains(text.stdout, "2 must set up a second factor") && !strings.Contains(text.stdout, "      2 must set up a second factor") {
+		t.Fatalf("simulate text:\n%s", text.stdout)
+	}
+	one := run(t, "", "rollout", "simulate", "--at", "2027-07-13", "--user", "ada", "--config", cfg)
+	if one.code != 0 || !strings.Contains(one.stdout, "require_enrollment") || !strings.Contains(one.stdout, `phase "Email verification required"`) {
+		t.Fatalf("simulate --user: got %d\n%s%s", one.code, one.stdout, one.stderr)
+	}
+
+	if r := run(t, "", "rollout", "extend", "bob", "--until", "2027-08-15", "--reason", "on leave", "--config", cfg); r.code != 0 {
+		t.Fatalf("extend: %d %q", r.code, r.stderr)
+	}
+	one = run(t, "", "rollout", "simulate", "--at", "2027-07-13", "--user", "bob", "--config", cfg)
+	if !strings.Contains(one.stdout, "offer_enrollment") || !strings.Contains(one.stdout, "extension") {
+		t.Fatalf("simulate bob after the extension:\n%s", one.stdout)
+	}
+	if r := run(t, "", "rollout", "extend", "bob", "--until", "2027-08-15", "--config", cfg); r.code != 2 {
+		t.Fatalf("extend without a reason: got %d, want 2", r.code)
+	}
+
+	due := run(t, "", "rollout", "run-due", "--config", cfg)
+	if due.code != 0 || !strings.Contains(due.stdout, "Queued") {
+		t.Fatalf("run-due: got %d %q %q", due.code, due.stdout, due.stderr)
+	}
+	if r := run(t, "", "serve", "--clock", "2027-07-13", "--config", cfg); r.code != 2 || !containsFold(r.stderr, "--rehearsal") {
+		t.Fatalf("--clock without --rehearsal: got %d %q, want 2", r.code, r.stderr)
+	}
+}
