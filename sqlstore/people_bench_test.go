@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
@@ -88,6 +89,23 @@ func BenchmarkPeople(b *testing.B) {
 				stream(b, func(fn func(*mfagate.Person) error) error {
 					return sqlstore.PeopleJoined(context.Background(), db, fn)
 				})
+			})
+			b.Run("Simulate", func(b *testing.B) {
+				// What "mfagate rollout simulate" does: stream and decide.
+				plan := benchPlan()
+				for b.Loop() {
+					sim := rollout.NewSimulator(plan, time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC))
+					err := db.View(context.Background(), func(tx mfagate.Tx) error {
+						return tx.People(func(p *mfagate.Person) error {
+							sim.Add(rollout.Person{Roles: p.Roles, Methods: p.Methods, ExtendedUntil: p.ExtendedUntil}, p.SignedIn)
+							return nil
+						})
+					})
+					if err != nil || sim.Summary().Total != n {
+						b.Fatalf("simulate: %v, %d people", err, sim.Summary().Total)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/person")
 			})
 			b.Run("RecipientsPage", func(b *testing.B) {
 				// Admins without a factor, 500 at a time, from the middle.
@@ -191,4 +209,16 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// benchPlan is SPEC.md's four phases.
+func benchPlan() *rollout.Rollout {
+	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+	day := func(m time.Month, d int) time.Time { return time.Date(2027, m, d, 0, 0, 0, 0, time.UTC) }
+	return &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{
+		{Name: "Communication", Start: day(5, 26), Audience: []string{"admin"}, Requirement: rollout.Notify},
+		{Name: "Optional", Start: day(6, 11), Audience: []string{"admin"}, Requirement: rollout.Optional, Methods: both},
+		{Name: "Email required", Start: day(7, 13), Audience: []string{"admin"}, Requirement: rollout.Required, Methods: both, DefaultMethod: "email"},
+		{Name: "Full enforcement", Start: day(7, 31), Audience: []string{"all"}, Requirement: rollout.Required, Methods: both},
+	}}
 }
