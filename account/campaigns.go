@@ -68,7 +68,7 @@ func DueCampaigns(r *rollout.Rollout, now time.Time) []Campaign {
 // stopped and several replicas never reach anyone twice.
 func (s *Service) RunCampaigns(ctx context.Context, r *rollout.Rollout) (int, error) {
 	total := 0
-	for _, c := range DueCampaigns(r, s.now()) {
+	for _, c := range DueCampaigns(r, s.RolloutNow()) {
 		n, err := s.runCampaign(ctx, c)
 		total += n
 		if err != nil {
@@ -187,7 +187,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, username string, until t
 	if reason == "" {
 		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for the extension; it is kept in the audit log")
 	}
-	if !until.IsZero() && !until.After(s.now()) {
+	if !until.IsZero() && !until.After(s.RolloutNow()) {
 		return mfagate.Errorf(mfagate.EINVALID, "The extension must end in the future, not %s", until.In(s.loc).Format("2 January 2006 15:04 MST"))
 	}
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {

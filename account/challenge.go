@@ -42,7 +42,7 @@ func (s *Service) Decide(ctx context.Context, cur *Current) (Decision, []*mfagat
 	if err != nil {
 		return Decision{}, nil, err
 	}
-	return s.step(cur.User, fs, cur.Session, s.now()), fs, nil
+	return s.step(cur.User, fs, cur.Session), fs, nil
 }
 
 // NeedsReauth reports whether a change to factors must first be confirmed
@@ -104,7 +104,7 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 			return err
 		}
 		result = &Verified{Token: token, Session: sess, Next: Decision{Next: NextDone}}
-		if d := s.policy(cur.User, factors, now); d.Next == NextRequireSetup && cur.Session.Stage == mfagate.StagePassword {
+		if d := s.decideNow(cur.User, factors); d.Next == NextRequireSetup && cur.Session.Stage == mfagate.StagePassword {
 			result.Next = d
 			sess.Stage = mfagate.StagePassword // signed in only once the demanded factor is set up
 			if err := tx.UpdateSession(sess); err != nil {

@@ -300,7 +300,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		}
 		cur.Session = sess
 		if sess.Stage == mfagate.StagePassword {
-			if d := s.policy(cur.User, append(factors, f), now); d.Next == NextRequireSetup {
+			if d := s.decideNow(cur.User, append(factors, f)); d.Next == NextRequireSetup {
 				// Still not what the phase demands (it cannot happen with
 				// the methods offered, but never sign in on it).
 				return mfagate.Errorf(mfagate.EFORBIDDEN, "Set up one of: %v", d.Methods)

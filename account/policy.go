@@ -90,13 +90,19 @@ func PreferredMethod(factors []*mfagate.Factor, allowed []string) string {
 	return best.Method
 }
 
+// decideNow runs the policy at the rollout's time, which a rehearsal
+// moves; everything else (codes, sessions, throttles) keeps real time.
+func (s *Service) decideNow(u *mfagate.User, factors []*mfagate.Factor) Decision {
+	return s.policy(u, factors, s.RolloutNow())
+}
+
 // step is what a person must do next in this session: the policy's
 // decision, except that someone who has a factor passes it before setting
 // up another one a phase demands — otherwise a password alone could add a
 // factor. sess is nil for a session not yet made.
-func (s *Service) step(u *mfagate.User, factors []*mfagate.Factor, sess *mfagate.Session, now time.Time) Decision {
-	d := s.policy(u, factors, now)
-	if d.Next == NextRequireSetup && len(factors) > 0 && (sess == nil || now.Sub(sess.SecondFactorAt) > freshFor) {
+func (s *Service) step(u *mfagate.User, factors []*mfagate.Factor, sess *mfagate.Session) Decision {
+	d := s.decideNow(u, factors)
+	if d.Next == NextRequireSetup && len(factors) > 0 && (sess == nil || s.now().Sub(sess.SecondFactorAt) > freshFor) {
 		d.Next, d.Methods, d.DefaultMethod = NextChallenge, methodsOf(factors), ""
 	}
 	return d

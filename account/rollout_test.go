@@ -16,6 +16,7 @@ import (
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/totp"
 )
 
 var (
@@ -393,5 +394,54 @@ func TestSimulationMatchesSignIns(t *testing.T) {
 				t.Fatalf("forecast covers %d people, want 65", sum.Total)
 			}
 		})
+	}
+}
+
+// TestRehearsalMovesOnlyTheRollout: a rehearsal decides phases at its
+// chosen date, but authenticator codes, throttles and sessions keep real
+// time, or a real app's codes would be refused.
+func TestRehearsalMovesOnlyTheRollout(t *testing.T) {
+	ctx := context.Background()
+	real := mfagate.NewManualClock(optionalDay)
+	rehearsed := mfagate.NewManualClock(emailDay.Add(24 * time.Hour))
+	store := storetest.SQLite().New(t)
+	f := &fixture{store: store, clock: real}
+	f.svc = policyService(t, store, real, account.RolloutPolicy(schedule(t)))
+	f.mustUser(t, "ada", pw, "admin")
+	secret, _ := f.mustTOTPFactor(t, "ada") // set up in real time
+	svc, err := account.New(account.Options{Store: store, Clock: real, RolloutClock: rehearsed, Password: cheap, Key: testKey,
+		Policy: account.RolloutPolicy(schedule(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	real.Advance(time.Minute)
+	in, err := svc.SignIn(ctx, account.SignIn{Username: "ada", Password: pw})
+	if err != nil || in.Next.Phase != "Email verification required" {
+		t.Fatalf("got %+v, %v; want the rehearsed phase in force", in, err)
+	}
+	cur, _ := svc.Authenticate(ctx, in.Token)
+	if _, err := svc.Verify(ctx, cur, mfagate.MethodTOTP, totp.Code(secret, totp.Step(real.Now())), client); err != nil {
+		t.Fatalf("a real app's code during a rehearsal: %v", err)
+	}
+}
+
+// TestFailuresStampedInTheFutureDoNotBlock: a failure recorded by a clock
+// that was ahead never makes anyone wait longer than the delay itself.
+func TestFailuresStampedInTheFutureDoNotBlock(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.mustUser(t, "alice", pw)
+	f.clock.Set(start.Add(14 * 24 * time.Hour))
+	for i := 0; i < 3; i++ {
+		f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: "wrong guess here", Client: client})
+	}
+	f.clock.Set(start)
+	_, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: client})
+	if err != nil && !strings.Contains(err.Error(), "Wait 1 second") {
+		t.Fatalf("got %v, want at most the 1-second delay", err)
+	}
+	f.clock.Advance(time.Second)
+	if _, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: client}); err != nil {
+		t.Fatalf("after the delay: %v", err)
 	}
 }

@@ -27,9 +27,13 @@ type Contacts struct {
 
 // Options configure a Service. Store is required; the rest have defaults.
 type Options struct {
-	Store    mfagate.Store
-	Clock    mfagate.Clock   // default: the system clock
-	Password password.Params // default: password.Default
+	Store mfagate.Store
+	Clock mfagate.Clock // default: the system clock
+	// RolloutClock is the time the rollout is decided at (default: Clock).
+	// A rehearsal moves it alone: authenticator codes, sessions and
+	// throttles must keep real time.
+	RolloutClock mfagate.Clock
+	Password     password.Params // default: password.Default
 	// SessionIdle ends a session not used for this long (default 30m);
 	// SessionMaxAge ends any session this long after sign-in (default 12h).
 	SessionIdle   time.Duration
@@ -76,6 +80,7 @@ type ThrottleSettings struct {
 type Service struct {
 	store    mfagate.Store
 	clock    mfagate.Clock
+	rclock   mfagate.Clock // the rollout's time
 	params   password.Params
 	idle     time.Duration
 	maxAge   time.Duration
@@ -136,6 +141,10 @@ func New(o Options) (*Service, error) {
 	}
 	if s.clock == nil {
 		s.clock = mfagate.SystemClock{}
+	}
+	s.rclock = o.RolloutClock
+	if s.rclock == nil {
+		s.rclock = s.clock
 	}
 	if s.params == (password.Params{}) {
 		s.params = password.Default
@@ -215,6 +224,10 @@ func (s *Service) audit(tx mfagate.Tx, e mfagate.AuditEvent) error {
 
 // Now is the service's current time, for callers that show it.
 func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// RolloutNow is the time the rollout is decided at: Now, unless a
+// rehearsal moved it.
+func (s *Service) RolloutNow() time.Time { return s.rclock.Now().UTC().Truncate(time.Millisecond) }
 
 // keys are derived from the one server key, one per use, so a value made
 // for one purpose can never stand in for another.

@@ -136,7 +136,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		if err != nil {
 			return err
 		}
-		decision = s.step(u, factors, nil, s.now())
+		decision = s.step(u, factors, nil)
 		if decision.Next != NextDone {
 			sess.Stage = mfagate.StagePassword
 		}

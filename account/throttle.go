@@ -56,8 +56,13 @@ func (s *Service) gate(tx mfagate.Tx, key string, after int, fades bool, now tim
 	if fades && th.Failures > 0 && now.Sub(th.LastFailureAt) > time.Hour {
 		return false, tx.ClearThrottle(key)
 	}
-	if wait := th.LastFailureAt.Add(s.delay(th.Failures, after)).Sub(now); wait > 0 {
-		return false, waitError(wait)
+	if d := s.delay(th.Failures, after); d > 0 {
+		// A failure stamped further ahead than any delay (a clock that was
+		// set forward, then back) is not waited for: it would block for
+		// as long as the clock was off.
+		if wait := th.LastFailureAt.Add(d).Sub(now); wait > 0 && wait <= 2*d {
+			return false, waitError(wait)
+		}
 	}
 	return false, nil
 }

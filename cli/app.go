@@ -31,6 +31,7 @@ type app struct {
 	store    *sqlstore.DB
 	accounts *account.Service
 	clock    mfagate.Clock
+	rclock   mfagate.Clock // the rollout's time: moved by a rehearsal, nothing else is
 	log      *slog.Logger
 	key      []byte
 	plan     *rollout.Rollout
@@ -44,7 +45,7 @@ type appOption func(*app)
 // atClock runs the installation as if it were t, from now on.
 func atClock(t time.Time) appOption {
 	return func(a *app) {
-		a.clock = mfagate.NewOffsetClock(t, time.Now())
+		a.rclock = mfagate.NewOffsetClock(t, time.Now())
 		a.rehearsal = true
 	}
 }
@@ -78,7 +79,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		siteURL = cfg.Server.ParsedBaseURL.String()
 	}
 	a.accounts, err = account.New(account.Options{
-		Store: store, Clock: a.clock,
+		Store: store, Clock: a.clock, RolloutClock: a.rclock,
 		SessionIdle: cfg.Server.SessionIdleTimeout, SessionMaxAge: cfg.Server.SessionMaxAge,
 		Product: cfg.MFA.Issuer, SiteURL: siteURL,
 		Support:  account.Contacts{Email: cfg.Support.Email, Phone: cfg.Support.Phone, Hours: cfg.Support.Hours},

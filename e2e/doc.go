@@ -2,6 +2,9 @@
 // program in-process (cli.Run "demo" on 127.0.0.1:0 with a fresh data
 // folder), drives a real headless Chromium through a task with chromedp,
 // and checks what a person sees: headings, messages, fields and cookies.
+// The rollout journeys (phases_test.go) start the demo at a rehearsal
+// clock (--clock DATE --rehearsal) and restart it on the same data folder
+// at a later one, to see what a person meets on each date.
 //
 // The journeys need Chromium (Debian's chromium package). Without it they
 // are skipped with a message saying so; the plain HTTP checks still run.

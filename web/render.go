@@ -84,7 +84,7 @@ func (s *server) newPage(r *http.Request, title string) page {
 	p := page{Title: title, Product: s.Product, Support: s.Support}
 	if s.Rehearsal {
 		p.Rehearsal = "Rehearsal: this server is running as if it were " +
-			s.Accounts.Now().In(s.loc()).Format("Monday 2 January 2006, 15:04 MST") + ". Nothing here is real."
+			s.Accounts.RolloutNow().In(s.loc()).Format("Monday 2 January 2006, 15:04 MST") + ". Nothing here is real."
 	}
 	if cur := currentFrom(r); cur != nil && cur.Session.Stage == mfagate.StageFull {
 		p.User = cur.User
