@@ -71,6 +71,26 @@ type Tx interface {
 	// memory. An error from fn stops the walk and is returned.
 	People(fn func(*Person) error) error
 
+	// SearchPeople lists accounts matching f, in ID order, with their
+	// factor methods and whether they are locked.
+	SearchPeople(f PeopleFilter) ([]*PersonSummary, error)
+	// Progress counts enabled accounts by role and MFA state, for the
+	// rollout dashboard. It must stay fast at a million accounts.
+	Progress() ([]*ProgressRow, error)
+
+	// CreateToken inserts t and sets t.ID. ECONFLICT when the name is
+	// taken.
+	CreateToken(t *Token) error
+	// TokenByHash returns the token with that hash, revoked or not.
+	// ENOTFOUND.
+	TokenByHash(hash []byte) (*Token, error)
+	// Tokens lists every token, oldest first.
+	Tokens() ([]*Token, error)
+	// RevokeToken marks the named token revoked at at. ENOTFOUND.
+	RevokeToken(name string, at time.Time) error
+	// TouchToken records a use of the token.
+	TouchToken(id int64, at time.Time) error
+
 	// CampaignRecipients lists up to limit enabled accounts with an ID
 	// above afterID that have one of roles (any role when roles holds
 	// "all"), that the campaign has not reached yet, and, when

@@ -63,3 +63,44 @@ type Person struct {
 	Skips         int
 	Disabled      bool
 }
+
+// MFA states a search can ask for.
+const (
+	MFAAny   = ""      // anyone
+	MFANone  = "none"  // no factor
+	MFASetUp = "setup" // at least one factor
+	MFAEmail = "email" // email codes among their factors
+	MFATOTP  = "totp"  // an authenticator app among their factors
+)
+
+// PeopleFilter narrows the console's search for people. Zero values mean
+// "any".
+type PeopleFilter struct {
+	Query   string    // part of the username, name or email, in any case
+	Role    string    // has this role
+	MFA     string    // one of the MFA states above
+	Locked  bool      // only accounts locked at Now
+	Now     time.Time // the time Locked is judged at
+	AfterID int64     // for paging: only accounts with a larger ID
+	Limit   int       // 0 means no limit
+}
+
+// PersonSummary is one row of the console's people list.
+type PersonSummary struct {
+	User    *User
+	Methods []string // methods of the confirmed factors, sorted
+	Locked  bool     // locked at the filter's Now
+}
+
+// ProgressRow counts one role's enabled accounts by MFA state. A person
+// with several roles counts under each.
+type ProgressRow struct {
+	Role          string
+	Total         int
+	Email         int // email codes only
+	TOTP          int // an authenticator app only
+	Both          int // both methods
+	None          int // no factor
+	Skipped       int // no factor and skipped setup at least once
+	NeverSignedIn int // no factor and never signed in
+}
