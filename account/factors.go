@@ -161,9 +161,9 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 // audited and the person is emailed. At their next sign-in they set up
 // again as the policy demands. Staff never see or set secrets.
 func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason string) error {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for resetting; it is kept in the audit log")
+	reason, err := staffReason(by, username, reason, "resetting")
+	if err != nil {
+		return err
 	}
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)
@@ -190,9 +190,9 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 // failed attempts. Staff give a reason; it is audited and the person is
 // emailed.
 func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string) error {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for unlocking; it is kept in the audit log")
+	reason, err := staffReason(by, username, reason, "unlocking")
+	if err != nil {
+		return err
 	}
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)

@@ -81,6 +81,10 @@ New recovery codes were made for your account {{.Username}} on {{.When}}{{with .
 Someone signed in to your account {{.Username}} with the right password on {{.When}}{{with .From}} from the address {{.}}{{end}}, then entered wrong security codes.
 If this was you, there is nothing to do. If not, someone knows your password: change it straight away from your account page.
 `)
+	sessionsEnded = newNotice("You have been signed out everywhere", `Hello {{.Name}},
+
+{{.Actor}} from your support team signed your account {{.Username}} out on every device on {{.When}}. Sign in again to carry on.
+`)
 	extended = newNotice("You have more time to set up security codes", `Hello {{.Name}},
 
 Your support team has given you until {{.Detail}} to set up a second step for signing in to your account {{.Username}}. Until then you can still sign in without it.

@@ -107,3 +107,24 @@ func (s *Service) step(u *mfagate.User, factors []*mfagate.Factor, sess *mfagate
 	}
 	return d
 }
+
+// IsStaff reports whether u works the console: operators and support.
+func IsStaff(u *mfagate.User) bool {
+	return u.HasRole(mfagate.RoleOperator) || u.HasRole(mfagate.RoleSupport)
+}
+
+// staffNeedMFA wraps a policy so that operators and support always need a
+// second factor, whatever the rollout says: their accounts can reset
+// everyone else's.
+func staffNeedMFA(p Policy) Policy {
+	return func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
+		d := p(u, factors, now)
+		if IsStaff(u) && (d.Next == NextDone || d.Next == NextOfferSetup) {
+			d.Next = NextRequireSetup
+			if len(d.Methods) == 0 {
+				d.Methods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+			}
+		}
+		return d
+	}
+}

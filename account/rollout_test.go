@@ -445,3 +445,15 @@ func TestFailuresStampedInTheFutureDoNotBlock(t *testing.T) {
 		t.Fatalf("after the delay: %v", err)
 	}
 }
+
+func TestStaffAlwaysNeedMFA(t *testing.T) {
+	f := rolloutFixture(t, nil, notifyDay.Add(-time.Hour)) // before any phase
+	f.mustUser(t, "sam", pw, "operator", "support")
+	f.mustUser(t, "uma", pw, "user")
+	if in := f.mustSignIn(t, "sam", pw); in.Next.Next != account.NextRequireSetup {
+		t.Fatalf("staff before any phase: got %v, want setup required", in.Next.Next)
+	}
+	if in := f.mustSignIn(t, "uma", pw); in.Next.Next != account.NextDone {
+		t.Fatalf("a user before any phase: got %v, want straight in", in.Next.Next)
+	}
+}

@@ -139,6 +139,7 @@ func New(o Options) (*Service, error) {
 	if s.policy == nil {
 		s.policy = DefaultPolicy
 	}
+	s.policy = staffNeedMFA(s.policy)
 	if s.clock == nil {
 		s.clock = mfagate.SystemClock{}
 	}

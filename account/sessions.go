@@ -106,9 +106,14 @@ func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
 
 // Sessions lists the signed-in person's sessions, newest first.
 func (s *Service) Sessions(ctx context.Context, cur *Current) ([]*mfagate.Session, error) {
+	return s.UserSessions(ctx, cur.User.ID)
+}
+
+// UserSessions lists an account's live sessions, newest first.
+func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Session, error) {
 	var list []*mfagate.Session
 	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
-		list, err = tx.UserSessions(cur.User.ID)
+		list, err = tx.UserSessions(userID)
 		return err
 	})
 	if err != nil {

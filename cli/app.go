@@ -164,6 +164,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Support:         account.Contacts{Email: a.cfg.Support.Email, Phone: a.cfg.Support.Phone, Hours: a.cfg.Support.Hours},
 		Location:        a.cfg.Rollout.Location,
 		Rehearsal:       a.rehearsal,
+		Rollout:         a.plan,
 	})
 	if err != nil {
 		return err

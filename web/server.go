@@ -13,6 +13,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -34,6 +35,8 @@ type Options struct {
 	Location *time.Location // zone for times shown on pages (default UTC)
 	// Rehearsal marks every page: the server runs at a chosen time.
 	Rehearsal bool
+	// Rollout is the schedule, for the help page, the console and the API.
+	Rollout *rollout.Rollout
 }
 
 // server holds what handlers share: settings and parsed templates.
