@@ -165,6 +165,7 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 	if err != nil {
 		return err
 	}
+	defer s.forgetUsername(username)
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {

@@ -96,6 +96,7 @@ type Service struct {
 	dummy    string        // hash checked for unknown users, so they cost the same time
 	hashSlot chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
 	verifies atomic.Int64  // argon2 checks run, so tests can see unknown users cost one too
+	check    checkCache    // sessions recently checked for forward-auth
 }
 
 // New returns a Service for o.

@@ -82,6 +82,7 @@ func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
 	if !ok {
 		return nil
 	}
+	defer s.forget(h)
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		sess, err := tx.SessionByHash(h)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
@@ -133,6 +134,7 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Se
 // how many sessions it ended.
 func (s *Service) EndOtherSessions(ctx context.Context, cur *Current, c Actor) (int, error) {
 	var n int
+	defer s.forgetUser(cur.User.ID) // this session is fetched again: harmless
 	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
 		if n, err = tx.DeleteUserSessions(cur.User.ID, cur.Session.Hash); err != nil || n == 0 {
 			return err
@@ -189,6 +191,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 	if err != nil {
 		return err
 	}
+	defer s.forgetUser(cur.User.ID)
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByID(cur.User.ID)
 		if err != nil {

@@ -102,6 +102,7 @@ func (s *Service) EndSessions(ctx context.Context, by Actor, username, reason st
 		return 0, err
 	}
 	var n int
+	defer s.forgetUsername(username)
 	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {

@@ -230,6 +230,7 @@ func (s *Service) Users(ctx context.Context, f mfagate.UserFilter) ([]*mfagate.U
 // SetDisabled disables or re-enables an account. Disabling ends every
 // session of the account at once.
 func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, disabled bool, reason string) error {
+	defer s.forgetUsername(username)
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
@@ -270,6 +271,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, pw string
 	if err != nil {
 		return err
 	}
+	defer s.forgetUsername(username)
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {

@@ -124,3 +124,16 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// foldASCII returns SQL that lower-cases the ASCII letters of the text
+// expression expr and nothing else, the same on both databases. SQLite's
+// lower() folds only ASCII; PostgreSQL's would also fold other letters,
+// depending on the database's locale, so there it is spelled out. With
+// both sides folded, LIKE matches alike whether it is case-sensitive
+// (PostgreSQL) or not for ASCII (SQLite).
+func (d dialect) foldASCII(expr string) string {
+	if d == dialectPostgres {
+		return "translate(" + expr + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+	}
+	return "lower(" + expr + ")"
+}

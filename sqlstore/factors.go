@@ -13,6 +13,9 @@ const factorColumns = `id, user_id, method, secret, last_step, created_at, last_
 
 // CreateFactor inserts f and sets f.ID; see mfagate.Tx.
 func (t *tx) CreateFactor(f *mfagate.Factor) error {
+	if err := t.lockUser(f.UserID); err != nil {
+		return fmt.Errorf("create %s factor: %w", f.Method, err)
+	}
 	// ON CONFLICT DO NOTHING, as in CreateUser: a conflict must not abort a
 	// PostgreSQL transaction.
 	id, ok, err := t.insertID(`INSERT INTO factors
@@ -29,6 +32,9 @@ func (t *tx) CreateFactor(f *mfagate.Factor) error {
 	}
 	if !ok {
 		return factorExists(f.Method)
+	}
+	if err := t.refreshProgress(f.UserID); err != nil {
+		return fmt.Errorf("create %s factor: %w", f.Method, err)
 	}
 	f.ID = id
 	return nil
@@ -93,6 +99,9 @@ func (t *tx) UseFactor(id int64, step int64, at time.Time) error {
 func (t *tx) DeleteFactor(userID, id int64) error {
 	// The user is part of the condition so that one person can never
 	// remove another's factor by guessing an ID.
+	if err := t.lockUser(userID); err != nil {
+		return fmt.Errorf("delete factor %d: %w", id, err)
+	}
 	n, err := t.execCount(`DELETE FROM factors WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return fmt.Errorf("delete factor %d: %w", id, err)
@@ -100,17 +109,26 @@ func (t *tx) DeleteFactor(userID, id int64) error {
 	if n == 0 {
 		return factorNotFound(id)
 	}
+	if err := t.refreshProgress(userID); err != nil {
+		return fmt.Errorf("delete factor %d: %w", id, err)
+	}
 	return nil
 }
 
 // DeleteUserFactors removes a user's factors and recovery codes; see
 // mfagate.Tx.
 func (t *tx) DeleteUserFactors(userID int64) (int, error) {
+	if err := t.lockUser(userID); err != nil {
+		return 0, fmt.Errorf("delete factors of user %d: %w", userID, err)
+	}
 	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 		return 0, fmt.Errorf("delete factors of user %d: recovery codes: %w", userID, err)
 	}
 	n, err := t.execCount(`DELETE FROM factors WHERE user_id = ?`, userID)
 	if err != nil {
+		return 0, fmt.Errorf("delete factors of user %d: %w", userID, err)
+	}
+	if err := t.refreshProgress(userID); err != nil {
 		return 0, fmt.Errorf("delete factors of user %d: %w", userID, err)
 	}
 	return n, nil

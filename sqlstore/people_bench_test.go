@@ -130,7 +130,8 @@ func BenchmarkPeople(b *testing.B) {
 // with multi-row INSERTs: everyone is a user, every 7th an admin too,
 // every 50th in support, every 97th without roles; 30% have a factor
 // (email, and every 20th TOTP as well); two in three have signed in; one
-// in a hundred is disabled and one in two hundred has an extension.
+// in a hundred is disabled, one in two hundred has an extension and one
+// in eleven has skipped setting up MFA.
 func mustSeedPeople(tb testing.TB, db *sqlstore.DB, n int) {
 	tb.Helper()
 	const batch = 1000
@@ -146,14 +147,35 @@ func mustSeedPeople(tb testing.TB, db *sqlstore.DB, n int) {
 				extended = created + 86_400_000
 			}
 			name := fmt.Sprintf("user%07d", i)
-			users.add(7, i, name, name, created, signedIn, boolInt(i%100 == 0), extended)
+			skips := 0
+			if i%11 == 0 {
+				skips = 1 + i%3
+			}
+			users.add(8, i, name, name, created, signedIn, boolInt(i%100 == 0), extended, skips)
+			// What migration 0004 and the store keep on each role row.
+			state := 0
+			if i%10 < 3 {
+				state |= 1
+				if i%20 == 0 {
+					state |= 2
+				}
+			}
+			if skips > 0 {
+				state |= 4
+			}
+			if signedIn == nil {
+				state |= 8
+			}
+			if i%100 == 0 {
+				state |= 16
+			}
 			if i%97 != 0 {
-				roles.add(2, i, mfagate.RoleUser)
+				roles.add(3, i, mfagate.RoleUser, state)
 				if i%7 == 0 {
-					roles.add(2, i, mfagate.RoleAdmin)
+					roles.add(3, i, mfagate.RoleAdmin, state)
 				}
 				if i%50 == 0 {
-					roles.add(2, i, mfagate.RoleSupport)
+					roles.add(3, i, mfagate.RoleSupport, state)
 				}
 			}
 			if i%10 < 3 {
@@ -167,8 +189,8 @@ func mustSeedPeople(tb testing.TB, db *sqlstore.DB, n int) {
 					prefix string
 					rows   *rows
 				}{
-					{`INSERT INTO users (id, username, username_key, created_at, last_sign_in_at, disabled, extended_until) VALUES `, &users},
-					{`INSERT INTO user_roles (user_id, role) VALUES `, &roles},
+					{`INSERT INTO users (id, username, username_key, created_at, last_sign_in_at, disabled, extended_until, skips) VALUES `, &users},
+					{`INSERT INTO user_roles (user_id, role, progress_state) VALUES `, &roles},
 					{`INSERT INTO factors (user_id, method, created_at) VALUES `, &factors},
 				} {
 					if err := r.rows.flush(r.prefix, exec); err != nil {

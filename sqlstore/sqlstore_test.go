@@ -26,7 +26,7 @@ func mustMigrate(tb testing.TB, db *sqlstore.DB) []string {
 }
 
 // allMigrations is the embedded set, in order.
-var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql"}
+var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql"}
 
 func TestSQLite(t *testing.T) { runBackend(t, storetest.SQLite()) }
 
@@ -64,6 +64,16 @@ func runBackend(t *testing.T, b storetest.Backend) {
 		two := mustOpen(t, b.Driver, dsn)
 		storetest.MarkConcurrently(t, one, two)
 	})
+
+	t.Run("ProgressTwoReplicas", func(t *testing.T) {
+		dsn := b.DSN(t)
+		one := mustOpen(t, b.Driver, dsn)
+		mustMigrate(t, one)
+		two := mustOpen(t, b.Driver, dsn)
+		storetest.ProgressConcurrently(t, one, two)
+	})
+
+	t.Run("MigrateFrom0003", func(t *testing.T) { testMigrateFrom0003(t, b) })
 
 	t.Run("MigrateTwice", func(t *testing.T) {
 		db := mustOpen(t, b.Driver, b.DSN(t))

@@ -41,6 +41,9 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	if err := t.insertRoles(id, roles); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
+	if err := t.refreshProgressOf(id, roles); err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
 	u.ID, u.Roles = id, roles
 	return nil
 }
@@ -104,6 +107,9 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
 	if err := t.insertRoles(u.ID, roles); err != nil {
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	if err := t.refreshProgressOf(u.ID, roles); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
 	u.Roles = roles
@@ -196,6 +202,9 @@ func (t *tx) RecordSkip(userID int64, at time.Time) error {
 	}
 	if n == 0 {
 		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
+	}
+	if err := t.refreshProgress(userID); err != nil {
+		return fmt.Errorf("record skip of user %d: %w", userID, err)
 	}
 	return nil
 }

@@ -72,6 +72,15 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 			MarkConcurrently(t, s, s)
 		}},
 		{"CampaignStats", testCampaignStats},
+		{"Tokens", testTokens},
+		{"TokenErrors", testTokenErrors},
+		{"SearchPeople", testSearchPeople},
+		{"SearchPeopleLargePage", testSearchPeopleLargePage},
+		{"Progress", testProgress},
+		{"ProgressConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+			s := newStore(t)
+			ProgressConcurrently(t, s, s)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })

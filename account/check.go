@@ -1,0 +1,103 @@
+package account
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+// CheckTTL is how long a checked session is trusted from memory before
+// the database is asked again. It bounds how long a session revoked on
+// another replica keeps working for forward-auth: at most this long.
+const CheckTTL = 5 * time.Second
+
+// checkCacheMax bounds the memory the cache can take.
+const checkCacheMax = 100_000
+
+// checkCache remembers recently checked sessions by token hash.
+type checkCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]checked
+}
+
+type checked struct {
+	session mfagate.Session
+	user    mfagate.User
+	at      time.Time
+}
+
+// CheckSession is Authenticate for the hot path of forward-auth, called
+// for every request to every protected application. A session checked in
+// the last CheckTTL is answered from memory, still honouring its idle and
+// absolute timeouts; otherwise the database is asked, and a dead session
+// is forgotten at once. Sessions ended on this replica are forgotten at
+// once too; on another replica, within CheckTTL. Tokens that cannot be
+// sessions are refused without any work, so anonymous requests leave no
+// trace in memory.
+func (s *Service) CheckSession(ctx context.Context, token string) (*Current, error) {
+	h, ok := tokenHash(token)
+	if !ok {
+		return nil, ErrNoSession
+	}
+	var key [32]byte
+	copy(key[:], h)
+	now := s.now()
+	s.check.mu.Lock()
+	e, hit := s.check.m[key]
+	s.check.mu.Unlock()
+	if hit && now.Sub(e.at) < CheckTTL && !s.expired(&e.session, now) {
+		sess, u := e.session, e.user
+		return &Current{Session: &sess, User: &u}, nil
+	}
+	cur, err := s.Authenticate(ctx, token)
+	s.check.mu.Lock()
+	defer s.check.mu.Unlock()
+	if err != nil {
+		delete(s.check.m, key)
+		return nil, err
+	}
+	if s.check.m == nil {
+		s.check.m = make(map[[32]byte]checked)
+	}
+	if len(s.check.m) >= checkCacheMax {
+		clear(s.check.m) // rare; starting afresh costs one query per live session
+	}
+	s.check.m[key] = checked{session: *cur.Session, user: *cur.User, at: now}
+	return cur, nil
+}
+
+// forget drops sessions from the check cache when this replica ends them.
+func (s *Service) forget(hashes ...[]byte) {
+	s.check.mu.Lock()
+	defer s.check.mu.Unlock()
+	for _, h := range hashes {
+		var key [32]byte
+		copy(key[:], h)
+		delete(s.check.m, key)
+	}
+}
+
+// forgetUser drops every cached session of a user.
+func (s *Service) forgetUser(userID int64) {
+	s.check.mu.Lock()
+	defer s.check.mu.Unlock()
+	for k, e := range s.check.m {
+		if e.user.ID == userID {
+			delete(s.check.m, k)
+		}
+	}
+}
+
+// forgetUsername drops every cached session of the named user.
+func (s *Service) forgetUsername(username string) {
+	key := mfagate.UsernameKey(username)
+	s.check.mu.Lock()
+	defer s.check.mu.Unlock()
+	for k, e := range s.check.m {
+		if mfagate.UsernameKey(e.user.Username) == key {
+			delete(s.check.m, k)
+		}
+	}
+}
