@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 )
 
