@@ -43,6 +43,7 @@ func commands() []command {
 		{"migrate", "apply database migrations", runMigrate},
 		{"keygen", "write a new secret key file", runKeygen},
 		{"user", "add, import, list and manage accounts", runUser},
+		{"token", "create, list and revoke tokens for the JSON API", runToken},
 		{"rollout", "show, check, simulate and run the phased rollout", runRollout},
 		{"version", "print the version", runVersion},
 	}

@@ -2,20 +2,108 @@ package web
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 )
+
+// The help page answers, by task, what people ask about security codes,
+// with the dates of the configured schedule (never written into the
+// template) and the support contacts. It needs no sign-in: people who
+// cannot sign in need it most.
 
 type helpView struct {
 	page
+	Schedule    []helpPhase
+	HasSchedule bool
+	// MustI answers "Must I do it now?" from the schedule, in sentences.
+	MustI       []string
+	CodeMinutes int
 }
 
-// handleHelp answers common questions and names the support contacts. It
-// needs no sign-in: people who cannot sign in need it most.
+// helpPhase is one line of the schedule, in plain words.
+type helpPhase struct {
+	When, Who, What string
+	Started         bool
+}
+
 func (s *server) handleHelp() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, "help", helpView{page: s.newPage(r, "Get help signing in")})
+		v := helpView{page: s.newPage(r, "Get help signing in"), CodeMinutes: s.Accounts.CodeMinutes()}
+		if s.Rollout != nil {
+			now := s.Accounts.RolloutNow()
+			for i := range s.Rollout.Phases {
+				ph := &s.Rollout.Phases[i]
+				v.Schedule = append(v.Schedule, helpPhase{When: s.phaseDate(ph.Start), Who: audienceLabel(ph.Audience),
+					What: helpWhat(ph), Started: !ph.Start.After(now)})
+			}
+			v.MustI = s.mustI(now)
+		}
+		v.HasSchedule = len(v.Schedule) > 0
+		s.render(w, r, http.StatusOK, "help", v)
 	})
+}
+
+// mustI answers "Must I do it now?" for everyone at once: when setup is
+// offered and when it becomes required, for whom.
+func (s *server) mustI(now time.Time) []string {
+	var already, coming, offered []string
+	for i := range s.Rollout.Phases {
+		ph := &s.Rollout.Phases[i]
+		who, when := strings.ToLower(audienceLabel(ph.Audience)), s.phaseDate(ph.Start)
+		started := !ph.Start.After(now)
+		switch {
+		case ph.Requirement == rollout.Required && started:
+			already = append(already, who+" (since "+when+")")
+		case ph.Requirement == rollout.Required:
+			coming = append(coming, who+" on "+when)
+		case ph.Requirement == rollout.Optional && started:
+			offered = append(offered, "Since "+when+", "+who+" are asked to set them up when they sign in, and can skip it until they become required.")
+		case ph.Requirement == rollout.Optional:
+			offered = append(offered, "From "+when+", "+who+" will be asked to set them up when they sign in, and can skip it until they become required.")
+		}
+	}
+	var out []string
+	if len(already) > 0 {
+		out = append(out, "Security codes are already required for "+strings.Join(already, " and ")+
+			". If that includes you and you have not set them up, you will be asked to when you next sign in.")
+	}
+	if len(coming) > 0 {
+		out = append(out, "Security codes become required for "+strings.Join(coming, ", and for ")+".")
+	}
+	out = append(out, offered...)
+	if len(out) == 0 {
+		out = append(out, "Nothing is required yet.")
+	}
+	return out
+}
+
+// helpWhat says what a phase changes for the people it applies to.
+func helpWhat(ph *rollout.Phase) string {
+	switch ph.Requirement {
+	case rollout.Notify:
+		return "We email you to explain what is coming. Nothing changes when you sign in."
+	case rollout.Optional:
+		return "After your password, you are asked to set up security codes. You can skip it for now."
+	case rollout.Required:
+		t := "You need a security code at every sign-in"
+		var ways []string
+		for _, m := range ph.Methods {
+			switch m {
+			case mfagate.MethodEmail:
+				ways = append(ways, "by email")
+			case mfagate.MethodTOTP:
+				ways = append(ways, "from an authenticator app")
+			}
+		}
+		if len(ways) > 0 {
+			t += ", " + strings.Join(ways, " or ")
+		}
+		return t + ". If you have not set it up, you do it when you next sign in."
+	}
+	return ""
 }
 
 type outboxView struct {

@@ -38,6 +38,38 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /mfa/recovery-codes.txt", s.requireStarted(s.handleRecoveryCodesText()))
 	mux.Handle("POST /mfa/recovery-codes", s.requireStarted(s.handleRecoveryCodesDone()))
 
+	// Console: the staff pages (web/admin_*.go). requireStaff enforces the
+	// role matrix in consoleAccess (admin_access.go) after requireSignIn,
+	// and refuses staff who did not sign in with a second factor.
+	mux.Handle("GET /admin", s.requireStaff(areaDashboard, s.handleDashboard()))
+	mux.Handle("GET /admin/people", s.requireStaff(areaPeople, s.handlePeople()))
+	mux.Handle("GET /admin/people.csv", s.requireStaff(areaPeople, s.handlePeopleCSV()))
+	mux.Handle("GET /admin/people/{username}", s.requireStaff(areaPeople, s.handlePerson()))
+	mux.Handle("POST /admin/people/{username}/reset-mfa", s.requireStaff(areaPeople, s.handlePersonAction("reset-mfa")))
+	mux.Handle("POST /admin/people/{username}/unlock", s.requireStaff(areaPeople, s.handlePersonAction("unlock")))
+	mux.Handle("POST /admin/people/{username}/resend-code", s.requireStaff(areaPeople, s.handlePersonAction("resend-code")))
+	mux.Handle("POST /admin/people/{username}/end-sessions", s.requireStaff(areaPeople, s.handlePersonAction("end-sessions")))
+	mux.Handle("POST /admin/people/{username}/extend", s.requireStaff(areaPeople, s.handlePersonAction("extend")))
+	mux.Handle("GET /admin/audit", s.requireStaff(areaAudit, s.handleAudit()))
+
+	// JSON API (docs/api.md, web/openapi.json): programs with a bearer
+	// token. apiStaff = operator and support tokens, apiSupport = support
+	// tokens only. Its own mux answers unknown paths and wrong methods
+	// under /api/v1/ with JSON errors (404, 405).
+	api := http.NewServeMux()
+	api.Handle("GET /api/v1/openapi.json", handleOpenAPI())
+	api.Handle("GET /api/v1/people", s.apiHandler(apiStaff, s.handleAPIPeople()))
+	api.Handle("POST /api/v1/people", s.apiHandler(apiSupport, s.handleAPICreatePerson()))
+	api.Handle("GET /api/v1/people/{username}", s.apiHandler(apiStaff, s.handleAPIPerson()))
+	api.Handle("POST /api/v1/people/{username}/disable", s.apiHandler(apiSupport, s.handleAPIDisable()))
+	api.Handle("GET /api/v1/people/{username}/mfa", s.apiHandler(apiStaff, s.handleAPIPersonMFA()))
+	api.Handle("POST /api/v1/people/{username}/reset-mfa", s.apiHandler(apiSupport, s.handleAPIResetMFA()))
+	api.Handle("POST /api/v1/people/{username}/unlock", s.apiHandler(apiSupport, s.handleAPIUnlock()))
+	api.Handle("GET /api/v1/audit", s.apiHandler(apiStaff, s.handleAPIAudit()))
+	api.Handle("GET /api/v1/rollout", s.apiHandler(apiStaff, s.handleAPIRollout()))
+	api.Handle("GET /api/v1/rollout/progress", s.apiHandler(apiStaff, s.handleAPIProgress()))
+	mux.Handle("/api/v1/", s.handleAPIFallback(api))
+
 	if s.DevOutbox {
 		mux.Handle("GET /dev/outbox", s.handleDevOutbox())
 	}

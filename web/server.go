@@ -45,6 +45,8 @@ type server struct {
 	pages   map[string]*template.Template
 	cookie  cookieSpec
 	metrics *metrics
+	// forecastCache keeps the dashboard's forecast for a few minutes.
+	forecastCache forecastCache
 }
 
 // NewServer returns the handler for every route. Templates are parsed here,

@@ -1,0 +1,155 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/mfagate/mfagate"
+)
+
+// The console (/admin) is for the vendor's staff. Who may see what is one
+// table, consoleAccess, read by the middleware that guards every console
+// route and by the navigation, so the two cannot disagree.
+
+// consoleArea is a part of the console with its own audience.
+type consoleArea int
+
+const (
+	areaDashboard consoleArea = iota // the rollout dashboard
+	areaPeople                       // people list, person page, support actions, CSV export
+	areaAudit                        // the whole audit log
+)
+
+// consoleAccess is the role matrix of the console:
+//
+//	area        operator  support
+//	dashboard   yes       yes
+//	people      no        yes    (includes the support actions and the CSV export)
+//	audit log   yes       no
+//
+// Operators run the rollout: they watch progress and read the audit log,
+// but do not act on people's accounts. Support staff help people: they
+// find them, see their state and history (a person's own audit history is
+// on their page) and act for them. Someone with both roles gets both.
+var consoleAccess = []struct {
+	area  consoleArea
+	path  string
+	label string
+	roles []string
+}{
+	{areaDashboard, "/admin", "Dashboard", []string{mfagate.RoleOperator, mfagate.RoleSupport}},
+	{areaPeople, "/admin/people", "People", []string{mfagate.RoleSupport}},
+	{areaAudit, "/admin/audit", "Audit log", []string{mfagate.RoleOperator}},
+}
+
+// mayUse reports whether u may use area of the console.
+func mayUse(u *mfagate.User, area consoleArea) bool {
+	if u == nil {
+		return false
+	}
+	for _, a := range consoleAccess {
+		if a.area == area {
+			return slices.ContainsFunc(a.roles, u.HasRole)
+		}
+	}
+	return false
+}
+
+// requireStaff lets through people fully signed in with a second factor
+// whose role may use area; requireSignIn first deals with everyone not
+// fully signed in. Staff always need MFA (SPEC section 4: "only staff who
+// are themselves fully signed in with MFA"): a staff session that has not
+// passed a second factor, or whose account has no factor left, is refused.
+func (s *server) requireStaff(area consoleArea, next http.Handler) http.Handler {
+	return s.requireSignIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cur := currentFrom(r)
+		if !mayUse(cur.User, area) {
+			s.renderError(w, r, mfagate.Errorf(mfagate.EFORBIDDEN,
+				"This part of the console is for %s. If you need it, ask an operator to give you that role", rolesFor(area)))
+			return
+		}
+		factors, err := s.Accounts.Factors(r.Context(), cur.User.ID)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		if len(factors) == 0 || cur.Session.SecondFactorAt.IsZero() {
+			s.renderError(w, r, mfagate.Errorf(mfagate.EFORBIDDEN,
+				"Staff must sign in with a security code to use the console. Set up a way to get security codes on your account page, then sign out and sign in again"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// rolesFor names who may use area, for the refusal page.
+func rolesFor(area consoleArea) string {
+	for _, a := range consoleAccess {
+		if a.area == area {
+			switch {
+			case len(a.roles) == 1 && a.roles[0] == mfagate.RoleSupport:
+				return "support staff"
+			case len(a.roles) == 1 && a.roles[0] == mfagate.RoleOperator:
+				return "operators"
+			}
+		}
+	}
+	return "operators and support staff"
+}
+
+// navLink is one link of the console's navigation.
+type navLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// consolePage is what every console view embeds: the page and the
+// console's navigation, limited to what the person's role allows.
+type consolePage struct {
+	page
+	Nav []navLink
+}
+
+func (s *server) newConsolePage(r *http.Request, title string, here consoleArea) consolePage {
+	p := consolePage{page: s.newPage(r, title)}
+	for _, a := range consoleAccess {
+		if mayUse(p.User, a.area) {
+			p.Nav = append(p.Nav, navLink{Href: a.path, Label: a.label, Current: a.area == here})
+		}
+	}
+	return p
+}
+
+// ConsoleLink is where the header's "Console" link goes for the signed-in
+// person, or "" when they have no part of the console.
+func (p page) ConsoleLink() string {
+	for _, a := range consoleAccess {
+		if mayUse(p.User, a.area) {
+			return a.path
+		}
+	}
+	return ""
+}
+
+// accessRow is one line of the role matrix, as the dashboard shows it.
+type accessRow struct {
+	Label, Who string
+}
+
+// accessMatrix writes consoleAccess out for people to read.
+func accessMatrix() []accessRow {
+	var out []accessRow
+	for _, a := range consoleAccess {
+		var who []string
+		for _, r := range a.roles {
+			who = append(who, roleLabel(r))
+		}
+		label := a.label
+		if a.area == areaPeople {
+			label += ", a person's page and history, support actions, CSV export"
+		}
+		out = append(out, accessRow{Label: label, Who: strings.Join(who, " and ")})
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
+)
+
+// The rollout dashboard: the timeline, enrollment progress by role (a
+// table, and the same numbers as a chart), the forecast for the next
+// phase and the campaigns sent so far.
+
+type dashboardView struct {
+	consolePage
+	HasRollout bool
+	Timeline   []phaseRow
+	Next       string // "Email verification required starts on 13 July 2027, in 12 days", or ""
+	Progress   []progressRow
+	Chart      barChart
+	Legend     []segmentKind
+	Forecast   forecastView
+	Campaigns  []campaignRow
+	Access     []accessRow
+}
+
+func (s *server) handleDashboard() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v := dashboardView{consolePage: s.newConsolePage(r, "Rollout dashboard", areaDashboard), Legend: segmentKinds, Access: accessMatrix()}
+		now := s.Accounts.RolloutNow()
+		v.HasRollout = s.Rollout != nil && len(s.Rollout.Phases) > 0
+		v.Timeline, v.Next = s.timeline(now)
+
+		rows, err := s.Accounts.Progress(ctx)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		for _, p := range rows {
+			v.Progress = append(v.Progress, newProgressRow(p))
+		}
+		v.Chart = newBarChart(v.Progress)
+
+		if v.HasRollout { // without phases there is nothing to forecast
+			sum, asOf, err := s.forecast(ctx)
+			if err != nil {
+				s.renderError(w, r, err)
+				return
+			}
+			v.Forecast = s.newForecastView(sum, asOf)
+		}
+
+		stats, err := s.Accounts.CampaignStats(ctx)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		for _, c := range stats {
+			v.Campaigns = append(v.Campaigns, campaignRow{Name: campaignName(c.Campaign), Queued: c.Pending, Sent: c.Sent, Failed: c.Failed})
+		}
+		s.render(w, r, http.StatusOK, "admin_dashboard", v)
+	})
+}
+
+// phaseRow is one phase on the timeline.
+type phaseRow struct {
+	Name        string
+	When        string
+	Audience    string
+	Requirement string
+	Status      string // "In force for administrators", "Replaced by a stricter phase", "Next, in 12 days", "Upcoming"
+	Active      bool
+}
+
+// timeline lists the phases with the ones in force marked. A phase is in
+// force for an audience when it is what Decide makes active for someone
+// with just that role (or with no role, for "all"): several can be, for
+// different audiences.
+func (s *server) timeline(now time.Time) ([]phaseRow, string) {
+	r := s.Rollout
+	if r == nil {
+		return nil, ""
+	}
+	activeFor := map[*rollout.Phase][]string{}
+	seen := map[string]bool{}
+	for i := range r.Phases {
+		for _, a := range r.Phases[i].Audience {
+			if seen[a] {
+				continue
+			}
+			seen[a] = true
+			p := rollout.Person{Roles: []string{a}}
+			if a == "all" {
+				p.Roles = nil
+			}
+			if ph := rollout.Decide(r, p, now).Active; ph != nil {
+				activeFor[ph] = append(activeFor[ph], roleLabel(a))
+			}
+		}
+	}
+	var rows []phaseRow
+	next := ""
+	for i := range r.Phases {
+		ph := &r.Phases[i]
+		row := phaseRow{Name: ph.Name, When: s.phaseDate(ph.Start), Audience: audienceLabel(ph.Audience), Requirement: requirementText(ph)}
+		switch {
+		case len(activeFor[ph]) > 0:
+			who := activeFor[ph]
+			if slices.Contains(who, "everyone") {
+				who = []string{"everyone"}
+			}
+			row.Active = true
+			row.Status = "In force for " + strings.Join(who, " and ")
+		case !ph.Start.After(now):
+			row.Status = "Started; a stricter phase now applies"
+		case next == "":
+			row.Status = "Next, " + inDays(s.daysUntil(now, ph.Start))
+			next = ph.Name + " starts on " + row.When + ", " + inDays(s.daysUntil(now, ph.Start))
+		default:
+			row.Status = "Upcoming, " + inDays(s.daysUntil(now, ph.Start))
+		}
+		rows = append(rows, row)
+	}
+	return rows, next
+}
+
+// rolloutLoc is the zone phase dates are written in.
+func (s *server) rolloutLoc() *time.Location {
+	if s.Rollout != nil && s.Rollout.Location != nil {
+		return s.Rollout.Location
+	}
+	return s.loc()
+}
+
+// phaseDate writes a phase's start: the day, and the time when it does not
+// start at midnight.
+func (s *server) phaseDate(t time.Time) string {
+	t = t.In(s.rolloutLoc())
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2 January 2006")
+	}
+	return t.Format("2 January 2006 at 15:04 MST")
+}
+
+// daysUntil counts calendar days from now to t in the rollout's zone.
+func (s *server) daysUntil(now, t time.Time) int {
+	loc := s.rolloutLoc()
+	day := func(x time.Time) time.Time {
+		x = x.In(loc)
+		return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return int(day(t).Sub(day(now)).Hours() / 24)
+}
+
+func inDays(n int) string {
+	switch n {
+	case 0:
+		return "later today"
+	case 1:
+		return "tomorrow"
+	default:
+		return fmt.Sprintf("in %d days", n)
+	}
+}
+
+// roleLabel names a role, or "all", for people reading the console.
+func roleLabel(role string) string {
+	switch role {
+	case "all":
+		return "everyone"
+	case mfagate.RoleAdmin:
+		return "administrators"
+	case mfagate.RoleUser:
+		return "users"
+	case mfagate.RoleOperator:
+		return "operators"
+	case mfagate.RoleSupport:
+		return "support staff"
+	}
+	return role
+}
+
+func audienceLabel(audience []string) string {
+	var out []string
+	for _, a := range audience {
+		if a == "all" {
+			return "Everyone"
+		}
+		out = append(out, roleLabel(a))
+	}
+	s := strings.Join(out, ", ")
+	if s == "" {
+		return "Nobody"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// methodsText names methods in words: "email codes or an authenticator app".
+func methodsText(methods []string) string {
+	var out []string
+	for _, m := range methods {
+		switch m {
+		case mfagate.MethodEmail:
+			out = append(out, "email codes")
+		case mfagate.MethodTOTP:
+			out = append(out, "an authenticator app")
+		default:
+			out = append(out, m)
+		}
+	}
+	return strings.Join(out, " or ")
+}
+
+// requirementText says what a phase asks, in words.
+func requirementText(ph *rollout.Phase) string {
+	switch ph.Requirement {
+	case rollout.Notify:
+		return "Notice by email; nothing changes at sign-in"
+	case rollout.Optional:
+		return "Setup offered at sign-in; it can be skipped"
+	case rollout.Required:
+		t := "Required at every sign-in: " + methodsText(ph.Methods)
+		if ph.DefaultMethod != "" {
+			t += "; people without one start with " + methodsText([]string{ph.DefaultMethod})
+		}
+		return t
+	}
+	return ph.Requirement.String()
+}
+
+// countCell is a count with its share of the row's total, both as text.
+type countCell struct {
+	N   int
+	Pct string
+}
+
+func newCount(n, total int) countCell {
+	return countCell{N: n, Pct: shareText(n, total)}
+}
+
+// percent writes n of total as a whole percentage; a share that rounds
+// to nothing but is not nothing is "under 1%".
+func shareText(n, total int) string {
+	if total == 0 {
+		return "0%"
+	}
+	p := (n*1000/total + 5) / 10
+	if p == 0 && n > 0 {
+		return "under 1%"
+	}
+	return fmt.Sprintf("%d%%", p)
+}
+
+// progressRow is one role's line of the progress table.
+type progressRow struct {
+	Role                                            string
+	Total                                           int
+	Email, TOTP, Both, None, Skipped, NeverSignedIn countCell
+}
+
+func newProgressRow(p *mfagate.ProgressRow) progressRow {
+	return progressRow{
+		Role: p.Role, Total: p.Total,
+		Email: newCount(p.Email, p.Total), TOTP: newCount(p.TOTP, p.Total), Both: newCount(p.Both, p.Total),
+		None: newCount(p.None, p.Total), Skipped: newCount(p.Skipped, p.Total), NeverSignedIn: newCount(p.NeverSignedIn, p.Total),
+	}
+}
+
+// campaignRow counts one campaign's emails.
+type campaignRow struct {
+	Name                 string
+	Queued, Sent, Failed int
+}
+
+// campaignName turns a campaign key ("notice/PHASE",
+// "reminder/PHASE/7d") into words.
+func campaignName(key string) string {
+	parts := strings.Split(key, "/")
+	switch {
+	case len(parts) == 2 && parts[0] == "notice":
+		return "Notice: " + parts[1]
+	case len(parts) == 3 && parts[0] == "reminder":
+		return "Reminder " + parts[2] + " before: " + parts[1]
+	}
+	return key
+}
+
+// forecastFor is how long a forecast is reused: it reads every account
+// (about 1.7 s per million), too slow to run at each page view, and an
+// estimate a few minutes old serves the dashboard well.
+const forecastFor = 5 * time.Minute
+
+// forecastCache keeps the latest forecast. Its zero value is empty.
+type forecastCache struct {
+	mu   sync.Mutex // held while computing, so concurrent views wait for one run
+	ok   bool
+	sum  rollout.Summary
+	made time.Time // by the service's (wall) clock
+}
+
+// forecast returns the forecast as at the rollout's now, computing it at
+// most once every forecastFor, and when it was made (rollout time).
+func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, error) {
+	c := &s.forecastCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := s.Accounts.Now()
+	if c.ok && !now.Before(c.made) && now.Sub(c.made) < forecastFor {
+		return c.sum, c.sum.At, nil
+	}
+	sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
+	if err != nil {
+		return rollout.Summary{}, time.Time{}, fmt.Errorf("forecast the rollout: %w", err)
+	}
+	c.ok, c.sum, c.made = true, sum, now
+	return sum, sum.At, nil
+}
+
+type forecastView struct {
+	AsOf          string // "09:05"
+	Total         int
+	MustSetUpNow  int // required to set up today
+	NeverNow      int
+	NextName      string
+	NextWhen      string
+	Forced        int
+	ForcedNever   int
+	HasNextDecide bool
+}
+
+func (s *server) newForecastView(sum rollout.Summary, asOf time.Time) forecastView {
+	v := forecastView{
+		AsOf:  asOf.In(s.rolloutLoc()).Format("15:04"),
+		Total: sum.Total, MustSetUpNow: sum.ByOutcome[rollout.RequireEnrollment], NeverNow: sum.NeverSignedIn,
+		Forced: sum.ForcedAtNext, ForcedNever: sum.ForcedAtNextNeverSignedIn,
+	}
+	if sum.Next != nil {
+		v.HasNextDecide = true
+		v.NextName, v.NextWhen = sum.Next.Name, s.phaseDate(sum.Next.Start)
+	}
+	return v
+}

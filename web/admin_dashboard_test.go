@@ -1,0 +1,281 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web"
+)
+
+// seeded is what the test seeded for one person, to count by hand.
+type seeded struct {
+	roles    []string
+	methods  []string
+	skips    int
+	signedIn bool
+	disabled bool
+}
+
+// seedPeople imports n people in a spread of states: every mix of role,
+// method, skips, signing in and being disabled.
+func seedPeople(tb testing.TB, h *harness, n int) map[string]seeded {
+	tb.Helper()
+	ctx := context.Background()
+	roleSets := [][]string{{"admin"}, {"user"}, {"admin", "user"}}
+	var rows []account.ImportRow
+	plan := map[string]seeded{}
+	for i := range n {
+		name := fmt.Sprintf("p%03d", i)
+		p := seeded{roles: roleSets[i%3]}
+		switch i % 7 {
+		case 0:
+			p.methods = []string{mfagate.MethodEmail}
+		case 1:
+			p.methods = []string{mfagate.MethodTOTP}
+		case 2:
+			p.methods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+		case 3:
+			p.skips = 1 + i%3
+		case 4: // never signed in, nothing set up
+		case 5:
+			p.skips = 1 // skipped without ever finishing a sign-in: counted both ways
+		case 6:
+			p.disabled, p.methods = true, []string{mfagate.MethodEmail}
+		}
+		p.signedIn = i%7 != 4 && i%7 != 5 && i%5 != 0
+		plan[name] = p
+		rows = append(rows, account.ImportRow{Line: i + 2, NewUser: account.NewUser{
+			Username: name, Email: name + "@example.com", Name: "Person " + name, Roles: p.roles}})
+	}
+	if _, err := h.accounts.ImportUsers(ctx, account.Actor{Name: "test"}, rows); err != nil {
+		tb.Fatal(err)
+	}
+	err := h.store.Update(ctx, func(tx mfagate.Tx) error {
+		for name, p := range plan {
+			u, err := tx.UserByUsername(name)
+			if err != nil {
+				return err
+			}
+			for _, m := range p.methods {
+				f := &mfagate.Factor{UserID: u.ID, Method: m, CreatedAt: h.clock.Now()}
+				if m == mfagate.MethodTOTP {
+					f.Secret = []byte("not a real sealed secret")
+				}
+				if err := tx.CreateFactor(f); err != nil {
+					return err
+				}
+			}
+			for range p.skips {
+				if err := tx.RecordSkip(u.ID, h.clock.Now()); err != nil {
+					return err
+				}
+			}
+			if p.signedIn || p.disabled {
+				if p.signedIn {
+					u.LastSignInAt = h.clock.Now().Add(-time.Hour)
+				}
+				u.Disabled = p.disabled
+				if err := tx.UpdateUser(u); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return plan
+}
+
+// countByHand counts the progress row of role from the seeding plan:
+// people, email only, app only, both, none, skipped, never signed in.
+func countByHand(plan map[string]seeded, role string) [7]int {
+	var c [7]int
+	for _, p := range plan {
+		if p.disabled || !slices.Contains(p.roles, role) {
+			continue
+		}
+		c[0]++
+		email, app := slices.Contains(p.methods, mfagate.MethodEmail), slices.Contains(p.methods, mfagate.MethodTOTP)
+		switch {
+		case email && app:
+			c[3]++
+		case email:
+			c[1]++
+		case app:
+			c[2]++
+		default:
+			c[4]++
+			if p.skips > 0 {
+				c[5]++
+			}
+			if !p.signedIn {
+				c[6]++
+			}
+		}
+	}
+	return c
+}
+
+var numCellRE = regexp.MustCompile(`<td class="num">(\d+)`)
+
+// progressCells reads one role's row of the progress table.
+func progressCells(tb testing.TB, page, role string) [7]int {
+	tb.Helper()
+	row := between(page, `<th scope="row">`+role+`</th>`, "</tr>")
+	cells := numCellRE.FindAllStringSubmatch(row, -1)
+	if len(cells) != 7 {
+		tb.Fatalf("row %s: got %d number cells, want 7:\n%s", role, len(cells), row)
+	}
+	var got [7]int
+	for i, c := range cells {
+		got[i], _ = strconv.Atoi(c[1])
+	}
+	return got
+}
+
+func withRollout(r *rollout.Rollout) harnessOption {
+	return func(o *web.Options) { o.Rollout = r }
+}
+
+func TestDashboardCountsMatchTheAccounts(t *testing.T) {
+	r := plan(t)
+	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), withRollout(r))
+	people := seedPeople(t, h, 350)
+	// The harness's own accounts: alice (user) and ada (admin) have done
+	// nothing yet.
+	people["alice"] = seeded{roles: []string{"user"}}
+	people["ada"] = seeded{roles: []string{"admin"}}
+	c := h.staff(t, "olga", "operator")
+
+	// Rollout emails so far.
+	err := h.store.Update(context.Background(), func(tx mfagate.Tx) error {
+		for i, status := range []string{"sent", "sent", "pending"} {
+			m := &mfagate.Message{To: fmt.Sprintf("p%03d@example.com", i), Subject: "Notice", Text: "Hello",
+				CreatedAt: h.clock.Now(), Campaign: "notice/Optional enrollment"}
+			if err := tx.EnqueueMail(m); err != nil {
+				return err
+			}
+			if status == "sent" {
+				if err := tx.MarkMailSent(m.ID, h.clock.Now()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res := h.get(t, c, "/admin")
+	if res.StatusCode != 200 {
+		t.Fatalf("dashboard: got %d", res.StatusCode)
+	}
+	page := res.body
+	for _, role := range []string{"admin", "user"} {
+		if got, want := progressCells(t, page, role), countByHand(people, role); got != want {
+			t.Errorf("%s row: got %v, want %v (people, email, app, both, none, skipped, never signed in)", role, got, want)
+		}
+	}
+
+	// The forecast, counted by hand: at 13 July, admins without a factor
+	// must set up.
+	forced, never := 0, 0
+	for _, p := range people {
+		if !p.disabled && slices.Contains(p.roles, "admin") && len(p.methods) == 0 {
+			forced++
+			if !p.signedIn {
+				never++
+			}
+		}
+	}
+	want := fmt.Sprintf("When <strong>Email verification required</strong> starts on 13 July 2027, <strong>%d</strong> people will be forced to set up security codes (%d of them have never signed in).", forced, never)
+	if !strings.Contains(page, want) {
+		t.Errorf("the forecast does not say %q:\n%s", want, between(page, `id="forecast"`, `id="campaigns"`))
+	}
+	if !strings.Contains(page, "As of 10:00.") {
+		t.Error("the forecast does not say when it was made, in London time")
+	}
+
+	for _, s := range []string{
+		"Next: Email verification required starts on 13 July 2027, in 23 days.",
+		"In force for administrators",
+		`<th scope="row">Notice: Optional enrollment</th><td class="num">1</td><td class="num">2</td><td class="num">0</td>`,
+		`role="img" aria-labelledby="chart-title chart-desc"`,
+	} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the dashboard does not contain %q", s)
+		}
+	}
+	desc := between(page, `<desc id="chart-desc">`, "</desc>")
+	admin := countByHand(people, "admin")
+	if !strings.Contains(desc, fmt.Sprintf("admin, %d people: both methods %d", admin[0], admin[3])) {
+		t.Errorf("the chart's description does not summarise the admin bar: %q", desc)
+	}
+	if strings.Contains(page, " style=") || strings.Contains(page, "<script>") {
+		t.Error("the dashboard has inline style or script")
+	}
+
+	// The forecast is reused for a few minutes, then made again.
+	h.mustUser(t, "late", pw, "admin")
+	h.clock.Advance(time.Minute)
+	if page := h.get(t, c, "/admin").body; !strings.Contains(page, fmt.Sprintf("<strong>%d</strong> people will be forced", forced)) {
+		t.Error("the forecast was not reused within five minutes")
+	}
+	h.clock.Advance(5 * time.Minute)
+	if page := h.get(t, c, "/admin").body; !strings.Contains(page, fmt.Sprintf("<strong>%d</strong> people will be forced", forced+1)) || !strings.Contains(page, "As of 10:06.") {
+		t.Error("the forecast was not made again after five minutes")
+	}
+}
+
+func TestDashboardWithoutRollout(t *testing.T) {
+	h := newHarness(t)
+	c := h.staff(t, "sam", "support")
+	page := h.get(t, c, "/admin").body
+	for _, s := range []string{"No rollout is configured", "No phase is scheduled after today", "No rollout emails have been sent yet"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the dashboard does not say %q", s)
+		}
+	}
+}
+
+func TestTimelineMarksThePhasesInForce(t *testing.T) {
+	tests := []struct {
+		name string
+		at   time.Time
+		want []string
+	}{
+		{"before the rollout", time.Date(2027, 5, 25, 12, 0, 0, 0, time.UTC),
+			[]string{"Next: Communication starts on 26 May 2027, tomorrow.", "Next, tomorrow", "Upcoming, in 67 days"}},
+		{"the day email becomes required", time.Date(2027, 7, 13, 8, 0, 0, 0, time.UTC),
+			[]string{"<strong class=\"tag tag-active\">In force for administrators</strong>", "Started; a stricter phase now applies", "Next: Full enforcement starts on 31 July 2027, in 18 days."}},
+		{"full enforcement", time.Date(2027, 8, 1, 8, 0, 0, 0, time.UTC),
+			[]string{"<strong class=\"tag tag-active\">In force for everyone</strong>", "Every phase has started"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newRolloutHarness(t, tt.at, withRollout(plan(t)))
+			c := h.staff(t, "olga", "operator")
+			page := between(h.get(t, c, "/admin").body, `id="timeline"`, `id="progress"`)
+			for _, s := range tt.want {
+				if !strings.Contains(page, s) {
+					t.Errorf("the timeline does not contain %q:\n%s", s, page)
+				}
+			}
+			if n := strings.Count(page, "timeline-active"); tt.name != "before the rollout" && n != 1 {
+				t.Errorf("got %d phases marked in force, want 1", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,295 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+// The people list and its CSV export: the same filters, one on a page of
+// peoplePageSize rows with "Next page", the other the whole list.
+
+const (
+	peoplePageSize = 50
+	csvBatch       = 1000 // rows read per query while exporting
+)
+
+// peopleQuery is the people list's filters, as given in the URL.
+type peopleQuery struct {
+	Q, Role, MFA string
+	Locked       bool
+	After        int64
+}
+
+// mfaChoices are the MFA states the list can be filtered by.
+var mfaChoices = []struct{ Value, Label string }{
+	{mfagate.MFAAny, "Any"},
+	{mfagate.MFANone, "Not set up"},
+	{mfagate.MFASetUp, "Set up, any method"},
+	{mfagate.MFAEmail, "Email codes"},
+	{mfagate.MFATOTP, "Authenticator app"},
+}
+
+// readPeopleQuery reads the filters; problems come back as field errors.
+func readPeopleQuery(r *http.Request) (peopleQuery, []fieldError) {
+	in := r.URL.Query()
+	q := peopleQuery{
+		Q:      strings.TrimSpace(in.Get("q")),
+		Role:   strings.ToLower(strings.TrimSpace(in.Get("role"))),
+		MFA:    in.Get("mfa"),
+		Locked: in.Get("locked") != "",
+	}
+	var errs []fieldError
+	if len(q.Q) > 200 {
+		errs = append(errs, fieldError{"q", "Search for 200 characters or fewer"})
+	}
+	if len(q.Role) > 64 {
+		errs = append(errs, fieldError{"role", "Choose a role from the list"})
+	}
+	if !slices.ContainsFunc(mfaChoices, func(c struct{ Value, Label string }) bool { return c.Value == q.MFA }) {
+		errs = append(errs, fieldError{"mfa", "Choose a security code state from the list"})
+	}
+	if a := in.Get("after"); a != "" {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id < 0 {
+			errs = append(errs, fieldError{"q", "The page link is broken: search again from the first page"})
+		}
+		q.After = id
+	}
+	return q, errs
+}
+
+func (q peopleQuery) filter(limit int) mfagate.PeopleFilter {
+	return mfagate.PeopleFilter{Query: q.Q, Role: q.Role, MFA: q.MFA, Locked: q.Locked, AfterID: q.After, Limit: limit}
+}
+
+// values are the filters as URL parameters, without the page.
+func (q peopleQuery) values() url.Values {
+	v := url.Values{}
+	if q.Q != "" {
+		v.Set("q", q.Q)
+	}
+	if q.Role != "" {
+		v.Set("role", q.Role)
+	}
+	if q.MFA != "" {
+		v.Set("mfa", q.MFA)
+	}
+	if q.Locked {
+		v.Set("locked", "yes")
+	}
+	return v
+}
+
+// personRow is one person in the list.
+type personRow struct {
+	Username, Name, Email, Link string
+	Roles                       string
+	Tags                        []string
+	LastSignIn                  time.Time
+}
+
+// statusTags describe a person's state in words, never by colour alone.
+func statusTags(u *mfagate.User, methods []string, locked bool) []string {
+	var tags []string
+	if len(methods) == 0 {
+		tags = append(tags, "Not set up")
+		switch {
+		case u.Skips == 1:
+			tags = append(tags, "Skipped once")
+		case u.Skips > 1:
+			tags = append(tags, fmt.Sprintf("Skipped %d times", u.Skips))
+		}
+	} else {
+		var names []string
+		for _, m := range methods {
+			names = append(names, methodShort(m))
+		}
+		tags = append(tags, "Set up: "+strings.Join(names, " and "))
+	}
+	if u.LastSignInAt.IsZero() {
+		tags = append(tags, "Never signed in")
+	}
+	if locked {
+		tags = append(tags, "Locked")
+	}
+	if u.Disabled {
+		tags = append(tags, "Disabled")
+	}
+	return tags
+}
+
+func methodShort(m string) string {
+	switch m {
+	case mfagate.MethodEmail:
+		return "email"
+	case mfagate.MethodTOTP:
+		return "authenticator app"
+	}
+	return m
+}
+
+func personLink(username string) string { return "/admin/people/" + url.PathEscape(username) }
+
+type peopleView struct {
+	consolePage
+	Query     peopleQuery
+	MFAs      []struct{ Value, Label string }
+	Roles     []string
+	People    []personRow
+	Searched  bool
+	NextPage  string
+	FirstPage string
+	CSV       string
+}
+
+func (s *server) handlePeople() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := peopleView{consolePage: s.newConsolePage(r, "Find a person", areaPeople), MFAs: mfaChoices}
+		q, errs := readPeopleQuery(r)
+		v.Query, v.Roles = q, s.knownRoles(q.Role)
+		v.Searched = len(q.values()) > 0
+		if errs != nil {
+			v.Errors = errs
+			s.render(w, r, http.StatusBadRequest, "admin_people", v)
+			return
+		}
+		list, err := s.Accounts.SearchPeople(r.Context(), q.filter(peoplePageSize+1))
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		more := len(list) > peoplePageSize
+		if more {
+			list = list[:peoplePageSize]
+		}
+		for _, p := range list {
+			v.People = append(v.People, personRow{
+				Username: p.User.Username, Name: p.User.Name, Email: p.User.Email, Link: personLink(p.User.Username),
+				Roles: strings.Join(p.User.Roles, ", "), Tags: statusTags(p.User, p.Methods, p.Locked), LastSignIn: p.User.LastSignInAt,
+			})
+		}
+		vals := q.values()
+		v.CSV = "/admin/people.csv"
+		if len(vals) > 0 {
+			v.CSV += "?" + vals.Encode()
+		}
+		if more {
+			next := q.values()
+			next.Set("after", strconv.FormatInt(list[len(list)-1].User.ID, 10))
+			v.NextPage = "/admin/people?" + next.Encode()
+		}
+		if q.After > 0 {
+			v.FirstPage = "/admin/people"
+			if len(vals) > 0 {
+				v.FirstPage += "?" + vals.Encode()
+			}
+		}
+		s.render(w, r, http.StatusOK, "admin_people", v)
+	})
+}
+
+// knownRoles are the roles offered in the filter: the four known ones,
+// those the rollout names, and the one asked for.
+func (s *server) knownRoles(asked string) []string {
+	roles := []string{mfagate.RoleAdmin, mfagate.RoleUser, mfagate.RoleOperator, mfagate.RoleSupport}
+	if s.Rollout != nil {
+		for _, ph := range s.Rollout.Phases {
+			for _, a := range ph.Audience {
+				if a != "all" && !slices.Contains(roles, a) {
+					roles = append(roles, a)
+				}
+			}
+		}
+	}
+	if asked != "" && !slices.Contains(roles, asked) {
+		roles = append(roles, asked)
+	}
+	return roles
+}
+
+// handlePeopleCSV exports the filtered list, every page of it.
+func (s *server) handlePeopleCSV() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, errs := readPeopleQuery(r)
+		if errs != nil {
+			s.renderError(w, r, mfagate.Errorf(mfagate.EINVALID, "%s", errs[0].Message))
+			return
+		}
+		f := q.filter(csvBatch)
+		// The first batch is read before anything is written, so that an
+		// error still gets a proper page.
+		batch, err := s.Accounts.SearchPeople(r.Context(), f)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="people.csv"`)
+		h.Set("Cache-Control", "no-store")
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"username", "name", "email", "roles", "mfa", "skips", "last_sign_in", "locked"})
+		for {
+			for _, p := range batch {
+				cw.Write(csvSafe(
+					p.User.Username, p.User.Name, p.User.Email, strings.Join(p.User.Roles, ","),
+					csvMFA(p.Methods), strconv.Itoa(p.User.Skips), csvTime(p.User.LastSignInAt), yesNo(p.Locked),
+				))
+			}
+			if len(batch) < csvBatch {
+				break
+			}
+			f.AfterID = batch[len(batch)-1].User.ID
+			if batch, err = s.Accounts.SearchPeople(r.Context(), f); err != nil {
+				// Too late for an error page: cut the download short so it
+				// cannot pass for a complete one.
+				s.Logger.ErrorContext(r.Context(), "export people", "err", err, "request_id", requestID(r.Context()))
+				cw.Flush()
+				panic(http.ErrAbortHandler)
+			}
+		}
+		cw.Flush()
+	})
+}
+
+// csvSafe guards cells against formula injection: a spreadsheet runs a
+// cell starting with = + - @ (or a tab or carriage return, which some
+// treat the same way) as a formula, so such cells get a leading quote,
+// as OWASP advises.
+func csvSafe(cells ...string) []string {
+	for i, c := range cells {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			cells[i] = "'" + c
+		}
+	}
+	return cells
+}
+
+func csvMFA(methods []string) string {
+	if len(methods) == 0 {
+		return "none"
+	}
+	return strings.Join(methods, "+")
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

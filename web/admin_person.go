@@ -1,0 +1,324 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+)
+
+// The person page: everything support needs to help one person (never a
+// secret), and the support actions. Each action asks for a reason, runs
+// the account use case as the staff member, and comes back here with a
+// notice, or with the error next to the field.
+
+const historyLen = 50
+
+type personView struct {
+	consolePage
+	Person       *mfagate.User
+	Roles        string
+	Tags         []string
+	Factors      []factorRow
+	RecoveryLeft int
+	Sessions     []staffSessionRow
+	Locked       string // "" when not locked
+	Today        string
+	TodayPhase   string
+	AtNext       string
+	NextWhen     string
+	NextPhase    string
+	ExtendedTo   string
+	ExtendReason string
+	History      []auditRow
+	FullHistory  string // link to the audit log, for those who may read it
+	Actions      []actionForm
+	Self         bool
+}
+
+type factorRow struct {
+	Method     string
+	Added      time.Time
+	LastUsedAt time.Time
+}
+
+type staffSessionRow struct {
+	Stage      string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ClientAddr string
+	UserAgent  string
+}
+
+// actionForm is one support action's form on the person page.
+type actionForm struct {
+	Path, Title, Hint, Button string
+	Field                     string // id of the reason field
+	Reason                    string // as typed, after an error
+	Error                     string
+	Until                     bool // the extension also asks for a date
+	UntilValue, UntilError    string
+	Warning                   bool // a destructive action
+}
+
+// personAction is a support action.
+type personAction struct {
+	title, hint, button string
+	warning, until      bool
+	notice              string // shown on success
+	run                 func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) error
+}
+
+// personActions in the order the page shows them; their keys are the last
+// part of each action's path.
+var personActionOrder = []string{"resend-code", "unlock", "end-sessions", "extend", "reset-mfa"}
+
+var personActions = map[string]personAction{
+	"resend-code": {
+		title: "Send a new email code", button: "Send a new code",
+		hint:   "For someone part-way through signing in or setting up email codes who did not get their code. The usual wait between codes applies.",
+		notice: "A new code was sent to the address they are signing in or setting up with.",
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
+			_, err := s.Accounts.ResendCode(ctx, by, username, reason)
+			return err
+		},
+	},
+	"unlock": {
+		title: "Unlock the account", button: "Unlock",
+		hint:   "Lifts a lock after too many wrong passwords or codes, and forgets the failed attempts. Check who you are talking to first.",
+		notice: "The account is unlocked. They have been emailed.",
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
+			return s.Accounts.Unlock(ctx, by, username, reason)
+		},
+	},
+	"end-sessions": {
+		title: "Sign them out everywhere", button: "Sign out everywhere",
+		hint:   "Ends every session, for example after a lost or stolen device. They can sign in again straight away.",
+		notice: "They have been signed out everywhere and emailed.",
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
+			_, err := s.Accounts.EndSessions(ctx, by, username, reason)
+			return err
+		},
+	},
+	"extend": {
+		title: "Give more time to set up", button: "Give more time", until: true,
+		hint:   "Until the end of the day you choose, a phase that requires security codes lets them skip setting up. Someone who has set up is still asked for a code.",
+		notice: "The extension is saved. They have been emailed.",
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) error {
+			return s.Accounts.Extend(ctx, by, username, until, reason)
+		},
+	},
+	"reset-mfa": {
+		title: "Reset security codes", button: "Reset security codes", warning: true,
+		hint:   "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
+		notice: "Security codes reset. They have been signed out and emailed; they will set up again when they next sign in.",
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
+			return s.Accounts.ResetMFA(ctx, by, username, reason)
+		},
+	},
+}
+
+func (s *server) handlePerson() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		v, err := s.personView(r, u)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
+			v.Notice = a.notice
+		}
+		s.render(w, r, http.StatusOK, "admin_person", v)
+	})
+}
+
+func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error) {
+	ctx := r.Context()
+	v := personView{consolePage: s.newConsolePage(r, u.Name, areaPeople), Person: u, Roles: strings.Join(u.Roles, ", ")}
+	v.Self = mfagate.UsernameKey(v.User.Username) == mfagate.UsernameKey(u.Username)
+	factors, err := s.Accounts.Factors(ctx, u.ID)
+	if err != nil {
+		return v, err
+	}
+	var methods []string
+	for _, f := range factors {
+		v.Factors = append(v.Factors, factorRow{Method: methodShort(f.Method), Added: f.CreatedAt, LastUsedAt: f.LastUsedAt})
+		methods = append(methods, f.Method)
+	}
+	if v.RecoveryLeft, err = s.Accounts.RecoveryCodesLeft(ctx, u.ID); err != nil {
+		return v, err
+	}
+	sessions, err := s.Accounts.UserSessions(ctx, u.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, sess := range sessions {
+		stage := "Signed in"
+		if sess.Stage != mfagate.StageFull {
+			stage = "Part-way: password entered"
+		}
+		v.Sessions = append(v.Sessions, staffSessionRow{Stage: stage, CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt,
+			ClientAddr: sess.ClientAddr, UserAgent: sess.UserAgent})
+	}
+	locked, hard, err := s.Accounts.Locked(ctx, u.Username)
+	if err != nil {
+		return v, err
+	}
+	switch {
+	case hard:
+		v.Locked = "Locked until support unlocks it"
+	case locked:
+		v.Locked = "Locked for a while after failed attempts"
+	}
+	v.Tags = statusTags(u, methods, locked)
+
+	now := s.Accounts.RolloutNow()
+	d := s.Accounts.DecideAt(u, factors, now)
+	v.Today, v.TodayPhase = decisionText(d, s), phaseName(d.Phase)
+	if n := d.NextPhase; n != nil {
+		v.NextWhen, v.NextPhase = s.phaseDate(n.Start), n.Name
+		v.AtNext = decisionText(s.Accounts.DecideAt(u, factors, n.Start), s)
+	}
+	if !u.ExtendedUntil.IsZero() {
+		v.ExtendedTo, v.ExtendReason = s.phaseDate(u.ExtendedUntil), u.ExtensionReason
+		if !u.ExtendedUntil.After(now) {
+			v.ExtendedTo += " (over)"
+		}
+	}
+
+	evs, err := s.Accounts.AuditEvents(ctx, mfagate.AuditFilter{Subject: u.Username, Limit: historyLen})
+	if err != nil {
+		return v, err
+	}
+	for _, e := range evs {
+		v.History = append(v.History, auditRow{AuditEvent: e, Label: kindLabel(e.Kind)})
+	}
+	if mayUse(v.User, areaAudit) {
+		v.FullHistory = "/admin/audit?" + url.Values{"subject": {u.Username}}.Encode()
+	}
+	base := personLink(u.Username)
+	for _, key := range personActionOrder {
+		a := personActions[key]
+		v.Actions = append(v.Actions, actionForm{Path: base + "/" + key, Title: a.title, Hint: a.hint, Button: a.button,
+			Field: key + "-reason", Until: a.until, Warning: a.warning})
+	}
+	return v, nil
+}
+
+func phaseName(p string) string {
+	if p == "" {
+		return "no phase yet"
+	}
+	return p
+}
+
+// decisionText says in words what happens to someone after their password.
+func decisionText(d account.Decision, s *server) string {
+	var t string
+	switch d.Next {
+	case account.NextDone:
+		t = "Signs in with their password only"
+	case account.NextChallenge:
+		t = "Asked for a security code: " + methodsText(d.Methods)
+	case account.NextOfferSetup:
+		t = "Asked to set up security codes after their password; they can skip it"
+	case account.NextRequireSetup:
+		t = "Must set up " + methodsText(d.Methods) + " before they can sign in"
+	default:
+		t = string(d.Next)
+	}
+	if !d.ExtendedUntil.IsZero() {
+		t += " (extended until " + s.phaseDate(d.ExtendedUntil) + ")"
+	}
+	return t
+}
+
+// handlePersonAction runs one support action from the person page.
+func (s *server) handlePersonAction(key string) http.Handler {
+	a := personActions[key]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.parseForm(w, r) {
+			return
+		}
+		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		form := actionForm{Field: key + "-reason", Reason: r.PostForm.Get("reason"), UntilValue: strings.TrimSpace(r.PostForm.Get("until"))}
+		reason := strings.TrimSpace(form.Reason)
+		var until time.Time
+		status := http.StatusBadRequest
+		switch {
+		case reason == "":
+			form.Error = "Enter a reason; it is kept in the audit log"
+		case utf8.RuneCountInString(reason) > 500:
+			form.Error = "The reason must be 500 characters or fewer"
+		}
+		if a.until {
+			if until, err = s.endOfDay(form.UntilValue); err != nil {
+				form.UntilError = mfagate.ErrorMessage(err)
+			}
+		}
+		if form.Error == "" && form.UntilError == "" {
+			err := a.run(s, r.Context(), s.actor(r), u.Username, reason, until)
+			code := mfagate.ErrorCode(err)
+			switch {
+			case err == nil:
+				http.Redirect(w, r, personLink(u.Username)+"?done="+key, http.StatusSeeOther)
+				return
+			case code == mfagate.EINVALID && a.until:
+				form.UntilError = mfagate.ErrorMessage(err)
+			case code == mfagate.EINVALID || code == mfagate.EFORBIDDEN || code == mfagate.ETHROTTLED:
+				form.Error, status = mfagate.ErrorMessage(err), statusOf(code)
+			case code == mfagate.ENOTFOUND: // the person is there; what the action needs is not
+				form.Error, status = mfagate.ErrorMessage(err), http.StatusConflict
+			default:
+				s.renderError(w, r, err)
+				return
+			}
+		}
+		v, err := s.personView(r, u)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		for i := range v.Actions {
+			if v.Actions[i].Field != form.Field {
+				continue
+			}
+			f := &v.Actions[i]
+			f.Reason, f.Error, f.UntilValue, f.UntilError = form.Reason, form.Error, form.UntilValue, form.UntilError
+			if f.UntilError != "" {
+				v.Errors = append(v.Errors, fieldError{key + "-until", f.UntilError})
+			}
+			if f.Error != "" {
+				v.Errors = append(v.Errors, fieldError{f.Field, f.Error})
+			}
+		}
+		s.render(w, r, status, "admin_person", v)
+	})
+}
+
+// endOfDay reads a date (as a date field sends it) as the last second of
+// that day in the rollout's zone.
+func (s *server) endOfDay(in string) (time.Time, error) {
+	if in == "" {
+		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the last day of the extension")
+	}
+	d, err := time.ParseInLocation("2006-01-02", in, s.rolloutLoc())
+	if err != nil {
+		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20")
+	}
+	return d.AddDate(0, 0, 1).Add(-time.Second), nil
+}

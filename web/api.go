@@ -1,0 +1,355 @@
+package web
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+)
+
+// The JSON API (/api/v1) for programs acting for operators and support:
+// bearer tokens made with "mfagate token create", JSON in and out, errors
+// as {"error": "...", "code": "..."}. docs/api.md is the guide and
+// openapi.json the contract; the routes and the roles each allows are in
+// routes.go.
+//
+// Browsers' cross-site request forgery does not apply: a token is sent by
+// the program in a header, never by a browser on its own as a cookie is.
+// The server's cross-origin protection still wraps the API; it lets
+// through requests without Origin or Sec-Fetch-Site headers (programs)
+// and refuses cross-origin writes from browsers, and no CORS headers are
+// sent, so browsers on other sites cannot read replies either.
+
+// Roles of the tokens a route accepts.
+var (
+	apiStaff   = []string{mfagate.RoleOperator, mfagate.RoleSupport} // reads
+	apiSupport = []string{mfagate.RoleSupport}                       // changes to people
+)
+
+// maxAPIBody bounds request bodies; every request we take is far smaller.
+const maxAPIBody = 64 << 10
+
+// API error codes beyond the domain's (mfagate.EINVALID and the rest).
+const (
+	codeMethod    = "method_not_allowed"
+	codeTooLarge  = "too_large"
+	codeMediaType = "unsupported_media_type"
+)
+
+// apiError is an error with an HTTP status of its own, for what only the
+// API can get wrong: methods, media types, body sizes.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+// errorReply is the body of every API error.
+type errorReply struct {
+	Error     string `json:"error"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id,omitempty"` // internal errors only
+}
+
+// apiFunc is an API handler: it writes its reply or returns an error,
+// which apiHandler turns into the JSON error reply.
+type apiFunc func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error
+
+// apiHandler authenticates the bearer token, checks that its role is one
+// of roles, and runs fn.
+func (s *server) apiHandler(roles []string, fn apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := s.apiToken(r)
+		if err == nil && !slices.Contains(roles, tok.Role) {
+			err = mfagate.Errorf(mfagate.EFORBIDDEN, "A %s token cannot do this: it needs a token with the role %s",
+				tok.Role, strings.Join(roles, " or "))
+		}
+		if err == nil {
+			err = fn(w, r, tok)
+		}
+		if err != nil {
+			s.apiFail(w, r, err)
+		}
+	})
+}
+
+// apiToken returns the valid token the request carries.
+func (s *server) apiToken(r *http.Request) (*mfagate.Token, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, mfagate.Errorf(mfagate.EUNAUTHORIZED,
+			"Send an API token in the Authorization header, as in \"Authorization: Bearer mfag_...\"; make one with \"mfagate token create\"")
+	}
+	scheme, plain, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(plain) == "" {
+		return nil, mfagate.Errorf(mfagate.EUNAUTHORIZED,
+			"The Authorization header must be \"Bearer\" followed by an API token")
+	}
+	return s.Accounts.AuthenticateToken(r.Context(), strings.TrimSpace(plain))
+}
+
+// actorOf is who the token acts as: "token:NAME", in the audit log and
+// in the emails people receive.
+func (s *server) actorOf(r *http.Request, tok *mfagate.Token) account.Actor {
+	return account.Actor{Name: "token:" + tok.Name, ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent()}
+}
+
+// apiFail writes err as the JSON error reply. Internal errors are logged
+// with the request id, which is all the reply says about them.
+func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	reply := errorReply{Code: mfagate.ErrorCode(err), Error: mfagate.ErrorMessage(err)}
+	status := statusOf(reply.Code)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		reply.Code, reply.Error, status = ae.code, ae.message, ae.status
+	}
+	switch reply.Code {
+	case mfagate.EINTERNAL:
+		reply.RequestID = requestID(r.Context())
+		reply.Error = "Something went wrong. Try again later; if it goes on, give support the request id " + reply.RequestID
+		s.Logger.ErrorContext(r.Context(), "api request failed", "err", err,
+			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", reply.RequestID)
+	case mfagate.EUNAUTHORIZED:
+		challenge := `Bearer realm="mfagate"`
+		if r.Header.Get("Authorization") != "" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	writeJSON(w, status, reply)
+}
+
+// writeJSON writes v as the reply. API replies are never cached: they
+// describe people and change at any moment.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil { // only our own types are written; this is a bug
+		body, status = []byte(`{"error": "Something went wrong", "code": "internal"}`), http.StatusInternalServerError
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// handleAPIFallback answers what the API's routes do not match: 405, with
+// Allow, for a path that exists under another method, and 404 otherwise,
+// both as JSON.
+func (s *server) handleAPIFallback(api *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := api.Handler(r); pattern != "" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		// The mux knows whether another method would match; ask it
+		// without letting it write its plain-text reply.
+		probe := &probeWriter{header: http.Header{}}
+		api.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			allow := probe.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			s.apiFail(w, r, &apiError{http.StatusMethodNotAllowed, codeMethod,
+				fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow)})
+			return
+		}
+		s.apiFail(w, r, mfagate.Errorf(mfagate.ENOTFOUND,
+			"There is no API endpoint at %s; GET /api/v1/openapi.json lists them", cleanPath(r.URL.Path)))
+	})
+}
+
+// probeWriter keeps the status and headers a handler writes, and drops
+// the body.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(status int)      { p.status = status }
+
+// decodeBody reads the request's JSON object into dst strictly: the media
+// type must be JSON, the body at most 64 KiB, one object with only the
+// fields dst has, each of the right type.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apiError{http.StatusUnsupportedMediaType, codeMediaType,
+			"Send the body as JSON, with the header \"Content-Type: application/json\""}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return bodyError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return bodyError(err)
+		}
+		return mfagate.Errorf(mfagate.EINVALID, "The body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// bodyError says in one sentence what is wrong with a request body.
+func bodyError(err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typ     *json.UnmarshalTypeError
+		tooBig  *http.MaxBytesError
+		invalid = func(format string, args ...any) error { return mfagate.Errorf(mfagate.EINVALID, format, args...) }
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return &apiError{http.StatusRequestEntityTooLarge, codeTooLarge,
+			fmt.Sprintf("The body is larger than %d KiB", maxAPIBody>>10)}
+	case errors.Is(err, io.EOF):
+		return invalid("The body is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("The body ends in the middle of its JSON")
+	case errors.As(err, &syntax):
+		return invalid("The body is not valid JSON (at byte %d): %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "invalid character "))
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return invalid("The body must be a JSON object, not a JSON %s", typ.Value)
+		}
+		return invalid("Field %q must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return invalid("Unknown field %s: check its spelling against the API document", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return invalid("The body could not be read as JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonKind names a Go kind as JSON does.
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "an array"
+	case "bool":
+		return "true or false"
+	case "struct", "map":
+		return "an object"
+	}
+	return "a number"
+}
+
+// query reads a request's query string, refusing parameters the endpoint
+// does not take, so a misspelt filter is not silently ignored.
+type query struct {
+	vals url.Values
+}
+
+func readQuery(r *http.Request, allowed ...string) (query, error) {
+	vals := r.URL.Query()
+	for k, v := range vals {
+		if !slices.Contains(allowed, k) {
+			return query{}, mfagate.Errorf(mfagate.EINVALID, "Unknown parameter %q: this endpoint takes %s", clipParam(k), strings.Join(allowed, ", "))
+		}
+		if len(v) > 1 {
+			return query{}, mfagate.Errorf(mfagate.EINVALID, "Give parameter %q once", k)
+		}
+	}
+	return query{vals}, nil
+}
+
+func clipParam(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+func (q query) get(name string) string {
+	if v := q.vals[name]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	return ""
+}
+
+// API paging: limit defaults to 50, at most 500.
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+func (q query) limit() (int, error) {
+	s := q.get("limit")
+	if s == "" {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, mfagate.Errorf(mfagate.EINVALID, "limit must be a whole number from 1 to %d", maxLimit)
+	}
+	return n, nil
+}
+
+// A cursor is the last ID of a page, base64-encoded so that clients treat
+// it as opaque.
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10)))
+}
+
+func (q query) cursor() (int64, error) {
+	s := q.get("cursor")
+	if s == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	id, err2 := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || err2 != nil || id < 1 {
+		return 0, mfagate.Errorf(mfagate.EINVALID, "cursor is not one this API gave: pass next_cursor from the previous page as it is")
+	}
+	return id, nil
+}
+
+// time reads an RFC 3339 time parameter; zero when absent.
+func (q query) time(name string) (time.Time, error) {
+	s := q.get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "%s must be an RFC 3339 time, such as 2027-07-13T00:00:00Z", name)
+	}
+	return t.UTC(), nil
+}
+
+// apiTime writes a time as RFC 3339 in UTC; a zero time is null.
+func apiTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+// checkReason checks a staff action's reason before anything is changed.
+func checkReason(reason string) error {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return mfagate.Errorf(mfagate.EINVALID, "Give a \"reason\"; it is kept in the audit log")
+	case len(reason) > 500:
+		return mfagate.Errorf(mfagate.EINVALID, "Keep the reason to 500 characters or fewer")
+	}
+	return nil
+}

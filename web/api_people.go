@@ -1,0 +1,294 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+)
+
+// apiPerson is one account as the API shows it: never a password hash,
+// secret or code.
+type apiPerson struct {
+	Username      string   `json:"username"`
+	Email         string   `json:"email"`
+	Name          string   `json:"name"`
+	Roles         []string `json:"roles"`
+	Disabled      bool     `json:"disabled"`
+	PasswordSet   bool     `json:"password_set"`
+	MFAMethods    []string `json:"mfa_methods"` // methods of the confirmed factors
+	Locked        bool     `json:"locked"`
+	CreatedAt     *string  `json:"created_at"`
+	LastSignInAt  *string  `json:"last_sign_in_at"`
+	ExtendedUntil *string  `json:"extended_until"`
+}
+
+func newAPIPerson(u *mfagate.User, methods []string, locked bool) apiPerson {
+	if methods == nil {
+		methods = []string{}
+	}
+	return apiPerson{
+		Username: u.Username, Email: u.Email, Name: u.Name, Roles: u.Roles,
+		Disabled: u.Disabled, PasswordSet: u.PasswordHash != "", MFAMethods: methods, Locked: locked,
+		CreatedAt: apiTime(u.CreatedAt), LastSignInAt: apiTime(u.LastSignInAt), ExtendedUntil: apiTime(u.ExtendedUntil),
+	}
+}
+
+// personReply is the current state of one account.
+func (s *server) personReply(ctx context.Context, username string) (apiPerson, error) {
+	u, err := s.Accounts.User(ctx, username)
+	if err != nil {
+		return apiPerson{}, err
+	}
+	factors, err := s.Accounts.Factors(ctx, u.ID)
+	if err != nil {
+		return apiPerson{}, err
+	}
+	locked, _, err := s.Accounts.Locked(ctx, u.Username)
+	if err != nil {
+		return apiPerson{}, err
+	}
+	methods := make([]string, 0, len(factors))
+	for _, f := range factors {
+		methods = append(methods, f.Method)
+	}
+	slices.Sort(methods)
+	return newAPIPerson(u, methods, locked), nil
+}
+
+type peopleReply struct {
+	People     []apiPerson `json:"people"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+var mfaStates = []string{mfagate.MFANone, mfagate.MFASetUp, mfagate.MFAEmail, mfagate.MFATOTP}
+
+func (s *server) handleAPIPeople() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
+		q, err := readQuery(r, "q", "role", "mfa", "locked", "limit", "cursor")
+		if err != nil {
+			return err
+		}
+		f := mfagate.PeopleFilter{Query: q.get("q"), Role: q.get("role"), MFA: q.get("mfa")}
+		if f.MFA != "" && !slices.Contains(mfaStates, f.MFA) {
+			return mfagate.Errorf(mfagate.EINVALID, "mfa must be none, setup, email or totp")
+		}
+		switch q.get("locked") {
+		case "":
+		case "true":
+			f.Locked = true
+		default:
+			return mfagate.Errorf(mfagate.EINVALID, "locked takes only true; leave it out to list locked and unlocked accounts")
+		}
+		limit, err := q.limit()
+		if err != nil {
+			return err
+		}
+		if f.AfterID, err = q.cursor(); err != nil {
+			return err
+		}
+		f.Limit = limit + 1 // one more tells whether there is a next page
+		found, err := s.Accounts.SearchPeople(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		reply := peopleReply{People: []apiPerson{}}
+		if len(found) > limit {
+			found = found[:limit]
+			reply.NextCursor = encodeCursor(found[limit-1].User.ID)
+		}
+		for _, p := range found {
+			reply.People = append(reply.People, newAPIPerson(p.User, p.Methods, p.Locked))
+		}
+		writeJSON(w, http.StatusOK, reply)
+		return nil
+	}
+}
+
+func (s *server) handleAPIPerson() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
+		if _, err := readQuery(r); err != nil {
+			return err
+		}
+		p, err := s.personReply(r.Context(), r.PathValue("username"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+}
+
+// createPersonRequest is the body of POST /api/v1/people. There is no
+// password: the person gets one from support or the command line.
+type createPersonRequest struct {
+	Username string   `json:"username"`
+	Email    string   `json:"email"`
+	Name     string   `json:"name"`
+	Roles    []string `json:"roles"`
+}
+
+// errStaffAccount refuses API changes to staff accounts: a leaked support
+// token must not be able to make or weaken the accounts that can reset
+// everyone else's.
+var errStaffAccount = mfagate.Errorf(mfagate.EFORBIDDEN,
+	"Operator and support accounts are managed at the command line (mfagate user ...), not through the API")
+
+func (s *server) handleAPICreatePerson() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
+		var req createPersonRequest
+		if err := decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		roles, err := account.NormalizeRoles(req.Roles)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(roles, mfagate.RoleOperator) || slices.Contains(roles, mfagate.RoleSupport) {
+			return errStaffAccount
+		}
+		u, err := s.Accounts.CreateUser(r.Context(), s.actorOf(r, tok), account.NewUser{
+			Username: req.Username, Email: req.Email, Name: req.Name, Roles: roles,
+		})
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", "/api/v1/people/"+url.PathEscape(u.Username))
+		writeJSON(w, http.StatusCreated, newAPIPerson(u, nil, false))
+		return nil
+	}
+}
+
+// reasonRequest is the body of the support actions.
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// supportAction makes the handler of a support action on one account:
+// it reads the reason, refuses staff accounts, runs do and replies with
+// the account's new state.
+func (s *server) supportAction(do func(ctx context.Context, by account.Actor, username, reason string) error) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
+		var req reasonRequest
+		if err := decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		if err := checkReason(req.Reason); err != nil {
+			return err
+		}
+		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+		if err != nil {
+			return err
+		}
+		if account.IsStaff(u) {
+			return errStaffAccount
+		}
+		if err := do(r.Context(), s.actorOf(r, tok), u.Username, req.Reason); err != nil {
+			return err
+		}
+		p, err := s.personReply(r.Context(), u.Username)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+}
+
+func (s *server) handleAPIDisable() apiFunc {
+	return s.supportAction(func(ctx context.Context, by account.Actor, username, reason string) error {
+		return s.Accounts.SetDisabled(ctx, by, username, true, reason)
+	})
+}
+
+func (s *server) handleAPIResetMFA() apiFunc { return s.supportAction(s.Accounts.ResetMFA) }
+
+func (s *server) handleAPIUnlock() apiFunc { return s.supportAction(s.Accounts.Unlock) }
+
+// apiFactor is one confirmed factor, without its secret.
+type apiFactor struct {
+	Method     string  `json:"method"`
+	AddedAt    *string `json:"added_at"`
+	LastUsedAt *string `json:"last_used_at"`
+}
+
+// apiDecision is what happens to a person after their password at a time.
+type apiDecision struct {
+	At            *string  `json:"at"`
+	Next          string   `json:"next"`    // done, challenge, offer_setup or require_setup
+	Methods       []string `json:"methods"` // factors to challenge, or methods offered for setup
+	DefaultMethod string   `json:"default_method,omitempty"`
+	Phase         string   `json:"phase,omitempty"` // the phase in force for them
+	ExtendedUntil *string  `json:"extended_until"`
+}
+
+func newAPIDecision(d account.Decision, at time.Time) apiDecision {
+	methods := d.Methods
+	if methods == nil {
+		methods = []string{}
+	}
+	return apiDecision{At: apiTime(at), Next: string(d.Next), Methods: methods, DefaultMethod: d.DefaultMethod,
+		Phase: d.Phase, ExtendedUntil: apiTime(d.ExtendedUntil)}
+}
+
+// apiNextPhase is the next phase that changes things for a person, and
+// what would happen to them then with the factors they have now.
+type apiNextPhase struct {
+	Name     string      `json:"name"`
+	Starts   *string     `json:"starts"`
+	Required bool        `json:"required"`
+	Decision apiDecision `json:"decision"`
+}
+
+type mfaReply struct {
+	Username          string        `json:"username"`
+	Disabled          bool          `json:"disabled"`
+	Factors           []apiFactor   `json:"factors"`
+	RecoveryCodesLeft int           `json:"recovery_codes_left"`
+	Locked            bool          `json:"locked"`
+	HardLocked        bool          `json:"hard_locked"` // locked until support unlocks
+	Now               apiDecision   `json:"now"`
+	NextPhase         *apiNextPhase `json:"next_phase"`
+}
+
+func (s *server) handleAPIPersonMFA() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
+		if _, err := readQuery(r); err != nil {
+			return err
+		}
+		ctx := r.Context()
+		u, err := s.Accounts.User(ctx, r.PathValue("username"))
+		if err != nil {
+			return err
+		}
+		factors, err := s.Accounts.Factors(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		left, err := s.Accounts.RecoveryCodesLeft(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		locked, hard, err := s.Accounts.Locked(ctx, u.Username)
+		if err != nil {
+			return err
+		}
+		now := s.Accounts.RolloutNow()
+		d := s.Accounts.DecideAt(u, factors, now)
+		reply := mfaReply{Username: u.Username, Disabled: u.Disabled, Factors: []apiFactor{},
+			RecoveryCodesLeft: left, Locked: locked, HardLocked: hard, Now: newAPIDecision(d, now)}
+		for _, f := range factors {
+			reply.Factors = append(reply.Factors, apiFactor{Method: f.Method, AddedAt: apiTime(f.CreatedAt), LastUsedAt: apiTime(f.LastUsedAt)})
+		}
+		if n := d.NextPhase; n != nil {
+			reply.NextPhase = &apiNextPhase{Name: n.Name, Starts: apiTime(n.Start), Required: n.Required,
+				Decision: newAPIDecision(s.Accounts.DecideAt(u, factors, n.Start), n.Start)}
+		}
+		writeJSON(w, http.StatusOK, reply)
+		return nil
+	}
+}

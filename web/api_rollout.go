@@ -1,0 +1,254 @@
+package web
+
+import (
+	_ "embed"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
+)
+
+// openAPI is the API's contract. A test checks that it names every route
+// in routes.go, and no other.
+//
+//go:embed openapi.json
+var openAPI []byte
+
+func handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(openAPI)
+	})
+}
+
+// apiEvent is one audit event.
+type apiEvent struct {
+	ID         int64   `json:"id"`
+	At         *string `json:"at"`
+	Kind       string  `json:"kind"`
+	Outcome    string  `json:"outcome"`
+	Actor      string  `json:"actor"`
+	Subject    string  `json:"subject"`
+	ClientAddr string  `json:"client_addr"`
+	Reason     string  `json:"reason"`
+	Detail     string  `json:"detail"`
+}
+
+type auditReply struct {
+	Events     []apiEvent `json:"events"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+func (s *server) handleAPIAudit() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
+		q, err := readQuery(r, "subject", "actor", "kind", "since", "until", "limit", "cursor")
+		if err != nil {
+			return err
+		}
+		f := mfagate.AuditFilter{Subject: q.get("subject"), Actor: q.get("actor"), Kind: q.get("kind")}
+		if f.Since, err = q.time("since"); err != nil {
+			return err
+		}
+		if f.Until, err = q.time("until"); err != nil {
+			return err
+		}
+		limit, err := q.limit()
+		if err != nil {
+			return err
+		}
+		if f.BeforeID, err = q.cursor(); err != nil {
+			return err
+		}
+		f.Limit = limit + 1
+		evs, err := s.Accounts.AuditEvents(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		reply := auditReply{Events: []apiEvent{}}
+		if len(evs) > limit {
+			evs = evs[:limit]
+			reply.NextCursor = encodeCursor(evs[limit-1].ID)
+		}
+		for _, e := range evs {
+			reply.Events = append(reply.Events, apiEvent{ID: e.ID, At: apiTime(e.At), Kind: e.Kind, Outcome: e.Outcome,
+				Actor: e.Actor, Subject: e.Subject, ClientAddr: e.ClientAddr, Reason: e.Reason, Detail: e.Detail})
+		}
+		writeJSON(w, http.StatusOK, reply)
+		return nil
+	}
+}
+
+// apiPhase is one phase of the rollout.
+type apiPhase struct {
+	Name          string   `json:"name"`
+	Starts        *string  `json:"starts"`
+	Audience      []string `json:"audience"`
+	Requirement   string   `json:"requirement"` // notify, optional or required
+	Methods       []string `json:"methods"`
+	DefaultMethod string   `json:"default_method,omitempty"`
+	Notice        bool     `json:"notice"` // an email is sent when it starts
+}
+
+func newAPIPhase(ph *rollout.Phase) *apiPhase {
+	methods := ph.Methods
+	if methods == nil {
+		methods = []string{}
+	}
+	return &apiPhase{Name: ph.Name, Starts: apiTime(ph.Start), Audience: ph.Audience, Requirement: ph.Requirement.String(),
+		Methods: methods, DefaultMethod: ph.DefaultMethod, Notice: ph.Notice != nil}
+}
+
+type rolloutReply struct {
+	Timezone  string      `json:"timezone"`
+	Now       *string     `json:"now"`       // the rollout's time: moved in a rehearsal
+	Rehearsal bool        `json:"rehearsal"` // the server runs at a chosen time
+	Phases    []*apiPhase `json:"phases"`
+	Active    []string    `json:"active"` // names of the phases in force now
+	Next      *apiPhase   `json:"next"`   // the next phase to start, for anyone
+}
+
+func (s *server) handleAPIRollout() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
+		if _, err := readQuery(r); err != nil {
+			return err
+		}
+		now := s.Accounts.RolloutNow()
+		reply := rolloutReply{Timezone: "UTC", Now: apiTime(now), Rehearsal: s.Rehearsal, Phases: []*apiPhase{}, Active: []string{}}
+		if s.Rollout != nil {
+			if s.Rollout.Location != nil {
+				reply.Timezone = s.Rollout.Location.String()
+			}
+			var next *rollout.Phase
+			for i := range s.Rollout.Phases {
+				ph := &s.Rollout.Phases[i]
+				reply.Phases = append(reply.Phases, newAPIPhase(ph))
+				if !ph.Start.After(now) {
+					reply.Active = append(reply.Active, ph.Name)
+				} else if next == nil || ph.Start.Before(next.Start) {
+					next = ph
+				}
+			}
+			if next != nil {
+				reply.Next = newAPIPhase(next)
+			}
+		}
+		writeJSON(w, http.StatusOK, reply)
+		return nil
+	}
+}
+
+// apiProgressRow counts one role's enabled accounts by MFA state.
+type apiProgressRow struct {
+	Role          string `json:"role"`
+	Total         int    `json:"total"`
+	Email         int    `json:"email_only"`
+	TOTP          int    `json:"totp_only"`
+	Both          int    `json:"both"`
+	None          int    `json:"none"`
+	Skipped       int    `json:"skipped"`
+	NeverSignedIn int    `json:"never_signed_in"`
+}
+
+type apiCampaign struct {
+	Campaign string `json:"campaign"`
+	Pending  int    `json:"pending"`
+	Sent     int    `json:"sent"`
+	Failed   int    `json:"failed"`
+}
+
+// apiForecast is what the rollout does to every enabled account now, and
+// who will be made to set up when the next phase starts.
+type apiForecast struct {
+	ComputedAt                *string                   `json:"computed_at"` // forecasts are kept for a minute
+	At                        *string                   `json:"at"`
+	Total                     int                       `json:"total"`
+	ByOutcome                 map[string]int            `json:"by_outcome"`
+	ByRole                    map[string]map[string]int `json:"by_role"`
+	Extended                  int                       `json:"extended"`
+	NeverSignedIn             int                       `json:"never_signed_in"`
+	NextPhase                 *apiPhase                 `json:"next_phase"`
+	ForcedAtNext              int                       `json:"forced_at_next"`
+	ForcedAtNextNeverSignedIn int                       `json:"forced_at_next_never_signed_in"`
+}
+
+func newAPIForecast(sum rollout.Summary, computed time.Time) *apiForecast {
+	outcomes := func(m map[rollout.Outcome]int) map[string]int {
+		out := make(map[string]int, len(m))
+		for o, n := range m {
+			out[o.String()] = n
+		}
+		return out
+	}
+	f := &apiForecast{ComputedAt: apiTime(computed), At: apiTime(sum.At), Total: sum.Total,
+		ByOutcome: outcomes(sum.ByOutcome), ByRole: map[string]map[string]int{},
+		Extended: sum.Extended, NeverSignedIn: sum.NeverSignedIn,
+		ForcedAtNext: sum.ForcedAtNext, ForcedAtNextNeverSignedIn: sum.ForcedAtNextNeverSignedIn}
+	for role, m := range sum.ByRole {
+		f.ByRole[role] = outcomes(m)
+	}
+	if sum.Next != nil {
+		f.NextPhase = newAPIPhase(sum.Next)
+	}
+	return f
+}
+
+type progressReply struct {
+	ByRole    []apiProgressRow `json:"by_role"`
+	Campaigns []apiCampaign    `json:"campaigns"`
+	Forecast  *apiForecast     `json:"forecast"`
+}
+
+// apiForecastFor is how long a forecast is kept: it walks every account, so
+// a client polling progress must not make it run on each request.
+const apiForecastFor = time.Minute
+
+func (s *server) handleAPIProgress() apiFunc {
+	var (
+		mu       sync.Mutex // held while computing, so concurrent requests wait for one run
+		cached   *apiForecast
+		computed time.Time
+	)
+	forecast := func(r *http.Request) (*apiForecast, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := s.Accounts.Now()
+		if cached != nil && now.Sub(computed) < apiForecastFor && !now.Before(computed) {
+			return cached, nil
+		}
+		sum, err := s.Accounts.Forecast(r.Context(), s.Rollout, s.Accounts.RolloutNow())
+		if err != nil {
+			return nil, err
+		}
+		cached, computed = newAPIForecast(sum, now), now
+		return cached, nil
+	}
+	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
+		if _, err := readQuery(r); err != nil {
+			return err
+		}
+		rows, err := s.Accounts.Progress(r.Context())
+		if err != nil {
+			return err
+		}
+		stats, err := s.Accounts.CampaignStats(r.Context())
+		if err != nil {
+			return err
+		}
+		f, err := forecast(r)
+		if err != nil {
+			return err
+		}
+		reply := progressReply{ByRole: []apiProgressRow{}, Campaigns: []apiCampaign{}, Forecast: f}
+		for _, p := range rows {
+			reply.ByRole = append(reply.ByRole, apiProgressRow(*p))
+		}
+		for _, c := range stats {
+			reply.Campaigns = append(reply.Campaigns, apiCampaign(c))
+		}
+		writeJSON(w, http.StatusOK, reply)
+		return nil
+	}
+}
