@@ -323,6 +323,13 @@ func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, erro
 	return sum, sum.At, nil
 }
 
+// forecastMade is when the cached forecast was made, by the wall clock.
+func (s *server) forecastMade() time.Time {
+	s.forecastCache.mu.Lock()
+	defer s.forecastCache.mu.Unlock()
+	return s.forecastCache.made
+}
+
 type forecastView struct {
 	AsOf          string // "09:05"
 	Total         int

@@ -3,7 +3,6 @@ package web
 import (
 	_ "embed"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -162,7 +161,7 @@ type apiCampaign struct {
 // apiForecast is what the rollout does to every enabled account now, and
 // who will be made to set up when the next phase starts.
 type apiForecast struct {
-	ComputedAt                *string                   `json:"computed_at"` // forecasts are kept for a minute
+	ComputedAt                *string                   `json:"computed_at"` // forecasts are kept for five minutes
 	At                        *string                   `json:"at"`
 	Total                     int                       `json:"total"`
 	ByOutcome                 map[string]int            `json:"by_outcome"`
@@ -201,29 +200,16 @@ type progressReply struct {
 	Forecast  *apiForecast     `json:"forecast"`
 }
 
-// apiForecastFor is how long a forecast is kept: it walks every account, so
-// a client polling progress must not make it run on each request.
-const apiForecastFor = time.Minute
-
 func (s *server) handleAPIProgress() apiFunc {
-	var (
-		mu       sync.Mutex // held while computing, so concurrent requests wait for one run
-		cached   *apiForecast
-		computed time.Time
-	)
+	// The forecast walks every account, so it is shared with the
+	// dashboard and reused for a few minutes (s.forecast): a client
+	// polling progress cannot make it run on each request.
 	forecast := func(r *http.Request) (*apiForecast, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		now := s.Accounts.Now()
-		if cached != nil && now.Sub(computed) < apiForecastFor && !now.Before(computed) {
-			return cached, nil
-		}
-		sum, err := s.Accounts.Forecast(r.Context(), s.Rollout, s.Accounts.RolloutNow())
+		sum, _, err := s.forecast(r.Context())
 		if err != nil {
 			return nil, err
 		}
-		cached, computed = newAPIForecast(sum, now), now
-		return cached, nil
+		return newAPIForecast(sum, s.forecastMade()), nil
 	}
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {

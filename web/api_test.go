@@ -696,16 +696,30 @@ func TestAPIRollout(t *testing.T) {
 	}) {
 		t.Fatalf("by role: got %+v", p.ByRole)
 	}
-	// A new admin: the counts change at once, the forecast after a minute.
+	// A new admin: the counts change at once, the forecast (shared with
+	// the dashboard) after five minutes.
 	h.mustUser(t, "grace", pw, "admin")
 	h.clock.Advance(30 * time.Second)
 	again := decodeJSON[progress](t, h.api(t, "GET", "/api/v1/rollout/progress", tok, ""))
 	if again.Forecast.ComputedAt != p.Forecast.ComputedAt || again.Forecast.ForcedAtNext != 1 {
-		t.Fatalf("the forecast ran again within a minute: %+v", again.Forecast)
+		t.Fatalf("the forecast ran again within five minutes: %+v", again.Forecast)
 	}
-	h.clock.Advance(31 * time.Second)
+	h.clock.Advance(5 * time.Minute)
 	later := decodeJSON[progress](t, h.api(t, "GET", "/api/v1/rollout/progress", tok, ""))
 	if later.Forecast.ComputedAt == p.Forecast.ComputedAt || later.Forecast.ForcedAtNext != 2 {
-		t.Fatalf("the forecast was not computed again after a minute: %+v", later.Forecast)
+		t.Fatalf("the forecast was not computed again after five minutes: %+v", later.Forecast)
+	}
+}
+
+func TestAPIRefusesBrowserCrossOriginCallsInJSON(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest("POST", h.ts.URL+"/api/v1/people", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	res := do(t, h.client(t), req)
+	if res.StatusCode != http.StatusForbidden || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
+		!strings.Contains(strings.ReplaceAll(res.body, " ", ""), `"code":"forbidden"`) {
+		t.Fatalf("got %d %s %s, want a JSON 403", res.StatusCode, res.Header.Get("Content-Type"), res.body)
 	}
 }

@@ -78,8 +78,14 @@ func NewServer(o Options) (http.Handler, error) {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderError(w, r, mfagate.Errorf(mfagate.EFORBIDDEN,
-			"This form was sent from another website, so it was not accepted. Go back and try again"))
+		err := mfagate.Errorf(mfagate.EFORBIDDEN,
+			"This form was sent from another website, so it was not accepted. Go back and try again")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			err = mfagate.Errorf(mfagate.EFORBIDDEN, "Cross-origin requests from browsers are refused: call the API from a program, with a bearer token")
+			s.apiFail(w, r, err)
+			return
+		}
+		s.renderError(w, r, err)
 	}))
 	var h http.Handler = mux
 	h = cop.Handler(h)
