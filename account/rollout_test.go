@@ -293,48 +293,36 @@ func TestCampaignsReachEachPersonOnce(t *testing.T) {
 }
 
 func TestCampaignsOnTwoReplicas(t *testing.T) {
-	for _, b := range []struct {
-		name    string
-		backend func(t *testing.T) storetest.Backend
-	}{
-		{"sqlite", func(*testing.T) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", func(t *testing.T) storetest.Backend { return storetest.Postgres(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			be := b.backend(t)
-			dsn := be.DSN(t)
-			first := be.Open(t, dsn)
-			storetest.MustMigrate(t, first)
-			second := be.Open(t, dsn)
-			f := rolloutFixture(t, first, notifyDay.Add(time.Hour))
-			seedPeople(t, f, 300, 0)
-			plan := schedule(t)
-			other := policyService(t, second, f.clock, account.RolloutPolicy(plan))
-			var wg sync.WaitGroup
-			counts := make([]int, 2)
-			errs := make([]error, 2)
-			for i, svc := range []*account.Service{f.svc, other} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					counts[i], errs[i] = svc.RunCampaigns(context.Background(), plan)
-				}()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		first, second := be.Replicas(t)
+		f := rolloutFixture(t, first, notifyDay.Add(time.Hour))
+		seedPeople(t, f, 300, 0)
+		plan := schedule(t)
+		other := policyService(t, second, f.clock, account.RolloutPolicy(plan))
+		var wg sync.WaitGroup
+		counts := make([]int, 2)
+		errs := make([]error, 2)
+		for i, svc := range []*account.Service{f.svc, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				counts[i], errs[i] = svc.RunCampaigns(context.Background(), plan)
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("errors: %v, %v", errs[0], errs[1])
+		}
+		per := f.campaignMail(t, "notice/Communication")
+		if len(per) != 300 || counts[0]+counts[1] != 300 {
+			t.Fatalf("got %d recipients, %d+%d queued; want 300 once each", len(per), counts[0], counts[1])
+		}
+		for to, c := range per {
+			if c != 1 {
+				t.Fatalf("%s got %d copies", to, c)
 			}
-			wg.Wait()
-			if errs[0] != nil || errs[1] != nil {
-				t.Fatalf("errors: %v, %v", errs[0], errs[1])
-			}
-			per := f.campaignMail(t, "notice/Communication")
-			if len(per) != 300 || counts[0]+counts[1] != 300 {
-				t.Fatalf("got %d recipients, %d+%d queued; want 300 once each", len(per), counts[0], counts[1])
-			}
-			for to, c := range per {
-				if c != 1 {
-					t.Fatalf("%s got %d copies", to, c)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestSimulationMatchesSignIns checks the operator's forecast against what

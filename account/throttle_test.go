@@ -118,35 +118,23 @@ func TestWrongCodesCountTowardsTheLock(t *testing.T) {
 // database, as two replicas would: failures on either count towards one
 // lock.
 func TestThrottlingAcrossReplicas(t *testing.T) {
-	for _, b := range []struct {
-		name    string
-		backend func(t *testing.T) storetest.Backend
-	}{
-		{"sqlite", func(*testing.T) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", func(t *testing.T) storetest.Backend { return storetest.Postgres(t) }},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			be := b.backend(t)
-			dsn := be.DSN(t)
-			one := be.Open(t, dsn)
-			storetest.MustMigrate(t, one)
-			two := be.Open(t, dsn)
-			f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
-			f.svc = mustService(t, one, f.clock, cheap)
-			other := mustService(t, two, f.clock, cheap)
-			f.mustUser(t, "alice", pw)
-			for i := 0; i < 10; i++ {
-				svc := f.svc
-				if i%2 == 1 {
-					svc = other
-				}
-				f.wrongPassword(t, svc, "alice")
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		one, two := be.Replicas(t)
+		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
+		f.svc = mustService(t, one, f.clock, cheap)
+		other := mustService(t, two, f.clock, cheap)
+		f.mustUser(t, "alice", pw)
+		for i := 0; i < 10; i++ {
+			svc := f.svc
+			if i%2 == 1 {
+				svc = other
 			}
-			for _, svc := range []*account.Service{f.svc, other} {
-				if _, err := svc.SignIn(context.Background(), account.SignIn{Username: "alice", Password: pw, Client: client}); err != account.ErrBadCredentials {
-					t.Fatalf("right password after 10 failures split over two replicas: got %v, want locked", err)
-				}
+			f.wrongPassword(t, svc, "alice")
+		}
+		for _, svc := range []*account.Service{f.svc, other} {
+			if _, err := svc.SignIn(context.Background(), account.SignIn{Username: "alice", Password: pw, Client: client}); err != account.ErrBadCredentials {
+				t.Fatalf("right password after 10 failures split over two replicas: got %v, want locked", err)
 			}
-		})
-	}
+		}
+	})
 }

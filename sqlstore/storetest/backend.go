@@ -112,3 +112,20 @@ func randomHex(tb testing.TB) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// EachBackend runs fn as a subtest on SQLite and, when
+// MFAGATE_TEST_POSTGRES_DSN is set, on PostgreSQL.
+func EachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite()) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// Replicas opens one fresh, migrated database twice, as two servers
+// sharing it would.
+func (b Backend) Replicas(tb testing.TB) (one, two *sqlstore.DB) {
+	tb.Helper()
+	dsn := b.DSN(tb)
+	one = b.Open(tb, dsn)
+	MustMigrate(tb, one)
+	return one, b.Open(tb, dsn)
+}
