@@ -118,26 +118,68 @@ func (s *server) pendingStep(r *http.Request, cur *account.Current) string {
 }
 
 // safeRedirect returns where to send someone after sign-in: rd when it is
-// a path on this site or a URL on the base URL's host, and "/" otherwise,
-// so mfagate is never an open redirect.
+// a path on this site or a URL mfagate may send people to (see
+// redirectable), and "/" otherwise, so mfagate is never an open redirect.
 func (s *server) safeRedirect(rd string) string {
-	if rd == "" || len(rd) > 2048 || strings.ContainsAny(rd, "\\\r\n\t") {
+	if rd == "" || len(rd) > maxRedirectBytes || strings.ContainsAny(rd, "\\\r\n\t") {
 		return "/"
 	}
 	u, err := url.Parse(rd)
 	if err != nil {
 		return "/"
 	}
-	if u.Scheme == "" && u.Host == "" && u.User == nil {
+	if u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == "" {
 		if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(rd, "//") {
 			return "/"
 		}
 		return u.RequestURI() + fragment(u)
 	}
-	if u.Scheme != s.BaseURL.Scheme || u.User != nil || !strings.EqualFold(u.Host, s.BaseURL.Host) {
+	if !s.redirectable(u) {
 		return "/"
 	}
 	return u.String()
+}
+
+// maxRedirectBytes bounds a return address; longer ones are not kept.
+const maxRedirectBytes = 2048
+
+// redirectable reports whether an absolute URL is somewhere mfagate may
+// send a browser: the base URL's host (any port, the base URL's scheme),
+// or, when server.cookie_domain is set, that domain or a host under it
+// over https (or over the base URL's scheme, which is http only for a
+// demo on loopback). Nothing with a user name, nothing else: the
+// protected applications share the cookie domain, strangers do not.
+func (s *server) redirectable(u *url.URL) bool {
+	if u.User != nil || u.Opaque != "" || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if !plainHost(host) {
+		return false
+	}
+	if u.Scheme == s.BaseURL.Scheme && host == strings.ToLower(s.BaseURL.Hostname()) {
+		return true
+	}
+	d := strings.ToLower(strings.TrimPrefix(s.CookieDomain, "."))
+	if d == "" || (u.Scheme != "https" && u.Scheme != s.BaseURL.Scheme) {
+		return false
+	}
+	return host == d || strings.HasSuffix(host, "."+d)
+}
+
+// plainHost reports whether host (lower case, without a port) is a DNS
+// name or an IP address, with nothing a browser might read differently.
+func plainHost(host string) bool {
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '.' && c != ':' {
+			return false
+		}
+	}
+	return true
 }
 
 func fragment(u *url.URL) string {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -51,6 +52,23 @@ func handleMetrics(reg *prometheus.Registry) http.Handler {
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// byRoute keeps each route and status's series, so that a request
+	// (forward-auth sends one per proxied request) does not format and
+	// hash its labels again. Routes are patterns and statuses few, so it
+	// stays small.
+	mu      sync.RWMutex
+	byRoute map[routeStatus]routeSeries
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type routeSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -75,8 +93,21 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	k := routeStatus{route, status}
+	m.mu.RLock()
+	rs, ok := m.byRoute[k]
+	m.mu.RUnlock()
+	if !ok {
+		rs = routeSeries{m.requests.WithLabelValues(route, strconv.Itoa(status)), m.duration.WithLabelValues(route)}
+		m.mu.Lock()
+		if m.byRoute == nil {
+			m.byRoute = make(map[routeStatus]routeSeries)
+		}
+		m.byRoute[k] = rs
+		m.mu.Unlock()
+	}
+	rs.requests.Inc()
+	rs.duration.Observe(d.Seconds())
 }
 
 //go:embed static

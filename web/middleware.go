@@ -2,10 +2,9 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -24,20 +23,34 @@ func (s *server) securityHeaders(next http.Handler) http.Handler {
 	}
 	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
-	hsts := s.isHTTPS()
+	// The values are made once and shared by every response (forward-auth
+	// answers one per proxied request). Setting a header replaces its
+	// slice and adding one appends to a full slice, which copies it, so a
+	// shared value is never changed in place.
+	fixed := []fixedHeader{
+		{"Content-Security-Policy", []string{csp}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"no-referrer"}},
+		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
+	}
+	if s.isHTTPS() {
+		fixed = append(fixed, fixedHeader{"Strict-Transport-Security", []string{"max-age=31536000"}})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if hsts {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		for _, f := range fixed {
+			h[f.key] = f.value
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// fixedHeader is a header set to the same value on every response.
+type fixedHeader struct {
+	key   string
+	value []string // one element, so appending to it copies
 }
 
 // recoverPanics turns a panic into a logged error page, so one bad request
@@ -95,17 +108,32 @@ func (s *server) observe(next http.Handler) http.Handler {
 		}
 		elapsed := time.Since(start)
 		s.metrics.observe(route, sw.status, elapsed)
-		s.Logger.LogAttrs(r.Context(), logLevel(sw.status), "request",
+		level := logLevel(sw.status)
+		if route == routeVerify && sw.status < http.StatusInternalServerError {
+			level = slog.LevelDebug // a refusal is routine there: most are anonymous
+		}
+		if !s.Logger.Enabled(r.Context(), level) {
+			return // the attributes below cost more than the check itself
+		}
+		s.Logger.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method), slog.String("path", cleanPath(r.URL.Path)),
 			slog.Int("status", sw.status), slog.Duration("duration", elapsed),
 			slog.String("client", s.clientAddr(r)), slog.String("request_id", id))
 	})
 }
 
+// newRequestID names a request in logs and on error pages. It only has
+// to tell requests apart, not be secret, so it comes from the fast
+// per-thread generator rather than the operating system's.
 func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	n := rand.Uint64()
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // clientAddr is the address of the person's browser: the connection's peer,

@@ -9,6 +9,10 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /readyz", handleReadyz(s.Store, s.Logger))
 	mux.Handle("GET /metrics", handleMetrics(s.Registry))
 
+	// Forward-auth (forwardauth.go): reverse proxies ask it before every
+	// request to a protected application.
+	mux.Handle(routeVerify, s.handleVerify())
+
 	mux.Handle("GET /login", s.handleLoginForm())
 	mux.Handle("POST /login", s.handleLogin())
 	mux.Handle("POST /logout", s.handleLogout())

@@ -37,6 +37,9 @@ type Options struct {
 	Rehearsal bool
 	// Rollout is the schedule, for the help page, the console and the API.
 	Rollout *rollout.Rollout
+	// ForwardAuth are the access rules of GET /auth/verify, in order; none
+	// lets every fully signed-in person through.
+	ForwardAuth []ForwardAuthRule
 }
 
 // server holds what handlers share: settings and parsed templates.

@@ -1,0 +1,243 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+)
+
+// Forward-auth: the endpoint a reverse proxy (nginx auth_request, Traefik
+// forwardAuth, Caddy forward_auth) calls before every request to a
+// protected application. It is the hot path of the whole service, so it
+// answers signed-in sessions from account.CheckSession's memory, never
+// hashes a password, never writes per request, and leaves no trace of
+// anonymous requests (no session, no cache entry, no log line above debug).
+
+// routeVerify is the forward-auth route's pattern, known to the
+// middleware so that its refusals are logged at debug level only.
+const routeVerify = "GET /auth/verify"
+
+// RoleAll in a forward-auth rule lets every signed-in person through.
+const RoleAll = "all"
+
+// ForwardAuthRule says which roles may reach a host and path. The first
+// rule that matches a request decides; when none does, every signed-in
+// person passes.
+type ForwardAuthRule struct {
+	// Host is a host name without a port ("app.example.com"), a wildcard
+	// for the hosts under a domain ("*.example.com", not example.com
+	// itself), or "*" for any host.
+	Host string
+	// Path is a path prefix matched segment by segment: "/admin" matches
+	// /admin and /admin/x, not /administrator. Empty means "/".
+	Path string
+	// Roles may pass; RoleAll (or none listed) means every signed-in person.
+	Roles []string
+}
+
+// accessRules are the forward-auth rules, normalised once at start-up.
+type accessRules []ForwardAuthRule
+
+func newAccessRules(in []ForwardAuthRule) accessRules {
+	out := make(accessRules, 0, len(in))
+	for _, r := range in {
+		r.Host = strings.ToLower(strings.TrimSpace(r.Host))
+		if r.Path == "" {
+			r.Path = "/"
+		}
+		if len(r.Roles) == 0 || slices.Contains(r.Roles, RoleAll) {
+			r.Roles = nil // nil: anyone signed in
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// allows reports whether someone with roles may open host (lower case,
+// no port) and cleanPath. known is false when the proxy did not say (or
+// was not trusted to say) which URL is being opened: with rules in force
+// that is refused, since no rule can be chosen.
+func (rs accessRules) allows(host, cleanPath string, known bool, roles []string) bool {
+	if len(rs) == 0 {
+		return true
+	}
+	if !known {
+		return false
+	}
+	for _, r := range rs {
+		if !hostMatches(r.Host, host) || !pathMatches(r.Path, cleanPath) {
+			continue
+		}
+		if r.Roles == nil {
+			return true
+		}
+		for _, have := range roles {
+			if slices.Contains(r.Roles, have) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func hostMatches(pattern, host string) bool {
+	switch {
+	case pattern == "*":
+		return true
+	case strings.HasPrefix(pattern, "*."):
+		return strings.HasSuffix(host, pattern[1:])
+	default:
+		return pattern == host
+	}
+}
+
+func pathMatches(prefix, p string) bool {
+	if prefix == "/" || prefix == p {
+		return true
+	}
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(p, prefix)
+	}
+	return strings.HasPrefix(p, prefix) && p[len(prefix)] == '/'
+}
+
+// handleVerify is GET /auth/verify. A fully signed-in session gets 200
+// with the person's Remote-* headers, or 403 when the access rules keep
+// them out. Anyone else gets 401, or, when the proxy asks for a redirect
+// (rd or redirect=true) and says which trusted URL was opened, a 302 to
+// the sign-in page that returns them there.
+func (s *server) handleVerify() http.Handler {
+	rules := newAccessRules(s.ForwardAuth)
+	login := strings.TrimSuffix(s.BaseURL.String(), "/") + "/login?rd="
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Cache-Control"] = noStore
+		var cur *account.Current
+		if tok := s.cookie.token(r); tok != "" {
+			var err error
+			cur, err = s.Accounts.CheckSession(r.Context(), tok)
+			if err != nil && mfagate.ErrorCode(err) != mfagate.EUNAUTHORIZED {
+				s.renderError(w, r, err)
+				return
+			}
+		}
+		if cur == nil || cur.Session.Stage != mfagate.StageFull {
+			if orig, ok := s.originalURL(r); ok && s.redirectable(orig) && wantsRedirect(r) {
+				h["Location"] = []string{login + url.QueryEscape(orig.String())}
+				w.WriteHeader(http.StatusFound)
+				return
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		u := cur.User
+		if len(rules) > 0 {
+			var host, p string
+			orig, known := s.originalURL(r)
+			if known {
+				host, p = strings.ToLower(orig.Hostname()), cleanURLPath(orig.Path)
+			}
+			if !rules.allows(host, p, known, u.Roles) {
+				w.WriteHeader(http.StatusForbidden)
+				return
+			}
+		}
+		// One backing array for the four values; each slice is capped at
+		// one element, so appending to a header copies instead of
+		// overwriting its neighbour.
+		v := []string{headerValue(u.Username), headerValue(u.Name), headerValue(u.Email), headerValue(strings.Join(u.Roles, ","))}
+		h["Remote-User"], h["Remote-Name"], h["Remote-Email"], h["Remote-Groups"] = v[0:1:1], v[1:2:2], v[2:3:3], v[3:4:4]
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// noStore keeps proxies and browsers from caching an answer about a session.
+var noStore = []string{"no-store"}
+
+// wantsRedirect reports whether the proxy asked for a redirect instead of
+// 401: Traefik and Caddy pass the answer to the browser, nginx cannot.
+func wantsRedirect(r *http.Request) bool {
+	if r.URL.RawQuery == "" {
+		return false
+	}
+	v := r.URL.Query()
+	return v.Has("rd") || v.Get("redirect") == "true"
+}
+
+// originalURL is the URL the browser opened at the proxy, from
+// X-Original-URL or X-Forwarded-Proto, -Host and -Uri. These headers are
+// believed only from a trusted proxy; from anyone else they are ignored.
+func (s *server) originalURL(r *http.Request) (*url.URL, bool) {
+	if len(s.TrustedProxies) == 0 || !s.peerTrusted(r) {
+		return nil, false
+	}
+	raw := r.Header.Get("X-Original-URL")
+	if raw == "" {
+		proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Uri")
+		if proto == "" || host == "" {
+			return nil, false
+		}
+		// A proxy chain may list several; the first is the browser's.
+		proto, _, _ = strings.Cut(proto, ",")
+		host, _, _ = strings.Cut(host, ",")
+		if uri == "" {
+			uri = "/"
+		}
+		raw = strings.TrimSpace(proto) + "://" + strings.TrimSpace(host) + uri
+	}
+	if len(raw) > maxRedirectBytes || strings.ContainsAny(raw, "\\\r\n\t ") {
+		return nil, false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Opaque != "" || !plainHost(strings.ToLower(u.Hostname())) {
+		return nil, false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, true
+}
+
+// peerTrusted reports whether the connection comes from a trusted proxy.
+func (s *server) peerTrusted(r *http.Request) bool {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && s.trusted(peer.Addr().Unmap())
+}
+
+// cleanURLPath is the path rules are matched against: decoded and with
+// dot segments resolved, so /public/../admin is /admin.
+func cleanURLPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return path.Clean("/" + p)
+}
+
+// headerValue drops control characters, which have no place in a name
+// or an address and could split or corrupt headers.
+func headerValue(v string) string {
+	clean := true
+	for _, r := range v {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return v
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, v)
+}

@@ -1,0 +1,319 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/web"
+)
+
+// adminOnly is the rule of these tests: /admin-only on the test server's
+// host needs role admin; everything else is open to anyone signed in.
+func adminOnly(o *web.Options) {
+	o.ForwardAuth = []web.ForwardAuthRule{{Host: "127.0.0.1", Path: "/admin-only", Roles: []string{"admin"}}}
+}
+
+// verify calls GET /auth/verify as a proxy would, with the client's
+// cookies and the given header pairs.
+func (h *harness) verify(tb testing.TB, c *http.Client, query string, header ...string) response {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", h.ts.URL+"/auth/verify"+query, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return do(tb, c, req)
+}
+
+// app is the URL of a protected application on the test server's host.
+func (h *harness) app(path string) string {
+	u, _ := url.Parse(h.ts.URL)
+	return "https://" + u.Hostname() + ":9443" + path
+}
+
+func TestVerify(t *testing.T) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), adminOnly)
+	h.mustUser(t, "ada", pw, "admin", "user")
+	ctx := context.Background()
+	// Alice's account carries control characters in her name, which must
+	// not reach the application's headers.
+	h.store.Update(ctx, func(tx mfagate.Tx) error {
+		u, err := tx.UserByUsername("alice")
+		if err != nil {
+			return err
+		}
+		u.Name = "Alice\r\nX-Injected: 1\x00"
+		return tx.UpdateUser(u)
+	})
+
+	full, admin, partial, revoked, anon := h.client(t), h.client(t), h.client(t), h.client(t), h.client(t)
+	h.signIn(t, full, "alice", pw)
+	h.signIn(t, admin, "ada", pw)
+	h.login(t, partial, "alice") // password only: MFA setup still offered
+	h.signIn(t, revoked, "alice", pw)
+	dead := *h.sessionCookie(revoked)
+	h.post(t, revoked, "/logout", nil)
+	revoked.Jar.SetCookies(mustURL(t, h.ts.URL), []*http.Cookie{{Name: dead.Name, Value: dead.Value}})
+	garbage := h.client(t)
+	garbage.Jar.SetCookies(mustURL(t, h.ts.URL), []*http.Cookie{{Name: dead.Name, Value: "not-a-session"}})
+
+	orig := h.app("/docs?page=2&x=y")
+	login := h.ts.URL + "/login?rd=" + url.QueryEscape(orig)
+	tests := []struct {
+		name     string
+		c        *http.Client
+		query    string
+		header   []string
+		status   int
+		location string
+		remote   map[string]string
+	}{
+		{name: "fully signed in", c: full, status: 200, remote: map[string]string{
+			"Remote-User": "alice", "Remote-Name": "AliceX-Injected: 1", "Remote-Email": "alice@example.com", "Remote-Groups": "user"}},
+		{name: "several roles", c: admin, status: 200, remote: map[string]string{"Remote-User": "ada", "Remote-Groups": "admin,user"}},
+		{name: "no session", c: anon, status: 401},
+		{name: "not a session token", c: garbage, status: 401},
+		{name: "revoked", c: revoked, status: 401},
+		{name: "password only", c: partial, status: 401},
+		{name: "no session, redirect asked with rd", c: anon, query: "?rd=https://ignored.example.net/", header: []string{"X-Original-URL", orig}, status: 302, location: login},
+		{name: "no session, redirect asked", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", orig}, status: 302, location: login},
+		{name: "password only, redirect asked", c: partial, query: "?redirect=true", header: []string{"X-Original-URL", orig}, status: 302, location: login},
+		{name: "no session, forwarded trio", c: anon, query: "?redirect=true",
+			header: []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "127.0.0.1:9443", "X-Forwarded-Uri", "/docs?page=2&x=y"}, status: 302, location: login},
+		{name: "no redirect asked", c: anon, header: []string{"X-Original-URL", orig}, status: 401},
+		{name: "redirect asked, original unknown", c: anon, query: "?redirect=true", status: 401},
+		{name: "redirect=false", c: anon, query: "?redirect=false", header: []string{"X-Original-URL", orig}, status: 401},
+		{name: "foreign host", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", "https://evil.example.net/"}, status: 401},
+		{name: "look-alike host", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", "https://127.0.0.1.evil.net/"}, status: 401},
+		{name: "user name in URL", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", "https://evil.net@127.0.0.1/"}, status: 401},
+		{name: "other scheme", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", "javascript://127.0.0.1/%0aalert(1)"}, status: 401},
+		{name: "role missing", c: full, header: []string{"X-Original-URL", h.app("/admin-only/users")}, status: 403},
+		{name: "role missing, dot segments", c: full, header: []string{"X-Original-URL", h.app("/open/../admin-only")}, status: 403},
+		{name: "role missing, escaped dots", c: full, header: []string{"X-Original-URL", h.app("/open/%2e%2e/admin-only")}, status: 403},
+		{name: "role present", c: admin, header: []string{"X-Original-URL", h.app("/admin-only/users")}, status: 200, remote: map[string]string{"Remote-User": "ada"}},
+		{name: "other path", c: full, header: []string{"X-Original-URL", h.app("/admin-only-not")}, status: 200, remote: map[string]string{"Remote-User": "alice"}},
+		{name: "rules in force, URL unknown", c: full, status: 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The path needs no rule unless the case gives one.
+			header := tt.header
+			if header == nil && tt.status == 200 {
+				header = []string{"X-Original-URL", h.app("/")}
+			}
+			res := h.verify(t, tt.c, tt.query, header...)
+			if res.StatusCode != tt.status {
+				t.Fatalf("got %d, want %d", res.StatusCode, tt.status)
+			}
+			if got := res.Header.Get("Location"); got != tt.location {
+				t.Errorf("Location: got %q, want %q", got, tt.location)
+			}
+			for k, want := range tt.remote {
+				if got := res.Header.Get(k); got != want {
+					t.Errorf("%s: got %q, want %q", k, got, want)
+				}
+			}
+			if tt.status != 200 && res.Header.Get("Remote-User") != "" {
+				t.Errorf("Remote-User on a %d", tt.status)
+			}
+			for _, k := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Strict-Transport-Security"} {
+				if res.Header.Get(k) == "" {
+					t.Errorf("no %s header", k)
+				}
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control: got %q, want no-store", got)
+			}
+		})
+	}
+
+	// The redirect leads to a sign-in that returns the person there.
+	res := h.get(t, anon, "/login?rd="+url.QueryEscape(orig))
+	if !strings.Contains(res.body, `name="rd" value="`+strings.ReplaceAll(orig, "&", "&amp;")+`"`) {
+		t.Fatalf("the sign-in page does not keep rd %q", orig)
+	}
+	if done := h.signIn(t, anon, "alice", pw, orig); done.Header.Get("Location") != orig {
+		t.Fatalf("after signing in: got %d to %q, want %q", done.StatusCode, done.Header.Get("Location"), orig)
+	}
+}
+
+func mustURL(tb testing.TB, s string) *url.URL {
+	tb.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+func TestVerifyIgnoresForwardedHeadersFromUntrustedPeers(t *testing.T) {
+	// The test client connects from 127.0.0.1, which is not trusted here.
+	h := newHarness(t, withTrustedProxy("10.0.0.0/8"))
+	anon := h.client(t)
+	headers := [][]string{
+		{"X-Original-URL", h.app("/docs")},
+		{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "127.0.0.1", "X-Forwarded-Uri", "/docs"},
+	}
+	for _, hd := range headers {
+		if res := h.verify(t, anon, "?redirect=true", hd...); res.StatusCode != 401 || res.Header.Get("Location") != "" {
+			t.Errorf("%v: got %d to %q, want 401 without a redirect", hd, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+	// With rules in force, a URL the proxy is not trusted to give cannot
+	// choose a rule: the person is refused rather than let through.
+	h = newHarness(t, withTrustedProxy("10.0.0.0/8"), adminOnly)
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw)
+	if res := h.verify(t, c, "", "X-Original-URL", h.app("/open")); res.StatusCode != 403 {
+		t.Errorf("signed in, rules, untrusted URL: got %d, want 403", res.StatusCode)
+	}
+}
+
+func TestVerifyExpiredSessions(t *testing.T) {
+	tests := []struct {
+		name string
+		// live keeps the session in use for this long, in steps of 20
+		// minutes, before the last wait.
+		live, wait time.Duration
+		want       int
+	}{
+		{"fresh", 0, 0, 200},
+		{"idle just under 30 minutes", 0, 29 * time.Minute, 200},
+		{"idle 30 minutes", 0, 30 * time.Minute, 401},
+		{"in use for 11 hours", 11 * time.Hour, 0, 200},
+		{"in use for 12 hours", 12 * time.Hour, 0, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			c := h.client(t)
+			h.signIn(t, c, "alice", pw)
+			for spent := time.Duration(0); spent < tt.live; spent += 20 * time.Minute {
+				h.clock.Advance(20 * time.Minute)
+				if spent+20*time.Minute < tt.live {
+					if res := h.verify(t, c, ""); res.StatusCode != 200 {
+						t.Fatalf("after %v in use: got %d, want 200", spent, res.StatusCode)
+					}
+				}
+			}
+			h.clock.Advance(tt.wait)
+			if res := h.verify(t, c, ""); res.StatusCode != tt.want {
+				t.Fatalf("got %d, want %d", res.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+// TestVerifyAnonymousLeavesNoTrace: anonymous requests, however many,
+// create no session and no log line above debug.
+func TestVerifyAnonymousLeavesNoTrace(t *testing.T) {
+	var logs bytes.Buffer
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *web.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	signedIn := h.client(t)
+	h.signIn(t, signedIn, "alice", pw)
+	before := countSessions(t, h)
+	logs.Reset()
+
+	name := h.sessionCookie(signedIn).Name
+	unknown := strings.Repeat("A", 43) // well-formed, so it is looked up
+	cookies := []string{"", name + "=", name + "=garbage", name + "=" + unknown, "other=1"}
+	c := h.client(t)
+	for i := range 300 {
+		req, _ := http.NewRequest("GET", h.ts.URL+"/auth/verify?redirect=true", nil)
+		if ck := cookies[i%len(cookies)]; ck != "" {
+			req.Header.Set("Cookie", ck)
+		}
+		if i%2 == 0 {
+			req.Header.Set("X-Original-URL", h.app("/x"))
+		}
+		res := do(t, c, req)
+		if res.StatusCode != 401 && res.StatusCode != 302 {
+			t.Fatalf("request %d: got %d, want 401 or 302", i, res.StatusCode)
+		}
+		if res.Header.Get("Set-Cookie") != "" {
+			t.Fatalf("request %d set a cookie: %q", i, res.Header.Get("Set-Cookie"))
+		}
+	}
+	if after := countSessions(t, h); after != before {
+		t.Errorf("sessions: got %d after anonymous requests, want %d", after, before)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("got log lines for anonymous requests, want none above debug:\n%s", logs.String())
+	}
+}
+
+func countSessions(tb testing.TB, h *harness) int {
+	tb.Helper()
+	n := 0
+	err := h.store.View(context.Background(), func(tx mfagate.Tx) error {
+		users, err := tx.Users(mfagate.UserFilter{})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			ss, err := tx.UserSessions(u.ID)
+			if err != nil {
+				return err
+			}
+			n += len(ss)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkVerify is one forward-auth check of a signed-in session
+// through the whole handler and its middleware, as a proxy makes it: the
+// session comes from memory, as nearly every check's does.
+func BenchmarkVerify(b *testing.B) {
+	h := newHarness(b, withTrustedProxy("127.0.0.1/32"), adminOnly)
+	c := h.client(b)
+	h.signIn(b, c, "alice", pw)
+	ck := h.sessionCookie(c)
+	handler := h.ts.Config.Handler
+	for _, bc := range []struct {
+		name   string
+		cookie bool
+		want   int
+	}{{"signed-in", true, 200}, {"anonymous", false, 401}} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/auth/verify", nil)
+			req.RemoteAddr = "127.0.0.1:40000"
+			req.Header.Set("X-Original-URL", h.app("/docs"))
+			if bc.cookie {
+				req.AddCookie(ck)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w := &headerWriter{h: http.Header{}}
+				handler.ServeHTTP(w, req)
+				if w.code != bc.want {
+					b.Fatalf("got %d, want %d", w.code, bc.want)
+				}
+			}
+		})
+	}
+}
+
+// headerWriter is the least a response writer does, so that the benchmark
+// measures the handler (httptest.ResponseRecorder copies every header).
+type headerWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *headerWriter) Header() http.Header         { return w.h }
+func (w *headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *headerWriter) WriteHeader(code int)        { w.code = code }

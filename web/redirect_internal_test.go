@@ -1,0 +1,121 @@
+package web
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestSafeRedirect(t *testing.T) {
+	base, _ := url.Parse("https://login.example.com")
+	shared := &server{Options: Options{BaseURL: base, CookieDomain: ".example.com"}}
+	alone := &server{Options: Options{BaseURL: base}}
+	demoBase, _ := url.Parse("http://127.0.0.1:8080")
+	demo := &server{Options: Options{BaseURL: demoBase}}
+	tests := []struct {
+		name string
+		s    *server
+		rd   string
+		want string
+	}{
+		{"path", shared, "/account?x=1#top", "/account?x=1#top"},
+		{"empty", shared, "", "/"},
+		{"relative", shared, "account", "/"},
+		{"scheme-relative", shared, "//evil.example.net/", "/"},
+		{"backslash", shared, "/\\evil.example.net", "/"},
+		{"base host", shared, "https://login.example.com/help", "https://login.example.com/help"},
+		{"base host, other port", shared, "https://login.example.com:8443/", "https://login.example.com:8443/"},
+		{"application under the cookie domain", shared, "https://app.example.com/docs?page=2", "https://app.example.com/docs?page=2"},
+		{"deeper under the cookie domain", shared, "https://a.b.example.com/", "https://a.b.example.com/"},
+		{"the cookie domain itself", shared, "https://example.com/", "https://example.com/"},
+		{"upper case host", shared, "https://APP.Example.COM/", "https://APP.Example.COM/"},
+		{"application over http", shared, "http://app.example.com/", "/"},
+		{"application without a cookie domain", alone, "https://app.example.com/", "/"},
+		{"foreign host", shared, "https://evil.example.net/", "/"},
+		{"look-alike suffix", shared, "https://example.com.evil.net/", "/"},
+		{"look-alike prefix", shared, "https://evilexample.com/", "/"},
+		{"look-alike with a dot", shared, "https://app.example.com.evil.net/", "/"},
+		{"trailing dot", shared, "https://app.example.com./", "/"},
+		{"user info", shared, "https://evil.example.net@app.example.com/", "/"},
+		{"user and password", shared, "https://u:p@app.example.com/", "/"},
+		{"javascript", shared, "javascript:alert(1)", "/"},
+		{"javascript with host", shared, "javascript://app.example.com/%0aalert(1)", "/"},
+		{"data", shared, "data:text/html,<script>alert(1)</script>", "/"},
+		{"ftp", shared, "ftp://app.example.com/", "/"},
+		{"opaque", shared, "https:app.example.com", "/"},
+		{"escaped host", shared, "https://evil%2eexample.net/", "/"},
+		{"newline", shared, "https://app.example.com/\nx", "/"},
+		{"too long", shared, "https://app.example.com/" + string(make([]byte, 2100)), "/"},
+		{"demo host, other port", demo, "http://127.0.0.1:9000/x", "http://127.0.0.1:9000/x"},
+		{"demo, other loopback name", demo, "http://localhost:9000/x", "/"},
+		{"demo, https", demo, "https://127.0.0.1:9000/x", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.s.safeRedirect(tt.rd); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAccessRules(t *testing.T) {
+	rules := newAccessRules([]ForwardAuthRule{
+		{Host: "wiki.example.com", Path: "/admin", Roles: []string{"admin"}},
+		{Host: "WIKI.example.com", Path: "/team/", Roles: []string{"support", "operator"}},
+		{Host: "*.internal.example.com", Roles: []string{"operator"}},
+		{Host: "open.example.com", Roles: []string{"all"}},
+		{Host: "*", Path: "/secret", Roles: []string{"admin"}},
+	})
+	user, admin, support := []string{"user"}, []string{"admin", "user"}, []string{"support"}
+	tests := []struct {
+		name  string
+		host  string
+		path  string
+		roles []string
+		want  bool
+	}{
+		{"admin path, no role", "wiki.example.com", "/admin", user, false},
+		{"admin subpath, no role", "wiki.example.com", "/admin/users", user, false},
+		{"admin path, role", "wiki.example.com", "/admin/users", admin, true},
+		{"segment, not prefix", "wiki.example.com", "/administrator", user, true},
+		{"trailing-slash prefix", "wiki.example.com", "/team/a", support, true},
+		{"trailing-slash prefix, no role", "wiki.example.com", "/team/a", user, false},
+		{"trailing-slash prefix, bare", "wiki.example.com", "/team", user, true},
+		{"wildcard", "db.internal.example.com", "/", user, false},
+		{"wildcard deeper", "a.db.internal.example.com", "/", []string{"operator"}, true},
+		{"wildcard is not the apex", "internal.example.com", "/", user, true},
+		{"wildcard look-alike", "evilinternal.example.com", "/", user, true},
+		{"all", "open.example.com", "/secret", user, true},
+		{"any host", "elsewhere.example.org", "/secret/x", user, false},
+		{"no rule", "elsewhere.example.org", "/", user, true},
+		{"no roles at all", "wiki.example.com", "/admin", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rules.allows(tt.host, tt.path, true, tt.roles); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if rules.allows("", "", false, admin) {
+		t.Error("unknown URL with rules: got allowed, want refused")
+	}
+	if !accessRules(nil).allows("", "", false, user) {
+		t.Error("unknown URL without rules: got refused, want allowed")
+	}
+}
+
+func TestHeaderValue(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Alice Smith", "Alice Smith"},
+		{"José Ñúñez", "José Ñúñez"},
+		{"a\r\nX-Evil: 1", "aX-Evil: 1"},
+		{"tab\there\x00\x7f\u0085", "tabhere"},
+		{"bad \xff utf-8", "bad  utf-8"},
+	}
+	for _, tt := range tests {
+		if got := headerValue(tt.in); got != tt.want {
+			t.Errorf("headerValue(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
