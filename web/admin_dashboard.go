@@ -299,28 +299,56 @@ const forecastFor = 5 * time.Minute
 
 // forecastCache keeps the latest forecast. Its zero value is empty.
 type forecastCache struct {
-	mu   sync.Mutex // held while computing, so concurrent views wait for one run
-	ok   bool
-	sum  rollout.Summary
-	made time.Time // by the service's (wall) clock
+	mu         sync.Mutex // held while the first forecast is made, so views wait for one run
+	ok         bool
+	sum        rollout.Summary
+	made       time.Time // by the service's (wall) clock
+	refreshing bool      // a newer forecast is being made in the background
 }
 
-// forecast returns the forecast as at the rollout's now, computing it at
-// most once every forecastFor, and when it was made (rollout time).
+// forecast returns the latest forecast as at the rollout's now and when it
+// was made (rollout time). Only the very first view waits for one; after
+// that a stale forecast is returned at once while a fresh one is made in
+// the background, so the dashboard stays fast however many accounts there
+// are.
 func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, error) {
 	c := &s.forecastCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := s.Accounts.Now()
-	if c.ok && !now.Before(c.made) && now.Sub(c.made) < forecastFor {
-		return c.sum, c.sum.At, nil
+	fresh := c.ok && !now.Before(c.made) && now.Sub(c.made) < forecastFor
+	switch {
+	case fresh:
+	case c.ok:
+		if !c.refreshing {
+			c.refreshing = true
+			go s.refreshForecast()
+		}
+	default:
+		sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
+		if err != nil {
+			return rollout.Summary{}, time.Time{}, fmt.Errorf("forecast the rollout: %w", err)
+		}
+		c.ok, c.sum, c.made = true, sum, now
 	}
+	return c.sum, c.sum.At, nil
+}
+
+// refreshForecast makes a new forecast outside any request.
+func (s *server) refreshForecast() {
+	c := &s.forecastCache
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	now := s.Accounts.Now()
 	sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
 	if err != nil {
-		return rollout.Summary{}, time.Time{}, fmt.Errorf("forecast the rollout: %w", err)
+		s.Logger.Error("forecast the rollout", "err", err)
+		return
 	}
 	c.ok, c.sum, c.made = true, sum, now
-	return sum, sum.At, nil
 }
 
 // forecastMade is when the cached forecast was made, by the wall clock.
