@@ -51,6 +51,10 @@ type Tx interface {
 	// UpdateSession saves Stage, LastSeenAt, SecondFactorAt, PendingTOTP,
 	// PendingRecovery and FactorFailures. ENOTFOUND.
 	UpdateSession(s *Session) error
+	// TouchSession records that the session was used at at, changing
+	// nothing else, so a check racing another request never undoes its
+	// changes. ENOTFOUND.
+	TouchSession(hash []byte, at time.Time) error
 	// DeleteSession removes one session; a missing one is not an error.
 	DeleteSession(hash []byte) error
 	// DeleteUserSessions removes every session of the user except the one

@@ -55,7 +55,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 	}
 	if now.Sub(cur.Session.LastSeenAt) >= touchEvery {
 		cur.Session.LastSeenAt = now
-		err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.UpdateSession(cur.Session) })
+		err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.TouchSession(h, now) })
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 			return nil, ErrNoSession // revoked meanwhile
 		}

@@ -60,6 +60,22 @@ func (t *tx) UpdateSession(s *mfagate.Session) error {
 	return nil
 }
 
+// TouchSession records a use of the session; see mfagate.Tx.
+func (t *tx) TouchSession(hash []byte, at time.Time) error {
+	n, err := t.execCount(`UPDATE sessions SET last_seen_at = ? WHERE hash = ? AND last_seen_at < ?`,
+		millis(at), hash, millis(at))
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	if n == 0 {
+		var one int
+		if err := t.queryRow(`SELECT 1 FROM sessions WHERE hash = ?`, hash).Scan(&one); err != nil {
+			return mfagate.Errorf(mfagate.ENOTFOUND, "session not found")
+		}
+	}
+	return nil
+}
+
 // DeleteSession removes one session; see mfagate.Tx.
 func (t *tx) DeleteSession(hash []byte) error {
 	if _, err := t.exec(`DELETE FROM sessions WHERE hash = ?`, hash); err != nil {

@@ -80,6 +80,12 @@ func testSessions(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	want.PendingTOTP, want.PendingRecovery, want.FactorFailures = changed.PendingTOTP, changed.PendingRecovery, 2
 	checkSession(t, mustGetSession(t, s, sess.Hash), &want)
 
+	// TouchSession moves only LastSeenAt, and never backwards.
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.TouchSession(sess.Hash, base.Add(2*time.Minute)) })
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.TouchSession(sess.Hash, base.Add(90*time.Second)) })
+	want.LastSeenAt = stored(base.Add(2 * time.Minute))
+	checkSession(t, mustGetSession(t, s, sess.Hash), &want)
+
 	missing := newSession("missing", alice.ID, base)
 	tests := []struct {
 		name string
@@ -88,6 +94,7 @@ func testSessions(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	}{
 		{"SessionByHash", func(tx mfagate.Tx) error { _, err := tx.SessionByHash(missing.Hash); return err }, mfagate.ENOTFOUND},
 		{"UpdateSession", func(tx mfagate.Tx) error { return tx.UpdateSession(missing) }, mfagate.ENOTFOUND},
+		{"TouchSession", func(tx mfagate.Tx) error { return tx.TouchSession(missing.Hash, base) }, mfagate.ENOTFOUND},
 		{"DeleteSession", func(tx mfagate.Tx) error { return tx.DeleteSession(missing.Hash) }, ""},
 	}
 	for _, tt := range tests {
