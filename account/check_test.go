@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,5 +80,27 @@ func BenchmarkCheckSession(b *testing.B) {
 		if _, err := f.svc.CheckSession(ctx, in.Token); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCheckSessionRemembersNoStrangers: tokens that name no session, well
+// formed or not, leave nothing in memory, however many arrive.
+func TestCheckSessionRemembersNoStrangers(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.mustUser(t, "alice", pw)
+	in := f.mustSignIn(t, "alice", pw)
+	f.svc.CheckSession(ctx, in.Token)
+	for i := range 1000 {
+		tok := fmt.Sprintf("%043d", i) // well formed: looked up, not found
+		if i%2 == 1 {
+			tok = "garbage"
+		}
+		if _, err := f.svc.CheckSession(ctx, tok); err != account.ErrNoSession {
+			t.Fatalf("got %v, want ErrNoSession", err)
+		}
+	}
+	if got := f.svc.CachedChecks(); got != 1 {
+		t.Errorf("cached checks: got %d, want 1 (alice's session only)", got)
 	}
 }

@@ -165,6 +165,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Location:        a.cfg.Rollout.Location,
 		Rehearsal:       a.rehearsal,
 		Rollout:         a.plan,
+		ForwardAuth:     forwardAuthRules(a.cfg.ForwardAuth.Rules),
 	})
 	if err != nil {
 		return err
@@ -208,6 +209,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// forwardAuthRules carries the configured access rules over to the web
+// server.
+func forwardAuthRules(rules []config.AccessRule) []web.ForwardAuthRule {
+	out := make([]web.ForwardAuthRule, len(rules))
+	for i, r := range rules {
+		out[i] = web.ForwardAuthRule{Host: r.Host, Path: r.Path, Roles: r.Roles}
+	}
+	return out
 }
 
 // sendDueCampaigns queues the rollout's due notices and reminders. Every

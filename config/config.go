@@ -24,6 +24,9 @@ type Config struct {
 	Throttle Throttle `yaml:"throttle"`
 	Support  Support  `yaml:"support"`
 	Admin    Admin    `yaml:"admin"`
+	// ForwardAuth says who may reach the applications protected through
+	// GET /auth/verify.
+	ForwardAuth ForwardAuth `yaml:"forward_auth"`
 
 	// Warnings are problems that do not stop mfagate from starting, such as
 	// an MFAGATE_ variable that matches no key. Callers should print them.
@@ -172,6 +175,22 @@ type BootstrapAccount struct {
 	Name         string   `yaml:"name"`
 	Roles        []string `yaml:"roles"`
 	PasswordFile string   `yaml:"password_file"`
+}
+
+// ForwardAuth holds the access rules of forward-auth. Without rules every
+// fully signed-in person may reach every protected application.
+type ForwardAuth struct {
+	Rules []AccessRule `yaml:"rules"`
+}
+
+// AccessRule says which roles may reach a host and path prefix. The first
+// rule matching a request decides; a request no rule matches is let
+// through for anyone signed in. Validate fills Path and Roles when they
+// are left out.
+type AccessRule struct {
+	Host  string   `yaml:"host"`  // "app.example.com", "*.example.com" or "*"
+	Path  string   `yaml:"path"`  // a path prefix; default "/"
+	Roles []string `yaml:"roles"` // default [all]: everyone signed in
 }
 
 // Default returns a Config holding every default value and nothing else.

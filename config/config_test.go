@@ -199,7 +199,7 @@ func TestExampleUsesEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []string{"phases", "notice", "subject", "body", "default_method", "reminders",
-		"bootstrap", "username", "roles", "password_file"}
+		"bootstrap", "username", "roles", "password_file", "forward_auth", "rules", "host", "path"}
 	for _, v := range EnvVars() {
 		keys = append(keys, v.Key[strings.LastIndex(v.Key, ".")+1:])
 	}

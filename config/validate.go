@@ -30,6 +30,7 @@ func (c *Config) Validate() error {
 	c.validateThrottle(v)
 	c.validateRollout(v)
 	c.validateAccounts(v)
+	c.validateForwardAuth(v)
 	for _, w := range v.warnings {
 		if !slices.Contains(c.Warnings, w) {
 			c.Warnings = append(c.Warnings, w)
