@@ -251,7 +251,7 @@ func (s *server) handlePeopleCSV() http.Handler {
 			if batch, err = s.Accounts.SearchPeople(r.Context(), f); err != nil {
 				// Too late for an error page: cut the download short so it
 				// cannot pass for a complete one.
-				s.Logger.ErrorContext(r.Context(), "export people", "err", err, "request_id", requestID(r.Context()))
+				s.Logger.ErrorContext(r.Context(), "export people", "err", err, "request_id", requestID(w))
 				cw.Flush()
 				panic(http.ErrAbortHandler)
 			}

@@ -118,7 +118,7 @@ func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch reply.Code {
 	case mfagate.EINTERNAL:
-		reply.RequestID = requestID(r.Context())
+		reply.RequestID = requestID(w)
 		reply.Error = "Something went wrong. Try again later; if it goes on, give support the request id " + reply.RequestID
 		s.Logger.ErrorContext(r.Context(), "api request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", reply.RequestID)

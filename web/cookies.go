@@ -50,12 +50,22 @@ func (c cookieSpec) clear(w http.ResponseWriter) {
 	})
 }
 
+// token returns the session cookie's value, or "". It reads the Cookie
+// header in place instead of parsing every cookie into new values: it runs
+// for every request forward-auth checks. Whatever it returns is checked
+// as a token before any use.
 func (c cookieSpec) token(r *http.Request) string {
-	ck, err := r.Cookie(c.name)
-	if err != nil {
-		return ""
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			if len(part) > len(c.name) && part[len(c.name)] == '=' && part[:len(c.name)] == c.name {
+				return strings.Trim(part[len(c.name)+1:], `"`)
+			}
+		}
 	}
-	return ck.Value
+	return ""
 }
 
 // current looks up the request's session. A missing or dead session is

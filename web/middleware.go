@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -73,6 +72,21 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	id     string // the request's id, for logs and error pages
+}
+
+// requestID returns the id observe gave the request that w answers.
+func requestID(w http.ResponseWriter) string {
+	for {
+		switch v := w.(type) {
+		case *statusWriter:
+			return v.id
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return ""
+		}
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -96,8 +110,10 @@ func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
-		sw := &statusWriter{ResponseWriter: w}
+		// The id rides on the writer, not the request's context: copying
+		// the request for a new context costs more than the forward-auth
+		// check itself.
+		sw := &statusWriter{ResponseWriter: w, id: id}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK

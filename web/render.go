@@ -159,7 +159,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	status := statusOf(code)
 	v := errorView{page: s.newPage(r, errorTitles[status]), Message: mfagate.ErrorMessage(err)}
 	if code == mfagate.EINTERNAL {
-		v.RequestID = requestID(r.Context())
+		v.RequestID = requestID(w)
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", v.RequestID)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -112,14 +111,8 @@ func (s *server) isHTTPS() bool { return s.BaseURL.Scheme == "https" }
 type ctxKey int
 
 const (
-	keyRequestID ctxKey = iota
-	keyCurrent
+	keyCurrent ctxKey = iota
 )
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(keyRequestID).(string)
-	return id
-}
 
 // cleanPath keeps request paths short and printable in logs.
 func cleanPath(p string) string {
