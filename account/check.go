@@ -23,9 +23,8 @@ type checkCache struct {
 }
 
 type checked struct {
-	session mfagate.Session
-	user    mfagate.User
-	at      time.Time
+	cur *Current // never modified once cached: replaced, not changed
+	at  time.Time
 }
 
 // CheckSession is Authenticate for the hot path of forward-auth, called
@@ -35,7 +34,8 @@ type checked struct {
 // is forgotten at once. Sessions ended on this replica are forgotten at
 // once too; on another replica, within CheckTTL. Tokens that cannot be
 // sessions are refused without any work, so anonymous requests leave no
-// trace in memory.
+// trace in memory. The Current returned is shared with other callers:
+// read it, never modify it.
 func (s *Service) CheckSession(ctx context.Context, token string) (*Current, error) {
 	h, ok := tokenHash(token)
 	if !ok {
@@ -47,9 +47,8 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 	s.check.mu.Lock()
 	e, hit := s.check.m[key]
 	s.check.mu.Unlock()
-	if hit && now.Sub(e.at) < CheckTTL && !s.expired(&e.session, now) {
-		sess, u := e.session, e.user
-		return &Current{Session: &sess, User: &u}, nil
+	if hit && now.Sub(e.at) < CheckTTL && !s.expired(e.cur.Session, now) {
+		return e.cur, nil
 	}
 	cur, err := s.Authenticate(ctx, token)
 	s.check.mu.Lock()
@@ -64,7 +63,7 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 	if len(s.check.m) >= checkCacheMax {
 		clear(s.check.m) // rare; starting afresh costs one query per live session
 	}
-	s.check.m[key] = checked{session: *cur.Session, user: *cur.User, at: now}
+	s.check.m[key] = checked{cur: cur, at: now}
 	return cur, nil
 }
 
@@ -84,7 +83,7 @@ func (s *Service) forgetUser(userID int64) {
 	s.check.mu.Lock()
 	defer s.check.mu.Unlock()
 	for k, e := range s.check.m {
-		if e.user.ID == userID {
+		if e.cur.User.ID == userID {
 			delete(s.check.m, k)
 		}
 	}
@@ -96,7 +95,7 @@ func (s *Service) forgetUsername(username string) {
 	s.check.mu.Lock()
 	defer s.check.mu.Unlock()
 	for k, e := range s.check.m {
-		if mfagate.UsernameKey(e.user.Username) == key {
+		if mfagate.UsernameKey(e.cur.User.Username) == key {
 			delete(s.check.m, k)
 		}
 	}
