@@ -1,15 +1,17 @@
 package cli_test
 
-// The forward-auth journey behind a real nginx: mfagate runs through
-// cli.Run as in production, nginx runs examples/nginx.conf (only the lines
-// marked "test:" changed) in front of a tiny application, and a plain HTTP
-// client with a cookie jar plays the browser.
+// The forward-auth journey behind real proxies: mfagate runs through
+// cli.Run as in production, the proxy runs the recipe from examples/
+// (examples/nginx.conf here, examples/Caddyfile in
+// forwardauth_caddy_test.go; only the lines marked "test:" changed) in
+// front of a tiny application, and a plain HTTP client with a cookie jar
+// plays the browser.
 //
 // It lives with the cli tests because it starts the real program the way
 // they do (install, run, start). Everything listens on 127.0.0.1: the
 // session cookie is host-only (no cookie_domain: a domain cookie needs a
 // real DNS name, and 127.0.0.1 is not one), and cookies ignore ports, so
-// the cookie mfagate sets at 127.0.0.1:<login port> reaches nginx's
+// the cookie mfagate sets at 127.0.0.1:<login port> reaches the proxy's
 // protected server at 127.0.0.1:<app port>, as .example.com would reach
 // app.example.com in production.
 
@@ -33,21 +35,27 @@ import (
 	"github.com/mfagate/mfagate/totp"
 )
 
-// findNginx returns nginx's path, or skips the test (fails it when
+// findProxy returns the path of a proxy's program, looked up on PATH and
+// then in /usr/sbin, or skips the test (fails it when
 // MFAGATE_E2E_REQUIRED is set, as in CI).
-func findNginx(t *testing.T) string {
+func findProxy(t *testing.T, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
+	if p := filepath.Join("/usr/sbin", name); fileExists(p) {
+		return p
 	}
 	if os.Getenv("MFAGATE_E2E_REQUIRED") != "" {
-		t.Fatal("nginx is not on PATH or at /usr/sbin/nginx, and MFAGATE_E2E_REQUIRED is set: the forward-auth proxy test must run")
+		t.Fatalf("%s is not on PATH or in /usr/sbin, and MFAGATE_E2E_REQUIRED is set: the forward-auth proxy test must run", name)
 	}
-	t.Skip("nginx is not on PATH or at /usr/sbin/nginx: skipping the forward-auth proxy test (install it with: apt-get install nginx)")
+	t.Skipf("%s is not on PATH or in /usr/sbin: skipping the forward-auth proxy test (install it with: apt-get install %s)", name, name)
 	return ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -111,15 +119,22 @@ func nginxConf(tb testing.TB, dir string, mfagatePort int, appAddr string, liste
 }
 
 // startNginx runs nginx in the foreground until the test ends.
-func startNginx(t *testing.T, bin, conf string, port int) {
+func startNginx(t *testing.T, bin, conf string, ports ...int) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	errLog := filepath.Join(dir, "startup.log")
-	cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", errLog, "-g", "daemon off;")
+	cmd := exec.Command(bin, "-p", dir, "-c", path, "-e", filepath.Join(dir, "startup.log"), "-g", "daemon off;")
+	runProxy(t, "nginx", cmd, syscall.SIGQUIT, []string{filepath.Join(dir, "startup.log"), filepath.Join(dir, "error.log")}, ports...)
+}
+
+// runProxy starts a proxy's command, waits until it listens on every one
+// of ports, and stops it with the stop signal when the test ends. Its
+// output and the logs files are shown when the test fails.
+func runProxy(t *testing.T, name string, cmd *exec.Cmd, stop os.Signal, logs []string, ports ...int) {
+	t.Helper()
 	out := newLines()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -127,8 +142,16 @@ func startNginx(t *testing.T, bin, conf string, port int) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	show := func() string {
+		s := out.String()
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			s += fmt.Sprintf("\n%s:\n%s", filepath.Base(l), b)
+		}
+		return s
+	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGQUIT)
+		cmd.Process.Signal(stop)
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
@@ -136,30 +159,31 @@ func startNginx(t *testing.T, bin, conf string, port int) {
 			<-exited
 		}
 		if t.Failed() {
-			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("nginx output:\n%s\nerror.log:\n%s", out.String(), logs)
+			t.Logf("%s output:\n%s", name, show())
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			logs, _ := os.ReadFile(errLog)
-			t.Fatalf("nginx stopped at start-up (%v):\n%s\n%s", err, out.String(), logs)
-		default:
+	for _, port := range ports {
+		for {
+			select {
+			case err := <-exited:
+				exited <- err // for the clean-up
+				t.Fatalf("%s stopped at start-up (%v):\n%s", name, err, show())
+			default:
+			}
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not listen on port %d within 10s:\n%s", name, port, show())
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on port %d within 10s:\n%s", port, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// echoApp is the protected application: it shows what nginx passed on.
+// echoApp is the protected application: it shows what the proxy passed on.
 func echoApp(t *testing.T) *httptest.Server {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "app %s\n", r.URL.RequestURI())
@@ -241,20 +265,26 @@ func (v *visitor) signIn(login *url.URL, user, pass string) (*http.Response, str
 	return nil, ""
 }
 
-func TestForwardAuthBehindNginx(t *testing.T) {
-	bin := findNginx(t)
-	mfagatePort, appPort, loginPort := freePort(t), freePort(t), freePort(t)
-	appURL := fmt.Sprintf("http://127.0.0.1:%d", appPort)
-	loginURL := fmt.Sprintf("http://127.0.0.1:%d", loginPort)
+// forwardAuthSite is mfagate, started through cli.Run, and the
+// application it protects, waiting for a proxy in front of both: the
+// protected server on appPort, mfagate's own pages on loginPort.
+type forwardAuthSite struct {
+	mfagatePort, appPort, loginPort int
+	appAddr                         string // the application, host:port
+}
 
-	// mfagate: people sign in through nginx's login server (base_url);
-	// nginx is the trusted proxy; /admin-only needs role admin; and the
-	// rollout requires an authenticator app of everyone.
+// newForwardAuthSite starts mfagate and the application: people sign in
+// through the proxy's login server (base_url); the proxy is the trusted
+// proxy; /admin-only needs role admin; and the rollout requires an
+// authenticator app of everyone. alice has roles admin and user, bob user.
+func newForwardAuthSite(t *testing.T) *forwardAuthSite {
+	t.Helper()
+	s := &forwardAuthSite{mfagatePort: freePort(t), appPort: freePort(t), loginPort: freePort(t)}
 	cfg := install(t, "")
 	text, _ := os.ReadFile(cfg)
 	conf := strings.NewReplacer(
-		`addr: "127.0.0.1:0"`, fmt.Sprintf(`addr: "127.0.0.1:%d"`, mfagatePort),
-		`base_url: "http://127.0.0.1:8080"`, fmt.Sprintf("base_url: %q\n  trusted_proxies: [127.0.0.1]", loginURL),
+		`addr: "127.0.0.1:0"`, fmt.Sprintf(`addr: "127.0.0.1:%d"`, s.mfagatePort),
+		`base_url: "http://127.0.0.1:8080"`, fmt.Sprintf("base_url: %q\n  trusted_proxies: [127.0.0.1]", s.loginURL()),
 	).Replace(string(text)) + `forward_auth:
   rules:
     - host: "127.0.0.1"
@@ -272,19 +302,27 @@ rollout:
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	const pass = "plum orchard lantern"
 	for _, u := range [][2]string{{"alice", "admin,user"}, {"bob", "user"}} {
-		if r := run(t, pass+"\n", "user", "add", u[0], "--email", u[0]+"@example.com", "--name", strings.ToUpper(u[0][:1])+u[0][1:],
+		if r := run(t, forwardAuthPass+"\n", "user", "add", u[0], "--email", u[0]+"@example.com", "--name", strings.ToUpper(u[0][:1])+u[0][1:],
 			"--roles", u[1], "--password-stdin", "--config", cfg); r.code != 0 {
 			t.Fatalf("user add %s: %d %s", u[0], r.code, r.stderr)
 		}
 	}
 	_, errOut := start(t, "serve", "--config", cfg)
 	errOut.await(t, regexp.MustCompile(`mfagate is listening`))
+	s.appAddr = strings.TrimPrefix(echoApp(t).URL, "http://")
+	return s
+}
 
-	app := echoApp(t)
-	startNginx(t, bin, nginxConf(t, t.TempDir(), mfagatePort, strings.TrimPrefix(app.URL, "http://"), appPort, loginPort), appPort)
+const forwardAuthPass = "plum orchard lantern"
 
+func (s *forwardAuthSite) appURL() string   { return fmt.Sprintf("http://127.0.0.1:%d", s.appPort) }
+func (s *forwardAuthSite) loginURL() string { return fmt.Sprintf("http://127.0.0.1:%d", s.loginPort) }
+
+// journey plays the browsers once the proxy runs.
+func (s *forwardAuthSite) journey(t *testing.T, proxy string) {
+	t.Helper()
+	appURL, loginURL := s.appURL(), s.loginURL()
 	jar, _ := cookiejar.New(nil)
 	alice := &visitor{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}, secrets: map[string][]byte{}}
 	protected := appURL + "/admin-only/report?year=2027&q=a+b"
@@ -298,17 +336,29 @@ rollout:
 
 	// Password and a new authenticator app: back at the application, which
 	// sees who it is, whatever the browser claims.
-	res, body := alice.signIn(res.Request.URL, "alice", pass)
+	res, body := alice.signIn(res.Request.URL, "alice", forwardAuthPass)
 	if res.Request.URL.String() != protected || !strings.Contains(body, "app /admin-only/report?year=2027&q=a+b\n") {
 		t.Fatalf("after signing in: got %s:\n%s\nwant the application at %s", res.Request.URL, body, protected)
 	}
-	for _, want := range []string{"Remote-User: alice\n", "Remote-Name: Alice\n", "Remote-Email: alice@example.com\n", "Remote-Groups: admin,user\n"} {
+	aliceHeaders := []string{"Remote-User: alice\n", "Remote-Name: Alice\n", "Remote-Email: alice@example.com\n", "Remote-Groups: admin,user\n"}
+	for _, want := range aliceHeaders {
 		if !strings.Contains(body, want) {
 			t.Errorf("the application did not get %q:\n%s", want, body)
 		}
 	}
-	if _, body := alice.get(appURL+"/", "Remote-User", "mallory"); !strings.Contains(body, "Remote-User: alice\n") {
-		t.Errorf("a Remote-User header from the browser reached the application:\n%s", body)
+	_, body = alice.get(appURL+"/", "Remote-User", "mallory", "Remote-Name", "Mallory", "Remote-Email", "mallory@example.com", "Remote-Groups", "root")
+	for _, want := range aliceHeaders {
+		if !strings.Contains(body, want) {
+			t.Errorf("a Remote-* header from the browser reached the application: want %q in\n%s", want, body)
+		}
+	}
+
+	// Nor through mfagate's own pages, where the browser is the only one
+	// who could have set X-Original-URL.
+	jar, _ = cookiejar.New(nil)
+	anon := &visitor{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	if res, _ := anon.get(loginURL+"/auth/verify?redirect=true", "X-Original-URL", appURL+"/forged"); strings.Contains(res.Request.URL.String(), "forged") {
+		t.Errorf("/auth/verify at %s's login server believed the browser's X-Original-URL: ended at %s", proxy, res.Request.URL)
 	}
 
 	// Signed out: sent to sign in again.
@@ -321,7 +371,7 @@ rollout:
 
 	// Again, now with a code from the app at the challenge.
 	res, _ = alice.get(protected)
-	if res, body := alice.signIn(res.Request.URL, "alice", pass); res.Request.URL.String() != protected || !strings.Contains(body, "Remote-User: alice\n") {
+	if res, body := alice.signIn(res.Request.URL, "alice", forwardAuthPass); res.Request.URL.String() != protected || !strings.Contains(body, "Remote-User: alice\n") {
 		t.Fatalf("signing in again: got %s:\n%s", res.Request.URL, body)
 	}
 
@@ -329,10 +379,25 @@ rollout:
 	jar, _ = cookiejar.New(nil)
 	bob := &visitor{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}, secrets: map[string][]byte{}}
 	res, _ = bob.get(appURL + "/")
-	if res, body := bob.signIn(res.Request.URL, "bob", pass); res.Request.URL.String() != appURL+"/" || !strings.Contains(body, "Remote-User: bob\n") {
+	if res, body := bob.signIn(res.Request.URL, "bob", forwardAuthPass); res.Request.URL.String() != appURL+"/" || !strings.Contains(body, "Remote-User: bob\n") {
 		t.Fatalf("bob signing in: got %s:\n%s", res.Request.URL, body)
 	}
-	if res, body := bob.get(protected, "Remote-Groups", "admin"); res.StatusCode != http.StatusForbidden || strings.Contains(body, "app ") {
-		t.Fatalf("bob at /admin-only: got %d:\n%s\nwant 403 from nginx", res.StatusCode, body)
+	// Nor may the browser choose which URL mfagate checks.
+	for _, forged := range [][]string{
+		{"Remote-Groups", "admin"},
+		{"X-Original-URL", appURL + "/"},
+		{"X-Forwarded-Host", "elsewhere.example"},
+		{"X-Forwarded-Uri", "/"},
+	} {
+		if res, body := bob.get(protected, forged...); res.StatusCode != http.StatusForbidden || strings.Contains(body, "app ") {
+			t.Errorf("bob at /admin-only with %s: %s: got %d:\n%s\nwant 403 from %s", forged[0], forged[1], res.StatusCode, body, proxy)
+		}
 	}
+}
+
+func TestForwardAuthBehindNginx(t *testing.T) {
+	bin := findProxy(t, "nginx")
+	s := newForwardAuthSite(t)
+	startNginx(t, bin, nginxConf(t, t.TempDir(), s.mfagatePort, s.appAddr, s.appPort, s.loginPort), s.appPort, s.loginPort)
+	s.journey(t, "nginx")
 }
