@@ -11,7 +11,6 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
 // BenchmarkPeople streams every account of a seeded population, as a
@@ -24,106 +23,81 @@ import (
 //
 //	go test ./sqlstore -run '^$' -bench People -benchtime 3x
 func BenchmarkPeople(b *testing.B) {
-	n := 1_000_000
-	if testing.Short() {
-		n = 100_000
-	}
-	backends := []struct {
-		name    string
-		backend func(testing.TB) storetest.Backend
-	}{
-		{"sqlite", func(testing.TB) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", storetest.Postgres},
-	}
-	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			db := be.backend(b).New(b)
-			start := time.Now()
-			mustSeedPeople(b, db, n)
-			b.Logf("seeded %d accounts in %v", n, time.Since(start).Round(time.Millisecond))
-			if be.name == "postgres" {
-				// What autovacuum would soon do; without statistics the
-				// planner takes a million rows for a few.
-				if err := sqlstore.Exec(context.Background(), db, `ANALYZE`); err != nil {
-					b.Fatalf("ANALYZE: %v", err)
+	eachSeededBackend(b, func(b *testing.B, db *sqlstore.DB, n int) {
+		stream := func(b *testing.B, walk func(fn func(*mfagate.Person) error) error) {
+			b.ReportAllocs()
+			for b.Loop() {
+				seen, decided := 0, 0
+				err := walk(func(p *mfagate.Person) error {
+					seen++
+					// Stands in for deciding: cheap work on every field read.
+					if !p.Disabled && len(p.Methods) == 0 && slices.Contains(p.Roles, mfagate.RoleAdmin) {
+						decided++
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatalf("People: %v", err)
+				}
+				if seen != n {
+					b.Fatalf("people: got %d, want %d", seen, n)
 				}
 			}
-
-			stream := func(b *testing.B, walk func(fn func(*mfagate.Person) error) error) {
-				b.ReportAllocs()
-				for b.Loop() {
-					seen, decided := 0, 0
-					err := walk(func(p *mfagate.Person) error {
-						seen++
-						// Stands in for deciding: cheap work on every field read.
-						if !p.Disabled && len(p.Methods) == 0 && slices.Contains(p.Roles, mfagate.RoleAdmin) {
-							decided++
-						}
-						return nil
-					})
-					if err != nil {
-						b.Fatalf("People: %v", err)
-					}
-					if seen != n {
-						b.Fatalf("people: got %d, want %d", seen, n)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/person")
-			}
-			b.Run("View", func(b *testing.B) {
-				stream(b, func(fn func(*mfagate.Person) error) error {
-					return db.View(context.Background(), func(tx mfagate.Tx) error { return tx.People(fn) })
-				})
-			})
-			b.Run("Update", func(b *testing.B) {
-				stream(b, func(fn func(*mfagate.Person) error) error {
-					return db.Update(context.Background(), func(tx mfagate.Tx) error { return tx.People(fn) })
-				})
-			})
-			b.Run("Merged", func(b *testing.B) {
-				stream(b, func(fn func(*mfagate.Person) error) error {
-					return sqlstore.PeopleMerged(context.Background(), db, fn)
-				})
-			})
-			b.Run("Joined", func(b *testing.B) {
-				stream(b, func(fn func(*mfagate.Person) error) error {
-					return sqlstore.PeopleJoined(context.Background(), db, fn)
-				})
-			})
-			b.Run("Simulate", func(b *testing.B) {
-				// What "mfagate rollout simulate" does: stream and decide.
-				plan := benchPlan()
-				for b.Loop() {
-					sim := rollout.NewSimulator(plan, time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC))
-					err := db.View(context.Background(), func(tx mfagate.Tx) error {
-						return tx.People(func(p *mfagate.Person) error {
-							sim.Add(rollout.Person{Roles: p.Roles, Methods: p.Methods, ExtendedUntil: p.ExtendedUntil}, p.SignedIn)
-							return nil
-						})
-					})
-					if err != nil || sim.Summary().Total != n {
-						b.Fatalf("simulate: %v, %d people", err, sim.Summary().Total)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/person")
-			})
-			b.Run("RecipientsPage", func(b *testing.B) {
-				// Admins without a factor, 500 at a time, from the middle.
-				for b.Loop() {
-					err := db.View(context.Background(), func(tx mfagate.Tx) error {
-						users, err := tx.CampaignRecipients("c1", []string{mfagate.RoleAdmin}, true, int64(n/2), 500)
-						if err == nil && len(users) != 500 {
-							err = fmt.Errorf("got %d recipients, want 500", len(users))
-						}
-						return err
-					})
-					if err != nil {
-						b.Fatalf("CampaignRecipients: %v", err)
-					}
-				}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/person")
+		}
+		b.Run("View", func(b *testing.B) {
+			stream(b, func(fn func(*mfagate.Person) error) error {
+				return db.View(context.Background(), func(tx mfagate.Tx) error { return tx.People(fn) })
 			})
 		})
-	}
+		b.Run("Update", func(b *testing.B) {
+			stream(b, func(fn func(*mfagate.Person) error) error {
+				return db.Update(context.Background(), func(tx mfagate.Tx) error { return tx.People(fn) })
+			})
+		})
+		b.Run("Merged", func(b *testing.B) {
+			stream(b, func(fn func(*mfagate.Person) error) error {
+				return sqlstore.PeopleMerged(context.Background(), db, fn)
+			})
+		})
+		b.Run("Joined", func(b *testing.B) {
+			stream(b, func(fn func(*mfagate.Person) error) error {
+				return sqlstore.PeopleJoined(context.Background(), db, fn)
+			})
+		})
+		b.Run("Simulate", func(b *testing.B) {
+			// What "mfagate rollout simulate" does: stream and decide.
+			plan := benchPlan()
+			for b.Loop() {
+				sim := rollout.NewSimulator(plan, time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC))
+				err := db.View(context.Background(), func(tx mfagate.Tx) error {
+					return tx.People(func(p *mfagate.Person) error {
+						sim.Add(rollout.Person{Roles: p.Roles, Methods: p.Methods, ExtendedUntil: p.ExtendedUntil}, p.SignedIn)
+						return nil
+					})
+				})
+				if err != nil || sim.Summary().Total != n {
+					b.Fatalf("simulate: %v, %d people", err, sim.Summary().Total)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/person")
+		})
+		b.Run("RecipientsPage", func(b *testing.B) {
+			// Admins without a factor, 500 at a time, from the middle.
+			for b.Loop() {
+				err := db.View(context.Background(), func(tx mfagate.Tx) error {
+					users, err := tx.CampaignRecipients("c1", []string{mfagate.RoleAdmin}, true, int64(n/2), 500)
+					if err == nil && len(users) != 500 {
+						err = fmt.Errorf("got %d recipients, want 500", len(users))
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatalf("CampaignRecipients: %v", err)
+				}
+			}
+		})
+	})
 }
 
 // mustSeedPeople inserts n accounts with IDs 1..n in one transaction,

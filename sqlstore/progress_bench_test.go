@@ -17,6 +17,36 @@ import (
 //
 //	go test ./sqlstore -run '^$' -bench Progress
 func BenchmarkProgress(b *testing.B) {
+	eachSeededBackend(b, func(b *testing.B, db *sqlstore.DB, n int) {
+		// Once, the slow way: the seeded copy (progress_state) must
+		// agree with the people it copies.
+		storetest.CheckProgress(b, db, "seeded population")
+		// The population's users: every account but each 97th, less
+		// each 100th (disabled); 9,900 of them are both.
+		wantUsers := n - n/97 - n/100 + n/9700
+		for b.Loop() {
+			var rows []*mfagate.ProgressRow
+			err := db.View(context.Background(), func(tx mfagate.Tx) (err error) {
+				rows, err = tx.Progress()
+				return err
+			})
+			if err != nil {
+				b.Fatalf("Progress: %v", err)
+			}
+			if len(rows) != 3 || rows[2].Role != mfagate.RoleUser || rows[2].Total != wantUsers {
+				b.Fatalf("Progress: got %d rows, last %+v, want 3 with %d users", len(rows), rows[len(rows)-1], wantUsers)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+	})
+}
+
+// eachSeededBackend runs fn as a sub-benchmark on SQLite and, when
+// MFAGATE_TEST_POSTGRES_DSN is set, PostgreSQL, each seeded with a million
+// accounts by mustSeedPeople (a hundred thousand with -short) and, on
+// PostgreSQL, vacuumed and analysed as autovacuum soon would: statistics
+// for the planner, and the visibility map that lets it count from an index.
+func eachSeededBackend(b *testing.B, fn func(b *testing.B, db *sqlstore.DB, n int)) {
 	n := 1_000_000
 	if testing.Short() {
 		n = 100_000
@@ -35,33 +65,11 @@ func BenchmarkProgress(b *testing.B) {
 			mustSeedPeople(b, db, n)
 			b.Logf("seeded %d accounts in %v", n, time.Since(start).Round(time.Millisecond))
 			if be.name == "postgres" {
-				// What autovacuum would soon do: statistics for the planner,
-				// and the visibility map that lets it count from the index
-				// alone.
 				if err := sqlstore.Exec(context.Background(), db, `VACUUM ANALYZE`); err != nil {
 					b.Fatalf("VACUUM ANALYZE: %v", err)
 				}
 			}
-			// Once, the slow way: the seeded copy (progress_state) must
-			// agree with the people it copies.
-			storetest.CheckProgress(b, db, "seeded population")
-			// The population's users: every account but each 97th, less
-			// each 100th (disabled); 9,900 of them are both.
-			wantUsers := n - n/97 - n/100 + n/9700
-			for b.Loop() {
-				var rows []*mfagate.ProgressRow
-				err := db.View(context.Background(), func(tx mfagate.Tx) (err error) {
-					rows, err = tx.Progress()
-					return err
-				})
-				if err != nil {
-					b.Fatalf("Progress: %v", err)
-				}
-				if len(rows) != 3 || rows[2].Role != mfagate.RoleUser || rows[2].Total != wantUsers {
-					b.Fatalf("Progress: got %d rows, last %+v, want 3 with %d users", len(rows), rows[len(rows)-1], wantUsers)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+			fn(b, db, n)
 		})
 	}
 }
