@@ -112,7 +112,8 @@ func TestRolloutShowSimulateExtendRunDue(t *testing.T) {
 		t.Fatalf("simulate at 13 July: got %+v, want 2 admins forced now and uma at the next phase", sum)
 	}
 	text := run(t, "", "rollout", "simulate", "--at", "2027-07-13", "--config", cfg)
-	if !strings.Contains(text.stdout, "2 must set up a second factor") && !strings.Contains(text.stdout, "      2 must set up a second factor") {
+	if !strings.Contains(text.stdout, "      2 must set up a second factor") || !strings.Contains(text.stdout, "      1 sign in with the password alone") ||
+		!strings.Contains(text.stdout, `Next: "Full enforcement" on 31 July 2027: 1 more will have to set up a second factor, 1 of them have never signed in.`) {
 		t.Fatalf("simulate text:\n%s", text.stdout)
 	}
 	one := run(t, "", "rollout", "simulate", "--at", "2027-07-13", "--user", "ada", "--config", cfg)
