@@ -7,6 +7,7 @@ const (
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"
 	OutcomeLocked  = "locked"
+	OutcomeDenied  = "denied" // refused because the actor may not do it
 )
 
 // Audit event kinds. Kinds are dotted: the area, then what happened.

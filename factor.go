@@ -58,13 +58,3 @@ type EmailCode struct {
 	UsedAt   time.Time // zero until used
 	Voided   bool      // replaced by a newer code
 }
-
-// Throttle is the failure count behind one key ("user:alice",
-// "addr:192.0.2.7"). It lives in the database so every replica sees it.
-type Throttle struct {
-	Key           string
-	Failures      int // consecutive failures
-	LastFailureAt time.Time
-	LockedUntil   time.Time // zero when not locked for a time
-	HardLocked    bool      // locked until support unlocks
-}

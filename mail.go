@@ -30,6 +30,10 @@ type Message struct {
 	// Campaign names the rollout communication the message belongs to
 	// (empty for everything else), for counting progress.
 	Campaign string
+	// Secret marks a message that carries a code: its text is removed as
+	// soon as it is delivered or given up, so the outbox keeps only the
+	// envelope (who, when, which subject).
+	Secret bool
 }
 
 // CampaignStat counts one campaign's messages by delivery state.

@@ -31,5 +31,4 @@ type Session struct {
 	// session: abandoning it leaves nothing usable behind.
 	PendingTOTP     []byte // a TOTP secret being set up, sealed
 	PendingRecovery []byte // new recovery codes not yet confirmed as saved, sealed
-	FactorFailures  int    // wrong second-factor codes in this sign-in
 }

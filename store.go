@@ -48,8 +48,8 @@ type Tx interface {
 	CreateSession(s *Session) error
 	// SessionByHash returns the session with that token hash. ENOTFOUND.
 	SessionByHash(hash []byte) (*Session, error)
-	// UpdateSession saves Stage, LastSeenAt, SecondFactorAt, PendingTOTP,
-	// PendingRecovery and FactorFailures. ENOTFOUND.
+	// UpdateSession saves Stage, LastSeenAt, SecondFactorAt, PendingTOTP
+	// and PendingRecovery. ENOTFOUND.
 	UpdateSession(s *Session) error
 	// TouchSession records that the session was used at at, changing
 	// nothing else, so a check racing another request never undoes its
@@ -143,23 +143,61 @@ type Tx interface {
 	// EmailCodesSince counts the codes sent to the user at or after since.
 	EmailCodesSince(userID int64, since time.Time) (int, error)
 
-	// Throttle returns the state behind key; a key never seen has a zero
-	// Throttle with that Key, not an error.
+	// Throttle returns the state behind key, for showing it; a key never
+	// seen has a zero Throttle with that Key, not an error.
 	Throttle(key string) (*Throttle, error)
-	// RecordFailure adds one failure to key at the given time, atomically
-	// (concurrent replicas never lose a count), and returns the new state.
-	RecordFailure(key string, at time.Time) (*Throttle, error)
-	// LockThrottle sets key's lock: until a time, or hard (until cleared).
-	LockThrottle(key string, until time.Time, hard bool) error
+	// HoldThrottle returns the state behind key and holds the key until
+	// the transaction ends: another transaction holding, saving or
+	// clearing it, on any replica, waits until this one has committed or
+	// rolled back, and then sees what it wrote. It is how an attempt is
+	// admitted (counted before it is checked) without a race. A key never
+	// seen is a zero Throttle with that Key. Only inside Update.
+	HoldThrottle(key string) (*Throttle, error)
+	// SaveThrottle writes th's state under th.Key. A throttle with no
+	// failures and no lock is removed.
+	SaveThrottle(th *Throttle) error
 	// ClearThrottle forgets key's failures and lock.
 	ClearThrottle(key string) error
+
+	// HoldNotice returns what has been emailed to the user about one kind
+	// of security event, held until the transaction ends as HoldThrottle
+	// holds a key. A kind never emailed is a zero NoticeState with that
+	// UserID and Kind. Only inside Update.
+	HoldNotice(userID int64, kind string) (*NoticeState, error)
+	// SaveNotice writes n.
+	SaveNotice(n *NoticeState) error
+	// NoticesDue lists up to limit notices that hold events back and whose
+	// last email went before sentBefore, oldest first.
+	NoticesDue(sentBefore time.Time, limit int) ([]*NoticeState, error)
+
+	// ClaimJob lets one replica run the named scheduled job: it reports
+	// true, and sets the job's next run to next, when the job was due at
+	// now (or never ran); false, changing nothing, when another replica
+	// has claimed this run already.
+	ClaimJob(name string, now, next time.Time) (bool, error)
+
+	// DeleteOldEmailCodes removes email codes that expired before
+	// expiredBefore and were created before createdBefore, and returns how
+	// many.
+	DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, error)
+	// DeleteIdleThrottles removes throttles with no lock in force at now
+	// whose latest attempt was before idleBefore, and returns how many.
+	DeleteIdleThrottles(idleBefore, now time.Time) (int, error)
+	// ExpireSecretMail gives up on pending secret messages (Message.Secret)
+	// created before createdBefore and not leased at now, removing their
+	// text: the code they carry has expired. It returns how many.
+	ExpireSecretMail(createdBefore, now time.Time) (int, error)
+	// DeleteOldMail removes up to limit sent and failed messages created
+	// before createdBefore, oldest first, keeping their campaigns' counts
+	// in CampaignStats, and returns how many it removed.
+	DeleteOldMail(createdBefore time.Time, limit int) (int, error)
 
 	// AppendAudit adds e to the audit log and sets e.ID.
 	AppendAudit(e *AuditEvent) error
 	// AuditEvents lists audit events, newest first.
 	AuditEvents(f AuditFilter) ([]*AuditEvent, error)
 
-	// EnqueueMail adds m (with its Campaign) to the outbox as pending, due
+	// EnqueueMail adds m (with its Campaign and Secret) to the outbox as pending, due
 	// at m.CreatedAt, and sets m.ID and m.Status.
 	EnqueueMail(m *Message) error
 	// ClaimMail leases up to limit pending messages that are due at now and
@@ -168,13 +206,15 @@ type Tx interface {
 	// lease ends, so two replicas never deliver the same message.
 	ClaimMail(now time.Time, lease time.Duration, limit int) ([]*Message, error)
 	// MarkMailSent records that the message was accepted by the mail
-	// server. ENOTFOUND; ECONFLICT when it was already sent.
+	// server, removing the text of a secret message (it carried a code).
+	// ENOTFOUND; ECONFLICT when it was already sent.
 	MarkMailSent(id int64, at time.Time) error
 	// RetryMail records a failed attempt and when to try again, ending the
 	// lease. ENOTFOUND; ECONFLICT when the message was already sent.
 	RetryMail(id int64, lastErr string, next time.Time) error
-	// FailMail records that delivery was given up. ENOTFOUND; ECONFLICT
-	// when the message was already sent.
+	// FailMail records that delivery was given up, removing the text of a
+	// secret message. ENOTFOUND; ECONFLICT when the message was already
+	// sent.
 	FailMail(id int64, lastErr string) error
 	// Mail lists outbox messages, newest first, at most limit (0: all).
 	Mail(limit int) ([]*Message, error)

@@ -49,7 +49,7 @@ func (f *fixture) mustUser(tb testing.TB, name, pw string, roles ...string) *mfa
 	if len(roles) == 0 {
 		roles = []string{"user"}
 	}
-	u, err := f.svc.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{
+	u, err := f.svc.CreateUser(context.Background(), account.Actor{Name: "test", AtServer: true}, account.NewUser{
 		Username: name, Email: name + "@example.com", Roles: roles, Password: pw,
 	})
 	if err != nil {

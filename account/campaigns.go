@@ -183,12 +183,15 @@ func shortDuration(d time.Duration) string {
 // treat them as optional. Staff give a reason; it is audited and the
 // person is emailed. A zero until removes the extension.
 func (s *Service) Extend(ctx context.Context, by Actor, username string, until time.Time, reason string) error {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return mfagate.Errorf(mfagate.EINVALID, "Give a reason for the extension; it is kept in the audit log")
+	reason, err := staffReason(by, username, reason, "the extension")
+	if err != nil {
+		return err
 	}
 	if !until.IsZero() && !until.After(s.RolloutNow()) {
 		return mfagate.Errorf(mfagate.EINVALID, "The extension must end in the future, not %s", until.In(s.loc).Format("2 January 2006 15:04 MST"))
+	}
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditExtend, "given more time"); err != nil {
+		return err
 	}
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		u, err := tx.UserByUsername(username)

@@ -63,21 +63,40 @@ type Verified struct {
 
 // Verify checks a code typed at the challenge with method "email",
 // "totp" or "recovery". On success the session moves to a new id and is
-// fully signed in, with its second factor recorded as just now. A wrong
-// code counts towards the account's lock; when it locks, the session ends
-// and ErrLocked is returned.
+// fully signed in, with its second factor recorded as just now. The
+// attempt is admitted under the account's second-factor key first (see
+// admit), in the same transaction as the check, so concurrent guesses
+// take turns and none is checked beyond the limit. A wrong code counts
+// towards the account's lock; when it locks, the session ends and
+// ErrLocked is returned.
 func (s *Service) Verify(ctx context.Context, cur *Current, method, input string, c Actor) (*Verified, error) {
+	switch method {
+	case mfagate.MethodEmail, mfagate.MethodTOTP, mfagate.MethodRecovery:
+	default:
+		return nil, mfagate.Errorf(mfagate.EINVALID, "Choose how to confirm it's you")
+	}
 	var (
 		result *Verified
 		failed error // a wrong code: counted and recorded, then returned
 		locked bool
 	)
-	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
-		factors, err := s.codeAttempt(tx, cur, now)
+		result, failed, locked = nil, nil, false
+		if err := s.stillLive(tx, cur); err != nil {
+			return err
+		}
+		tk, err := s.admitCode(tx, cur, c, now)
 		if err != nil {
 			return err
 		}
+		factors, err := tx.UserFactors(cur.User.ID)
+		if err != nil {
+			return err
+		}
+		// Anything but a right or wrong code (no code sent, an expired one,
+		// a badly typed one) returns an error and rolls the admission back:
+		// it was not a guess.
 		var detail string
 		switch method {
 		case mfagate.MethodEmail:
@@ -86,20 +105,18 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 			detail, failed, err = s.checkTOTP(tx, cur, factors, input, now)
 		case mfagate.MethodRecovery:
 			detail, failed, err = s.checkRecovery(tx, cur, factors, input, c, now)
-		default:
-			return mfagate.Errorf(mfagate.EINVALID, "Choose how to confirm it's you")
 		}
 		if err != nil {
 			return err
 		}
 		if failed != nil {
-			locked, err = s.wrongCode(tx, cur, method, errors.Is(failed, totp.ErrReplay), c)
+			locked, err = s.wrongCode(tx, end, cur, tk, method, errors.Is(failed, totp.ErrReplay), c)
 			return err
 		}
-		if err := tx.ClearThrottle(userKey(cur.User.Username)); err != nil {
+		if err := s.codeRight(tx, tk, now); err != nil {
 			return err
 		}
-		token, sess, err := s.rotate(tx, cur, now)
+		token, sess, err := s.rotate(tx, end, cur, now)
 		if err != nil {
 			return err
 		}
@@ -125,44 +142,59 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 	return result, nil
 }
 
-// wrongCode counts a wrong code towards the account's lock, records it,
-// warns the person where due, and ends the session when the account locks.
-func (s *Service) wrongCode(tx mfagate.Tx, cur *Current, method string, replayed bool, c Actor) (bool, error) {
-	locked, err := s.failure(tx, cur.User.Username, cur.User, c)
-	if err != nil {
-		return false, err
+// stillLive re-reads the session inside the transaction: a session ended
+// meanwhile (rotated by a code accepted a moment ago, signed out, reset)
+// can no longer try codes. It refreshes cur.Session.
+func (s *Service) stillLive(tx mfagate.Tx, cur *Current) error {
+	sess, err := tx.SessionByHash(cur.Session.Hash)
+	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return ErrNoSession
 	}
+	if err != nil {
+		return err
+	}
+	cur.Session = sess
+	return nil
+}
+
+// wrongCode records a wrong code, which stays counted: it audits it,
+// warns the person where due and, when its admission locked the account's
+// codes, announces the lock and ends the session, reporting true.
+func (s *Service) wrongCode(tx mfagate.Tx, end *ended, cur *Current, tk codeTickets, method string, replayed bool, c Actor) (bool, error) {
 	detail := "method " + method + ": wrong code"
 	if replayed {
 		detail = "method totp: a code already used was entered again"
-		if err := s.notify(tx, cur.User, codeReplayed, c); err != nil {
-			return false, err
-		}
 	}
 	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeFailure,
 		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: detail}); err != nil {
 		return false, err
 	}
-	if locked {
-		return true, tx.DeleteSession(cur.Session.Hash)
-	}
-	sess, err := tx.SessionByHash(cur.Session.Hash)
-	if err != nil {
-		return false, err
-	}
-	sess.FactorFailures++
-	if sess.FactorFailures == notifyAfterFailures && sess.Stage == mfagate.StagePassword {
-		if err := s.notify(tx, cur.User, failedCodes, c); err != nil {
+	if replayed {
+		if err := s.alert(tx, cur.User, mfagate.NoticeReplay, c); err != nil {
 			return false, err
 		}
 	}
-	cur.Session = sess
-	return false, tx.UpdateSession(sess)
+	// Wrong codes in a row after a right password mean someone may know
+	// the password. They are counted on the account, whatever the session
+	// or address they come from.
+	if tk.factor.n >= notifyAfterFailures && cur.Session.Stage == mfagate.StagePassword && !replayed {
+		if err := s.alert(tx, cur.User, mfagate.NoticeFailedCodes, c); err != nil {
+			return false, err
+		}
+	}
+	if !tk.factor.lock {
+		return false, nil
+	}
+	if err := s.locked(tx, tk.factor, cur.User, c, true); err != nil {
+		return false, err
+	}
+	return true, end.session(tx, cur.Session.Hash)
 }
 
 // rotate moves the session to a new id, fully signed in, with the second
-// factor passed now. The old id stops working in the same transaction.
-func (s *Service) rotate(tx mfagate.Tx, cur *Current, now time.Time) (string, *mfagate.Session, error) {
+// factor passed now. The old id stops working in the same transaction,
+// and in this replica's check cache once it commits.
+func (s *Service) rotate(tx mfagate.Tx, end *ended, cur *Current, now time.Time) (string, *mfagate.Session, error) {
 	token, next, err := s.newSession(cur.User.ID, Actor{ClientAddr: cur.Session.ClientAddr, UserAgent: cur.Session.UserAgent})
 	if err != nil {
 		return "", nil, err
@@ -171,7 +203,7 @@ func (s *Service) rotate(tx mfagate.Tx, cur *Current, now time.Time) (string, *m
 	next.SecondFactorAt = now
 	next.PendingRecovery = cur.Session.PendingRecovery
 	next.PendingTOTP = cur.Session.PendingTOTP
-	if err := tx.DeleteSession(cur.Session.Hash); err != nil {
+	if err := end.session(tx, cur.Session.Hash); err != nil {
 		return "", nil, err
 	}
 	if err := tx.CreateSession(next); err != nil {
@@ -195,6 +227,9 @@ func (s *Service) checkEmail(tx mfagate.Tx, cur *Current, factors []*mfagate.Fac
 		return "", nil, err
 	}
 	err = emailcode.Check(code, s.keys.emailCode, input, now, s.mfa.MaxFailures)
+	if err == nil || errors.Is(err, emailcode.ErrWrongCode) {
+		s.codeChecked(mfagate.MethodEmail)
+	}
 	if errors.Is(err, emailcode.ErrWrongCode) {
 		code.Failures++
 		if uerr := tx.UpdateEmailCode(code); uerr != nil {
@@ -227,6 +262,9 @@ func (s *Service) checkTOTP(tx mfagate.Tx, cur *Current, factors []*mfagate.Fact
 		return "", nil, fmt.Errorf("open TOTP secret of user %d: %w", cur.User.ID, err)
 	}
 	step, err := totp.Verify(secret, input, now, f.LastStep, s.mfa.TOTPSkew)
+	if err == nil || errors.Is(err, totp.ErrWrongCode) || errors.Is(err, totp.ErrReplay) {
+		s.codeChecked(mfagate.MethodTOTP)
+	}
 	if errors.Is(err, totp.ErrWrongCode) || errors.Is(err, totp.ErrReplay) {
 		return "", err, nil
 	}
@@ -248,6 +286,7 @@ func (s *Service) checkRecovery(tx mfagate.Tx, cur *Current, factors []*mfagate.
 	if err != nil {
 		return "", nil, err
 	}
+	s.codeChecked(mfagate.MethodRecovery)
 	err = tx.UseRecoveryCode(cur.User.ID, recovery.Hash(s.keys.recovery, cur.User.ID, norm), now)
 	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 		return "", ErrWrongRecoveryCode, nil

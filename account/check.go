@@ -2,10 +2,9 @@ package account
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/mfagate/mfagate"
 )
 
 // CheckTTL is how long a checked session is trusted from memory before
@@ -20,6 +19,10 @@ const checkCacheMax = 100_000
 type checkCache struct {
 	mu sync.Mutex
 	m  map[[32]byte]checked
+	// epoch grows each time sessions are forgotten. A check that read the
+	// database before a forget may have read a session that is gone by
+	// now; it is not cached when the epoch moved meanwhile.
+	epoch uint64
 }
 
 type checked struct {
@@ -32,10 +35,10 @@ type checked struct {
 // the last CheckTTL is answered from memory, still honouring its idle and
 // absolute timeouts; otherwise the database is asked, and a dead session
 // is forgotten at once. Sessions ended on this replica are forgotten at
-// once too; on another replica, within CheckTTL. Tokens that cannot be
-// sessions are refused without any work, so anonymous requests leave no
-// trace in memory. The Current returned is shared with other callers:
-// read it, never modify it.
+// once too (see Service.update); on another replica, within CheckTTL.
+// Tokens that cannot be sessions are refused without any work, so
+// anonymous requests leave no trace in memory. The Current returned is
+// shared with other callers: read it, never modify it.
 func (s *Service) CheckSession(ctx context.Context, token string) (*Current, error) {
 	h, ok := tokenHash(token)
 	if !ok {
@@ -46,6 +49,7 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 	now := s.now()
 	s.check.mu.Lock()
 	e, hit := s.check.m[key]
+	epoch := s.check.epoch
 	s.check.mu.Unlock()
 	if hit && now.Sub(e.at) < CheckTTL && !s.expired(e.cur.Session, now) {
 		return e.cur, nil
@@ -57,6 +61,9 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 		delete(s.check.m, key)
 		return nil, err
 	}
+	if s.check.epoch != epoch {
+		return cur, nil // sessions were ended meanwhile: this one may be among them
+	}
 	if s.check.m == nil {
 		s.check.m = make(map[[32]byte]checked)
 	}
@@ -67,36 +74,25 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 	return cur, nil
 }
 
-// forget drops sessions from the check cache when this replica ends them.
-func (s *Service) forget(hashes ...[]byte) {
-	s.check.mu.Lock()
-	defer s.check.mu.Unlock()
-	for _, h := range hashes {
+// forget drops the sessions that end ended from the check cache.
+func (c *checkCache) forget(end *ended) {
+	if len(end.hashes) == 0 && len(end.users) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	for _, h := range end.hashes {
 		var key [32]byte
 		copy(key[:], h)
-		delete(s.check.m, key)
+		delete(c.m, key)
 	}
-}
-
-// forgetUser drops every cached session of a user.
-func (s *Service) forgetUser(userID int64) {
-	s.check.mu.Lock()
-	defer s.check.mu.Unlock()
-	for k, e := range s.check.m {
-		if e.cur.User.ID == userID {
-			delete(s.check.m, k)
-		}
+	if len(end.users) == 0 {
+		return
 	}
-}
-
-// forgetUsername drops every cached session of the named user.
-func (s *Service) forgetUsername(username string) {
-	key := mfagate.UsernameKey(username)
-	s.check.mu.Lock()
-	defer s.check.mu.Unlock()
-	for k, e := range s.check.m {
-		if mfagate.UsernameKey(e.cur.User.Username) == key {
-			delete(s.check.m, k)
+	for k, e := range c.m {
+		if slices.Contains(end.users, e.cur.User.ID) {
+			delete(c.m, k)
 		}
 	}
 }

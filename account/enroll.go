@@ -37,17 +37,42 @@ If you did not ask for this code, someone may know your password: change it from
 Do not share this code with anyone. %s will never ask you for it by phone or email.
 `
 
-// SendCode emails a new code for this session: purpose PurposeSignIn to
-// the person's registered address (they must have email codes set up), or
-// PurposeSetup to address (empty means the registered one), to prove it.
-// The previous code of the session stops working; its failed tries carry
-// over. Codes are refused within the resend cooldown and beyond the hourly
-// cap, with a message saying when to try again.
+// SendCode emails a new code for this session, always to the person's
+// registered address: purpose PurposeSignIn (they must have email codes
+// set up), or PurposeSetup, to prove the address. A different address
+// (any but "" or the registered one) is refused and audited: nobody who
+// has only the password may have codes sent elsewhere, and changing the
+// address is a change of its own. The previous code of the session stops
+// working; its failed tries carry over. Codes are refused within the
+// resend cooldown, beyond the hourly cap, and while the account's codes
+// are locked, with a message saying when to try again. Requests at once,
+// on any replica, take turns (the account's second-factor key is held),
+// so the cooldown and the cap hold for them too.
 func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address string, c Actor) (*CodeSent, error) {
-	address = strings.TrimSpace(address)
+	if address = strings.TrimSpace(address); address != "" && !strings.EqualFold(address, cur.User.Email) {
+		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeDenied,
+				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
+				Detail: "purpose " + purpose + ": refused to send a code to an address that is not the registered one"})
+		}); err != nil {
+			return nil, err
+		}
+		return nil, ErrOtherAddress
+	}
 	var sent *CodeSent
 	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
 		now := s.now()
+		if err := s.stillLive(tx, cur); err != nil {
+			return err
+		}
+		th, err := tx.HoldThrottle(mfagate.FactorThrottleKey(cur.User.Username))
+		if err != nil {
+			return err
+		}
+		if th.LockedAt(now) {
+			return ErrLocked
+		}
+		address := cur.User.Email
 		switch purpose {
 		case mfagate.PurposeSignIn:
 			fs, err := tx.UserFactors(cur.User.ID)
@@ -57,13 +82,7 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 			if hasMethod(fs, mfagate.MethodEmail) == nil {
 				return mfagate.Errorf(mfagate.EINVALID, "Email codes are not set up for your account")
 			}
-			address = cur.User.Email
 		case mfagate.PurposeSetup:
-			if address == "" {
-				address = cur.User.Email
-			} else if err := checkEmail(address); err != nil {
-				return err
-			}
 		default:
 			return fmt.Errorf("send code: unknown purpose %q", purpose)
 		}
@@ -107,7 +126,8 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 			contact = " at " + s.support.Email
 		}
 		m := &mfagate.Message{To: address, Subject: fmt.Sprintf("Your %s security code", s.product), CreatedAt: now,
-			Text: fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product)}
+			Text:   fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product),
+			Secret: true}
 		if err := tx.EnqueueMail(m); err != nil {
 			return err
 		}
@@ -145,33 +165,31 @@ type Enrolled struct {
 	RecoveryCodes bool
 }
 
-// ConfirmEmailSetup checks the code sent to prove an address and, when it
-// is right, sets up email codes for the person (with that address as
-// their email).
+// ErrOtherAddress refuses a code to an address that is not the
+// registered one.
+var ErrOtherAddress = mfagate.Errorf(mfagate.EFORBIDDEN,
+	"Security codes can only be sent to the email address on your account. To use a different address, ask your support team to change it")
+
+// ConfirmEmailSetup checks the code sent to the registered address and,
+// when it is right, sets up email codes for the person. The code proves
+// they can read that mailbox, so it counts as a second factor passed.
 func (s *Service) ConfirmEmailSetup(ctx context.Context, cur *Current, input string, c Actor) (*Enrolled, error) {
-	return s.enroll(ctx, cur, mfagate.MethodEmail, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, error) {
+	return s.enroll(ctx, cur, mfagate.MethodEmail, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, bool, error) {
 		code, err := tx.LatestEmailCode(cur.Session.Hash, mfagate.PurposeSetup)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
-			return nil, mfagate.Errorf(mfagate.EINVALID, "Send a code to your email first")
+			return nil, false, mfagate.Errorf(mfagate.EINVALID, "Send a code to your email first")
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if !strings.EqualFold(code.Address, cur.User.Email) {
+			// Sent before the address changed: it proves nothing now.
+			return nil, false, mfagate.Errorf(mfagate.EINVALID, "Your email address has changed since that code was sent. Send a new code")
 		}
 		if _, failed, err := s.checkEmail(tx, cur, nil, input, mfagate.PurposeSetup, now); err != nil || failed != nil {
-			return nil, errors.Join(err, failed)
+			return nil, false, errors.Join(err, failed)
 		}
-		if code.Address != cur.User.Email {
-			u, err := tx.UserByID(cur.User.ID)
-			if err != nil {
-				return nil, err
-			}
-			u.Email = code.Address
-			if err := tx.UpdateUser(u); err != nil {
-				return nil, err
-			}
-			cur.User = u
-		}
-		return &mfagate.Factor{UserID: cur.User.ID, Method: mfagate.MethodEmail, CreatedAt: now, LastUsedAt: now}, nil
+		return &mfagate.Factor{UserID: cur.User.ID, Method: mfagate.MethodEmail, CreatedAt: now, LastUsedAt: now}, true, nil
 	})
 }
 
@@ -229,39 +247,54 @@ func (s *Service) ConfirmTOTPSetup(ctx context.Context, cur *Current, input stri
 	if cur.Session.PendingTOTP == nil {
 		return nil, mfagate.Errorf(mfagate.EINVALID, "Start again: scan the QR code, then enter the code your app shows")
 	}
-	return s.enroll(ctx, cur, mfagate.MethodTOTP, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, error) {
+	// The first code of a new app proves only that the person holds the
+	// secret this session was shown: it is not a second factor passed.
+	return s.enroll(ctx, cur, mfagate.MethodTOTP, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, bool, error) {
+		if cur.Session.PendingTOTP == nil { // finished by another request meanwhile
+			return nil, false, mfagate.Errorf(mfagate.EINVALID, "Start again: scan the QR code, then enter the code your app shows")
+		}
 		secret, err := seal.Open(s.keys.seal, cur.Session.PendingTOTP, pendingContext(cur))
 		if err != nil {
-			return nil, fmt.Errorf("open pending TOTP secret: %w", err)
+			return nil, false, fmt.Errorf("open pending TOTP secret: %w", err)
 		}
 		step, err := totp.Verify(secret, input, now, 0, s.mfa.TOTPSkew)
+		if err == nil || errors.Is(err, totp.ErrWrongCode) {
+			s.codeChecked(mfagate.MethodTOTP)
+		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		sealed, err := seal.Seal(s.keys.seal, secret, factorContext(cur.User.ID), s.rand)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		return &mfagate.Factor{UserID: cur.User.ID, Method: mfagate.MethodTOTP, Secret: sealed, LastStep: step,
-			CreatedAt: now, LastUsedAt: now}, nil
+			CreatedAt: now, LastUsedAt: now}, false, nil
 	})
 }
 
 // enroll creates the factor that check returns, in one transaction with
 // everything that goes with it: recovery codes for a first factor, the
 // session fully signed in under a new id when this completes sign-in, the
-// audit event and the email. A wrong code (check's EINVALID or throttled
-// errors) still counts towards the lock.
+// audit event and the email. The code is admitted under the account's
+// second-factor key first, like any code (see Verify); a wrong one
+// (check's ErrWrongCode) stays counted towards the lock. check reports
+// whether a right code proves the person's identity (a code sent to
+// their address does; an app's first code does not, and is taken back).
 func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Actor,
-	check func(mfagate.Tx, time.Time) (*mfagate.Factor, error)) (*Enrolled, error) {
+	check func(mfagate.Tx, time.Time) (*mfagate.Factor, bool, error)) (*Enrolled, error) {
 	var (
 		out    Enrolled
 		failed error
 		locked bool
 	)
-	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
-		factors, err := s.codeAttempt(tx, cur, now)
+		out, failed, locked = Enrolled{}, nil, false
+		if err := s.stillLive(tx, cur); err != nil {
+			return err
+		}
+		factors, err := tx.UserFactors(cur.User.ID)
 		if err != nil {
 			return err
 		}
@@ -271,11 +304,23 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		if hasMethod(factors, method) != nil {
 			return mfagate.Errorf(mfagate.ECONFLICT, "%s is already set up for your account", methodName(method))
 		}
-		f, err := check(tx, now)
+		tk, err := s.admitCode(tx, cur, c, now)
+		if err != nil {
+			return err
+		}
+		f, proves, err := check(tx, now)
 		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {
 			failed = err
-			locked, err = s.wrongCode(tx, cur, method, false, c)
+			locked, err = s.wrongCode(tx, end, cur, tk, method, false, c)
 			return err
+		}
+		if err != nil {
+			return err
+		}
+		if proves {
+			err = s.codeRight(tx, tk, now)
+		} else {
+			err = errors.Join(s.takeBack(tx, tk.factor), s.takeBack(tx, tk.addr))
 		}
 		if err != nil {
 			return err
@@ -283,10 +328,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		if err := tx.CreateFactor(f); err != nil {
 			return err
 		}
-		sess, err := tx.SessionByHash(cur.Session.Hash)
-		if err != nil {
-			return err
-		}
+		sess := cur.Session
 		sess.PendingTOTP = nil
 		if len(factors) == 0 {
 			codes, err := s.newRecoveryCodes(tx, cur.User.ID, now)
@@ -298,14 +340,13 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 			}
 			out.RecoveryCodes = true
 		}
-		cur.Session = sess
 		if sess.Stage == mfagate.StagePassword {
 			if d := s.decideNow(cur.User, append(factors, f)); d.Next == NextRequireSetup {
 				// Still not what the phase demands (it cannot happen with
 				// the methods offered, but never sign in on it).
 				return mfagate.Errorf(mfagate.EFORBIDDEN, "Set up one of: %v", d.Methods)
 			}
-			token, next, err := s.rotate(tx, cur, now)
+			token, next, err := s.rotate(tx, end, cur, now)
 			if err != nil {
 				return err
 			}

@@ -9,3 +9,7 @@ func (s *Service) CachedChecks() int {
 	defer s.check.mu.Unlock()
 	return len(s.check.m)
 }
+
+// AfterHash makes fn run after every password check, while the attempt
+// is in flight: admitted, not yet settled.
+func (s *Service) AfterHash(fn func()) { s.afterHash = fn }

@@ -13,7 +13,7 @@ import (
 // EFORBIDDEN when setup is required.
 func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string, error) {
 	var token string
-	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
 		fs, err := tx.UserFactors(cur.User.ID)
 		if err != nil {
@@ -30,7 +30,7 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 			return err
 		}
 		var sess *mfagate.Session
-		token, sess, err = s.rotate(tx, cur, now)
+		token, sess, err = s.rotate(tx, end, cur, now)
 		if err != nil {
 			return err
 		}
@@ -159,14 +159,18 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 // ResetMFA removes every factor and recovery code of an account and ends
 // its sessions, for a person who lost theirs. Staff give a reason; it is
 // audited and the person is emailed. At their next sign-in they set up
-// again as the policy demands. Staff never see or set secrets.
+// again as the policy demands. The run of wrong codes goes with the
+// factors it was guessing at. Staff never see or set secrets, and staff
+// accounts are reset only at the server (see guardStaff).
 func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason string) error {
 	reason, err := staffReason(by, username, reason, "resetting")
 	if err != nil {
 		return err
 	}
-	defer s.forgetUsername(username)
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditMFAReset, "reset"); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
@@ -175,7 +179,10 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 		if err != nil {
 			return err
 		}
-		if _, err := tx.DeleteUserSessions(u.ID, nil); err != nil {
+		if err := tx.ClearThrottle(mfagate.FactorThrottleKey(u.Username)); err != nil {
+			return err
+		}
+		if _, err := end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
 		if err := s.notify(tx, u, mfaReset, by); err != nil {
@@ -187,12 +194,16 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 	})
 }
 
-// Unlock lifts a lock on an account, temporary or hard, and forgets its
-// failed attempts. Staff give a reason; it is audited and the person is
-// emailed.
+// Unlock lifts a lock on an account, temporary or hard, by wrong
+// passwords or wrong codes, and forgets the failed attempts. Staff give a
+// reason; it is audited and the person is emailed. Staff accounts are
+// unlocked only at the server (see guardStaff).
 func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string) error {
 	reason, err := staffReason(by, username, reason, "unlocking")
 	if err != nil {
+		return err
+	}
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditUnlock, "unlocked"); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
@@ -200,8 +211,10 @@ func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string)
 		if err != nil {
 			return err
 		}
-		if err := tx.ClearThrottle(userKey(u.Username)); err != nil {
-			return err
+		for _, key := range []string{mfagate.PasswordThrottleKey(u.Username), mfagate.FactorThrottleKey(u.Username)} {
+			if err := tx.ClearThrottle(key); err != nil {
+				return err
+			}
 		}
 		if err := s.notify(tx, u, accountUnlocked, by); err != nil {
 			return err
@@ -209,19 +222,4 @@ func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string)
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditUnlock, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason})
 	})
-}
-
-// Locked reports whether the account is locked now, and whether only
-// support can lift it.
-func (s *Service) Locked(ctx context.Context, username string) (locked, hard bool, err error) {
-	err = s.store.View(ctx, func(tx mfagate.Tx) error {
-		th, err := tx.Throttle(userKey(username))
-		if err != nil {
-			return err
-		}
-		hard = th.HardLocked
-		locked = hard || s.now().Before(th.LockedUntil)
-		return nil
-	})
-	return locked, hard, err
 }

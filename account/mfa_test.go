@@ -289,22 +289,35 @@ func TestEmailCodeRules(t *testing.T) {
 			t.Fatal("a code sent for one sign-in worked in another")
 		}
 	})
-	t.Run("a different address becomes the email", func(t *testing.T) {
+	// A password alone must never move where codes go: the issue's
+	// takeover sent a setup code to the thief's address and made it the
+	// account's.
+	t.Run("only the registered address gets codes", func(t *testing.T) {
 		f, cur := setup(t)
-		if _, err := f.svc.SendCode(ctx, cur, mfagate.PurposeSetup, "not an address", client); mfagate.ErrorCode(err) != mfagate.EINVALID {
-			t.Fatalf("bad address: got %v, want EINVALID", err)
+		before := len(f.mail(t))
+		for _, addr := range []string{"thief@evil.example", "not an address", "alice@example.com.evil.example"} {
+			if _, err := f.svc.SendCode(ctx, cur, mfagate.PurposeSetup, addr, client); err != account.ErrOtherAddress {
+				t.Fatalf("a code to %q: got %v, want ErrOtherAddress", addr, err)
+			}
 		}
-		if _, err := f.svc.SendCode(ctx, cur, mfagate.PurposeSetup, "alice@home.example", client); err != nil {
+		if got := len(f.mail(t)); got != before {
+			t.Fatalf("got %d new emails, want none", got-before)
+		}
+		if evs := f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditCodeSent}); len(evs) < 3 || evs[0].Outcome != mfagate.OutcomeDenied {
+			t.Fatalf("got %+v, want the refusals audited", evs)
+		}
+		// The registered address, typed in any case, is fine.
+		if _, err := f.svc.SendCode(ctx, cur, mfagate.PurposeSetup, "Alice@Example.com", client); err != nil {
 			t.Fatal(err)
 		}
-		if to := f.mail(t)[0].To; to != "alice@home.example" {
-			t.Fatalf("code sent to %q, want alice@home.example", to)
+		if to := f.mail(t)[0].To; to != "alice@example.com" {
+			t.Fatalf("code sent to %q, want the registered address", to)
 		}
 		if _, err := f.svc.ConfirmEmailSetup(ctx, cur, f.latestCode(t), client); err != nil {
 			t.Fatal(err)
 		}
-		if u, _ := f.svc.User(ctx, "alice"); u.Email != "alice@home.example" {
-			t.Fatalf("got email %q, want the confirmed address", u.Email)
+		if u, _ := f.svc.User(ctx, "alice"); u.Email != "alice@example.com" {
+			t.Fatalf("got email %q, want it unchanged", u.Email)
 		}
 	})
 }

@@ -18,8 +18,14 @@ type notice struct {
 }
 
 func newNotice(subject, body string) notice {
-	return notice{subject: subject, body: template.Must(template.New(subject).Parse(body + noticeFooter))}
+	return notice{subject: subject, body: template.Must(template.New(subject).Parse(body + noticeSummary + noticeFooter))}
 }
+
+// noticeSummary tells, in a coalesced notice, about the events of its
+// kind that were not emailed one by one.
+const noticeSummary = `{{with .Summary}}
+{{.}}
+{{end}}`
 
 const noticeFooter = `
 If this was not you, contact your support team straight away{{with .Support.Email}}: {{.}}{{end}}{{with .Support.Phone}}{{if $.Support.Email}} or{{else}}:{{end}} {{.}}{{end}}{{with .Support.Hours}} ({{.}}){{end}}.
@@ -41,8 +47,13 @@ You have been signed out everywhere. Sign in again with the new password you wer
 
 	accountLocked = newNotice("Your account has been locked for a while", `Hello {{.Name}},
 
-Someone entered a wrong password or security code for your account {{.Username}} too many times in a row, the last time on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+Someone entered a wrong password for your account {{.Username}} too many times in a row, the last time on {{.When}}{{with .From}} from the address {{.}}{{end}}.
 To keep your account safe, signing in is blocked for {{.Detail}}. After that you can sign in as usual.
+`)
+	codesLocked = newNotice("Your account has been locked for a while", `Hello {{.Name}},
+
+Someone who knows your password for {{.Username}} entered wrong security codes too many times in a row, the last time on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+To keep your account safe, signing in is blocked for {{.Detail}}. If this was not you, someone knows your password: change it as soon as you can sign in again.
 `)
 	accountHardLocked = newNotice("Your account has been locked", `Hello {{.Name}},
 
@@ -101,6 +112,7 @@ If this was you, there is nothing to do: wait for your app to show a new code. I
 type noticeData struct {
 	Name, Username, When, From, Actor string
 	Detail                            string
+	Summary                           string // held-back events, in a coalesced notice
 	Product, SiteURL                  string
 	Support                           Contacts
 }
@@ -108,25 +120,27 @@ type noticeData struct {
 // notify writes a notice for u into the outbox inside tx. detail fills
 // the notice's one variable phrase, where it has one.
 func (s *Service) notify(tx mfagate.Tx, u *mfagate.User, n notice, by Actor, detail ...string) error {
-	now := s.now()
+	return s.writeNotice(tx, u, n, noticeData{When: s.when(s.now()), From: by.ClientAddr, Actor: by.Name,
+		Detail: strings.Join(detail, " ")})
+}
+
+// writeNotice fills in d's account and contact fields and queues n.
+func (s *Service) writeNotice(tx mfagate.Tx, u *mfagate.User, n notice, d noticeData) error {
+	d.Name, d.Username = u.Name, u.Username
+	d.Product, d.SiteURL, d.Support = s.product, s.siteURL, s.support
 	var b strings.Builder
-	err := n.body.Execute(&b, noticeData{
-		Name: u.Name, Username: u.Username,
-		When:    now.In(s.loc).Format("2 January 2006 at 15:04 MST"),
-		From:    by.ClientAddr,
-		Actor:   by.Name,
-		Detail:  strings.Join(detail, " "),
-		Product: s.product, SiteURL: s.siteURL, Support: s.support,
-	})
-	if err != nil {
+	if err := n.body.Execute(&b, d); err != nil {
 		return fmt.Errorf("write %q email: %w", n.subject, err)
 	}
-	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: now}
+	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: s.now()}
 	if err := tx.EnqueueMail(m); err != nil {
 		return fmt.Errorf("queue %q email: %w", n.subject, err)
 	}
 	return nil
 }
+
+// when writes a time for an email.
+func (s *Service) when(t time.Time) string { return t.In(s.loc).Format("2 January 2006 at 15:04 MST") }
 
 // humanDuration writes a duration as people say it: "10 minutes".
 func humanDuration(d time.Duration) string {

@@ -96,7 +96,45 @@ type Service struct {
 	dummy    string        // hash checked for unknown users, so they cost the same time
 	hashSlot chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
 	verifies atomic.Int64  // argon2 checks run, so tests can see unknown users cost one too
+	checks   checkCounts   // guesses checked, for the metrics
 	check    checkCache    // sessions recently checked for forward-auth
+	// afterHash, when set (by tests only), runs after each password hash
+	// is checked, while the attempt is between admission and its outcome.
+	afterHash func()
+}
+
+// checkCounts count the guesses whose result was used: admitted by the
+// throttle and compared with the secret. They are what an attacker gets.
+type checkCounts struct {
+	password                  atomic.Int64
+	email, totp, recoveryCode atomic.Int64
+}
+
+// Checks counts the guesses the service has checked since it started.
+type Checks struct {
+	Password int64            // passwords (at sign-in and when changing one)
+	Codes    map[string]int64 // codes by method: email, totp, recovery
+}
+
+// Checks returns how many guesses the service has checked so far.
+func (s *Service) Checks() Checks {
+	return Checks{Password: s.checks.password.Load(), Codes: map[string]int64{
+		mfagate.MethodEmail:    s.checks.email.Load(),
+		mfagate.MethodTOTP:     s.checks.totp.Load(),
+		mfagate.MethodRecovery: s.checks.recoveryCode.Load(),
+	}}
+}
+
+// codeChecked counts one code compared with the secret.
+func (s *Service) codeChecked(method string) {
+	switch method {
+	case mfagate.MethodEmail:
+		s.checks.email.Add(1)
+	case mfagate.MethodTOTP:
+		s.checks.totp.Add(1)
+	case mfagate.MethodRecovery:
+		s.checks.recoveryCode.Add(1)
+	}
 }
 
 // New returns a Service for o.
@@ -181,6 +219,11 @@ type Actor struct {
 	Name       string
 	ClientAddr string
 	UserAgent  string
+	// AtServer marks someone at the server itself: the command line, or
+	// the server's own start-up work. It is never set for a request from
+	// the network, whatever its Name says: only it may change staff
+	// accounts (see guardStaff) and act on its own account.
+	AtServer bool
 }
 
 // now returns the clock's time in UTC, at the millisecond precision the
@@ -201,9 +244,15 @@ func (s *Service) verify(ctx context.Context, pw, phc string) (ok, rehash bool, 
 	if err := s.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	defer func() { <-s.hashSlot }()
 	s.verifies.Add(1)
-	return password.Verify(pw, phc, s.params)
+	ok, rehash, err = func() (bool, bool, error) {
+		defer func() { <-s.hashSlot }()
+		return password.Verify(pw, phc, s.params)
+	}()
+	if s.afterHash != nil {
+		s.afterHash()
+	}
+	return ok, rehash, err
 }
 
 func (s *Service) acquire(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -48,7 +49,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 	}
 	now := s.now()
 	if s.expired(cur.Session, now) || cur.User.Disabled {
-		if err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.DeleteSession(h) }); err != nil {
+		if err := s.update(ctx, func(tx mfagate.Tx, end *ended) error { return end.session(tx, h) }); err != nil {
 			return nil, err
 		}
 		return nil, ErrNoSession
@@ -82,8 +83,7 @@ func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
 	if !ok {
 		return nil
 	}
-	defer s.forget(h)
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		sess, err := tx.SessionByHash(h)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 			return nil
@@ -95,7 +95,7 @@ func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteSession(h); err != nil {
+		if err := end.session(tx, h); err != nil {
 			return err
 		}
 		return s.audit(tx, mfagate.AuditEvent{
@@ -134,9 +134,8 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Se
 // how many sessions it ended.
 func (s *Service) EndOtherSessions(ctx context.Context, cur *Current, c Actor) (int, error) {
 	var n int
-	defer s.forgetUser(cur.User.ID) // this session is fetched again: harmless
-	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
-		if n, err = tx.DeleteUserSessions(cur.User.ID, cur.Session.Hash); err != nil || n == 0 {
+	err := s.update(ctx, func(tx mfagate.Tx, end *ended) (err error) {
+		if n, err = end.userSessions(tx, cur.User.ID, cur.Session.Hash); err != nil || n == 0 {
 			return err
 		}
 		return s.audit(tx, mfagate.AuditEvent{
@@ -157,7 +156,9 @@ var (
 
 // ChangePassword replaces the signed-in person's password after checking
 // the current one, ends their other sessions and emails them. A wrong
-// current password is EINVALID with a message for that field.
+// current password is EINVALID with a message for that field. The check
+// is throttled like a sign-in, under the same key: a stolen session must
+// not become a way to guess the password.
 func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next string, c Actor) error {
 	if current == "" {
 		return ErrNoCurrentPassword
@@ -168,12 +169,30 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 	if err := password.Check(next, cur.User.Username, cur.User.Email); err != nil {
 		return err
 	}
+	var pass, addr *ticket
+	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
+		now := s.now()
+		if pass, addr, err = s.admitPassword(tx, cur.User.Username, c, now); errors.Is(err, errKeyLocked) {
+			return mfagate.Errorf(mfagate.ETHROTTLED,
+				"Your account is locked for now after too many wrong passwords. Try again after %s, or contact your support team", s.LockFor())
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	ok, _, err := s.verify(ctx, current, cmp.Or(cur.User.PasswordHash, s.dummy))
 	if err != nil {
 		return err
 	}
+	s.checks.password.Add(1)
 	if !ok || cur.User.PasswordHash == "" {
 		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			if pass.lock {
+				if err := s.locked(tx, pass, cur.User, c, false); err != nil {
+					return err
+				}
+			}
 			return s.audit(tx, mfagate.AuditEvent{
 				Kind: mfagate.AuditPasswordChange, Outcome: mfagate.OutcomeFailure,
 				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
@@ -185,14 +204,23 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		return ErrWrongCurrentPassword
 	}
 	if subtle.ConstantTimeCompare([]byte(current), []byte(next)) == 1 {
+		err := s.store.Update(ctx, func(tx mfagate.Tx) error { return s.passwordRight(tx, pass, addr, s.now()) })
+		if err != nil && !errors.Is(err, errKeyLocked) {
+			return err
+		}
 		return mfagate.Errorf(mfagate.EINVALID, "Your new password must be different from your current one")
 	}
 	h, err := s.hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	defer s.forgetUser(cur.User.ID)
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+		if err := s.passwordRight(tx, pass, addr, s.now()); errors.Is(err, errKeyLocked) {
+			return mfagate.Errorf(mfagate.ETHROTTLED,
+				"Your account was locked meanwhile after too many wrong passwords. Try again after %s, or contact your support team", s.LockFor())
+		} else if err != nil {
+			return err
+		}
 		u, err := tx.UserByID(cur.User.ID)
 		if err != nil {
 			return err
@@ -201,7 +229,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if _, err := tx.DeleteUserSessions(u.ID, cur.Session.Hash); err != nil {
+		if _, err := end.userSessions(tx, u.ID, cur.Session.Hash); err != nil {
 			return err
 		}
 		if err := s.notify(tx, u, passwordChanged, c); err != nil {
@@ -213,4 +241,50 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 			Actor: u.Username, Subject: u.Username, ClientAddr: c.ClientAddr,
 		})
 	})
+}
+
+// Every way a session ends — rotation after a sign-in step, sign-out, a
+// lock, a password change, a reset, disabling the account, "sign out
+// everywhere" — goes through ended and Service.update, so that this
+// replica's forward-auth cache forgets it as soon as the change is
+// committed (TestOnlyOnePathEndsSessions keeps it so).
+
+// ended collects the sessions one transaction ends.
+type ended struct {
+	hashes [][]byte
+	users  []int64 // every session of these users, but one kept
+}
+
+// session ends one session; a missing one is not an error.
+func (e *ended) session(tx mfagate.Tx, hash []byte) error {
+	if err := tx.DeleteSession(hash); err != nil {
+		return err
+	}
+	e.hashes = append(e.hashes, hash)
+	return nil
+}
+
+// userSessions ends every session of the user except keep's (nil keeps
+// none) and returns how many it ended.
+func (e *ended) userSessions(tx mfagate.Tx, userID int64, keep []byte) (int, error) {
+	n, err := tx.DeleteUserSessions(userID, keep)
+	if err != nil {
+		return 0, err
+	}
+	e.users = append(e.users, userID)
+	return n, nil
+}
+
+// update runs fn in one transaction, as Store.Update does, and then has
+// this replica's check cache forget the sessions fn ended. It forgets them
+// even when the transaction failed: that costs a lookup, never a session
+// that should be dead.
+func (s *Service) update(ctx context.Context, fn func(tx mfagate.Tx, end *ended) error) error {
+	var end ended
+	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		end = ended{}
+		return fn(tx, &end)
+	})
+	s.check.forget(&end)
+	return err
 }

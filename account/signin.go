@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
@@ -57,60 +59,57 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	}
 
 	var (
-		u      *mfagate.User
-		locked bool
+		u          *mfagate.User
+		pass, addr *ticket
+		locked     bool
 	)
 	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
-		if locked, err = s.gateSignIn(tx, in.Username, in.Client.ClientAddr, s.now()); err != nil {
+		pass, addr, err = s.admitPassword(tx, in.Username, in.Client, s.now())
+		if locked = errors.Is(err, errKeyLocked); err != nil && !locked {
 			return err
 		}
 		u, err = tx.UserByUsername(in.Username)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
-			return nil
+			u, err = nil, nil
 		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	phc, reason := s.dummy, "unknown username"
-	if u != nil && u.PasswordHash != "" {
-		phc, reason = u.PasswordHash, ""
-	} else if u != nil {
+	var reason string
+	switch {
+	case locked:
+		reason = "account locked"
+	case u == nil:
+		reason = "unknown username"
+	case u.PasswordHash == "":
 		reason = "no password set"
 	}
-	// Even a locked account costs a full check, so the answer's timing
-	// does not tell that it is locked.
+	phc := s.dummy
+	if reason == "" {
+		phc = u.PasswordHash
+	}
+	// Every answer costs one full hash, locked ones included (against the
+	// dummy, the result unused), so timing tells neither who exists nor
+	// who is locked.
 	ok, rehash, err := s.verify(ctx, in.Password, phc)
 	if err != nil {
 		return nil, fmt.Errorf("check password: %w", err)
 	}
+	if !locked {
+		s.checks.password.Add(1)
+	}
 	switch {
 	case reason != "":
-	case locked:
-		reason = "account locked"
 	case !ok:
 		reason = "wrong password"
 	case u.Disabled:
 		reason = "account disabled"
 	}
 	if reason != "" {
-		// The typed text of an unknown username is not recorded: people
-		// sometimes type their password there.
-		subject := ""
-		if u != nil {
-			subject = u.Username
-		}
 		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
-			if !locked {
-				if _, err := s.failure(tx, in.Username, u, in.Client); err != nil {
-					return err
-				}
-			}
-			return s.audit(tx, mfagate.AuditEvent{
-				Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeFailure,
-				Actor: cmp.Or(subject, ActorAnonymous), Subject: subject, ClientAddr: in.Client.ClientAddr, Detail: reason,
-			})
+			return s.passwordWrong(tx, pass, u, in.Client, reason)
 		}); err != nil {
 			return nil, err
 		}
@@ -127,9 +126,18 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	if err != nil {
 		return nil, err
 	}
-	var decision Decision
-	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
-		if err := tx.ClearThrottle(userKey(in.Username)); err != nil {
+	var (
+		decision Decision
+		refused  bool
+	)
+	err = s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+		refused = false
+		if err := s.passwordRight(tx, pass, addr, s.now()); errors.Is(err, errKeyLocked) {
+			// Locked by wrong passwords admitted after this one, while it
+			// was being checked: the lock holds, right password or not.
+			refused = true
+			return s.passwordWrong(tx, nil, u, in.Client, "account locked while the password was checked")
+		} else if err != nil {
 			return err
 		}
 		factors, err := tx.UserFactors(u.ID)
@@ -142,7 +150,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		}
 		if in.OldToken != "" {
 			if h, ok := tokenHash(in.OldToken); ok {
-				if err := tx.DeleteSession(h); err != nil {
+				if err := end.session(tx, h); err != nil {
 					return err
 				}
 			}
@@ -173,10 +181,66 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 			Actor: u.Username, Subject: u.Username, ClientAddr: in.Client.ClientAddr,
 		})
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case refused:
+		return nil, ErrBadCredentials
 	}
 	return &SignedIn{User: u, Session: sess, Token: token, Next: decision}, nil
+}
+
+// admitPassword admits one password attempt at username from c's address
+// (see admit): it returns the tickets of the address (nil without one)
+// and of the password key. errKeyLocked means the account is locked, by
+// wrong passwords or by wrong codes (a lock on the codes stops sign-in as
+// well); the address's attempt is counted even then.
+func (s *Service) admitPassword(tx mfagate.Tx, username string, c Actor, now time.Time) (pass, addr *ticket, err error) {
+	if c.ClientAddr != "" {
+		if addr, err = s.admit(tx, mfagate.AddressThrottleKey(c.ClientAddr), s.addressRule(), now); err != nil {
+			return nil, nil, err
+		}
+	}
+	codes, err := tx.Throttle(mfagate.FactorThrottleKey(username))
+	if err != nil {
+		return nil, nil, err
+	}
+	if codes.LockedAt(now) {
+		return nil, addr, errKeyLocked
+	}
+	pass, err = s.admit(tx, mfagate.PasswordThrottleKey(username), s.accountRule(), now)
+	return pass, addr, err
+}
+
+// passwordRight settles a right password's tickets: the run of wrong
+// passwords is forgotten, and the address's count is taken back (a
+// success there proves nothing about others sharing it, so only time
+// clears it). errKeyLocked when a lock set meanwhile holds.
+func (s *Service) passwordRight(tx mfagate.Tx, pass, addr *ticket, now time.Time) error {
+	if err := s.settle(tx, pass, now); err != nil {
+		return err
+	}
+	return s.takeBack(tx, addr)
+}
+
+// passwordWrong records a refused password step: the attempt stays
+// counted; a lock its admission set is announced. The typed text of an
+// unknown username is not recorded: people sometimes type their password
+// there.
+func (s *Service) passwordWrong(tx mfagate.Tx, pass *ticket, u *mfagate.User, c Actor, reason string) error {
+	if pass != nil && pass.lock {
+		if err := s.locked(tx, pass, u, c, false); err != nil {
+			return err
+		}
+	}
+	subject := ""
+	if u != nil {
+		subject = u.Username
+	}
+	return s.audit(tx, mfagate.AuditEvent{
+		Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeFailure,
+		Actor: cmp.Or(subject, ActorAnonymous), Subject: subject, ClientAddr: c.ClientAddr, Detail: reason,
+	})
 }
 
 // newSession makes a fully signed-in session with a fresh random token;

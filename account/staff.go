@@ -89,10 +89,45 @@ func staffReason(by Actor, username, reason, what string) (string, error) {
 	if len(reason) > 500 {
 		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to 500 characters or fewer")
 	}
-	if by.Name != "" && by.Name != mfagate.ActorCLI && mfagate.UsernameKey(by.Name) == mfagate.UsernameKey(username) {
+	if !by.AtServer && mfagate.UsernameKey(by.Name) == mfagate.UsernameKey(username) {
 		return "", mfagate.Errorf(mfagate.EFORBIDDEN, "You cannot do this to your own account: ask another member of staff")
 	}
 	return reason, nil
+}
+
+// guardStaff refuses to let anyone but the server's own command line
+// weaken an operator's or support account: reset its factors, unlock,
+// disable or enable it, give it more time, or set its password. Those
+// accounts can reset everyone else's, so neither a support member nor a
+// leaked API token may touch them; the refusal is audited, with kind. An
+// unknown username passes (the change itself then reports ENOTFOUND).
+func (s *Service) guardStaff(ctx context.Context, by Actor, username, kind, what string) error {
+	if by.AtServer {
+		return nil
+	}
+	u, err := s.User(ctx, username)
+	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !IsStaff(u) {
+		return nil
+	}
+	if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		return s.audit(tx, mfagate.AuditEvent{Kind: kind, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
+			Subject: u.Username, ClientAddr: by.ClientAddr, Detail: "refused: a staff account is changed only at the server's command line"})
+	}); err != nil {
+		return err
+	}
+	return staffAccountError(u.Username, what)
+}
+
+func staffAccountError(username, what string) error {
+	return mfagate.Errorf(mfagate.EFORBIDDEN,
+		"%s is an operator or support account. Staff accounts can only be %s at the server's command line (mfagate user ...), not from the console or the API",
+		username, what)
 }
 
 // EndSessions signs a person out everywhere, for staff.
@@ -102,13 +137,12 @@ func (s *Service) EndSessions(ctx context.Context, by Actor, username, reason st
 		return 0, err
 	}
 	var n int
-	defer s.forgetUsername(username)
-	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+	err = s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
 		}
-		if n, err = tx.DeleteUserSessions(u.ID, nil); err != nil {
+		if n, err = end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
 		if err := s.notify(tx, u, sessionsEnded, by); err != nil {

@@ -1,22 +1,41 @@
 package account
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/mfagate/mfagate"
 )
 
-// Throttle keys: one per username (known or not, so that guessing at an
-// unknown name behaves exactly like guessing at a real one) and one per
-// client address.
-func userKey(username string) string { return "user:" + mfagate.UsernameKey(username) }
-func addrKey(addr string) string     { return "addr:" + addr }
+// Guessing is bounded by runs of attempts kept in the database under
+// three kinds of key (see mfagate.Throttle):
+//
+//   - the password key of a username, known or not, so that guessing at a
+//     name nobody has behaves exactly like guessing at a real one;
+//   - the second-factor key of an account: codes of every kind, at sign-in
+//     and in setup, counted on their own, so that a right password never
+//     lowers them;
+//   - the key of a client address, which only slows down (it never locks:
+//     a whole office may share one address) and fades after an hour.
+//
+// An attempt is admitted before it is checked: holding the key, the run
+// is read, the attempt refused if the key is locked or inside its growing
+// delay, and otherwise counted at once. So however many requests arrive
+// together, on however many replicas, no more are checked than the run
+// allows: delay_after of them before the first wait, lock_after before
+// the lock, none while locked. A right answer then takes its count back
+// (settle), unless a lock set after it was admitted is in force.
 
 // ErrLocked is what a locked account hears at the second step. At the
 // password step a lock looks exactly like a wrong password.
 var ErrLocked = mfagate.Errorf(mfagate.ETHROTTLED,
 	"You entered the wrong code too many times, so your account is locked for now")
+
+// errKeyLocked means a key is locked; callers turn it into the answer
+// that suits their step.
+var errKeyLocked = errors.New("throttle key locked")
 
 // waitError says how long to wait before the next attempt.
 func waitError(d time.Duration) error {
@@ -31,8 +50,23 @@ func waitError(d time.Duration) error {
 	return mfagate.Errorf(mfagate.ETHROTTLED, "Too many attempts in a row. Wait %d %s, then try again", secs, unit)
 }
 
-// delay is how long after the last of n consecutive failures the next
-// attempt must wait: nothing for the first few, then doubling to a cap.
+// rule is how a kind of key throttles.
+type rule struct {
+	delayAfter int  // attempts in a run admitted without waiting
+	locks      bool // the run locks at LockAfter and hard-locks at HardLockAfter
+	fades      bool // a run is forgotten an hour after its latest attempt
+}
+
+func (s *Service) accountRule() rule { return rule{delayAfter: s.throttle.DelayAfter, locks: true} }
+func (s *Service) addressRule() rule {
+	return rule{delayAfter: s.throttle.AddressDelayAfter, fades: true}
+}
+
+// fadeAfter is how long an address's run lasts after its latest attempt.
+const fadeAfter = time.Hour
+
+// delay is how long after the n-th attempt of a run the next must wait:
+// nothing for the first few, then doubling to a cap.
 func (s *Service) delay(n, after int) time.Duration {
 	if n < after {
 		return 0
@@ -41,105 +75,192 @@ func (s *Service) delay(n, after int) time.Duration {
 	return min(d, s.throttle.MaxDelay)
 }
 
-// gate reports whether an attempt under key may be made now: a locked key
-// gives locked=true; a key inside its growing delay gives a wait error.
-func (s *Service) gate(tx mfagate.Tx, key string, after int, fades bool, now time.Time) (locked bool, err error) {
-	th, err := tx.Throttle(key)
+// ticket is one attempt admitted under a key.
+type ticket struct {
+	key      string
+	n        int       // its place in the run: 1 for the first since the key was cleared
+	prevLast time.Time // the run's latest attempt before this one
+	// lock reports that admitting it locked the key (it was the
+	// lock_after-th, or the hard_lock_after-th, of the run): if it turns
+	// out wrong the lock stands and is announced; if right, it is lifted.
+	lock, hard bool
+}
+
+// admit counts one attempt under key, before it is checked, and returns
+// its ticket. It refuses with errKeyLocked while the key is locked and
+// with a wait error inside the growing delay, counting nothing.
+func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*ticket, error) {
+	th, err := tx.HoldThrottle(key)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if th.HardLocked || now.Before(th.LockedUntil) {
-		return true, nil
+	if th.LockedAt(now) {
+		return nil, errKeyLocked
 	}
-	// An address's count fades after an hour without failures: a success
-	// there proves nothing about the others sharing it, so only time clears it.
-	if fades && th.Failures > 0 && now.Sub(th.LastFailureAt) > time.Hour {
-		return false, tx.ClearThrottle(key)
+	if r.fades && th.Failures > 0 && now.Sub(th.LastFailureAt) > fadeAfter {
+		th.Failures = 0
 	}
-	if d := s.delay(th.Failures, after); d > 0 {
-		// A failure stamped further ahead than any delay (a clock that was
-		// set forward, then back) is not waited for: it would block for
-		// as long as the clock was off.
+	if d := s.delay(th.Failures, r.delayAfter); d > 0 {
+		// An attempt stamped further ahead than any delay (a clock that
+		// was set forward, then back) is not waited for: it would block
+		// for as long as the clock was off.
 		if wait := th.LastFailureAt.Add(d).Sub(now); wait > 0 && wait <= 2*d {
-			return false, waitError(wait)
+			return nil, waitError(wait)
 		}
 	}
-	return false, nil
+	t := &ticket{key: key, n: th.Failures + 1, prevLast: th.LastFailureAt}
+	th.Failures, th.LastFailureAt = t.n, now
+	if r.locks {
+		switch {
+		case t.n >= s.throttle.HardLockAfter:
+			th.HardLocked, t.lock, t.hard = true, true, true
+		case t.n%s.throttle.LockAfter == 0:
+			th.LockedUntil, t.lock = now.Add(s.throttle.LockFor), true
+		}
+	}
+	return t, tx.SaveThrottle(th)
 }
 
-// gateSignIn checks both keys of an attempt.
-func (s *Service) gateSignIn(tx mfagate.Tx, username, addr string, now time.Time) (locked bool, err error) {
-	if addr != "" {
-		if _, err := s.gate(tx, addrKey(addr), s.throttle.AddressDelayAfter, true, now); err != nil {
-			return false, err
-		}
-	}
-	return s.gate(tx, userKey(username), s.throttle.DelayAfter, false, now)
-}
-
-// failure counts one failed attempt against the username and address.
-// When it reaches a lock threshold it locks the account, audits it and,
-// for a real account, emails the person. It returns whether it locked.
-func (s *Service) failure(tx mfagate.Tx, username string, u *mfagate.User, c Actor) (bool, error) {
-	now := s.now()
-	if c.ClientAddr != "" {
-		if _, err := tx.RecordFailure(addrKey(c.ClientAddr), now); err != nil {
-			return false, err
-		}
-	}
-	th, err := tx.RecordFailure(userKey(username), now)
+// settle records that t's attempt was right: it and every attempt of the
+// run admitted before it are forgotten, with any lock its own admission
+// set. Attempts admitted after it stay counted. When a lock set after it
+// was admitted is in force, settle changes nothing and returns
+// errKeyLocked: a success in flight never lifts a lock set meanwhile.
+func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
+	th, err := tx.HoldThrottle(t.key)
 	if err != nil {
-		return false, err
+		return err
 	}
-	t := s.throttle
-	var hard bool
+	own := th.Failures == t.n && t.lock // the lock in force, if any, is this attempt's own
+	if th.LockedAt(now) && !own {
+		return errKeyLocked
+	}
 	switch {
-	case th.Failures >= t.HardLockAfter:
-		hard = true
-	case th.Failures%t.LockAfter == 0:
+	case th.Failures == t.n:
+		th.Failures, th.LockedUntil, th.HardLocked = 0, time.Time{}, false
+	case th.Failures > t.n:
+		th.Failures -= t.n
 	default:
-		return false, nil
+		// Support cleared the key after this attempt was admitted, and
+		// the attempts counted now all came later: they stay.
+		return nil
 	}
-	if err := tx.LockThrottle(th.Key, now.Add(t.LockFor), hard); err != nil {
-		return false, err
+	return tx.SaveThrottle(th)
+}
+
+// takeBack removes t's attempt from its run, as if it had not been made,
+// for an attempt that was right but proves nothing about the key's owner:
+// a sign-in from an address others share, or the first code of an app
+// being set up. Any lock its own admission set is lifted too.
+func (s *Service) takeBack(tx mfagate.Tx, t *ticket) error {
+	if t == nil {
+		return nil
 	}
-	detail := fmt.Sprintf("locked for %s after %d failed attempts", t.LockFor, th.Failures)
-	if hard {
-		detail = fmt.Sprintf("locked until support unlocks it, after %d failed attempts", th.Failures)
+	th, err := tx.HoldThrottle(t.key)
+	if err != nil {
+		return err
+	}
+	if th.Failures <= 0 {
+		return nil
+	}
+	latest := th.Failures == t.n // nothing was admitted after it
+	th.Failures--
+	if latest {
+		th.LastFailureAt = t.prevLast
+		if t.lock {
+			th.LockedUntil = time.Time{}
+			th.HardLocked = th.HardLocked && !t.hard
+		}
+	}
+	return tx.SaveThrottle(th)
+}
+
+// locked announces a lock that t's admission set, now that its attempt
+// turned out wrong: it audits the lock and, for a real account, emails
+// the person (at most once a quarter of an hour per kind, see alert).
+func (s *Service) locked(tx mfagate.Tx, t *ticket, u *mfagate.User, c Actor, codes bool) error {
+	detail := fmt.Sprintf("locked for %s after %d failed attempts", s.throttle.LockFor, t.n)
+	if t.hard {
+		detail = fmt.Sprintf("locked until support unlocks it, after %d failed attempts", t.n)
+	}
+	what := "passwords"
+	if codes {
+		what = "security codes"
 	}
 	subject := ""
 	if u != nil {
 		subject = u.Username
 	}
 	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditLock, Outcome: mfagate.OutcomeLocked,
-		Actor: mfagate.ActorSystem, Subject: subject, ClientAddr: c.ClientAddr, Detail: detail}); err != nil {
-		return false, err
+		Actor: mfagate.ActorSystem, Subject: subject, ClientAddr: c.ClientAddr, Detail: detail + ": wrong " + what}); err != nil {
+		return err
 	}
-	if u != nil {
-		n := accountLocked
-		if hard {
-			n = accountHardLocked
-		}
-		if err := s.notify(tx, u, n, c, humanDuration(t.LockFor)); err != nil {
-			return false, err
-		}
+	if u == nil {
+		return nil
 	}
-	return true, nil
+	switch {
+	case t.hard:
+		return s.alert(tx, u, mfagate.NoticeHardLock, c)
+	case codes:
+		return s.alert(tx, u, mfagate.NoticeCodeLock, c)
+	default:
+		return s.alert(tx, u, mfagate.NoticePasswordLock, c)
+	}
 }
 
 // LockFor says how long a temporary lock lasts, for pages to tell.
 func (s *Service) LockFor() string { return humanDuration(s.throttle.LockFor) }
 
-// codeAttempt lets a code be tried for the person unless their account is
-// locked (ErrLocked) or inside its growing delay (a wait error), and
-// returns their factors.
-func (s *Service) codeAttempt(tx mfagate.Tx, cur *Current, now time.Time) ([]*mfagate.Factor, error) {
-	locked, err := s.gate(tx, userKey(cur.User.Username), s.throttle.DelayAfter, false, now)
-	if err != nil {
-		return nil, err
+// codeTickets are the tickets of one code attempt: the account's
+// second-factor key and the client's address.
+type codeTickets struct {
+	factor, addr *ticket
+}
+
+// admitCode admits one code attempt for the person: ErrLocked while
+// their codes are locked, a wait error inside the growing delay.
+func (s *Service) admitCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time) (codeTickets, error) {
+	var tk codeTickets
+	var err error
+	if c.ClientAddr != "" {
+		if tk.addr, err = s.admit(tx, mfagate.AddressThrottleKey(c.ClientAddr), s.addressRule(), now); err != nil {
+			return tk, err
+		}
 	}
-	if locked {
-		return nil, ErrLocked
+	tk.factor, err = s.admit(tx, mfagate.FactorThrottleKey(cur.User.Username), s.accountRule(), now)
+	if errors.Is(err, errKeyLocked) {
+		return tk, ErrLocked
 	}
-	return tx.UserFactors(cur.User.ID)
+	return tk, err
+}
+
+// codeRight settles a right code that proves the person's identity (a
+// code sent to their registered address, their app's code, a recovery
+// code): the run of wrong codes before it is forgotten.
+func (s *Service) codeRight(tx mfagate.Tx, tk codeTickets, now time.Time) error {
+	if err := s.settle(tx, tk.factor, now); err != nil {
+		if errors.Is(err, errKeyLocked) {
+			return ErrLocked
+		}
+		return err
+	}
+	return s.takeBack(tx, tk.addr)
+}
+
+// Locked reports whether the account is locked now, by wrong passwords or
+// wrong codes, and whether only support can lift it.
+func (s *Service) Locked(ctx context.Context, username string) (locked, hard bool, err error) {
+	now := s.now()
+	err = s.store.View(ctx, func(tx mfagate.Tx) error {
+		for _, key := range []string{mfagate.PasswordThrottleKey(username), mfagate.FactorThrottleKey(username)} {
+			th, err := tx.Throttle(key)
+			if err != nil {
+				return err
+			}
+			locked = locked || th.LockedAt(now)
+			hard = hard || th.HardLocked
+		}
+		return nil
+	})
+	return locked, hard, err
 }

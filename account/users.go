@@ -28,6 +28,10 @@ var (
 	roleRE     = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 )
 
+// reservedNames are the actors of the audit log that are not people: an
+// account with one of these names would be mistaken for them.
+var reservedNames = []string{mfagate.ActorCLI, mfagate.ActorSystem, ActorAnonymous}
+
 // validate checks and tidies in, returning an EINVALID error that names
 // the field at fault.
 func (in *NewUser) validate() error {
@@ -40,6 +44,9 @@ func (in *NewUser) validate() error {
 	case !utf8.ValidString(in.Username) || !usernameRE.MatchString(in.Username):
 		return mfagate.Errorf(mfagate.EINVALID,
 			"Username %q can only use letters, numbers and the characters . _ @ + - (up to 64, starting with a letter or number)", clip(in.Username))
+	case slices.Contains(reservedNames, mfagate.UsernameKey(in.Username)):
+		return mfagate.Errorf(mfagate.EINVALID,
+			"Username %q is kept for mfagate itself: the audit log uses it for the server and its command line. Choose another", in.Username)
 	}
 	if err := checkEmail(in.Email); err != nil {
 		return err
@@ -115,10 +122,14 @@ func clip(s string) string {
 }
 
 // CreateUser creates one account. EINVALID for bad input; ECONFLICT when
-// the username is taken.
+// the username is taken; EFORBIDDEN for a staff account made by anyone
+// but the server's command line (see guardStaff).
 func (s *Service) CreateUser(ctx context.Context, by Actor, in NewUser) (*mfagate.User, error) {
 	us, err := s.prepare(ctx, []NewUser{in})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.guardNewStaff(ctx, by, us); err != nil {
 		return nil, err
 	}
 	err = s.store.Update(ctx, func(tx mfagate.Tx) error { return s.insert(tx, by, us[0]) })
@@ -159,6 +170,29 @@ func (s *Service) prepare(ctx context.Context, ins []NewUser) ([]*mfagate.User, 
 	return us, nil
 }
 
+// guardNewStaff refuses, and audits, staff accounts made by anyone but
+// the server: a leaked token must not be able to make an account that can
+// reset everyone else's.
+func (s *Service) guardNewStaff(ctx context.Context, by Actor, us []*mfagate.User) error {
+	if by.AtServer {
+		return nil
+	}
+	for _, u := range us {
+		if !IsStaff(u) {
+			continue
+		}
+		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditUserCreate, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
+				Subject: u.Username, ClientAddr: by.ClientAddr, Detail: "refused: a staff account is made only at the server's command line"})
+		}); err != nil {
+			return err
+		}
+		return mfagate.Errorf(mfagate.EFORBIDDEN,
+			"Operator and support accounts can only be created at the server's command line (mfagate user add), not from the console or the API")
+	}
+	return nil
+}
+
 // badRow is a problem with the i-th of several accounts; callers name it
 // by what the person knows: a row number or a line of their file.
 type badRow struct {
@@ -192,6 +226,9 @@ func (s *Service) ImportUsers(ctx context.Context, by Actor, rows []ImportRow) (
 	us, err := s.prepare(ctx, ins)
 	if err != nil {
 		return 0, lineError(rows, err)
+	}
+	if err := s.guardNewStaff(ctx, by, us); err != nil {
+		return 0, err
 	}
 	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
 		for i, u := range us {
@@ -228,10 +265,17 @@ func (s *Service) Users(ctx context.Context, f mfagate.UserFilter) ([]*mfagate.U
 }
 
 // SetDisabled disables or re-enables an account. Disabling ends every
-// session of the account at once.
+// session of the account at once. Staff accounts are disabled and enabled
+// only at the server (see guardStaff).
 func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, disabled bool, reason string) error {
-	defer s.forgetUsername(username)
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	what, kind := "enabled", mfagate.AuditUserEnable
+	if disabled {
+		what, kind = "disabled", mfagate.AuditUserDisable
+	}
+	if err := s.guardStaff(ctx, by, username, kind, what); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
@@ -246,7 +290,7 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, di
 		kind := mfagate.AuditUserEnable
 		if disabled {
 			kind = mfagate.AuditUserDisable
-			if _, err := tx.DeleteUserSessions(u.ID, nil); err != nil {
+			if _, err := end.userSessions(tx, u.ID, nil); err != nil {
 				return err
 			}
 		}
@@ -258,8 +302,12 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, di
 }
 
 // SetPassword gives an account a new password chosen by staff or at the
-// command line, and ends its sessions.
+// command line, and ends its sessions. Staff accounts get one only at the
+// server (see guardStaff).
 func (s *Service) SetPassword(ctx context.Context, by Actor, username, pw string) error {
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditPasswordChange, "given a new password"); err != nil {
+		return err
+	}
 	u, err := s.User(ctx, username)
 	if err != nil {
 		return err
@@ -271,8 +319,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, pw string
 	if err != nil {
 		return err
 	}
-	defer s.forgetUsername(username)
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
@@ -281,7 +328,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, pw string
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if _, err := tx.DeleteUserSessions(u.ID, nil); err != nil {
+		if _, err := end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
 		if err := s.notify(tx, u, passwordSetByStaff, by); err != nil {

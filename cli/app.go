@@ -137,7 +137,7 @@ func readKey(path string) ([]byte, error) {
 func (a *app) mailer() (mfagate.Mailer, error) {
 	m := a.cfg.Mail
 	if m.Driver == "outbox" {
-		return mail.DevOutbox{}, nil
+		return mail.NewDevOutbox(), nil
 	}
 	return mail.NewSMTP(mail.SMTPConfig{
 		Host: m.SMTP.Host, Port: m.SMTP.Port, Username: m.SMTP.Username, Password: m.SMTP.Password,
@@ -160,6 +160,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		InsecureCookies: a.cfg.Server.DevInsecureCookies,
 		TrustedProxies:  a.cfg.Server.TrustedProxyPrefixes,
 		DevOutbox:       a.cfg.Mail.Driver == "outbox",
+		DevMailbox:      devMailbox(mailer),
 		Product:         a.cfg.MFA.Issuer,
 		Support:         account.Contacts{Email: a.cfg.Support.Email, Phone: a.cfg.Support.Phone, Hours: a.cfg.Support.Hours},
 		Location:        a.cfg.Rollout.Location,
@@ -211,6 +212,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// devMailbox is the mailer as the dev outbox page reads it, or nil for a
+// real mail server.
+func devMailbox(m mfagate.Mailer) web.DevMailbox {
+	if box, ok := m.(*mail.DevOutbox); ok {
+		return box
+	}
+	return nil
+}
+
 // forwardAuthRules carries the configured access rules over to the web
 // server.
 func forwardAuthRules(rules []config.AccessRule) []web.ForwardAuthRule {
@@ -241,7 +251,7 @@ func (a *app) bootstrap(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read password file of bootstrap account %q: %w", b.Username, err)
 		}
-		created, err := a.accounts.EnsureUser(ctx, account.Actor{Name: mfagate.ActorSystem}, account.NewUser{
+		created, err := a.accounts.EnsureUser(ctx, account.Actor{Name: mfagate.ActorSystem, AtServer: true}, account.NewUser{
 			Username: b.Username, Email: b.Email, Name: b.Name, Roles: b.Roles,
 			Password: strings.TrimRight(string(pw), "\r\n"),
 		})

@@ -165,7 +165,7 @@ func seedDemo(ctx context.Context, a *app, passFile string) ([]string, error) {
 			return nil, fmt.Errorf("save demo passwords: %w", err)
 		}
 	}
-	by := account.Actor{Name: mfagate.ActorSystem}
+	by := account.Actor{Name: mfagate.ActorSystem, AtServer: true}
 	var lines []string
 	for _, d := range demoAccounts {
 		pw, ok := passwords[d.username]

@@ -80,7 +80,7 @@ func (f storeFlags) open(ctx context.Context, e *env) (*app, error) {
 	return openApp(ctx, e, cfg)
 }
 
-var cliActor = account.Actor{Name: mfagate.ActorCLI}
+var cliActor = account.Actor{Name: mfagate.ActorCLI, AtServer: true}
 
 func userAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "user add", "NAME --email ADDRESS --roles ROLES [--name NAME] [--password-stdin | --no-password]")

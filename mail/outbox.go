@@ -2,18 +2,60 @@ package mail
 
 import (
 	"context"
+	"sync"
 
 	"github.com/mfagate/mfagate"
 )
 
+// devMailboxSize is how many delivered messages a DevOutbox remembers.
+const devMailboxSize = 500
+
 // DevOutbox is the Mailer of the "outbox" driver, for development and
-// demos: it accepts every message and sends nothing. The messages stay in
-// the outbox table, marked sent, where the /dev/outbox page shows them.
-type DevOutbox struct{}
+// demos: it sends nothing, and keeps a copy of the last 500 messages it
+// was handed, as a mailbox would. The /dev/outbox page shows the outbox
+// table with these copies: a delivered code email keeps no code in the
+// table (mfagate.Message.Secret), so its text is read from here. The
+// copies live in this process's memory only, as an inbox would be
+// elsewhere. Safe for concurrent use.
+type DevOutbox struct {
+	mu    sync.Mutex
+	byID  map[int64]*mfagate.Message
+	order []int64 // oldest first
+}
 
-var _ mfagate.Mailer = DevOutbox{}
+var _ mfagate.Mailer = (*DevOutbox)(nil)
 
-// Send accepts m without sending it.
-func (DevOutbox) Send(ctx context.Context, m *mfagate.Message) error {
-	return ctx.Err()
+// NewDevOutbox returns an empty DevOutbox.
+func NewDevOutbox() *DevOutbox { return &DevOutbox{byID: map[int64]*mfagate.Message{}} }
+
+// Send accepts m and keeps a copy of it.
+func (o *DevOutbox) Send(ctx context.Context, m *mfagate.Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := *m
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, seen := o.byID[c.ID]; !seen {
+		o.order = append(o.order, c.ID)
+	}
+	o.byID[c.ID] = &c
+	if len(o.order) > devMailboxSize {
+		delete(o.byID, o.order[0])
+		o.order = o.order[1:]
+	}
+	return nil
+}
+
+// Delivered returns the copy of the message with that outbox ID, if this
+// DevOutbox was handed it and still remembers it.
+func (o *DevOutbox) Delivered(id int64) (*mfagate.Message, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m, ok := o.byID[id]
+	if !ok {
+		return nil, false
+	}
+	c := *m
+	return &c, true
 }

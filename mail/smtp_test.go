@@ -319,7 +319,7 @@ func TestNewSMTPRefusesBadConfig(t *testing.T) {
 }
 
 func TestDevOutboxAcceptsEverything(t *testing.T) {
-	if err := (mail.DevOutbox{}).Send(context.Background(), message(1)); err != nil {
+	if err := mail.NewDevOutbox().Send(context.Background(), message(1)); err != nil {
 		t.Errorf("Send: got %v, want nil", err)
 	}
 }

@@ -74,13 +74,18 @@ func (t *tx) MarkCampaignSent(campaign string, userID int64, at time.Time) (bool
 }
 
 // CampaignStats counts each campaign's messages by delivery state; see
-// mfagate.Tx. Messages outside any campaign are left out.
+// mfagate.Tx. Messages outside any campaign are left out; those the
+// retention job deleted are counted from campaign_archive.
 func (t *tx) CampaignStats() ([]mfagate.CampaignStat, error) {
-	rows, err := t.query(`SELECT campaign,
-			SUM(CASE WHEN status = ? THEN 1 ELSE 0 END),
-			SUM(CASE WHEN status = ? THEN 1 ELSE 0 END),
-			SUM(CASE WHEN status = ? THEN 1 ELSE 0 END)
-		FROM mail_outbox WHERE campaign <> '' GROUP BY campaign`,
+	rows, err := t.query(`SELECT campaign, SUM(pending), SUM(sent), SUM(failed) FROM (
+			SELECT campaign,
+				SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS pending,
+				SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS sent,
+				SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed
+			FROM mail_outbox WHERE campaign <> '' GROUP BY campaign
+			UNION ALL
+			SELECT campaign, 0, sent, failed FROM campaign_archive
+		) counts GROUP BY campaign`,
 		mfagate.MailPending, mfagate.MailSent, mfagate.MailFailed)
 	if err != nil {
 		return nil, fmt.Errorf("count campaign mail: %w", err)

@@ -12,16 +12,16 @@ import (
 )
 
 const mailColumns = `id, to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, sent_at,
-	last_error, campaign`
+	last_error, campaign, secret`
 
 // EnqueueMail adds m to the outbox as pending, due at m.CreatedAt; see
 // mfagate.Tx.
 func (t *tx) EnqueueMail(m *mfagate.Message) error {
 	id, _, err := t.insertID(`INSERT INTO mail_outbox
-		(to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, campaign)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+		(to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, campaign, secret)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
 		RETURNING id`,
-		m.To, m.Subject, m.Text, millis(m.CreatedAt), mfagate.MailPending, millis(m.CreatedAt), m.Campaign)
+		m.To, m.Subject, m.Text, millis(m.CreatedAt), mfagate.MailPending, millis(m.CreatedAt), m.Campaign, boolInt(m.Secret))
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -67,9 +67,12 @@ func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*mfagat
 
 // MarkMailSent records that the message was sent; see mfagate.Tx. The
 // status check in the UPDATE is what makes "sent exactly once" hold even
-// when two senders race.
+// when two senders race. A secret message loses its text in the same
+// statement: once delivered, the code in it lives only in the person's
+// mailbox.
 func (t *tx) MarkMailSent(id int64, at time.Time) error {
-	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, sent_at = ?, lease_until = NULL
+	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, sent_at = ?, lease_until = NULL,
+			body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END
 		WHERE id = ? AND status <> ?`,
 		mfagate.MailSent, millis(at), id, mfagate.MailSent)
 	if err != nil {
@@ -97,9 +100,10 @@ func (t *tx) RetryMail(id int64, lastErr string, next time.Time) error {
 }
 
 // FailMail records that delivery was given up; see mfagate.Tx. A message
-// already sent is not touched: ECONFLICT.
+// already sent is not touched: ECONFLICT. A secret message loses its text.
 func (t *tx) FailMail(id int64, lastErr string) error {
-	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, lease_until = NULL, last_error = ?
+	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, lease_until = NULL, last_error = ?,
+			body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END
 		WHERE id = ? AND status <> ?`,
 		mfagate.MailFailed, lastErr, id, mfagate.MailSent)
 	if err != nil {
@@ -148,13 +152,15 @@ func scanMessages(rows *sql.Rows) ([]*mfagate.Message, error) {
 		var (
 			m                   mfagate.Message
 			created, next, sent sql.NullInt64
+			secret              int64
 		)
 		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &created, &m.Status, &m.Attempts,
-			&next, &sent, &m.LastError, &m.Campaign); err != nil {
+			&next, &sent, &m.LastError, &m.Campaign, &secret); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		m.CreatedAt, m.NextAttemptAt, m.SentAt = fromMillis(created), fromMillis(next), fromMillis(sent)
+		m.Secret = secret != 0
 		ms = append(ms, &m)
 	}
 	if err := closeRows(rows); err != nil {

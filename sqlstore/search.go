@@ -8,10 +8,11 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-// lockedUser is true for a user whose account lock (the throttle under
-// "user:" and the username key, as in package account) holds at the time
+// lockedUser is true for a user whose password or second-factor lock
+// (mfagate.PasswordThrottleKey and FactorThrottleKey) holds at the time
 // bound to its one placeholder.
-const lockedUser = `EXISTS (SELECT 1 FROM throttles th WHERE th.key = 'user:' || users.username_key
+const lockedUser = `EXISTS (SELECT 1 FROM throttles th
+	WHERE th.key IN ('user:' || users.username_key, 'mfa:' || users.username_key)
 	AND (th.hard_locked = 1 OR th.locked_until > ?))`
 
 // SearchPeople lists accounts matching f, in ID order; see mfagate.Tx.

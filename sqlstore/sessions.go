@@ -10,16 +10,16 @@ import (
 )
 
 const sessionColumns = `hash, user_id, stage, created_at, last_seen_at, second_factor_at, client_addr, user_agent,
-	pending_totp, pending_recovery, factor_failures`
+	pending_totp, pending_recovery`
 
 // CreateSession inserts s; see mfagate.Tx.
 func (t *tx) CreateSession(s *mfagate.Session) error {
 	n, err := t.execCount(`INSERT INTO sessions (`+sessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (hash) DO NOTHING`,
 		s.Hash, s.UserID, string(s.Stage), millis(s.CreatedAt), millis(s.LastSeenAt),
 		millis(s.SecondFactorAt), s.ClientAddr, s.UserAgent,
-		blob(s.PendingTOTP), blob(s.PendingRecovery), s.FactorFailures)
+		blob(s.PendingTOTP), blob(s.PendingRecovery))
 	if err != nil {
 		if isUniqueViolation(err) {
 			return sessionExists()
@@ -45,12 +45,12 @@ func (t *tx) SessionByHash(hash []byte) (*mfagate.Session, error) {
 }
 
 // UpdateSession saves Stage, LastSeenAt, SecondFactorAt, PendingTOTP,
-// PendingRecovery and FactorFailures; see mfagate.Tx.
+// and PendingRecovery; see mfagate.Tx.
 func (t *tx) UpdateSession(s *mfagate.Session) error {
 	n, err := t.execCount(`UPDATE sessions SET stage = ?, last_seen_at = ?, second_factor_at = ?,
-		pending_totp = ?, pending_recovery = ?, factor_failures = ? WHERE hash = ?`,
+		pending_totp = ?, pending_recovery = ? WHERE hash = ?`,
 		string(s.Stage), millis(s.LastSeenAt), millis(s.SecondFactorAt),
-		blob(s.PendingTOTP), blob(s.PendingRecovery), s.FactorFailures, s.Hash)
+		blob(s.PendingTOTP), blob(s.PendingRecovery), s.Hash)
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
@@ -157,7 +157,7 @@ func scanSession(sc scanner) (*mfagate.Session, error) {
 		created, seen, secondFac sql.NullInt64
 	)
 	if err := sc.Scan(&s.Hash, &s.UserID, &stage, &created, &seen, &secondFac, &s.ClientAddr, &s.UserAgent,
-		&s.PendingTOTP, &s.PendingRecovery, &s.FactorFailures); err != nil {
+		&s.PendingTOTP, &s.PendingRecovery); err != nil {
 		return nil, err
 	}
 	s.Stage = mfagate.Stage(stage)

@@ -26,7 +26,7 @@ func mustMigrate(tb testing.TB, db *sqlstore.DB) []string {
 }
 
 // allMigrations is the embedded set, in order.
-var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql"}
+var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql"}
 
 func TestSQLite(t *testing.T) { runBackend(t, storetest.SQLite()) }
 
@@ -43,12 +43,14 @@ func runBackend(t *testing.T, b storetest.Backend) {
 		storetest.ClaimConcurrently(t, one, two)
 	})
 
-	t.Run("RecordFailureTwoReplicas", func(t *testing.T) {
-		dsn := b.DSN(t)
-		one := mustOpen(t, b.Driver, dsn)
-		mustMigrate(t, one)
-		two := mustOpen(t, b.Driver, dsn)
-		storetest.RecordConcurrently(t, one, two)
+	t.Run("HoldThrottleTwoReplicas", func(t *testing.T) {
+		one, two := b.Replicas(t)
+		storetest.HoldConcurrently(t, one, two)
+	})
+
+	t.Run("ClaimJobTwoReplicas", func(t *testing.T) {
+		one, two := b.Replicas(t)
+		storetest.ClaimJobConcurrently(t, one, two)
 	})
 
 	t.Run("CreateEmailCodeVoids", func(t *testing.T) { testCreateEmailCodeVoids(t, b) })
@@ -56,6 +58,8 @@ func runBackend(t *testing.T, b storetest.Backend) {
 	t.Run("MigrateFrom0001", func(t *testing.T) { testMigrateFrom0001(t, b) })
 
 	t.Run("MigrateFrom0002", func(t *testing.T) { testMigrateFrom0002(t, b) })
+
+	t.Run("MigrateFrom0004", func(t *testing.T) { testMigrateFrom0004(t, b) })
 
 	t.Run("MarkCampaignSentTwoReplicas", func(t *testing.T) {
 		dsn := b.DSN(t)

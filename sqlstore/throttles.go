@@ -24,46 +24,41 @@ func (t *tx) Throttle(key string) (*mfagate.Throttle, error) {
 	return th, nil
 }
 
-// RecordFailure adds one failure to key; see mfagate.Tx.
+// HoldThrottle returns the state behind key and holds it until the
+// transaction ends; see mfagate.Tx.
 //
-// A single upsert, so the count is added by the database itself: two
-// replicas recording at once never both write the same new count, and
-// there is no read-then-insert race on a key seen for the first time.
-func (t *tx) RecordFailure(key string, at time.Time) (*mfagate.Throttle, error) {
-	rows, err := t.writeQuery(`INSERT INTO throttles (key, failures, last_failure_at) VALUES (?, 1, ?)
-		ON CONFLICT (key) DO UPDATE SET failures = throttles.failures + 1,
-			last_failure_at = excluded.last_failure_at
-		RETURNING `+throttleColumns,
-		key, millis(at))
+// One upsert that changes nothing takes the hold: on PostgreSQL ON
+// CONFLICT DO UPDATE locks the row (and a row being inserted by another
+// transaction makes this one wait for it), so a second transaction on the
+// same key blocks here until the first ends and then reads what it wrote.
+// SQLite's write transactions already run one at a time (BEGIN
+// IMMEDIATE). The zero row it may insert is removed again by SaveThrottle
+// or the retention job.
+func (t *tx) HoldThrottle(key string) (*mfagate.Throttle, error) {
+	rows, err := t.writeQuery(`INSERT INTO throttles (key, failures) VALUES (?, 0)
+		ON CONFLICT (key) DO UPDATE SET failures = throttles.failures
+		RETURNING `+throttleColumns, key)
 	if err != nil {
-		return nil, fmt.Errorf("record failure for %q: %w", key, err)
+		return nil, fmt.Errorf("hold throttle %q: %w", key, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := closeRows(rows); err != nil {
-			return nil, fmt.Errorf("record failure for %q: %w", key, err)
-		}
-		return nil, fmt.Errorf("record failure for %q: no row returned", key)
-	}
-	th, err := scanThrottle(rows)
-	if err == nil {
-		err = closeRows(rows)
-	}
+	th, err := scanOne(rows, scanThrottle)
 	if err != nil {
-		return nil, fmt.Errorf("record failure for %q: %w", key, err)
+		return nil, fmt.Errorf("hold throttle %q: %w", key, err)
 	}
 	return th, nil
 }
 
-// LockThrottle sets key's lock; see mfagate.Tx. Both halves are set as
-// given: a lock for a time replaces a hard lock, and a zero until with hard
-// false leaves the key unlocked. The failure count is kept.
-func (t *tx) LockThrottle(key string, until time.Time, hard bool) error {
-	if _, err := t.exec(`INSERT INTO throttles (key, failures, locked_until, hard_locked) VALUES (?, 0, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET locked_until = excluded.locked_until,
-			hard_locked = excluded.hard_locked`,
-		key, millis(until), boolInt(hard)); err != nil {
-		return fmt.Errorf("lock %q: %w", key, err)
+// SaveThrottle writes th; see mfagate.Tx. A throttle with nothing to
+// remember is deleted rather than kept as a zero row.
+func (t *tx) SaveThrottle(th *mfagate.Throttle) error {
+	if th.Failures <= 0 && !th.HardLocked && th.LockedUntil.IsZero() {
+		return t.ClearThrottle(th.Key)
+	}
+	if _, err := t.exec(`INSERT INTO throttles (`+throttleColumns+`) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
+			locked_until = excluded.locked_until, hard_locked = excluded.hard_locked`,
+		th.Key, max(th.Failures, 0), millis(th.LastFailureAt), millis(th.LockedUntil), boolInt(th.HardLocked)); err != nil {
+		return fmt.Errorf("save throttle %q: %w", th.Key, err)
 	}
 	return nil
 }
@@ -74,6 +69,20 @@ func (t *tx) ClearThrottle(key string) error {
 		return fmt.Errorf("clear throttle %q: %w", key, err)
 	}
 	return nil
+}
+
+// DeleteIdleThrottles removes throttles with no lock in force whose
+// latest attempt is older than idleBefore; see mfagate.Tx. A row without
+// any attempt (a hold whose transaction saved nothing) counts as idle.
+func (t *tx) DeleteIdleThrottles(idleBefore, now time.Time) (int, error) {
+	n, err := t.execCount(`DELETE FROM throttles
+		WHERE hard_locked = 0 AND (locked_until IS NULL OR locked_until <= ?)
+		AND (last_failure_at IS NULL OR last_failure_at < ?)`,
+		now.UnixMilli(), idleBefore.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete idle throttles: %w", err)
+	}
+	return n, nil
 }
 
 func scanThrottle(sc scanner) (*mfagate.Throttle, error) {
@@ -88,4 +97,21 @@ func scanThrottle(sc scanner) (*mfagate.Throttle, error) {
 	th.LastFailureAt, th.LockedUntil = fromMillis(lastFailure), fromMillis(until)
 	th.HardLocked = hard != 0
 	return &th, nil
+}
+
+// scanOne reads the one row a write ... RETURNING gives, and closes rows.
+func scanOne[T any](rows *sql.Rows, scan func(scanner) (T, error)) (T, error) {
+	var zero T
+	defer rows.Close()
+	if !rows.Next() {
+		if err := closeRows(rows); err != nil {
+			return zero, err
+		}
+		return zero, errors.New("no row returned")
+	}
+	v, err := scan(rows)
+	if err == nil {
+		err = closeRows(rows)
+	}
+	return v, err
 }

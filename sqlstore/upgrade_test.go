@@ -66,7 +66,7 @@ func testMigrateFrom0001(t *testing.T, b storetest.Backend) {
 		t.Errorf("session from 0001: got %+v, want %+v", sess, want)
 	}
 	mustUpdate(t, db, func(tx mfagate.Tx) error {
-		sess.PendingTOTP, sess.FactorFailures = []byte("sealed"), 1
+		sess.PendingTOTP = []byte("sealed")
 		if err := tx.UpdateSession(sess); err != nil {
 			return err
 		}

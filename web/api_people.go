@@ -132,27 +132,16 @@ type createPersonRequest struct {
 	Roles    []string `json:"roles"`
 }
 
-// errStaffAccount refuses API changes to staff accounts: a leaked support
-// token must not be able to make or weaken the accounts that can reset
-// everyone else's.
-var errStaffAccount = mfagate.Errorf(mfagate.EFORBIDDEN,
-	"Operator and support accounts are managed at the command line (mfagate user ...), not through the API")
-
 func (s *server) handleAPICreatePerson() apiFunc {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req createPersonRequest
 		if err := decodeBody(w, r, &req); err != nil {
 			return err
 		}
-		roles, err := account.NormalizeRoles(req.Roles)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(roles, mfagate.RoleOperator) || slices.Contains(roles, mfagate.RoleSupport) {
-			return errStaffAccount
-		}
+		// The use case refuses staff accounts (operator, support): only
+		// the server's command line makes those.
 		u, err := s.Accounts.CreateUser(r.Context(), s.actorOf(r, tok), account.NewUser{
-			Username: req.Username, Email: req.Email, Name: req.Name, Roles: roles,
+			Username: req.Username, Email: req.Email, Name: req.Name, Roles: req.Roles,
 		})
 		if err != nil {
 			return err
@@ -169,8 +158,8 @@ type reasonRequest struct {
 }
 
 // supportAction makes the handler of a support action on one account:
-// it reads the reason, refuses staff accounts, runs do and replies with
-// the account's new state.
+// it reads the reason, runs do (whose use case refuses staff accounts)
+// and replies with the account's new state.
 func (s *server) supportAction(do func(ctx context.Context, by account.Actor, username, reason string) error) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req reasonRequest
@@ -183,9 +172,6 @@ func (s *server) supportAction(do func(ctx context.Context, by account.Actor, us
 		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
 		if err != nil {
 			return err
-		}
-		if account.IsStaff(u) {
-			return errStaffAccount
 		}
 		if err := do(r.Context(), s.actorOf(r, tok), u.Username, req.Reason); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -301,9 +302,9 @@ func TestAPIErrors(t *testing.T) {
 		{"username taken", "POST", "/api/v1/people", support, `{"username": "ALICE", "email": "a2@example.com", "roles": ["user"]}`, nil, 409, "conflict", "already taken"},
 		{"bad email", "POST", "/api/v1/people", support, `{"username": "carol", "email": "carol-at-example", "roles": ["user"]}`, nil, 400, "invalid", "Enter an email address in the correct format"},
 		{"no roles", "POST", "/api/v1/people", support, `{"username": "carol", "email": "carol@example.com"}`, nil, 400, "invalid", "Give at least one role"},
-		{"support token cannot make staff", "POST", "/api/v1/people", support, `{"username": "carol", "email": "carol@example.com", "roles": ["user", "Support"]}`, nil, 403, "forbidden", "managed at the command line"},
-		{"support token cannot reset staff", "POST", "/api/v1/people/sam/reset-mfa", support, `{"reason": "x"}`, nil, 403, "forbidden", "managed at the command line"},
-		{"support token cannot disable staff", "POST", "/api/v1/people/SAM/disable", support, `{"reason": "x"}`, nil, 403, "forbidden", "managed at the command line"},
+		{"support token cannot make staff", "POST", "/api/v1/people", support, `{"username": "carol", "email": "carol@example.com", "roles": ["user", "Support"]}`, nil, 403, "forbidden", "only be created at the server's command line"},
+		{"support token cannot reset staff", "POST", "/api/v1/people/sam/reset-mfa", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be reset at the server's command line"},
+		{"support token cannot disable staff", "POST", "/api/v1/people/SAM/disable", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be disabled at the server's command line"},
 		{"operator token cannot reset", "POST", "/api/v1/people/bob/reset-mfa", operator, `{"reason": "x"}`, nil, 403, "forbidden", "needs a token with the role support"},
 		{"wrong method", "DELETE", "/api/v1/people/bob", support, "", nil, 405, "method_not_allowed", "DELETE is not allowed here"},
 		{"wrong method on a list", "PUT", "/api/v1/people", support, `{}`, nil, 405, "method_not_allowed", "use GET, HEAD, POST"},
@@ -324,8 +325,18 @@ func TestAPIErrors(t *testing.T) {
 			wantError(t, h.api(t, tt.method, tt.path, tt.token, tt.body, tt.header...), tt.status, tt.code, tt.message)
 		})
 	}
-	if evs := h.audit(t, mfagate.AuditFilter{Actor: "token:helpdesk-bot"}); len(evs) != 0 {
-		t.Fatalf("refused requests left audit events: %+v", evs[0])
+	// Refusals change nothing; those of changes to staff accounts are
+	// audited, as denied.
+	evs := h.audit(t, mfagate.AuditFilter{Actor: "token:helpdesk-bot"})
+	var denied []string
+	for _, e := range evs {
+		if e.Outcome != mfagate.OutcomeDenied {
+			t.Fatalf("refused requests left audit events: %+v", e)
+		}
+		denied = append(denied, e.Kind+" "+e.Subject)
+	}
+	if want := []string{"user.disable sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
+		t.Fatalf("denied changes audited: got %q, want %q", denied, want)
 	}
 	if u, _ := h.accounts.User(context.Background(), "sam"); u.Disabled {
 		t.Fatal("a refused request disabled sam")

@@ -130,6 +130,9 @@ func (s *server) handleChallengeSend() http.Handler {
 			http.Redirect(w, r, s.withRd("/mfa/challenge?method=email", r.PostForm.Get("rd")), http.StatusSeeOther)
 			return
 		}
+		if errors.Is(err, account.ErrLocked) && s.limitReached(w, r, err) {
+			return
+		}
 		if c := mfagate.ErrorCode(err); c != mfagate.ETHROTTLED && c != mfagate.EINVALID {
 			s.renderError(w, r, err)
 			return

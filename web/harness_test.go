@@ -75,7 +75,7 @@ func (h *harness) mustUser(tb testing.TB, name, pass string, roles ...string) {
 	if len(roles) == 0 {
 		roles = []string{"user"}
 	}
-	_, err := h.accounts.CreateUser(context.Background(), account.Actor{Name: "test"}, account.NewUser{
+	_, err := h.accounts.CreateUser(context.Background(), account.Actor{Name: "test", AtServer: true}, account.NewUser{
 		Username: name, Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:],
 		Roles: roles, Password: pass,
 	})

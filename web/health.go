@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -71,7 +72,34 @@ type routeSeries struct {
 	duration prometheus.Observer
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+// checksCollector exports the account service's counts of guesses
+// checked: what an attacker got to try, counted on the real path.
+type checksCollector struct {
+	accounts *account.Service
+	password *prometheus.Desc
+	codes    *prometheus.Desc
+}
+
+func newChecksCollector(a *account.Service) *checksCollector {
+	return &checksCollector{accounts: a,
+		password: prometheus.NewDesc("mfagate_password_checks_total",
+			"Passwords compared with an account's hash after the throttle admitted them.", nil, nil),
+		codes: prometheus.NewDesc("mfagate_code_checks_total",
+			"Second-factor codes compared with the secret after the throttle admitted them, by method.", []string{"method"}, nil),
+	}
+}
+
+func (c *checksCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.password; ch <- c.codes }
+
+func (c *checksCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.accounts.Checks()
+	ch <- prometheus.MustNewConstMetric(c.password, prometheus.CounterValue, float64(n.Password))
+	for _, m := range []string{mfagate.MethodEmail, mfagate.MethodTOTP, mfagate.MethodRecovery} {
+		ch <- prometheus.MustNewConstMetric(c.codes, prometheus.CounterValue, float64(n.Codes[m]), m)
+	}
+}
+
+func newMetrics(reg *prometheus.Registry, accounts *account.Service) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mfagate_http_requests_total", Help: "HTTP requests by route and status.",
@@ -82,7 +110,7 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		}, []string{"route"}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.requests, m.duration,
+		m.requests, m.duration, newChecksCollector(accounts),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(c); err != nil {

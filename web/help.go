@@ -124,6 +124,13 @@ func (s *server) handleDevOutbox() http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
+		if s.DevMailbox != nil {
+			for i, m := range v.Messages {
+				if got, ok := s.DevMailbox.Delivered(m.ID); ok {
+					v.Messages[i] = got // with the text the table no longer keeps
+				}
+			}
+		}
 		s.render(w, r, http.StatusOK, "outbox", v)
 	})
 }

@@ -28,6 +28,10 @@ type Options struct {
 	InsecureCookies bool     // drop Secure (only for the demo on loopback)
 	TrustedProxies  []netip.Prefix
 	DevOutbox       bool // serve /dev/outbox (mail driver "outbox")
+	// DevMailbox has the text of the messages the "outbox" driver
+	// delivered, which the outbox table no longer keeps for code emails.
+	// Optional: without it /dev/outbox shows the table alone.
+	DevMailbox DevMailbox
 
 	Product  string
 	Support  account.Contacts
@@ -39,6 +43,11 @@ type Options struct {
 	// ForwardAuth are the access rules of GET /auth/verify, in order; none
 	// lets every fully signed-in person through.
 	ForwardAuth []ForwardAuthRule
+}
+
+// DevMailbox is where the "outbox" mail driver keeps what it delivered.
+type DevMailbox interface {
+	Delivered(id int64) (*mfagate.Message, bool)
 }
 
 // server holds what handlers share: settings and parsed templates.
@@ -70,7 +79,7 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(o.Registry)
+	m, err := newMetrics(o.Registry, o.Accounts)
 	if err != nil {
 		return nil, err
 	}

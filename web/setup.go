@@ -114,8 +114,7 @@ type emailSetupView struct {
 	page
 	Rd      string
 	Sent    *account.CodeSent
-	Email   string // the registered address
-	Other   string // a different address typed
+	Email   string // the registered address, the only one codes go to
 	Minutes int
 }
 
@@ -170,17 +169,20 @@ func (s *server) handleEmailSetupPage() http.Handler {
 	})
 }
 
-// handleEmailSetupSend sends a code to the registered address, or to the
-// different address in the field "email".
+// handleEmailSetupSend sends a code to the registered address. The field
+// "email" that an earlier release offered, to send it elsewhere, is
+// passed on so that the use case refuses and audits it (403).
 func (s *server) handleEmailSetupSend() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.parseForm(w, r) {
 			return
 		}
-		other := r.PostForm.Get("email")
-		_, err := s.Accounts.SendCode(r.Context(), currentFrom(r), mfagate.PurposeSetup, other, s.actor(r))
+		_, err := s.Accounts.SendCode(r.Context(), currentFrom(r), mfagate.PurposeSetup, r.PostForm.Get("email"), s.actor(r))
 		if err == nil {
 			http.Redirect(w, r, s.withRd("/mfa/setup/email", r.PostForm.Get("rd")), http.StatusSeeOther)
+			return
+		}
+		if errors.Is(err, account.ErrLocked) && s.limitReached(w, r, err) {
 			return
 		}
 		if c := mfagate.ErrorCode(err); c != mfagate.EINVALID && c != mfagate.ETHROTTLED {
@@ -192,11 +194,7 @@ func (s *server) handleEmailSetupSend() http.Handler {
 			s.renderError(w, r, verr)
 			return
 		}
-		field := "resend"
-		if other != "" {
-			field, v.Other = "email", other
-		}
-		v.Errors = []fieldError{{field, mfagate.ErrorMessage(err)}}
+		v.Errors = []fieldError{{"resend", mfagate.ErrorMessage(err)}}
 		s.render(w, r, statusOf(mfagate.ErrorCode(err)), "setup_email", v)
 	})
 }

@@ -20,8 +20,9 @@ type searchPopulation struct {
 func newSearchPopulation(tb testing.TB, s mfagate.Store) searchPopulation {
 	tb.Helper()
 	type lock struct {
-		until time.Time
-		hard  bool
+		until  time.Time
+		hard   bool
+		factor bool // the second-factor key, not the password key
 	}
 	people := []struct {
 		username, name, email string
@@ -35,7 +36,7 @@ func newSearchPopulation(tb testing.TB, s mfagate.Store) searchPopulation {
 		{"bob", "Bob 100% Real", "bob@corp.test", []string{mfagate.RoleUser},
 			[]string{mfagate.MethodTOTP}, &lock{until: base.Add(time.Hour)}, true},
 		{"carol_x", "Carol", "c@example.com", []string{mfagate.RoleSupport},
-			nil, &lock{hard: true}, true},
+			nil, &lock{hard: true, factor: true}, true},
 		{"Dave", "Dave", "dave@example.com", []string{mfagate.RoleUser},
 			[]string{mfagate.MethodEmail}, &lock{until: base.Add(-time.Hour)}, false},
 		{"erin", "Érin Ünal", "erin@example.com", nil, nil, nil, false},
@@ -50,8 +51,12 @@ func newSearchPopulation(tb testing.TB, s mfagate.Store) searchPopulation {
 			mustCreateFactor(tb, s, &mfagate.Factor{UserID: u.ID, Method: m, CreatedAt: base})
 		}
 		if pp.lock != nil {
+			key := mfagate.PasswordThrottleKey(u.Username)
+			if pp.lock.factor {
+				key = mfagate.FactorThrottleKey(u.Username)
+			}
 			mustUpdate(tb, s, func(tx mfagate.Tx) error {
-				return tx.LockThrottle("user:"+mfagate.UsernameKey(u.Username), pp.lock.until, pp.lock.hard)
+				return tx.SaveThrottle(&mfagate.Throttle{Key: key, Failures: 10, LockedUntil: pp.lock.until, HardLocked: pp.lock.hard})
 			})
 		}
 		p.users = append(p.users, mustGetUser(tb, s, u.ID))
@@ -67,7 +72,9 @@ func newSearchPopulation(tb testing.TB, s mfagate.Store) searchPopulation {
 		p.locked = append(p.locked, pp.locked)
 	}
 	// Throttles of other kinds do not lock anyone.
-	mustUpdate(tb, s, func(tx mfagate.Tx) error { return tx.LockThrottle("addr:erin", time.Time{}, true) })
+	mustUpdate(tb, s, func(tx mfagate.Tx) error {
+		return tx.SaveThrottle(&mfagate.Throttle{Key: mfagate.AddressThrottleKey("erin"), Failures: 60, HardLocked: true})
+	})
 	return p
 }
 

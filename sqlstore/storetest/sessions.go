@@ -71,13 +71,12 @@ func testSessions(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	changed.SecondFactorAt = base.Add(50 * time.Second)
 	changed.PendingTOTP = []byte("sealed totp")
 	changed.PendingRecovery = []byte("sealed codes")
-	changed.FactorFailures = 2
 	changed.ClientAddr = "198.51.100.7"
 	changed.UserAgent = "other"
 	changed.CreatedAt = base.Add(time.Hour)
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.UpdateSession(&changed) })
 	want.Stage, want.LastSeenAt, want.SecondFactorAt = mfagate.StageFull, changed.LastSeenAt, changed.SecondFactorAt
-	want.PendingTOTP, want.PendingRecovery, want.FactorFailures = changed.PendingTOTP, changed.PendingRecovery, 2
+	want.PendingTOTP, want.PendingRecovery = changed.PendingTOTP, changed.PendingRecovery
 	checkSession(t, mustGetSession(t, s, sess.Hash), &want)
 
 	// TouchSession moves only LastSeenAt, and never backwards.
@@ -114,7 +113,7 @@ func testUserSessions(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	bob := mustCreateUser(t, s, "bob")
 	// Created out of order, to see that the list is sorted by time.
 	mid := newSession("mid", alice.ID, base.Add(time.Hour))
-	mid.PendingTOTP, mid.PendingRecovery, mid.FactorFailures = []byte("totp"), []byte("codes"), 4
+	mid.PendingTOTP, mid.PendingRecovery = []byte("totp"), []byte("codes")
 	old := newSession("old", alice.ID, base)
 	young := newSession("young", alice.ID, base.Add(2*time.Hour))
 	for _, sess := range []*mfagate.Session{mid, old, young, newSession("bob", bob.ID, base.Add(3*time.Hour))} {
@@ -259,37 +258,35 @@ func testSessionPending(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		name              string
 		totp, recovery    []byte
 		wantTOTP, wantRec []byte
-		failures          int
 	}{
-		{"nil", nil, nil, nil, nil, 0},
-		{"empty", []byte{}, []byte{}, nil, nil, 0},
-		{"set", []byte{0, 1, 2, 0xff}, []byte("sealed codes"), []byte{0, 1, 2, 0xff}, []byte("sealed codes"), 3},
-		{"only totp", []byte("t"), nil, []byte("t"), nil, 1},
+		{"nil", nil, nil, nil, nil},
+		{"empty", []byte{}, []byte{}, nil, nil},
+		{"set", []byte{0, 1, 2, 0xff}, []byte("sealed codes"), []byte{0, 1, 2, 0xff}, []byte("sealed codes")},
+		{"only totp", []byte("t"), nil, []byte("t"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Written by CreateSession...
 			sess := newSession("create "+tt.name, alice.ID, base)
-			sess.PendingTOTP, sess.PendingRecovery, sess.FactorFailures = tt.totp, tt.recovery, tt.failures
+			sess.PendingTOTP, sess.PendingRecovery = tt.totp, tt.recovery
 			mustCreateSession(t, s, sess)
-			checkPending(t, mustGetSession(t, s, sess.Hash), tt.wantTOTP, tt.wantRec, tt.failures)
+			checkPending(t, mustGetSession(t, s, sess.Hash), tt.wantTOTP, tt.wantRec)
 
 			// ...and by UpdateSession, over a session that had some.
 			sess = newSession("update "+tt.name, alice.ID, base)
-			sess.PendingTOTP, sess.PendingRecovery, sess.FactorFailures = []byte("old"), []byte("old"), 9
+			sess.PendingTOTP, sess.PendingRecovery = []byte("old"), []byte("old")
 			mustCreateSession(t, s, sess)
-			sess.PendingTOTP, sess.PendingRecovery, sess.FactorFailures = tt.totp, tt.recovery, tt.failures
+			sess.PendingTOTP, sess.PendingRecovery = tt.totp, tt.recovery
 			mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.UpdateSession(sess) })
-			checkPending(t, mustGetSession(t, s, sess.Hash), tt.wantTOTP, tt.wantRec, tt.failures)
+			checkPending(t, mustGetSession(t, s, sess.Hash), tt.wantTOTP, tt.wantRec)
 		})
 	}
 }
 
-func checkPending(tb testing.TB, got *mfagate.Session, totp, recovery []byte, failures int) {
+func checkPending(tb testing.TB, got *mfagate.Session, totp, recovery []byte) {
 	tb.Helper()
-	if !reflect.DeepEqual(got.PendingTOTP, totp) || !reflect.DeepEqual(got.PendingRecovery, recovery) ||
-		got.FactorFailures != failures {
-		tb.Errorf("got PendingTOTP %#v, PendingRecovery %#v, FactorFailures %d; want %#v, %#v, %d",
-			got.PendingTOTP, got.PendingRecovery, got.FactorFailures, totp, recovery, failures)
+	if !reflect.DeepEqual(got.PendingTOTP, totp) || !reflect.DeepEqual(got.PendingRecovery, recovery) {
+		tb.Errorf("got PendingTOTP %#v, PendingRecovery %#v; want %#v, %#v",
+			got.PendingTOTP, got.PendingRecovery, totp, recovery)
 	}
 }

@@ -43,10 +43,22 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"EmailCodesSince", testEmailCodesSince},
 		{"EmailCodeFailuresConcurrently", testEmailCodeFailuresConcurrently},
 		{"Throttles", testThrottles},
-		{"RecordFailureConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+		{"HoldThrottleConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 			s := newStore(t)
-			RecordConcurrently(t, s, s)
+			HoldConcurrently(t, s, s)
 		}},
+		{"DeleteIdleThrottles", testDeleteIdleThrottles},
+		{"Notices", testNotices},
+		{"NoticesDue", testNoticesDue},
+		{"ClaimJob", testClaimJob},
+		{"ClaimJobConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+			s := newStore(t)
+			ClaimJobConcurrently(t, s, s)
+		}},
+		{"SecretMail", testSecretMail},
+		{"ExpireSecretMail", testExpireSecretMail},
+		{"DeleteOldMail", testDeleteOldMail},
+		{"DeleteOldEmailCodes", testDeleteOldEmailCodes},
 		{"AppendAudit", testAppendAudit},
 		{"AuditEvents", testAuditEvents},
 		{"EnqueueMail", testEnqueueMail},

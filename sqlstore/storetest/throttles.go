@@ -21,14 +21,9 @@ func mustThrottle(tb testing.TB, s mfagate.Store, key string) *mfagate.Throttle 
 	return th
 }
 
-func mustRecordFailure(tb testing.TB, s mfagate.Store, key string, at time.Time) *mfagate.Throttle {
+func mustSaveThrottle(tb testing.TB, s mfagate.Store, th *mfagate.Throttle) {
 	tb.Helper()
-	var th *mfagate.Throttle
-	mustUpdate(tb, s, func(tx mfagate.Tx) (err error) {
-		th, err = tx.RecordFailure(key, at)
-		return err
-	})
-	return th
+	mustUpdate(tb, s, func(tx mfagate.Tx) error { return tx.SaveThrottle(th) })
 }
 
 func checkThrottle(tb testing.TB, what string, got, want *mfagate.Throttle) {
@@ -44,73 +39,120 @@ func testThrottles(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	s := newStore(t)
 	const key = "user:alice"
 	checkThrottle(t, "never seen", mustThrottle(t, s, key), &mfagate.Throttle{Key: key})
+	var held *mfagate.Throttle
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		held, err = tx.HoldThrottle(key)
+		return err
+	})
+	checkThrottle(t, "HoldThrottle of a key never seen", held, &mfagate.Throttle{Key: key})
 
-	for i := 1; i <= 3; i++ {
-		at := base.Add(time.Duration(i)*time.Second + 1500*time.Microsecond)
-		want := &mfagate.Throttle{Key: key, Failures: i, LastFailureAt: stored(at)}
-		checkThrottle(t, "RecordFailure", mustRecordFailure(t, s, key, at), want)
-		checkThrottle(t, "Throttle after RecordFailure", mustThrottle(t, s, key), want)
-	}
-	other := mustRecordFailure(t, s, "addr:192.0.2.7", base)
-	if other.Failures != 1 {
-		t.Errorf("another key: got %d failures, want 1", other.Failures)
-	}
-
-	lastFailure := stored(base.Add(3*time.Second + 1500*time.Microsecond))
+	// SaveThrottle writes every field, at the store's precision, and
+	// HoldThrottle and Throttle read them back.
+	at := base.Add(3*time.Second + 1500*time.Microsecond)
 	until := base.Add(15 * time.Minute)
-	lock := func(key string, until time.Time, hard bool) {
-		t.Helper()
-		mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.LockThrottle(key, until, hard) })
-	}
 	tests := []struct {
-		name  string
-		until time.Time
-		hard  bool
-		want  mfagate.Throttle
+		name string
+		save mfagate.Throttle
 	}{
-		{"for a time", until, false, mfagate.Throttle{Key: key, Failures: 3, LastFailureAt: lastFailure, LockedUntil: until}},
-		{"hard", time.Time{}, true, mfagate.Throttle{Key: key, Failures: 3, LastFailureAt: lastFailure, HardLocked: true}},
-		{"for a time again", until, false, mfagate.Throttle{Key: key, Failures: 3, LastFailureAt: lastFailure, LockedUntil: until}},
-		{"both", until, true, mfagate.Throttle{Key: key, Failures: 3, LastFailureAt: lastFailure, LockedUntil: until, HardLocked: true}},
+		{"counting", mfagate.Throttle{Key: key, Failures: 3, LastFailureAt: at}},
+		{"locked for a time", mfagate.Throttle{Key: key, Failures: 10, LastFailureAt: at, LockedUntil: until}},
+		{"hard locked", mfagate.Throttle{Key: key, Failures: 50, LastFailureAt: at, LockedUntil: until, HardLocked: true}},
+		{"lock over, count kept", mfagate.Throttle{Key: key, Failures: 12, LastFailureAt: at.Add(time.Hour), LockedUntil: until}},
+		{"locked without failures", mfagate.Throttle{Key: key, HardLocked: true}},
 	}
 	for _, tt := range tests {
-		t.Run("lock "+tt.name, func(t *testing.T) {
-			lock(key, tt.until, tt.hard)
-			checkThrottle(t, "Throttle", mustThrottle(t, s, key), &tt.want)
+		t.Run("save "+tt.name, func(t *testing.T) {
+			save := tt.save
+			mustSaveThrottle(t, s, &save)
+			want := tt.save
+			want.LastFailureAt, want.LockedUntil = stored(want.LastFailureAt), stored(want.LockedUntil)
+			checkThrottle(t, "Throttle", mustThrottle(t, s, key), &want)
+			mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+				held, err = tx.HoldThrottle(key)
+				return err
+			})
+			checkThrottle(t, "HoldThrottle", held, &want)
 		})
 	}
+	mustSaveThrottle(t, s, &mfagate.Throttle{Key: "addr:192.0.2.7", Failures: 1, LastFailureAt: base})
 
-	// A failure recorded while locked keeps the lock.
-	at := base.Add(time.Hour)
-	want := &mfagate.Throttle{Key: key, Failures: 4, LastFailureAt: at, LockedUntil: until, HardLocked: true}
-	checkThrottle(t, "RecordFailure while locked", mustRecordFailure(t, s, key, at), want)
-
-	// A key locked before any failure.
-	lock("user:bob", until, false)
-	checkThrottle(t, "lock of a new key", mustThrottle(t, s, "user:bob"), &mfagate.Throttle{Key: "user:bob", LockedUntil: until})
-
-	for _, k := range []string{key, "user:bob", "never seen"} {
-		mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.ClearThrottle(k) })
-		checkThrottle(t, "Throttle after ClearThrottle", mustThrottle(t, s, k), &mfagate.Throttle{Key: k})
+	// A throttle with nothing to remember is removed, not kept as zeros.
+	mustSaveThrottle(t, s, &mfagate.Throttle{Key: key, LastFailureAt: at})
+	checkThrottle(t, "saved with nothing to remember", mustThrottle(t, s, key), &mfagate.Throttle{Key: key})
+	var n int
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		n, err = tx.DeleteIdleThrottles(base.Add(time.Minute), base.Add(time.Minute))
+		return err
+	})
+	if n != 1 {
+		t.Errorf("DeleteIdleThrottles after a zero save: got %d removed, want 1 (only the address)", n)
 	}
-	checkThrottle(t, "RecordFailure after ClearThrottle", mustRecordFailure(t, s, key, at),
-		&mfagate.Throttle{Key: key, Failures: 1, LastFailureAt: at})
-	if got := mustThrottle(t, s, "addr:192.0.2.7"); got.Failures != 1 {
-		t.Errorf("another key after clearing: got %d failures, want 1", got.Failures)
+
+	mustSaveThrottle(t, s, &mfagate.Throttle{Key: key, Failures: 4, LastFailureAt: at})
+	mustSaveThrottle(t, s, &mfagate.Throttle{Key: "user:bob", Failures: 2, LastFailureAt: at})
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.ClearThrottle(key) })
+	checkThrottle(t, "Throttle after ClearThrottle", mustThrottle(t, s, key), &mfagate.Throttle{Key: key})
+	if got := mustThrottle(t, s, "user:bob"); got.Failures != 2 {
+		t.Errorf("another key after clearing: got %d failures, want 2", got.Failures)
+	}
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.ClearThrottle("never seen") })
+
+	// HoldThrottle writes (it takes a lock), so View refuses it.
+	err := s.View(context.Background(), func(tx mfagate.Tx) error { _, err := tx.HoldThrottle(key); return err })
+	if err == nil {
+		t.Error("HoldThrottle inside View: got no error, want a refusal")
 	}
 }
 
-// RecordConcurrently checks that 20 failures recorded at once for one key,
-// through a and b in turn (the same store, or two stores on one database,
-// as two replicas would be), are all counted: the key ends at 20 and each
-// call saw a different count.
-func RecordConcurrently(t *testing.T, a, b mfagate.Store) {
+func testDeleteIdleThrottles(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	now := base.Add(48 * time.Hour)
+	idle := now.Add(-24 * time.Hour)
+	keep := []mfagate.Throttle{
+		{Key: "user:recent", Failures: 3, LastFailureAt: now.Add(-time.Hour)},
+		{Key: "user:hard", Failures: 50, LastFailureAt: base, HardLocked: true},
+		{Key: "user:locked", Failures: 10, LastFailureAt: base, LockedUntil: now.Add(time.Minute)},
+	}
+	gone := []mfagate.Throttle{
+		{Key: "user:old", Failures: 3, LastFailureAt: idle.Add(-time.Millisecond)},
+		{Key: "addr:old", Failures: 25, LastFailureAt: base},
+		{Key: "user:old-lock", Failures: 10, LastFailureAt: base, LockedUntil: now.Add(-time.Minute)},
+	}
+	for _, th := range append(slices.Clone(keep), gone...) {
+		mustSaveThrottle(t, s, &th)
+	}
+	var n int
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		n, err = tx.DeleteIdleThrottles(idle, now)
+		return err
+	})
+	if n != len(gone) {
+		t.Errorf("DeleteIdleThrottles: got %d removed, want %d", n, len(gone))
+	}
+	for _, th := range keep {
+		if got := mustThrottle(t, s, th.Key); got.Failures != th.Failures {
+			t.Errorf("%s: got %d failures, want it kept with %d", th.Key, got.Failures, th.Failures)
+		}
+	}
+	for _, th := range gone {
+		if got := mustThrottle(t, s, th.Key); got.Failures != 0 || got.LockedAt(now) {
+			t.Errorf("%s: got %+v, want it removed", th.Key, *got)
+		}
+	}
+}
+
+// HoldConcurrently checks that HoldThrottle serialises read-modify-write
+// across stores: 20 transactions at once, through a and b in turn (the
+// same store, or two stores on one database, as two replicas would be),
+// each hold the key, add one and save. None is lost, and each saw a
+// different count before its own.
+func HoldConcurrently(t *testing.T, a, b mfagate.Store) {
 	t.Helper()
 	const (
 		n   = 20
-		key = "user:alice"
+		key = "mfa:alice"
 	)
-	counts := make([]int, n)
+	seen := make([]int, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -121,15 +163,17 @@ func RecordConcurrently(t *testing.T, a, b mfagate.Store) {
 		wg.Go(func() {
 			<-start
 			err := s.Update(context.Background(), func(tx mfagate.Tx) error {
-				th, err := tx.RecordFailure(key, base.Add(time.Duration(i)*time.Second))
+				th, err := tx.HoldThrottle(key)
 				if err != nil {
 					return err
 				}
-				counts[i] = th.Failures
-				return nil
+				seen[i] = th.Failures
+				th.Failures++
+				th.LastFailureAt = base.Add(time.Duration(i) * time.Second)
+				return tx.SaveThrottle(th)
 			})
 			if err != nil {
-				t.Errorf("RecordFailure %d: %v", i, err)
+				t.Errorf("hold and save %d: %v", i, err)
 			}
 		})
 	}
@@ -138,12 +182,12 @@ func RecordConcurrently(t *testing.T, a, b mfagate.Store) {
 	if got := mustThrottle(t, a, key).Failures; got != n {
 		t.Errorf("Failures: got %d, want %d", got, n)
 	}
-	slices.Sort(counts)
+	slices.Sort(seen)
 	want := make([]int, n)
 	for i := range want {
-		want[i] = i + 1
+		want[i] = i
 	}
-	if !reflect.DeepEqual(counts, want) {
-		t.Errorf("counts returned: got %v, want each of 1..%d once", counts, n)
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("counts held: got %v, want each of 0..%d once", seen, n-1)
 	}
 }

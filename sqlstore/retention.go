@@ -1,0 +1,76 @@
+package sqlstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+// ClaimJob lets one replica run a scheduled job; see mfagate.Tx.
+//
+// One conditional upsert decides: the first replica to move next_run_at
+// past now wins the turn, and the others' WHERE no longer matches, so
+// they get no row back.
+func (t *tx) ClaimJob(name string, now, next time.Time) (bool, error) {
+	_, ok, err := t.insertID(`INSERT INTO jobs (name, next_run_at) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET next_run_at = excluded.next_run_at
+		WHERE jobs.next_run_at <= ?
+		RETURNING 1`,
+		name, next.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("claim job %q: %w", name, err)
+	}
+	return ok, nil
+}
+
+// DeleteOldEmailCodes removes codes long expired; see mfagate.Tx.
+func (t *tx) DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, error) {
+	n, err := t.execCount(`DELETE FROM email_codes WHERE expires_at < ? AND created_at < ?`,
+		expiredBefore.UnixMilli(), createdBefore.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete old email codes: %w", err)
+	}
+	return n, nil
+}
+
+// ExpireSecretMail gives up on code emails too old to be of use; see
+// mfagate.Tx.
+func (t *tx) ExpireSecretMail(createdBefore, now time.Time) (int, error) {
+	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, body_text = '', lease_until = NULL,
+			last_error = 'not delivered before the code in it expired'
+		WHERE secret = 1 AND status = ? AND created_at < ? AND (lease_until IS NULL OR lease_until <= ?)`,
+		mfagate.MailFailed, mfagate.MailPending, createdBefore.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("expire secret mail: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteOldMail removes old sent and failed messages; see mfagate.Tx.
+//
+// The campaign messages among them are first added to campaign_archive,
+// in the same transaction, so campaign progress never goes backwards. A
+// limit keeps each transaction short when a campaign left millions.
+func (t *tx) DeleteOldMail(createdBefore time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	// The pick is materialized so both statements see the same rows, and
+	// pending mail is never picked.
+	pick := `SELECT id FROM mail_outbox WHERE status IN (?, ?) AND created_at < ? ORDER BY id LIMIT ?`
+	args := []any{mfagate.MailSent, mfagate.MailFailed, createdBefore.UnixMilli(), limit}
+	if _, err := t.exec(`INSERT INTO campaign_archive (campaign, sent, failed)
+		SELECT campaign, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), SUM(CASE WHEN status = ? THEN 1 ELSE 0 END)
+		FROM mail_outbox WHERE id IN (`+pick+`) AND campaign <> '' GROUP BY campaign
+		ON CONFLICT (campaign) DO UPDATE SET sent = campaign_archive.sent + excluded.sent,
+			failed = campaign_archive.failed + excluded.failed`,
+		append([]any{mfagate.MailSent, mfagate.MailFailed}, args...)...); err != nil {
+		return 0, fmt.Errorf("delete old mail: keep campaign counts: %w", err)
+	}
+	n, err := t.execCount(`DELETE FROM mail_outbox WHERE id IN (`+pick+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("delete old mail: %w", err)
+	}
+	return n, nil
+}
