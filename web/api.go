@@ -45,15 +45,16 @@ const (
 	codeMediaType = "unsupported_media_type"
 )
 
-// apiError is an error with an HTTP status of its own, for what only the
-// API can get wrong: methods, media types, body sizes.
-type apiError struct {
+// httpError is an error with an HTTP status of its own, for what is
+// about HTTP rather than the domain: methods, media types, sizes. Pages
+// (renderError) and the API (apiFail) both answer it.
+type httpError struct {
 	status  int
 	code    string
 	message string
 }
 
-func (e *apiError) Error() string { return e.message }
+func (e *httpError) Error() string { return e.message }
 
 // errorReply is the body of every API error.
 type errorReply struct {
@@ -110,7 +111,7 @@ func (s *server) actorOf(r *http.Request, tok *mfagate.Token) account.Actor {
 func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	reply := errorReply{Code: mfagate.ErrorCode(err), Error: mfagate.ErrorMessage(err)}
 	status := statusOf(reply.Code)
-	var ae *apiError
+	var ae *httpError
 	if errors.As(err, &ae) {
 		reply.Code, reply.Error, status = ae.code, ae.message, ae.status
 	}
@@ -160,7 +161,7 @@ func (s *server) handleAPIFallback(api *http.ServeMux) http.Handler {
 		if probe.status == http.StatusMethodNotAllowed {
 			allow := probe.header.Get("Allow")
 			w.Header().Set("Allow", allow)
-			s.apiFail(w, r, &apiError{http.StatusMethodNotAllowed, codeMethod,
+			s.apiFail(w, r, &httpError{http.StatusMethodNotAllowed, codeMethod,
 				fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow)})
 			return
 		}

@@ -24,7 +24,7 @@ import (
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return &apiError{http.StatusUnsupportedMediaType, codeMediaType,
+		return &httpError{http.StatusUnsupportedMediaType, codeMediaType,
 			"Send the body as JSON, with the header \"Content-Type: application/json\""}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
@@ -55,7 +55,7 @@ func bodyError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return &apiError{http.StatusRequestEntityTooLarge, codeTooLarge,
+		return &httpError{http.StatusRequestEntityTooLarge, codeTooLarge,
 			fmt.Sprintf("The body is larger than %d KiB", maxAPIBody>>10)}
 	case errors.Is(err, io.EOF):
 		return invalid("The body is empty: send a JSON object")
