@@ -43,6 +43,8 @@ const (
 	codeMethod    = "method_not_allowed"
 	codeTooLarge  = "too_large"
 	codeMediaType = "unsupported_media_type"
+	// codeHeadersTooLarge is for pages too (limitHeaders, middleware.go).
+	codeHeadersTooLarge = "headers_too_large"
 )
 
 // httpError is an error with an HTTP status of its own, for what is

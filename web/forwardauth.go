@@ -23,7 +23,10 @@ import (
 
 // routeVerify is the forward-auth route's pattern, known to the
 // middleware so that its refusals are logged at debug level only.
-const routeVerify = "GET /auth/verify"
+const (
+	routeVerify = "GET " + pathVerify
+	pathVerify  = "/auth/verify"
+)
 
 // RoleAll in a forward-auth rule lets every signed-in person through.
 const RoleAll = "all"

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mfagate/mfagate/web"
 )
 
 // pageRouteRE finds the page routes in routes.go (the API has its own
@@ -87,4 +89,38 @@ func expectAllow(have []string) []string {
 		}
 	}
 	return out
+}
+
+// TestHeadersOverTheLimitGet431 checks that headers over
+// web.MaxHeaderBytes get our 431, with the security headers and a page
+// (or the JSON error), while forward-auth is left to the server's limit.
+func TestHeadersOverTheLimitGet431(t *testing.T) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"))
+	c := h.client(t)
+	send := func(path string, size int) response {
+		req, _ := http.NewRequest("GET", h.ts.URL+path, nil)
+		// Counted as HTTP/1.1 sends it: "X-Padding: " + value + CRLF,
+		// beside the request line, Host and the client's own headers.
+		req.Header.Set("X-Padding", strings.Repeat("p", size))
+		return do(t, c, req)
+	}
+	if res := send("/login", web.MaxHeaderBytes-1024); res.StatusCode != http.StatusOK {
+		t.Fatalf("headers under the limit: got %d, want 200", res.StatusCode)
+	}
+	res := send("/login", web.MaxHeaderBytes)
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(res.body, "<h1>The request is too large</h1>") ||
+		!strings.Contains(res.body, "clear this site&#39;s cookies") {
+		t.Fatalf("headers over the limit: got %d, want 431 with our page:\n%.600s", res.StatusCode, res.body)
+	}
+	if res.Header.Get("X-Frame-Options") != "DENY" || res.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("the 431 lacks the security headers: %v", res.Header)
+	}
+	api := send("/api/v1/people", web.MaxHeaderBytes)
+	if api.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(api.body, `"code": "headers_too_large"`) ||
+		api.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("API headers over the limit: got %d, want 431 with the JSON error:\n%s", api.StatusCode, api.body)
+	}
+	if res := send("/auth/verify", 2*web.MaxHeaderBytes); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forward-auth with big headers: got %d, want 401", res.StatusCode)
+	}
 }

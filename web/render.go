@@ -145,14 +145,15 @@ func statusOf(code string) int {
 }
 
 var errorTitles = map[int]string{
-	http.StatusBadRequest:          "There is a problem with the request",
-	http.StatusNotFound:            "Page not found",
-	http.StatusConflict:            "That could not be done",
-	http.StatusUnauthorized:        "Sign in to continue",
-	http.StatusForbidden:           "You cannot do that",
-	http.StatusTooManyRequests:     "Too many attempts",
-	http.StatusMethodNotAllowed:    "This page cannot be used this way",
-	http.StatusInternalServerError: "Something went wrong",
+	http.StatusBadRequest:                  "There is a problem with the request",
+	http.StatusNotFound:                    "Page not found",
+	http.StatusConflict:                    "That could not be done",
+	http.StatusUnauthorized:                "Sign in to continue",
+	http.StatusForbidden:                   "You cannot do that",
+	http.StatusTooManyRequests:             "Too many attempts",
+	http.StatusMethodNotAllowed:            "This page cannot be used this way",
+	http.StatusRequestHeaderFieldsTooLarge: "The request is too large",
+	http.StatusInternalServerError:         "Something went wrong",
 }
 
 // renderError shows err as a whole page. Internal errors are logged with

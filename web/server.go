@@ -94,6 +94,7 @@ func NewServer(o Options) (http.Handler, error) {
 	var h http.Handler = mux
 	h = s.checkInput(h)
 	h = cop.Handler(h)
+	h = s.limitHeaders(h)
 	h = s.observe(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
