@@ -175,6 +175,13 @@ func TestBadBytesAreRefusedEverywhere(t *testing.T) {
 				t.Errorf("%s is no longer signed in: got %d", name, res.StatusCode)
 			}
 		}
+
+		// A header that is not UTF-8 passes net/http; the user agent is
+		// stored with the session, cleaned, and is no reason to fail.
+		res := h.post(t, h.client(t), "/login", url.Values{"username": {"alice"}, "password": {pw}}, "User-Agent", "Mozilla/5.0 \xff\xfe")
+		if res.StatusCode != http.StatusSeeOther {
+			t.Errorf("signing in with a user agent that is not UTF-8: got %d, want 303", res.StatusCode)
+		}
 	})
 }
 

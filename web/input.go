@@ -15,8 +15,12 @@ import (
 // PostgreSQL refuses such text in a query, which made it a 500 there
 // while SQLite stored it; the fs behind /static/ refuses invalid names
 // with a 500 too. A refusal is a 400 with our page, or the JSON error
-// under /api/. JSON bodies are checked by decodeBody (api.go), headers
-// by net/http, and forward-auth's original URL by originalURL.
+// under /api/. JSON bodies are checked by decodeBody (apibody.go). In
+// headers net/http refuses NUL and control bytes itself (a bare 400);
+// bytes that are not UTF-8 may pass, and the headers read are hashed
+// (the session cookie, a bearer token), parsed (X-Forwarded-For),
+// cleaned where stored (the user agent, in package account) or checked
+// where read (forward-auth's original URL, originalURL).
 
 // textRule says which control characters a piece of text may hold.
 type textRule int
