@@ -177,8 +177,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		// Above web's own limit, which answers 431 with our headers and a
+		// page; over this one net/http writes a bare 431 of its own.
+		MaxHeaderBytes: 4 * web.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

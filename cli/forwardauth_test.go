@@ -393,6 +393,21 @@ func (s *forwardAuthSite) journey(t *testing.T, proxy string) {
 			t.Errorf("bob at /admin-only with %s: %s: got %d:\n%s\nwant 403 from %s", forged[0], forged[1], res.StatusCode, body, proxy)
 		}
 	}
+
+	// Bad bytes in the URL opened: no rule can be trusted to match them,
+	// so bob does not reach the application, and nobody gets a 500 (nginx
+	// would make one of any answer but 401 or 403 to auth_request).
+	for _, p := range []string{"/admin-only%00", "/admin-only%FF/report", "/adm%FFin-only"} {
+		res, body := bob.get(appURL + p)
+		if res.StatusCode == http.StatusOK || res.StatusCode >= 500 || strings.Contains(body, "app ") {
+			t.Errorf("bob at %s through %s: got %d:\n%s\nwant a refusal", p, proxy, res.StatusCode, body)
+		}
+	}
+	jar, _ = cookiejar.New(nil)
+	anon = &visitor{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	if res, body := anon.get(appURL + "/docs%FF"); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cannot be used") {
+		t.Errorf("anonymous at /docs%%FF through %s: got %d:\n%.600s\nwant mfagate's 400 page", proxy, res.StatusCode, body)
+	}
 }
 
 func TestForwardAuthBehindNginx(t *testing.T) {

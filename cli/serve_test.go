@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/mail/mailtest"
+	"github.com/mfagate/mfagate/web"
 )
 
 // TestServeDeliversMailThroughSMTP runs the production server against a
@@ -48,5 +50,39 @@ func TestServeDeliversMailThroughSMTP(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond) // one more pass of the delivery worker
 	if n := len(smtp.Messages()); n != 1 {
 		t.Fatalf("got %d messages, want exactly 1", n)
+	}
+}
+
+// TestServeHeaderLimits pins the two limits on request headers
+// (docs/security.md): over web.MaxHeaderBytes, mfagate's own 431 with
+// the security headers; over the server's MaxHeaderBytes, net/http's
+// bare 431, written before any handler runs, without them.
+func TestServeHeaderLimits(t *testing.T) {
+	cfg := install(t, "")
+	out, _ := start(t, "serve", "--config", cfg)
+	base := "http://" + out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1]
+	for _, tt := range []struct {
+		name    string
+		size    int
+		headers bool
+	}{
+		{"over mfagate's limit", web.MaxHeaderBytes + 1024, true},
+		{"over net/http's limit", 100 << 10, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", base+"/login", nil)
+			req.Header.Set("X-Padding", strings.Repeat("p", tt.size))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+				t.Fatalf("got %d, want 431", res.StatusCode)
+			}
+			if got := res.Header.Get("X-Frame-Options") == "DENY"; got != tt.headers {
+				t.Fatalf("security headers on the 431: %v, want %v", got, tt.headers)
+			}
+		})
 	}
 }

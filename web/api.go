@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -45,17 +43,20 @@ const (
 	codeMethod    = "method_not_allowed"
 	codeTooLarge  = "too_large"
 	codeMediaType = "unsupported_media_type"
+	// codeHeadersTooLarge is for pages too (limitHeaders, middleware.go).
+	codeHeadersTooLarge = "headers_too_large"
 )
 
-// apiError is an error with an HTTP status of its own, for what only the
-// API can get wrong: methods, media types, body sizes.
-type apiError struct {
+// httpError is an error with an HTTP status of its own, for what is
+// about HTTP rather than the domain: methods, media types, sizes. Pages
+// (renderError) and the API (apiFail) both answer it.
+type httpError struct {
 	status  int
 	code    string
 	message string
 }
 
-func (e *apiError) Error() string { return e.message }
+func (e *httpError) Error() string { return e.message }
 
 // errorReply is the body of every API error.
 type errorReply struct {
@@ -112,7 +113,7 @@ func (s *server) actorOf(r *http.Request, tok *mfagate.Token) account.Actor {
 func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	reply := errorReply{Code: mfagate.ErrorCode(err), Error: mfagate.ErrorMessage(err)}
 	status := statusOf(reply.Code)
-	var ae *apiError
+	var ae *httpError
 	if errors.As(err, &ae) {
 		reply.Code, reply.Error, status = ae.code, ae.message, ae.status
 	}
@@ -162,7 +163,7 @@ func (s *server) handleAPIFallback(api *http.ServeMux) http.Handler {
 		if probe.status == http.StatusMethodNotAllowed {
 			allow := probe.header.Get("Allow")
 			w.Header().Set("Allow", allow)
-			s.apiFail(w, r, &apiError{http.StatusMethodNotAllowed, codeMethod,
+			s.apiFail(w, r, &httpError{http.StatusMethodNotAllowed, codeMethod,
 				fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow)})
 			return
 		}
@@ -181,74 +182,6 @@ type probeWriter struct {
 func (p *probeWriter) Header() http.Header         { return p.header }
 func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (p *probeWriter) WriteHeader(status int)      { p.status = status }
-
-// decodeBody reads the request's JSON object into dst strictly: the media
-// type must be JSON, the body at most 64 KiB, one object with only the
-// fields dst has, each of the right type.
-func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return &apiError{http.StatusUnsupportedMediaType, codeMediaType,
-			"Send the body as JSON, with the header \"Content-Type: application/json\""}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return bodyError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return bodyError(err)
-		}
-		return mfagate.Errorf(mfagate.EINVALID, "The body must hold one JSON object and nothing after it")
-	}
-	return nil
-}
-
-// bodyError says in one sentence what is wrong with a request body.
-func bodyError(err error) error {
-	var (
-		syntax  *json.SyntaxError
-		typ     *json.UnmarshalTypeError
-		tooBig  *http.MaxBytesError
-		invalid = func(format string, args ...any) error { return mfagate.Errorf(mfagate.EINVALID, format, args...) }
-	)
-	switch {
-	case errors.As(err, &tooBig):
-		return &apiError{http.StatusRequestEntityTooLarge, codeTooLarge,
-			fmt.Sprintf("The body is larger than %d KiB", maxAPIBody>>10)}
-	case errors.Is(err, io.EOF):
-		return invalid("The body is empty: send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return invalid("The body ends in the middle of its JSON")
-	case errors.As(err, &syntax):
-		return invalid("The body is not valid JSON (at byte %d): %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "invalid character "))
-	case errors.As(err, &typ):
-		if typ.Field == "" {
-			return invalid("The body must be a JSON object, not a JSON %s", typ.Value)
-		}
-		return invalid("Field %q must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return invalid("Unknown field %s: check its spelling against the API document", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	}
-	return invalid("The body could not be read as JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// jsonKind names a Go kind as JSON does.
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "slice", "array":
-		return "an array"
-	case "bool":
-		return "true or false"
-	case "struct", "map":
-		return "an object"
-	}
-	return "a number"
-}
 
 // query reads a request's query string, refusing parameters the endpoint
 // does not take, so a misspelt filter is not silently ignored.

@@ -23,7 +23,10 @@ import (
 
 // routeVerify is the forward-auth route's pattern, known to the
 // middleware so that its refusals are logged at debug level only.
-const routeVerify = "GET /auth/verify"
+const (
+	routeVerify = "GET " + pathVerify
+	pathVerify  = "/auth/verify"
+)
 
 // RoleAll in a forward-auth rule lets every signed-in person through.
 const RoleAll = "all"
@@ -131,10 +134,19 @@ func (s *server) handleVerify() http.Handler {
 			}
 		}
 		if cur == nil || cur.Session.Stage != mfagate.StageFull {
-			if orig, ok := s.originalURL(r); ok && s.redirectable(orig) && wantsRedirect(r) {
-				h["Location"] = []string{login + url.QueryEscape(orig.String())}
-				w.WriteHeader(http.StatusFound)
-				return
+			if wantsRedirect(r) {
+				orig, err := s.originalURL(r)
+				if err != nil { // the answer reaches the browser: say why
+					s.renderError(w, r, err)
+					return
+				}
+				if orig != nil && s.redirectable(orig) {
+					if back := orig.String(); len(back) <= maxRedirectBytes {
+						h["Location"] = []string{login + url.QueryEscape(back)}
+						w.WriteHeader(http.StatusFound)
+						return
+					}
+				}
 			}
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -142,7 +154,12 @@ func (s *server) handleVerify() http.Handler {
 		u := cur.User
 		if len(rules) > 0 {
 			var host, p string
-			orig, known := s.originalURL(r)
+			orig, err := s.originalURL(r)
+			if err != nil && wantsRedirect(r) {
+				s.renderError(w, r, err)
+				return
+			}
+			known := orig != nil
 			if known {
 				host, p = strings.ToLower(orig.Hostname()), cleanURLPath(orig.Path)
 			}
@@ -175,16 +192,28 @@ func wantsRedirect(r *http.Request) bool {
 
 // originalURL is the URL the browser opened at the proxy, from
 // X-Original-URL or X-Forwarded-Proto, -Host and -Uri. These headers are
-// believed only from a trusted proxy; from anyone else they are ignored.
-func (s *server) originalURL(r *http.Request) (*url.URL, bool) {
+// believed only from a trusted proxy; from anyone else they are ignored,
+// as if absent (nil, nil). So is a URL that parses but is nowhere people
+// are sent or rules apply: another scheme, a user name, an odd host.
+//
+// A URL that cannot be checked is an error: one that does not parse, or
+// whose host or decoded path holds NUL, a control character, a space or
+// backslash, or invalid UTF-8. The path matters for the access rules:
+// "/admin%00" or "/adm%FFin" match no "/admin" rule here, yet an
+// application that stops at NUL or drops bad bytes would serve /admin.
+// The caller answers 400 where the answer reaches the browser (the proxy
+// asked for a redirect) and otherwise treats the URL as unknown (401, or
+// 403 under rules): nginx's auth_request turns any other answer into a
+// 500 of its own.
+func (s *server) originalURL(r *http.Request) (*url.URL, error) {
 	if len(s.TrustedProxies) == 0 || !s.peerTrusted(r) {
-		return nil, false
+		return nil, nil
 	}
 	raw := r.Header.Get("X-Original-URL")
 	if raw == "" {
 		proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Forwarded-Uri")
 		if proto == "" || host == "" {
-			return nil, false
+			return nil, nil
 		}
 		// A proxy chain may list several; the first is the browser's.
 		proto, _, _ = strings.Cut(proto, ",")
@@ -194,17 +223,30 @@ func (s *server) originalURL(r *http.Request) (*url.URL, bool) {
 		}
 		raw = strings.TrimSpace(proto) + "://" + strings.TrimSpace(host) + uri
 	}
-	if len(raw) > maxRedirectBytes || strings.ContainsAny(raw, "\\\r\n\t ") {
-		return nil, false
+	if strings.ContainsAny(raw, "\\\r\n\t ") {
+		return nil, errOriginText
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Opaque != "" || !plainHost(strings.ToLower(u.Hostname())) {
-		return nil, false
+	switch {
+	case err != nil:
+		return nil, errOriginUnreadable
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "":
+		return nil, nil
+	case !cleanText(u.Host, lineText) || !cleanText(u.Path, lineText):
+		return nil, errOriginText
+	case !plainHost(strings.ToLower(u.Hostname())):
+		return nil, nil
 	}
 	u.Fragment, u.RawFragment = "", ""
-	return u, true
+	return u, nil
 }
+
+// The refusals of an original URL that cannot be checked.
+var (
+	errOriginText       = mfagate.Errorf(mfagate.EINVALID, msgBadAddress)
+	errOriginUnreadable = mfagate.Errorf(mfagate.EINVALID,
+		"The web address you opened cannot be read. If you typed or pasted it, check it and try again")
+)
 
 // peerTrusted reports whether the connection comes from a trusted proxy.
 func (s *server) peerTrusted(r *http.Request) bool {

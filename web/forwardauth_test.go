@@ -100,6 +100,17 @@ func TestVerify(t *testing.T) {
 		{name: "role present", c: admin, header: []string{"X-Original-URL", h.app("/admin-only/users")}, status: 200, remote: map[string]string{"Remote-User": "ada"}},
 		{name: "other path", c: full, header: []string{"X-Original-URL", h.app("/admin-only-not")}, status: 200, remote: map[string]string{"Remote-User": "alice"}},
 		{name: "rules in force, URL unknown", c: full, status: 403},
+		// A URL that cannot be checked: 400 where the answer reaches the
+		// browser, and otherwise the answer of an unknown URL, since
+		// nginx's auth_request makes anything but 401 and 403 a 500.
+		{name: "no session, NUL in the path, redirect asked", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", h.app("/docs%00")}, status: 400},
+		{name: "no session, unreadable URL, redirect asked", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", h.app("/docs%zz")}, status: 400},
+		{name: "no session, NUL in the path", c: anon, header: []string{"X-Original-URL", h.app("/docs%00")}, status: 401},
+		{name: "role missing, NUL after the ruled path", c: full, header: []string{"X-Original-URL", h.app("/admin-only%00")}, status: 403},
+		{name: "role missing, bad byte in the ruled path", c: full, header: []string{"X-Original-URL", h.app("/admin-only%FF/users")}, status: 403},
+		{name: "role missing, bad byte, redirect asked", c: full, query: "?redirect=true", header: []string{"X-Original-URL", h.app("/admin-only%FF")}, status: 400},
+		{name: "long URL under no rule", c: full, header: []string{"X-Original-URL", h.app("/docs?q=" + strings.Repeat("x", 3000))}, status: 200},
+		{name: "no session, URL too long to return to", c: anon, query: "?redirect=true", header: []string{"X-Original-URL", h.app("/docs?q=" + strings.Repeat("x", 3000))}, status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

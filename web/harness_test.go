@@ -44,7 +44,19 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 // made by policy (nil: the default).
 func newPolicyHarness(tb testing.TB, policy account.Policy, opts ...harnessOption) *harness {
 	tb.Helper()
-	store := storetest.SQLite().New(tb)
+	return newStoreHarness(tb, storetest.SQLite(), policy, opts...)
+}
+
+// newBackendHarness is newHarness on a database of backend b, for tests
+// that must hold on SQLite and PostgreSQL alike (storetest.EachBackend).
+func newBackendHarness(tb testing.TB, b storetest.Backend, opts ...harnessOption) *harness {
+	tb.Helper()
+	return newStoreHarness(tb, b, nil, opts...)
+}
+
+func newStoreHarness(tb testing.TB, b storetest.Backend, policy account.Policy, opts ...harnessOption) *harness {
+	tb.Helper()
+	store := b.New(tb)
 	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
 	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap,
 		Key: []byte("0123456789abcdef0123456789abcdef"), Policy: policy})

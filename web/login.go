@@ -8,7 +8,10 @@ import (
 	"github.com/mfagate/mfagate/account"
 )
 
-// maxFormBytes bounds every form body; a sign-in form is tiny.
+// maxFormBytes bounds every form body; a sign-in form is tiny. checkInput
+// (input.go) reads and checks each posted form within it before any
+// handler runs; the handlers keep their own limit and parse as a second
+// line, which then find the work done.
 const maxFormBytes = 64 << 10
 
 type loginView struct {

@@ -203,3 +203,47 @@ func logLevel(status int) slog.Level {
 		return slog.LevelDebug
 	}
 }
+
+// MaxHeaderBytes bounds a request's line and headers. Over it, pages and
+// the API answer 431 themselves, with the security headers and a page
+// or the JSON error. The http.Server's own MaxHeaderBytes must stay above
+// it (cli/app.go): requests over that get net/http's bare 431, written
+// on the connection without any of our headers.
+const MaxHeaderBytes = 16 << 10
+
+// limitHeaders answers 431 for a request whose headers exceed
+// MaxHeaderBytes. Forward-auth is left to the server's limit: its
+// answer goes to nginx, which turns a 431 into a 500, and big headers
+// there are the protected application's business, not ours.
+func (s *server) limitHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pathVerify || headerBytes(r) <= MaxHeaderBytes {
+			next.ServeHTTP(w, r)
+			return
+		}
+		err := &httpError{http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge, fmt.Sprintf(
+			"The request's headers come to more than %d KiB. Too many or too large cookies for this site are the usual cause: clear this site's cookies in your browser, then try again",
+			MaxHeaderBytes>>10)}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			err.message = fmt.Sprintf("The request's headers come to more than %d KiB", MaxHeaderBytes>>10)
+			s.apiFail(w, r, err)
+			return
+		}
+		s.renderError(w, r, err)
+	})
+}
+
+// headerBytes counts a request's line and headers as HTTP/1.1 sends
+// them: the request line, the Host line (which net/http keeps out of
+// Header), and each header line's name and value with 4 bytes for ": "
+// and CRLF. Repeated headers count once per line.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	n += len("Host: ") + len(r.Host) + 2
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}

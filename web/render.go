@@ -3,10 +3,12 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,21 +145,27 @@ func statusOf(code string) int {
 }
 
 var errorTitles = map[int]string{
-	http.StatusBadRequest:          "There is a problem with the request",
-	http.StatusNotFound:            "Page not found",
-	http.StatusConflict:            "That could not be done",
-	http.StatusUnauthorized:        "Sign in to continue",
-	http.StatusForbidden:           "You cannot do that",
-	http.StatusTooManyRequests:     "Too many attempts",
-	http.StatusInternalServerError: "Something went wrong",
+	http.StatusBadRequest:                  "There is a problem with the request",
+	http.StatusNotFound:                    "Page not found",
+	http.StatusConflict:                    "That could not be done",
+	http.StatusUnauthorized:                "Sign in to continue",
+	http.StatusForbidden:                   "You cannot do that",
+	http.StatusTooManyRequests:             "Too many attempts",
+	http.StatusMethodNotAllowed:            "This page cannot be used this way",
+	http.StatusRequestHeaderFieldsTooLarge: "The request is too large",
+	http.StatusInternalServerError:         "Something went wrong",
 }
 
 // renderError shows err as a whole page. Internal errors are logged with
 // the request id, which the page shows so support can find the log line.
 func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code := mfagate.ErrorCode(err)
-	status := statusOf(code)
-	v := errorView{page: s.newPage(r, errorTitles[status]), Message: mfagate.ErrorMessage(err)}
+	status, message := statusOf(code), mfagate.ErrorMessage(err)
+	var he *httpError
+	if errors.As(err, &he) {
+		code, status, message = he.code, he.status, he.message
+	}
+	v := errorView{page: s.newPage(r, errorTitles[status]), Message: message}
 	if code == mfagate.EINTERNAL {
 		v.RequestID = requestID(w)
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
@@ -166,9 +174,43 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, r, status, "error", v)
 }
 
-func (s *server) handleNotFound() http.Handler {
+// handleUnmatched answers what no route of mux matches, as our page: 405
+// with Allow when the path takes other methods, as the API's fallback
+// does, and 404 otherwise. It is the catch-all route, so the mux's own
+// plain-text 405 never answers; it asks mux which methods would match
+// instead. That costs a copy of the request, only on this path.
+func (s *server) handleUnmatched(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			msg := "This page does not take what was sent. Go back and try again"
+			if !slices.Contains(allow, http.MethodGet) {
+				msg = "This address only takes a form sent from its page. Go back and use the button on the page"
+			}
+			s.renderError(w, r, &httpError{http.StatusMethodNotAllowed, codeMethod, msg})
+			return
+		}
 		s.renderError(w, r, mfagate.Errorf(mfagate.ENOTFOUND,
 			"If you typed the web address, check it is correct. If you pasted it, check you copied the whole address"))
 	})
+}
+
+// probeMethods are the methods allowedMethods tries.
+var probeMethods = []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodPost, http.MethodPut}
+
+// allowedMethods lists, in order, the methods for which a route of mux
+// other than the catch-all matches r's path. GET routes take HEAD too.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	probe := r.Clone(r.Context())
+	var allow []string
+	for _, m := range probeMethods {
+		if m == r.Method {
+			continue
+		}
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }

@@ -77,5 +77,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	if s.DevOutbox {
 		mux.Handle("GET /dev/outbox", s.handleDevOutbox())
 	}
-	mux.Handle("/", s.handleNotFound())
+	// Anything else: 405 with Allow for a known path under another
+	// method, 404 for an unknown one (render.go).
+	mux.Handle("/", s.handleUnmatched(mux))
 }

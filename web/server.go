@@ -98,8 +98,12 @@ func NewServer(o Options) (http.Handler, error) {
 		}
 		s.renderError(w, r, err)
 	}))
+	// Outermost last: a panic anywhere still gets the headers and a page;
+	// cross-origin posts are refused before their bodies are read.
 	var h http.Handler = mux
+	h = s.checkInput(h)
 	h = cop.Handler(h)
+	h = s.limitHeaders(h)
 	h = s.observe(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
