@@ -137,6 +137,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case mfagate.ETHROTTLED:
 		return http.StatusTooManyRequests
+	case mfagate.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -150,6 +152,21 @@ var errorTitles = map[int]string{
 	http.StatusForbidden:           "You cannot do that",
 	http.StatusTooManyRequests:     "Too many attempts",
 	http.StatusInternalServerError: "Something went wrong",
+	http.StatusServiceUnavailable:  "The service is unavailable just now",
+}
+
+// retryAfterUnavailable is the Retry-After of an EUNAVAILABLE answer, in
+// seconds: the minute its message asks people to wait. Load balancers and
+// API clients read it; a stalled database is seldom back sooner.
+const retryAfterUnavailable = "60"
+
+// logUnavailable notes that a request was turned away because the
+// database did not answer. Not an error of the request, so a warning:
+// operators see the cause, people see a page that asks them to retry.
+func (s *server) logUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", retryAfterUnavailable)
+	s.Logger.WarnContext(r.Context(), "request turned away: database unavailable", "err", err,
+		"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", requestID(w))
 }
 
 // renderError shows err as a whole page. Internal errors are logged with
@@ -158,10 +175,13 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	code := mfagate.ErrorCode(err)
 	status := statusOf(code)
 	v := errorView{page: s.newPage(r, errorTitles[status]), Message: mfagate.ErrorMessage(err)}
-	if code == mfagate.EINTERNAL {
+	switch code {
+	case mfagate.EINTERNAL:
 		v.RequestID = requestID(w)
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", v.RequestID)
+	case mfagate.EUNAVAILABLE:
+		s.logUnavailable(w, r, err)
 	}
 	s.render(w, r, status, "error", v)
 }
