@@ -257,5 +257,14 @@ func (a *app) bootstrap(ctx context.Context) error {
 
 // openStore opens the configured database without migrating it.
 func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, error) {
-	return sqlstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	return sqlstore.OpenWith(ctx, cfg.Database.Driver, cfg.Database.DSN, storeOptions(cfg.Database))
+}
+
+// storeOptions carries the configured deadlines and pool to the store.
+func storeOptions(d config.Database) sqlstore.Options {
+	return sqlstore.Options{
+		RequestTimeout: d.RequestTimeout, ConnectTimeout: d.ConnectTimeout,
+		MaxOpenConns: d.MaxOpenConns, MaxIdleConns: d.MaxIdleConns,
+		ConnMaxLifetime: d.ConnMaxLifetime, ConnMaxIdleTime: d.ConnMaxIdleTime,
+	}
 }
