@@ -123,7 +123,7 @@ func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.ErrorContext(r.Context(), "api request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", reply.RequestID)
 	case mfagate.EUNAVAILABLE:
-		s.logUnavailable(w, r, err)
+		s.markUnavailable(w, r, err)
 	case mfagate.EUNAUTHORIZED:
 		challenge := `Bearer realm="mfagate"`
 		if r.Header.Get("Authorization") != "" {

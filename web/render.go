@@ -160,10 +160,11 @@ var errorTitles = map[int]string{
 // API clients read it; a stalled database is seldom back sooner.
 const retryAfterUnavailable = "60"
 
-// logUnavailable notes that a request was turned away because the
-// database did not answer. Not an error of the request, so a warning:
-// operators see the cause, people see a page that asks them to retry.
-func (s *server) logUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+// markUnavailable prepares the answer to a request turned away because the
+// database did not answer: Retry-After, and a warning in the log with the
+// cause (not an error of the request: operators see why, people see a
+// page that asks them to retry).
+func (s *server) markUnavailable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", retryAfterUnavailable)
 	s.Logger.WarnContext(r.Context(), "request turned away: database unavailable", "err", err,
 		"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", requestID(w))
@@ -181,7 +182,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", v.RequestID)
 	case mfagate.EUNAVAILABLE:
-		s.logUnavailable(w, r, err)
+		s.markUnavailable(w, r, err)
 	}
 	s.render(w, r, status, "error", v)
 }
