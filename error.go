@@ -13,6 +13,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // not signed in, or the credentials are wrong
 	EFORBIDDEN    = "forbidden"    // signed in but not allowed
 	ETHROTTLED    = "throttled"    // too many attempts; try later
+	EUNAVAILABLE  = "unavailable"  // the database did not answer in time or cannot be reached; try again shortly
 	EINTERNAL     = "internal"     // anything else; details are logged, not shown
 )
 

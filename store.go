@@ -10,15 +10,22 @@ import (
 // Work happens inside Update or View, which hand fn a Tx. Use cases that
 // change several things (a user, its audit event and the email about it)
 // do so in one Update, so either all of it happens or none of it does.
+//
+// Every call has a deadline: ctx's, or else the store's request timeout.
+// When it passes, or the database cannot be reached, the call fails with
+// EUNAVAILABLE (and an Update is rolled back). Work that may take longer
+// than a request, such as walking every account, sets its own deadline.
 type Store interface {
 	// Update runs fn in one read-write transaction, committed when fn
-	// returns nil and rolled back otherwise. fn's error is returned as is.
+	// returns nil and rolled back otherwise. fn's error is returned as is,
+	// except that one without a code becomes EUNAVAILABLE when the
+	// database did not answer in time.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn for reading only, without taking a write lock. Each
 	// statement sees the latest committed data, not one snapshot. Writes
-	// are refused.
+	// are refused. Errors as for Update.
 	View(ctx context.Context, fn func(Tx) error) error
-	// Ping checks that the database answers.
+	// Ping checks that the database answers. EUNAVAILABLE.
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error

@@ -19,6 +19,13 @@ const noticeGrace = 7 * 24 * time.Hour
 // campaignBatch is how many people one transaction reaches.
 const campaignBatch = 200
 
+// campaignBatchTimeout is the deadline of one batch's transaction. A batch
+// takes milliseconds, but nobody waits on it: on a loaded database it may
+// take longer than a request may, and it should then go on rather than
+// fail every minute. A campaign of any size is many short batches, each
+// committed, so the run as a whole needs no deadline: stopped, it resumes.
+const campaignBatchTimeout = 30 * time.Second
+
 // Campaign is one rollout communication: a phase's notice, sent when it
 // starts to everyone in its audience, or one of its reminders, sent before
 // it starts to those in its audience without a factor.
@@ -82,7 +89,8 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 	queued, after := 0, int64(0)
 	for {
 		var page int
-		err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		bctx, cancel := context.WithTimeout(ctx, campaignBatchTimeout)
+		err := s.store.Update(bctx, func(tx mfagate.Tx) error {
 			now := s.now()
 			people, err := tx.CampaignRecipients(c.Key, c.Phase.Audience, c.Reminder, after, campaignBatch)
 			if err != nil {
@@ -111,6 +119,7 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCampaign, Outcome: mfagate.OutcomeSuccess,
 				Actor: mfagate.ActorSystem, Detail: fmt.Sprintf("%s: %d emails queued", c.Key, n)})
 		})
+		cancel()
 		if err != nil || page < campaignBatch {
 			return queued, err
 		}

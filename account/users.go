@@ -233,6 +233,11 @@ func (s *Service) ImportUsers(ctx context.Context, by Actor, rows []ImportRow) (
 	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
 		for i, u := range us {
 			if err := s.insert(tx, by, u); err != nil {
+				if mfagate.ErrorCode(err) == mfagate.EINTERNAL {
+					// Not about the row (the database failed, or did not
+					// answer in time): kept whole, so the store can tell.
+					return err
+				}
 				return mfagate.Errorf(mfagate.ErrorCode(err), "line %d: %s", rows[i].Line, mfagate.ErrorMessage(err))
 			}
 		}

@@ -269,5 +269,20 @@ func (a *app) bootstrap(ctx context.Context) error {
 
 // openStore opens the configured database without migrating it.
 func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, error) {
-	return sqlstore.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	return sqlstore.OpenWith(ctx, cfg.Database.Driver, cfg.Database.DSN, storeOptions(cfg.Database))
+}
+
+// longCommandTimeout is the deadline of a command's work that reads or
+// writes every account in one go (simulate, user list, user import):
+// database.request_timeout is for requests and would stop them at a
+// size an installation can reach.
+const longCommandTimeout = 10 * time.Minute
+
+// storeOptions carries the configured deadlines and pool to the store.
+func storeOptions(d config.Database) sqlstore.Options {
+	return sqlstore.Options{
+		RequestTimeout: d.RequestTimeout, ConnectTimeout: d.ConnectTimeout,
+		MaxOpenConns: d.MaxOpenConns, MaxIdleConns: d.MaxIdleConns,
+		ConnMaxLifetime: d.ConnMaxLifetime, ConnMaxIdleTime: d.ConnMaxIdleTime,
+	}
 }

@@ -208,6 +208,8 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 		return simulateOne(ctx, e, a, *user, when, *asJSON)
 	}
 	sim := rollout.NewSimulator(a.plan, when)
+	ctx, cancel := context.WithTimeout(ctx, longCommandTimeout) // a walk over every account
+	defer cancel()
 	err = a.store.View(ctx, func(tx mfagate.Tx) error {
 		return tx.People(func(p *mfagate.Person) error {
 			if !p.Disabled {

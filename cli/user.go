@@ -182,6 +182,8 @@ func userImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	ctx, cancel := context.WithTimeout(ctx, longCommandTimeout) // every row in one transaction
+	defer cancel()
 	n, err := a.accounts.ImportUsers(ctx, cliActor, rows)
 	if err != nil {
 		if mfagate.ErrorCode(err) == mfagate.EINTERNAL {
@@ -209,6 +211,8 @@ func userList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	ctx, cancel := context.WithTimeout(ctx, longCommandTimeout) // every account, however many
+	defer cancel()
 	us, err := a.accounts.Users(ctx, mfagate.UserFilter{Role: strings.ToLower(*role)})
 	if err != nil {
 		return err

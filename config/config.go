@@ -54,10 +54,22 @@ type Server struct {
 	TrustedProxyPrefixes []netip.Prefix `yaml:"-"`
 }
 
-// Database says which database to use and how to reach it.
+// Database says which database to use, how to reach it and how much of
+// it to use. Validate fills the zero durations and counts with the
+// driver's defaults (see databaseDefaults).
 type Database struct {
 	Driver string `yaml:"driver"` // "sqlite" or "postgres"
 	DSN    string `yaml:"dsn"`
+	// RequestTimeout is how long one transaction or read may take before
+	// the request is answered 503.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// ConnectTimeout bounds opening a PostgreSQL connection, unless the
+	// DSN sets connect_timeout.
+	ConnectTimeout  time.Duration `yaml:"connect_timeout"`
+	MaxOpenConns    int           `yaml:"max_open_conns"`
+	MaxIdleConns    int           `yaml:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+	ConnMaxIdleTime time.Duration `yaml:"conn_max_idle_time"`
 }
 
 // Secrets names where the key that encrypts TOTP secrets at rest is kept.

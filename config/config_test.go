@@ -100,6 +100,36 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestDatabaseDefaults checks the pool and deadline defaults of each
+// driver, and that a smaller pool takes the idle connections down with it.
+func TestDatabaseDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want Database
+	}{
+		{"sqlite", "", Database{Driver: "sqlite", DSN: "/tmp/mfagate.db",
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 8, MaxIdleConns: 8,
+			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
+		{"postgres", "database:\n  driver: postgres\n  dsn: x\n", Database{Driver: "postgres", DSN: "x",
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 10,
+			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
+		{"smaller pool", "database:\n  driver: postgres\n  dsn: x\n  max_open_conns: 6\n", Database{Driver: "postgres", DSN: "x",
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 6, MaxIdleConns: 6,
+			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
+		{"zero and empty mean the default", "database:\n  driver: postgres\n  dsn: x\n  max_open_conns: 0\n  request_timeout:\n", Database{Driver: "postgres", DSN: "x",
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 10,
+			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustParse(t, withMinimal(tt.src), nil).Database; got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestExplicitZeroAndNullKeepMeaning(t *testing.T) {
 	// skew_steps 0 is a choice, not "unset"; an empty key keeps the default.
 	cfg := mustParse(t, withMinimal("mfa:\n  totp:\n    skew_steps: 0\n  issuer:\n"), nil)

@@ -25,6 +25,8 @@ func TestEnvOverrides(t *testing.T) {
 		{"bool", map[string]string{"MFAGATE_SERVER_BASE_URL": "http://127.0.0.1:9000", "MFAGATE_SERVER_DEV_INSECURE_COOKIES": "TRUE"}, func(c *Config) any { return c.Server.DevInsecureCookies }, true},
 		{"duration", map[string]string{"MFAGATE_SERVER_SESSION_IDLE_TIMEOUT": "15m"}, func(c *Config) any { return c.Server.SessionIdleTimeout }, 15 * time.Minute},
 		{"duration in days", map[string]string{"MFAGATE_SERVER_SESSION_MAX_AGE": "2d"}, func(c *Config) any { return c.Server.SessionMaxAge }, 48 * time.Hour},
+		{"database duration", map[string]string{"MFAGATE_DATABASE_REQUEST_TIMEOUT": "2s"}, func(c *Config) any { return c.Database.RequestTimeout }, 2 * time.Second},
+		{"database int", map[string]string{"MFAGATE_DATABASE_MAX_OPEN_CONNS": "12"}, func(c *Config) any { return c.Database.MaxOpenConns }, 12},
 		{
 			"list",
 			map[string]string{"MFAGATE_SERVER_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,,"},
@@ -55,6 +57,7 @@ func TestEnvErrors(t *testing.T) {
 		{"bad duration", map[string]string{"MFAGATE_MFA_EMAIL_CODE_TTL": "10"}, `MFAGATE_MFA_EMAIL_CODE_TTL: mfa.email.code_ttl: expected a duration such as 30s, 10m, 12h or 7d, got "10"`},
 		// A value that parses but fails validation names the variable too.
 		{"invalid value", map[string]string{"MFAGATE_DATABASE_DRIVER": "mysql"}, `MFAGATE_DATABASE_DRIVER: database.driver "mysql" is not one of sqlite, postgres`},
+		{"invalid pool size", map[string]string{"MFAGATE_DATABASE_MAX_OPEN_CONNS": "2000"}, `MFAGATE_DATABASE_MAX_OPEN_CONNS: database.max_open_conns is 2000; it must be between 3 and 1000`},
 		{"invalid list item", map[string]string{"MFAGATE_SERVER_TRUSTED_PROXIES": "10.0.0.0/8,nope"}, `MFAGATE_SERVER_TRUSTED_PROXIES: server.trusted_proxies: "nope" is not an IP address`},
 		{"invalid range", map[string]string{"MFAGATE_MFA_RECOVERY_CODES_COUNT": "100"}, "MFAGATE_MFA_RECOVERY_CODES_COUNT: mfa.recovery_codes.count is 100"},
 	}
@@ -95,7 +98,7 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("got %s, want no variables for lists of records", name)
 		}
 	}
-	if got, want := len(vars), 34; got != want {
+	if got, want := len(vars), 40; got != want {
 		t.Errorf("count: got %v, want %v", got, want)
 	}
 }

@@ -222,6 +222,7 @@ func (c *Config) validateStores(v *validator) {
 	if c.Database.DSN == "" {
 		v.fail("database.dsn", "database.dsn is required (for sqlite a file path, for postgres a connection URL)")
 	}
+	c.validatePool(v)
 	if c.Secrets.KeyFile == "" {
 		v.fail("secrets.key_file", "secrets.key_file is required (create the file with: mfagate keygen FILE)")
 	}

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 	"github.com/mfagate/mfagate"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Names accepted by Open.
@@ -21,11 +23,11 @@ const (
 	DriverPostgres = "postgres"
 )
 
-// sqlitePragmas are added to every SQLite DSN. WAL lets readers go on while
-// one connection writes; busy_timeout makes a writer wait for the lock
-// instead of failing; _txlock=immediate takes the write lock at BEGIN, so
-// two transactions never both read and then deadlock upgrading to write.
-const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+// sqlitePragmas are added to every SQLite DSN, after busy_timeout (see
+// sqliteDSN). WAL lets readers go on while one connection writes;
+// _txlock=immediate takes the write lock at BEGIN, so two transactions
+// never both read and then deadlock upgrading to write.
+const sqlitePragmas = "_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
 // DB is a SQL database holding mfagate's state. It implements
@@ -33,48 +35,85 @@ const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 type DB struct {
 	db      *sql.DB
 	dialect dialect
+	// requestTimeout is the deadline of an Update, View or Ping whose
+	// context has none.
+	requestTimeout time.Duration
 }
 
 var _ mfagate.Store = (*DB)(nil)
 
-// Open connects to a database and checks that it answers. driver is
-// "sqlite" (dsn is a file path or a "file:" URI; a missing parent folder is
-// created) or "postgres" (dsn is a pgx connection string or URL). Open does
-// not migrate: call Migrate.
+// Open connects to a database with the driver's DefaultOptions; see
+// OpenWith.
 func Open(ctx context.Context, driver, dsn string) (*DB, error) {
+	return OpenWith(ctx, driver, dsn, Options{})
+}
+
+// OpenWith connects to a database, bounds its connection pool by o, and
+// checks that it answers. driver is "sqlite" (dsn is a file path or a
+// "file:" URI; a missing parent folder is created) or "postgres" (dsn is
+// a pgx connection string or URL). OpenWith does not migrate: call
+// Migrate.
+func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
+	o = o.orDefaults(driver)
 	var (
-		d          dialect
-		driverName string
+		d   dialect
+		sdb *sql.DB
 	)
 	switch driver {
 	case DriverSQLite:
-		d, driverName = dialectSQLite, "sqlite"
+		d = dialectSQLite
 		var err error
-		if dsn, err = sqliteDSN(dsn); err != nil {
+		if dsn, err = sqliteDSN(dsn, o.RequestTimeout); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		if sdb, err = sql.Open("sqlite", dsn); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	case DriverPostgres:
-		d, driverName = dialectPostgres, "pgx"
+		d = dialectPostgres
+		if dsn == "" {
+			return nil, fmt.Errorf("open database: empty %s DSN", driver)
+		}
+		cfg, err := pgConfig(dsn, o.ConnectTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		sdb = stdlib.OpenDB(*cfg)
 	default:
 		return nil, fmt.Errorf("open database: unknown driver %q (want %q or %q)", driver, DriverSQLite, DriverPostgres)
 	}
-	if dsn == "" {
-		return nil, fmt.Errorf("open database: empty %s DSN", driver)
-	}
-	sdb, err := sql.Open(driverName, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := sdb.PingContext(ctx); err != nil {
+	sdb.SetMaxOpenConns(o.MaxOpenConns)
+	sdb.SetMaxIdleConns(o.MaxIdleConns)
+	sdb.SetConnMaxLifetime(o.ConnMaxLifetime)
+	sdb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
+	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout}
+	if err := db.Ping(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &DB{db: sdb, dialect: d}, nil
+	return db, nil
+}
+
+// pgConfig parses a PostgreSQL DSN and gives it the connect timeout,
+// unless the DSN (or PGCONNECT_TIMEOUT) sets one: the operator's word
+// wins. pgx reads connect_timeout=0 as "none", so zero there counts as
+// unset: mfagate never waits for ever for a connection.
+func pgConfig(dsn string, connectTimeout time.Duration) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	return cfg, nil
 }
 
 // sqliteDSN makes sure the folder of the database file exists and adds the
-// pragmas every connection needs.
-func sqliteDSN(dsn string) (string, error) {
+// pragmas every connection needs. busy_timeout, how long a writer waits
+// for another's lock, is the request timeout: waiting longer would only
+// outlast the request it serves.
+func sqliteDSN(dsn string, busy time.Duration) (string, error) {
 	path, query, _ := strings.Cut(dsn, "?")
 	path = strings.TrimPrefix(path, "file:")
 	if strings.HasPrefix(path, "///") { // file:///abs/path
@@ -93,11 +132,27 @@ func sqliteDSN(dsn string) (string, error) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	return dsn + sep + sqlitePragmas, nil
+	return fmt.Sprintf("%s%s_pragma=busy_timeout(%d)&%s", dsn, sep, busy.Milliseconds(), sqlitePragmas), nil
 }
 
-// Update runs fn in one read-write transaction; see mfagate.Store.
-func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) error {
+// withDeadline gives ctx the request timeout when the caller set no
+// deadline. A caller's own deadline, shorter or longer, is kept: work
+// that legitimately runs long (a migration, a walk over every account)
+// says so by setting one where it starts.
+func (db *DB) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.requestTimeout)
+}
+
+// Update runs fn in one read-write transaction; see mfagate.Store. When
+// the deadline passes or the database cannot be reached, the error is
+// EUNAVAILABLE (see unavailable) and the transaction is rolled back.
+func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error) {
+	ctx, cancel := db.withDeadline(ctx)
+	defer cancel()
+	defer func() { err = unavailable(ctx, err) }()
 	sqlTx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -122,15 +177,20 @@ func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) error {
 
 // View runs fn on the database without a transaction, so reads never wait
 // for a writer. Each statement sees the database as it is when it runs.
-// Writes are refused.
+// Writes are refused. Deadlines and errors are as for Update.
 func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
-	return fn(&tx{ctx: ctx, q: db.db, dialect: db.dialect})
+	ctx, cancel := db.withDeadline(ctx)
+	defer cancel()
+	return unavailable(ctx, fn(&tx{ctx: ctx, q: db.db, dialect: db.dialect}))
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers, within the request timeout unless
+// ctx has a deadline: EUNAVAILABLE when it does not.
 func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.withDeadline(ctx)
+	defer cancel()
 	if err := db.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping database: %w", err)
+		return unavailable(ctx, fmt.Errorf("ping database: %w", err))
 	}
 	return nil
 }

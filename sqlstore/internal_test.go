@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRebind(t *testing.T) {
@@ -84,7 +85,7 @@ func TestSQLiteDSN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := sqliteDSN(tt.dsn)
+			got, err := sqliteDSN(tt.dsn, 5*time.Second)
 			if err != nil {
 				t.Fatalf("sqliteDSN: %v", err)
 			}

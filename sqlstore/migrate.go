@@ -100,7 +100,8 @@ func splitStatements(src string) []string {
 // it applied, in order; none when the schema was already current. When a
 // file fails, the ones applied before it are returned with the error. Each file
 // is applied in its own transaction, under a lock, so replicas starting
-// together do not apply a file twice.
+// together do not apply a file twice. Without a deadline on ctx, Migrate
+// gives itself 15 minutes, not the request timeout.
 func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 	ms, err := loadMigrations(migrationsFS(), db.dialect)
 	if err != nil {
@@ -109,9 +110,21 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 	return db.migrate(ctx, ms)
 }
 
+// migrateTimeout bounds migrating when the caller's context has no
+// deadline. A migration may rewrite a table of a million accounts, and a
+// replica may wait for another's to finish, so the request timeout would
+// stop it half-way through a release; a stalled database must still not
+// hold start-up for ever.
+const migrateTimeout = 15 * time.Minute
+
 // migrate applies those of ms not applied yet; see Migrate. Tests pass a
 // prefix of the set to get a database as an older release left it.
 func (db *DB) migrate(ctx context.Context, ms []migration) (applied []string, err error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, migrateTimeout)
+		defer cancel()
+	}
 	if err := db.inMigrationTx(ctx, func(t *tx) error {
 		_, err := t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version TEXT PRIMARY KEY,

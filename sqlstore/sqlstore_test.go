@@ -135,6 +135,8 @@ func runBackend(t *testing.T, b storetest.Backend) {
 		}
 	})
 
+	t.Run("Deadlines", func(t *testing.T) { testDeadlines(t, b) })
+
 	t.Run("Ping", func(t *testing.T) {
 		if err := b.New(t).Ping(context.Background()); err != nil {
 			t.Errorf("Ping: got %v, want nil", err)

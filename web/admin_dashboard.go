@@ -297,6 +297,12 @@ func campaignName(key string) string {
 // estimate a few minutes old serves the dashboard well.
 const forecastFor = 5 * time.Minute
 
+// forecastTimeout is the deadline of making one forecast, far beyond the
+// request timeout a walk over every account would not fit in, and inside
+// the server's 60-second write timeout, so the first dashboard view, which
+// waits for it, still gets its page.
+const forecastTimeout = 45 * time.Second
+
 // forecastCache keeps the latest forecast. Its zero value is empty.
 type forecastCache struct {
 	mu         sync.Mutex // held while the first forecast is made, so views wait for one run
@@ -325,6 +331,8 @@ func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, erro
 			go s.refreshForecast()
 		}
 	default:
+		ctx, cancel := context.WithTimeout(ctx, forecastTimeout)
+		defer cancel()
 		sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
 		if err != nil {
 			return rollout.Summary{}, time.Time{}, fmt.Errorf("forecast the rollout: %w", err)
@@ -337,7 +345,7 @@ func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, erro
 // refreshForecast makes a new forecast outside any request.
 func (s *server) refreshForecast() {
 	c := &s.forecastCache
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), forecastTimeout)
 	defer cancel()
 	now := s.Accounts.Now()
 	sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())

@@ -123,6 +123,8 @@ func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 		reply.Error = "Something went wrong. Try again later; if it goes on, give support the request id " + reply.RequestID
 		s.Logger.ErrorContext(r.Context(), "api request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", reply.RequestID)
+	case mfagate.EUNAVAILABLE:
+		s.markUnavailable(w, r, err)
 	case mfagate.EUNAUTHORIZED:
 		challenge := `Bearer realm="mfagate"`
 		if r.Header.Get("Authorization") != "" {

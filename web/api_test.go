@@ -235,7 +235,7 @@ func TestAPIRoutesMatchTheDocument(t *testing.T) {
 		if rt.roles == "" {
 			continue
 		}
-		want := []string{"200", "400", "401", "403", "405", "500"}
+		want := []string{"200", "400", "401", "403", "405", "500", "503"}
 		if rt.method == "POST" {
 			want = append(want, "413", "415")
 		}

@@ -110,7 +110,12 @@ func (s *server) requireSignIn(next http.Handler) http.Handler {
 			if r.Method == http.MethodGet {
 				rd = r.URL.RequestURI()
 			}
-			http.Redirect(w, r, s.withRd(s.pendingStep(r, cur), rd), http.StatusSeeOther)
+			step, err := s.pendingStep(r, cur)
+			if err != nil {
+				s.renderError(w, r, err)
+				return
+			}
+			http.Redirect(w, r, s.withRd(step, rd), http.StatusSeeOther)
 			return
 		}
 		next.ServeHTTP(w, withCurrent(r, cur))
@@ -118,13 +123,17 @@ func (s *server) requireSignIn(next http.Handler) http.Handler {
 }
 
 // pendingStep is the page of the step someone part-way through signing in
-// has still to do.
-func (s *server) pendingStep(r *http.Request, cur *account.Current) string {
+// has still to do. When the database cannot tell, the error is shown
+// rather than a guess, which would only fail on the next page.
+func (s *server) pendingStep(r *http.Request, cur *account.Current) (string, error) {
 	d, _, err := s.Accounts.Decide(r.Context(), cur)
-	if err == nil && d.Next == account.NextChallenge {
-		return "/mfa/challenge"
+	if err != nil {
+		return "", err
 	}
-	return "/mfa/setup"
+	if d.Next == account.NextChallenge {
+		return "/mfa/challenge", nil
+	}
+	return "/mfa/setup", nil
 }
 
 // safeRedirect returns where to send someone after sign-in: rd when it is

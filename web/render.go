@@ -139,6 +139,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case mfagate.ETHROTTLED:
 		return http.StatusTooManyRequests
+	case mfagate.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -154,6 +156,22 @@ var errorTitles = map[int]string{
 	http.StatusMethodNotAllowed:            "This page cannot be used this way",
 	http.StatusRequestHeaderFieldsTooLarge: "The request is too large",
 	http.StatusInternalServerError:         "Something went wrong",
+	http.StatusServiceUnavailable:          "The service is unavailable just now",
+}
+
+// retryAfterUnavailable is the Retry-After of an EUNAVAILABLE answer, in
+// seconds: the minute its message asks people to wait. Load balancers and
+// API clients read it; a stalled database is seldom back sooner.
+const retryAfterUnavailable = "60"
+
+// markUnavailable prepares the answer to a request turned away because the
+// database did not answer: Retry-After, and a warning in the log with the
+// cause (not an error of the request: operators see why, people see a
+// page that asks them to retry).
+func (s *server) markUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Retry-After", retryAfterUnavailable)
+	s.Logger.WarnContext(r.Context(), "request turned away: database unavailable", "err", err,
+		"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", requestID(w))
 }
 
 // renderError shows err as a whole page. Internal errors are logged with
@@ -166,10 +184,13 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		code, status, message = he.code, he.status, he.message
 	}
 	v := errorView{page: s.newPage(r, errorTitles[status]), Message: message}
-	if code == mfagate.EINTERNAL {
+	switch code {
+	case mfagate.EINTERNAL:
 		v.RequestID = requestID(w)
 		s.Logger.ErrorContext(r.Context(), "request failed", "err", err,
 			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", v.RequestID)
+	case mfagate.EUNAVAILABLE:
+		s.markUnavailable(w, r, err)
 	}
 	s.render(w, r, status, "error", v)
 }

@@ -9,6 +9,9 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+// cleanupTimeout is the deadline of one clean-up's transaction.
+const cleanupTimeout = time.Minute
+
 // SessionCleanup deletes sessions that can no longer be used: idle for
 // longer than Idle, or older than MaxAge. A zero Idle or MaxAge turns that
 // limit off. Deleting is idempotent, so every replica may run it.
@@ -38,6 +41,10 @@ func (c *SessionCleanup) RunOnce(ctx context.Context) (int, error) {
 	if c.MaxAge > 0 {
 		createdBefore = now.Add(-c.MaxAge)
 	}
+	// One DELETE, of every stale session at once: after a long outage that
+	// may be many, more than a request's deadline allows.
+	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	defer cancel()
 	var n int
 	err := c.Store.Update(ctx, func(tx mfagate.Tx) error {
 		var err error

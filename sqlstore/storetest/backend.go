@@ -61,10 +61,17 @@ func Postgres(tb testing.TB) Backend {
 	}}
 }
 
-// Open opens dsn and closes it when tb ends.
+// Open opens dsn with the driver's default options and closes it when tb
+// ends.
 func (b Backend) Open(tb testing.TB, dsn string) *sqlstore.DB {
 	tb.Helper()
-	db, err := sqlstore.Open(context.Background(), b.Driver, dsn)
+	return b.OpenWith(tb, dsn, sqlstore.Options{})
+}
+
+// OpenWith opens dsn with o and closes it when tb ends.
+func (b Backend) OpenWith(tb testing.TB, dsn string, o sqlstore.Options) *sqlstore.DB {
+	tb.Helper()
+	db, err := sqlstore.OpenWith(context.Background(), b.Driver, dsn, o)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

@@ -1,0 +1,87 @@
+package sqlstore
+
+import "time"
+
+// Options bound how a DB uses its database: how long a call may take and
+// how many connections it keeps. Zero fields take DefaultOptions'.
+type Options struct {
+	// RequestTimeout is the deadline of each Update, View and Ping whose
+	// context has none; past it the call fails with EUNAVAILABLE. Work
+	// that may take longer sets its own deadline on the context.
+	RequestTimeout time.Duration
+	// ConnectTimeout bounds opening one PostgreSQL connection, unless the
+	// DSN sets connect_timeout. SQLite opens a file and ignores it.
+	ConnectTimeout time.Duration
+	// MaxOpenConns bounds the connections open at once, in use or idle;
+	// calls beyond it wait for one, within their deadline.
+	MaxOpenConns int
+	// MaxIdleConns is how many unused connections are kept for the next
+	// call; at most MaxOpenConns.
+	MaxIdleConns int
+	// ConnMaxLifetime closes a connection this long after it was opened,
+	// so that connections follow a database that failed over or moved.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes a connection unused for this long, so a
+	// burst's connections do not stay on the server for ever.
+	ConnMaxIdleTime time.Duration
+}
+
+// DefaultOptions are the settings Open uses for driver, and what
+// configuration leaves out gets (config keeps its copy in step; a test in
+// package cli checks it).
+//
+// PostgreSQL: 20 connections, so three replicas use at most 60 of the
+// server's default max_connections of 100 and leave room for migrations,
+// backups and a person with psql; 10 kept idle, enough for the steady
+// load without holding server processes for nothing.
+//
+// SQLite: 8 connections. SQLite writes one transaction at a time whatever
+// the pool, and readers gain little beyond the cores, so more would only
+// add page caches and writers waiting on the lock. It must be at least 3:
+// streaming every account (the rollout forecast) reads three tables
+// through three connections at once. Opening a SQLite connection is cheap,
+// but there is no server to spare either, so all 8 may stay idle.
+//
+// Both: a call may take 5 s (then the person gets a page asking them to
+// retry, not a hung browser), a PostgreSQL connection 5 s to open,
+// connections live 30 minutes and close after 5 idle.
+func DefaultOptions(driver string) Options {
+	o := Options{
+		RequestTimeout:  5 * time.Second,
+		ConnectTimeout:  5 * time.Second,
+		ConnMaxLifetime: 30 * time.Minute,
+		ConnMaxIdleTime: 5 * time.Minute,
+	}
+	if driver == DriverPostgres {
+		o.MaxOpenConns, o.MaxIdleConns = 20, 10
+	} else {
+		o.MaxOpenConns, o.MaxIdleConns = 8, 8
+	}
+	return o
+}
+
+// orDefaults fills o's zero fields from DefaultOptions(driver), and keeps
+// MaxIdleConns within MaxOpenConns.
+func (o Options) orDefaults(driver string) Options {
+	d := DefaultOptions(driver)
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = d.RequestTimeout
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = d.ConnectTimeout
+	}
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = d.MaxOpenConns
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = d.MaxIdleConns
+	}
+	o.MaxIdleConns = min(o.MaxIdleConns, o.MaxOpenConns)
+	if o.ConnMaxLifetime <= 0 {
+		o.ConnMaxLifetime = d.ConnMaxLifetime
+	}
+	if o.ConnMaxIdleTime <= 0 {
+		o.ConnMaxIdleTime = d.ConnMaxIdleTime
+	}
+	return o
+}
