@@ -26,15 +26,37 @@ type unavailableError struct{ cause error }
 func (e *unavailableError) Error() string   { return "database unavailable: " + e.cause.Error() }
 func (e *unavailableError) Unwrap() []error { return []error{errUnavailable, e.cause} }
 
+// errBadText is what people are told when PostgreSQL refuses text that
+// the edge should have refused first (web's input checks): a NUL byte or
+// bytes that are not UTF-8. It keeps a door that forgot to check from
+// answering 500, and the command line from printing a driver error.
+var errBadText = mfagate.Errorf(mfagate.EINVALID,
+	"The text contains characters that cannot be stored, such as a NUL byte or bytes that are not UTF-8. Remove them and try again")
+
+// badTextError is errBadText for people and its cause for the log.
+type badTextError struct{ cause error }
+
+func (e *badTextError) Error() string   { return "bad text: " + e.cause.Error() }
+func (e *badTextError) Unwrap() []error { return []error{errBadText, e.cause} }
+
+// pgBadText are PostgreSQL's codes for text it cannot hold: an invalid
+// byte sequence (NUL included) and an untranslatable character.
+var pgBadText = []string{"22021", "22P05"}
+
 // unavailable marks err EUNAVAILABLE when the call's deadline (ctx's)
 // passed or the database could not be reached, so that pages and the API
-// answer 503 instead of 500. It is applied once, where a call leaves the
-// store. An error that already has a code (ENOTFOUND from a Tx method, or
-// any *mfagate.Error fn returned) is the caller's answer and left alone;
-// so is a context cancelled by the caller, whose client has gone.
+// answer 503 instead of 500, and EINVALID when the database refused text
+// it cannot store. It is applied once, where a call leaves the store. An
+// error that already has a code (ENOTFOUND from a Tx method, or any
+// *mfagate.Error fn returned) is the caller's answer and left alone; so
+// is a context cancelled by the caller, whose client has gone.
 func unavailable(ctx context.Context, err error) error {
 	if err == nil || mfagate.ErrorCode(err) != mfagate.EINTERNAL {
 		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && slices.Contains(pgBadText, pe.Code) {
+		return &badTextError{cause: err}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || unreachable(err) {
 		return &unavailableError{cause: err}

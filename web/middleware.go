@@ -195,6 +195,8 @@ func (s *server) trusted(a netip.Addr) bool {
 // logLevel keeps routine requests at debug and problems visible.
 func logLevel(status int) slog.Level {
 	switch {
+	case status == http.StatusServiceUnavailable:
+		return slog.LevelWarn // the database is away; renderError logged why
 	case status >= http.StatusInternalServerError:
 		return slog.LevelError
 	case status >= http.StatusBadRequest:

@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"Users", testUsers},
 		{"Rollback", testRollback},
 		{"CanceledContext", testCanceledContext},
+		{"BadText", testBadText},
 		{"Sessions", testSessions},
 		{"UserSessions", testUserSessions},
 		{"DeleteUserSessions", testDeleteUserSessions},

@@ -289,3 +289,38 @@ func mustGetUserByName(tb testing.TB, s mfagate.Store, username string) *mfagate
 	})
 	return u
 }
+
+// testBadText: text a database cannot hold (NUL, bytes that are not
+// UTF-8) is never an internal error: PostgreSQL refuses it, which the
+// store reports as EINVALID; SQLite stores or finds nothing. The web edge
+// refuses such text first; this is the net under every other door.
+func testBadText(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	mustCreateUser(t, s, "alice")
+	for _, bad := range []string{"ali\x00ce", "\xff\xfe", "alice\xc0\x80"} {
+		calls := []struct {
+			name string
+			fn   func(mfagate.Tx) error
+		}{
+			{"UserByUsername", func(tx mfagate.Tx) error { _, err := tx.UserByUsername(bad); return err }},
+			{"SearchPeople", func(tx mfagate.Tx) error {
+				_, err := tx.SearchPeople(mfagate.PeopleFilter{Query: bad, Now: base, Limit: 10})
+				return err
+			}},
+			{"AuditEvents", func(tx mfagate.Tx) error { _, err := tx.AuditEvents(mfagate.AuditFilter{Subject: bad}); return err }},
+			{"Throttle", func(tx mfagate.Tx) error { _, err := tx.Throttle("user:" + bad); return err }},
+		}
+		for _, c := range calls {
+			err := view(s, c.fn)
+			if code := mfagate.ErrorCode(err); code != "" && code != mfagate.ENOTFOUND && code != mfagate.EINVALID {
+				t.Errorf("%s(%q): got %q (%v), want nothing found or EINVALID", c.name, bad, code, err)
+			}
+		}
+		err := update(s, func(tx mfagate.Tx) error {
+			return tx.AppendAudit(&mfagate.AuditEvent{At: base, Kind: "test", Subject: bad})
+		})
+		if code := mfagate.ErrorCode(err); code != "" && code != mfagate.EINVALID {
+			t.Errorf("AppendAudit(%q): got %q (%v), want stored or EINVALID", bad, code, err)
+		}
+	}
+}
