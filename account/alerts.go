@@ -33,11 +33,12 @@ var alertKinds = map[string]alertKind{
 	mfagate.NoticeHardLock: {notice: accountHardLocked, one: "lock", many: "locks"},
 }
 
-func (k alertKind) count(n int) string {
+// noun names n events of the kind: "refused code" or "refused codes".
+func (k alertKind) noun(n int) string {
 	if n == 1 {
-		return "1 " + k.one
+		return k.one
 	}
-	return fmt.Sprintf("%d %s", n, k.many)
+	return k.many
 }
 
 func (k alertKind) data(s *Service) noticeData {
@@ -72,8 +73,8 @@ func (s *Service) alert(tx mfagate.Tx, u *mfagate.User, kind string, by Actor) e
 	d := k.data(s)
 	d.When, d.From = s.when(now), by.ClientAddr
 	if st.Held > 0 {
-		d.Summary = fmt.Sprintf("Before this there were %s more since %s. We did not email you about each one, so as not to flood your inbox.",
-			k.count(st.Held), s.clockTime(st.HeldSince))
+		d.Summary = fmt.Sprintf("Before this there were %d more %s since %s. We did not email you about each one, so as not to flood your inbox.",
+			st.Held, k.noun(st.Held), s.clockTime(st.HeldSince))
 	}
 	*st = mfagate.NoticeState{UserID: u.ID, Kind: kind, SentAt: now}
 	if err := tx.SaveNotice(st); err != nil {
@@ -116,8 +117,8 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 			data := k.data(s)
 			data.When, data.From = s.when(st.HeldLastAt), st.HeldFrom
 			if st.Held > 1 {
-				data.Summary = fmt.Sprintf("That makes %s since %s. We sent one email for them all, so as not to flood your inbox.",
-					k.count(st.Held), s.clockTime(st.HeldSince))
+				data.Summary = fmt.Sprintf("That makes %d %s since %s. We sent one email for them all, so as not to flood your inbox.",
+					st.Held, k.noun(st.Held), s.clockTime(st.HeldSince))
 			}
 			if err := s.writeNotice(tx, u, k.notice, data); err != nil {
 				return err

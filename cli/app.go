@@ -184,12 +184,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log}
-	cleanup := &worker.SessionCleanup{Store: a.store, Clock: a.clock, Logger: a.log,
-		Idle: a.cfg.Server.SessionIdleTimeout, MaxAge: a.cfg.Server.SessionMaxAge}
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
-	go func() { cleanup.Run(workCtx, 5*time.Minute); done <- struct{}{} }()
+	go func() { a.retention().Run(workCtx, 5*time.Minute); done <- struct{}{} }()
+	go func() {
+		worker.RunScheduled(workCtx, a.store, a.clock, "alerts", time.Minute, a.sendHeldAlerts)
+		done <- struct{}{}
+	}()
 	go func() { worker.Every(workCtx, time.Minute, a.sendDueCampaigns); done <- struct{}{} }()
 
 	errc := make(chan error, 1)
@@ -244,6 +246,24 @@ func (a *app) sendDueCampaigns(ctx context.Context) bool {
 		a.log.Info("rollout emails queued", "count", n)
 	}
 	return false
+}
+
+// retention is the job that deletes what is no longer needed.
+func (a *app) retention() *worker.Retention {
+	return &worker.Retention{Store: a.store, Clock: a.clock, Logger: a.log,
+		SessionIdle: a.cfg.Server.SessionIdleTimeout, SessionMaxAge: a.cfg.Server.SessionMaxAge,
+		CodeTTL: a.cfg.MFA.Email.CodeTTL, IdleThrottles: a.cfg.Retention.IdleThrottles, SentMail: a.cfg.Retention.SentMail}
+}
+
+// sendHeldAlerts emails the summaries of security alerts held back so as
+// not to flood people (see account.SendHeldAlerts).
+func (a *app) sendHeldAlerts(ctx context.Context) {
+	n, err := a.accounts.SendHeldAlerts(ctx, 500)
+	if err != nil {
+		a.log.Error("held security alerts", "err", err)
+	} else if n > 0 {
+		a.log.Info("held security alerts sent", "count", n)
+	}
 }
 
 // bootstrap creates the configured accounts that do not exist yet.

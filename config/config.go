@@ -15,15 +15,16 @@ import (
 // tagged yaml:"-" are not keys: Validate fills them with parsed forms of the
 // keys next to them.
 type Config struct {
-	Server   Server   `yaml:"server"`
-	Database Database `yaml:"database"`
-	Secrets  Secrets  `yaml:"secrets"`
-	Mail     Mail     `yaml:"mail"`
-	MFA      MFA      `yaml:"mfa"`
-	Rollout  Rollout  `yaml:"rollout"`
-	Throttle Throttle `yaml:"throttle"`
-	Support  Support  `yaml:"support"`
-	Admin    Admin    `yaml:"admin"`
+	Server    Server    `yaml:"server"`
+	Database  Database  `yaml:"database"`
+	Secrets   Secrets   `yaml:"secrets"`
+	Mail      Mail      `yaml:"mail"`
+	MFA       MFA       `yaml:"mfa"`
+	Rollout   Rollout   `yaml:"rollout"`
+	Throttle  Throttle  `yaml:"throttle"`
+	Retention Retention `yaml:"retention"`
+	Support   Support   `yaml:"support"`
+	Admin     Admin     `yaml:"admin"`
 	// ForwardAuth says who may reach the applications protected through
 	// GET /auth/verify.
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
@@ -126,6 +127,13 @@ type Throttle struct {
 	LockFor           time.Duration `yaml:"lock_for"`            // how long that lock lasts
 	HardLockAfter     int           `yaml:"hard_lock_after"`     // failures before only support can unlock
 	AddressDelayAfter int           `yaml:"address_delay_after"` // failures from one address before it must wait
+}
+
+// Retention says how long mfagate keeps what it no longer needs. Codes
+// and sessions end by their own lifetimes; these are the rest.
+type Retention struct {
+	SentMail      time.Duration `yaml:"sent_mail"`      // sent and given-up outbox messages
+	IdleThrottles time.Duration `yaml:"idle_throttles"` // a run of failed attempts, unlocked, with no new one
 }
 
 // RecoveryCodes configures the single-use recovery codes.
@@ -231,7 +239,8 @@ func Default() *Config {
 			LockAfter: 10, LockFor: 15 * time.Minute,
 			HardLockAfter: 50, AddressDelayAfter: 20,
 		},
-		Rollout: Rollout{Timezone: "UTC"},
+		Retention: Retention{SentMail: 30 * 24 * time.Hour, IdleThrottles: 24 * time.Hour},
+		Rollout:   Rollout{Timezone: "UTC"},
 	}
 }
 

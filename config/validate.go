@@ -28,6 +28,7 @@ func (c *Config) Validate() error {
 	c.validateMail(v)
 	c.validateMFA(v)
 	c.validateThrottle(v)
+	c.validateRetention(v)
 	c.validateRollout(v)
 	c.validateAccounts(v)
 	c.validateForwardAuth(v)
@@ -289,6 +290,14 @@ func (c *Config) validateThrottle(v *validator) {
 		v.fail("throttle.hard_lock_after", "throttle.hard_lock_after (%d) must not be below throttle.lock_after (%d)", t.HardLockAfter, t.LockAfter)
 	}
 	v.intRange("throttle.address_delay_after", t.AddressDelayAfter, 1, 10000)
+}
+
+func (c *Config) validateRetention(v *validator) {
+	r := &c.Retention
+	v.durationRange("retention.sent_mail", r.SentMail, 24*time.Hour, 3650*24*time.Hour)
+	// Shorter than the hour an address's run lasts, or than a lock, and
+	// the count would be forgotten while it still matters.
+	v.durationRange("retention.idle_throttles", r.IdleThrottles, max(time.Hour, c.Throttle.LockFor), 365*24*time.Hour)
 }
 
 func (c *Config) validateAccounts(v *validator) {

@@ -112,6 +112,9 @@ func TestValidateErrors(t *testing.T) {
 		{"hourly cap", "mfa:\n  email:\n    hourly_cap: 1000\n", "mfa.email.hourly_cap is 1000; it must be between 1 and 100", "hourly"},
 		{"skew", "mfa:\n  totp:\n    skew_steps: 2\n", "mfa.totp.skew_steps is 2; it must be 0 or 1", "skew"},
 		{"recovery count", "mfa:\n  recovery_codes:\n    count: 7\n", "mfa.recovery_codes.count is 7; it must be between 8 and 20", "count"},
+		// retention
+		{"sent mail kept too briefly", "retention:\n  sent_mail: 1h\n", "retention.sent_mail", "sent_mail"},
+		{"throttles forgotten inside a lock", "throttle:\n  lock_for: 2h\nretention:\n  idle_throttles: 90m\n", "retention.idle_throttles", "idle_throttles"},
 		// rollout
 		{"timezone unknown", "rollout:\n  timezone: Mars/Olympus\n", `rollout.timezone "Mars/Olympus" is not a known time zone name`, "timezone"},
 		{"timezone local", "rollout:\n  timezone: Local\n", `rollout.timezone "Local" depends on the machine`, "timezone"},
