@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/sqlstore/storetest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -140,52 +140,56 @@ func TestCodeLockHardAfterFifty(t *testing.T) {
 }
 
 // TestSuccessInFlightKeepsTheLock: a right password still being hashed
-// when wrong ones admitted after it lock the account must not lift the
-// lock, nor sign in.
+// on one replica when wrong ones admitted after it, on another, lock the
+// account must not lift the lock, nor sign in. Before admission the issue
+// saw the right password sign in 0.6 s after the hard lock was audited.
 func TestSuccessInFlightKeepsTheLock(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	f.mustUser(t, "alice", pw)
-	for i := 0; i < 8; i++ {
-		f.wrongPassword(t, f.svc, "alice")
-	}
-	// The right password is the 9th attempt; it waits, admitted, while
-	// the 10th (wrong) comes in after the delay, fails and locks.
-	inFlight, release := make(chan struct{}), make(chan struct{})
-	var first atomic.Bool
-	f.svc.AfterHash(func() {
-		if first.CompareAndSwap(false, true) { // the right password: hold it
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		one, two := be.Replicas(t)
+		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
+		f.svc = mustService(t, one, f.clock, cheap)
+		other := mustService(t, two, f.clock, cheap)
+		ctx := context.Background()
+		f.mustUser(t, "alice", pw)
+		for i := 0; i < 8; i++ {
+			f.wrongPassword(t, other, "alice")
+		}
+		// The right password is the 9th attempt; it waits, admitted, while
+		// the 10th (wrong, on the other replica) comes in after the delay,
+		// fails and locks.
+		inFlight, release := make(chan struct{}), make(chan struct{})
+		f.svc.AfterHash(func() {
 			close(inFlight)
 			<-release
+		})
+		done := make(chan error, 1)
+		go func() {
+			_, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: client})
+			done <- err
+		}()
+		<-inFlight
+		f.clock.Advance(31 * time.Second)
+		if _, err := other.SignIn(ctx, account.SignIn{Username: "alice", Password: "a wrong guess", Client: client}); err != account.ErrBadCredentials {
+			t.Fatalf("the 10th attempt: got %v, want ErrBadCredentials", err)
+		}
+		if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
+			t.Fatal("not locked after the 10th failure")
+		}
+		close(release)
+		if err := <-done; err != account.ErrBadCredentials {
+			t.Fatalf("the right password in flight: got %v, want refused by the lock", err)
+		}
+		if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
+			t.Fatal("the success in flight lifted the lock")
+		}
+		evs := f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditSignInPassword})
+		if evs[0].Outcome != mfagate.OutcomeFailure || !strings.Contains(evs[0].Detail, "locked while the password was checked") {
+			t.Fatalf("got %+v, want the refused success audited", evs[0])
+		}
+		if n := len(f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditLock})); n != 1 {
+			t.Fatalf("got %d lock events, want 1", n)
 		}
 	})
-	done := make(chan error, 1)
-	go func() {
-		_, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: client})
-		done <- err
-	}()
-	<-inFlight
-	f.clock.Advance(31 * time.Second)
-	if _, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: "a wrong guess", Client: client}); err != account.ErrBadCredentials {
-		t.Fatalf("the 10th attempt: got %v, want ErrBadCredentials", err)
-	}
-	if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
-		t.Fatal("not locked after the 10th failure")
-	}
-	close(release)
-	if err := <-done; err != account.ErrBadCredentials {
-		t.Fatalf("the right password in flight: got %v, want refused by the lock", err)
-	}
-	if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
-		t.Fatal("the success in flight lifted the lock")
-	}
-	evs := f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditSignInPassword})
-	if evs[0].Outcome != mfagate.OutcomeFailure || !strings.Contains(evs[0].Detail, "locked while the password was checked") {
-		t.Fatalf("got %+v, want the refused success audited", evs[0])
-	}
-	if n := len(f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditLock})); n != 1 {
-		t.Fatalf("got %d lock events, want 1", n)
-	}
 }
 
 // TestOwnLockLiftedByItsSuccess: when the attempt that reaches the lock

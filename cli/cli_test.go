@@ -405,3 +405,21 @@ func TestResetAndUnlockFromTheCommandLine(t *testing.T) {
 		t.Fatalf("user show does not give the MFA state:\n%s", show)
 	}
 }
+
+// TestStaffAccountsAtTheCommandLine: the command line at the server is
+// the one door that may reset, unlock and disable staff accounts (the
+// console and the API refuse: web.TestSupportCannotTouchStaffAccounts).
+func TestStaffAccountsAtTheCommandLine(t *testing.T) {
+	cfg := install(t, "")
+	run(t, "plum orchard lantern\n", "user", "add", "olga", "--email", "olga@example.com", "--roles", "operator", "--password-stdin", "--config", cfg)
+	for _, args := range [][]string{
+		{"user", "reset-mfa", "olga", "--reason", "lost phone"},
+		{"user", "unlock", "olga", "--reason", "called in"},
+		{"user", "disable", "olga", "--reason", "left"},
+		{"user", "enable", "olga", "--reason", "back"},
+	} {
+		if r := run(t, "", append(args, "--config", cfg)...); r.code != 0 {
+			t.Errorf("%v: got %d %q, want done", args, r.code, r.stderr)
+		}
+	}
+}

@@ -313,6 +313,7 @@ func TestAPIErrors(t *testing.T) {
 		{"no roles", "POST", "/api/v1/people", support, `{"username": "carol", "email": "carol@example.com"}`, nil, 400, "invalid", "Give at least one role"},
 		{"support token cannot make staff", "POST", "/api/v1/people", support, `{"username": "carol", "email": "carol@example.com", "roles": ["user", "Support"]}`, nil, 403, "forbidden", "only be created at the server's command line"},
 		{"support token cannot reset staff", "POST", "/api/v1/people/sam/reset-mfa", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be reset at the server's command line"},
+		{"support token cannot unlock staff", "POST", "/api/v1/people/sam/unlock", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be unlocked at the server's command line"},
 		{"support token cannot disable staff", "POST", "/api/v1/people/SAM/disable", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be disabled at the server's command line"},
 		{"operator token cannot reset", "POST", "/api/v1/people/bob/reset-mfa", operator, `{"reason": "x"}`, nil, 403, "forbidden", "needs a token with the role support"},
 		{"wrong method", "DELETE", "/api/v1/people/bob", support, "", nil, 405, "method_not_allowed", "DELETE is not allowed here"},
@@ -344,7 +345,7 @@ func TestAPIErrors(t *testing.T) {
 		}
 		denied = append(denied, e.Kind+" "+e.Subject)
 	}
-	if want := []string{"user.disable sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
+	if want := []string{"user.disable sam", "account.unlock sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
 		t.Fatalf("denied changes audited: got %q, want %q", denied, want)
 	}
 	if u, _ := h.accounts.User(context.Background(), "sam"); u.Disabled {
