@@ -90,6 +90,14 @@ type ticket struct {
 // its ticket. It refuses with errKeyLocked while the key is locked and
 // with a wait error inside the growing delay, counting nothing.
 func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*ticket, error) {
+	// Most often the key has no run: the first attempt of one is always
+	// admitted (lock_after and hard_lock_after are above 1), in one
+	// statement.
+	if s.throttle.LockAfter > 1 && s.throttle.HardLockAfter > 1 {
+		if started, err := tx.StartThrottle(key, now); started || err != nil {
+			return &ticket{key: key, n: 1}, err
+		}
+	}
 	th, err := tx.HoldThrottle(key)
 	if err != nil {
 		return nil, err
@@ -127,6 +135,11 @@ func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*tick
 // was admitted is in force, settle changes nothing and returns
 // errKeyLocked: a success in flight never lifts a lock set meanwhile.
 func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
+	// Most often nothing came after it: one statement forgets the run,
+	// its own lock included, and any other lock keeps it.
+	if done, err := tx.ClearThrottleIf(t.key, t.n, t.lock, now); done || err != nil {
+		return err
+	}
 	th, err := tx.HoldThrottle(t.key)
 	if err != nil {
 		return err
@@ -155,6 +168,13 @@ func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
 func (s *Service) takeBack(tx mfagate.Tx, t *ticket) error {
 	if t == nil {
 		return nil
+	}
+	// Most often it is the only attempt of its run (the address's first
+	// in an hour): one statement removes the run.
+	if t.n == 1 {
+		if done, err := tx.ClearThrottleIf(t.key, 1, t.lock, time.Time{}); done || err != nil {
+			return err
+		}
 	}
 	th, err := tx.HoldThrottle(t.key)
 	if err != nil {

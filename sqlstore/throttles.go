@@ -48,6 +48,17 @@ func (t *tx) HoldThrottle(key string) (*mfagate.Throttle, error) {
 	return th, nil
 }
 
+// StartThrottle begins key's run when it has none; see mfagate.Tx.
+func (t *tx) StartThrottle(key string, at time.Time) (bool, error) {
+	_, ok, err := t.insertID(`INSERT INTO throttles (key, failures, last_failure_at) VALUES (?, 1, ?)
+		ON CONFLICT (key) DO NOTHING
+		RETURNING 1`, key, millis(at))
+	if err != nil {
+		return false, fmt.Errorf("start throttle %q: %w", key, err)
+	}
+	return ok, nil
+}
+
 // SaveThrottle writes th; see mfagate.Tx. A throttle with nothing to
 // remember is deleted rather than kept as a zero row.
 func (t *tx) SaveThrottle(th *mfagate.Throttle) error {
@@ -69,6 +80,24 @@ func (t *tx) ClearThrottle(key string) error {
 		return fmt.Errorf("clear throttle %q: %w", key, err)
 	}
 	return nil
+}
+
+// ClearThrottleIf forgets key's run when it holds exactly failures
+// attempts and, unless anyLock, is not locked at now; see mfagate.Tx. The
+// conditions are in the DELETE itself, so a concurrent admission either
+// comes first (and the count no longer matches) or waits for it.
+func (t *tx) ClearThrottleIf(key string, failures int, anyLock bool, now time.Time) (bool, error) {
+	q := `DELETE FROM throttles WHERE key = ? AND failures = ?`
+	args := []any{key, failures}
+	if !anyLock {
+		q += ` AND hard_locked = 0 AND (locked_until IS NULL OR locked_until <= ?)`
+		args = append(args, now.UnixMilli())
+	}
+	n, err := t.execCount(q, args...)
+	if err != nil {
+		return false, fmt.Errorf("clear throttle %q: %w", key, err)
+	}
+	return n == 1, nil
 }
 
 // DeleteIdleThrottles removes throttles with no lock in force whose

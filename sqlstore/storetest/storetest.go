@@ -48,6 +48,8 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 			s := newStore(t)
 			HoldConcurrently(t, s, s)
 		}},
+		{"ClearThrottleIf", testClearThrottleIf},
+		{"StartThrottle", testStartThrottle},
 		{"DeleteIdleThrottles", testDeleteIdleThrottles},
 		{"Notices", testNotices},
 		{"NoticesDue", testNoticesDue},

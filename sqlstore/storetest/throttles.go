@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -104,6 +105,51 @@ func testThrottles(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	}
 }
 
+func testClearThrottleIf(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	now := base.Add(time.Hour)
+	tests := []struct {
+		name     string
+		th       mfagate.Throttle
+		failures int
+		anyLock  bool
+		want     bool
+	}{
+		{"the count matches", mfagate.Throttle{Failures: 3, LastFailureAt: base}, 3, false, true},
+		{"more came after", mfagate.Throttle{Failures: 4, LastFailureAt: base}, 3, false, false},
+		{"fewer: cleared meanwhile", mfagate.Throttle{Failures: 1, LastFailureAt: base}, 3, false, false},
+		{"locked", mfagate.Throttle{Failures: 10, LockedUntil: now.Add(time.Minute)}, 10, false, false},
+		{"hard locked", mfagate.Throttle{Failures: 50, HardLocked: true}, 50, false, false},
+		{"a lock over", mfagate.Throttle{Failures: 10, LockedUntil: now.Add(-time.Minute)}, 10, false, true},
+		{"its own lock", mfagate.Throttle{Failures: 10, LockedUntil: now.Add(time.Minute)}, 10, true, true},
+		{"its own hard lock", mfagate.Throttle{Failures: 50, HardLocked: true}, 50, true, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := tt.th
+			th.Key = fmt.Sprintf("user:clear-%d", i)
+			mustSaveThrottle(t, s, &th)
+			var done bool
+			mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+				done, err = tx.ClearThrottleIf(th.Key, tt.failures, tt.anyLock, now)
+				return err
+			})
+			left := mustThrottle(t, s, th.Key)
+			if done != tt.want || (done && left.Failures != 0) || (!done && left.Failures != th.Failures) {
+				t.Errorf("got %v with %d failures left, want %v", done, left.Failures, tt.want)
+			}
+		})
+	}
+	var done bool
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		done, err = tx.ClearThrottleIf("user:never-seen", 1, false, now)
+		return err
+	})
+	if done {
+		t.Error("a key never seen: got cleared, want nothing to clear")
+	}
+}
+
 func testDeleteIdleThrottles(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	s := newStore(t)
 	now := base.Add(48 * time.Hour)
@@ -141,11 +187,11 @@ func testDeleteIdleThrottles(t *testing.T, newStore func(*testing.T) mfagate.Sto
 	}
 }
 
-// HoldConcurrently checks that HoldThrottle serialises read-modify-write
-// across stores: 20 transactions at once, through a and b in turn (the
-// same store, or two stores on one database, as two replicas would be),
-// each hold the key, add one and save. None is lost, and each saw a
-// different count before its own.
+// HoldConcurrently checks that StartThrottle and HoldThrottle serialise
+// read-modify-write across stores: 20 transactions at once, through a and
+// b in turn (the same store, or two stores on one database, as two
+// replicas would be), each start the key's run or else hold it, add one
+// and save. None is lost, and each saw a different count before its own.
 func HoldConcurrently(t *testing.T, a, b mfagate.Store) {
 	t.Helper()
 	const (
@@ -163,6 +209,11 @@ func HoldConcurrently(t *testing.T, a, b mfagate.Store) {
 		wg.Go(func() {
 			<-start
 			err := s.Update(context.Background(), func(tx mfagate.Tx) error {
+				// As admitting does: start the run, or else hold it.
+				if started, err := tx.StartThrottle(key, base); started || err != nil {
+					seen[i] = 0
+					return err
+				}
 				th, err := tx.HoldThrottle(key)
 				if err != nil {
 					return err
@@ -189,5 +240,35 @@ func HoldConcurrently(t *testing.T, a, b mfagate.Store) {
 	}
 	if !reflect.DeepEqual(seen, want) {
 		t.Errorf("counts held: got %v, want each of 0..%d once", seen, n-1)
+	}
+}
+
+func testStartThrottle(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	at := base.Add(1500 * time.Microsecond)
+	start := func(key string) bool {
+		t.Helper()
+		var ok bool
+		mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+			ok, err = tx.StartThrottle(key, at)
+			return err
+		})
+		return ok
+	}
+	if !start("user:alice") {
+		t.Fatal("a key never seen: got not started, want started")
+	}
+	checkThrottle(t, "after StartThrottle", mustThrottle(t, s, "user:alice"),
+		&mfagate.Throttle{Key: "user:alice", Failures: 1, LastFailureAt: stored(at)})
+	if start("user:alice") {
+		t.Fatal("a key with a run: got started again, want left alone")
+	}
+	if got := mustThrottle(t, s, "user:alice"); got.Failures != 1 {
+		t.Fatalf("a second StartThrottle changed the run: %+v", *got)
+	}
+	// A locked key with no failures is a run too.
+	mustSaveThrottle(t, s, &mfagate.Throttle{Key: "user:bob", HardLocked: true})
+	if start("user:bob") {
+		t.Fatal("a hard-locked key: got started, want left alone")
 	}
 }
