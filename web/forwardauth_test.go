@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/totp"
 	"github.com/mfagate/mfagate/web"
 )
 
@@ -328,3 +329,48 @@ type headerWriter struct {
 func (w *headerWriter) Header() http.Header         { return w.h }
 func (w *headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *headerWriter) WriteHeader(code int)        { w.code = code }
+
+// TestVerifyRefusesARotatedSessionAtOnce: a session forward-auth has just
+// let through (and so remembers) is refused at once, on the same server,
+// once it is replaced: by signing in again in the same browser, or by a
+// new id after confirming with a code. The first release kept such ids
+// working from the cache for up to five seconds.
+func TestVerifyRefusesARotatedSessionAtOnce(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw)
+	orig := []string{"X-Original-URL", h.app("/")}
+	copyOf := func() *http.Client {
+		cookie := *h.sessionCookie(c)
+		other := h.client(t)
+		other.Jar.SetCookies(mustURL(t, h.ts.URL), []*http.Cookie{{Name: cookie.Name, Value: cookie.Value}})
+		return other
+	}
+	// Signing in again in the same browser ends the old session.
+	old := copyOf()
+	if res := h.verify(t, old, "", orig...); res.StatusCode != http.StatusOK {
+		t.Fatalf("before: got %d, want 200", res.StatusCode)
+	}
+	h.signIn(t, c, "alice", pw)
+	if res := h.verify(t, old, "", orig...); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the replaced session: got %d, want 401 at once", res.StatusCode)
+	}
+	// Confirming with a code (to change factors) moves it to a new id.
+	secret, _ := h.setUpTOTP(t, c)
+	h.post(t, c, "/mfa/recovery-codes", url.Values{"action": {"saved"}})
+	h.clock.Advance(11 * time.Minute) // the code passed at setup is no longer recent
+	old = copyOf()
+	if res := h.verify(t, old, "", orig...); res.StatusCode != http.StatusOK {
+		t.Fatalf("before confirming: got %d, want 200", res.StatusCode)
+	}
+	res := h.post(t, c, "/mfa/challenge", url.Values{"method": {"totp"}, "code": {totp.Code(secret, totp.Step(h.clock.Now()))}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirming with a code: got %d", res.StatusCode)
+	}
+	if res := h.verify(t, old, "", orig...); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the id before confirming: got %d, want 401 at once", res.StatusCode)
+	}
+	if res := h.verify(t, c, "", orig...); res.StatusCode != http.StatusOK {
+		t.Fatalf("the new id: got %d, want 200", res.StatusCode)
+	}
+}
