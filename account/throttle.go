@@ -155,8 +155,8 @@ func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
 		th.Failures -= t.n
 	default:
 		// Support cleared the key after this attempt was admitted, and
-		// the attempts counted now all came later: they stay.
-		return nil
+		// the attempts counted now all came later: they stay (and an
+		// empty row the hold may have made goes).
 	}
 	return tx.SaveThrottle(th)
 }
