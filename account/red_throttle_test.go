@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -468,5 +469,52 @@ func TestRedCodeEmailsAtOnce(t *testing.T) {
 	}
 	if codes > 1 {
 		t.Errorf("BREACH (low): %d code emails to alice within one second (%d of them 'confirm this email address' although email codes are set up); docs/security.md says new codes wait 30 seconds after the last one", codes, setup)
+	}
+}
+
+// TestRedSuccessInFlightForgivesGuessesAfterAnUnlock — BREACH, low
+// (expected to fail).
+//
+// settle tells "its own" lock and the attempts before it by the run's
+// count alone (own := th.Failures == t.n && t.lock). A right password
+// admitted as the 10th attempt (its admission locks) is still being
+// checked when support unlocks the account (the person called: "I'm
+// locked out"); the attacker then makes 10 wrong guesses, which lock it
+// again. When the success lands, the count is again 10, so settle takes
+// the attacker's lock and guesses for its own and clears them.
+func TestRedSuccessInFlightForgivesGuessesAfterAnUnlock(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.mustUser(t, "alice", pw)
+	for i := 0; i < 9; i++ {
+		f.wrongPassword(t, f.svc, "alice")
+	}
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	f.svc.AfterHash(func() {
+		if first.CompareAndSwap(false, true) { // the right password: hold it
+			close(inFlight)
+			<-release
+		}
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: client})
+		done <- err
+	}()
+	<-inFlight // the 10th attempt, right, admitted: the account is locked meanwhile
+	if err := f.svc.Unlock(ctx, account.Actor{Name: "sam"}, "alice", "she called"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		f.wrongPassword(t, f.svc, "alice")
+	}
+	if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
+		t.Fatal("10 wrong passwords after the unlock did not lock")
+	}
+	close(release)
+	<-done
+	if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
+		t.Errorf("BREACH (low): a right password in flight since before an unlock lifted the lock set afterwards by 10 wrong guesses, and forgot them")
 	}
 }
