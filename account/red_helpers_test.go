@@ -59,6 +59,11 @@ func (t *hookTx) DeleteUserSessions(userID int64, keep []byte) (int, error) {
 	return t.Tx.DeleteUserSessions(userID, keep)
 }
 
+func (t *hookTx) CreateFactor(f *mfagate.Factor) error {
+	t.h.run("CreateFactor", f.Method)
+	return t.Tx.CreateFactor(f)
+}
+
 func (t *hookTx) HoldThrottle(key string) (*mfagate.Throttle, error) {
 	t.h.run("HoldThrottle", key)
 	return t.Tx.HoldThrottle(key)

@@ -17,6 +17,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/totp"
 )
 
 type signInResult struct {
@@ -212,5 +213,68 @@ func TestRedThrottleLockOrderDeadlock(t *testing.T) {
 	}
 	if th.Failures != 0 {
 		t.Errorf("BREACH: after two right passwords alice's run has %d failures left counted (an aborted success stays counted)", th.Failures)
+	}
+}
+
+// TestRedTwoSetupsRace — BREACH, low (expected to fail).
+//
+// Email codes and an app are confirmed at once in one password-only
+// session (two tabs, or two replicas) on PostgreSQL. The second request
+// read the factors and its session before the first committed, then
+// waited on the throttle: it goes on with a session the first one ended
+// (rotation), believes it sets up the first factor, and makes a second
+// set of recovery codes that voids the set the first request is showing.
+func TestRedTwoSetupsRace(t *testing.T) {
+	f, first, hooks, otherHooks := redReplicas(t)
+	ctx := context.Background()
+	f.mustUser(t, "alice", pw)
+	in := f.mustSignIn(t, "alice", pw)
+	cur := f.current(t, in.Token)
+	if _, err := f.svc.SendCode(ctx, cur, mfagate.PurposeSetup, "", client); err != nil {
+		t.Fatal(err)
+	}
+	code := f.latestCode(t)
+	setup, err := f.svc.StartTOTPSetup(ctx, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := totp.DecodeSecret(setup.Secret)
+	curA, curB := f.current(t, in.Token), f.current(t, in.Token)
+
+	reached, release := make(chan struct{}), make(chan struct{})
+	hooks.on("CreateFactor", pauseOnce(mfagate.MethodEmail, reached, release))
+	type out struct {
+		e   *account.Enrolled
+		err error
+	}
+	doneA := make(chan out, 1)
+	go func() {
+		e, err := first.ConfirmEmailSetup(ctx, curA, code, client)
+		doneA <- out{e, err}
+	}()
+	<-reached
+	waiting := make(chan struct{})
+	otherHooks.on("HoldThrottle", signalOnce(mfagate.AddressThrottleKey(client.ClientAddr), waiting))
+	doneB := make(chan out, 1)
+	go func() {
+		e, err := f.svc.ConfirmTOTPSetup(ctx, curB, totp.Code(secret, totp.Step(f.clock.Now())), client)
+		doneB <- out{e, err}
+	}()
+	<-waiting
+	close(release)
+	a, b := <-doneA, <-doneB
+	if a.err != nil {
+		t.Fatalf("email setup: %v", a.err)
+	}
+	if b.err == nil {
+		t.Errorf("BREACH (low): the app was set up through session %s… after that session had been ended by the email setup's rotation", in.Token[:6])
+		codes, err := f.svc.PendingRecoveryCodes(f.current(t, a.e.Token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := f.current(t, b.e.Token)
+		if _, err := f.svc.Verify(ctx, full, mfagate.MethodRecovery, codes[0], client); err != nil {
+			t.Errorf("BREACH (low): the recovery codes shown after the email setup do not work (replaced by the racing app setup): %v", err)
+		}
 	}
 }

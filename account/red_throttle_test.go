@@ -518,3 +518,22 @@ func TestRedSuccessInFlightForgivesGuessesAfterAnUnlock(t *testing.T) {
 		t.Errorf("BREACH (low): a right password in flight since before an unlock lifted the lock set afterwards by 10 wrong guesses, and forgot them")
 	}
 }
+
+// TestRedIPv6AddressesDodgeTheAddressDelay — BREACH, low (expected to
+// fail).
+//
+// The address key is the full address: one IPv6 host owns a /64 (2^64
+// addresses), so password spraying over many usernames from one machine
+// never meets the address's delay (address_delay_after, 20).
+func TestRedIPv6AddressesDodgeTheAddressDelay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	before := f.svc.Checks().Password
+	for i := 0; i < 60; i++ {
+		c := account.Actor{ClientAddr: fmt.Sprintf("2001:db8:1:2::%x", i+1), UserAgent: "spray"}
+		f.svc.SignIn(ctx, account.SignIn{Username: fmt.Sprintf("user%d", i), Password: "Summer2027!", Client: c})
+	}
+	if got := f.svc.Checks().Password - before; got > 20 {
+		t.Errorf("BREACH (low): %d passwords sprayed at once from one IPv6 /64, want the address delay after 20", got)
+	}
+}
