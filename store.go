@@ -39,10 +39,12 @@ type Tx interface {
 	// CreateUser inserts u and sets u.ID. ECONFLICT when the username is
 	// taken (compared case-insensitively).
 	CreateUser(u *User) error
-	// UserByID returns the user with that ID. ENOTFOUND.
+	// UserByID returns the user with that ID. Inside Update the user is
+	// held until the transaction ends, as HoldThrottle holds a key, so a
+	// change to what was read cannot undo another's. ENOTFOUND.
 	UserByID(id int64) (*User, error)
-	// UserByUsername returns the user with that username, ignoring case.
-	// ENOTFOUND.
+	// UserByUsername returns the user with that username, ignoring case,
+	// held as UserByID holds it. ENOTFOUND.
 	UserByUsername(username string) (*User, error)
 	// UpdateUser saves every field of u but ID, CreatedAt, Skips and
 	// LastSkipAt (see RecordSkip). ENOTFOUND; ECONFLICT when a changed
@@ -74,6 +76,10 @@ type Tx interface {
 	// returns how many it removed.
 	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
 
+	// RecordSignIn sets the user's LastSignInAt to at and, when rehash is
+	// not empty, their PasswordHash to it (the password hashed again with
+	// the current parameters), changing nothing else. ENOTFOUND.
+	RecordSignIn(userID int64, at time.Time, rehash string) error
 	// RecordSkip adds one to the user's Skips and sets LastSkipAt, in one
 	// statement. ENOTFOUND.
 	RecordSkip(userID int64, at time.Time) error

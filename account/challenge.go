@@ -83,11 +83,13 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
 		result, failed, locked = nil, nil, false
-		if err := s.stillLive(tx, cur); err != nil {
-			return err
-		}
 		tk, err := s.admitCode(tx, cur, c, now)
 		if err != nil {
+			return err
+		}
+		// Read once the key is held: a request of the same person that
+		// was ahead (and may have ended this session) has committed.
+		if err := s.stillLive(tx, cur); err != nil {
 			return err
 		}
 		factors, err := tx.UserFactors(cur.User.ID)

@@ -62,15 +62,15 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 	var sent *CodeSent
 	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
 		now := s.now()
-		if err := s.stillLive(tx, cur); err != nil {
-			return err
-		}
 		th, err := tx.HoldThrottle(mfagate.FactorThrottleKey(cur.User.Username))
 		if err != nil {
 			return err
 		}
 		if th.LockedAt(now) {
 			return ErrLocked
+		}
+		if err := s.stillLive(tx, cur); err != nil {
+			return err
 		}
 		address := cur.User.Email
 		switch purpose {
@@ -291,6 +291,13 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
 		out, failed, locked = Enrolled{}, nil, false
+		tk, err := s.admitCode(tx, cur, c, now)
+		if err != nil {
+			return err
+		}
+		// Read once the key is held: a setup of the same person that was
+		// ahead (another tab, another replica) has committed, so its
+		// factor and its ending of this session are seen.
 		if err := s.stillLive(tx, cur); err != nil {
 			return err
 		}
@@ -303,10 +310,6 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		}
 		if hasMethod(factors, method) != nil {
 			return mfagate.Errorf(mfagate.ECONFLICT, "%s is already set up for your account", methodName(method))
-		}
-		tk, err := s.admitCode(tx, cur, c, now)
-		if err != nil {
-			return err
 		}
 		f, proves, err := check(tx, now)
 		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {

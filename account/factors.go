@@ -171,15 +171,16 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 		return err
 	}
 	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+		// The key before the person's row (see doc.go).
+		if err := tx.ClearThrottle(mfagate.FactorThrottleKey(username)); err != nil {
+			return err
+		}
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
 		}
 		n, err := tx.DeleteUserFactors(u.ID)
 		if err != nil {
-			return err
-		}
-		if err := tx.ClearThrottle(mfagate.FactorThrottleKey(u.Username)); err != nil {
 			return err
 		}
 		if _, err := end.userSessions(tx, u.ID, nil); err != nil {
@@ -207,14 +208,15 @@ func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string)
 		return err
 	}
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
-		u, err := tx.UserByUsername(username)
-		if err != nil {
-			return err
-		}
-		for _, key := range []string{mfagate.PasswordThrottleKey(u.Username), mfagate.FactorThrottleKey(u.Username)} {
+		// The keys before the person's row (see doc.go).
+		for _, key := range []string{mfagate.PasswordThrottleKey(username), mfagate.FactorThrottleKey(username)} {
 			if err := tx.ClearThrottle(key); err != nil {
 				return err
 			}
+		}
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
 		}
 		if err := s.notify(tx, u, accountUnlocked, by); err != nil {
 			return err

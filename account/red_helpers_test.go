@@ -1,6 +1,6 @@
 package account_test
 
-// Helpers of the red-team tests (red_test.go): a store whose transactions
+// Helpers of the red-team tests (red_*_test.go): a store whose transactions
 // can be paused at a chosen call, so that two requests on two replicas
 // interleave exactly as an attacker racing them would make them, without
 // relying on timing.
@@ -8,6 +8,7 @@ package account_test
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/mfagate/mfagate"
 )
@@ -67,6 +68,26 @@ func (t *hookTx) CreateFactor(f *mfagate.Factor) error {
 func (t *hookTx) HoldThrottle(key string) (*mfagate.Throttle, error) {
 	t.h.run("HoldThrottle", key)
 	return t.Tx.HoldThrottle(key)
+}
+
+func (t *hookTx) StartThrottle(key string, at time.Time) (bool, error) {
+	t.h.run("StartThrottle", key)
+	return t.Tx.StartThrottle(key, at)
+}
+
+func (t *hookTx) ClearThrottleIf(key string, failures int, anyLock bool, now time.Time) (bool, error) {
+	t.h.run("ClearThrottleIf", key)
+	return t.Tx.ClearThrottleIf(key, failures, anyLock, now)
+}
+
+func (t *hookTx) RecordSignIn(userID int64, at time.Time, rehash string) error {
+	t.h.run("RecordSignIn", "")
+	return t.Tx.RecordSignIn(userID, at, rehash)
+}
+
+func (t *hookTx) DeleteSession(hash []byte) error {
+	t.h.run("DeleteSession", "")
+	return t.Tx.DeleteSession(hash)
 }
 
 // pauseOnce returns a hook that, the first time it is called with arg

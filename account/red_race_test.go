@@ -4,13 +4,12 @@ package account_test
 // to the same account, on two replicas of one PostgreSQL database. Each
 // test pauses one transaction at a chosen call (hookStore) so that the
 // interleaving an attacker with 100 concurrent requests would hit sooner
-// or later happens every time.
-//
-// A test that FAILS demonstrates a breach; its message says which.
+// or later happens every time. Each was a breach of the first admission
+// rewrite and is kept as a regression test; a failure says which breach
+// is back.
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,53 +36,77 @@ func redReplicas(t *testing.T) (f *fixture, attacker *account.Service, hooks *ho
 	return f, attacker, hooks, staffHooks
 }
 
-// TestRedSignInUndoesDisable — BREACH (expected to fail).
+// TestRedSignInUndoesDisable — was a breach; now a regression test.
 //
 // Support disables an account it believes stolen while the attacker, who
-// has the password, is signing in. The sign-in's second transaction read
-// the user row before the disable committed and writes every column back
-// after it (UpdateUser of LastSignInAt), so disabled=false is restored and
-// the attacker's new session, created after the disable ended every
-// session, is live.
+// has the password, is signing in. The first release's sign-in read the
+// user row before the disable committed and wrote every column back after
+// it, so disabled=false was restored and the attacker's session lived.
+// Now the sign-in holds the row before it records anything, and refuses a
+// person disabled since the password was looked up. Both orders are
+// tried: the disable first, while the sign-in is between its password
+// check and its record; and the sign-in first, holding the row while the
+// disable waits.
 func TestRedSignInUndoesDisable(t *testing.T) {
-	f, attacker, hooks, _ := redReplicas(t)
-	ctx := context.Background()
-	f.mustUser(t, "alice", pw)
-
-	reached, release := make(chan struct{}), make(chan struct{})
-	hooks.on("UpdateUser", pauseOnce("alice", reached, release))
-	done := make(chan signInResult, 1)
-	go func() {
-		in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(7)})
-		done <- signInResult{in, err}
-	}()
-	<-reached // the attacker's sign-in has read alice, not yet written her
-	if err := f.svc.SetDisabled(ctx, account.Actor{Name: "sam", ClientAddr: "10.0.0.5"}, "alice", true, "password found in a leak"); err != nil {
-		t.Fatalf("disable: %v", err)
-	}
-	close(release)
-	r := <-done
-
-	u, err := f.svc.User(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !u.Disabled {
-		t.Errorf("BREACH: support disabled alice, and a sign-in in flight at the same moment re-enabled her (lost update on users.disabled)")
-	}
-	if r.err == nil {
-		if _, err := f.svc.Authenticate(ctx, r.in.Token); err == nil {
-			t.Errorf("BREACH: the attacker's session made during the disable is live after it")
-		}
+	for _, pauseAt := range []string{"ClearThrottleIf", "RecordSignIn"} {
+		t.Run("paused at "+pauseAt, func(t *testing.T) {
+			f, attacker, hooks, _ := redReplicas(t)
+			ctx := context.Background()
+			f.mustUser(t, "alice", pw)
+			reached, release := make(chan struct{}), make(chan struct{})
+			match := ""
+			if pauseAt == "ClearThrottleIf" {
+				match = mfagate.PasswordThrottleKey("alice")
+			}
+			hooks.on(pauseAt, pauseOnce(match, reached, release))
+			done := make(chan signInResult, 1)
+			go func() {
+				in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(7)})
+				done <- signInResult{in, err}
+			}()
+			<-reached
+			staffDone := make(chan error, 1)
+			go func() {
+				staffDone <- f.svc.SetDisabled(ctx, account.Actor{Name: "sam", ClientAddr: "10.0.0.5"}, "alice", true, "password found in a leak")
+			}()
+			if pauseAt == "ClearThrottleIf" {
+				if err := <-staffDone; err != nil { // the disable commits first
+					t.Fatalf("disable: %v", err)
+				}
+				close(release)
+			} else {
+				time.Sleep(50 * time.Millisecond) // let the disable reach the held row; either order must be safe
+				close(release)
+				if err := <-staffDone; err != nil {
+					t.Fatalf("disable: %v", err)
+				}
+			}
+			r := <-done
+			u, err := f.svc.User(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !u.Disabled {
+				t.Errorf("BREACH: support disabled alice, and a sign-in in flight at the same moment re-enabled her")
+			}
+			if r.err == nil {
+				if _, err := f.svc.Authenticate(ctx, r.in.Token); err == nil {
+					t.Errorf("BREACH: the attacker's session made during the disable is live after it")
+				}
+			}
+			if mfagate.ErrorCode(r.err) == mfagate.EINTERNAL {
+				t.Errorf("the sign-in failed with an internal error: %v", r.err)
+			}
+		})
 	}
 }
 
-// TestRedSignInUndoesPasswordReset — BREACH (expected to fail).
+// TestRedSignInUndoesPasswordReset — was a breach; now a regression test.
 //
-// The operator gives a stolen account a new password (mfagate user
-// set-password, which ends its sessions) while the attacker signs in with
-// the old one: the sign-in writes the old hash back, so the stolen
-// password keeps working and the new one does not.
+// The operator gives a stolen account a new password while the attacker
+// signs in with the old one: the first release wrote the old hash back.
+// Now a sign-in whose password was changed while it was checked is
+// refused, and it never writes the hash but to upgrade it.
 func TestRedSignInUndoesPasswordReset(t *testing.T) {
 	f, attacker, hooks, _ := redReplicas(t)
 	ctx := context.Background()
@@ -91,7 +114,7 @@ func TestRedSignInUndoesPasswordReset(t *testing.T) {
 	const fresh = "violet harbour compass"
 
 	reached, release := make(chan struct{}), make(chan struct{})
-	hooks.on("UpdateUser", pauseOnce("alice", reached, release))
+	hooks.on("ClearThrottleIf", pauseOnce(mfagate.PasswordThrottleKey("alice"), reached, release))
 	done := make(chan signInResult, 1)
 	go func() {
 		in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(7)})
@@ -103,73 +126,69 @@ func TestRedSignInUndoesPasswordReset(t *testing.T) {
 	}
 	close(release)
 	r := <-done
-
+	if r.err != account.ErrBadCredentials {
+		t.Errorf("the sign-in with the replaced password: got %v, want ErrBadCredentials", r.err)
+	}
 	if _, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(8)}); err == nil {
-		t.Errorf("BREACH: after the operator set a new password, the stolen old password still signs in (lost update on users.password_hash)")
+		t.Errorf("BREACH: after the operator set a new password, the stolen old password still signs in")
 	}
 	f.clock.Advance(time.Minute)
 	if _, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: fresh, Client: from(9)}); err != nil {
 		t.Errorf("BREACH: the password the operator set does not work: %v", err)
 	}
-	if r.err == nil {
-		if _, err := f.svc.Authenticate(ctx, r.in.Token); err == nil {
-			t.Errorf("BREACH: the attacker's session made during the reset is live after it")
-		}
-	}
 }
 
-// TestRedSignInDeadlocksWithDisable — BREACH (expected to fail):
-// availability.
+// TestRedSignInDeadlocksWithDisable — was a breach (a deadlock and a
+// 500); now a regression test.
 //
 // A sign-in that carries an earlier session cookie of the account ends
-// that session (locks its row) and then updates the user row; disabling
-// the account (or setting its password) updates the user row and then
-// deletes its sessions. Run together on PostgreSQL they deadlock; the
-// database aborts one, which answers 500.
+// that session; disabling the account updates the person's row and then
+// deletes their sessions. The first release's sign-in took the session
+// row first, then the person's, and the two deadlocked on PostgreSQL. Now
+// every transaction takes the person's row before their sessions: the
+// disable waits, then ends the new session too.
 func TestRedSignInDeadlocksWithDisable(t *testing.T) {
-	f, attacker, hooks, staffHooks := redReplicas(t)
+	f, attacker, hooks, _ := redReplicas(t)
 	ctx := context.Background()
 	f.mustUser(t, "alice", pw)
 	old := f.mustSignIn(t, "alice", pw) // the attacker's earlier session, still in the cookie
 	f.clock.Advance(time.Second)
 
 	reached, release := make(chan struct{}), make(chan struct{})
-	hooks.on("UpdateUser", pauseOnce("alice", reached, release))
+	hooks.on("DeleteSession", pauseOnce("", reached, release))
 	done := make(chan signInResult, 1)
 	go func() {
 		in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(7), OldToken: old.Token})
 		done <- signInResult{in, err}
 	}()
-	<-reached // the old session's row is deleted (locked) by the sign-in
-	staffReady := make(chan struct{})
-	staffHooks.on("DeleteUserSessions", signalOnce("", staffReady))
+	<-reached // the sign-in holds alice's row and is about to end the old session
 	staffDone := make(chan error, 1)
 	go func() {
 		staffDone <- f.svc.SetDisabled(ctx, account.Actor{Name: "sam", ClientAddr: "10.0.0.5"}, "alice", true, "stolen")
 	}()
-	<-staffReady // the disable has updated alice's row
+	time.Sleep(50 * time.Millisecond) // let the disable wait on the row; it must not deadlock
 	close(release)
 	r, staffErr := <-done, <-staffDone
-
 	for what, err := range map[string]error{"the sign-in": r.err, "the disable": staffErr} {
-		if err != nil && mfagate.ErrorCode(err) == mfagate.EINTERNAL {
-			t.Errorf("BREACH (availability): %s failed with an internal error (500): %v", what, err)
-			if !strings.Contains(err.Error(), "deadlock") {
-				t.Logf("(not reported as a deadlock)")
-			}
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	if r.err == nil {
+		if _, err := f.svc.Authenticate(ctx, r.in.Token); err == nil {
+			t.Errorf("BREACH: the session made just before the disable is live after it")
 		}
 	}
 }
 
-// TestRedThrottleLockOrderDeadlock — BREACH (expected to fail):
-// availability.
+// TestRedThrottleLockOrderDeadlock — was a breach (a deadlock and a 500);
+// now a regression test.
 //
-// The admission of a password takes the address's throttle row, then the
-// username's; settling a right password takes the username's, then the
-// address's. Two right-password sign-ins of one account from one address
-// (a double click, or an office behind one NAT) on PostgreSQL deadlock:
-// one is aborted with a 500, and when it is the one settling, its
-// admitted attempt also stays counted towards the lock.
+// Two right-password sign-ins of one account from one address (a double
+// click, or an office behind one NAT) on PostgreSQL. The first release's
+// admission took the address's throttle row before the username's, and
+// its settling the other way round. Now every transaction takes the
+// account's key before the address's.
 func TestRedThrottleLockOrderDeadlock(t *testing.T) {
 	f, attacker, hooks, staffHooks := redReplicas(t)
 	ctx := context.Background()
@@ -180,28 +199,29 @@ func TestRedThrottleLockOrderDeadlock(t *testing.T) {
 	// First sign-in: its settling transaction is paused just before it
 	// takes the address (it holds user:alice already).
 	reached, release := make(chan struct{}), make(chan struct{})
-	hooks.on("HoldThrottle", pauseNth(addrKey, 2, reached, release))
+	hooks.on("ClearThrottleIf", pauseOnce(addrKey, reached, release))
 	done1 := make(chan signInResult, 1)
 	go func() {
 		in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: addr})
 		done1 <- signInResult{in, err}
 	}()
 	<-reached
-	// Second sign-in on the other replica: it takes the address, then
-	// asks for user:alice.
+	// Second sign-in on the other replica asks for user:alice, held by
+	// the first.
 	second := make(chan struct{})
-	staffHooks.on("HoldThrottle", signalOnce(mfagate.PasswordThrottleKey("alice"), second))
+	staffHooks.on("StartThrottle", signalOnce(mfagate.PasswordThrottleKey("alice"), second))
 	done2 := make(chan signInResult, 1)
 	go func() {
 		in, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: addr})
 		done2 <- signInResult{in, err}
 	}()
 	<-second
+	time.Sleep(50 * time.Millisecond) // let it wait on the row
 	close(release)
 	r1, r2 := <-done1, <-done2
 	for i, r := range []signInResult{r1, r2} {
-		if r.err != nil && mfagate.ErrorCode(r.err) == mfagate.EINTERNAL {
-			t.Errorf("BREACH (availability): right-password sign-in %d failed with an internal error (500): %v", i+1, r.err)
+		if r.err != nil {
+			t.Errorf("right-password sign-in %d: %v", i+1, r.err)
 		}
 	}
 	var th *mfagate.Throttle
@@ -212,18 +232,18 @@ func TestRedThrottleLockOrderDeadlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	if th.Failures != 0 {
-		t.Errorf("BREACH: after two right passwords alice's run has %d failures left counted (an aborted success stays counted)", th.Failures)
+		t.Errorf("BREACH: after two right passwords alice's run has %d failures left counted", th.Failures)
 	}
 }
 
-// TestRedTwoSetupsRace — BREACH, low (expected to fail).
+// TestRedTwoSetupsRace — was a breach (low); now a regression test.
 //
 // Email codes and an app are confirmed at once in one password-only
-// session (two tabs, or two replicas) on PostgreSQL. The second request
-// read the factors and its session before the first committed, then
-// waited on the throttle: it goes on with a session the first one ended
-// (rotation), believes it sets up the first factor, and makes a second
-// set of recovery codes that voids the set the first request is showing.
+// session (two tabs, or two replicas) on PostgreSQL. The first release's
+// second request read the factors and its session before the first
+// committed, then waited on the throttle, and went on with a session the
+// first had ended, making a second set of recovery codes. Now both read
+// them once the account's key is held.
 func TestRedTwoSetupsRace(t *testing.T) {
 	f, first, hooks, otherHooks := redReplicas(t)
 	ctx := context.Background()
@@ -254,13 +274,14 @@ func TestRedTwoSetupsRace(t *testing.T) {
 	}()
 	<-reached
 	waiting := make(chan struct{})
-	otherHooks.on("HoldThrottle", signalOnce(mfagate.AddressThrottleKey(client.ClientAddr), waiting))
+	otherHooks.on("StartThrottle", signalOnce(mfagate.FactorThrottleKey("alice"), waiting))
 	doneB := make(chan out, 1)
 	go func() {
 		e, err := f.svc.ConfirmTOTPSetup(ctx, curB, totp.Code(secret, totp.Step(f.clock.Now())), client)
 		doneB <- out{e, err}
 	}()
 	<-waiting
+	time.Sleep(50 * time.Millisecond) // let it wait on the key
 	close(release)
 	a, b := <-doneA, <-doneB
 	if a.err != nil {

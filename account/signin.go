@@ -140,6 +140,23 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		} else if err != nil {
 			return err
 		}
+		// Held from here to the end: the account as it is now, not as it
+		// was when the password was looked up. Disabled, or given another
+		// password, while the hash was checked: the old password no
+		// longer signs in.
+		fresh, err := tx.UserByID(u.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case fresh.Disabled:
+			refused = true
+			return s.passwordWrong(tx, nil, fresh, in.Client, "account disabled while the password was checked")
+		case fresh.PasswordHash != u.PasswordHash:
+			refused = true
+			return s.passwordWrong(tx, nil, fresh, in.Client, "password changed while it was checked")
+		}
+		u = fresh
 		factors, err := tx.UserFactors(u.ID)
 		if err != nil {
 			return err
@@ -155,13 +172,12 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 				}
 			}
 		}
-		fresh, err := tx.UserByID(u.ID)
-		if err != nil {
+		if err := tx.RecordSignIn(u.ID, sess.CreatedAt, newHash); err != nil {
 			return err
 		}
-		fresh.LastSignInAt = sess.CreatedAt
-		if newHash != "" && fresh.PasswordHash == u.PasswordHash {
-			fresh.PasswordHash = newHash
+		u.LastSignInAt = sess.CreatedAt
+		if newHash != "" {
+			u.PasswordHash = newHash
 			if err := s.audit(tx, mfagate.AuditEvent{
 				Kind: mfagate.AuditPasswordRehash, Outcome: mfagate.OutcomeSuccess, Actor: mfagate.ActorSystem,
 				Subject: u.Username, Detail: "password hash upgraded to the current parameters",
@@ -169,10 +185,6 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 				return err
 			}
 		}
-		if err := tx.UpdateUser(fresh); err != nil {
-			return err
-		}
-		u = fresh
 		if err := tx.CreateSession(sess); err != nil {
 			return err
 		}
@@ -196,20 +208,27 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 // wrong passwords or by wrong codes (a lock on the codes stops sign-in as
 // well); the address's attempt is counted even then.
 func (s *Service) admitPassword(tx mfagate.Tx, username string, c Actor, now time.Time) (pass, addr *ticket, err error) {
-	if c.ClientAddr != "" {
-		if addr, err = s.admit(tx, mfagate.AddressThrottleKey(c.ClientAddr), s.addressRule(), now); err != nil {
-			return nil, nil, err
-		}
-	}
 	codes, err := tx.Throttle(mfagate.FactorThrottleKey(username))
 	if err != nil {
 		return nil, nil, err
 	}
-	if codes.LockedAt(now) {
+	// The account's key before the address's, always (see doc.go).
+	if !codes.LockedAt(now) {
+		pass, err = s.admit(tx, mfagate.PasswordThrottleKey(username), s.accountRule(), now)
+		if err != nil && !errors.Is(err, errKeyLocked) {
+			return nil, nil, err
+		}
+	}
+	locked := pass == nil
+	if c.ClientAddr != "" {
+		if addr, err = s.admit(tx, s.addressKey(c.ClientAddr), s.addressRule(), now); err != nil {
+			return nil, nil, err // a wait: the transaction rolls back, the account's count with it
+		}
+	}
+	if locked {
 		return nil, addr, errKeyLocked
 	}
-	pass, err = s.admit(tx, mfagate.PasswordThrottleKey(username), s.accountRule(), now)
-	return pass, addr, err
+	return pass, addr, nil
 }
 
 // passwordRight settles a right password's tickets: the run of wrong

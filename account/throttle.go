@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -242,16 +243,28 @@ type codeTickets struct {
 func (s *Service) admitCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time) (codeTickets, error) {
 	var tk codeTickets
 	var err error
-	if c.ClientAddr != "" {
-		if tk.addr, err = s.admit(tx, mfagate.AddressThrottleKey(c.ClientAddr), s.addressRule(), now); err != nil {
-			return tk, err
-		}
-	}
+	// The account's key before the address's, always (see doc.go).
 	tk.factor, err = s.admit(tx, mfagate.FactorThrottleKey(cur.User.Username), s.accountRule(), now)
 	if errors.Is(err, errKeyLocked) {
 		return tk, ErrLocked
 	}
+	if err != nil || c.ClientAddr == "" {
+		return tk, err
+	}
+	tk.addr, err = s.admit(tx, s.addressKey(c.ClientAddr), s.addressRule(), now)
 	return tk, err
+}
+
+// addressKey is the throttle key of a client address. IPv6 addresses are
+// counted by their /64, the block one household or host is given: one
+// machine can pick any address in it.
+func (s *Service) addressKey(addr string) string {
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		if p, err := a.Prefix(64); err == nil {
+			return mfagate.AddressThrottleKey(p.String())
+		}
+	}
+	return mfagate.AddressThrottleKey(addr)
 }
 
 // codeRight settles a right code that proves the person's identity (a

@@ -67,8 +67,11 @@ func unavailable(ctx context.Context, err error) error {
 // pgUnavailable are the PostgreSQL error codes (besides class 08,
 // connection exceptions) that mean the server cannot serve now, not that
 // the statement is wrong: too many connections, shutting down, starting
-// up, and a statement cancelled by statement_timeout or an operator.
-var pgUnavailable = []string{"53300", "57P01", "57P02", "57P03", "57014"}
+// up, a statement cancelled by statement_timeout or an operator, and a
+// transaction aborted to break a deadlock or a serialization conflict.
+// The last two should not happen (transactions take their locks in one
+// order: see doc.go); if they do, the answer is "try again", not a 500.
+var pgUnavailable = []string{"53300", "57P01", "57P02", "57P03", "57014", "40P01", "40001"}
 
 // unreachable reports whether err says the database did not answer or
 // could not be reached, on either backend.

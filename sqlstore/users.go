@@ -48,9 +48,13 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	return nil
 }
 
-// UserByID returns the user with that ID; see mfagate.Tx.
+// UserByID returns the user with that ID; see mfagate.Tx. Inside Update
+// on PostgreSQL the row is locked until the transaction ends (forUpdate):
+// the caller may change what it read, and a concurrent change to the same
+// person (disabling them, a new password) must wait rather than be
+// written over.
 func (t *tx) UserByID(id int64) (*mfagate.User, error) {
-	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE id = ?`, id)
+	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE id = ?`+t.forUpdate(), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", id)
 	}
@@ -61,9 +65,9 @@ func (t *tx) UserByID(id int64) (*mfagate.User, error) {
 }
 
 // UserByUsername returns the user with that username, ignoring case; see
-// mfagate.Tx.
+// mfagate.Tx. Inside Update on PostgreSQL the row is locked, as UserByID's.
 func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
-	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE username_key = ?`, mfagate.UsernameKey(username))
+	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE username_key = ?`+t.forUpdate(), mfagate.UsernameKey(username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "user %q not found", username)
 	}
@@ -191,6 +195,27 @@ func (t *tx) usersPage(page string, args []any) ([]*mfagate.User, error) {
 		slices.Sort(u.Roles)
 	}
 	return users, nil
+}
+
+// RecordSignIn records a sign-in; see mfagate.Tx. Two statements that
+// touch only what a sign-in changes, so a sign-in never writes back what
+// it read of the person.
+func (t *tx) RecordSignIn(userID int64, at time.Time, rehash string) error {
+	n, err := t.execCount(`UPDATE users SET last_sign_in_at = ?,
+			password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END
+		WHERE id = ?`, millis(at), rehash, rehash, userID)
+	if err != nil {
+		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+	}
+	if n == 0 {
+		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
+	}
+	// The first sign-in clears "never signed in" from the progress copy.
+	if _, err := t.exec(`UPDATE user_roles SET progress_state = progress_state - ?
+		WHERE user_id = ? AND (progress_state & ?) <> 0`, stateNever, userID, stateNever); err != nil {
+		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+	}
+	return nil
 }
 
 // RecordSkip adds one to the user's skips and sets the last skip's time;

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"Rollback", testRollback},
 		{"CanceledContext", testCanceledContext},
 		{"BadText", testBadText},
+		{"RecordSignIn", testRecordSignIn},
 		{"Sessions", testSessions},
 		{"UserSessions", testUserSessions},
 		{"DeleteUserSessions", testDeleteUserSessions},

@@ -324,3 +324,51 @@ func testBadText(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		}
 	}
 }
+
+// testRecordSignIn: a sign-in sets the time, and the hash only when it
+// is upgraded, and nothing else: a change made meanwhile by someone else
+// (disabling, a new name) stays. The first one counts the person as
+// having signed in on the dashboard.
+func testRecordSignIn(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	u := mustCreateUser(t, s, "alice", "user")
+	mustUpdate(t, s, func(tx mfagate.Tx) error {
+		v, err := tx.UserByID(u.ID)
+		if err != nil {
+			return err
+		}
+		v.Disabled, v.Name, v.PasswordHash = true, "Alice Changed", "$argon2id$old"
+		return tx.UpdateUser(v)
+	})
+	if got := MustProgress(t, s); len(got) != 0 {
+		t.Fatalf("a disabled account counted: %+v", got)
+	}
+	at := base.Add(time.Hour + 1500*time.Microsecond)
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RecordSignIn(u.ID, at, "") })
+	got := mustGetUser(t, s, u.ID)
+	if !got.LastSignInAt.Equal(stored(at)) || got.PasswordHash != "$argon2id$old" || !got.Disabled || got.Name != "Alice Changed" {
+		t.Fatalf("after RecordSignIn: got %+v, want only the time changed", *got)
+	}
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RecordSignIn(u.ID, at.Add(time.Minute), "$argon2id$new") })
+	if got := mustGetUser(t, s, u.ID); got.PasswordHash != "$argon2id$new" {
+		t.Fatalf("a rehash: got hash %q", got.PasswordHash)
+	}
+	CheckProgress(t, s, "after RecordSignIn")
+	// Enabled again, the person counts as one who has signed in.
+	mustUpdate(t, s, func(tx mfagate.Tx) error {
+		v, err := tx.UserByID(u.ID)
+		if err != nil {
+			return err
+		}
+		v.Disabled = false
+		return tx.UpdateUser(v)
+	})
+	bob := mustCreateUser(t, s, "bob", "user")
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RecordSignIn(bob.ID, at, "") })
+	rows := MustProgress(t, s)
+	if len(rows) != 1 || rows[0].Total != 2 || rows[0].NeverSignedIn != 0 {
+		t.Fatalf("progress: got %+v, want two who have signed in", rows)
+	}
+	CheckProgress(t, s, "after first sign-ins")
+	wantCode(t, "RecordSignIn of nobody", update(s, func(tx mfagate.Tx) error { return tx.RecordSignIn(9999, at, "") }), mfagate.ENOTFOUND)
+}
