@@ -205,7 +205,10 @@ type Tx interface {
 	// many.
 	DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, error)
 	// DeleteIdleThrottles removes throttles with no lock in force at now
-	// whose latest attempt was before idleBefore, and returns how many.
+	// that hold no attempt, or whose latest attempt was before idleBefore
+	// and that are not an account's (the password or second-factor key of
+	// a username someone has): an account's run of failures lasts until a
+	// right answer or support ends it. It returns how many it removed.
 	DeleteIdleThrottles(idleBefore, now time.Time) (int, error)
 	// ExpireSecretMail gives up on pending secret messages (Message.Secret)
 	// created before createdBefore and not leased at now, removing their

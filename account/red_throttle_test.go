@@ -137,15 +137,15 @@ func TestRedCodeBudgetAcrossDoorsAndReplicas(t *testing.T) {
 	})
 }
 
-// TestRedRetentionForgetsTheCodeRun — BREACH (expected to fail).
+// TestRedRetentionForgetsTheCodeRun — was a breach; now a regression
+// test.
 //
-// The retention job merged on main (a366eec worker/retention.go:99)
-// calls DeleteIdleThrottles(now-24h, now), which deletes every run with no
-// lock in force, user: and mfa: runs included (the store's contract and
-// storetest's "user:old-lock" case say so). An attacker with the password
-// guesses 9 codes (no lock, no lock email), waits a day, and goes on: the
-// hard lock after 50 is never reached and the codes never stop. Here
-// the job's call is made directly, once a day.
+// The first retention job deleted every idle run with no lock in force,
+// user: and mfa: runs of real accounts included: an attacker with the
+// password guessed 9 codes (no lock, no lock email), waited a day, and
+// went on, never reaching the hard lock. Now an account's run lasts until
+// a right answer or support. Here the job's call is made directly, once a
+// day.
 func TestRedRetentionForgetsTheCodeRun(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -153,10 +153,15 @@ func TestRedRetentionForgetsTheCodeRun(t *testing.T) {
 	secret, _ := f.mustTOTPFactor(t, "alice")
 	before := checked(f.svc)
 	for day := 0; day < 10; day++ {
-		cur := f.current(t, f.mustSignIn(t, "alice", pw).Token)
 		for i := 0; i < 9; i++ {
 			f.clock.Advance(31 * time.Second)
-			if _, err := f.svc.Verify(ctx, cur, mfagate.MethodTOTP, wrongTOTP(secret, f.clock.Now()), from(i)); mfagate.ErrorCode(err) != mfagate.EINVALID {
+			in, err := f.svc.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(i)})
+			if err != nil {
+				f.clock.Advance(15 * time.Minute) // locked: the attacker comes back later
+				continue
+			}
+			_, err = f.svc.Verify(ctx, f.current(t, in.Token), mfagate.MethodTOTP, wrongTOTP(secret, f.clock.Now()), from(i))
+			if code := mfagate.ErrorCode(err); code != mfagate.EINVALID && code != mfagate.ETHROTTLED {
 				t.Fatalf("day %d, guess %d: %v", day, i, err)
 			}
 		}

@@ -133,7 +133,7 @@ type Throttle struct {
 // and sessions end by their own lifetimes; these are the rest.
 type Retention struct {
 	SentMail      time.Duration `yaml:"sent_mail"`      // sent and given-up outbox messages
-	IdleThrottles time.Duration `yaml:"idle_throttles"` // a run of failed attempts, unlocked, with no new one
+	IdleThrottles time.Duration `yaml:"idle_throttles"` // failures of an address or unknown username with no new one
 }
 
 // RecoveryCodes configures the single-use recovery codes.

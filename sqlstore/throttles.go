@@ -100,13 +100,18 @@ func (t *tx) ClearThrottleIf(key string, failures int, anyLock bool, now time.Ti
 	return n == 1, nil
 }
 
-// DeleteIdleThrottles removes throttles with no lock in force whose
-// latest attempt is older than idleBefore; see mfagate.Tx. A row without
-// any attempt (a hold whose transaction saved nothing) counts as idle.
+// DeleteIdleThrottles removes what is no longer needed of the throttles;
+// see mfagate.Tx. The account's keys are recognised by their formats
+// (mfagate.PasswordThrottleKey, FactorThrottleKey): the username is looked
+// up by the unique index on username_key.
 func (t *tx) DeleteIdleThrottles(idleBefore, now time.Time) (int, error) {
 	n, err := t.execCount(`DELETE FROM throttles
 		WHERE hard_locked = 0 AND (locked_until IS NULL OR locked_until <= ?)
-		AND (last_failure_at IS NULL OR last_failure_at < ?)`,
+		AND (failures = 0 OR (
+			(last_failure_at IS NULL OR last_failure_at < ?)
+			AND NOT (key LIKE 'user:%' AND EXISTS (SELECT 1 FROM users WHERE users.username_key = substr(throttles.key, 6)))
+			AND NOT (key LIKE 'mfa:%' AND EXISTS (SELECT 1 FROM users WHERE users.username_key = substr(throttles.key, 5)))
+		))`,
 		now.UnixMilli(), idleBefore.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("delete idle throttles: %w", err)

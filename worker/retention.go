@@ -29,8 +29,9 @@ const mailBatch = 1000
 
 // Retention deletes what mfagate no longer needs (STYLE rule 18): sessions
 // idle for longer than SessionIdle or older than SessionMaxAge, email
-// codes expired and out of the hourly cap's window, runs of failed
-// attempts without a lock idle for IdleThrottles, code emails that could
+// codes expired and out of the hourly cap's window, the failures of
+// addresses and of usernames nobody has, idle for IdleThrottles (an
+// account's own last until a right answer or support), code emails that could
 // not be delivered while their code lasted (their text removed), and sent
 // or failed messages older than SentMail (campaign counts are kept).
 // Delivered code emails lose their text at delivery already, in the
@@ -47,7 +48,7 @@ type Retention struct {
 	SessionIdle   time.Duration
 	SessionMaxAge time.Duration
 	CodeTTL       time.Duration // email codes' lifetime, default 10m
-	IdleThrottles time.Duration // default 24h
+	IdleThrottles time.Duration // addresses' and unknown usernames' failures; default 24h
 	SentMail      time.Duration // default 30 days
 }
 

@@ -154,16 +154,27 @@ func testDeleteIdleThrottles(t *testing.T, newStore func(*testing.T) mfagate.Sto
 	s := newStore(t)
 	now := base.Add(48 * time.Hour)
 	idle := now.Add(-24 * time.Hour)
+	mustCreateUser(t, s, "Alice")
 	keep := []mfagate.Throttle{
 		{Key: "user:recent", Failures: 3, LastFailureAt: now.Add(-time.Hour)},
 		{Key: "user:hard", Failures: 50, LastFailureAt: base, HardLocked: true},
 		{Key: "user:locked", Failures: 10, LastFailureAt: base, LockedUntil: now.Add(time.Minute)},
+		// An account's runs last until a right answer or support.
+		{Key: mfagate.PasswordThrottleKey("Alice"), Failures: 9, LastFailureAt: base},
+		{Key: mfagate.FactorThrottleKey("Alice"), Failures: 9, LastFailureAt: base, LockedUntil: now.Add(-time.Minute)},
 	}
 	gone := []mfagate.Throttle{
-		{Key: "user:old", Failures: 3, LastFailureAt: idle.Add(-time.Millisecond)},
+		{Key: "user:old", Failures: 3, LastFailureAt: idle.Add(-time.Millisecond)}, // a username nobody has
+		{Key: "mfa:nobody", Failures: 3, LastFailureAt: base},
 		{Key: "addr:old", Failures: 25, LastFailureAt: base},
 		{Key: "user:old-lock", Failures: 10, LastFailureAt: base, LockedUntil: now.Add(-time.Minute)},
 	}
+	// A row with no attempt, as a hold whose transaction saved nothing
+	// leaves, goes however recent.
+	mustUpdate(t, s, func(tx mfagate.Tx) error {
+		_, err := tx.HoldThrottle(mfagate.PasswordThrottleKey("Alice") + "-held")
+		return err
+	})
 	for _, th := range append(slices.Clone(keep), gone...) {
 		mustSaveThrottle(t, s, &th)
 	}
@@ -172,8 +183,8 @@ func testDeleteIdleThrottles(t *testing.T, newStore func(*testing.T) mfagate.Sto
 		n, err = tx.DeleteIdleThrottles(idle, now)
 		return err
 	})
-	if n != len(gone) {
-		t.Errorf("DeleteIdleThrottles: got %d removed, want %d", n, len(gone))
+	if n != len(gone)+1 {
+		t.Errorf("DeleteIdleThrottles: got %d removed, want %d", n, len(gone)+1)
 	}
 	for _, th := range keep {
 		if got := mustThrottle(t, s, th.Key); got.Failures != th.Failures {
