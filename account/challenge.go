@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -96,6 +98,9 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		if err != nil {
 			return err
 		}
+		if err := s.methodAllowed(cur, factors, method); err != nil {
+			return err
+		}
 		// Anything but a right or wrong code (no code sent, an expired one,
 		// a badly typed one) returns an error and rolls the admission back:
 		// it was not a guess.
@@ -142,6 +147,41 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		return nil, failed
 	}
 	return result, nil
+}
+
+// ChallengeMethods lists the person's factors that their challenge
+// accepts now: those the phase in force asks for (a phase may demand an
+// authenticator app and no longer take email codes), or all of them.
+// Recovery codes are always accepted besides: they are the way back in
+// for someone who lost their phone.
+func (s *Service) ChallengeMethods(cur *Current, factors []*mfagate.Factor) []string {
+	d := s.step(cur.User, factors, cur.Session)
+	var out []string
+	for _, f := range factors {
+		if d.Next != NextChallenge || slices.Contains(d.Methods, f.Method) {
+			out = append(out, f.Method)
+		}
+	}
+	return out
+}
+
+// methodAllowed refuses a method the person's challenge does not accept
+// now (see ChallengeMethods).
+func (s *Service) methodAllowed(cur *Current, factors []*mfagate.Factor, method string) error {
+	allowed := s.ChallengeMethods(cur, factors)
+	if method == mfagate.MethodRecovery || len(factors) == 0 || slices.Contains(allowed, method) {
+		return nil
+	}
+	names := make([]string, len(allowed))
+	for i, m := range allowed {
+		names[i] = methodName(m)
+	}
+	refused := methodName(method) + " are"
+	if method == mfagate.MethodTOTP {
+		refused = methodName(method) + " is"
+	}
+	return mfagate.Errorf(mfagate.EINVALID, "Confirm it's you with %s: %s not accepted for your account now",
+		strings.Join(names, " or "), refused)
 }
 
 // stillLive re-reads the session inside the transaction: a session ended

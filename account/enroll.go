@@ -82,6 +82,9 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 			if hasMethod(fs, mfagate.MethodEmail) == nil {
 				return mfagate.Errorf(mfagate.EINVALID, "Email codes are not set up for your account")
 			}
+			if err := s.methodAllowed(cur, fs, mfagate.MethodEmail); err != nil {
+				return err
+			}
 		case mfagate.PurposeSetup:
 		default:
 			return fmt.Errorf("send code: unknown purpose %q", purpose)

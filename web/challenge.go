@@ -15,7 +15,7 @@ type challengeView struct {
 	page
 	Rd      string
 	Method  string
-	Methods []string // the person's factors
+	Methods []string // the person's factors the challenge accepts now
 	Sent    *account.CodeSent
 	Minutes int
 	Reauth  bool // confirming a change, not signing in
@@ -29,9 +29,7 @@ func (s *server) challengeView(r *http.Request, method string) (challengeView, e
 	}
 	v := challengeView{Rd: s.keepRedirect(r.FormValue("rd")), Minutes: s.Accounts.CodeMinutes(),
 		Reauth: cur.Session.Stage == mfagate.StageFull}
-	for _, f := range factors {
-		v.Methods = append(v.Methods, f.Method)
-	}
+	v.Methods = s.Accounts.ChallengeMethods(cur, factors)
 	if method == "" || (method != mfagate.MethodRecovery && !slices.Contains(v.Methods, method)) {
 		method = account.PreferredMethod(factors, d.Methods)
 	}
