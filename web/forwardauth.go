@@ -52,7 +52,7 @@ type accessRules []ForwardAuthRule
 func newAccessRules(in []ForwardAuthRule) accessRules {
 	out := make(accessRules, 0, len(in))
 	for _, r := range in {
-		r.Host = strings.ToLower(strings.TrimSpace(r.Host))
+		r.Host = normalHost(strings.TrimSpace(r.Host))
 		if r.Path == "" {
 			r.Path = "/"
 		}
@@ -64,10 +64,42 @@ func newAccessRules(in []ForwardAuthRule) accessRules {
 	return out
 }
 
-// allows reports whether someone with roles may open host (lower case,
-// no port) and cleanPath. known is false when the proxy did not say (or
-// was not trusted to say) which URL is being opened: with rules in force
-// that is refused, since no rule can be chosen.
+// looseRules are rs matched loosely (see loosePath): paths in lower case.
+func (rs accessRules) loose() accessRules {
+	out := slices.Clone(rs)
+	for i := range out {
+		out[i].Path = strings.ToLower(out[i].Path)
+	}
+	return out
+}
+
+// normalHost is a host as rules compare it: lower case, without the
+// trailing dot that names the same host in DNS ("app.example.com.").
+func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
+
+// loosePath is a cleaned path as some applications read it: in lower case
+// (IIS and other case-blind servers) and without ";params" in its
+// segments (Tomcat and Spring drop "/admin;jsessionid=x" to "/admin").
+// A request is let through only when its path is allowed both as it is
+// and loosely, so that no spelling reaches what a rule keeps others from.
+func loosePath(p string) string {
+	p = strings.ToLower(p)
+	if !strings.Contains(p, ";") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if j := strings.IndexByte(s, ';'); j >= 0 {
+			segs[i] = s[:j]
+		}
+	}
+	return cleanURLPath(strings.Join(segs, "/"))
+}
+
+// allows reports whether someone with roles may open host (normalHost)
+// and cleanPath. known is false when the proxy did not say (or was not
+// trusted to say) which URL is being opened: with rules in force that is
+// refused, since no rule can be chosen.
 func (rs accessRules) allows(host, cleanPath string, known bool, roles []string) bool {
 	if len(rs) == 0 {
 		return true
@@ -120,6 +152,7 @@ func pathMatches(prefix, p string) bool {
 // the sign-in page that returns them there.
 func (s *server) handleVerify() http.Handler {
 	rules := newAccessRules(s.ForwardAuth)
+	loose := rules.loose()
 	login := strings.TrimSuffix(s.BaseURL.String(), "/") + "/login?rd="
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -161,9 +194,9 @@ func (s *server) handleVerify() http.Handler {
 			}
 			known := orig != nil
 			if known {
-				host, p = strings.ToLower(orig.Hostname()), cleanURLPath(orig.Path)
+				host, p = normalHost(orig.Hostname()), cleanURLPath(orig.Path)
 			}
-			if !rules.allows(host, p, known, u.Roles) {
+			if !rules.allows(host, p, known, u.Roles) || !loose.allows(host, loosePath(p), known, u.Roles) {
 				w.WriteHeader(http.StatusForbidden)
 				return
 			}

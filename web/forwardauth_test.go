@@ -374,3 +374,35 @@ func TestVerifyRefusesARotatedSessionAtOnce(t *testing.T) {
 		t.Fatalf("the new id: got %d, want 200", res.StatusCode)
 	}
 }
+
+// TestVerifyAllowsOnlyWhatEverySpellingAllows: a path is let through only
+// when the rules allow it both as written and as a case-blind server (or
+// one that drops ";params") reads it. So an open rule for /public does not
+// open /PUBLIC on a case-sensitive application where / is kept for
+// admins, and a closed rule for /admin holds for /ADMIN and /admin;x.
+func TestVerifyAllowsOnlyWhatEverySpellingAllows(t *testing.T) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *web.Options) {
+		o.ForwardAuth = []web.ForwardAuthRule{
+			{Host: "docs.example.com.", Path: "/public", Roles: []string{web.RoleAll}},
+			{Host: "docs.example.com", Path: "/", Roles: []string{"admin"}},
+		}
+	})
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw) // role user
+	for _, tt := range []struct {
+		host, uri string
+		want      int
+	}{
+		{"docs.example.com", "/public/guide", 200},
+		{"DOCS.example.com.", "/public/guide", 200},
+		{"docs.example.com", "/PUBLIC/guide", 403},
+		{"docs.example.com", "/public;x/guide", 403},
+		{"docs.example.com", "/private", 403},
+		{"docs.example.com.", "/Private", 403},
+	} {
+		res := h.verify(t, c, "", "X-Forwarded-Proto", "https", "X-Forwarded-Host", tt.host, "X-Forwarded-Uri", tt.uri)
+		if res.StatusCode != tt.want {
+			t.Errorf("%s%s: got %d, want %d", tt.host, tt.uri, res.StatusCode, tt.want)
+		}
+	}
+}

@@ -1,8 +1,7 @@
 package web_test
 
-// Red-team tests over HTTP. A test that FAILS demonstrates a breach (its
-// message says which); one marked REGRESSION passes on the current build
-// and keeps the refused attack refused.
+// Red-team tests over HTTP, kept as regression tests: a failure says
+// which breach is back.
 
 import (
 	"context"
@@ -17,10 +16,12 @@ import (
 	"github.com/mfagate/mfagate/web"
 )
 
-// TestRedForwardAuthSpellingsDodgeRules — BREACH (expected to fail).
+// TestRedForwardAuthSpellingsDodgeRules — was a breach; now a
+// regression test.
 //
-// Access rules compare the host and path as the proxy passed them, and a
-// request no rule matches is let through. "grafana.example.com." (a
+// The first release's access rules compared the host and path as the
+// proxy passed them, and a request no rule matches is let through.
+// "grafana.example.com." (a
 // trailing dot, the same host in DNS; Traefik routes it to the same
 // router since traefik#4763 and passes X-Forwarded-Host as sent) matches
 // no rule, so anyone signed in reaches an application kept for
