@@ -155,6 +155,9 @@ type Tx interface {
 	UpdateEmailCode(c *EmailCode) error
 	// EmailCodesSince counts the codes sent to the user at or after since.
 	EmailCodesSince(userID int64, since time.Time) (int, error)
+	// LastEmailCodeAt is when the newest code of purpose was sent to the
+	// user, for any session; zero when none was.
+	LastEmailCodeAt(userID int64, purpose string) (time.Time, error)
 
 	// Throttle returns the state behind key, for showing it; a key never
 	// seen has a zero Throttle with that Key, not an error.
@@ -166,22 +169,22 @@ type Tx interface {
 	// admitted (counted before it is checked) without a race. A key never
 	// seen is a zero Throttle with that Key. Only inside Update.
 	HoldThrottle(key string) (*Throttle, error)
-	// StartThrottle begins key's run with one attempt at at, and reports
-	// true, when the key has no run; otherwise it changes nothing and
+	// StartThrottle begins key's run (named run) with one attempt at at,
+	// and reports true, when the key has no run; otherwise it changes nothing and
 	// reports false. It is the common case of admitting an attempt, in one
 	// statement: a second transaction starting the same key at once waits
 	// for the first and then finds a run.
-	StartThrottle(key string, at time.Time) (bool, error)
+	StartThrottle(key string, run int64, at time.Time) (bool, error)
 	// SaveThrottle writes th's state under th.Key. A throttle with no
 	// failures and no lock is removed.
 	SaveThrottle(th *Throttle) error
 	// ClearThrottle forgets key's failures and lock.
 	ClearThrottle(key string) error
 	// ClearThrottleIf forgets key's run in one statement, and reports
-	// that it did, only when the run holds exactly failures attempts and,
-	// unless anyLock, no lock is in force at now. It is the common case
-	// of settling an attempt, without holding the key first.
-	ClearThrottleIf(key string, failures int, anyLock bool, now time.Time) (bool, error)
+	// that it did, only when it is the named run, holds exactly failures
+	// attempts and, unless anyLock, no lock is in force at now. It is the
+	// common case of settling an attempt, without holding the key first.
+	ClearThrottleIf(key string, run int64, failures int, anyLock bool, now time.Time) (bool, error)
 
 	// HoldNotice returns what has been emailed to the user about one kind
 	// of security event, held until the transaction ends as HoldThrottle

@@ -12,7 +12,10 @@ import "time"
 // still being checked, and however many arrive at once no more are
 // checked than the run allows.
 type Throttle struct {
-	Key           string
+	Key string
+	// Run names the run of attempts the key holds: a random number given
+	// when the run starts (its first attempt after the key was cleared).
+	Run           int64
 	Failures      int       // attempts admitted since the key was last cleared, not yet proved right
 	LastFailureAt time.Time // when the latest of them was admitted
 	LockedUntil   time.Time // zero when not locked for a time

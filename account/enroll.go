@@ -86,17 +86,36 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 				return err
 			}
 		case mfagate.PurposeSetup:
+			// Only to set up email codes: not again once they are, and not
+			// for someone with factors who has not just passed one.
+			fs, err := tx.UserFactors(cur.User.ID)
+			if err != nil {
+				return err
+			}
+			if hasMethod(fs, mfagate.MethodEmail) != nil {
+				return mfagate.Errorf(mfagate.ECONFLICT, "Email codes are already set up for your account")
+			}
+			if s.NeedsReauth(cur, fs) {
+				return ErrReauth
+			}
 		default:
 			return fmt.Errorf("send code: unknown purpose %q", purpose)
+		}
+		// The cooldown is the account's, not the session's: sign-ins at
+		// once in ten tabs get one code between them. (A sign-in code just
+		// after the setup code is another matter: it is let through.)
+		lastSent, err := tx.LastEmailCodeAt(cur.User.ID, purpose)
+		if err != nil {
+			return err
+		}
+		if wait := emailcode.CanResend(lastSent, now, s.mfa.ResendCooldown); wait > 0 {
+			return mfagate.Errorf(mfagate.ETHROTTLED, "A code was sent moments ago. You can ask for a new one from %s",
+				s.clockTime(now.Add(wait)))
 		}
 		failures := 0
 		last, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
 		switch {
 		case err == nil:
-			if wait := emailcode.CanResend(last, now, s.mfa.ResendCooldown); wait > 0 {
-				return mfagate.Errorf(mfagate.ETHROTTLED, "A code was sent moments ago. You can ask for a new one from %s",
-					s.clockTime(now.Add(wait)))
-			}
 			failures = last.Failures
 		case mfagate.ErrorCode(err) != mfagate.ENOTFOUND:
 			return err

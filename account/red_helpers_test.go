@@ -70,14 +70,14 @@ func (t *hookTx) HoldThrottle(key string) (*mfagate.Throttle, error) {
 	return t.Tx.HoldThrottle(key)
 }
 
-func (t *hookTx) StartThrottle(key string, at time.Time) (bool, error) {
+func (t *hookTx) StartThrottle(key string, run int64, at time.Time) (bool, error) {
 	t.h.run("StartThrottle", key)
-	return t.Tx.StartThrottle(key, at)
+	return t.Tx.StartThrottle(key, run, at)
 }
 
-func (t *hookTx) ClearThrottleIf(key string, failures int, anyLock bool, now time.Time) (bool, error) {
+func (t *hookTx) ClearThrottleIf(key string, run int64, failures int, anyLock bool, now time.Time) (bool, error) {
 	t.h.run("ClearThrottleIf", key)
-	return t.Tx.ClearThrottleIf(key, failures, anyLock, now)
+	return t.Tx.ClearThrottleIf(key, run, failures, anyLock, now)
 }
 
 func (t *hookTx) RecordSignIn(userID int64, at time.Time, rehash string) error {

@@ -2,8 +2,10 @@ package account
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"time"
 
@@ -66,6 +68,12 @@ func (s *Service) addressRule() rule {
 // fadeAfter is how long an address's run lasts after its latest attempt.
 const fadeAfter = time.Hour
 
+// clockTolerance is how far ahead of this server's clock an attempt may be
+// stamped and still be waited for: replicas whose clocks differ by less
+// keep the growing delay whole. Farther ahead, the stamp is taken for a
+// clock that was set back, and not waited for.
+const clockTolerance = 5 * time.Minute
+
 // delay is how long after the n-th attempt of a run the next must wait:
 // nothing for the first few, then doubling to a cap.
 func (s *Service) delay(n, after int) time.Duration {
@@ -79,6 +87,7 @@ func (s *Service) delay(n, after int) time.Duration {
 // ticket is one attempt admitted under a key.
 type ticket struct {
 	key      string
+	run      int64     // the run it belongs to (mfagate.Throttle.Run)
 	n        int       // its place in the run: 1 for the first since the key was cleared
 	prevLast time.Time // the run's latest attempt before this one
 	// lock reports that admitting it locked the key (it was the
@@ -94,9 +103,13 @@ func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*tick
 	// Most often the key has no run: the first attempt of one is always
 	// admitted (lock_after and hard_lock_after are above 1), in one
 	// statement.
+	run, err := s.newRun()
+	if err != nil {
+		return nil, err
+	}
 	if s.throttle.LockAfter > 1 && s.throttle.HardLockAfter > 1 {
-		if started, err := tx.StartThrottle(key, now); started || err != nil {
-			return &ticket{key: key, n: 1}, err
+		if started, err := tx.StartThrottle(key, run, now); started || err != nil {
+			return &ticket{key: key, run: run, n: 1}, err
 		}
 	}
 	th, err := tx.HoldThrottle(key)
@@ -109,15 +122,20 @@ func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*tick
 	if r.fades && th.Failures > 0 && now.Sub(th.LastFailureAt) > fadeAfter {
 		th.Failures = 0
 	}
+	if th.Failures == 0 || th.Run == 0 {
+		th.Run = run // a new run starts with this attempt
+	}
 	if d := s.delay(th.Failures, r.delayAfter); d > 0 {
-		// An attempt stamped further ahead than any delay (a clock that
-		// was set forward, then back) is not waited for: it would block
-		// for as long as the clock was off.
-		if wait := th.LastFailureAt.Add(d).Sub(now); wait > 0 && wait <= 2*d {
+		// An attempt stamped ahead of this server's clock is waited for:
+		// the replica that stamped it may run ahead of this one. Only one
+		// stamped far ahead (a clock set forward, then back) is not: it
+		// would block for as long as the clock was off. Replicas' clocks
+		// must agree to within clockTolerance (run NTP).
+		if wait := th.LastFailureAt.Add(d).Sub(now); wait > 0 && wait <= max(2*d, clockTolerance) {
 			return nil, waitError(wait)
 		}
 	}
-	t := &ticket{key: key, n: th.Failures + 1, prevLast: th.LastFailureAt}
+	t := &ticket{key: key, run: th.Run, n: th.Failures + 1, prevLast: th.LastFailureAt}
 	th.Failures, th.LastFailureAt = t.n, now
 	if r.locks {
 		switch {
@@ -138,26 +156,26 @@ func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*tick
 func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
 	// Most often nothing came after it: one statement forgets the run,
 	// its own lock included, and any other lock keeps it.
-	if done, err := tx.ClearThrottleIf(t.key, t.n, t.lock, now); done || err != nil {
+	if done, err := tx.ClearThrottleIf(t.key, t.run, t.n, t.lock, now); done || err != nil {
 		return err
 	}
 	th, err := tx.HoldThrottle(t.key)
 	if err != nil {
 		return err
 	}
-	own := th.Failures == t.n && t.lock // the lock in force, if any, is this attempt's own
+	ours := th.Run == t.run                     // support has not cleared the key since
+	own := ours && th.Failures == t.n && t.lock // the lock in force, if any, is this attempt's own
 	if th.LockedAt(now) && !own {
 		return errKeyLocked
 	}
 	switch {
+	case !ours:
+		// Support cleared the key after this attempt was admitted: the
+		// attempts counted now all came later, and stay.
 	case th.Failures == t.n:
 		th.Failures, th.LockedUntil, th.HardLocked = 0, time.Time{}, false
 	case th.Failures > t.n:
 		th.Failures -= t.n
-	default:
-		// Support cleared the key after this attempt was admitted, and
-		// the attempts counted now all came later: they stay (and an
-		// empty row the hold may have made goes).
 	}
 	return tx.SaveThrottle(th)
 }
@@ -173,7 +191,7 @@ func (s *Service) takeBack(tx mfagate.Tx, t *ticket) error {
 	// Most often it is the only attempt of its run (the address's first
 	// in an hour): one statement removes the run.
 	if t.n == 1 {
-		if done, err := tx.ClearThrottleIf(t.key, 1, t.lock, time.Time{}); done || err != nil {
+		if done, err := tx.ClearThrottleIf(t.key, t.run, 1, t.lock, time.Time{}); done || err != nil {
 			return err
 		}
 	}
@@ -181,8 +199,8 @@ func (s *Service) takeBack(tx mfagate.Tx, t *ticket) error {
 	if err != nil {
 		return err
 	}
-	if th.Failures <= 0 {
-		return nil
+	if th.Failures <= 0 || th.Run != t.run {
+		return tx.SaveThrottle(th) // nothing of its run is left (an empty row the hold made goes)
 	}
 	latest := th.Failures == t.n // nothing was admitted after it
 	th.Failures--
@@ -227,6 +245,16 @@ func (s *Service) locked(tx mfagate.Tx, t *ticket, u *mfagate.User, c Actor, cod
 	default:
 		return s.alert(tx, u, mfagate.NoticePasswordLock, c)
 	}
+}
+
+// newRun names a new run of attempts: a random, positive number (0 is the
+// run of rows written before runs were named).
+func (s *Service) newRun() (int64, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return 0, fmt.Errorf("name a run of attempts: %w", err)
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1, nil
 }
 
 // LockFor says how long a temporary lock lasts, for pages to tell.

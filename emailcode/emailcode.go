@@ -145,15 +145,15 @@ func Check(c *mfagate.EmailCode, key []byte, input string, now time.Time, maxFai
 	return nil
 }
 
-// CanResend returns how long to wait before another code may be sent for
-// the attempt whose latest code is last: zero when one may be sent now
-// (or last is nil), otherwise the time until CreatedAt plus cooldown, so
-// the page can say when to ask again.
-func CanResend(last *mfagate.EmailCode, now time.Time, cooldown time.Duration) (wait time.Duration) {
-	if last == nil {
+// CanResend returns how long to wait before another code may be sent to
+// a person whose latest code was sent at lastSent: zero when one may be
+// sent now (or lastSent is zero: none was), otherwise the time until
+// lastSent plus cooldown, so the page can say when to ask again.
+func CanResend(lastSent, now time.Time, cooldown time.Duration) (wait time.Duration) {
+	if lastSent.IsZero() {
 		return 0
 	}
-	if next := last.CreatedAt.Add(cooldown); now.Before(next) {
+	if next := lastSent.Add(cooldown); now.Before(next) {
 		return next.Sub(now)
 	}
 	return 0

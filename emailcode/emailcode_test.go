@@ -159,15 +159,15 @@ func TestNormalize(t *testing.T) {
 
 func TestCanResend(t *testing.T) {
 	sent := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	last := &mfagate.EmailCode{CreatedAt: sent}
+	last := sent
 	cooldown := 30 * time.Second
 	tests := []struct {
 		name string
-		last *mfagate.EmailCode
+		last time.Time
 		now  time.Time
 		want time.Duration
 	}{
-		{"no code yet", nil, sent, 0},
+		{"no code yet", time.Time{}, sent, 0},
 		{"just sent", last, sent, 30 * time.Second},
 		{"ten seconds later", last, sent.Add(10 * time.Second), 20 * time.Second},
 		{"a millisecond before", last, sent.Add(cooldown - time.Millisecond), time.Millisecond},

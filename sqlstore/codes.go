@@ -68,6 +68,16 @@ func (t *tx) UpdateEmailCode(c *mfagate.EmailCode) error {
 	return nil
 }
 
+// LastEmailCodeAt is when the user's newest code of purpose was sent; see
+// mfagate.Tx.
+func (t *tx) LastEmailCodeAt(userID int64, purpose string) (time.Time, error) {
+	var at sql.NullInt64
+	if err := t.queryRow(`SELECT MAX(created_at) FROM email_codes WHERE user_id = ? AND purpose = ?`, userID, purpose).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("get newest email code of user %d: %w", userID, err)
+	}
+	return fromMillis(at), nil
+}
+
 // EmailCodesSince counts the codes sent to the user at or after since; see
 // mfagate.Tx. Voided and used codes count: each was an email sent.
 func (t *tx) EmailCodesSince(userID int64, since time.Time) (int, error) {

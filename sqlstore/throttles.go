@@ -9,7 +9,7 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-const throttleColumns = `key, failures, last_failure_at, locked_until, hard_locked`
+const throttleColumns = `key, run, failures, last_failure_at, locked_until, hard_locked`
 
 // Throttle returns the state behind key; see mfagate.Tx. A key never seen
 // is a zero Throttle with that Key.
@@ -49,10 +49,10 @@ func (t *tx) HoldThrottle(key string) (*mfagate.Throttle, error) {
 }
 
 // StartThrottle begins key's run when it has none; see mfagate.Tx.
-func (t *tx) StartThrottle(key string, at time.Time) (bool, error) {
-	_, ok, err := t.insertID(`INSERT INTO throttles (key, failures, last_failure_at) VALUES (?, 1, ?)
+func (t *tx) StartThrottle(key string, run int64, at time.Time) (bool, error) {
+	_, ok, err := t.insertID(`INSERT INTO throttles (key, run, failures, last_failure_at) VALUES (?, ?, 1, ?)
 		ON CONFLICT (key) DO NOTHING
-		RETURNING 1`, key, millis(at))
+		RETURNING 1`, key, run, millis(at))
 	if err != nil {
 		return false, fmt.Errorf("start throttle %q: %w", key, err)
 	}
@@ -65,10 +65,10 @@ func (t *tx) SaveThrottle(th *mfagate.Throttle) error {
 	if th.Failures <= 0 && !th.HardLocked && th.LockedUntil.IsZero() {
 		return t.ClearThrottle(th.Key)
 	}
-	if _, err := t.exec(`INSERT INTO throttles (`+throttleColumns+`) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
-			locked_until = excluded.locked_until, hard_locked = excluded.hard_locked`,
-		th.Key, max(th.Failures, 0), millis(th.LastFailureAt), millis(th.LockedUntil), boolInt(th.HardLocked)); err != nil {
+	if _, err := t.exec(`INSERT INTO throttles (`+throttleColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET run = excluded.run, failures = excluded.failures,
+			last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until, hard_locked = excluded.hard_locked`,
+		th.Key, th.Run, max(th.Failures, 0), millis(th.LastFailureAt), millis(th.LockedUntil), boolInt(th.HardLocked)); err != nil {
 		return fmt.Errorf("save throttle %q: %w", th.Key, err)
 	}
 	return nil
@@ -86,9 +86,9 @@ func (t *tx) ClearThrottle(key string) error {
 // attempts and, unless anyLock, is not locked at now; see mfagate.Tx. The
 // conditions are in the DELETE itself, so a concurrent admission either
 // comes first (and the count no longer matches) or waits for it.
-func (t *tx) ClearThrottleIf(key string, failures int, anyLock bool, now time.Time) (bool, error) {
-	q := `DELETE FROM throttles WHERE key = ? AND failures = ?`
-	args := []any{key, failures}
+func (t *tx) ClearThrottleIf(key string, run int64, failures int, anyLock bool, now time.Time) (bool, error) {
+	q := `DELETE FROM throttles WHERE key = ? AND run = ? AND failures = ?`
+	args := []any{key, run, failures}
 	if !anyLock {
 		q += ` AND hard_locked = 0 AND (locked_until IS NULL OR locked_until <= ?)`
 		args = append(args, now.UnixMilli())
@@ -125,7 +125,7 @@ func scanThrottle(sc scanner) (*mfagate.Throttle, error) {
 		lastFailure, until sql.NullInt64
 		hard               int64
 	)
-	if err := sc.Scan(&th.Key, &th.Failures, &lastFailure, &until, &hard); err != nil {
+	if err := sc.Scan(&th.Key, &th.Run, &th.Failures, &lastFailure, &until, &hard); err != nil {
 		return nil, err
 	}
 	th.LastFailureAt, th.LockedUntil = fromMillis(lastFailure), fromMillis(until)

@@ -45,6 +45,11 @@ CREATE TABLE campaign_archive (
 CREATE INDEX email_codes_expires ON email_codes (expires_at);
 CREATE INDEX throttles_last_failure ON throttles (last_failure_at);
 
+-- Which run of attempts a key holds: a random number given when the run
+-- starts, so that settling an attempt admitted in an earlier run (before
+-- support cleared the key) never touches a later one.
+ALTER TABLE throttles ADD COLUMN run BIGINT NOT NULL DEFAULT 0;
+
 -- Wrong codes are counted per account now (the "mfa:" throttle), not per
 -- session.
 ALTER TABLE sessions DROP COLUMN factor_failures;

@@ -272,3 +272,31 @@ func testEmailCodeFailuresConcurrently(t *testing.T, newStore func(*testing.T) m
 		t.Errorf("Failures: got %d, want %d", got, n)
 	}
 }
+
+func testLastEmailCodeAt(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	alice, bob := mustCreateUser(t, s, "alice"), mustCreateUser(t, s, "bob")
+	last := func(userID int64, purpose string) time.Time {
+		t.Helper()
+		var at time.Time
+		mustView(t, s, func(tx mfagate.Tx) (err error) {
+			at, err = tx.LastEmailCodeAt(userID, purpose)
+			return err
+		})
+		return at
+	}
+	if got := last(alice.ID, mfagate.PurposeSignIn); !got.IsZero() {
+		t.Fatalf("no code yet: got %v, want the zero time", got)
+	}
+	mustCreateEmailCode(t, s, newEmailCode(alice.ID, "a", mfagate.PurposeSignIn, base.Add(1500*time.Microsecond)))
+	mustCreateEmailCode(t, s, newEmailCode(alice.ID, "b", mfagate.PurposeSignIn, base.Add(time.Minute)))
+	mustCreateEmailCode(t, s, newEmailCode(alice.ID, "b", mfagate.PurposeSetup, base.Add(2*time.Minute)))
+	mustCreateEmailCode(t, s, newEmailCode(bob.ID, "c", mfagate.PurposeSignIn, base.Add(time.Hour)))
+	if got := last(alice.ID, mfagate.PurposeSignIn); !got.Equal(base.Add(time.Minute)) {
+		t.Errorf("alice's newest sign-in code, over two sessions: got %v, want %v", got, base.Add(time.Minute))
+	}
+	if got := last(alice.ID, mfagate.PurposeSetup); !got.Equal(base.Add(2 * time.Minute)) {
+		t.Errorf("alice's newest setup code: got %v", got)
+	}
+	checkUTC(t, "LastEmailCodeAt", last(alice.ID, mfagate.PurposeSignIn))
+}

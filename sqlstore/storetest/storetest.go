@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"UseRecoveryCodeConcurrently", testUseRecoveryCodeConcurrently},
 		{"EmailCodes", testEmailCodes},
 		{"EmailCodesSince", testEmailCodesSince},
+		{"LastEmailCodeAt", testLastEmailCodeAt},
 		{"EmailCodeFailuresConcurrently", testEmailCodeFailuresConcurrently},
 		{"Throttles", testThrottles},
 		{"HoldThrottleConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {

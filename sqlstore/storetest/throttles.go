@@ -55,7 +55,7 @@ func testThrottles(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		name string
 		save mfagate.Throttle
 	}{
-		{"counting", mfagate.Throttle{Key: key, Failures: 3, LastFailureAt: at}},
+		{"counting", mfagate.Throttle{Key: key, Run: 1<<62 + 5, Failures: 3, LastFailureAt: at}},
 		{"locked for a time", mfagate.Throttle{Key: key, Failures: 10, LastFailureAt: at, LockedUntil: until}},
 		{"hard locked", mfagate.Throttle{Key: key, Failures: 50, LastFailureAt: at, LockedUntil: until, HardLocked: true}},
 		{"lock over, count kept", mfagate.Throttle{Key: key, Failures: 12, LastFailureAt: at.Add(time.Hour), LockedUntil: until}},
@@ -127,11 +127,11 @@ func testClearThrottleIf(t *testing.T, newStore func(*testing.T) mfagate.Store) 
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			th := tt.th
-			th.Key = fmt.Sprintf("user:clear-%d", i)
+			th.Key, th.Run = fmt.Sprintf("user:clear-%d", i), int64(100+i)
 			mustSaveThrottle(t, s, &th)
 			var done bool
 			mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-				done, err = tx.ClearThrottleIf(th.Key, tt.failures, tt.anyLock, now)
+				done, err = tx.ClearThrottleIf(th.Key, th.Run, tt.failures, tt.anyLock, now)
 				return err
 			})
 			left := mustThrottle(t, s, th.Key)
@@ -142,11 +142,21 @@ func testClearThrottleIf(t *testing.T, newStore func(*testing.T) mfagate.Store) 
 	}
 	var done bool
 	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-		done, err = tx.ClearThrottleIf("user:never-seen", 1, false, now)
+		done, err = tx.ClearThrottleIf("user:never-seen", 1, 1, false, now)
 		return err
 	})
 	if done {
 		t.Error("a key never seen: got cleared, want nothing to clear")
+	}
+	// Another run of the same key (support cleared it, and a new run
+	// began) is not cleared by an attempt of the old one.
+	mustSaveThrottle(t, s, &mfagate.Throttle{Key: "user:rerun", Run: 7, Failures: 2, LastFailureAt: base})
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		done, err = tx.ClearThrottleIf("user:rerun", 6, 2, false, now)
+		return err
+	})
+	if done || mustThrottle(t, s, "user:rerun").Failures != 2 {
+		t.Error("an attempt of another run cleared the key")
 	}
 }
 
@@ -221,7 +231,7 @@ func HoldConcurrently(t *testing.T, a, b mfagate.Store) {
 			<-start
 			err := s.Update(context.Background(), func(tx mfagate.Tx) error {
 				// As admitting does: start the run, or else hold it.
-				if started, err := tx.StartThrottle(key, base); started || err != nil {
+				if started, err := tx.StartThrottle(key, int64(i+1), base); started || err != nil {
 					seen[i] = 0
 					return err
 				}
@@ -261,7 +271,7 @@ func testStartThrottle(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		t.Helper()
 		var ok bool
 		mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-			ok, err = tx.StartThrottle(key, at)
+			ok, err = tx.StartThrottle(key, 42, at)
 			return err
 		})
 		return ok
@@ -270,7 +280,7 @@ func testStartThrottle(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		t.Fatal("a key never seen: got not started, want started")
 	}
 	checkThrottle(t, "after StartThrottle", mustThrottle(t, s, "user:alice"),
-		&mfagate.Throttle{Key: "user:alice", Failures: 1, LastFailureAt: stored(at)})
+		&mfagate.Throttle{Key: "user:alice", Run: 42, Failures: 1, LastFailureAt: stored(at)})
 	if start("user:alice") {
 		t.Fatal("a key with a run: got started again, want left alone")
 	}
