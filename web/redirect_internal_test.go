@@ -94,18 +94,31 @@ func TestAccessRules(t *testing.T) {
 		{"any host", "elsewhere.example.org", "/secret/x", user, false},
 		{"no rule", "elsewhere.example.org", "/", user, true},
 		{"no roles at all", "wiki.example.com", "/admin", nil, false},
+		// The readings of other applications (see allows).
+		{"dot segments", "wiki.example.com", "/team/../admin", user, false},
+		{"repeated slashes", "wiki.example.com", "//admin", user, false},
+		{"under the rule before its dot segments", "wiki.example.com", "/admin/../x", user, false},
+		{"upper case", "wiki.example.com", "/ADMIN/users", user, false},
+		{"path parameter", "wiki.example.com", "/admin;jsessionid=1/users", user, false},
+		{"trailing dot", "wiki.example.com", "/admin./users", user, false},
+		{"trailing space", "wiki.example.com", "/admin ", user, false},
+		{"dots and spaces only", "wiki.example.com", "/team/x/.. /admin", user, false},
+		{"parameter and trailing dot", "wiki.example.com", "/admin.;x", user, false},
+		{"host with a trailing dot", "wiki.example.com.", "/admin", user, false},
+		{"upper case, open to the role", "WIKI.example.com", "/TEAM/a", support, true},
+		{"a dot inside a name", "wiki.example.com", "/admin.html", user, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := rules.allows(tt.host, tt.path, true, tt.roles); got != tt.want {
+			if got := rules.allows(&url.URL{Scheme: "https", Host: tt.host, Path: tt.path}, tt.roles); got != tt.want {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
-	if rules.allows("", "", false, admin) {
+	if rules.allows(nil, admin) {
 		t.Error("unknown URL with rules: got allowed, want refused")
 	}
-	if !accessRules(nil).allows("", "", false, user) {
+	if !accessRules(nil).allows(nil, user) {
 		t.Error("unknown URL without rules: got refused, want allowed")
 	}
 }
