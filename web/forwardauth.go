@@ -363,7 +363,7 @@ var (
 // peerTrusted reports whether the connection comes from a trusted proxy.
 func (s *server) peerTrusted(r *http.Request) bool {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && s.trusted(peer.Addr().Unmap())
+	return err == nil && s.trusted(peer.Addr().Unmap().WithZone(""))
 }
 
 // headerValue drops control characters, which have no place in a name
