@@ -89,17 +89,27 @@ func (s *server) apiHandler(roles []string, fn apiFunc) http.Handler {
 
 // apiToken returns the valid token the request carries.
 func (s *server) apiToken(r *http.Request) (*mfagate.Token, error) {
-	h := r.Header.Get("Authorization")
+	plain, err := bearerToken(r.Header.Get("Authorization"))
+	if err != nil {
+		return nil, err
+	}
+	return s.Accounts.AuthenticateToken(r.Context(), plain)
+}
+
+// bearerToken reads the token of an Authorization header's value,
+// "Bearer TOKEN" (the scheme in any case); whether it is a token is for
+// AuthenticateToken to say.
+func bearerToken(h string) (string, error) {
 	if h == "" {
-		return nil, mfagate.Errorf(mfagate.EUNAUTHORIZED,
+		return "", mfagate.Errorf(mfagate.EUNAUTHORIZED,
 			"Send an API token in the Authorization header, as in \"Authorization: Bearer mfag_...\"; make one with \"mfagate token create\"")
 	}
 	scheme, plain, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(plain) == "" {
-		return nil, mfagate.Errorf(mfagate.EUNAUTHORIZED,
+	if plain = strings.TrimSpace(plain); !ok || !strings.EqualFold(scheme, "Bearer") || plain == "" {
+		return "", mfagate.Errorf(mfagate.EUNAUTHORIZED,
 			"The Authorization header must be \"Bearer\" followed by an API token")
 	}
-	return s.Accounts.AuthenticateToken(r.Context(), strings.TrimSpace(plain))
+	return plain, nil
 }
 
 // actorOf is who the token acts as: "token:NAME", in the audit log and
