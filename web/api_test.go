@@ -327,6 +327,9 @@ func TestAPIErrors(t *testing.T) {
 		{"bad MFA state", "GET", "/api/v1/people?mfa=maybe", operator, "", nil, 400, "invalid", "mfa must be none, setup, email or totp"},
 		{"locked=false", "GET", "/api/v1/people?locked=false", operator, "", nil, 400, "invalid", "locked takes only true"},
 		{"bad time", "GET", "/api/v1/audit?since=yesterday", operator, "", nil, 400, "invalid", "since must be an RFC 3339 time"},
+		{"the zero time", "GET", "/api/v1/audit?until=0001-01-01T00:00:00Z", operator, "", nil, 400, "invalid", "until must be an RFC 3339 time from 1970 on"},
+		{"semicolon", "GET", "/api/v1/people?limit=5;x=1", operator, "", nil, 400, "invalid", `separate parameters with "&"`},
+		{"cursor spelt another way", "GET", "/api/v1/people?cursor=MDQy", operator, "", nil, 400, "invalid", "cursor is not one this API gave"},
 		{"parameters where none are taken", "GET", "/api/v1/rollout?at=2027-01-01", operator, "", nil, 400, "invalid", `Unknown parameter "at"`},
 	}
 	for _, tt := range tests {
