@@ -287,6 +287,7 @@ func TestAPIErrors(t *testing.T) {
 		{"bad JSON", "POST", "/api/v1/people/bob/unlock", support, `{reason: "x"}`, nil, 400, "invalid", "not valid JSON (at byte 2)"},
 		{"unknown field", "POST", "/api/v1/people/bob/unlock", support, `{"reason": "x", "force": true}`, nil, 400, "invalid", `Unknown field "force"`},
 		{"wrong type", "POST", "/api/v1/people/bob/unlock", support, `{"reason": 42}`, nil, 400, "invalid", `Field "reason" must be a string, not a JSON number`},
+		{"null body", "POST", "/api/v1/people/bob/unlock", support, `null`, nil, 400, "invalid", `The body must be a JSON object, not a JSON null`},
 		{"wrong type in a list", "POST", "/api/v1/people", support, `{"username": "x", "email": "x@example.com", "roles": "user"}`, nil, 400, "invalid", `Field "roles" must be an array, not a JSON string`},
 		{"not an object", "POST", "/api/v1/people/bob/unlock", support, `["x"]`, nil, 400, "invalid", "must be a JSON object, not a JSON array"},
 		{"trailing data", "POST", "/api/v1/people/bob/unlock", support, `{"reason": "x"} {"reason": "y"}`, nil, 400, "invalid", "one JSON object and nothing after it"},
