@@ -116,16 +116,15 @@ func (f rehearsalFlags) options(cfg *config.Config) ([]appOption, error) {
 	return []appOption{atClock(at)}, nil
 }
 
-// parseTime reads a date (midnight in loc) or an RFC 3339 time.
+// parseTime reads a date (its first moment in loc) or an RFC 3339 time,
+// as phase starts are read.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		return t, nil
+	t, ok := config.ParseStart(s, loc)
+	if !ok {
+		return time.Time{}, usagef("%q is not a date such as 2027-07-13 or a time such as 2027-07-13T09:00:00+01:00", s)
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usagef("%q is not a date such as 2027-07-13 or a time such as 2027-07-13T09:00:00+01:00", s)
+	return t, nil
 }
