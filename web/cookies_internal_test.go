@@ -50,6 +50,7 @@ func FuzzCookieToken(f *testing.F) {
 		`__Host-mfagate_session=""abc""`,
 		"__Host-mfagate_session2=abc; __Host-mfagate_session=def",
 		"__Host-mfagate_session=abc; __Host-mfagate_session=def",
+		"__Host-mfagate_session=; __Host-mfagate_session=def",
 		"__Host-mfagate_session= abc ;",
 		"__Host-mfagate_session=a;b",
 		"__Host-mfagate_session",
@@ -72,7 +73,7 @@ func FuzzCookieToken(f *testing.F) {
 		if strings.ContainsRune(got, ';') || strings.HasPrefix(got, `"`) || strings.HasSuffix(got, `"`) {
 			t.Fatalf("got %q from %q, which still holds a separator or quote", got, header)
 		}
-		want, parsed := "", true
+		want, found, parsed := "", false, true
 		for _, line := range r.Header["Cookie"] {
 			cookies, err := http.ParseCookie(line)
 			if err != nil {
@@ -80,8 +81,8 @@ func FuzzCookieToken(f *testing.F) {
 				break
 			}
 			for _, ck := range cookies {
-				if ck.Name == c.name && want == "" {
-					want = ck.Value
+				if ck.Name == c.name && !found { // the first, even if empty
+					want, found = ck.Value, true
 				}
 			}
 		}
