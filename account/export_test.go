@@ -13,3 +13,6 @@ func (s *Service) CachedChecks() int {
 // AfterHash makes fn run after every password check, while the attempt
 // is in flight: admitted, not yet settled.
 func (s *Service) AfterHash(fn func()) { s.afterHash = fn }
+
+// TokenHash is tokenHash, for FuzzTokens.
+var TokenHash = tokenHash

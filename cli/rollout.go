@@ -376,8 +376,9 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 		if end, err = parseTime(*until, a.plan.Location); err != nil {
 			return err
 		}
-		if len(*until) == len("2006-01-02") {
-			end = end.AddDate(0, 0, 1) // a date means to the end of that day
+		if d, err := time.Parse(time.DateOnly, *until); err == nil {
+			// A date means to the end of that day: until the next begins.
+			end = rollout.StartOfDay(d.AddDate(0, 0, 1), a.plan.Location)
 		}
 	}
 	if err := a.accounts.Extend(ctx, cliActor, pos[0], end, *reason); err != nil {

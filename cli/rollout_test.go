@@ -131,6 +131,10 @@ func TestRolloutShowSimulateExtendRunDue(t *testing.T) {
 	if r := run(t, "", "rollout", "extend", "bob", "--until", "2027-08-15", "--config", cfg); r.code != 2 {
 		t.Fatalf("extend without a reason: got %d, want 2", r.code)
 	}
+	// The zero time would read as "none" and remove the extension.
+	if r := run(t, "", "rollout", "extend", "bob", "--until", "0001-01-01T00:00:00Z", "--reason", "typo", "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "before 1970") {
+		t.Fatalf("extend until the zero time: got %d %q, want 2 and before 1970", r.code, r.stderr)
+	}
 
 	due := run(t, "", "rollout", "run-due", "--config", cfg)
 	if due.code != 0 || !strings.Contains(due.stdout, "Queued") {

@@ -116,16 +116,20 @@ func (f rehearsalFlags) options(cfg *config.Config) ([]appOption, error) {
 	return []appOption{atClock(at)}, nil
 }
 
-// parseTime reads a date (midnight in loc) or an RFC 3339 time.
+// parseTime reads a date (its first moment in loc) or an RFC 3339 time,
+// from 1970 on, as phase starts are read. Earlier ones are mistakes, and 0001-01-01T00:00:00Z is the
+// zero time, which callers read as none: "extend --until" it would
+// remove an extension.
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		return t, nil
+	t, ok := config.ParseStart(s, loc)
+	switch {
+	case !ok:
+		return time.Time{}, usagef("%q is not a date such as 2027-07-13 or a time such as 2027-07-13T09:00:00+01:00", s)
+	case t.UTC().Year() < 1970:
+		return time.Time{}, usagef("%q is before 1970: give a date such as 2027-07-13", s)
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usagef("%q is not a date such as 2027-07-13 or a time such as 2027-07-13T09:00:00+01:00", s)
+	return t, nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -138,4 +139,98 @@ func TestLoadEnviron(t *testing.T) {
 	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "MFAGATE_NOPE") {
 		t.Errorf("warnings: got %v, want one about MFAGATE_NOPE", cfg.Warnings)
 	}
+}
+
+// FuzzEnvOverrides: whatever two MFAGATE_* variables say, Parse does
+// not panic, and either sets each key to its value read as the key's
+// type (a string as it is, a number, true or false, a duration, a
+// comma-separated list; 0 for a database key is its default) or fails with a one-line error whose problems
+// each say where they are and at least one of which names a variable
+// given or its key.
+func FuzzEnvOverrides(f *testing.F) {
+	vars := envFields()
+	index := func(name string) uint8 {
+		for i, v := range vars {
+			if v.Name == name {
+				return uint8(i)
+			}
+		}
+		f.Fatalf("no variable %s", name)
+		return 0
+	}
+	for _, s := range []struct {
+		a, b   string
+		va, vb string
+	}{
+		{"MFAGATE_MAIL_SMTP_PORT", "MFAGATE_SERVER_DEV_INSECURE_COOKIES", " 465 ", "TRUE"},
+		{"MFAGATE_MAIL_SMTP_PORT", "MFAGATE_MAIL_SMTP_PORT", "99999999999", "-1"},
+		{"MFAGATE_SERVER_SESSION_MAX_AGE", "MFAGATE_MFA_EMAIL_CODE_TTL", "2d", "-5m"},
+		{"MFAGATE_SERVER_SESSION_IDLE_TIMEOUT", "MFAGATE_SERVER_SESSION_MAX_AGE", "99999999d", "9223372036854775807ns"},
+		{"MFAGATE_SERVER_TRUSTED_PROXIES", "MFAGATE_SERVER_BASE_URL", "10.0.0.0/8, ,::1", "http://127.0.0.1:9000"},
+		{"MFAGATE_DATABASE_DRIVER", "MFAGATE_DATABASE_DSN", "mysql", "\x00"},
+		{"MFAGATE_ROLLOUT_TIMEZONE", "MFAGATE_SERVER_ADDR", "Europe/Nowhere", "\n"},
+		{"MFAGATE_MAIL_DRIVER", "MFAGATE_MAIL_FROM", "smtp", "a@example.com\r\nBcc: x"},
+		{"MFAGATE_SERVER_COOKIE_DOMAIN", "MFAGATE_SERVER_BASE_URL", ".example.com", "https://login.example.com"},
+	} {
+		f.Add(index(s.a), s.va, index(s.b), s.vb)
+	}
+	src := []byte(withMinimal("server:\n  trusted_proxies: [192.0.2.1]\n"))
+	f.Fuzz(func(t *testing.T, ia uint8, va string, ib uint8, vb string) {
+		a, b := vars[int(ia)%len(vars)], vars[int(ib)%len(vars)]
+		env := map[string]string{a.Name: va}
+		if b.Name != a.Name {
+			env[b.Name] = vb
+		}
+		cfg, err := Parse(src, mapEnv(env))
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) || len(ce.Problems) == 0 || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("%v: got %q, want an *Error of one line", env, err)
+			}
+			named := false
+			for _, p := range ce.Problems {
+				if p.Message == "" || (p.Env == "" && p.Line == 0 && !strings.Contains(p.Message, ".")) {
+					t.Fatalf("%v: got problem %+v, which does not say where it is", env, p)
+				}
+				for _, v := range []envField{a, b} {
+					named = named || p.Env == v.Name || strings.Contains(p.Message, v.Key)
+				}
+			}
+			if !named {
+				t.Fatalf("%v: got %q, which names neither variable nor its key", env, err)
+			}
+			return
+		}
+		root := reflect.ValueOf(cfg).Elem()
+		for _, v := range []envField{a, b} {
+			s := env[v.Name]
+			if s == "" {
+				continue
+			}
+			got := root.FieldByIndex(v.index)
+			var want any
+			var perr error
+			switch {
+			case got.Type() == durationType:
+				want, perr = parseDuration(s)
+			case got.Kind() == reflect.String:
+				want = s
+			case got.Kind() == reflect.Int:
+				want, perr = parseInt(s)
+			case got.Kind() == reflect.Bool:
+				want, perr = parseBool(s)
+			case got.Kind() == reflect.Slice:
+				want = parseList(s)
+			}
+			if perr != nil {
+				t.Fatalf("%v: %s = %q does not parse (%v), yet Parse accepted it", env, v.Name, s, perr)
+			}
+			if reflect.ValueOf(want).IsZero() && strings.HasPrefix(v.Key, "database.") {
+				continue // 0 means the default there (TestDatabaseDefaults)
+			}
+			if !reflect.DeepEqual(got.Interface(), want) {
+				t.Fatalf("%v: %s = %q set %s to %#v, want %#v", env, v.Name, s, v.Key, got.Interface(), want)
+			}
+		}
+	})
 }

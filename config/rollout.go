@@ -55,7 +55,7 @@ func validatePhase(v *validator, p *Phase, i int, loc *time.Location) {
 	p.Start = time.Time{}
 	if p.Starts == "" {
 		v.fail(path+".starts", "%s: starts is required: a date such as 2027-07-13 or an RFC 3339 time", label)
-	} else if t, ok := parseStart(p.Starts, loc); !ok {
+	} else if t, ok := ParseStart(p.Starts, loc); !ok {
 		v.fail(path+".starts", "%s: starts %q is not a date such as 2027-07-13 or an RFC 3339 time such as 2027-07-13T09:00:00+01:00", label, p.Starts)
 	} else {
 		p.Start = t
@@ -117,11 +117,13 @@ func validatePhase(v *validator, p *Phase, i int, loc *time.Location) {
 	}
 }
 
-// parseStart reads a date, which means midnight in loc, or an RFC 3339
-// time, which carries its own offset.
-func parseStart(s string, loc *time.Location) (time.Time, bool) {
-	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
-		return t, true
+// ParseStart reads a date, which means the first moment of that day in
+// loc (rollout.StartOfDay), or an RFC 3339 time, which carries its own
+// offset. Phase starts in the file and the command line's dates and
+// times are read by it.
+func ParseStart(s string, loc *time.Location) (time.Time, bool) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return rollout.StartOfDay(d, loc), true
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // The audit log, for operators: filters, newest first, paged backwards by
@@ -148,11 +149,11 @@ func (s *server) auditDay(in string, days int) (time.Time, error) {
 	if in == "" {
 		return time.Time{}, nil
 	}
-	d, err := time.ParseInLocation("2006-01-02", in, s.loc())
+	d, err := time.Parse(time.DateOnly, in)
 	if err != nil {
 		return time.Time{}, err
 	}
-	return d.AddDate(0, 0, days), nil
+	return rollout.StartOfDay(d.AddDate(0, 0, days), s.loc()), nil
 }
 
 func (q auditQuery) values() url.Values {

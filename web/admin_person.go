@@ -10,6 +10,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // The person page: everything support needs to help one person (never a
@@ -316,9 +317,9 @@ func (s *server) endOfDay(in string) (time.Time, error) {
 	if in == "" {
 		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the last day of the extension")
 	}
-	d, err := time.ParseInLocation("2006-01-02", in, s.rolloutLoc())
+	d, err := time.Parse(time.DateOnly, in)
 	if err != nil {
 		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20")
 	}
-	return d.AddDate(0, 0, 1).Add(-time.Second), nil
+	return rollout.StartOfDay(d.AddDate(0, 0, 1), s.rolloutLoc()).Add(-time.Second), nil
 }

@@ -89,17 +89,27 @@ func (s *server) apiHandler(roles []string, fn apiFunc) http.Handler {
 
 // apiToken returns the valid token the request carries.
 func (s *server) apiToken(r *http.Request) (*mfagate.Token, error) {
-	h := r.Header.Get("Authorization")
+	plain, err := bearerToken(r.Header.Get("Authorization"))
+	if err != nil {
+		return nil, err
+	}
+	return s.Accounts.AuthenticateToken(r.Context(), plain)
+}
+
+// bearerToken reads the token of an Authorization header's value,
+// "Bearer TOKEN" (the scheme in any case); whether it is a token is for
+// AuthenticateToken to say.
+func bearerToken(h string) (string, error) {
 	if h == "" {
-		return nil, mfagate.Errorf(mfagate.EUNAUTHORIZED,
+		return "", mfagate.Errorf(mfagate.EUNAUTHORIZED,
 			"Send an API token in the Authorization header, as in \"Authorization: Bearer mfag_...\"; make one with \"mfagate token create\"")
 	}
 	scheme, plain, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(plain) == "" {
-		return nil, mfagate.Errorf(mfagate.EUNAUTHORIZED,
+	if plain = strings.TrimSpace(plain); !ok || !strings.EqualFold(scheme, "Bearer") || plain == "" {
+		return "", mfagate.Errorf(mfagate.EUNAUTHORIZED,
 			"The Authorization header must be \"Bearer\" followed by an API token")
 	}
-	return s.Accounts.AuthenticateToken(r.Context(), strings.TrimSpace(plain))
+	return plain, nil
 }
 
 // actorOf is who the token acts as: "token:NAME", in the audit log and
@@ -192,7 +202,15 @@ type query struct {
 }
 
 func readQuery(r *http.Request, allowed ...string) (query, error) {
-	vals := r.URL.Query()
+	// Not r.URL.Query(), which drops what it cannot read: "limit=5;x=1"
+	// would silently be no limit at all.
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		if strings.Contains(r.URL.RawQuery, ";") {
+			return query{}, mfagate.Errorf(mfagate.EINVALID, "The query string holds a \";\": separate parameters with \"&\", and write a \";\" in a value as %%3B")
+		}
+		return query{}, mfagate.Errorf(mfagate.EINVALID, "The query string cannot be read: %s", strings.TrimPrefix(err.Error(), "invalid "))
+	}
 	for k, v := range vals {
 		if !slices.Contains(allowed, k) {
 			return query{}, mfagate.Errorf(mfagate.EINVALID, "Unknown parameter %q: this endpoint takes %s", clipParam(k), strings.Join(allowed, ", "))
@@ -249,21 +267,25 @@ func (q query) cursor() (int64, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	id, err2 := strconv.ParseInt(string(b), 10, 64)
-	if err != nil || err2 != nil || id < 1 {
+	// Only the spelling this API writes: "MDQy" ("042") and "KzQy" ("+42")
+	// would be 42 too, so one page would have many names.
+	if err != nil || err2 != nil || id < 1 || encodeCursor(id) != s {
 		return 0, mfagate.Errorf(mfagate.EINVALID, "cursor is not one this API gave: pass next_cursor from the previous page as it is")
 	}
 	return id, nil
 }
 
-// time reads an RFC 3339 time parameter; zero when absent.
+// time reads an RFC 3339 time parameter; zero when absent. Times before
+// 1970 are refused: none can matter here, and 0001-01-01T00:00:00Z is
+// the zero time, which would read as absent (until it, everything).
 func (q query) time(name string) (time.Time, error) {
 	s := q.get(name)
 	if s == "" {
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "%s must be an RFC 3339 time, such as 2027-07-13T00:00:00Z", name)
+	if err != nil || t.UTC().Year() < 1970 {
+		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "%s must be an RFC 3339 time from 1970 on, such as 2027-07-13T00:00:00Z", name)
 	}
 	return t.UTC(), nil
 }

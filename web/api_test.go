@@ -287,6 +287,7 @@ func TestAPIErrors(t *testing.T) {
 		{"bad JSON", "POST", "/api/v1/people/bob/unlock", support, `{reason: "x"}`, nil, 400, "invalid", "not valid JSON (at byte 2)"},
 		{"unknown field", "POST", "/api/v1/people/bob/unlock", support, `{"reason": "x", "force": true}`, nil, 400, "invalid", `Unknown field "force"`},
 		{"wrong type", "POST", "/api/v1/people/bob/unlock", support, `{"reason": 42}`, nil, 400, "invalid", `Field "reason" must be a string, not a JSON number`},
+		{"null body", "POST", "/api/v1/people/bob/unlock", support, `null`, nil, 400, "invalid", `The body must be a JSON object, not a JSON null`},
 		{"wrong type in a list", "POST", "/api/v1/people", support, `{"username": "x", "email": "x@example.com", "roles": "user"}`, nil, 400, "invalid", `Field "roles" must be an array, not a JSON string`},
 		{"not an object", "POST", "/api/v1/people/bob/unlock", support, `["x"]`, nil, 400, "invalid", "must be a JSON object, not a JSON array"},
 		{"trailing data", "POST", "/api/v1/people/bob/unlock", support, `{"reason": "x"} {"reason": "y"}`, nil, 400, "invalid", "one JSON object and nothing after it"},
@@ -328,6 +329,9 @@ func TestAPIErrors(t *testing.T) {
 		{"bad MFA state", "GET", "/api/v1/people?mfa=maybe", operator, "", nil, 400, "invalid", "mfa must be none, setup, email or totp"},
 		{"locked=false", "GET", "/api/v1/people?locked=false", operator, "", nil, 400, "invalid", "locked takes only true"},
 		{"bad time", "GET", "/api/v1/audit?since=yesterday", operator, "", nil, 400, "invalid", "since must be an RFC 3339 time"},
+		{"the zero time", "GET", "/api/v1/audit?until=0001-01-01T00:00:00Z", operator, "", nil, 400, "invalid", "until must be an RFC 3339 time from 1970 on"},
+		{"semicolon", "GET", "/api/v1/people?limit=5;x=1", operator, "", nil, 400, "invalid", `separate parameters with "&"`},
+		{"cursor spelt another way", "GET", "/api/v1/people?cursor=MDQy", operator, "", nil, 400, "invalid", "cursor is not one this API gave"},
 		{"parameters where none are taken", "GET", "/api/v1/rollout?at=2027-01-01", operator, "", nil, 400, "invalid", `Unknown parameter "at"`},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
@@ -38,6 +39,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return bodyError(err)
+	}
+	// Decoding null into a struct changes nothing and is no error.
+	if first := bytes.TrimLeft(body, " \t\r\n"); first[0] != '{' {
+		return mfagate.Errorf(mfagate.EINVALID, "The body must be a JSON object, not a JSON null")
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return mfagate.Errorf(mfagate.EINVALID, "The body must hold one JSON object and nothing after it")
@@ -92,8 +97,8 @@ func jsonKind(goKind string) string {
 // checkJSONText walks the body's first JSON value token by token and
 // refuses what encoding/json would let through without a word: a field
 // given twice (it keeps the last, and it matches field names without
-// regard to case, so "reason" and "Reason" fill one field), and strings
-// with bytes that are not UTF-8 or unpaired surrogate escapes (it puts
+// regard to case, so "reason" and "Reason" fill one field: see foldKey),
+// and strings with bytes that are not UTF-8 or unpaired surrogate escapes (it puts
 // U+FFFD in their place), NUL or control characters other than tab and
 // line breaks. Syntax errors are left to the decoder, whose messages say
 // where. The standard library's Decoder.Token is enough for this; bodies
@@ -129,7 +134,7 @@ func checkJSONText(body []byte) error {
 			if !jsonTextOK(raw, key) {
 				return mfagate.Errorf(mfagate.EINVALID, "A field name%s holds characters that cannot be used: %s", top.where(), jsonBadText)
 			}
-			folded := strings.ToLower(key)
+			folded := foldKey(key)
 			if first, dup := top.seen[folded]; dup {
 				if first == key {
 					return mfagate.Errorf(mfagate.EINVALID, "Field %q appears twice: give each field once", top.child(key))
@@ -165,6 +170,21 @@ func checkJSONText(body []byte) error {
 		}
 		top.advance()
 	}
+}
+
+// foldKey spells key so that any two keys encoding/json fills one field
+// with spell the same. It matches names as bytes.EqualFold does, by
+// Unicode simple folding, not only by case: "reaſon" (a long s) and
+// "reason" are one field to it, and so are "\u212a" (the Kelvin sign)
+// and "k". Each rune becomes the least of its folding orbit.
+func foldKey(key string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, key)
 }
 
 // jsonBadText says what checkJSONText refuses in strings.

@@ -1,9 +1,19 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mfagate/mfagate"
 )
 
 func TestUnpairedSurrogate(t *testing.T) {
@@ -40,6 +50,9 @@ func TestCheckJSONText(t *testing.T) {
 		{`{"a": 1, "a": 2}`, `Field "a" appears twice`},
 		{`{"a": {"b": 1, "b": 2}}`, `Field "a.b" appears twice`},
 		{`{"a": [{"b": 1}, {"b": 1, "B": 2}]}`, `Fields "a[1].b" and "a[1].B" are the same field`},
+		{`{"reason": 1, "rea\u017fon": 2}`, `Fields "reason" and "reaſon" are the same field`}, // a long s
+		{"{\"reason\": 1, \"rea\u017fon\": 2}", `Fields "reason" and "reaſon" are the same field`},
+		{`{"k": 1, "\u212a": 2}`, "Fields \"k\" and \"\u212a\" are the same field"}, // the Kelvin sign
 		{`{"a": [1, "x\u0000"]}`, `Field "a[1]" holds characters`},
 		{`{"a": {"b\u0001": 1}}`, `A field name in "a" holds characters`},
 		{`"\u0000"`, `The body holds characters`},
@@ -92,4 +105,128 @@ func FuzzCheckJSONText(f *testing.F) {
 		}
 		walk(v)
 	})
+}
+
+// fuzzBody has a field of each kind the API's bodies have.
+type fuzzBody struct {
+	Reason string   `json:"reason"`
+	Roles  []string `json:"roles"`
+	Force  *bool    `json:"force"`
+	Days   int      `json:"days"`
+}
+
+// FuzzDecodeBody: decodeBody either refuses a request (415 for another
+// media type, 413 over 64 KiB, invalid otherwise) or fills the value
+// from a body of one JSON object with only known fields, none given
+// twice in any spelling encoding/json takes for the same, and only clean
+// strings.
+func FuzzDecodeBody(f *testing.F) {
+	for _, s := range []struct{ ctype, body string }{
+		{"application/json", `{"reason": "lost phone", "roles": ["user"], "force": true, "days": 3}`},
+		{"application/json; charset=utf-8", `{"reason": "x"}`},
+		{"Application/JSON", `{}`},
+		{"text/plain", `{"reason": "x"}`},
+		{"application/json;", `{"reason": "x"}`},
+		{"application/json", `[]`},
+		{"application/json", `{"reason": "a"} {"reason": "b"}`},
+		{"application/json", `{"reason": "a", "Reason": "b"}`},
+		{"application/json", `{"roles": ["a"], "ROLES": ["b"]}`},
+		{"application/json", `{"reasoN": "\u00e9"}`},
+		{"application/json", `{"reason": "\ud800"}`},
+		{"application/json", `{"reason": 1}`},
+		{"application/json", `{"force": null, "days": 1e3}`},
+		{"application/json", `{"unknown": 1}`},
+		{"application/json", `{"reason": "` + strings.Repeat("x", maxAPIBody) + `"}`},
+	} {
+		f.Add(s.ctype, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, ctype string, body []byte) {
+		r := httptest.NewRequest("POST", "/api/v1/people", bytes.NewReader(body))
+		r.Header.Set("Content-Type", ctype)
+		var dst fuzzBody
+		err := decodeBody(httptest.NewRecorder(), r, &dst)
+		mt, _, mtErr := mime.ParseMediaType(ctype)
+		if err != nil {
+			var he *httpError
+			switch {
+			case errors.As(err, &he) && he.status == http.StatusUnsupportedMediaType:
+				if mtErr == nil && mt == "application/json" {
+					t.Fatalf("content type %q: got 415", ctype)
+				}
+			case errors.As(err, &he) && he.status == http.StatusRequestEntityTooLarge:
+				if len(body) <= maxAPIBody {
+					t.Fatalf("a body of %d bytes: got 413", len(body))
+				}
+			case mfagate.ErrorCode(err) != mfagate.EINVALID || strings.ContainsAny(err.Error(), "\r\n") || err.Error() == "":
+				t.Fatalf("got %q (%T, code %s), want 413, 415 or an invalid error of one line", err, err, mfagate.ErrorCode(err))
+			}
+			return
+		}
+		if mtErr != nil || mt != "application/json" || len(body) > maxAPIBody {
+			t.Fatalf("accepted a body of %d bytes sent as %q", len(body), ctype)
+		}
+		for _, s := range append([]string{dst.Reason}, dst.Roles...) {
+			if !cleanText(s, fieldText) {
+				t.Fatalf("accepted %q, which gives the string %q", body, s)
+			}
+		}
+		if why := oneObjectOnce(body, []string{"reason", "roles", "force", "days"}); why != "" {
+			t.Fatalf("accepted %q: %s", body, why)
+		}
+	})
+}
+
+// oneObjectOnce says what is wrong with body as a request body, or "":
+// it must hold one JSON object whose keys are among known, and no object
+// in it may have two keys that encoding/json takes for one
+// (bytes.EqualFold).
+func oneObjectOnce(body []byte, known []string) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var value func(top bool) string
+	value = func(top bool) string {
+		tok, err := dec.Token()
+		if err != nil {
+			return "it is not JSON"
+		}
+		d, ok := tok.(json.Delim)
+		if top && d != '{' {
+			return fmt.Sprintf("it is not an object but %v", tok)
+		}
+		switch {
+		case ok && d == '{':
+			var keys []string
+			for dec.More() {
+				tok, _ := dec.Token()
+				k, _ := tok.(string)
+				for _, prev := range keys {
+					if strings.EqualFold(prev, k) {
+						return fmt.Sprintf("keys %q and %q are one field", prev, k)
+					}
+				}
+				if top && !slices.ContainsFunc(known, func(n string) bool { return strings.EqualFold(n, k) }) {
+					return fmt.Sprintf("key %q is not a field", k)
+				}
+				keys = append(keys, k)
+				if why := value(false); why != "" {
+					return why
+				}
+			}
+			dec.Token()
+		case ok && d == '[':
+			for dec.More() {
+				if why := value(false); why != "" {
+					return why
+				}
+			}
+			dec.Token()
+		}
+		return ""
+	}
+	if why := value(true); why != "" {
+		return why
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "something follows the object"
+	}
+	return ""
 }

@@ -147,16 +147,25 @@ func (s *server) safeRedirect(rd string) string {
 	if err != nil {
 		return "/"
 	}
+	var out string
 	if u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == "" {
-		if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(rd, "//") {
+		// A path on this site. What is checked is what is sent, not the
+		// decoded path: "%2F" decodes to "/" but stays a relative
+		// reference, and "/%2F/evil.example y" is sent re-encoded as
+		// "///evil.example%20y", which browsers read as another host.
+		out = u.RequestURI() + fragment(u)
+		if !strings.HasPrefix(rd, "/") || strings.HasPrefix(rd, "//") || !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
 			return "/"
 		}
-		return u.RequestURI() + fragment(u)
-	}
-	if !s.redirectable(u) {
+	} else if out = u.String(); !s.redirectable(u) {
 		return "/"
 	}
-	return u.String()
+	// Re-encoding can triple the length: the bound holds for what is
+	// sent, so that the answer is kept when it comes back as rd.
+	if len(out) > maxRedirectBytes {
+		return "/"
+	}
+	return out
 }
 
 // maxRedirectBytes bounds a return address; longer ones are not kept.

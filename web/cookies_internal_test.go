@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +34,60 @@ func TestTokenFromCookieHeader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCookieToken: reading the session cookie in place never panics,
+// never returns a value with a separator or quote left in it, and for a
+// Cookie header that net/http itself can parse gives the value net/http
+// gives. (Whether the value is a token is for account.tokenHash, fuzzed
+// in package account.)
+func FuzzCookieToken(f *testing.F) {
+	for _, s := range []string{
+		"__Host-mfagate_session=abc",
+		"theme=dark; __Host-mfagate_session=abc; lang=en",
+		"theme=dark\n__Host-mfagate_session=abc",
+		`__Host-mfagate_session="abc"`,
+		`__Host-mfagate_session=""abc""`,
+		"__Host-mfagate_session2=abc; __Host-mfagate_session=def",
+		"__Host-mfagate_session=abc; __Host-mfagate_session=def",
+		"__Host-mfagate_session=; __Host-mfagate_session=def",
+		"__Host-mfagate_session= abc ;",
+		"__Host-mfagate_session=a;b",
+		"__Host-mfagate_session",
+		"=__Host-mfagate_session=abc",
+		"\u00a0__Host-mfagate_session=abc",
+	} {
+		f.Add(s)
+	}
+	c := cookieSpec{name: "__Host-mfagate_session"}
+	f.Fuzz(func(t *testing.T, header string) {
+		r, _ := http.NewRequest("GET", "/", nil)
+		lines := strings.Split(header, "\n")
+		for _, line := range lines {
+			if !headerValueOK(line) {
+				return // net/http refuses the request before any handler
+			}
+			r.Header.Add("Cookie", strings.Trim(line, " \t"))
+		}
+		got := c.token(r)
+		if strings.ContainsRune(got, ';') || strings.HasPrefix(got, `"`) || strings.HasSuffix(got, `"`) {
+			t.Fatalf("got %q from %q, which still holds a separator or quote", got, header)
+		}
+		want, found, parsed := "", false, true
+		for _, line := range r.Header["Cookie"] {
+			cookies, err := http.ParseCookie(line)
+			if err != nil {
+				parsed = false
+				break
+			}
+			for _, ck := range cookies {
+				if ck.Name == c.name && !found { // the first, even if empty
+					want, found = ck.Value, true
+				}
+			}
+		}
+		if parsed && got != want {
+			t.Fatalf("got %q from %q, want %q as net/http reads it", got, header, want)
+		}
+	})
 }

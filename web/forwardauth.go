@@ -52,7 +52,7 @@ type accessRules []ForwardAuthRule
 func newAccessRules(in []ForwardAuthRule) accessRules {
 	out := make(accessRules, 0, len(in))
 	for _, r := range in {
-		r.Host = normalHost(strings.TrimSpace(r.Host))
+		r.Host = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(r.Host)), ".") // as hosts are compared
 		if r.Path == "" {
 			r.Path = "/"
 		}
@@ -64,51 +64,67 @@ func newAccessRules(in []ForwardAuthRule) accessRules {
 	return out
 }
 
-// looseRules are rs matched loosely (see loosePath): paths in lower case.
-func (rs accessRules) loose() accessRules {
-	out := slices.Clone(rs)
-	for i := range out {
-		out[i].Path = strings.ToLower(out[i].Path)
-	}
-	return out
-}
-
-// normalHost is a host as rules compare it: lower case, without the
-// trailing dot that names the same host in DNS ("app.example.com.").
-func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
-
-// loosePath is a cleaned path as some applications read it: in lower case
-// (IIS and other case-blind servers) and without ";params" in its
-// segments (Tomcat and Spring drop "/admin;jsessionid=x" to "/admin").
-// A request is let through only when its path is allowed both as it is
-// and loosely, so that no spelling reaches what a rule keeps others from.
-func loosePath(p string) string {
-	p = strings.ToLower(p)
-	if !strings.Contains(p, ";") {
-		return p
-	}
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if j := strings.IndexByte(s, ';'); j >= 0 {
-			segs[i] = s[:j]
-		}
-	}
-	return cleanURLPath(strings.Join(segs, "/"))
-}
-
-// allows reports whether someone with roles may open host (normalHost)
-// and cleanPath. known is false when the proxy did not say (or was not
-// trusted to say) which URL is being opened: with rules in force that is
+// allows reports whether someone with roles may open orig, the URL
+// originalURL gave: nil when the proxy did not say (or was not trusted
+// to say) which URL is being opened, which with rules in force is
 // refused, since no rule can be chosen.
-func (rs accessRules) allows(host, cleanPath string, known bool, roles []string) bool {
+//
+// Applications do not all read a URL alike, and a rule must hold however
+// the protected one reads it. So the rules are applied to each reading
+// below, and the request passes only if every reading does:
+//   - the host without a trailing dot: DNS, and so the proxy, takes
+//     "app.example.com." for app.example.com;
+//   - the decoded path with dot segments resolved and repeated slashes
+//     merged, as most applications serve it (/public/../admin is /admin),
+//     and as it came, as a router matching prefixes sees it
+//     (/admin/../public is under /admin there);
+//   - with ";parameters" dropped from each segment, as Java servlet
+//     containers do (/admin;x is /admin there), and with dots and spaces
+//     at the ends of segments dropped, as Windows does (/admin. is /admin);
+//   - each of these without regard to ASCII case, as case-insensitive
+//     routers and file systems read it (/ADMIN is /admin there).
+//
+// A path that reads the same every way, as nearly all do, costs two
+// passes over the rules and no allocation.
+func (rs accessRules) allows(orig *url.URL, roles []string) bool {
 	if len(rs) == 0 {
 		return true
 	}
-	if !known {
+	if orig == nil {
 		return false
 	}
+	host := strings.TrimSuffix(strings.ToLower(orig.Hostname()), ".")
+	p := orig.Path
+	if p == "" {
+		p = "/"
+	}
+	ok := rs.allowsPath(host, p, roles)
+	if clean := path.Clean(p); clean != p {
+		ok = ok && rs.allowsPath(host, clean, roles)
+	}
+	if trimmableEnds(p) {
+		ok = ok && rs.allowsPath(host, path.Clean(trimEnds(p)), roles)
+	}
+	if strings.Contains(p, ";") {
+		dp := dropParams(p)
+		ok = ok && rs.allowsPath(host, path.Clean(dp), roles)
+		if trimmableEnds(dp) {
+			ok = ok && rs.allowsPath(host, path.Clean(trimEnds(dp)), roles)
+		}
+	}
+	return ok
+}
+
+// allowsPath applies the rules to one reading of the path, as it is and
+// without regard to case.
+func (rs accessRules) allowsPath(host, p string, roles []string) bool {
+	return rs.first(host, p, false, roles) && rs.first(host, p, true, roles)
+}
+
+// first lets the first rule that matches decide.
+func (rs accessRules) first(host, p string, fold bool, roles []string) bool {
 	for _, r := range rs {
-		if !hostMatches(r.Host, host) || !pathMatches(r.Path, cleanPath) {
+		if !hostMatches(r.Host, host) || !pathMatches(r.Path, p, fold) {
 			continue
 		}
 		if r.Roles == nil {
@@ -135,14 +151,72 @@ func hostMatches(pattern, host string) bool {
 	}
 }
 
-func pathMatches(prefix, p string) bool {
-	if prefix == "/" || prefix == p {
+// pathMatches reports whether p is prefix or under it, segment by
+// segment; with fold, ASCII letters match in either case.
+func pathMatches(prefix, p string, fold bool) bool {
+	if prefix == "/" {
 		return true
 	}
-	if strings.HasSuffix(prefix, "/") {
-		return strings.HasPrefix(p, prefix)
+	if len(p) < len(prefix) {
+		return false
 	}
-	return strings.HasPrefix(p, prefix) && p[len(prefix)] == '/'
+	if head := p[:len(prefix)]; head != prefix && (!fold || !equalFoldASCII(head, prefix)) {
+		return false
+	}
+	return len(p) == len(prefix) || strings.HasSuffix(prefix, "/") || p[len(prefix)] == '/'
+}
+
+// equalFoldASCII is strings.EqualFold for ASCII letters only, for a and
+// b of equal length.
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// dropParams drops ";parameters" from each segment of p.
+func dropParams(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i], _, _ = strings.Cut(s, ";")
+	}
+	return strings.Join(segs, "/")
+}
+
+// trimmableEnds reports whether a segment of p ends in a dot or a space.
+func trimmableEnds(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if (p[i] == '.' || p[i] == ' ') && (i+1 == len(p) || p[i+1] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// trimEnds drops the dots and spaces at the end of each segment of p, as
+// Windows does with names. A segment of dots and spaces only becomes
+// "..", the reading that goes furthest.
+func trimEnds(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s == "" || s == "." || s == ".." {
+			continue // path.Clean deals with these
+		}
+		if segs[i] = strings.TrimRight(s, ". "); segs[i] == "" {
+			segs[i] = ".."
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // handleVerify is GET /auth/verify. A fully signed-in session gets 200
@@ -152,7 +226,6 @@ func pathMatches(prefix, p string) bool {
 // the sign-in page that returns them there.
 func (s *server) handleVerify() http.Handler {
 	rules := newAccessRules(s.ForwardAuth)
-	loose := rules.loose()
 	login := strings.TrimSuffix(s.BaseURL.String(), "/") + "/login?rd="
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -186,17 +259,12 @@ func (s *server) handleVerify() http.Handler {
 		}
 		u := cur.User
 		if len(rules) > 0 {
-			var host, p string
 			orig, err := s.originalURL(r)
 			if err != nil && wantsRedirect(r) {
 				s.renderError(w, r, err)
 				return
 			}
-			known := orig != nil
-			if known {
-				host, p = normalHost(orig.Hostname()), cleanURLPath(orig.Path)
-			}
-			if !rules.allows(host, p, known, u.Roles) || !loose.allows(host, loosePath(p), known, u.Roles) {
+			if !rules.allows(orig, u.Roles) {
 				w.WriteHeader(http.StatusForbidden)
 				return
 			}
@@ -229,11 +297,13 @@ func wantsRedirect(r *http.Request) bool {
 // as if absent (nil, nil). So is a URL that parses but is nowhere people
 // are sent or rules apply: another scheme, a user name, an odd host.
 //
-// A URL that cannot be checked is an error: one that does not parse, or
-// whose host or decoded path holds NUL, a control character, a space or
-// backslash, or invalid UTF-8. The path matters for the access rules:
-// "/admin%00" or "/adm%FFin" match no "/admin" rule here, yet an
-// application that stops at NUL or drops bad bytes would serve /admin.
+// A URL that cannot be checked is an error: one that does not parse,
+// holds a raw space or backslash, or whose host or decoded path holds
+// NUL, a control character, a backslash or invalid UTF-8. The path
+// matters for the access rules: "/admin%00", "/adm%FFin" or
+// "/x%5C..%5Cadmin" match no "/admin" rule here, yet an application that
+// stops at NUL, drops bad bytes or takes a backslash for a slash would
+// serve /admin.
 // The caller answers 400 where the answer reaches the browser (the proxy
 // asked for a redirect) and otherwise treats the URL as unknown (401, or
 // 403 under rules): nginx's auth_request turns any other answer into a
@@ -251,10 +321,17 @@ func (s *server) originalURL(r *http.Request) (*url.URL, error) {
 		// A proxy chain may list several; the first is the browser's.
 		proto, _, _ = strings.Cut(proto, ",")
 		host, _, _ = strings.Cut(host, ",")
+		host = strings.TrimSpace(host)
 		if uri == "" {
 			uri = "/"
 		}
-		raw = strings.TrimSpace(proto) + "://" + strings.TrimSpace(host) + uri
+		// Parts that would join into another URL are no URL at all: host
+		// "app?x" and URI "/admin" would be app's "/" with a query, host
+		// "app" and URI "x/admin" the host "appx".
+		if strings.ContainsAny(host, "/?#@") || uri[0] != '/' {
+			return nil, nil
+		}
+		raw = strings.TrimSpace(proto) + "://" + host + uri
 	}
 	if strings.ContainsAny(raw, "\\\r\n\t ") {
 		return nil, errOriginText
@@ -265,7 +342,9 @@ func (s *server) originalURL(r *http.Request) (*url.URL, error) {
 		return nil, errOriginUnreadable
 	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "":
 		return nil, nil
-	case !cleanText(u.Host, lineText) || !cleanText(u.Path, lineText):
+	case !cleanText(u.Host, lineText) || !cleanText(u.Path, lineText) || strings.ContainsRune(u.Path, '\\'):
+		// An escaped backslash (%5C) too: some applications take it for
+		// a slash, which no rule here does.
 		return nil, errOriginText
 	case !plainHost(strings.ToLower(u.Hostname())):
 		return nil, nil
@@ -284,16 +363,7 @@ var (
 // peerTrusted reports whether the connection comes from a trusted proxy.
 func (s *server) peerTrusted(r *http.Request) bool {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && s.trusted(peer.Addr().Unmap())
-}
-
-// cleanURLPath is the path rules are matched against: decoded and with
-// dot segments resolved, so /public/../admin is /admin.
-func cleanURLPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return path.Clean("/" + p)
+	return err == nil && s.trusted(peer.Addr().Unmap().WithZone(""))
 }
 
 // headerValue drops control characters, which have no place in a name

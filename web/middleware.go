@@ -158,13 +158,18 @@ func newRequestID() string {
 // clientAddr is the address of the person's browser: the connection's peer,
 // or, when that peer is a trusted proxy, the nearest untrusted address in
 // X-Forwarded-For. Forwarded headers from anyone else are ignored.
+//
+// IPv6 zones ("fe80::1%eth0") are dropped: a zone names a link of the
+// machine that saw the address, not a client, and keeping it would let
+// any text after the % make one client many, and hide a trusted proxy
+// (a prefix never contains a zoned address).
 func (s *server) clientAddr(r *http.Request) string {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		return host
 	}
-	addr := peer.Addr().Unmap()
+	addr := peer.Addr().Unmap().WithZone("")
 	if !s.trusted(addr) {
 		return addr.String()
 	}
@@ -174,7 +179,7 @@ func (s *server) clientAddr(r *http.Request) string {
 		if err != nil {
 			break
 		}
-		hop = hop.Unmap()
+		hop = hop.Unmap().WithZone("")
 		if !s.trusted(hop) {
 			return hop.String()
 		}

@@ -1,0 +1,21 @@
+package rollout
+
+import "time"
+
+// StartOfDay is the first moment in loc of the calendar day that date
+// falls on in its own location (UTC, for a date read with
+// time.DateOnly). Phase starts, extensions and date filters are days read
+// this way.
+//
+// That moment is midnight, except where the clocks jump forward at
+// midnight, as Chile's, Cuba's and Paraguay's have: that day has no
+// midnight, time.Date gives the hour before it, on the day before, and
+// the day starts when the clocks jump.
+func StartOfDay(date time.Time, loc *time.Location) time.Time {
+	y, m, d := date.Date()
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if t.Day() != d {
+		_, t = t.ZoneBounds()
+	}
+	return t
+}
