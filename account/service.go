@@ -224,6 +224,9 @@ type Actor struct {
 	// the network, whatever its Name says: only it may change staff
 	// accounts (see guardStaff) and act on its own account.
 	AtServer bool
+	// Device is the browser's device token (see device.go), if it has
+	// one: its attempts at that account are not slowed by its address.
+	Device string
 }
 
 // now returns the clock's time in UTC, at the millisecond precision the
@@ -286,6 +289,7 @@ type keys struct {
 	seal      []byte // seals TOTP secrets and pending recovery codes
 	emailCode []byte // keys the hashes of email codes
 	recovery  []byte // keys the hashes of recovery codes
+	device    []byte // keys the MACs of device tokens
 }
 
 func deriveKeys(master []byte) (keys, error) {
@@ -293,7 +297,8 @@ func deriveKeys(master []byte) (keys, error) {
 	for _, d := range []struct {
 		dst  *[]byte
 		info string
-	}{{&k.seal, "mfagate seal v1"}, {&k.emailCode, "mfagate email code v1"}, {&k.recovery, "mfagate recovery code v1"}} {
+	}{{&k.seal, "mfagate seal v1"}, {&k.emailCode, "mfagate email code v1"}, {&k.recovery, "mfagate recovery code v1"},
+		{&k.device, "mfagate device v1"}} {
 		key, err := hkdf.Key(sha256.New, master, nil, d.info, 32)
 		if err != nil {
 			return keys{}, fmt.Errorf("account: derive key: %w", err)

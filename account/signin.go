@@ -42,6 +42,9 @@ type SignedIn struct {
 	Session *mfagate.Session
 	Token   string
 	Next    Decision
+	// Device is a new device token for the browser (see device.go),
+	// lasting DeviceFor.
+	Device string
 }
 
 // SignIn checks a username and password and starts a new session. Every
@@ -199,12 +202,13 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	case refused:
 		return nil, ErrBadCredentials
 	}
-	return &SignedIn{User: u, Session: sess, Token: token, Next: decision}, nil
+	return &SignedIn{User: u, Session: sess, Token: token, Next: decision,
+		Device: s.deviceToken(u.Username, sess.CreatedAt.Add(DeviceFor))}, nil
 }
 
 // admitPassword admits one password attempt at username from c's address
-// (see admit): it returns the tickets of the address (nil without one)
-// and of the password key. errKeyLocked means the account is locked, by
+// (see admit): it returns the tickets of the address (nil without one, or
+// from a browser with the account's device token) and of the password key. errKeyLocked means the account is locked, by
 // wrong passwords or by wrong codes (a lock on the codes stops sign-in as
 // well); the address's attempt is counted even then.
 func (s *Service) admitPassword(tx mfagate.Tx, username string, c Actor, now time.Time) (pass, addr *ticket, err error) {
@@ -220,7 +224,7 @@ func (s *Service) admitPassword(tx mfagate.Tx, username string, c Actor, now tim
 		}
 	}
 	locked := pass == nil
-	if c.ClientAddr != "" {
+	if c.ClientAddr != "" && !s.knownDevice(c.Device, username, now) {
 		if addr, err = s.admit(tx, s.addressKey(c.ClientAddr), s.addressRule(), now); err != nil {
 			return nil, nil, err // a wait: the transaction rolls back, the account's count with it
 		}

@@ -276,7 +276,7 @@ func (s *Service) admitCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time)
 	if errors.Is(err, errKeyLocked) {
 		return tk, ErrLocked
 	}
-	if err != nil || c.ClientAddr == "" {
+	if err != nil || c.ClientAddr == "" || s.knownDevice(c.Device, cur.User.Username, now) {
 		return tk, err
 	}
 	tk.addr, err = s.admit(tx, s.addressKey(c.ClientAddr), s.addressRule(), now)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -21,17 +22,39 @@ type cookieSpec struct {
 	name   string
 	domain string
 	secure bool
+	// device names the device-token cookie (account/device.go): kept to
+	// mfagate's own host (__Host-), since no application needs it.
+	device string
 }
 
 func newCookieSpec(o Options) cookieSpec {
 	switch {
 	case o.InsecureCookies:
-		return cookieSpec{name: "mfagate_session", domain: o.CookieDomain}
+		return cookieSpec{name: "mfagate_session", domain: o.CookieDomain, device: "mfagate_device"}
 	case o.CookieDomain != "":
-		return cookieSpec{name: "__Secure-mfagate_session", domain: o.CookieDomain, secure: true}
+		return cookieSpec{name: "__Secure-mfagate_session", domain: o.CookieDomain, secure: true, device: "__Host-mfagate_device"}
 	default:
-		return cookieSpec{name: "__Host-mfagate_session", secure: true}
+		return cookieSpec{name: "__Host-mfagate_session", secure: true, device: "__Host-mfagate_device"}
 	}
+}
+
+// setDevice gives the browser a device token, for as long as it lasts.
+func (c cookieSpec) setDevice(w http.ResponseWriter, token string) {
+	if token == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: c.device, Value: token, Path: "/", MaxAge: int(account.DeviceFor / time.Second),
+		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// deviceToken returns the device-token cookie's value, or "".
+func (c cookieSpec) deviceToken(r *http.Request) string {
+	if ck, err := r.Cookie(c.device); err == nil {
+		return ck.Value
+	}
+	return ""
 }
 
 // set gives the browser a session token. The cookie has no Max-Age: the

@@ -76,7 +76,7 @@ func (s *server) handleLogin() http.Handler {
 		}
 		in, err := s.Accounts.SignIn(r.Context(), account.SignIn{
 			Username: username, Password: pw, OldToken: s.cookie.token(r),
-			Client: account.Actor{ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent()},
+			Client: account.Actor{ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(), Device: s.cookie.deviceToken(r)},
 		})
 		if err != nil {
 			code := mfagate.ErrorCode(err)
@@ -89,6 +89,7 @@ func (s *server) handleLogin() http.Handler {
 			return
 		}
 		s.cookie.set(w, in.Token)
+		s.cookie.setDevice(w, in.Device)
 		cur := &account.Current{Session: in.Session, User: in.User}
 		target, err := s.nextStep(withCurrent(r, cur), cur, in.Next, r.PostForm.Get("rd"))
 		if err != nil {

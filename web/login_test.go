@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -273,5 +274,41 @@ func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
 				t.Fatalf("got %+v, want one event from %s", evs, tt.want)
 			}
 		})
+	}
+}
+
+// TestSignInSetsADeviceCookie: the right password gives the browser a
+// device token for the account (account/device.go), kept to mfagate's
+// host however the session cookie is shared, for 90 days; with it, the
+// browser's sign-ins are not slowed by others' failures at its address.
+func TestSignInSetsADeviceCookie(t *testing.T) {
+	h := newHarness(t, func(o *web.Options) { o.CookieDomain = "" }, withTrustedProxy("127.0.0.1/32"))
+	c := h.client(t)
+	office := []string{"X-Forwarded-For", "203.0.113.77"}
+	res := h.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {pw}}, office...)
+	var device *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == "__Host-mfagate_device" {
+			device = ck
+		}
+	}
+	if device == nil {
+		t.Fatalf("got cookies %v, want a device cookie", res.Cookies())
+	}
+	if !device.Secure || !device.HttpOnly || device.SameSite != http.SameSiteLaxMode || device.Path != "/" ||
+		device.Domain != "" || device.MaxAge != int((90*24*time.Hour)/time.Second) {
+		t.Fatalf("device cookie %+v: want Secure, HttpOnly, Lax, Path=/, no Domain, 90 days", device)
+	}
+	// Someone else at the office slows its address down...
+	other := h.client(t)
+	for i := 0; i < 21; i++ {
+		h.post(t, other, "/login", url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "password": {"guess"}}, office...)
+	}
+	if res := h.post(t, other, "/login", url.Values{"username": {"alice"}, "password": {pw}}, office...); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("alice from a new browser at the slowed address: got %d, want 429", res.StatusCode)
+	}
+	// ...and alice's own browser signs in all the same.
+	if res := h.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {pw}}, office...); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice from her own browser: got %d, want 303", res.StatusCode)
 	}
 }

@@ -86,7 +86,7 @@ func (s *server) nextStep(r *http.Request, cur *account.Current, d account.Decis
 
 // actor is who is making the request, for audit records and emails.
 func (s *server) actor(r *http.Request) account.Actor {
-	a := account.Actor{ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent()}
+	a := account.Actor{ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(), Device: s.cookie.deviceToken(r)}
 	if cur := currentFrom(r); cur != nil {
 		a.Name = cur.User.Username
 	}
