@@ -49,7 +49,7 @@ func (s *Service) knownDevice(token, username string, now time.Time) bool {
 	if token == "" || len(token) > 64 {
 		return false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != 8+deviceMACLen {
 		return false
 	}

@@ -284,12 +284,14 @@ func (s *Service) newSession(userID int64, c Actor) (string, *mfagate.Session, e
 }
 
 // tokenHash returns the store key of a cookie token, and false for a value
-// that cannot be a token (so it is never looked up).
+// that cannot be a token (so it is never looked up). Decoding is strict:
+// 43 characters carry 258 bits for 256, and only the spelling with the
+// two spare bits zero, the one newSession writes, is a token.
 func tokenHash(token string) ([]byte, bool) {
 	if len(token) != 43 {
 		return nil, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != 32 {
 		return nil, false
 	}
