@@ -85,16 +85,7 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
 		result, failed, locked = nil, nil, false
-		tk, err := s.admitCode(tx, cur, c, now)
-		if err != nil {
-			return err
-		}
-		// Read once the key is held: a request of the same person that
-		// was ahead (and may have ended this session) has committed.
-		if err := s.stillLive(tx, cur); err != nil {
-			return err
-		}
-		factors, err := tx.UserFactors(cur.User.ID)
+		tk, factors, err := s.startCode(tx, cur, c, now)
 		if err != nil {
 			return err
 		}
@@ -182,6 +173,23 @@ func (s *Service) methodAllowed(cur *Current, factors []*mfagate.Factor, method 
 	}
 	return mfagate.Errorf(mfagate.EINVALID, "Confirm it's you with %s: %s not accepted for your account now",
 		strings.Join(names, " or "), refused)
+}
+
+// startCode begins a transaction's code attempt: it admits it (see
+// admitCode) and then, with the account's key held, so that a request of
+// the same person that was ahead (another tab, another replica, which may
+// have ended this session or set up a factor) has committed, re-reads the
+// session and the person's factors. An error rolls the admission back.
+func (s *Service) startCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time) (codeTickets, []*mfagate.Factor, error) {
+	tk, err := s.admitCode(tx, cur, c, now)
+	if err != nil {
+		return tk, nil, err
+	}
+	if err := s.stillLive(tx, cur); err != nil {
+		return tk, nil, err
+	}
+	factors, err := tx.UserFactors(cur.User.ID)
+	return tk, factors, err
 }
 
 // stillLive re-reads the session inside the transaction: a session ended

@@ -313,17 +313,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
 		out, failed, locked = Enrolled{}, nil, false
-		tk, err := s.admitCode(tx, cur, c, now)
-		if err != nil {
-			return err
-		}
-		// Read once the key is held: a setup of the same person that was
-		// ahead (another tab, another replica) has committed, so its
-		// factor and its ending of this session are seen.
-		if err := s.stillLive(tx, cur); err != nil {
-			return err
-		}
-		factors, err := tx.UserFactors(cur.User.ID)
+		tk, factors, err := s.startCode(tx, cur, c, now)
 		if err != nil {
 			return err
 		}

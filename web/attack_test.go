@@ -100,6 +100,20 @@ func newCluster(tb testing.TB, b storetest.Backend) *cluster {
 	return c
 }
 
+// addEmailFactor gives alice email codes besides her app.
+func (c *cluster) addEmailFactor(tb testing.TB) {
+	tb.Helper()
+	if err := c.store.Update(context.Background(), func(tx mfagate.Tx) error {
+		u, err := tx.UserByUsername("alice")
+		if err != nil {
+			return err
+		}
+		return tx.CreateFactor(&mfagate.Factor{UserID: u.ID, Method: mfagate.MethodEmail, CreatedAt: c.clock.Now()})
+	}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // browser is a client with its own cookies, trusting both replicas'
 // test certificates, that does not follow redirects. The replicas share
 // a host name (127.0.0.1), as behind one load balancer, so a session
@@ -339,15 +353,7 @@ func TestAttackOneCodeTwenty(t *testing.T) {
 			}
 		}
 		// An email code is bound to its sign-in: twenty at once on one.
-		if err := c.store.Update(context.Background(), func(tx mfagate.Tx) error {
-			u, err := tx.UserByUsername("alice")
-			if err != nil {
-				return err
-			}
-			return tx.CreateFactor(&mfagate.Factor{UserID: u.ID, Method: mfagate.MethodEmail, CreatedAt: c.clock.Now()})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		c.addEmailFactor(t)
 		c.clock.Advance(time.Minute)
 		br := signIn(0)
 		if s, _ := c.post(t, br, 1, addr(0), "/mfa/challenge/send", url.Values{}); s != http.StatusSeeOther {
@@ -372,15 +378,7 @@ func TestAttackOneCodeTwenty(t *testing.T) {
 func TestAttackSendFlood(t *testing.T) {
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		c := newCluster(t, b)
-		if err := c.store.Update(context.Background(), func(tx mfagate.Tx) error {
-			u, err := tx.UserByUsername("alice")
-			if err != nil {
-				return err
-			}
-			return tx.CreateFactor(&mfagate.Factor{UserID: u.ID, Method: mfagate.MethodEmail, CreatedAt: c.clock.Now()})
-		}); err != nil {
-			t.Fatal(err)
-		}
+		c.addEmailFactor(t)
 		br := c.browser()
 		if s, _ := c.post(t, br, 0, addr(0), "/login", url.Values{"username": {"alice"}, "password": {pw}}); s != http.StatusSeeOther {
 			t.Fatalf("sign-in: got %d", s)
