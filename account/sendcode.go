@@ -1,0 +1,186 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/emailcode"
+)
+
+// Sending email codes: at sign-in and to set up email codes, always to the
+// registered address, with the cooldown and the hourly cap.
+
+// CodeSent describes an email code on its way, for the page that asks
+// for it.
+type CodeSent struct {
+	Address   string
+	ExpiresAt time.Time
+	// NextSendAt is when another code may be sent; the page says so rather
+	// than showing a countdown.
+	NextSendAt time.Time
+}
+
+// codeEmail is the message that carries a code. It says what the code is
+// for and how long it lasts; it never carries a link.
+const codeEmailText = `Hello %s,
+
+Your security code is: %s
+
+Enter it on the page that asked for it %s. It works once, for %s.
+
+If you did not ask for this code, someone may know your password: change it from your account page, or contact your support team%s.
+
+Do not share this code with anyone. %s will never ask you for it by phone or email.
+`
+
+// SendCode emails a new code for this session, always to the person's
+// registered address: purpose PurposeSignIn (they must have email codes
+// set up), or PurposeSetup, to prove the address. A different address
+// (any but "" or the registered one) is refused and audited: nobody who
+// has only the password may have codes sent elsewhere, and changing the
+// address is a change of its own. The previous code of the session stops
+// working; its failed tries carry over. Codes are refused within the
+// resend cooldown, beyond the hourly cap, and while the account's codes
+// are locked, with a message saying when to try again. Requests at once,
+// on any replica, take turns (the account's second-factor key is held),
+// so the cooldown and the cap hold for them too.
+func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address string, c Actor) (*CodeSent, error) {
+	if address = strings.TrimSpace(address); address != "" && !strings.EqualFold(address, cur.User.Email) {
+		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeDenied,
+				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
+				Detail: "purpose " + purpose + ": refused to send a code to an address that is not the registered one"})
+		}); err != nil {
+			return nil, err
+		}
+		return nil, ErrOtherAddress
+	}
+	var sent *CodeSent
+	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		now := s.now()
+		th, err := tx.HoldThrottle(mfagate.FactorThrottleKey(cur.User.Username))
+		if err != nil {
+			return err
+		}
+		if th.LockedAt(now) {
+			return ErrLocked
+		}
+		if err := s.stillLive(tx, cur); err != nil {
+			return err
+		}
+		address := cur.User.Email
+		switch purpose {
+		case mfagate.PurposeSignIn:
+			fs, err := tx.UserFactors(cur.User.ID)
+			if err != nil {
+				return err
+			}
+			if hasMethod(fs, mfagate.MethodEmail) == nil {
+				return mfagate.Errorf(mfagate.EINVALID, "Email codes are not set up for your account")
+			}
+			if err := s.methodAllowed(cur, fs, mfagate.MethodEmail); err != nil {
+				return err
+			}
+		case mfagate.PurposeSetup:
+			// Only to set up email codes: not again once they are, and not
+			// for someone with factors who has not just passed one.
+			fs, err := tx.UserFactors(cur.User.ID)
+			if err != nil {
+				return err
+			}
+			if hasMethod(fs, mfagate.MethodEmail) != nil {
+				return mfagate.Errorf(mfagate.ECONFLICT, "Email codes are already set up for your account")
+			}
+			if s.NeedsReauth(cur, fs) {
+				return ErrReauth
+			}
+		default:
+			return fmt.Errorf("send code: unknown purpose %q", purpose)
+		}
+		// The cooldown is the account's, not the session's: sign-ins at
+		// once in ten tabs get one code between them. (A sign-in code just
+		// after the setup code is another matter: it is let through.)
+		lastSent, err := tx.LastEmailCodeAt(cur.User.ID, purpose)
+		if err != nil {
+			return err
+		}
+		if wait := emailcode.CanResend(lastSent, now, s.mfa.ResendCooldown); wait > 0 {
+			return mfagate.Errorf(mfagate.ETHROTTLED, "A code was sent moments ago. You can ask for a new one from %s",
+				s.clockTime(now.Add(wait)))
+		}
+		failures := 0
+		last, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
+		switch {
+		case err == nil:
+			failures = last.Failures
+		case mfagate.ErrorCode(err) != mfagate.ENOTFOUND:
+			return err
+		}
+		n, err := tx.EmailCodesSince(cur.User.ID, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if n >= s.mfa.HourlyCap {
+			return mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %d codes in the last hour, the most allowed. Try again in an hour, or contact your support team", n)
+		}
+		code, err := emailcode.Generate(s.rand)
+		if err != nil {
+			return err
+		}
+		ec := &mfagate.EmailCode{
+			UserID: cur.User.ID, SessionHash: cur.Session.Hash, Purpose: purpose, Address: address,
+			Hash: emailcode.Hash(s.keys.emailCode, cur.Session.Hash, code), CreatedAt: now,
+			ExpiresAt: now.Add(s.mfa.CodeTTL), Failures: failures,
+		}
+		if err := tx.CreateEmailCode(ec); err != nil {
+			return err
+		}
+		what := "to finish signing in"
+		if purpose == mfagate.PurposeSetup {
+			what = "to confirm this email address"
+		}
+		contact := ""
+		if s.support.Email != "" {
+			contact = " at " + s.support.Email
+		}
+		m := &mfagate.Message{To: address, Subject: fmt.Sprintf("Your %s security code", s.product), CreatedAt: now,
+			Text:   fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product),
+			Secret: true}
+		if err := tx.EnqueueMail(m); err != nil {
+			return err
+		}
+		sent = &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, NextSendAt: now.Add(s.mfa.ResendCooldown)}
+		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "purpose " + purpose})
+	})
+	return sent, err
+}
+
+// PendingCode returns the latest code sent for this session and purpose,
+// or nil when none was sent, so a page can say where it went.
+func (s *Service) PendingCode(ctx context.Context, cur *Current, purpose string) (*CodeSent, error) {
+	var sent *CodeSent
+	err := s.store.View(ctx, func(tx mfagate.Tx) error {
+		ec, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
+		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		sent = &CodeSent{Address: ec.Address, ExpiresAt: ec.ExpiresAt, NextSendAt: ec.CreatedAt.Add(s.mfa.ResendCooldown)}
+		return nil
+	})
+	return sent, err
+}
+
+// ErrOtherAddress refuses a code to an address that is not the
+// registered one.
+var ErrOtherAddress = mfagate.Errorf(mfagate.EFORBIDDEN,
+	"Security codes can only be sent to the email address on your account. To use a different address, ask your support team to change it")
+
+// CodeMinutes is how long an email code lasts, for pages to say.
+func (s *Service) CodeMinutes() int { return int(s.mfa.CodeTTL.Minutes()) }
