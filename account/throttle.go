@@ -100,13 +100,13 @@ type ticket struct {
 // its ticket. It refuses with errKeyLocked while the key is locked and
 // with a wait error inside the growing delay, counting nothing.
 func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*ticket, error) {
-	// Most often the key has no run: the first attempt of one is always
-	// admitted (lock_after and hard_lock_after are above 1), in one
-	// statement.
-	run, err := s.newRun()
+	run, err := s.newRun() // the name of the run, if this attempt starts one
 	if err != nil {
 		return nil, err
 	}
+	// Most often the key has no run: the first attempt of one is always
+	// admitted (lock_after and hard_lock_after are above 1), in one
+	// statement.
 	if s.throttle.LockAfter > 1 && s.throttle.HardLockAfter > 1 {
 		if started, err := tx.StartThrottle(key, run, now); started || err != nil {
 			return &ticket{key: key, run: run, n: 1}, err
