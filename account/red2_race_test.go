@@ -178,3 +178,51 @@ func TestRed2RemoveFactorFromAnEndedSession(t *testing.T) {
 		t.Errorf("BREACH: a session ended by support still removed alice's authenticator app")
 	}
 }
+
+// TestRed2RetentionDeadlocksWithASignIn — BREACH (low: a 500 or a failed
+// retention run, on PostgreSQL).
+//
+// The retention job deletes idle throttle rows in one DELETE, locking the
+// rows it matches in the order it scans them, not in the documented
+// order (account's key, then the address's). A sign-in at a name nobody
+// has, from an address, both idle for a day (an attacker who comes back
+// daily), holds the name's row and then asks for the address's; the
+// DELETE has locked the address's row and waits for the name's.
+// PostgreSQL finds the cycle and aborts one: the sign-in answers 500, or
+// the retention run fails (and has no retry).
+func TestRed2RetentionDeadlocksWithASignIn(t *testing.T) {
+	f, attacker, hooks, _ := redReplicas(t)
+	ctx := context.Background()
+	x := account.Actor{ClientAddr: "203.0.113.50"}
+	y := account.Actor{ClientAddr: "203.0.113.51"}
+	// Yesterday: rows laid out as user:other, addr:X, user:ghost, addr:Y.
+	attacker.SignIn(ctx, account.SignIn{Username: "other", Password: "guess", Client: x})
+	attacker.SignIn(ctx, account.SignIn{Username: "ghost", Password: "guess", Client: y})
+	f.clock.Advance(25 * time.Hour)
+
+	reached, release := make(chan struct{}), make(chan struct{})
+	hooks.on("StartThrottle", pauseOnce(mfagate.AddressThrottleKey(x.ClientAddr), reached, release))
+	done := make(chan error, 1)
+	go func() {
+		_, err := attacker.SignIn(ctx, account.SignIn{Username: "ghost", Password: "guess", Client: x})
+		done <- err
+	}()
+	<-reached // holds user:ghost, about to take addr:X
+	retention := make(chan error, 1)
+	go func() {
+		now := f.clock.Now()
+		retention <- f.store.Update(ctx, func(tx mfagate.Tx) error {
+			_, err := tx.DeleteIdleThrottles(now.Add(-24*time.Hour), now)
+			return err
+		})
+	}()
+	time.Sleep(300 * time.Millisecond) // let the DELETE lock addr:X and wait on user:ghost
+	close(release)
+	signInErr, retErr := <-done, <-retention
+	if code := mfagate.ErrorCode(signInErr); code != mfagate.EUNAUTHORIZED {
+		t.Errorf("BREACH: a sign-in during the retention job failed with %s: %v", code, signInErr)
+	}
+	if retErr != nil {
+		t.Errorf("BREACH: the retention job failed: %v", retErr)
+	}
+}
