@@ -185,16 +185,39 @@ func (s *Service) startCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time)
 	if err != nil {
 		return tk, nil, err
 	}
-	if err := s.stillLive(tx, cur); err != nil {
+	if err := s.holdSession(tx, cur); err != nil {
 		return tk, nil, err
 	}
 	factors, err := tx.UserFactors(cur.User.ID)
 	return tk, factors, err
 }
 
+// holdSession holds the person's row for the rest of the transaction and
+// then re-reads their session: ErrNoSession when it was ended, or the
+// person disabled, meanwhile. Every change made through a session starts
+// with it (after any throttle key: see doc.go). Whatever ends sessions —
+// support, a reset, disabling, a new password — holds the same row first,
+// so it either comes wholly before (and the session is seen gone) or
+// waits, and then also ends any session this transaction makes. It
+// refreshes cur.
+func (s *Service) holdSession(tx mfagate.Tx, cur *Current) error {
+	u, err := tx.UserByID(cur.User.ID)
+	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return ErrNoSession
+	}
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return ErrNoSession
+	}
+	cur.User = u
+	return s.stillLive(tx, cur)
+}
+
 // stillLive re-reads the session inside the transaction: a session ended
 // meanwhile (rotated by a code accepted a moment ago, signed out, reset)
-// can no longer try codes. It refreshes cur.Session.
+// can no longer be used. It refreshes cur.Session. See holdSession.
 func (s *Service) stillLive(tx mfagate.Tx, cur *Current) error {
 	sess, err := tx.SessionByHash(cur.Session.Hash)
 	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {

@@ -75,13 +75,11 @@ func (s *Service) StartTOTPSetup(ctx context.Context, cur *Current) (*TOTPSetup,
 			return nil, err
 		}
 		err = s.store.Update(ctx, func(tx mfagate.Tx) error {
-			sess, err := tx.SessionByHash(cur.Session.Hash)
-			if err != nil {
+			if err := s.holdSession(tx, cur); err != nil {
 				return err
 			}
-			sess.PendingTOTP = sealed
-			cur.Session = sess
-			return tx.UpdateSession(sess)
+			cur.Session.PendingTOTP = sealed
+			return tx.UpdateSession(cur.Session)
 		})
 		if err != nil {
 			return nil, err

@@ -15,6 +15,9 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 	var token string
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
+		if err := s.holdSession(tx, cur); err != nil {
+			return err
+		}
 		fs, err := tx.UserFactors(cur.User.ID)
 		if err != nil {
 			return err
@@ -58,13 +61,11 @@ func (s *Service) PendingRecoveryCodes(cur *Current) ([]string, error) {
 // they have saved them: they are never shown again.
 func (s *Service) RecoveryCodesSaved(ctx context.Context, cur *Current) error {
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
-		sess, err := tx.SessionByHash(cur.Session.Hash)
-		if err != nil {
+		if err := s.holdSession(tx, cur); err != nil {
 			return err
 		}
-		sess.PendingRecovery = nil
-		cur.Session = sess
-		return tx.UpdateSession(sess)
+		cur.Session.PendingRecovery = nil
+		return tx.UpdateSession(cur.Session)
 	})
 }
 
@@ -73,6 +74,9 @@ func (s *Service) RecoveryCodesSaved(ctx context.Context, cur *Current) error {
 func (s *Service) RenewRecoveryCodes(ctx context.Context, cur *Current, c Actor) error {
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
 		now := s.now()
+		if err := s.holdSession(tx, cur); err != nil {
+			return err
+		}
 		fs, err := tx.UserFactors(cur.User.ID)
 		if err != nil {
 			return err
@@ -87,15 +91,10 @@ func (s *Service) RenewRecoveryCodes(ctx context.Context, cur *Current, c Actor)
 		if err != nil {
 			return err
 		}
-		sess, err := tx.SessionByHash(cur.Session.Hash)
-		if err != nil {
+		if cur.Session.PendingRecovery, err = s.sealCodes(cur, codes); err != nil {
 			return err
 		}
-		if sess.PendingRecovery, err = s.sealCodes(cur, codes); err != nil {
-			return err
-		}
-		cur.Session = sess
-		if err := tx.UpdateSession(sess); err != nil {
+		if err := tx.UpdateSession(cur.Session); err != nil {
 			return err
 		}
 		if err := s.notify(tx, cur.User, recoveryRenewed, c); err != nil {
@@ -121,6 +120,9 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, userID int64) (int, err
 // requires MFA. Removing the last factor also voids the recovery codes.
 func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Actor) error {
 	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+		if err := s.holdSession(tx, cur); err != nil {
+			return err
+		}
 		fs, err := tx.UserFactors(cur.User.ID)
 		if err != nil {
 			return err

@@ -1,9 +1,9 @@
 package account_test
 
 // Red-team round 2: races on two replicas of one PostgreSQL database,
-// paused at a chosen call (hookStore, red_helpers_test.go). A test that
-// FAILS demonstrates a breach (its message says which); one marked
-// REGRESSION passes on the current build.
+// paused at a chosen call (hookStore, red_helpers_test.go). Each breach it
+// found is fixed and its test kept as a regression test: a failure says
+// which breach is back.
 
 import (
 	"context"
@@ -24,7 +24,12 @@ func (t *hookTx) DeleteFactor(userID, id int64) error {
 	return t.Tx.DeleteFactor(userID, id)
 }
 
-// TestRed2ChangePasswordUndoesStaffReset — BREACH (high).
+func (t *hookTx) UserByID(id int64) (*mfagate.User, error) {
+	t.h.run("UserByID", "")
+	return t.Tx.UserByID(id)
+}
+
+// TestRed2ChangePasswordUndoesStaffReset — was a breach (high); fixed.
 //
 // An attacker holds a session of alice's (stolen cookie or password).
 // The operator, told the account is stolen, gives it a new password at
@@ -86,7 +91,7 @@ func TestRed2ChangePasswordUndoesStaffReset(t *testing.T) {
 	}
 }
 
-// TestRed2SkipSetupRevivesAnEndedSession — BREACH (medium).
+// TestRed2SkipSetupRevivesAnEndedSession — was a breach (medium); fixed.
 //
 // The attacker has alice's password (no factor yet: setup is offered)
 // and a password-only session. Support resets the password (or alice
@@ -97,40 +102,59 @@ func TestRed2ChangePasswordUndoesStaffReset(t *testing.T) {
 // The attacker stays signed in past the moment every session of alice's
 // was ended.
 func TestRed2SkipSetupRevivesAnEndedSession(t *testing.T) {
-	f, attacker, hooks, _ := redReplicas(t)
-	ctx := context.Background()
-	f.mustUser(t, "alice", pw)
-	in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(7)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur, err := attacker.Authenticate(ctx, in.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reached, release := make(chan struct{}), make(chan struct{})
-	hooks.on("RecordSkip", pauseOnce("", reached, release))
-	type res struct {
-		tok string
-		err error
-	}
-	done := make(chan res, 1)
-	go func() { tok, err := attacker.SkipSetup(ctx, cur, from(7)); done <- res{tok, err} }()
-	<-reached
-	n, err := f.svc.EndSessions(ctx, account.Actor{Name: "sam", ClientAddr: "10.0.0.5"}, "alice", "account reported stolen")
-	if err != nil || n != 1 {
-		t.Fatalf("end sessions: %d, %v", n, err)
-	}
-	close(release)
-	r := <-done
-	if r.err == nil {
-		if _, err := f.svc.Authenticate(ctx, r.tok); err == nil {
-			t.Errorf("BREACH: support ended every session of alice's, and the attacker's skip in flight made a new, fully signed-in one that works")
-		}
+	// Paused before it holds alice's row (support ends the sessions
+	// first), and after (support waits for it): both must end with no
+	// live session of the attacker's.
+	for _, pauseAt := range []string{"UserByID", "RecordSkip"} {
+		t.Run("paused at "+pauseAt, func(t *testing.T) {
+			f, attacker, hooks, _ := redReplicas(t)
+			ctx := context.Background()
+			f.mustUser(t, "alice", pw)
+			in, err := attacker.SignIn(ctx, account.SignIn{Username: "alice", Password: pw, Client: from(7)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur, err := attacker.Authenticate(ctx, in.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reached, release := make(chan struct{}), make(chan struct{})
+			hooks.on(pauseAt, pauseOnce("", reached, release))
+			type res struct {
+				tok string
+				err error
+			}
+			done := make(chan res, 1)
+			go func() { tok, err := attacker.SkipSetup(ctx, cur, from(7)); done <- res{tok, err} }()
+			<-reached
+			staff := make(chan error, 1)
+			go func() {
+				_, err := f.svc.EndSessions(ctx, account.Actor{Name: "sam", ClientAddr: "10.0.0.5"}, "alice", "account reported stolen")
+				staff <- err
+			}()
+			if pauseAt == "UserByID" {
+				if err := <-staff; err != nil {
+					t.Fatalf("end sessions: %v", err)
+				}
+				close(release)
+			} else {
+				time.Sleep(50 * time.Millisecond) // let support wait on alice's row; either order must be safe
+				close(release)
+				if err := <-staff; err != nil {
+					t.Fatalf("end sessions: %v", err)
+				}
+			}
+			r := <-done
+			if r.err == nil {
+				if _, err := f.svc.Authenticate(ctx, r.tok); err == nil {
+					t.Errorf("BREACH: support ended every session of alice's, and the attacker's skip in flight made a new, fully signed-in one that works")
+				}
+			}
+		})
 	}
 }
 
-// TestRed2RemoveFactorFromAnEndedSession — BREACH (low).
+// TestRed2RemoveFactorFromAnEndedSession — was a breach (low); fixed.
 //
 // Same pattern for RemoveFactor: it does not re-read the session inside
 // its transaction. A stolen full session that support ends while its
@@ -164,7 +188,7 @@ func TestRed2RemoveFactorFromAnEndedSession(t *testing.T) {
 		}
 	}
 	reached, release := make(chan struct{}), make(chan struct{})
-	hooks.on("DeleteFactor", pauseOnce("", reached, release))
+	hooks.on("UserByID", pauseOnce("", reached, release)) // before it holds alice's row
 	done := make(chan error, 1)
 	go func() { done <- attacker.RemoveFactor(ctx, cur, app, from(7)) }()
 	<-reached
@@ -179,8 +203,8 @@ func TestRed2RemoveFactorFromAnEndedSession(t *testing.T) {
 	}
 }
 
-// TestRed2RetentionDeadlocksWithASignIn — BREACH (low: a 500 or a failed
-// retention run, on PostgreSQL).
+// TestRed2RetentionDeadlocksWithASignIn — was a breach (low: a 500 or a failed
+// retention run, on PostgreSQL); fixed: the job skips rows others hold.
 //
 // The retention job deletes idle throttle rows in one DELETE, locking the
 // rows it matches in the order it scans them, not in the documented

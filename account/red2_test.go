@@ -1,8 +1,7 @@
 package account_test
 
-// Red-team round 2, one replica on a manual clock. A test that FAILS
-// demonstrates a breach (its message says which); one marked REGRESSION
-// passes on the current build.
+// Red-team round 2, one replica on a manual clock. Tests of attacks that
+// were refused, kept as regression tests.
 
 import (
 	"context"

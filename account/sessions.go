@@ -214,6 +214,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 	if err != nil {
 		return err
 	}
+	checked := cur.User.PasswordHash
 	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		if err := s.passwordRight(tx, pass, addr, s.now()); errors.Is(err, errKeyLocked) {
 			return mfagate.Errorf(mfagate.ETHROTTLED,
@@ -221,10 +222,16 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		} else if err != nil {
 			return err
 		}
-		u, err := tx.UserByID(cur.User.ID)
-		if err != nil {
+		// The session must still be live, and the password the one that
+		// was checked: support may have ended the session or set a new
+		// password while the hashes ran.
+		if err := s.holdSession(tx, cur); err != nil {
 			return err
 		}
+		if cur.User.PasswordHash != checked {
+			return mfagate.Errorf(mfagate.ECONFLICT, "Your password was changed meanwhile. Sign in again with the new one")
+		}
+		u := cur.User
 		u.PasswordHash = h
 		if err := tx.UpdateUser(u); err != nil {
 			return err

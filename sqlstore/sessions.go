@@ -139,11 +139,13 @@ func (t *tx) DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, erro
 	if len(conds) == 0 {
 		return 0, nil
 	}
-	query := `DELETE FROM sessions WHERE ` + conds[0]
+	// Picked with SKIP LOCKED on PostgreSQL, as DeleteIdleThrottles does:
+	// a session being ended or used now is left for the next run.
+	where := conds[0]
 	if len(conds) == 2 {
-		query += ` OR ` + conds[1]
+		where += ` OR ` + conds[1]
 	}
-	n, err := t.execCount(query, args...)
+	n, err := t.execCount(`DELETE FROM sessions WHERE hash IN (SELECT hash FROM sessions WHERE `+where+t.dialect.skipLocked()+`)`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("delete stale sessions: %w", err)
 	}

@@ -104,14 +104,19 @@ func (t *tx) ClearThrottleIf(key string, run int64, failures int, anyLock bool, 
 // see mfagate.Tx. The account's keys are recognised by their formats
 // (mfagate.PasswordThrottleKey, FactorThrottleKey): the username is looked
 // up by the unique index on username_key.
+//
+// The rows are picked with SKIP LOCKED on PostgreSQL: one an attempt
+// holds is left for the next run, so the job never waits on a sign-in,
+// and one DELETE locking rows in its own order cannot deadlock with a
+// transaction taking them in the order account uses.
 func (t *tx) DeleteIdleThrottles(idleBefore, now time.Time) (int, error) {
-	n, err := t.execCount(`DELETE FROM throttles
+	n, err := t.execCount(`DELETE FROM throttles WHERE key IN (SELECT key FROM throttles
 		WHERE hard_locked = 0 AND (locked_until IS NULL OR locked_until <= ?)
 		AND (failures = 0 OR (
 			(last_failure_at IS NULL OR last_failure_at < ?)
 			AND NOT (key LIKE 'user:%' AND EXISTS (SELECT 1 FROM users WHERE users.username_key = substr(throttles.key, 6)))
 			AND NOT (key LIKE 'mfa:%' AND EXISTS (SELECT 1 FROM users WHERE users.username_key = substr(throttles.key, 5)))
-		))`,
+		))`+t.dialect.skipLocked()+`)`,
 		now.UnixMilli(), idleBefore.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("delete idle throttles: %w", err)

@@ -82,11 +82,18 @@ func newAccessRules(in []ForwardAuthRule) accessRules {
 //     containers do (/admin;x is /admin there), and with dots and spaces
 //     at the ends of segments dropped, as Windows does (/admin. is /admin);
 //   - each of these without regard to ASCII case, as case-insensitive
-//     routers and file systems read it (/ADMIN is /admin there).
+//     routers and file systems read it (/ADMIN is /admin there), and,
+//     for a path beyond ASCII, with Unicode's case folded too.
 //
 // A path that reads the same every way, as nearly all do, costs two
 // passes over the rules and no allocation.
 func (rs accessRules) allows(orig *url.URL, roles []string) bool {
+	return rs.allowsReadings(orig, roles, true)
+}
+
+// allowsReadings is allows; foldUnicode says whether to try the Unicode
+// folding too (once: a folded path is not folded again).
+func (rs accessRules) allowsReadings(orig *url.URL, roles []string, foldUnicode bool) bool {
 	if len(rs) == 0 {
 		return true
 	}
@@ -112,7 +119,27 @@ func (rs accessRules) allows(orig *url.URL, roles []string) bool {
 			ok = ok && rs.allowsPath(host, path.Clean(trimEnds(dp)), roles)
 		}
 	}
+	// Beyond ASCII, applications that ignore case with Unicode rules
+	// (Go's EqualFold, Java's equalsIgnoreCase) read "ſecret" as secret,
+	// "Keys" (the Kelvin sign) as keys and "admın" as admin: every
+	// reading again, folded so.
+	if ok && foldUnicode && !isASCII(p) {
+		if folded := strings.ToLower(strings.ToUpper(p)); folded != p {
+			u := *orig
+			u.Path = folded
+			ok = rs.allowsReadings(&u, roles, false)
+		}
+	}
 	return ok
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // allowsPath applies the rules to one reading of the path, as it is and

@@ -1,7 +1,7 @@
 package web_test
 
-// Red-team round 2 over HTTP. A test that FAILS demonstrates a breach
-// (its message says which); one marked REGRESSION passes.
+// Red-team round 2 over HTTP. The breach it found is fixed and
+// its test kept as a regression test.
 
 import (
 	"net/http"
@@ -10,7 +10,7 @@ import (
 	"github.com/mfagate/mfagate/web"
 )
 
-// TestRed2ForwardAuthUnicodeCaseFold — BREACH (low; application-dependent).
+// TestRed2ForwardAuthUnicodeCaseFold — was a breach (low; application-dependent); fixed.
 //
 // allows() reads the path "without regard to ASCII case" only. Unicode
 // case folding, as Go's strings.EqualFold, Java's equalsIgnoreCase and
