@@ -28,9 +28,16 @@ import (
 // recovery codes, and returns the app's secret.
 func aliceWithEveryFactor(t *testing.T, f *fixture) []byte {
 	t.Helper()
+	return withEveryFactor(t, f, "alice")
+}
+
+// withEveryFactor makes an account with roles that has email codes, an
+// authenticator app and recovery codes, and returns the app's secret.
+func withEveryFactor(t *testing.T, f *fixture, name string, roles ...string) []byte {
+	t.Helper()
 	ctx := context.Background()
-	f.mustUser(t, "alice", pw)
-	full := f.current(t, f.mustEmailFactor(t, "alice"))
+	f.mustUser(t, name, pw, roles...)
+	full := f.current(t, f.mustEmailFactor(t, name))
 	setup, err := f.svc.StartTOTPSetup(ctx, full)
 	if err != nil {
 		t.Fatal(err)
@@ -294,7 +301,8 @@ func TestRedStaffAccountsOutOfReach(t *testing.T) {
 	}
 }
 
-// TestRedPhaseDemandingTOTPAcceptsEmail — BREACH (expected to fail).
+// TestRedPhaseDemandingTOTPAcceptsEmail — was a breach; now a
+// regression test.
 //
 // A required phase lists only "totp" for admins (docs/configuration.md:
 // "A phase can list only totp in its methods for the roles that need
@@ -303,32 +311,8 @@ func TestRedStaffAccountsOutOfReach(t *testing.T) {
 // attacker with the password and the mailbox (the weaker factor the
 // phase meant to exclude) is fully signed in with an email code.
 func TestRedPhaseDemandingTOTPAcceptsEmail(t *testing.T) {
-	f := newFixture(t)
+	f, strict, _ := adaUnderAnAppOnlyPhase(t)
 	ctx := context.Background()
-	f.mustUser(t, "ada", pw, "admin")
-	f.mustEmailFactor(t, "ada")
-	f.clock.Advance(31 * time.Second) // the cooldown after the setup code
-	full := f.current(t, f.mustSignIn(t, "ada", pw).Token)
-	if _, err := f.svc.SendCode(ctx, full, mfagate.PurposeSignIn, "", client); err != nil {
-		t.Fatal(err)
-	}
-	v, err := f.svc.Verify(ctx, full, mfagate.MethodEmail, f.latestCode(t), client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full = f.current(t, v.Token)
-	setup, _ := f.svc.StartTOTPSetup(ctx, full)
-	secret, _ := totp.DecodeSecret(setup.Secret)
-	if _, err := f.svc.ConfirmTOTPSetup(ctx, full, totp.Code(secret, totp.Step(f.clock.Now())), client); err != nil {
-		t.Fatal(err)
-	}
-
-	plan := &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{{
-		Name: "admins use an app", Start: start.Add(-time.Hour), Audience: []string{"admin"},
-		Requirement: rollout.Required, Methods: []string{mfagate.MethodTOTP},
-	}}}
-	strict := policyService(t, f.store, f.clock, account.RolloutPolicy(plan))
-	f.clock.Advance(time.Hour)
 	in, err := strict.SignIn(ctx, account.SignIn{Username: "ada", Password: pw, Client: from(3)})
 	if err != nil {
 		t.Fatal(err)
@@ -340,13 +324,42 @@ func TestRedPhaseDemandingTOTPAcceptsEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustRefuseEmail(t, f, strict, cur)
+}
+
+// adaUnderAnAppOnlyPhase gives ada (admin) email codes and an app, and a
+// service whose rollout now demands an app of admins.
+func adaUnderAnAppOnlyPhase(t *testing.T) (*fixture, *account.Service, []byte) {
+	t.Helper()
+	f := newFixture(t)
+	secret := withEveryFactor(t, f, "ada", "admin")
+	plan := &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{{
+		Name: "admins use an app", Start: start.Add(-time.Hour), Audience: []string{"admin"},
+		Requirement: rollout.Required, Methods: []string{mfagate.MethodTOTP},
+	}}}
+	strict := policyService(t, f.store, f.clock, account.RolloutPolicy(plan))
+	f.clock.Advance(time.Hour)
+	return f, strict, secret
+}
+
+// mustRefuseEmail fails unless cur can neither have an email code sent
+// nor pass with one: the phase in force takes an app only.
+func mustRefuseEmail(t *testing.T, f *fixture, strict *account.Service, cur *account.Current) {
+	t.Helper()
+	ctx := context.Background()
 	f.clock.Advance(time.Minute)
-	if _, err := strict.SendCode(ctx, cur, mfagate.PurposeSignIn, "", from(3)); err != nil {
-		t.Logf("sending an email code under a totp-only phase: %v", err)
+	before := len(f.mail(t))
+	if _, err := strict.SendCode(ctx, cur, mfagate.PurposeSignIn, "", from(3)); mfagate.ErrorCode(err) != mfagate.EINVALID ||
+		!strings.Contains(err.Error(), "not accepted") {
+		t.Errorf("BREACH: sending an email code under an app-only phase: got %v, want it refused", err)
 	}
-	out, err := strict.Verify(ctx, cur, mfagate.MethodEmail, f.latestCode(t), from(3))
-	if err == nil && out.Session.Stage == mfagate.StageFull {
-		t.Errorf("BREACH: a phase demanding an authenticator app for admins was passed with an email code (Verify ignores Decision.Methods)")
+	if got := len(f.mail(t)) - before; got != 0 {
+		t.Errorf("BREACH: %d emails sent under an app-only phase", got)
+	}
+	// Nor does one sent before the phase began (the newest in the outbox).
+	if _, err := strict.Verify(ctx, cur, mfagate.MethodEmail, f.latestCode(t), from(3)); mfagate.ErrorCode(err) != mfagate.EINVALID ||
+		!strings.Contains(err.Error(), "not accepted") {
+		t.Errorf("BREACH: a phase demanding an authenticator app was passed with an email code: got %v, want it refused", err)
 	}
 }
 
