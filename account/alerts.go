@@ -101,6 +101,16 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 		var ok bool
 		err := s.store.Update(ctx, func(tx mfagate.Tx) error {
 			ok = false
+			k, known := alertKinds[d.Kind]
+			if !known {
+				return nil // an unknown kind is left for a release that knows it
+			}
+			// The person before their notices, as a sign-in that alerts
+			// holds them (see doc.go).
+			u, err := tx.UserByID(d.UserID)
+			if err != nil {
+				return err
+			}
 			st, err := tx.HoldNotice(d.UserID, d.Kind)
 			if err != nil {
 				return err
@@ -108,11 +118,6 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 			// Another replica, or a new event, may have sent it meanwhile.
 			if st.Held == 0 || now.Sub(st.SentAt) < mfagate.NoticeEvery {
 				return nil
-			}
-			k, known := alertKinds[st.Kind]
-			u, err := tx.UserByID(st.UserID)
-			if err != nil || !known {
-				return err // an unknown kind is left for a release that knows it
 			}
 			data := k.data(s)
 			data.When, data.From = s.when(st.HeldLastAt), st.HeldFrom

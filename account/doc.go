@@ -8,7 +8,8 @@
 // inside Update, the factor and session writes) take them in one order,
 // so that two of them never wait for each other on PostgreSQL: throttle
 // keys first (the account's key, then the client address's), then the
-// person's row, then their factors, then their sessions. A use case that
+// person's row, then their factors, then their sessions, and their
+// security notices (HoldNotice) after all of those. A use case that
 // needs them in another order reads without holding first, or splits the
 // work.
 //

@@ -164,7 +164,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		if proves {
 			err = s.codeRight(tx, tk, now)
 		} else {
-			err = errors.Join(s.takeBack(tx, tk.factor), s.takeBack(tx, tk.addr))
+			err = errors.Join(s.takeBack(tx, tk.factor, now), s.takeBack(tx, tk.addr, now))
 		}
 		if err != nil {
 			return err

@@ -106,25 +106,6 @@ func pauseOnce(match string, reached, release chan struct{}) func(string) {
 	}
 }
 
-// pauseNth is pauseOnce for the n-th matching call (1 for the first).
-func pauseNth(match string, n int, reached, release chan struct{}) func(string) {
-	var mu sync.Mutex
-	seen := 0
-	return func(arg string) {
-		if arg != match {
-			return
-		}
-		mu.Lock()
-		seen++
-		hit := seen == n
-		mu.Unlock()
-		if hit {
-			close(reached)
-			<-release
-		}
-	}
-}
-
 // signalOnce returns a hook that signals reached the first time arg
 // matches, without waiting.
 func signalOnce(match string, reached chan struct{}) func(string) {

@@ -243,7 +243,7 @@ func (s *Service) passwordRight(tx mfagate.Tx, pass, addr *ticket, now time.Time
 	if err := s.settle(tx, pass, now); err != nil {
 		return err
 	}
-	return s.takeBack(tx, addr)
+	return s.takeBack(tx, addr, now)
 }
 
 // passwordWrong records a refused password step: the attempt stays

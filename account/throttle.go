@@ -184,14 +184,14 @@ func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
 // for an attempt that was right but proves nothing about the key's owner:
 // a sign-in from an address others share, or the first code of an app
 // being set up. Any lock its own admission set is lifted too.
-func (s *Service) takeBack(tx mfagate.Tx, t *ticket) error {
+func (s *Service) takeBack(tx mfagate.Tx, t *ticket, now time.Time) error {
 	if t == nil {
 		return nil
 	}
 	// Most often it is the only attempt of its run (the address's first
 	// in an hour): one statement removes the run.
 	if t.n == 1 {
-		if done, err := tx.ClearThrottleIf(t.key, t.run, 1, t.lock, time.Time{}); done || err != nil {
+		if done, err := tx.ClearThrottleIf(t.key, t.run, 1, t.lock, now); done || err != nil {
 			return err
 		}
 	}
@@ -305,7 +305,7 @@ func (s *Service) codeRight(tx mfagate.Tx, tk codeTickets, now time.Time) error 
 		}
 		return err
 	}
-	return s.takeBack(tx, tk.addr)
+	return s.takeBack(tx, tk.addr, now)
 }
 
 // Locked reports whether the account is locked now, by wrong passwords or

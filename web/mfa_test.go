@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"html"
 	"image/png"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
-	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -34,18 +32,7 @@ func (h *harness) login(tb testing.TB, c *http.Client, user string) response {
 
 func (h *harness) latestCode(tb testing.TB) string {
 	tb.Helper()
-	var ms []*mfagate.Message
-	h.store.View(context.Background(), func(tx mfagate.Tx) (err error) {
-		ms, err = tx.Mail(0)
-		return err
-	})
-	for _, m := range ms {
-		if c := mailRE.FindStringSubmatch(m.Text); c != nil {
-			return c[1]
-		}
-	}
-	tb.Fatal("no code in the outbox")
-	return ""
+	return latestCode(tb, h.store)
 }
 
 // decodeQR reads the QR code image on a page back into its text.
