@@ -227,14 +227,32 @@ type Tx interface {
 	// AuditEvents lists audit events, newest first.
 	AuditEvents(f AuditFilter) ([]*AuditEvent, error)
 
-	// EnqueueMail adds m (with its Campaign and Secret) to the outbox as pending, due
-	// at m.CreatedAt, and sets m.ID and m.Status.
+	// EnqueueMail adds m (with its Campaign, Secret, Priority, UserID and
+	// ExpiresAt) to the outbox as pending, due at m.CreatedAt, and sets
+	// m.ID and m.Status. A security message (MailSecurity) wakes this
+	// process's security sender once the transaction commits (see
+	// sqlstore.DB.MailQueued).
 	EnqueueMail(m *Message) error
-	// ClaimMail leases up to limit pending messages that are due at now and
-	// not leased by another worker, until now+lease, counting one attempt
-	// for each. A claimed message is not handed to anyone else until the
-	// lease ends, so two replicas never deliver the same message.
-	ClaimMail(now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	// ClaimMail leases to batch c.Claim up to c.Limit pending messages of
+	// priority c.Lowest to c.Highest (numbers; MailSecurity is 0) that are
+	// due at c.Now, not leased by another batch and not expired, until
+	// c.Now+c.Lease, counting one attempt for each; highest priority
+	// first, then oldest first. Messages whose ExpiresAt has passed are
+	// given up instead, in the same statement's transaction.
+	ClaimMail(c MailClaim) ([]*Message, error)
+	// HoldMail reports whether message id is still pending in batch claim
+	// and not expired at now, and if so extends its lease to until. A
+	// worker calls it right before sending, so that a message another
+	// batch has taken over (after a pause past the lease) or that was sent
+	// meanwhile is never sent again.
+	HoldMail(id, claim int64, now, until time.Time) (bool, error)
+	// RenewMail extends the lease of every pending message of batch claim
+	// to until, and returns how many it still holds.
+	RenewMail(claim int64, until time.Time) (int, error)
+	// ReleaseMail ends the lease of those of messages ids that are still
+	// pending in batch claim (the batch stopped before trying them), so
+	// any worker may take them at once; it returns how many.
+	ReleaseMail(claim int64, ids []int64) (int, error)
 	// MarkMailSent records that the message was accepted by the mail
 	// server, removing the text of a secret message (it carried a code).
 	// ENOTFOUND; ECONFLICT when it was already sent.
@@ -242,10 +260,24 @@ type Tx interface {
 	// RetryMail records a failed attempt and when to try again, ending the
 	// lease. ENOTFOUND; ECONFLICT when the message was already sent.
 	RetryMail(id int64, lastErr string, next time.Time) error
-	// FailMail records that delivery was given up, removing the text of a
-	// secret message. ENOTFOUND; ECONFLICT when the message was already
-	// sent.
+	// FailMail records that delivery was given up or refused for good,
+	// with why, removing the text of a secret message. ENOTFOUND;
+	// ECONFLICT when the message was already sent.
 	FailMail(id int64, lastErr string) error
+	// MarkUnreached records that a mail server refused address for good
+	// at at, with its reply, on the user whose address it still is
+	// (compared case-insensitively); it reports whether it marked them.
+	// ENOTFOUND when there is no such user.
+	MarkUnreached(userID int64, address, reason string, at time.Time) (bool, error)
+	// ClearUnreached removes the unreached mark from a user. ENOTFOUND.
+	ClearUnreached(userID int64) error
+	// RequeueFailedMail puts the user's failed messages that carry no code
+	// and were created at or after since back in the queue, addressed to
+	// to, due at now, and returns how many.
+	RequeueFailedMail(userID int64, to string, since, now time.Time) (int, error)
+	// UnreachedByRole counts enabled users marked unreached, under each of
+	// their roles, with "" for the total of people.
+	UnreachedByRole() (map[string]int, error)
 	// Mail lists outbox messages, newest first, at most limit (0: all).
 	Mail(limit int) ([]*Message, error)
 }

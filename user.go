@@ -35,6 +35,12 @@ type User struct {
 	// is the latest. Kept for progress reports.
 	Skips      int
 	LastSkipAt time.Time
+
+	// UnreachedAt is when a mail server refused the person's address for
+	// good (zero when it has not), UnreachedReason its answer. Changing
+	// the address clears both.
+	UnreachedAt     time.Time
+	UnreachedReason string
 }
 
 // HasRole reports whether the user has role r.
@@ -62,6 +68,7 @@ type Person struct {
 	ExtendedUntil time.Time
 	Skips         int
 	Disabled      bool
+	Unreached     bool // a mail server refused their address for good
 }
 
 // MFA states a search can ask for.
@@ -76,13 +83,15 @@ const (
 // PeopleFilter narrows the console's search for people. Zero values mean
 // "any".
 type PeopleFilter struct {
-	Query   string    // part of the username, name or email, in any case
-	Role    string    // has this role
-	MFA     string    // one of the MFA states above
-	Locked  bool      // only accounts locked at Now
-	Now     time.Time // the time Locked is judged at
-	AfterID int64     // for paging: only accounts with a larger ID
-	Limit   int       // 0 means no limit
+	Query  string // part of the username, name or email, in any case
+	Role   string // has this role
+	MFA    string // one of the MFA states above
+	Locked bool   // only accounts locked at Now
+	// Unreached keeps only people whose address a mail server refused.
+	Unreached bool
+	Now       time.Time // the time Locked is judged at
+	AfterID   int64     // for paging: only accounts with a larger ID
+	Limit     int       // 0 means no limit
 }
 
 // PersonSummary is one row of the console's people list.

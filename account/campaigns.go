@@ -159,7 +159,7 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 		b.WriteString("\n")
 	}
 	return &mfagate.Message{To: u.Email, Subject: subject, Text: strings.TrimSuffix(b.String(), ";\n") + "\n",
-		CreatedAt: now, Campaign: c.Key}
+		CreatedAt: now, Campaign: c.Key, Priority: mfagate.MailCampaign, UserID: u.ID}
 }
 
 // whatChanges says, in plain words, what a phase asks of people.

@@ -13,12 +13,24 @@ import (
 // their account. Every notice says what happened, when, from where, and
 // whom to contact if it was not them.
 type notice struct {
-	subject string
-	body    *template.Template
+	subject  string
+	body     *template.Template
+	priority int // mfagate.MailSecurity, or MailAccount for news that can wait
 }
 
+// newNotice is a security notice: it goes out before anything else but
+// codes, on the security sender.
 func newNotice(subject, body string) notice {
-	return notice{subject: subject, body: template.Must(template.New(subject).Parse(body + noticeSummary + noticeFooter))}
+	return notice{subject: subject, body: template.Must(template.New(subject).Parse(body + noticeSummary + noticeFooter)),
+		priority: mfagate.MailSecurity}
+}
+
+// newAccountNotice is news about the account that does not warn of a
+// threat: it goes out after security mail, before campaigns.
+func newAccountNotice(subject, body string) notice {
+	n := newNotice(subject, body)
+	n.priority = mfagate.MailAccount
+	return n
 }
 
 // noticeSummary tells, in a coalesced notice, about the events of its
@@ -60,7 +72,7 @@ To keep your account safe, signing in is blocked for {{.Detail}}. If this was no
 Someone entered a wrong password or security code for your account {{.Username}} many times, the last time on {{.When}}{{with .From}} from the address {{.}}{{end}}.
 To keep your account safe, signing in is blocked until your support team unlocks it. Contact them to get back in.
 `)
-	accountUnlocked = newNotice("Your account has been unlocked", `Hello {{.Name}},
+	accountUnlocked = newAccountNotice("Your account has been unlocked", `Hello {{.Name}},
 
 Your account {{.Username}} was unlocked by {{.Actor}} on {{.When}}. You can sign in again.
 `)
@@ -92,11 +104,11 @@ New recovery codes were made for your account {{.Username}} on {{.When}}{{with .
 Someone signed in to your account {{.Username}} with the right password on {{.When}}{{with .From}} from the address {{.}}{{end}}, then entered wrong security codes.
 If this was you, there is nothing to do. If not, someone knows your password: change it straight away from your account page.
 `)
-	sessionsEnded = newNotice("You have been signed out everywhere", `Hello {{.Name}},
+	sessionsEnded = newAccountNotice("You have been signed out everywhere", `Hello {{.Name}},
 
 {{.Actor}} from your support team signed your account {{.Username}} out on every device on {{.When}}. Sign in again to carry on.
 `)
-	extended = newNotice("You have more time to set up security codes", `Hello {{.Name}},
+	extended = newAccountNotice("You have more time to set up security codes", `Hello {{.Name}},
 
 Your support team has given you until {{.Detail}} to set up a second step for signing in to your account {{.Username}}. Until then you can still sign in without it.
 It takes about two minutes: sign in and follow the steps after your password.
@@ -132,7 +144,8 @@ func (s *Service) writeNotice(tx mfagate.Tx, u *mfagate.User, n notice, d notice
 	if err := n.body.Execute(&b, d); err != nil {
 		return fmt.Errorf("write %q email: %w", n.subject, err)
 	}
-	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: s.now()}
+	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: s.now(),
+		Priority: n.priority, UserID: u.ID}
 	if err := tx.EnqueueMail(m); err != nil {
 		return fmt.Errorf("queue %q email: %w", n.subject, err)
 	}

@@ -148,7 +148,7 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 		}
 		m := &mfagate.Message{To: address, Subject: fmt.Sprintf("Your %s security code", s.product), CreatedAt: now,
 			Text:   fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product),
-			Secret: true}
+			Secret: true, Priority: mfagate.MailSecurity, UserID: cur.User.ID, ExpiresAt: ec.ExpiresAt}
 		if err := tx.EnqueueMail(m); err != nil {
 			return err
 		}

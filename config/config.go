@@ -83,6 +83,12 @@ type Mail struct {
 	From   string `yaml:"from"`
 	Driver string `yaml:"driver"` // "smtp" or "outbox"
 	SMTP   SMTP   `yaml:"smtp"`
+	// RetryFor is how long a message is retried after temporary failures
+	// before it is given up.
+	RetryFor time.Duration `yaml:"retry_for"`
+	// MaxPerSecond paces account notices and campaigns, per replica; 0
+	// means no limit. Security mail is never paced.
+	MaxPerSecond int `yaml:"max_per_second"`
 
 	// FromAddress is From parsed.
 	FromAddress *mail.Address `yaml:"-"`
@@ -222,7 +228,7 @@ func Default() *Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			SessionMaxAge:      12 * time.Hour,
 		},
-		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}},
+		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}, RetryFor: 72 * time.Hour},
 		MFA: MFA{
 			Issuer: "mfagate",
 			Email: EmailCodes{

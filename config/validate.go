@@ -242,6 +242,8 @@ func (c *Config) validateMail(v *validator) {
 	v.oneOf("mail.driver", m.Driver, "smtp, or outbox to keep mail in the database for the /dev/outbox page", "smtp", "outbox")
 	v.intRange("mail.smtp.port", m.SMTP.Port, 1, 65535)
 	v.oneOf("mail.smtp.tls", m.SMTP.TLS, "starttls, tls or none", "starttls", "tls", "none")
+	v.durationRange("mail.retry_for", m.RetryFor, time.Hour, 30*24*time.Hour)
+	v.intRange("mail.max_per_second", m.MaxPerSecond, 0, 100000)
 	switch m.Driver {
 	case "smtp":
 		if m.SMTP.Host == "" {

@@ -50,7 +50,8 @@ type SMTPConfig struct {
 }
 
 // SMTP is the Mailer that hands messages to an SMTP server. It is safe for
-// concurrent use; each Send or SendBatch uses its own connection.
+// concurrent use; each Send uses a connection of its own, and Dial gives
+// one to keep for many messages.
 type SMTP struct {
 	addr   string // host:port, for error messages
 	host   string
@@ -60,7 +61,7 @@ type SMTP struct {
 	clock  mfagate.Clock
 }
 
-var _ mfagate.Mailer = (*SMTP)(nil)
+var _ mfagate.Dialer = (*SMTP)(nil)
 
 // NewSMTP checks cfg and returns a Mailer for it. It does not connect.
 func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
@@ -157,69 +158,13 @@ func (s *SMTP) client() (*gomail.Client, error) {
 	return c, nil
 }
 
-// Send delivers m over a new connection. ctx bounds connecting and is
-// checked before the message; each SMTP command is bounded by Timeout. The
-// error names the server and the step that failed; it never contains the
-// password or the body.
+// Send delivers m over a new connection; see Conn.Send. ctx bounds
+// connecting and is checked before the message; each SMTP command is
+// bounded by Timeout.
 func (s *SMTP) Send(ctx context.Context, m *mfagate.Message) error {
-	return s.SendBatch(ctx, []*mfagate.Message{m})[0]
-}
-
-// SendBatch delivers msgs over one connection, in order, and returns one
-// error per message (nil when the server accepted it). A message that
-// fails does not stop the others; a failure to connect fails them all.
-func (s *SMTP) SendBatch(ctx context.Context, msgs []*mfagate.Message) []error {
-	errs := make([]error, len(msgs))
-	out := make([]*gomail.Msg, len(msgs))
-	pending := 0
-	for i, m := range msgs {
-		out[i], errs[i] = s.message(m)
-		if errs[i] == nil {
-			pending++
-		}
-	}
-	if pending == 0 {
-		return errs
-	}
-
-	err := s.deliver(ctx, out, errs)
-	if err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-	}
-	return errs
-}
-
-// deliver sends the messages of out whose errs entry is nil over one
-// connection, recording each failure in errs. It returns an error only
-// when it could not connect.
-func (s *SMTP) deliver(ctx context.Context, out []*gomail.Msg, errs []error) error {
-	c, err := s.client()
-	if err != nil {
-		return err
-	}
-	conn, err := c.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return fmt.Errorf("smtp send to %s: connect: %w", s.addr, err)
-	}
-	// The messages are accepted by now; a failed QUIT changes nothing.
-	defer func() { _ = c.CloseWithSMTPClient(conn) }()
-	for i, msg := range out {
-		if errs[i] != nil {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			errs[i] = fmt.Errorf("smtp send to %s: %w", s.addr, err)
-			continue
-		}
-		if err := c.SendWithSMTPClient(conn, msg); err != nil {
-			errs[i] = fmt.Errorf("smtp send to %s: %w", s.addr, err)
-		}
-	}
-	return nil
+	c, _ := s.Dial(ctx)
+	defer c.Close()
+	return c.Send(ctx, m)
 }
 
 // message builds the wire form of m. The Message-ID depends only on the

@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	netmail "net/mail"
 	"strings"
@@ -257,23 +258,27 @@ func TestSMTPErrors(t *testing.T) {
 	}
 }
 
-func TestSMTPSendBatchUsesOneConnection(t *testing.T) {
+func TestSMTPConnReusesOneConnection(t *testing.T) {
 	srv := mailtest.NewServer(t, mailtest.StartTLS(), mailtest.Auth("app", secret))
 	cfg := config(srv, mail.TLSStartTLS)
 	cfg.Username, cfg.Password = "app", secret
 	s := mustSMTP(t, cfg)
 
-	var msgs []*mfagate.Message
+	conn, err := s.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
 	for i := range 5 {
 		m := message(int64(i + 1))
 		m.To = fmt.Sprintf("p%d@example.com", i+1)
-		msgs = append(msgs, m)
-	}
-	msgs[2].To = "not an address"
-	errs := s.SendBatch(context.Background(), msgs)
-	for i, err := range errs {
-		if wantErr := i == 2; (err != nil) != wantErr {
-			t.Errorf("message %d: got error %v, want error %v", i+1, err, wantErr)
+		if i == 2 {
+			m.To = "not an address"
+		}
+		err := conn.Send(context.Background(), m)
+		var refused *mfagate.MailRefused
+		if wantErr := i == 2; (err != nil) != wantErr || (wantErr && !errors.As(err, &refused)) {
+			t.Errorf("message %d: got error %v, want a refusal %v", i+1, err, wantErr)
 		}
 	}
 	got := srv.Messages()
@@ -288,6 +293,60 @@ func TestSMTPSendBatchUsesOneConnection(t *testing.T) {
 	// One connection, upgraded once by STARTTLS: two sessions.
 	if n := srv.Connections(); n != 2 {
 		t.Errorf("got %d SMTP sessions, want 2 (one connection with STARTTLS)", n)
+	}
+}
+
+// TestSMTPConnClassifiesAnswers: only a 5xx answer to the recipient or to
+// the message refuses it for good, and only the first blames the address;
+// a 4xx, or a 5xx to our own sender address, may be tried again. The
+// connection carries on after each.
+func TestSMTPConnClassifiesAnswers(t *testing.T) {
+	srv := mailtest.NewServer(t)
+	cfg := config(srv, mail.TLSNone)
+	conn, err := mustSMTP(t, cfg).Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tests := []struct {
+		name               string
+		setup              func()
+		refused, recipient bool
+		wantText           string
+	}{
+		{"recipient refused for good", func() { srv.RefuseRecipient("gone@example.com", 550) }, true, true, "550"},
+		{"recipient refused for now", func() { srv.RefuseRecipient("gone@example.com", 450) }, false, false, "450"},
+		{"message refused for good", func() { srv.RejectNext(1, 554) }, true, false, "554"},
+		{"message refused for now", func() { srv.RejectNext(1, 451) }, false, false, "451"},
+		{"sender refused", func() { srv.RefuseSender(553) }, false, false, "553"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.RefuseRecipient("gone@example.com", 0)
+			srv.RefuseSender(0)
+			tt.setup()
+			m := message(int64(10 + i))
+			m.To = "gone@example.com"
+			err := conn.Send(context.Background(), m)
+			var refused *mfagate.MailRefused
+			if err == nil || errors.As(err, &refused) != tt.refused {
+				t.Fatalf("got %v, want an error that is a refusal: %v", err, tt.refused)
+			}
+			if tt.refused && refused.Recipient != tt.recipient {
+				t.Errorf("refusal %q: Recipient %v, want %v", refused.Reply, refused.Recipient, tt.recipient)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not give the answer %s", err, tt.wantText)
+			}
+		})
+	}
+	srv.RefuseRecipient("gone@example.com", 0)
+	srv.RefuseSender(0)
+	if err := conn.Send(context.Background(), message(99)); err != nil {
+		t.Fatalf("after the refusals, the same connection: %v", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("server accepted %d messages, want 1", n)
 	}
 }
 

@@ -38,9 +38,20 @@ type DB struct {
 	// requestTimeout is the deadline of an Update, View or Ping whose
 	// context has none.
 	requestTimeout time.Duration
+	// mailQueued is signalled after a transaction that queued security
+	// mail commits; see MailQueued.
+	mailQueued chan struct{}
 }
 
 var _ mfagate.Store = (*DB)(nil)
+
+// MailQueued is signalled, without blocking, each time a transaction that
+// queued a security message (mfagate.MailSecurity) commits, so that this
+// process's security sender hands it to the mail server at once rather
+// than at its next poll. Several commits may be signalled once. Messages
+// queued by other replicas are not signalled here: their own senders send
+// them.
+func (db *DB) MailQueued() <-chan struct{} { return db.mailQueued }
 
 // Open connects to a database with the driver's DefaultOptions; see
 // OpenWith.
@@ -86,7 +97,7 @@ func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 	sdb.SetMaxIdleConns(o.MaxIdleConns)
 	sdb.SetConnMaxLifetime(o.ConnMaxLifetime)
 	sdb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
-	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout}
+	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1)}
 	if err := db.Ping(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -165,12 +176,19 @@ func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error)
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{ctx: ctx, q: sqlTx, dialect: db.dialect, writable: true}); err != nil {
+	t := &tx{ctx: ctx, q: sqlTx, dialect: db.dialect, writable: true}
+	if err := fn(t); err != nil {
 		return err
 	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
+	}
+	if t.securityMail {
+		select {
+		case db.mailQueued <- struct{}{}:
+		default: // a signal is waiting already
+		}
 	}
 	return nil
 }
@@ -212,6 +230,8 @@ type tx struct {
 	q        querier
 	dialect  dialect
 	writable bool
+	// securityMail is set when the transaction queued security mail.
+	securityMail bool
 }
 
 var _ mfagate.Tx = (*tx)(nil)

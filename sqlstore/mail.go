@@ -6,30 +6,43 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mfagate/mfagate"
 )
 
 const mailColumns = `id, to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, sent_at,
-	last_error, campaign, secret`
+	last_error, campaign, secret, priority, user_id, expires_at, queued_at, claim`
 
 // EnqueueMail adds m to the outbox as pending, due at m.CreatedAt; see
 // mfagate.Tx.
 func (t *tx) EnqueueMail(m *mfagate.Message) error {
+	if m.Priority < mfagate.MailSecurity || m.Priority > mfagate.MailCampaign {
+		return fmt.Errorf("enqueue mail: priority %d is not one of the three", m.Priority)
+	}
+	var userID any
+	if m.UserID != 0 {
+		userID = m.UserID
+	}
 	id, _, err := t.insertID(`INSERT INTO mail_outbox
-		(to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, campaign, secret)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+		(to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, campaign, secret,
+		priority, user_id, expires_at, queued_at)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		m.To, m.Subject, m.Text, millis(m.CreatedAt), mfagate.MailPending, millis(m.CreatedAt), m.Campaign, boolInt(m.Secret))
+		m.To, m.Subject, m.Text, millis(m.CreatedAt), mfagate.MailPending, millis(m.CreatedAt), m.Campaign, boolInt(m.Secret),
+		m.Priority, userID, millis(m.ExpiresAt), millis(m.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
-	m.ID, m.Status, m.Attempts, m.NextAttemptAt = id, mfagate.MailPending, 0, m.CreatedAt
+	m.ID, m.Status, m.Attempts, m.NextAttemptAt, m.QueuedAt = id, mfagate.MailPending, 0, m.CreatedAt, m.CreatedAt
+	if m.Priority == mfagate.MailSecurity {
+		t.securityMail = true
+	}
 	return nil
 }
 
-// ClaimMail leases up to limit due messages; see mfagate.Tx.
+// ClaimMail leases a batch of due messages; see mfagate.Tx.
 //
 // One statement picks and leases the rows, so no other claimer can take
 // them between a read and a write. The pick is a MATERIALIZED CTE so it
@@ -37,22 +50,35 @@ func (t *tx) EnqueueMail(m *mfagate.Message) error {
 // the first rows were leased picks more than limit. The lease is checked
 // again on the rows being updated: on PostgreSQL (READ COMMITTED) a claimer
 // that waited for another re-reads the row and skips it once the other's
-// lease is set.
-func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*mfagate.Message, error) {
-	if limit <= 0 {
+// lease is set. 'pending' is written out, not bound, so that SQLite can
+// walk the partial index mail_outbox_queue in the order of the pick.
+func (t *tx) ClaimMail(c mfagate.MailClaim) ([]*mfagate.Message, error) {
+	if c.Limit <= 0 {
 		return nil, nil
 	}
-	at, until := now.UnixMilli(), now.Add(lease).UnixMilli()
+	at, until := c.Now.UnixMilli(), c.Now.Add(c.Lease).UnixMilli()
+	if c.Lowest <= mfagate.MailSecurity {
+		// Only security mail expires (it carries a code).
+		if _, err := t.exec(`UPDATE mail_outbox SET status = ?, lease_until = NULL, claim = NULL,
+				body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END,
+				last_error = 'not sent: the code in it expired first'
+			WHERE status = 'pending' AND priority = ? AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)`,
+			mfagate.MailFailed, mfagate.MailSecurity, at, at); err != nil {
+			return nil, fmt.Errorf("claim mail: give up expired: %w", err)
+		}
+	}
 	rows, err := t.writeQuery(`WITH due AS MATERIALIZED (
 			SELECT id FROM mail_outbox
-			WHERE status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-			ORDER BY id LIMIT ?`+t.dialect.skipLocked()+`
+			WHERE status = 'pending' AND priority >= ? AND priority <= ?
+			AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+			AND (expires_at IS NULL OR expires_at > ?)
+			ORDER BY priority, id LIMIT ?`+t.dialect.skipLocked()+`
 		)
-		UPDATE mail_outbox SET lease_until = ?, attempts = attempts + 1
+		UPDATE mail_outbox SET lease_until = ?, attempts = attempts + 1, claim = ?
 		WHERE id IN (SELECT id FROM due)
-		AND status = ? AND (lease_until IS NULL OR lease_until <= ?)
+		AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)
 		RETURNING `+mailColumns,
-		mfagate.MailPending, at, at, limit, until, mfagate.MailPending, at)
+		c.Lowest, c.Highest, at, at, at, c.Limit, until, c.Claim, at)
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}
@@ -60,9 +86,52 @@ func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*mfagat
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}
-	// RETURNING gives no order; hand them out oldest first.
-	slices.SortFunc(ms, func(a, b *mfagate.Message) int { return cmp.Compare(a.ID, b.ID) })
+	// RETURNING gives no order; hand them out as they were picked.
+	slices.SortFunc(ms, func(a, b *mfagate.Message) int {
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.ID, b.ID))
+	})
 	return ms, nil
+}
+
+// HoldMail checks that a message is still the batch's and extends its
+// lease; see mfagate.Tx.
+func (t *tx) HoldMail(id, claim int64, now, until time.Time) (bool, error) {
+	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = ?
+		WHERE id = ? AND claim = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?)`,
+		until.UnixMilli(), id, claim, now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("hold mail %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// RenewMail extends the lease of a batch; see mfagate.Tx.
+func (t *tx) RenewMail(claim int64, until time.Time) (int, error) {
+	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = ? WHERE claim = ? AND status = 'pending'`,
+		until.UnixMilli(), claim)
+	if err != nil {
+		return 0, fmt.Errorf("renew mail lease: %w", err)
+	}
+	return n, nil
+}
+
+// ReleaseMail ends the lease of untried messages of a batch; see
+// mfagate.Tx.
+func (t *tx) ReleaseMail(claim int64, ids []int64) (int, error) {
+	released := 0
+	for chunk := range slices.Chunk(ids, 500) {
+		args := []any{claim}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		n, err := t.execCount(`UPDATE mail_outbox SET lease_until = NULL, claim = NULL
+			WHERE claim = ? AND status = 'pending' AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return released, fmt.Errorf("release mail: %w", err)
+		}
+		released += n
+	}
+	return released, nil
 }
 
 // MarkMailSent records that the message was sent; see mfagate.Tx. The
@@ -71,7 +140,7 @@ func (t *tx) ClaimMail(now time.Time, lease time.Duration, limit int) ([]*mfagat
 // statement: once delivered, the code in it lives only in the person's
 // mailbox.
 func (t *tx) MarkMailSent(id int64, at time.Time) error {
-	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, sent_at = ?, lease_until = NULL,
+	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, sent_at = ?, lease_until = NULL, claim = NULL,
 			body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END
 		WHERE id = ? AND status <> ?`,
 		mfagate.MailSent, millis(at), id, mfagate.MailSent)
@@ -87,7 +156,7 @@ func (t *tx) MarkMailSent(id int64, at time.Time) error {
 // RetryMail records a failed attempt and when to try again, ending the
 // lease; see mfagate.Tx. A message already sent is not touched: ECONFLICT.
 func (t *tx) RetryMail(id int64, lastErr string, next time.Time) error {
-	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = NULL, next_attempt_at = ?, last_error = ?
+	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = NULL, claim = NULL, next_attempt_at = ?, last_error = ?
 		WHERE id = ? AND status <> ?`,
 		millis(next), lastErr, id, mfagate.MailSent)
 	if err != nil {
@@ -102,7 +171,7 @@ func (t *tx) RetryMail(id int64, lastErr string, next time.Time) error {
 // FailMail records that delivery was given up; see mfagate.Tx. A message
 // already sent is not touched: ECONFLICT. A secret message loses its text.
 func (t *tx) FailMail(id int64, lastErr string) error {
-	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, lease_until = NULL, last_error = ?,
+	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, lease_until = NULL, claim = NULL, last_error = ?,
 			body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END
 		WHERE id = ? AND status <> ?`,
 		mfagate.MailFailed, lastErr, id, mfagate.MailSent)
@@ -150,16 +219,18 @@ func scanMessages(rows *sql.Rows) ([]*mfagate.Message, error) {
 	var ms []*mfagate.Message
 	for rows.Next() {
 		var (
-			m                   mfagate.Message
-			created, next, sent sql.NullInt64
-			secret              int64
+			m                                                   mfagate.Message
+			created, next, sent, userID, expires, queued, claim sql.NullInt64
+			secret                                              int64
 		)
 		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &created, &m.Status, &m.Attempts,
-			&next, &sent, &m.LastError, &m.Campaign, &secret); err != nil {
+			&next, &sent, &m.LastError, &m.Campaign, &secret, &m.Priority, &userID, &expires, &queued, &claim); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		m.CreatedAt, m.NextAttemptAt, m.SentAt = fromMillis(created), fromMillis(next), fromMillis(sent)
+		m.ExpiresAt, m.QueuedAt = fromMillis(expires), fromMillis(queued)
+		m.UserID, m.Claim = userID.Int64, claim.Int64
 		m.Secret = secret != 0
 		ms = append(ms, &m)
 	}
@@ -167,4 +238,82 @@ func scanMessages(rows *sql.Rows) ([]*mfagate.Message, error) {
 		return nil, err
 	}
 	return ms, nil
+}
+
+// MarkUnreached marks the person whose address a mail server refused; see
+// mfagate.Tx. The first refusal's time is kept, with the latest answer.
+func (t *tx) MarkUnreached(userID int64, address, reason string, at time.Time) (bool, error) {
+	var email string
+	err := t.queryRow(`SELECT email FROM users WHERE id = ?`+t.forUpdate(), userID).Scan(&email)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
+	case err != nil:
+		return false, fmt.Errorf("mark user %d unreached: %w", userID, err)
+	case !strings.EqualFold(strings.TrimSpace(email), strings.TrimSpace(address)):
+		return false, nil // their address has changed since
+	}
+	if _, err := t.exec(`UPDATE users SET unreached_at = COALESCE(unreached_at, ?), unreached_reason = ? WHERE id = ?`,
+		at.UnixMilli(), reason, userID); err != nil {
+		return false, fmt.Errorf("mark user %d unreached: %w", userID, err)
+	}
+	return true, nil
+}
+
+// ClearUnreached removes the unreached mark; see mfagate.Tx.
+func (t *tx) ClearUnreached(userID int64) error {
+	n, err := t.execCount(`UPDATE users SET unreached_at = NULL, unreached_reason = '' WHERE id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("clear user %d unreached: %w", userID, err)
+	}
+	if n == 0 {
+		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
+	}
+	return nil
+}
+
+// RequeueFailedMail sends a person's failed messages again; see
+// mfagate.Tx. The same rows go back in the queue, so a campaign's counts
+// move from failed to pending rather than counting the person twice.
+func (t *tx) RequeueFailedMail(userID int64, to string, since, now time.Time) (int, error) {
+	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, to_addr = ?, next_attempt_at = ?, queued_at = ?,
+			lease_until = NULL, claim = NULL, attempts = 0, last_error = ''
+		WHERE user_id = ? AND status = ? AND secret = 0 AND created_at >= ?`,
+		mfagate.MailPending, to, now.UnixMilli(), now.UnixMilli(), userID, mfagate.MailFailed, since.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("requeue mail of user %d: %w", userID, err)
+	}
+	return n, nil
+}
+
+// UnreachedByRole counts enabled unreached people per role; see
+// mfagate.Tx.
+func (t *tx) UnreachedByRole() (map[string]int, error) {
+	out := map[string]int{}
+	var total int
+	if err := t.queryRow(`SELECT COUNT(*) FROM users WHERE unreached_at IS NOT NULL AND disabled = 0`).Scan(&total); err != nil {
+		return nil, fmt.Errorf("count unreached people: %w", err)
+	}
+	out[""] = total
+	if total == 0 {
+		return out, nil
+	}
+	rows, err := t.query(`SELECT r.role, COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id
+		WHERE u.unreached_at IS NOT NULL AND u.disabled = 0 GROUP BY r.role`)
+	if err != nil {
+		return nil, fmt.Errorf("count unreached people: %w", err)
+	}
+	for rows.Next() {
+		var role string
+		var n int
+		if err := rows.Scan(&role, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("count unreached people: %w", err)
+		}
+		out[role] = n
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("count unreached people: %w", err)
+	}
+	return out, nil
 }

@@ -26,7 +26,7 @@ func mustMigrate(tb testing.TB, db *sqlstore.DB) []string {
 }
 
 // allMigrations is the embedded set, in order.
-var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql"}
+var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql", "0006_mail.sql"}
 
 func TestSQLite(t *testing.T) { runBackend(t, storetest.SQLite()) }
 

@@ -12,7 +12,7 @@ import (
 )
 
 const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at,
-	extended_until, extension_reason, skips, last_skip_at`
+	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason`
 
 // CreateUser inserts u and sets u.ID; see mfagate.Tx.
 func (t *tx) CreateUser(u *mfagate.User) error {
@@ -92,11 +92,15 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
+	// A new address clears the unreached mark (the right-hand sides see
+	// the row as it was, so email there is the old address).
 	n, err := t.execCount(`UPDATE users SET username = ?, username_key = ?, email = ?, name = ?,
-		password_hash = ?, disabled = ?, last_sign_in_at = ?, extended_until = ?, extension_reason = ?
+		password_hash = ?, disabled = ?, last_sign_in_at = ?, extended_until = ?, extension_reason = ?,
+		unreached_at = CASE WHEN email = ? THEN unreached_at ELSE NULL END,
+		unreached_reason = CASE WHEN email = ? THEN unreached_reason ELSE '' END
 		WHERE id = ?`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
-		boolInt(u.Disabled), millis(u.LastSignInAt), millis(u.ExtendedUntil), u.ExtensionReason, u.ID)
+		boolInt(u.Disabled), millis(u.LastSignInAt), millis(u.ExtendedUntil), u.ExtensionReason, u.Email, u.Email, u.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -279,9 +283,10 @@ func scanUser(s scanner) (*mfagate.User, error) {
 		u                                   mfagate.User
 		disabled                            int64
 		created, lastSign, extended, skipAt sql.NullInt64
+		unreached                           sql.NullInt64
 	)
 	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
-		&extended, &u.ExtensionReason, &u.Skips, &skipAt); err != nil {
+		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason); err != nil {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
@@ -289,6 +294,7 @@ func scanUser(s scanner) (*mfagate.User, error) {
 	u.LastSignInAt = fromMillis(lastSign)
 	u.ExtendedUntil = fromMillis(extended)
 	u.LastSkipAt = fromMillis(skipAt)
+	u.UnreachedAt = fromMillis(unreached)
 	return &u, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -12,10 +14,18 @@ import (
 
 // Defaults of Delivery's settings.
 const (
-	DefaultLease       = 2 * time.Minute
-	DefaultBatch       = 50
-	DefaultMaxAttempts = 10
+	DefaultLease    = 2 * time.Minute
+	DefaultBatch    = 50
+	DefaultRetryFor = 72 * time.Hour
 )
+
+// securityBatch is how many security messages one claim takes: few, so
+// that a claim is quick and other replicas share a burst of codes.
+const securityBatch = 10
+
+// securityPoll is how often the security sender looks for mail queued by
+// other replicas (its own replica wakes it at once).
+const securityPoll = time.Second
 
 // recordTimeout bounds recording an outcome after ctx is done: a message
 // that was sent must still be marked sent while the service shuts down.
@@ -25,10 +35,23 @@ const recordTimeout = 10 * time.Second
 const maxErrorLen = 1000
 
 // Delivery sends the messages of the transactional outbox. Any number of
-// Deliveries, in any number of replicas, may run at once: ClaimMail leases
-// each message to one of them, so each is handed to the mail server once
-// (barring a crash between sending and recording it, when the lease ends
-// and it is sent again, with the same Message-ID).
+// Deliveries, in any number of replicas, may run at once.
+//
+// Each claim leases a batch of messages under a random claim number.
+// Before each message is sent, HoldMail checks that it is still pending
+// in that batch and extends its lease; right after the server's answer
+// the outcome is recorded, before the next message is sent. A heartbeat
+// renews the batch's lease while it works, so a slow server never lets
+// another worker take over a batch in progress; and if one does (this
+// process was paused past the lease), the check stops this one from
+// sending what the other took. So a message is sent at least once, and
+// more than once only when the connection or the process dies between the
+// server's acceptance and our record of it: at most one message per
+// death, sent again with the same Message-ID.
+//
+// Security mail (mfagate.MailSecurity) has a sender of its own, on its
+// own connection, woken by Wake; the bulk sender takes account notices
+// before campaigns and may be paced with MaxPerSecond.
 //
 // Zero fields take their defaults; Store and Mailer are required.
 type Delivery struct {
@@ -36,17 +59,25 @@ type Delivery struct {
 	Mailer mfagate.Mailer
 	Clock  mfagate.Clock // default: the system clock
 	Logger *slog.Logger  // default: discard
-	// Lease is how long a claimed message is kept from other workers; it
-	// must exceed the time a batch takes to send. Default 2m.
+	// Lease is how long a claimed message is kept from other workers
+	// without a renewal. Default 2m.
 	Lease time.Duration
-	// Batch is how many messages one RunOnce claims. Default 50.
+	// Batch is how many messages the bulk sender claims at once. Default
+	// 50.
 	Batch int
-	// MaxAttempts is how many attempts a message gets before it is marked
-	// failed. Default 10.
-	MaxAttempts int
+	// RetryFor is how long a message is retried after a temporary failure,
+	// from when it was queued; then it is given up. Default 72h.
+	RetryFor time.Duration
 	// Backoff returns how long to wait after the given failed attempt
 	// (1 for the first) before the next. Default: Backoff.
 	Backoff func(attempt int) time.Duration
+	// MaxPerSecond paces the bulk sender (account notices and campaigns)
+	// to at most this many messages a second; 0 means as fast as the mail
+	// server takes them. Security mail is never paced.
+	MaxPerSecond float64
+	// Wake, when set, wakes the security sender at once (see
+	// sqlstore.DB.MailQueued); without it, it looks every second.
+	Wake <-chan struct{}
 }
 
 // Backoff is Delivery's default retry delay: 30s after the first failed
@@ -59,148 +90,428 @@ func Backoff(attempt int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// RunOnce claims one batch of due messages, sends each and records the
-// outcome, and returns how many the mail server accepted. Sending happens
-// outside any transaction, and each outcome is recorded in its own, so a
-// slow mail server holds no database lock. A failed send is not an error
-// of RunOnce: it is recorded on the message and retried later. The error
-// reports a failure to claim or to record.
+// lane is one sender's share of the outbox.
+type lane struct {
+	name            string
+	lowest, highest int // priorities
+	batch           int
+	paced           bool
+}
+
+func (d *Delivery) security() lane {
+	return lane{name: "security", lowest: mfagate.MailSecurity, highest: mfagate.MailSecurity, batch: securityBatch}
+}
+
+func (d *Delivery) bulk() lane {
+	return lane{name: "bulk", lowest: mfagate.MailAccount, highest: mfagate.MailCampaign, batch: d.batch(),
+		paced: d.MaxPerSecond > 0}
+}
+
+// RunOnce claims one batch of due security mail, sends it, then one batch
+// of the rest, and returns how many messages the mail server accepted. A
+// failed send is not an error of RunOnce: it is recorded on the message
+// and retried later. The error reports a failure to claim or to record.
 func (d *Delivery) RunOnce(ctx context.Context) (sent int, err error) {
-	sent, _, err = d.run(ctx)
-	return sent, err
+	var errs []error
+	for _, l := range []lane{d.security(), d.bulk()} {
+		s := d.newSender(l)
+		n, _, err := s.run(ctx)
+		s.close()
+		sent += n
+		errs = append(errs, err)
+	}
+	return sent, errors.Join(errs...)
 }
 
-// Run calls RunOnce every interval until ctx is done, at once again after
-// a full batch. Errors are logged.
+// Run delivers until ctx is done: the security sender at once when Wake
+// fires and at least every second, the bulk sender every interval and at
+// once again after a full batch. Each keeps its connection while it has
+// work. Errors are logged.
 func (d *Delivery) Run(ctx context.Context, interval time.Duration) {
-	Every(ctx, interval, func(ctx context.Context) bool {
-		_, claimed, err := d.run(ctx)
-		if err != nil {
-			d.logger().ErrorContext(ctx, "mail delivery", "err", err)
-		}
-		return err == nil && claimed >= d.batch()
-	})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		d.loop(ctx, d.newSender(d.security()), min(interval, securityPoll), d.Wake)
+	}()
+	go func() {
+		defer wg.Done()
+		d.loop(ctx, d.newSender(d.bulk()), interval, nil)
+	}()
+	wg.Wait()
 }
 
-func (d *Delivery) run(ctx context.Context) (sent, claimed int, err error) {
+// loop runs s until ctx is done: again at once after a full batch, else
+// after interval or when wake fires. The connection is closed whenever
+// the queue is empty.
+func (d *Delivery) loop(ctx context.Context, s *sender, interval time.Duration, wake <-chan struct{}) {
+	defer s.close()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-wake:
+		}
+		_, claimed, err := s.run(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.logger().ErrorContext(ctx, "mail delivery", "sender", s.lane.name, "err", err)
+		}
+		next := interval
+		if err == nil && claimed >= s.lane.batch {
+			next = 0
+		} else {
+			s.close() // idle: do not keep the mail server's connection open
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+// sender is one lane's worker: it keeps one connection to the mail server
+// across batches.
+type sender struct {
+	d    *Delivery
+	lane lane
+	conn mfagate.MailConn
+	next time.Time // the earliest the next paced message may go
+}
+
+func (d *Delivery) newSender(l lane) *sender { return &sender{d: d, lane: l} }
+
+func (s *sender) close() {
+	if s.conn != nil {
+		_ = s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// connection returns the sender's connection, dialling if need be.
+func (s *sender) connection(ctx context.Context) (mfagate.MailConn, error) {
+	if s.conn != nil {
+		return s.conn, nil
+	}
+	if dl, ok := s.d.Mailer.(mfagate.Dialer); ok {
+		c, err := dl.Dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.conn = c
+	} else {
+		s.conn = oneByOne{s.d.Mailer}
+	}
+	return s.conn, nil
+}
+
+// oneByOne makes a Mailer that cannot keep a connection a MailConn.
+type oneByOne struct{ m mfagate.Mailer }
+
+func (o oneByOne) Send(ctx context.Context, m *mfagate.Message) error { return o.m.Send(ctx, m) }
+func (o oneByOne) Close() error                                       { return nil }
+
+// run claims one batch and sends it. It returns how many were accepted
+// and how many were claimed.
+func (s *sender) run(ctx context.Context) (sent, claimed int, err error) {
+	d := s.d
+	claim := rand.Int64()
 	var msgs []*mfagate.Message
-	claimedAt := d.clock().Now()
 	err = d.Store.Update(ctx, func(tx mfagate.Tx) error {
 		var err error
-		msgs, err = tx.ClaimMail(claimedAt, d.lease(), d.batch())
+		msgs, err = tx.ClaimMail(mfagate.MailClaim{Now: d.clock().Now(), Lease: d.lease(), Limit: s.lane.batch,
+			Lowest: s.lane.lowest, Highest: s.lane.highest, Claim: claim})
 		return err
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim mail: %w", err)
 	}
+	if len(msgs) == 0 {
+		return 0, 0, nil
+	}
 
-	var errs []error
-	if bm, ok := d.Mailer.(batchMailer); ok && len(msgs) > 1 {
-		// One connection for the whole batch: a campaign reaches hundreds
-		// of people a second this way, not a few dozen.
-		sent, errs = d.deliverBatch(ctx, bm, msgs)
-	} else {
-		// Past half the lease, another worker may soon claim what is left,
-		// so no new send starts: the rest stays leased and is tried again
-		// when the lease ends, by whichever worker claims it first.
-		stopAt := claimedAt.Add(d.lease() / 2)
-		for i, m := range msgs {
-			if ctx.Err() != nil {
-				break
-			}
-			if !d.clock().Now().Before(stopAt) {
-				d.logger().WarnContext(ctx, "mail batch took more than half its lease; leaving the rest for later",
-					"left", len(msgs)-i, "lease", d.lease())
-				break
-			}
-			ok, err := d.deliver(ctx, m, d.Mailer.Send(ctx, m))
-			if ok {
-				sent++
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
+	stopBeat := d.heartbeat(ctx, claim)
+	sent, untried, err := s.send(ctx, claim, msgs)
+	stopBeat()
+	if len(untried) > 0 {
+		// The batch stopped early: what it did not try may go to anyone
+		// now. (What it tried and could not record stays leased.)
+		ids := make([]int64, len(untried))
+		for i, m := range untried {
+			ids[i] = m.ID
+		}
+		rctx, cancel := recordContext(ctx)
+		defer cancel()
+		if rerr := d.Store.Update(rctx, func(tx mfagate.Tx) error {
+			_, err := tx.ReleaseMail(claim, ids)
+			return err
+		}); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("release mail: %w", rerr))
 		}
 	}
 	if sent > 0 {
-		d.logger().InfoContext(ctx, "mail delivered", "sent", sent, "claimed", len(msgs))
+		d.logger().InfoContext(ctx, "mail delivered", "sender", s.lane.name, "sent", sent, "claimed", len(msgs))
 	}
-	return sent, len(msgs), errors.Join(errs...)
+	return sent, len(msgs), err
 }
 
-// deliver sends one claimed message and records the outcome. It reports
-// whether the mail server accepted the message, and any failure to record.
-// batchMailer is a Mailer that can send several messages over one
-// connection, reporting each message's outcome (mail.SMTP is one).
-type batchMailer interface {
-	SendBatch(ctx context.Context, msgs []*mfagate.Message) []error
+// heartbeat renews the lease of batch claim every third of the lease
+// until the returned function is called, so a slow mail server cannot
+// make the batch look abandoned.
+func (d *Delivery) heartbeat(ctx context.Context, claim int64) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d.lease() / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			until := d.clock().Now().Add(d.lease())
+			if err := d.Store.Update(ctx, func(tx mfagate.Tx) error {
+				_, err := tx.RenewMail(claim, until)
+				return err
+			}); err != nil && ctx.Err() == nil {
+				d.logger().WarnContext(ctx, "mail lease not renewed", "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
-// deliverBatch sends msgs in one go and records each outcome.
-func (d *Delivery) deliverBatch(ctx context.Context, bm batchMailer, msgs []*mfagate.Message) (sent int, errs []error) {
-	results := bm.SendBatch(ctx, msgs)
+// send delivers the claimed messages in order, one at a time: each is
+// held just before it is sent and its outcome recorded (in the same
+// transaction as the next one's hold) before the next is sent. It
+// returns how many the server accepted and the messages it did not try.
+func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message) (sent int, untried []*mfagate.Message, err error) {
+	d := s.d
+	var done *outcome // sent or failed, not yet recorded
+	defer func() {
+		if done != nil {
+			if rerr := d.recordAlone(ctx, done); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
 	for i, m := range msgs {
-		var sendErr error
-		if i < len(results) {
-			sendErr = results[i]
-		} else {
-			sendErr = errors.New("not sent: the mailer gave no result")
+		if err := s.pace(ctx); err != nil {
+			return sent, msgs[i:], nil // shutting down
 		}
-		ok, err := d.deliver(ctx, m, sendErr)
-		if ok {
-			sent++
-		}
+		now := d.clock().Now()
+		var held bool
+		err := d.Store.Update(ctx, func(tx mfagate.Tx) error {
+			if done != nil {
+				if err := d.record(tx, done); err != nil {
+					return err
+				}
+			}
+			var err error
+			held, err = tx.HoldMail(m.ID, claim, now, now.Add(d.lease()))
+			return err
+		})
 		if err != nil {
-			errs = append(errs, err)
+			// done is recorded alone by the deferred call, with retries.
+			return sent, msgs[i:], fmt.Errorf("hold mail %d: %w", m.ID, err)
+		}
+		done = nil
+		if !held {
+			d.logger().InfoContext(ctx, "mail no longer ours to send: skipped", "mail_id", m.ID)
+			continue
+		}
+		conn, err := s.connection(ctx)
+		if err == nil {
+			err = conn.Send(ctx, m)
+		}
+		done = &outcome{m: m, err: err, at: d.clock().Now()}
+		if err == nil {
+			sent++
+			continue
+		}
+		if errors.Is(err, mfagate.ErrMailServerDown) {
+			// Every message would wait for the same timeout: put the rest
+			// off as well, as if each had been tried.
+			if rerr := d.putOff(ctx, done, msgs[i+1:], claim); rerr != nil {
+				return sent, msgs[i+1:], rerr
+			}
+			done = nil
+			return sent, nil, nil
 		}
 	}
-	return sent, errs
+	return sent, nil, nil
 }
 
-// deliver records the outcome of sending m: sent, retried later, or
-// given up.
-func (d *Delivery) deliver(ctx context.Context, m *mfagate.Message, sendErr error) (sent bool, err error) {
+// pace waits until the next paced message may go; it returns ctx's error
+// when ctx ends first.
+func (s *sender) pace(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !s.lane.paced {
+		return nil
+	}
+	now := time.Now()
+	if wait := s.next.Sub(now); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		now = s.next
+	}
+	s.next = now.Add(time.Duration(float64(time.Second) / s.d.MaxPerSecond))
+	return nil
+}
+
+// outcome is what happened when one message was handed to the server.
+type outcome struct {
+	m   *mfagate.Message
+	err error // nil: accepted
+	at  time.Time
+}
+
+// record writes o in tx: sent; refused for good (and the person
+// unreached, when their address was refused); or retried later, until it
+// is no longer worth it.
+func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
+	m := o.m
 	log := d.logger().With("mail_id", m.ID, "attempt", m.Attempts)
+	if o.err == nil {
+		err := tx.MarkMailSent(m.ID, o.at)
+		if mfagate.ErrorCode(err) == mfagate.ECONFLICT {
+			log.Warn("mail sent by another worker as well", "err", err)
+			return nil
+		}
+		return err
+	}
+	lastErr := truncate(o.err.Error(), maxErrorLen)
+	var refused *mfagate.MailRefused
+	if errors.As(o.err, &refused) {
+		log.Error("mail refused by the mail server", "err", o.err)
+		if err := ignoreSent(tx.FailMail(m.ID, lastErr)); err != nil {
+			return err
+		}
+		if refused.Recipient && m.UserID != 0 {
+			marked, err := tx.MarkUnreached(m.UserID, m.To, truncate(refused.Reply, maxErrorLen), o.at)
+			if err != nil && mfagate.ErrorCode(err) != mfagate.ENOTFOUND {
+				return err
+			}
+			if marked {
+				log.Warn("mail address refused: the person is marked unreached", "user_id", m.UserID)
+			}
+		}
+		return nil
+	}
+	next := o.at.Add(d.backoff(m.Attempts))
+	queued := m.QueuedAt
+	if queued.IsZero() {
+		queued = m.CreatedAt
+	}
+	switch {
+	case !m.ExpiresAt.IsZero() && !next.Before(m.ExpiresAt):
+		log.Error("mail given up: the code in it expires before the next try", "err", o.err)
+		return ignoreSent(tx.FailMail(m.ID, truncate("not sent before the code in it expired: "+lastErr, maxErrorLen)))
+	case next.After(queued.Add(d.retryFor())):
+		log.Error("mail given up after retrying", "retry_for", d.retryFor(), "err", o.err)
+		return ignoreSent(tx.FailMail(m.ID, truncate(fmt.Sprintf("given up after trying for %s: %s", spell(d.retryFor()), lastErr), maxErrorLen)))
+	}
+	log.Warn("mail delivery failed; will retry", "next_attempt", next, "err", o.err)
+	return ignoreSent(tx.RetryMail(m.ID, lastErr, next))
+}
 
-	// Record even when ctx ended during the send: a message the server
-	// accepted must not stay pending.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+// ignoreSent treats "already sent" as done: a copy went out.
+func ignoreSent(err error) error {
+	if mfagate.ErrorCode(err) == mfagate.ECONFLICT {
+		return nil
+	}
+	return err
+}
+
+// recordAlone records o in a transaction of its own, even after ctx ends,
+// trying again for a while: a message the server accepted and that stays
+// unrecorded is sent again when its lease ends.
+func (d *Delivery) recordAlone(ctx context.Context, o *outcome) error {
+	rctx, cancel := recordContext(ctx)
 	defer cancel()
-
-	if sendErr == nil {
-		err := d.Store.Update(rctx, func(tx mfagate.Tx) error {
-			return tx.MarkMailSent(m.ID, d.clock().Now())
-		})
-		if err != nil {
-			log.ErrorContext(ctx, "mail sent but not recorded as sent: it will be sent again when its lease ends",
-				"lease", d.lease(), "err", err)
-			return true, fmt.Errorf("mark mail %d sent: %w", m.ID, err)
+	var err error
+	for wait, try := 50*time.Millisecond, 1; ; wait, try = wait*2, try+1 {
+		err = d.Store.Update(rctx, func(tx mfagate.Tx) error { return d.record(tx, o) })
+		if err == nil {
+			return nil
 		}
-		log.DebugContext(ctx, "mail sent")
-		return true, nil
-	}
-
-	lastErr := truncate(sendErr.Error(), maxErrorLen)
-	if m.Attempts >= d.maxAttempts() {
-		err := d.Store.Update(rctx, func(tx mfagate.Tx) error {
-			return tx.FailMail(m.ID, lastErr)
-		})
-		log.ErrorContext(ctx, "mail delivery given up", "err", sendErr)
-		if err != nil {
-			return false, fmt.Errorf("mark mail %d failed: %w", m.ID, err)
+		var timeout <-chan struct{} = rctx.Done()
+		if try == recordTries {
+			timeout = closed
 		}
-		return false, nil
+		select {
+		case <-timeout:
+			if o.err == nil {
+				d.logger().ErrorContext(ctx, "mail sent but not recorded as sent: it will be sent again when its lease ends",
+					"mail_id", o.m.ID, "lease", d.lease(), "err", err)
+			}
+			return fmt.Errorf("record mail %d: %w", o.m.ID, err)
+		case <-time.After(wait):
+		}
 	}
+}
 
-	next := d.clock().Now().Add(d.backoff(m.Attempts))
-	err = d.Store.Update(rctx, func(tx mfagate.Tx) error {
-		return tx.RetryMail(m.ID, lastErr, next)
+// putOff records o, a failure to reach the mail server, and schedules
+// the rest of the batch for the same retry without trying them.
+func (d *Delivery) putOff(ctx context.Context, o *outcome, rest []*mfagate.Message, claim int64) error {
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	err := d.Store.Update(rctx, func(tx mfagate.Tx) error {
+		if err := d.record(tx, o); err != nil {
+			return err
+		}
+		for _, m := range rest {
+			held, err := tx.HoldMail(m.ID, claim, o.at, o.at.Add(d.lease()))
+			if err != nil {
+				return err
+			}
+			if held {
+				if err := d.record(tx, &outcome{m: m, err: o.err, at: o.at}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
-	log.WarnContext(ctx, "mail delivery failed; will retry", "next_attempt", next, "err", sendErr)
 	if err != nil {
-		return false, fmt.Errorf("schedule retry of mail %d: %w", m.ID, err)
+		return fmt.Errorf("put off mail: %w", err)
 	}
-	return false, nil
+	return nil
+}
+
+// recordTries is how many times recordAlone tries.
+const recordTries = 4
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// spell writes a duration in days or hours when it is a whole number of
+// them.
+func spell(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
+}
+
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 }
 
 func (d *Delivery) clock() mfagate.Clock {
@@ -231,11 +542,11 @@ func (d *Delivery) batch() int {
 	return d.Batch
 }
 
-func (d *Delivery) maxAttempts() int {
-	if d.MaxAttempts <= 0 {
-		return DefaultMaxAttempts
+func (d *Delivery) retryFor() time.Duration {
+	if d.RetryFor <= 0 {
+		return DefaultRetryFor
 	}
-	return d.MaxAttempts
+	return d.RetryFor
 }
 
 func (d *Delivery) backoff(attempt int) time.Duration {

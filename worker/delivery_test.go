@@ -160,43 +160,137 @@ func pending(tb testing.TB, s mfagate.Store) int {
 	return n
 }
 
-func TestDeliveryGivesUpAfterMaxAttempts(t *testing.T) {
+// TestDeliveryRefusedForGoodFailsAtOnce: a 5xx answer to the message is
+// not tried again; the server's answer is kept, and nobody is blamed.
+func TestDeliveryRefusedForGoodFailsAtOnce(t *testing.T) {
 	ctx := context.Background()
 	store := mustStore(t, dbPath(t))
 	srv := mailtest.NewServer(t)
 	srv.RejectNext(100, 554)
 	clock := mfagate.NewManualClock(start)
 	logger, _ := newLogger(t)
-	d := &worker.Delivery{Store: store, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger, MaxAttempts: 3}
+	d := &worker.Delivery{Store: store, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger}
+	u := mustUser(t, store, "p1@example.com")
+	m := mustEnqueueTo(t, store, u.Email, u.ID, start)
+
+	for range 3 {
+		if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
+			t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
+		}
+		clock.Advance(2 * time.Hour)
+	}
+	got := mustMail(t, store)[m.ID]
+	if got.Status != mfagate.MailFailed || got.Attempts != 1 || !strings.Contains(got.LastError, "554") {
+		t.Errorf("got status %q attempts %d error %q, want failed after 1 attempt with the server's 554", got.Status, got.Attempts, got.LastError)
+	}
+	if n := srv.Attempts(); n != 1 {
+		t.Errorf("SMTP attempts: got %d, want 1", n)
+	}
+	if u := mustUserByID(t, store, u.ID); !u.UnreachedAt.IsZero() {
+		t.Errorf("a refused message marked the person unreached (%q): only a refused address should", u.UnreachedReason)
+	}
+}
+
+// TestDeliveryRefusedAddressMarksThePersonUnreached: a 5xx answer to RCPT
+// TO fails the message and marks its person, while it is still their
+// address; an address they no longer have marks nobody.
+func TestDeliveryRefusedAddressMarksThePersonUnreached(t *testing.T) {
+	ctx := context.Background()
+	store := mustStore(t, dbPath(t))
+	srv := mailtest.NewServer(t)
+	srv.RefuseRecipient("p1@example.com", 550)
+	srv.RefuseRecipient("p2@example.com", 550)
+	clock := mfagate.NewManualClock(start)
+	logger, _ := newLogger(t)
+	d := &worker.Delivery{Store: store, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger}
+	still := mustUser(t, store, "P1@example.com")
+	moved := mustUser(t, store, "new@example.com")
+	msgs := []*mfagate.Message{
+		mustEnqueueTo(t, store, "p1@example.com", still.ID, start),
+		mustEnqueueTo(t, store, "p2@example.com", moved.ID, start), // their old address
+	}
+
+	if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
+		t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
+	}
+	for _, m := range msgs {
+		if got := mustMail(t, store)[m.ID]; got.Status != mfagate.MailFailed || !strings.Contains(got.LastError, "550") {
+			t.Errorf("message to %s: got %q %q, want failed with the 550", m.To, got.Status, got.LastError)
+		}
+	}
+	if u := mustUserByID(t, store, still.ID); !u.UnreachedAt.Equal(start) || !strings.Contains(u.UnreachedReason, "550") {
+		t.Errorf("person at the refused address: unreached at %v (%q), want %v with the 550", u.UnreachedAt, u.UnreachedReason, start)
+	}
+	if u := mustUserByID(t, store, moved.ID); !u.UnreachedAt.IsZero() {
+		t.Errorf("person who has moved: marked unreached (%q)", u.UnreachedReason)
+	}
+}
+
+// TestDeliveryGivesUpAfterRetryFor: temporary refusals are retried until
+// RetryFor has passed since the message was queued.
+func TestDeliveryGivesUpAfterRetryFor(t *testing.T) {
+	ctx := context.Background()
+	store := mustStore(t, dbPath(t))
+	srv := mailtest.NewServer(t)
+	srv.RejectNext(100, 451)
+	clock := mfagate.NewManualClock(start)
+	logger, _ := newLogger(t)
+	d := &worker.Delivery{Store: store, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger, RetryFor: 2 * time.Hour}
 	m := mustEnqueue(t, store, 1, start)[0]
 
-	tests := []struct {
-		name         string
-		wantStatus   string
-		wantAttempts int
-	}{
-		{name: "attempt 1", wantStatus: mfagate.MailPending, wantAttempts: 1},
-		{name: "attempt 2", wantStatus: mfagate.MailPending, wantAttempts: 2},
-		{name: "attempt 3", wantStatus: mfagate.MailFailed, wantAttempts: 3},
-		{name: "after giving up", wantStatus: mfagate.MailFailed, wantAttempts: 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
-				t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
-			}
-			got := mustMail(t, store)[m.ID]
-			if got.Status != tt.wantStatus || got.Attempts != tt.wantAttempts {
-				t.Errorf("got status %q attempts %d, want %q %d", got.Status, got.Attempts, tt.wantStatus, tt.wantAttempts)
-			}
-			if !strings.Contains(got.LastError, "554") {
-				t.Errorf("last error: got %q, want the server's 554", got.LastError)
-			}
-			clock.Advance(2 * time.Hour)
-		})
+	for i, want := range []string{mfagate.MailPending, mfagate.MailPending, mfagate.MailFailed, mfagate.MailFailed} {
+		if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
+			t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
+		}
+		got := mustMail(t, store)[m.ID]
+		if got.Status != want || !strings.Contains(got.LastError, "451") {
+			t.Errorf("after run %d: got %q %q, want %q with the server's 451", i+1, got.Status, got.LastError, want)
+		}
+		if want == mfagate.MailFailed && !strings.Contains(got.LastError, "given up after trying for 2 hours") {
+			t.Errorf("after run %d: error %q does not say it was given up", i+1, got.LastError)
+		}
+		clock.Advance(time.Hour)
 	}
 	if n := srv.Attempts(); n != 3 {
 		t.Errorf("SMTP attempts: got %d, want 3", n)
+	}
+}
+
+// TestDeliveryCodeEmailStopsWhenItsCodeExpires: a code email is not tried
+// again once its code would be dead on arrival, and one still queued when
+// its code expires is never sent.
+func TestDeliveryCodeEmailStopsWhenItsCodeExpires(t *testing.T) {
+	ctx := context.Background()
+	store := mustStore(t, dbPath(t))
+	srv := mailtest.NewServer(t)
+	srv.RejectNext(1, 451)
+	clock := mfagate.NewManualClock(start)
+	logger, _ := newLogger(t)
+	d := &worker.Delivery{Store: store, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger}
+	code := mustEnqueueCode(t, store, "code@example.com", start, start.Add(10*time.Minute))
+
+	if sent, err := d.RunOnce(ctx); sent != 0 || err != nil { // refused for now: retry in 30s
+		t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
+	}
+	srv.RejectNext(1, 451)
+	clock.Advance(9*time.Minute + 30*time.Second) // the next retry would be after the code expires
+	if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
+		t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
+	}
+	if got := mustMail(t, store)[code.ID]; got.Status != mfagate.MailFailed || !strings.Contains(got.LastError, "expired") || got.Text != "" {
+		t.Errorf("code email: got %q %q text %q, want failed because the code expired, and no text", got.Status, got.LastError, got.Text)
+	}
+
+	late := mustEnqueueCode(t, store, "late@example.com", clock.Now(), clock.Now().Add(time.Minute))
+	clock.Advance(2 * time.Minute)
+	if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
+		t.Fatalf("RunOnce: got %d, %v, want 0, nil", sent, err)
+	}
+	if got := mustMail(t, store)[late.ID]; got.Status != mfagate.MailFailed || !strings.Contains(got.LastError, "expired") {
+		t.Errorf("code email queued past its code: got %q %q, want failed because the code expired", got.Status, got.LastError)
+	}
+	if n := srv.Attempts(); n != 2 {
+		t.Errorf("SMTP attempts: got %d, want 2 (none for the late code)", n)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,8 +58,9 @@ func mustMailer(tb testing.TB, srv *mailtest.Server) *mail.SMTP {
 	return m
 }
 
-// mustEnqueue adds n messages to p1@example.com … pn@example.com, created
-// at at, and returns them.
+// mustEnqueue adds n account notices (mfagate.MailAccount, the bulk
+// sender's) to p1@example.com … pn@example.com, created at at, and
+// returns them.
 func mustEnqueue(tb testing.TB, s mfagate.Store, n int, at time.Time) []*mfagate.Message {
 	tb.Helper()
 	var msgs []*mfagate.Message
@@ -69,6 +71,7 @@ func mustEnqueue(tb testing.TB, s mfagate.Store, n int, at time.Time) []*mfagate
 				Subject:   fmt.Sprintf("Your code %d", i+1),
 				Text:      fmt.Sprintf("Your sign-in code is 9%05d.\n", i+1),
 				CreatedAt: at,
+				Priority:  mfagate.MailAccount,
 			}
 			if err := tx.EnqueueMail(m); err != nil {
 				return err
@@ -131,4 +134,50 @@ func newLogger(tb testing.TB) (*slog.Logger, *logBuffer) {
 		}
 	})
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+// mustEnqueueCode adds a code email (security, secret) to to, expiring at
+// expires.
+func mustEnqueueCode(tb testing.TB, s mfagate.Store, to string, at, expires time.Time) *mfagate.Message {
+	tb.Helper()
+	m := &mfagate.Message{To: to, Subject: "Your code", Text: "Your code is 012345.\n", CreatedAt: at,
+		Priority: mfagate.MailSecurity, Secret: true, ExpiresAt: expires}
+	if err := s.Update(context.Background(), func(tx mfagate.Tx) error { return tx.EnqueueMail(m) }); err != nil {
+		tb.Fatalf("enqueue code mail: %v", err)
+	}
+	return m
+}
+
+// mustUser creates a person with that email address.
+func mustUser(tb testing.TB, s mfagate.Store, email string) *mfagate.User {
+	tb.Helper()
+	u := &mfagate.User{Username: strings.Split(email, "@")[0] + fmt.Sprint(time.Now().UnixNano()), Email: email,
+		Name: "Someone", CreatedAt: start}
+	if err := s.Update(context.Background(), func(tx mfagate.Tx) error { return tx.CreateUser(u) }); err != nil {
+		tb.Fatalf("create user: %v", err)
+	}
+	return u
+}
+
+func mustUserByID(tb testing.TB, s mfagate.Store, id int64) *mfagate.User {
+	tb.Helper()
+	var u *mfagate.User
+	if err := s.View(context.Background(), func(tx mfagate.Tx) (err error) {
+		u, err = tx.UserByID(id)
+		return err
+	}); err != nil {
+		tb.Fatalf("get user: %v", err)
+	}
+	return u
+}
+
+// mustEnqueueTo adds an account notice for the person userID at to.
+func mustEnqueueTo(tb testing.TB, s mfagate.Store, to string, userID int64, at time.Time) *mfagate.Message {
+	tb.Helper()
+	m := &mfagate.Message{To: to, Subject: "News", Text: "Something happened.\n", CreatedAt: at,
+		Priority: mfagate.MailAccount, UserID: userID}
+	if err := s.Update(context.Background(), func(tx mfagate.Tx) error { return tx.EnqueueMail(m) }); err != nil {
+		tb.Fatalf("enqueue mail: %v", err)
+	}
+	return m
 }

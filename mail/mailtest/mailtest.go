@@ -18,6 +18,7 @@ import (
 	"log"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +66,9 @@ type Server struct {
 	connections int
 	reject      int
 	rejectCode  int
-	changed     chan struct{} // closed and replaced on every new message
+	refuseRcpt  map[string]int // address → code answered to RCPT TO
+	refuseFrom  int            // code answered to MAIL FROM, 0 for none
+	changed     chan struct{}  // closed and replaced on every new message
 }
 
 // NewServer starts a server on 127.0.0.1 on a free port; it is closed
@@ -148,6 +151,31 @@ func (s *Server) RejectNext(n, code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reject, s.rejectCode = n, code
+}
+
+// RefuseRecipient makes the server answer RCPT TO for address (compared
+// case-insensitively) with code, 4xx or 5xx, until called again; code 0
+// accepts it again.
+func (s *Server) RefuseRecipient(address string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuseRcpt == nil {
+		s.refuseRcpt = map[string]int{}
+	}
+	key := strings.ToLower(address)
+	if code == 0 {
+		delete(s.refuseRcpt, key)
+		return
+	}
+	s.refuseRcpt[key] = code
+}
+
+// RefuseSender makes the server answer every MAIL FROM with code, 4xx or
+// 5xx, until called again; code 0 accepts senders again.
+func (s *Server) RefuseSender(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseFrom = code
 }
 
 // Messages returns the messages accepted so far, in the order they
@@ -274,11 +302,23 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.server.username != "" && ss.user == "" {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	}
+	ss.server.mu.Lock()
+	code := ss.server.refuseFrom
+	ss.server.mu.Unlock()
+	if code != 0 {
+		return rejection(code)
+	}
 	ss.from = from
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.server.mu.Lock()
+	code := ss.server.refuseRcpt[strings.ToLower(to)]
+	ss.server.mu.Unlock()
+	if code != 0 {
+		return rejection(code)
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }

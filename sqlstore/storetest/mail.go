@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"sync"
@@ -23,10 +24,16 @@ func mustClaim(tb testing.TB, s mfagate.Store, now time.Time, lease time.Duratio
 	tb.Helper()
 	var ms []*mfagate.Message
 	mustUpdate(tb, s, func(tx mfagate.Tx) (err error) {
-		ms, err = tx.ClaimMail(now, lease, limit)
+		ms, err = tx.ClaimMail(anyMail(now, lease, limit))
 		return err
 	})
 	return ms
+}
+
+// anyMail claims messages of every priority, as a new batch.
+func anyMail(now time.Time, lease time.Duration, limit int) mfagate.MailClaim {
+	return mfagate.MailClaim{Now: now, Lease: lease, Limit: limit, Lowest: mfagate.MailSecurity, Highest: mfagate.MailCampaign,
+		Claim: rand.Int64()}
 }
 
 func mustMail(tb testing.TB, s mfagate.Store) []*mfagate.Message {
@@ -72,10 +79,11 @@ func testEnqueueMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	want1 := mfagate.Message{
 		ID: m1.ID, To: m1.To, Subject: m1.Subject, Text: m1.Text,
 		CreatedAt: stored(m1.CreatedAt), Status: mfagate.MailPending, NextAttemptAt: stored(m1.CreatedAt),
+		QueuedAt: stored(m1.CreatedAt),
 	}
 	want2 := mfagate.Message{
 		ID: m2.ID, To: m2.To, Subject: m2.Subject, Text: m2.Text,
-		CreatedAt: m2.CreatedAt, Status: mfagate.MailPending, NextAttemptAt: m2.CreatedAt,
+		CreatedAt: m2.CreatedAt, Status: mfagate.MailPending, NextAttemptAt: m2.CreatedAt, QueuedAt: m2.CreatedAt,
 	}
 	tests := []struct {
 		name  string
@@ -272,7 +280,7 @@ func ClaimConcurrently(t *testing.T, a, b mfagate.Store) {
 			for {
 				var ms []*mfagate.Message
 				err := s.Update(context.Background(), func(tx mfagate.Tx) (err error) {
-					ms, err = tx.ClaimMail(now, time.Hour, 3)
+					ms, err = tx.ClaimMail(anyMail(now, time.Hour, 3))
 					return err
 				})
 				if err != nil {
