@@ -60,6 +60,8 @@ func runBackend(t *testing.T, b storetest.Backend) {
 	t.Run("MigrateFrom0002", func(t *testing.T) { testMigrateFrom0002(t, b) })
 
 	t.Run("MigrateFrom0004", func(t *testing.T) { testMigrateFrom0004(t, b) })
+	t.Run("MigrateFrom0005", func(t *testing.T) { testMigrateFrom0005(t, b) })
+	t.Run("MailQueued", func(t *testing.T) { testMailQueued(t, b) })
 
 	t.Run("MarkCampaignSentTwoReplicas", func(t *testing.T) {
 		dsn := b.DSN(t)

@@ -1,0 +1,166 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+// mustEnqueueAs adds a message of the given priority (and expiry, when
+// not zero) to to.
+func mustEnqueueAs(tb testing.TB, s mfagate.Store, to string, priority int, created, expires time.Time) *mfagate.Message {
+	tb.Helper()
+	m := &mfagate.Message{To: to, Subject: "Hello " + to, Text: "Body for " + to, CreatedAt: created,
+		Priority: priority, ExpiresAt: expires, Secret: priority == mfagate.MailSecurity}
+	mustUpdate(tb, s, func(tx mfagate.Tx) error { return tx.EnqueueMail(m) })
+	return m
+}
+
+func claimBatch(tb testing.TB, s mfagate.Store, c mfagate.MailClaim) []*mfagate.Message {
+	tb.Helper()
+	var ms []*mfagate.Message
+	mustUpdate(tb, s, func(tx mfagate.Tx) (err error) {
+		ms, err = tx.ClaimMail(c)
+		return err
+	})
+	return ms
+}
+
+// testClaimMailPriority: a claim takes only its priorities, the most
+// urgent first and then the oldest, and tags every message with its
+// claim.
+func testClaimMailPriority(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	campaign := mustEnqueueAs(t, s, "campaign@example.com", mfagate.MailCampaign, base, time.Time{})
+	account := mustEnqueueAs(t, s, "account@example.com", mfagate.MailAccount, base.Add(time.Second), time.Time{})
+	code := mustEnqueueAs(t, s, "code@example.com", mfagate.MailSecurity, base.Add(2*time.Second), base.Add(time.Hour))
+	campaign2 := mustEnqueueAs(t, s, "campaign2@example.com", mfagate.MailCampaign, base.Add(3*time.Second), time.Time{})
+	now := base.Add(time.Minute)
+
+	bulk := claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 10,
+		Lowest: mfagate.MailAccount, Highest: mfagate.MailCampaign, Claim: 7})
+	if got, want := messageIDs(bulk), []int64{account.ID, campaign.ID, campaign2.ID}; !equalIDs(got, want) {
+		t.Errorf("bulk claim: got %v, want %v (account notices, then campaigns oldest first)", got, want)
+	}
+	for _, m := range bulk {
+		if m.Claim != 7 || m.Priority == mfagate.MailSecurity {
+			t.Errorf("message %d: claim %d priority %d, want claim 7 and no security mail", m.ID, m.Claim, m.Priority)
+		}
+	}
+	security := claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 10,
+		Lowest: mfagate.MailSecurity, Highest: mfagate.MailSecurity, Claim: 8})
+	if got, want := messageIDs(security), []int64{code.ID}; !equalIDs(got, want) {
+		t.Errorf("security claim: got %v, want %v", got, want)
+	}
+	if m := security[0]; !m.ExpiresAt.Equal(base.Add(time.Hour)) || !m.Secret || m.Claim != 8 {
+		t.Errorf("code message as claimed: %+v", *m)
+	}
+}
+
+// testClaimMailExpired: a message whose code has expired is given up by
+// the next security claim, never handed out.
+func testClaimMailExpired(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	late := mustEnqueueAs(t, s, "late@example.com", mfagate.MailSecurity, base, base.Add(time.Minute))
+	fresh := mustEnqueueAs(t, s, "fresh@example.com", mfagate.MailSecurity, base, base.Add(time.Hour))
+	got := claimBatch(t, s, mfagate.MailClaim{Now: base.Add(2 * time.Minute), Lease: time.Minute, Limit: 10,
+		Lowest: mfagate.MailSecurity, Highest: mfagate.MailCampaign, Claim: 1})
+	if ids := messageIDs(got); !equalIDs(ids, []int64{fresh.ID}) {
+		t.Errorf("claimed %v, want only the fresh code %d", ids, fresh.ID)
+	}
+	if m := mustMessage(t, s, late.ID); m.Status != mfagate.MailFailed || m.Text != "" || m.LastError == "" {
+		t.Errorf("expired code: got status %q text %q error %q, want failed, no text, a reason", m.Status, m.Text, m.LastError)
+	}
+}
+
+// testHoldMail: only the batch that holds a message may go on with it,
+// and only while it is pending and not expired; holding extends the
+// lease.
+func testHoldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	m := mustEnqueueAs(t, s, "a@example.com", mfagate.MailSecurity, base, base.Add(10*time.Minute))
+	now := base.Add(time.Second)
+	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: 41})
+
+	hold := func(claim int64, at time.Time) bool {
+		t.Helper()
+		var held bool
+		mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+			held, err = tx.HoldMail(m.ID, claim, at, at.Add(time.Minute))
+			return err
+		})
+		return held
+	}
+	if hold(42, now) {
+		t.Error("another batch held the message")
+	}
+	if !hold(41, now.Add(50*time.Second)) {
+		t.Fatal("the claiming batch could not hold its message")
+	}
+	// The hold moved the lease on: a claim after the first lease ends but
+	// within the new one gets nothing.
+	if got := claimBatch(t, s, anyMail(now.Add(90*time.Second), time.Minute, 10)); len(got) != 0 {
+		t.Errorf("claim within the renewed lease: got %v, want nothing", messageIDs(got))
+	}
+	if hold(41, base.Add(10*time.Minute)) {
+		t.Error("held a message whose code has expired")
+	}
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkMailSent(m.ID, now) })
+	if hold(41, now.Add(time.Minute)) {
+		t.Error("held a message that was sent")
+	}
+}
+
+// testRenewAndReleaseMail: renewing moves every pending message of the
+// batch on; releasing frees only the messages named, at once.
+func testRenewAndReleaseMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	var ids []int64
+	for _, to := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		ids = append(ids, mustEnqueueAs(t, s, to, mfagate.MailCampaign, base, time.Time{}).ID)
+	}
+	now := base.Add(time.Second)
+	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 10, Lowest: 0, Highest: 2, Claim: 5})
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkMailSent(ids[0], now) })
+
+	var renewed int
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		renewed, err = tx.RenewMail(5, now.Add(time.Hour))
+		return err
+	})
+	if renewed != 2 {
+		t.Errorf("RenewMail: got %d, want the 2 still pending", renewed)
+	}
+	if got := claimBatch(t, s, anyMail(now.Add(30*time.Minute), time.Minute, 10)); len(got) != 0 {
+		t.Errorf("claim within the renewed lease: got %v, want nothing", messageIDs(got))
+	}
+
+	var released int
+	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+		released, err = tx.ReleaseMail(5, []int64{ids[0], ids[2]})
+		return err
+	})
+	if released != 1 {
+		t.Errorf("ReleaseMail: got %d, want 1 (the sent one stays sent)", released)
+	}
+	got := claimBatch(t, s, anyMail(now.Add(time.Minute), time.Minute, 10))
+	if !equalIDs(messageIDs(got), []int64{ids[2]}) {
+		t.Errorf("claim after the release: got %v, want only the released message", messageIDs(got))
+	}
+	if m := mustMessage(t, s, ids[1]); m.Claim != 5 {
+		t.Errorf("unreleased message: claim %d, want still 5", m.Claim)
+	}
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
