@@ -12,9 +12,11 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-// Defaults of Delivery's settings.
+// Defaults of Delivery's settings. The lease is short because the
+// heartbeat renews it while a batch works: it only says how soon the
+// batch of a server that died is sent by another.
 const (
-	DefaultLease    = 2 * time.Minute
+	DefaultLease    = 30 * time.Second
 	DefaultBatch    = 50
 	DefaultRetryFor = 72 * time.Hour
 )
@@ -60,7 +62,8 @@ type Delivery struct {
 	Clock  mfagate.Clock // default: the system clock
 	Logger *slog.Logger  // default: discard
 	// Lease is how long a claimed message is kept from other workers
-	// without a renewal. Default 2m.
+	// without a renewal: how long the batch of a worker that died waits.
+	// Default 30s.
 	Lease time.Duration
 	// Batch is how many messages the bulk sender claims at once. Default
 	// 50.
