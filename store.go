@@ -257,13 +257,16 @@ type Tx interface {
 	// server, removing the text of a secret message (it carried a code).
 	// ENOTFOUND; ECONFLICT when it was already sent.
 	MarkMailSent(id int64, at time.Time) error
-	// RetryMail records a failed attempt and when to try again, ending the
-	// lease. ENOTFOUND; ECONFLICT when the message was already sent.
-	RetryMail(id int64, lastErr string, next time.Time) error
-	// FailMail records that delivery was given up or refused for good,
-	// with why, removing the text of a secret message. ENOTFOUND;
-	// ECONFLICT when the message was already sent.
-	FailMail(id int64, lastErr string) error
+	// RetryMail records a failed attempt of batch claim and when to try
+	// again, ending the lease. ENOTFOUND; ECONFLICT when the message was
+	// already sent, or is no longer in batch claim (another worker took
+	// it over: the failure of a stale attempt must not free it while the
+	// other sends it). Claim 0 matches any batch, for tests and tools.
+	RetryMail(id, claim int64, lastErr string, next time.Time) error
+	// FailMail records that batch claim's delivery was given up or
+	// refused for good, with why, removing the text of a secret message.
+	// ENOTFOUND; ECONFLICT as for RetryMail.
+	FailMail(id, claim int64, lastErr string) error
 	// MarkUnreached records that a mail server refused address for good
 	// at at, with its reply, on the user whose address it still is
 	// (compared case-insensitively); it reports whether it marked them.

@@ -148,38 +148,40 @@ func (t *tx) MarkMailSent(id int64, at time.Time) error {
 		return fmt.Errorf("mark mail %d sent: %w", id, err)
 	}
 	if n == 0 {
-		return t.whyNotChanged(id)
+		return t.whyNotChanged(id, 0)
 	}
 	return nil
 }
 
 // RetryMail records a failed attempt and when to try again, ending the
-// lease; see mfagate.Tx. A message already sent is not touched: ECONFLICT.
-func (t *tx) RetryMail(id int64, lastErr string, next time.Time) error {
+// lease; see mfagate.Tx. A message already sent, or now in another
+// batch, is not touched: ECONFLICT.
+func (t *tx) RetryMail(id, claim int64, lastErr string, next time.Time) error {
 	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = NULL, claim = NULL, next_attempt_at = ?, last_error = ?
-		WHERE id = ? AND status <> ?`,
-		millis(next), lastErr, id, mfagate.MailSent)
+		WHERE id = ? AND status <> ? AND (? = 0 OR claim = ?)`,
+		millis(next), lastErr, id, mfagate.MailSent, claim, claim)
 	if err != nil {
 		return fmt.Errorf("retry mail %d: %w", id, err)
 	}
 	if n == 0 {
-		return t.whyNotChanged(id)
+		return t.whyNotChanged(id, claim)
 	}
 	return nil
 }
 
 // FailMail records that delivery was given up; see mfagate.Tx. A message
-// already sent is not touched: ECONFLICT. A secret message loses its text.
-func (t *tx) FailMail(id int64, lastErr string) error {
+// already sent, or now in another batch, is not touched: ECONFLICT. A
+// secret message loses its text.
+func (t *tx) FailMail(id, claim int64, lastErr string) error {
 	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, lease_until = NULL, claim = NULL, last_error = ?,
 			body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END
-		WHERE id = ? AND status <> ?`,
-		mfagate.MailFailed, lastErr, id, mfagate.MailSent)
+		WHERE id = ? AND status <> ? AND (? = 0 OR claim = ?)`,
+		mfagate.MailFailed, lastErr, id, mfagate.MailSent, claim, claim)
 	if err != nil {
 		return fmt.Errorf("fail mail %d: %w", id, err)
 	}
 	if n == 0 {
-		return t.whyNotChanged(id)
+		return t.whyNotChanged(id, claim)
 	}
 	return nil
 }
@@ -199,10 +201,12 @@ func (t *tx) Mail(limit int) ([]*mfagate.Message, error) {
 }
 
 // whyNotChanged explains an UPDATE of a message that changed nothing
-// because the message is missing or already sent.
-func (t *tx) whyNotChanged(id int64) error {
+// because the message is missing, already sent, or (claim not 0) in
+// another batch.
+func (t *tx) whyNotChanged(id, claim int64) error {
 	var status string
-	err := t.queryRow(`SELECT status FROM mail_outbox WHERE id = ?`, id).Scan(&status)
+	var held sql.NullInt64
+	err := t.queryRow(`SELECT status, claim FROM mail_outbox WHERE id = ?`, id).Scan(&status, &held)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return mfagate.Errorf(mfagate.ENOTFOUND, "message %d not found", id)
@@ -210,6 +214,8 @@ func (t *tx) whyNotChanged(id int64) error {
 		return fmt.Errorf("get mail %d: %w", id, err)
 	case status == mfagate.MailSent:
 		return mfagate.Errorf(mfagate.ECONFLICT, "message %d was already sent", id)
+	case claim != 0 && held.Int64 != claim:
+		return mfagate.Errorf(mfagate.ECONFLICT, "message %d is another worker's now", id)
 	}
 	return fmt.Errorf("mail %d: no row changed (status %q)", id, status)
 }

@@ -401,7 +401,7 @@ func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
 	var refused *mfagate.MailRefused
 	if errors.As(o.err, &refused) {
 		log.Error("mail refused by the mail server", "err", o.err)
-		if err := ignoreSent(tx.FailMail(m.ID, lastErr)); err != nil {
+		if err := ignoreConflict(tx.FailMail(m.ID, m.Claim, lastErr)); err != nil {
 			return err
 		}
 		if refused.Recipient && m.UserID != 0 {
@@ -423,17 +423,18 @@ func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
 	switch {
 	case !m.ExpiresAt.IsZero() && !next.Before(m.ExpiresAt):
 		log.Error("mail given up: the code in it expires before the next try", "err", o.err)
-		return ignoreSent(tx.FailMail(m.ID, truncate("not sent before the code in it expired: "+lastErr, maxErrorLen)))
+		return ignoreConflict(tx.FailMail(m.ID, m.Claim, truncate("not sent before the code in it expired: "+lastErr, maxErrorLen)))
 	case next.After(queued.Add(d.retryFor())):
 		log.Error("mail given up after retrying", "retry_for", d.retryFor(), "err", o.err)
-		return ignoreSent(tx.FailMail(m.ID, truncate(fmt.Sprintf("given up after trying for %s: %s", spell(d.retryFor()), lastErr), maxErrorLen)))
+		return ignoreConflict(tx.FailMail(m.ID, m.Claim, truncate(fmt.Sprintf("given up after trying for %s: %s", spell(d.retryFor()), lastErr), maxErrorLen)))
 	}
 	log.Warn("mail delivery failed; will retry", "next_attempt", next, "err", o.err)
-	return ignoreSent(tx.RetryMail(m.ID, lastErr, next))
+	return ignoreConflict(tx.RetryMail(m.ID, m.Claim, lastErr, next))
 }
 
-// ignoreSent treats "already sent" as done: a copy went out.
-func ignoreSent(err error) error {
+// ignoreConflict treats "already sent" as done (a copy went out) and
+// "another worker's now" as not ours to record.
+func ignoreConflict(err error) error {
 	if mfagate.ErrorCode(err) == mfagate.ECONFLICT {
 		return nil
 	}

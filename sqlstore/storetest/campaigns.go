@@ -282,7 +282,7 @@ func testCampaignStats(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		if err := tx.MarkMailSent(plain.ID, base.Add(time.Minute)); err != nil {
 			return err
 		}
-		return tx.FailMail(bFailed.ID, "550 no such mailbox")
+		return tx.FailMail(bFailed.ID, 0, "550 no such mailbox")
 	})
 	want := []mfagate.CampaignStat{
 		{Campaign: "rollout-a", Pending: 1},

@@ -180,7 +180,7 @@ func testRetryMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	m := mustEnqueue(t, s, "a@example.com", base)
 	mustClaim(t, s, base, time.Hour, 10)
 	next := base.Add(5 * time.Minute)
-	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, "421 try later", next) })
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 0, "421 try later", next) })
 
 	got := mustMessage(t, s, m.ID)
 	if got.Status != mfagate.MailPending || got.LastError != "421 try later" || got.NextAttemptAt != next || got.Attempts != 1 {
@@ -194,7 +194,7 @@ func testRetryMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	if len(claimed) != 1 || claimed[0].Attempts != 2 || claimed[0].LastError != "421 try later" {
 		t.Errorf("claim at next: got %v, want the message with 2 attempts and its last error", claimed)
 	}
-	err := update(s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID+100, "x", next) })
+	err := update(s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID+100, 0, "x", next) })
 	wantCode(t, "RetryMail of a missing message", err, mfagate.ENOTFOUND)
 }
 
@@ -203,7 +203,7 @@ func testFailMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	m := mustEnqueue(t, s, "a@example.com", base)
 	other := mustEnqueue(t, s, "b@example.com", base)
 	mustClaim(t, s, base, time.Minute, 1)
-	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.FailMail(m.ID, "550 no such user") })
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.FailMail(m.ID, 0, "550 no such user") })
 
 	got := mustMessage(t, s, m.ID)
 	if got.Status != mfagate.MailFailed || got.LastError != "550 no such user" {
@@ -214,7 +214,7 @@ func testFailMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	if ids, want := messageIDs(claimed), []int64{other.ID}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("claim after FailMail: got %v, want %v", ids, want)
 	}
-	err := update(s, func(tx mfagate.Tx) error { return tx.FailMail(m.ID+100, "x") })
+	err := update(s, func(tx mfagate.Tx) error { return tx.FailMail(m.ID+100, 0, "x") })
 	wantCode(t, "FailMail of a missing message", err, mfagate.ENOTFOUND)
 }
 
@@ -239,8 +239,8 @@ func testMarkMailSent(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	}{
 		{"sent twice", func(tx mfagate.Tx) error { return tx.MarkMailSent(m.ID, sentAt.Add(time.Second)) }, mfagate.ECONFLICT},
 		{"missing", func(tx mfagate.Tx) error { return tx.MarkMailSent(m.ID+100, sentAt) }, mfagate.ENOTFOUND},
-		{"retry after sent", func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, "late", sentAt) }, mfagate.ECONFLICT},
-		{"fail after sent", func(tx mfagate.Tx) error { return tx.FailMail(m.ID, "late") }, mfagate.ECONFLICT},
+		{"retry after sent", func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 0, "late", sentAt) }, mfagate.ECONFLICT},
+		{"fail after sent", func(tx mfagate.Tx) error { return tx.FailMail(m.ID, 0, "late") }, mfagate.ECONFLICT},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -164,3 +164,32 @@ func equalIDs(a, b []int64) bool {
 	}
 	return true
 }
+
+// testStaleBatchLeavesMailAlone: once another batch has taken a message
+// over, the first batch's failure is not recorded (ECONFLICT): it would
+// free the message while the other batch sends it.
+func testStaleBatchLeavesMailAlone(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	m := mustEnqueueAs(t, s, "a@example.com", mfagate.MailCampaign, base, time.Time{})
+	claimBatch(t, s, mfagate.MailClaim{Now: base, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: 1})
+	later := base.Add(2 * time.Minute) // the first lease has ended
+	claimBatch(t, s, mfagate.MailClaim{Now: later, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: 2})
+
+	for name, fn := range map[string]func(mfagate.Tx) error{
+		"retry": func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 1, "451 later", later) },
+		"fail":  func(tx mfagate.Tx) error { return tx.FailMail(m.ID, 1, "554 no") },
+	} {
+		if err := update(s, fn); mfagate.ErrorCode(err) != mfagate.ECONFLICT {
+			t.Errorf("%s by the stale batch: got %v, want ECONFLICT", name, err)
+		}
+	}
+	if got := mustMessage(t, s, m.ID); got.Status != mfagate.MailPending || got.Claim != 2 || got.LastError != "" {
+		t.Errorf("after the stale batch's calls: status %q claim %d error %q, want still pending in batch 2", got.Status, got.Claim, got.LastError)
+	}
+	if got := claimBatch(t, s, anyMail(later.Add(time.Second), time.Minute, 1)); len(got) != 0 {
+		t.Errorf("a third claim while batch 2 holds the message: got %v", messageIDs(got))
+	}
+	if err := update(s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 2, "451 later", later) }); err != nil {
+		t.Errorf("retry by the batch that holds it: %v", err)
+	}
+}

@@ -175,7 +175,7 @@ func testSecretMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 				return err
 			}
 		}
-		return tx.FailMail(failed.ID, "550 no such mailbox")
+		return tx.FailMail(failed.ID, 0, "550 no such mailbox")
 	})
 	got := mailByID(t, s)
 	for _, tt := range []struct {
@@ -210,12 +210,12 @@ func testExpireSecretMail(t *testing.T, newStore func(*testing.T) mfagate.Store)
 	now := base.Add(30 * time.Minute)
 	// A lease in force (a worker sending it right now) is left alone.
 	mustUpdate(t, s, func(tx mfagate.Tx) error {
-		return tx.RetryMail(old.ID, "", base) // due, not leased
+		return tx.RetryMail(old.ID, 0, "", base) // due, not leased
 	})
 	ms := mustClaim(t, s, now.Add(-time.Second), time.Minute, 10)
 	for _, m := range ms {
 		if m.ID != leased.ID {
-			mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, "", base) })
+			mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 0, "", base) })
 		}
 	}
 	var n int
@@ -260,7 +260,7 @@ func testDeleteOldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 				return err
 			}
 		}
-		return tx.FailMail(oldFailed[0].ID, "550")
+		return tx.FailMail(oldFailed[0].ID, 0, "550")
 	})
 	stats := func() []mfagate.CampaignStat {
 		var got []mfagate.CampaignStat

@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"ClaimMailExpired", testClaimMailExpired},
 		{"HoldMail", testHoldMail},
 		{"RenewAndReleaseMail", testRenewAndReleaseMail},
+		{"StaleBatchLeavesMailAlone", testStaleBatchLeavesMailAlone},
 		{"RetryMail", testRetryMail},
 		{"FailMail", testFailMail},
 		{"MarkMailSent", testMarkMailSent},
