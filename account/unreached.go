@@ -66,3 +66,15 @@ func (s *Service) MarkAddressFixed(ctx context.Context, by Actor, username, reas
 	}
 	return n, nil
 }
+
+// UnreachedByRole counts enabled people whose address a mail server
+// refuses, once under each of their roles, with "" for the total of
+// people.
+func (s *Service) UnreachedByRole(ctx context.Context) (map[string]int, error) {
+	var out map[string]int
+	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		out, err = tx.UnreachedByRole()
+		return err
+	})
+	return out, err
+}

@@ -209,3 +209,35 @@ func TestMarkAddressFixedLooksBackRetryFor(t *testing.T) {
 		t.Errorf("eleven days before: got %s, want failed", got)
 	}
 }
+
+// TestForecastCountsUnreached: the forecast says how many of those forced
+// at the next phase cannot be reached by email; disabled people, and
+// people no longer marked, are not among them.
+func TestForecastCountsUnreached(t *testing.T) {
+	f := rolloutFixture(t, nil, optionalDay)
+	ctx := context.Background()
+	var admins []*mfagate.User
+	for _, name := range []string{"ada", "ben", "cy", "dee"} {
+		admins = append(admins, f.mustUser(t, name, pw, "admin"))
+	}
+	user := f.mustUser(t, "una", pw, "user")
+	for _, u := range append(admins[:3:3], user) {
+		f.markUnreached(t, u, optionalDay)
+	}
+	if err := f.svc.SetDisabled(ctx, account.Actor{Name: "test", AtServer: true}, "cy", true, "left"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.MarkAddressFixed(ctx, account.Actor{Name: "sam"}, "ben", "mailbox restored"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.svc.Forecast(ctx, schedule(t), optionalDay.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Forced on July 13: ada, ben and dee (cy is disabled; una is a user,
+	// forced only at the last phase). Of them only ada is still unreached.
+	if sum.Next == nil || sum.Next.Name != "Email verification required" || sum.ForcedAtNext != 3 || sum.ForcedAtNextUnreached != 1 {
+		t.Errorf("forecast: got next %v, %d forced, %d unreached; want the email phase, 3 forced, 1 unreached",
+			sum.Next, sum.ForcedAtNext, sum.ForcedAtNextUnreached)
+	}
+}
