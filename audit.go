@@ -34,6 +34,7 @@ const (
 	AuditUnlock        = "account.unlock" // a lock lifted by staff
 	AuditExtend        = "rollout.extend" // one person given more time
 	AuditCampaign      = "rollout.send"   // a batch of rollout emails queued
+	AuditAddressFixed  = "mail.fixed"     // a refused address marked fixed by staff, its emails sent again
 )
 
 // Actors that are not people.

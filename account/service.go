@@ -52,6 +52,10 @@ type Options struct {
 	// Policy decides what comes after the password step; default: people
 	// with a factor are challenged, others are offered setup (skippable).
 	Policy Policy
+	// MailRetryFor is the delivery worker's mail.retry_for (default 72h):
+	// how long a message may have waited before its address was refused,
+	// which MarkAddressFixed looks back over.
+	MailRetryFor time.Duration
 }
 
 // MFASettings are the limits of SPEC.md section 4; zero values take the
@@ -93,11 +97,13 @@ type Service struct {
 	mfa      MFASettings
 	throttle ThrottleSettings
 	policy   Policy
-	dummy    string        // hash checked for unknown users, so they cost the same time
-	hashSlot chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
-	verifies atomic.Int64  // argon2 checks run, so tests can see unknown users cost one too
-	checks   checkCounts   // guesses checked, for the metrics
-	check    checkCache    // sessions recently checked for forward-auth
+	// mailRetryFor is Options.MailRetryFor.
+	mailRetryFor time.Duration
+	dummy        string        // hash checked for unknown users, so they cost the same time
+	hashSlot     chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
+	verifies     atomic.Int64  // argon2 checks run, so tests can see unknown users cost one too
+	checks       checkCounts   // guesses checked, for the metrics
+	check        checkCache    // sessions recently checked for forward-auth
 	// afterHash, when set (by tests only), runs after each password hash
 	// is checked, while the attempt is between admission and its outcome.
 	afterHash func()
@@ -151,6 +157,7 @@ func New(o Options) (*Service, error) {
 		product: o.Product, siteURL: o.SiteURL, support: o.Support,
 		loc: o.Location, rand: o.Rand,
 		mfa: o.MFA, throttle: o.Throttle, policy: o.Policy,
+		mailRetryFor: cmp.Or(o.MailRetryFor, defaultMailRetryFor),
 	}
 	var err error
 	if s.keys, err = deriveKeys(o.Key); err != nil {

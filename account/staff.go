@@ -71,7 +71,8 @@ func (s *Service) Forecast(ctx context.Context, r *rollout.Rollout, at time.Time
 	err := s.store.View(ctx, func(tx mfagate.Tx) error {
 		return tx.People(func(p *mfagate.Person) error {
 			if !p.Disabled {
-				sim.Add(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil}, p.SignedIn)
+				sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
+					rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
 			}
 			return nil
 		})

@@ -88,6 +88,8 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		MFA:      mfaSettings(cfg),
 		Throttle: account.ThrottleSettings(cfg.Throttle),
 		Policy:   account.RolloutPolicy(plan),
+
+		MailRetryFor: cfg.Mail.RetryFor,
 	})
 	if err != nil {
 		store.Close()

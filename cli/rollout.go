@@ -213,7 +213,8 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 	err = a.store.View(ctx, func(tx mfagate.Tx) error {
 		return tx.People(func(p *mfagate.Person) error {
 			if !p.Disabled {
-				sim.Add(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil}, p.SignedIn)
+				sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
+					rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
 			}
 			return nil
 		})
@@ -272,6 +273,10 @@ func printSummary(w io.Writer, s rollout.Summary, loc *time.Location) {
 			fmt.Fprintf(w, ", %d of them have never signed in", s.ForcedAtNextNeverSignedIn)
 		}
 		fmt.Fprintln(w, ".")
+		if s.ForcedAtNextUnreached > 0 {
+			fmt.Fprintf(w, "%d of them cannot be reached by email: their mail server refuses their address, so they will not have had the notice.\n",
+				s.ForcedAtNextUnreached)
+		}
 	}
 }
 
@@ -291,7 +296,8 @@ func summaryJSON(s rollout.Summary) map[string]any {
 		"extended": s.Extended, "never_signed_in": s.NeverSignedIn}
 	if s.Next != nil {
 		out["next"] = map[string]any{"phase": s.Next.Name, "starts": s.Next.Start,
-			"forced_to_enroll": s.ForcedAtNext, "forced_never_signed_in": s.ForcedAtNextNeverSignedIn}
+			"forced_to_enroll": s.ForcedAtNext, "forced_never_signed_in": s.ForcedAtNextNeverSignedIn,
+			"forced_unreached": s.ForcedAtNextUnreached}
 	}
 	return out
 }

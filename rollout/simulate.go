@@ -23,10 +23,20 @@ type Summary struct {
 	// anyone; nil if none.
 	Next *Phase
 	// ForcedAtNext counts people not required to enroll at At who will be
-	// at Next.Start, and ForcedAtNextNeverSignedIn those of them who have
-	// never signed in.
+	// at Next.Start, ForcedAtNextNeverSignedIn those of them who have
+	// never signed in, and ForcedAtNextUnreached those of them whose
+	// address a mail server refuses: the phase's notice and reminders
+	// will not have reached them.
 	ForcedAtNext              int
 	ForcedAtNextNeverSignedIn int
+	ForcedAtNextUnreached     int
+}
+
+// Facts are what a simulation counts about a person besides what decides
+// their outcome.
+type Facts struct {
+	SignedIn  bool // they have signed in at least once
+	Unreached bool // a mail server refused their address for good
 }
 
 // Simulator adds up decisions for a population, one person at a time, so
@@ -37,10 +47,10 @@ type Simulator struct {
 	at   time.Time
 	next *Phase
 
-	total, extended, neverSignedIn    int
-	forcedAtNext, forcedNeverSignedIn int
-	byOutcome                         [Challenge + 1]int
-	byRole                            map[string]*[Challenge + 1]int
+	total, extended, neverSignedIn                     int
+	forcedAtNext, forcedNeverSignedIn, forcedUnreached int
+	byOutcome                                          [Challenge + 1]int
+	byRole                                             map[string]*[Challenge + 1]int
 }
 
 // NewSimulator returns a Simulator of rollout r at instant at.
@@ -58,9 +68,13 @@ func NewSimulator(r *Rollout, at time.Time) *Simulator {
 }
 
 // Add counts person p; signedIn tells whether they have ever signed in.
-// It makes at most two decisions: at the simulated instant and, for those
-// not yet required to enroll, at the start of the next phase.
-func (s *Simulator) Add(p Person, signedIn bool) {
+func (s *Simulator) Add(p Person, signedIn bool) { s.AddFacts(p, Facts{SignedIn: signedIn}) }
+
+// AddFacts counts person p, of whom f is known. It makes at most two
+// decisions: at the simulated instant and, for those not yet required to
+// enroll, at the start of the next phase.
+func (s *Simulator) AddFacts(p Person, f Facts) {
+	signedIn := f.SignedIn
 	d := Decide(s.r, p, s.at)
 	o := d.Outcome
 	s.total++
@@ -90,6 +104,9 @@ func (s *Simulator) Add(p Person, signedIn bool) {
 		if !signedIn {
 			s.forcedNeverSignedIn++
 		}
+		if f.Unreached {
+			s.forcedUnreached++
+		}
 	}
 }
 
@@ -115,6 +132,7 @@ func (s *Simulator) Summary() Summary {
 		Next:                      s.next,
 		ForcedAtNext:              s.forcedAtNext,
 		ForcedAtNextNeverSignedIn: s.forcedNeverSignedIn,
+		ForcedAtNextUnreached:     s.forcedUnreached,
 	}
 	for role, c := range s.byRole {
 		sum.ByRole[role] = counts(c)

@@ -113,3 +113,31 @@ func TestSimulatorAgreesWithDecide(t *testing.T) {
 		t.Errorf("nil rollout: got next %v total %d, want none", phaseName(got.Next), got.Total)
 	}
 }
+
+// TestSimulatorUnreached: of those forced at the next phase, the people
+// whose address is refused are counted apart; others are not counted.
+func TestSimulatorUnreached(t *testing.T) {
+	r := specRollout(t)
+	at := mustUTC(t, "2027-07-01T09:00:00Z") // admins are forced on July 13
+	s := rollout.NewSimulator(r, at)
+	admin := rollout.Person{Roles: []string{"admin"}}
+	s.AddFacts(admin, rollout.Facts{SignedIn: true, Unreached: true})
+	s.AddFacts(admin, rollout.Facts{Unreached: true})
+	s.AddFacts(admin, rollout.Facts{SignedIn: true})
+	// Unreached, but not forced at the next phase: not counted.
+	s.AddFacts(rollout.Person{Roles: []string{"user"}}, rollout.Facts{Unreached: true})
+	s.AddFacts(rollout.Person{Roles: []string{"admin"}, Methods: []string{"email"}}, rollout.Facts{Unreached: true})
+	got := s.Summary()
+	if got.ForcedAtNext != 3 || got.ForcedAtNextNeverSignedIn != 1 || got.ForcedAtNextUnreached != 2 {
+		t.Errorf("forced at next: got %d, %d never signed in, %d unreached; want 3, 1, 2",
+			got.ForcedAtNext, got.ForcedAtNextNeverSignedIn, got.ForcedAtNextUnreached)
+	}
+
+	// Already required at the instant: not forced "at next", so not counted.
+	late := rollout.NewSimulator(r, mustUTC(t, "2027-07-20T09:00:00Z"))
+	late.AddFacts(admin, rollout.Facts{Unreached: true})
+	if got := late.Summary(); got.ForcedAtNextUnreached != 0 || got.ByOutcome[rollout.RequireEnrollment] != 1 {
+		t.Errorf("already required: got %d unreached forced at next, %d required; want 0, 1",
+			got.ForcedAtNextUnreached, got.ByOutcome[rollout.RequireEnrollment])
+	}
+}

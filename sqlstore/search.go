@@ -54,6 +54,9 @@ func (t *tx) SearchPeople(f mfagate.PeopleFilter) ([]*mfagate.PersonSummary, err
 		conds = append(conds, lockedUser)
 		args = append(args, now)
 	}
+	if f.Unreached {
+		conds = append(conds, `users.unreached_at IS NOT NULL`)
+	}
 	if f.AfterID > 0 {
 		conds = append(conds, `users.id > ?`)
 		args = append(args, f.AfterID)

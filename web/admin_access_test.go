@@ -103,6 +103,9 @@ func TestConsoleAccess(t *testing.T) {
 		t.Fatalf("bob after the password: got %q", loc)
 	}
 	h.mustUser(t, "carol", pw, "user")
+	// dave's address is refused.
+	h.mustUser(t, "dave", pw, "user")
+	h.markUnreached(t, "dave", "550 no such user")
 
 	const (
 		toSignIn = "sign in"
@@ -126,6 +129,7 @@ func TestConsoleAccess(t *testing.T) {
 		{"POST", "/admin/people/{username}/end-sessions", false, true, 303},
 		{"POST", "/admin/people/{username}/extend", false, true, 303},
 		{"POST", "/admin/people/{username}/reset-mfa", false, true, 303},
+		{"POST", "/admin/people/{username}/address-fixed", false, true, 303},
 		{"GET", "/admin/audit", true, false, 200},
 	}
 
@@ -151,6 +155,9 @@ func TestConsoleAccess(t *testing.T) {
 		if strings.HasSuffix(rt.path, "/resend-code") {
 			target = "bob"
 			h.clock.Advance(31 * time.Second) // past the resend cooldown
+		}
+		if strings.HasSuffix(rt.path, "/address-fixed") {
+			target = "dave"
 		}
 		path := strings.Replace(rt.path, "{username}", target, 1)
 		who := []struct {
@@ -249,7 +256,8 @@ func TestConsoleNavFollowsRole(t *testing.T) {
 func TestConsolePagesFollowTheHouseRules(t *testing.T) {
 	h := newHarness(t)
 	c := h.staff(t, "bea", "operator", "support")
-	for _, p := range []string{"/admin", "/admin/people", "/admin/people?q=nobody", "/admin/people/alice", "/admin/audit", "/admin/audit?since=bad"} {
+	h.markUnreached(t, "alice", "550 no such user") // her page shows the panel about it
+	for _, p := range []string{"/admin", "/admin/people", "/admin/people?q=nobody", "/admin/people?unreached=yes", "/admin/people/alice", "/admin/audit", "/admin/audit?since=bad"} {
 		res := h.get(t, c, p)
 		body := res.body
 		if strings.Count(body, "<h1") != 1 {

@@ -35,6 +35,7 @@ var auditKinds = []struct{ Kind, Label string }{
 	{mfagate.AuditUnlock, "Account unlocked by staff"},
 	{mfagate.AuditExtend, "More time given"},
 	{mfagate.AuditCampaign, "Rollout emails queued"},
+	{mfagate.AuditAddressFixed, "Email address marked as fixed, emails sent again"},
 	{mfagate.AuditUserCreate, "Account created"},
 	{mfagate.AuditUserUpdate, "Account changed"},
 	{mfagate.AuditUserDisable, "Account disabled"},

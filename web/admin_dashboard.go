@@ -26,8 +26,35 @@ type dashboardView struct {
 	Chart      barChart
 	Legend     []segmentKind
 	Forecast   forecastView
+	Unreached  unreachedView
 	Campaigns  []campaignRow
 	Access     []accessRow
+}
+
+// unreachedView counts the people whose address a mail server refuses.
+type unreachedView struct {
+	Total  int
+	ByRole []unreachedRow
+	Link   string // the people list filtered to them, for those who may see it
+}
+
+type unreachedRow struct {
+	Role string
+	N    int
+}
+
+func newUnreachedView(counts map[string]int, link bool) unreachedView {
+	v := unreachedView{Total: counts[""]}
+	for role, n := range counts {
+		if role != "" {
+			v.ByRole = append(v.ByRole, unreachedRow{Role: role, N: n})
+		}
+	}
+	slices.SortFunc(v.ByRole, func(a, b unreachedRow) int { return strings.Compare(a.Role, b.Role) })
+	if link {
+		v.Link = "/admin/people?unreached=yes"
+	}
+	return v
 }
 
 func (s *server) handleDashboard() http.Handler {
@@ -56,6 +83,13 @@ func (s *server) handleDashboard() http.Handler {
 			}
 			v.Forecast = s.newForecastView(sum, asOf)
 		}
+
+		unreached, err := s.Accounts.UnreachedByRole(ctx)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		v.Unreached = newUnreachedView(unreached, mayUse(v.User, areaPeople))
 
 		stats, err := s.Accounts.CampaignStats(ctx)
 		if err != nil {
@@ -367,22 +401,25 @@ func (s *server) forecastMade() time.Time {
 }
 
 type forecastView struct {
-	AsOf          string // "09:05"
-	Total         int
-	MustSetUpNow  int // required to set up today
-	NeverNow      int
-	NextName      string
-	NextWhen      string
-	Forced        int
-	ForcedNever   int
-	HasNextDecide bool
+	AsOf         string // "09:05"
+	Total        int
+	MustSetUpNow int // required to set up today
+	NeverNow     int
+	NextName     string
+	NextWhen     string
+	Forced       int
+	ForcedNever  int
+	// ForcedUnreached are those of Forced whose address is refused: the
+	// phase's notice and reminders do not reach them.
+	ForcedUnreached int
+	HasNextDecide   bool
 }
 
 func (s *server) newForecastView(sum rollout.Summary, asOf time.Time) forecastView {
 	v := forecastView{
 		AsOf:  asOf.In(s.rolloutLoc()).Format("15:04"),
 		Total: sum.Total, MustSetUpNow: sum.ByOutcome[rollout.RequireEnrollment], NeverNow: sum.NeverSignedIn,
-		Forced: sum.ForcedAtNext, ForcedNever: sum.ForcedAtNextNeverSignedIn,
+		Forced: sum.ForcedAtNext, ForcedNever: sum.ForcedAtNextNeverSignedIn, ForcedUnreached: sum.ForcedAtNextUnreached,
 	}
 	if sum.Next != nil {
 		v.HasNextDecide = true

@@ -25,6 +25,7 @@ const (
 type peopleQuery struct {
 	Q, Role, MFA string
 	Locked       bool
+	Unreached    bool // only people whose address a mail server refuses
 	After        int64
 }
 
@@ -45,6 +46,8 @@ func readPeopleQuery(r *http.Request) (peopleQuery, []fieldError) {
 		Role:   strings.ToLower(strings.TrimSpace(in.Get("role"))),
 		MFA:    in.Get("mfa"),
 		Locked: in.Get("locked") != "",
+		// Like locked, any value asks for it: a checkbox sends "yes".
+		Unreached: in.Get("unreached") != "",
 	}
 	var errs []fieldError
 	if len(q.Q) > 200 {
@@ -67,7 +70,8 @@ func readPeopleQuery(r *http.Request) (peopleQuery, []fieldError) {
 }
 
 func (q peopleQuery) filter(limit int) mfagate.PeopleFilter {
-	return mfagate.PeopleFilter{Query: q.Q, Role: q.Role, MFA: q.MFA, Locked: q.Locked, AfterID: q.After, Limit: limit}
+	return mfagate.PeopleFilter{Query: q.Q, Role: q.Role, MFA: q.MFA, Locked: q.Locked, Unreached: q.Unreached,
+		AfterID: q.After, Limit: limit}
 }
 
 // values are the filters as URL parameters, without the page.
@@ -84,6 +88,9 @@ func (q peopleQuery) values() url.Values {
 	}
 	if q.Locked {
 		v.Set("locked", "yes")
+	}
+	if q.Unreached {
+		v.Set("unreached", "yes")
 	}
 	return v
 }
@@ -119,6 +126,9 @@ func statusTags(u *mfagate.User, methods []string, locked bool) []string {
 	}
 	if locked {
 		tags = append(tags, "Locked")
+	}
+	if !u.UnreachedAt.IsZero() {
+		tags = append(tags, "Emails refused")
 	}
 	if u.Disabled {
 		tags = append(tags, "Disabled")

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,7 +41,10 @@ type personView struct {
 	History      []auditRow
 	FullHistory  string // link to the audit log, for those who may read it
 	Actions      []actionForm
-	Self         bool
+	// FixAddress is the form to mark a refused address as fixed, shown
+	// with the unreached panel; nil while their address takes our mail.
+	FixAddress *actionForm
+	Self       bool
 }
 
 type factorRow struct {
@@ -72,8 +77,16 @@ type personAction struct {
 	title, hint, button string
 	warning, until      bool
 	notice              string // shown on success
-	run                 func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) error
+	// counted actions report a number on success, which the page's
+	// notice gives (noticeN, taking the number and the person) in place
+	// of notice.
+	noticeN func(n int, u *mfagate.User) string
+	run     func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error)
 }
+
+// fixAddress is the key of the action on a refused address, which the
+// page shows with the panel about it rather than among the others.
+const fixAddress = "address-fixed"
 
 // personActions in the order the page shows them; their keys are the last
 // part of each action's path.
@@ -84,42 +97,62 @@ var personActions = map[string]personAction{
 		title: "Send a new email code", button: "Send a new code",
 		hint:   "For someone part-way through signing in or setting up email codes who did not get their code. The usual wait between codes applies.",
 		notice: "A new code was sent to the address they are signing in or setting up with.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			_, err := s.Accounts.ResendCode(ctx, by, username, reason)
-			return err
+			return 0, err
 		},
 	},
 	"unlock": {
 		title: "Unlock the account", button: "Unlock",
 		hint:   "Lifts a lock after too many wrong passwords or codes, and forgets the failed attempts. Check who you are talking to first.",
 		notice: "The account is unlocked. They have been emailed.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
-			return s.Accounts.Unlock(ctx, by, username, reason)
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return 0, s.Accounts.Unlock(ctx, by, username, reason)
 		},
 	},
 	"end-sessions": {
 		title: "Sign them out everywhere", button: "Sign out everywhere",
 		hint:   "Ends every session, for example after a lost or stolen device. They can sign in again straight away.",
 		notice: "They have been signed out everywhere and emailed.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			_, err := s.Accounts.EndSessions(ctx, by, username, reason)
-			return err
+			return 0, err
 		},
 	},
 	"extend": {
 		title: "Give more time to set up", button: "Give more time", until: true,
 		hint:   "Until the end of the day you choose, a phase that requires security codes lets them skip setting up. Someone who has set up is still asked for a code.",
 		notice: "The extension is saved. They have been emailed.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) error {
-			return s.Accounts.Extend(ctx, by, username, until, reason)
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error) {
+			return 0, s.Accounts.Extend(ctx, by, username, until, reason)
 		},
 	},
 	"reset-mfa": {
 		title: "Reset security codes", button: "Reset security codes", warning: true,
 		hint:   "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
 		notice: "Security codes reset. They have been signed out and emailed; they will set up again when they next sign in.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) error {
-			return s.Accounts.ResetMFA(ctx, by, username, reason)
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return 0, s.Accounts.ResetMFA(ctx, by, username, reason)
+		},
+	},
+	fixAddress: {
+		title:  "Mark the address as fixed and send their emails again",
+		button: "Mark as fixed and send again",
+		notice: "The address is marked as fixed. Their emails are queued to be sent again.",
+		hint: "Do this once their mailbox takes email again, for example after their email team has restored it or lifted a block. " +
+			"Check with them first, by phone. The emails we could not deliver to them are sent again to the address above; " +
+			"security codes are not, as they have expired. If the address is still refused, this panel comes back.",
+		noticeN: func(n int, u *mfagate.User) string {
+			switch n {
+			case 0:
+				return "The address is marked as fixed. There were no emails to send again."
+			case 1:
+				return "The address is marked as fixed. 1 email is queued to be sent again to " + u.Email + "."
+			}
+			return fmt.Sprintf("The address is marked as fixed. %d emails are queued to be sent again to %s.", n, u.Email)
+		},
+		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return s.Accounts.MarkAddressFixed(ctx, by, username, reason)
 		},
 	},
 }
@@ -138,6 +171,10 @@ func (s *server) handlePerson() http.Handler {
 		}
 		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
 			v.Notice = a.notice
+			// The count comes back in the link; a mangled one gets no number.
+			if n, err := strconv.Atoi(r.URL.Query().Get("n")); a.noticeN != nil && err == nil && n >= 0 {
+				v.Notice = a.noticeN(n, u)
+			}
 		}
 		s.render(w, r, http.StatusOK, "admin_person", v)
 	})
@@ -208,10 +245,17 @@ func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error
 		v.FullHistory = "/admin/audit?" + url.Values{"subject": {u.Username}}.Encode()
 	}
 	base := personLink(u.Username)
-	for _, key := range personActionOrder {
+	form := func(key string) actionForm {
 		a := personActions[key]
-		v.Actions = append(v.Actions, actionForm{Path: base + "/" + key, Title: a.title, Hint: a.hint, Button: a.button,
-			Field: key + "-reason", Until: a.until, Warning: a.warning})
+		return actionForm{Path: base + "/" + key, Title: a.title, Hint: a.hint, Button: a.button,
+			Field: key + "-reason", Until: a.until, Warning: a.warning}
+	}
+	for _, key := range personActionOrder {
+		v.Actions = append(v.Actions, form(key))
+	}
+	if !u.UnreachedAt.IsZero() {
+		f := form(fixAddress)
+		v.FixAddress = &f
 	}
 	return v, nil
 }
@@ -261,6 +305,8 @@ func (s *server) handlePersonAction(key string) http.Handler {
 		var until time.Time
 		status := http.StatusBadRequest
 		switch {
+		case key == fixAddress && u.UnreachedAt.IsZero():
+			form.Error = "Emails to " + u.Username + " are not being refused, so there is nothing to send again"
 		case reason == "":
 			form.Error = "Enter a reason; it is kept in the audit log"
 		case utf8.RuneCountInString(reason) > 500:
@@ -272,11 +318,15 @@ func (s *server) handlePersonAction(key string) http.Handler {
 			}
 		}
 		if form.Error == "" && form.UntilError == "" {
-			err := a.run(s, r.Context(), s.actor(r), u.Username, reason, until)
+			n, err := a.run(s, r.Context(), s.actor(r), u.Username, reason, until)
 			code := mfagate.ErrorCode(err)
 			switch {
 			case err == nil:
-				http.Redirect(w, r, personLink(u.Username)+"?done="+key, http.StatusSeeOther)
+				done := url.Values{"done": {key}}
+				if a.noticeN != nil {
+					done.Set("n", strconv.Itoa(n))
+				}
+				http.Redirect(w, r, personLink(u.Username)+"?"+done.Encode(), http.StatusSeeOther)
 				return
 			case code == mfagate.EINVALID && a.until:
 				form.UntilError = mfagate.ErrorMessage(err)
@@ -294,11 +344,21 @@ func (s *server) handlePersonAction(key string) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
+		forms := make([]*actionForm, 0, len(v.Actions)+1)
 		for i := range v.Actions {
-			if v.Actions[i].Field != form.Field {
+			forms = append(forms, &v.Actions[i])
+		}
+		if v.FixAddress != nil {
+			forms = append(forms, v.FixAddress)
+		} else if key == fixAddress {
+			// No longer marked (fixed meanwhile, or the address changed):
+			// there is no form to put the message next to.
+			v.Errors = append(v.Errors, fieldError{"help-them", form.Error})
+		}
+		for _, f := range forms {
+			if f.Field != form.Field {
 				continue
 			}
-			f := &v.Actions[i]
 			f.Reason, f.Error, f.UntilValue, f.UntilError = form.Reason, form.Error, form.UntilValue, form.UntilError
 			if f.UntilError != "" {
 				v.Errors = append(v.Errors, fieldError{key + "-until", f.UntilError})

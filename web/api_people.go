@@ -25,6 +25,10 @@ type apiPerson struct {
 	CreatedAt     *string  `json:"created_at"`
 	LastSignInAt  *string  `json:"last_sign_in_at"`
 	ExtendedUntil *string  `json:"extended_until"`
+	// UnreachedAt is when a mail server first refused their address
+	// (null while it takes our mail), UnreachedReason its answer.
+	UnreachedAt     *string `json:"unreached_at"`
+	UnreachedReason string  `json:"unreached_reason"`
 }
 
 func newAPIPerson(u *mfagate.User, methods []string, locked bool) apiPerson {
@@ -35,6 +39,7 @@ func newAPIPerson(u *mfagate.User, methods []string, locked bool) apiPerson {
 		Username: u.Username, Email: u.Email, Name: u.Name, Roles: u.Roles,
 		Disabled: u.Disabled, PasswordSet: u.PasswordHash != "", MFAMethods: methods, Locked: locked,
 		CreatedAt: apiTime(u.CreatedAt), LastSignInAt: apiTime(u.LastSignInAt), ExtendedUntil: apiTime(u.ExtendedUntil),
+		UnreachedAt: apiTime(u.UnreachedAt), UnreachedReason: u.UnreachedReason,
 	}
 }
 
@@ -69,7 +74,7 @@ var mfaStates = []string{mfagate.MFANone, mfagate.MFASetUp, mfagate.MFAEmail, mf
 
 func (s *server) handleAPIPeople() apiFunc {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
-		q, err := readQuery(r, "q", "role", "mfa", "locked", "limit", "cursor")
+		q, err := readQuery(r, "q", "role", "mfa", "locked", "unreached", "limit", "cursor")
 		if err != nil {
 			return err
 		}
@@ -83,6 +88,13 @@ func (s *server) handleAPIPeople() apiFunc {
 			f.Locked = true
 		default:
 			return mfagate.Errorf(mfagate.EINVALID, "locked takes only true; leave it out to list locked and unlocked accounts")
+		}
+		switch q.get("unreached") {
+		case "":
+		case "true":
+			f.Unreached = true
+		default:
+			return mfagate.Errorf(mfagate.EINVALID, "unreached takes only true; leave it out to list everyone, reached or not")
 		}
 		limit, err := q.limit()
 		if err != nil {
@@ -194,6 +206,42 @@ func (s *server) handleAPIDisable() apiFunc {
 func (s *server) handleAPIResetMFA() apiFunc { return s.supportAction(s.Accounts.ResetMFA) }
 
 func (s *server) handleAPIUnlock() apiFunc { return s.supportAction(s.Accounts.Unlock) }
+
+// addressFixedReply is the person's new state and how many of their
+// emails were queued again.
+type addressFixedReply struct {
+	apiPerson
+	Resent int `json:"resent"`
+}
+
+// handleAPIAddressFixed marks a refused address as fixed and sends the
+// person's failed emails again. Like the other support actions it takes
+// a reason and replies with the person, with the count added.
+func (s *server) handleAPIAddressFixed() apiFunc {
+	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
+		var req reasonRequest
+		if err := decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		if err := checkReason(req.Reason); err != nil {
+			return err
+		}
+		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+		if err != nil {
+			return err
+		}
+		n, err := s.Accounts.MarkAddressFixed(r.Context(), s.actorOf(r, tok), u.Username, req.Reason)
+		if err != nil {
+			return err
+		}
+		p, err := s.personReply(r.Context(), u.Username)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, addressFixedReply{apiPerson: p, Resent: n})
+		return nil
+	}
+}
 
 // apiFactor is one confirmed factor, without its secret.
 type apiFactor struct {

@@ -171,6 +171,9 @@ type apiForecast struct {
 	NextPhase                 *apiPhase                 `json:"next_phase"`
 	ForcedAtNext              int                       `json:"forced_at_next"`
 	ForcedAtNextNeverSignedIn int                       `json:"forced_at_next_never_signed_in"`
+	// ForcedAtNextUnreached are those forced at the next phase whose
+	// address a mail server refuses: its notice will not reach them.
+	ForcedAtNextUnreached int `json:"forced_at_next_unreached"`
 }
 
 func newAPIForecast(sum rollout.Summary, computed time.Time) *apiForecast {
@@ -184,7 +187,8 @@ func newAPIForecast(sum rollout.Summary, computed time.Time) *apiForecast {
 	f := &apiForecast{ComputedAt: apiTime(computed), At: apiTime(sum.At), Total: sum.Total,
 		ByOutcome: outcomes(sum.ByOutcome), ByRole: map[string]map[string]int{},
 		Extended: sum.Extended, NeverSignedIn: sum.NeverSignedIn,
-		ForcedAtNext: sum.ForcedAtNext, ForcedAtNextNeverSignedIn: sum.ForcedAtNextNeverSignedIn}
+		ForcedAtNext: sum.ForcedAtNext, ForcedAtNextNeverSignedIn: sum.ForcedAtNextNeverSignedIn,
+		ForcedAtNextUnreached: sum.ForcedAtNextUnreached}
 	for role, m := range sum.ByRole {
 		f.ByRole[role] = outcomes(m)
 	}

@@ -126,6 +126,7 @@ var (
 func TestAPIAccessControl(t *testing.T) {
 	h := newHarness(t)
 	h.mustUser(t, "bob", pw)
+	h.markUnreached(t, "bob", "550 no such user")
 	tokens := map[string]string{
 		mfagate.RoleOperator: h.mustToken(t, "ops-dashboard", mfagate.RoleOperator),
 		mfagate.RoleSupport:  h.mustToken(t, "helpdesk-bot", mfagate.RoleSupport),
@@ -154,6 +155,7 @@ func TestAPIAccessControl(t *testing.T) {
 		{"GET", "/api/v1/people/{username}/mfa", nil, bothRoles, 200},
 		{"POST", "/api/v1/people/{username}/reset-mfa", reason, supportOnly, 200},
 		{"POST", "/api/v1/people/{username}/unlock", reason, supportOnly, 200},
+		{"POST", "/api/v1/people/{username}/address-fixed", reason, supportOnly, 200}, // bob's address is refused
 		{"GET", "/api/v1/audit", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout/progress", nil, bothRoles, 200},

@@ -54,6 +54,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/people/{username}/resend-code", s.requireStaff(areaPeople, s.handlePersonAction("resend-code")))
 	mux.Handle("POST /admin/people/{username}/end-sessions", s.requireStaff(areaPeople, s.handlePersonAction("end-sessions")))
 	mux.Handle("POST /admin/people/{username}/extend", s.requireStaff(areaPeople, s.handlePersonAction("extend")))
+	mux.Handle("POST /admin/people/{username}/address-fixed", s.requireStaff(areaPeople, s.handlePersonAction(fixAddress)))
 	mux.Handle("GET /admin/audit", s.requireStaff(areaAudit, s.handleAudit()))
 
 	// JSON API (docs/api.md, web/openapi.json): programs with a bearer
@@ -69,6 +70,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	api.Handle("GET /api/v1/people/{username}/mfa", s.apiHandler(apiStaff, s.handleAPIPersonMFA()))
 	api.Handle("POST /api/v1/people/{username}/reset-mfa", s.apiHandler(apiSupport, s.handleAPIResetMFA()))
 	api.Handle("POST /api/v1/people/{username}/unlock", s.apiHandler(apiSupport, s.handleAPIUnlock()))
+	api.Handle("POST /api/v1/people/{username}/address-fixed", s.apiHandler(apiSupport, s.handleAPIAddressFixed()))
 	api.Handle("GET /api/v1/audit", s.apiHandler(apiStaff, s.handleAPIAudit()))
 	api.Handle("GET /api/v1/rollout", s.apiHandler(apiStaff, s.handleAPIRollout()))
 	api.Handle("GET /api/v1/rollout/progress", s.apiHandler(apiStaff, s.handleAPIProgress()))

@@ -98,6 +98,13 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"TokenErrors", testTokenErrors},
 		{"SearchPeople", testSearchPeople},
 		{"SearchPeopleLargePage", testSearchPeopleLargePage},
+		{"MarkUnreached", testMarkUnreached},
+		{"ClearUnreached", testClearUnreached},
+		{"UpdateUserUnreached", testUpdateUserUnreached},
+		{"RequeueFailedMail", testRequeueFailedMail},
+		{"UnreachedByRole", testUnreachedByRole},
+		{"PeopleUnreached", testPeopleUnreached},
+		{"SearchPeopleUnreached", testSearchPeopleUnreached},
 		{"Progress", testProgress},
 		{"ProgressConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 			s := newStore(t)
