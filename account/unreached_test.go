@@ -25,7 +25,7 @@ func (f *fixture) failedMail(tb testing.TB, u *mfagate.User, subject string, cre
 		if sent {
 			return tx.MarkMailSent(m.ID, created)
 		}
-		return tx.FailMail(m.ID, "550 5.1.1 no such user")
+		return tx.FailMail(m.ID, 0, "550 5.1.1 no such user")
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -50,7 +50,7 @@ func (h *harness) refusedMail(tb testing.TB, name string, m mfagate.Message) int
 		if err := tx.EnqueueMail(&m); err != nil {
 			return err
 		}
-		return tx.FailMail(m.ID, refusal)
+		return tx.FailMail(m.ID, 0, refusal)
 	})
 	if err != nil {
 		tb.Fatal(err)

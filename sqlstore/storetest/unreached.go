@@ -171,7 +171,7 @@ func testRequeueFailedMail(t *testing.T, newStore func(*testing.T) mfagate.Store
 			}
 			switch tt.status {
 			case mfagate.MailFailed:
-				return tx.FailMail(m.ID, "550 5.1.1 no such user")
+				return tx.FailMail(m.ID, 0, "550 5.1.1 no such user")
 			case mfagate.MailSent:
 				return tx.MarkMailSent(m.ID, base)
 			}
