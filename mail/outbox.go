@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/mfagate/mfagate"
@@ -28,10 +29,17 @@ var _ mfagate.Mailer = (*DevOutbox)(nil)
 // NewDevOutbox returns an empty DevOutbox.
 func NewDevOutbox() *DevOutbox { return &DevOutbox{byID: map[int64]*mfagate.Message{}} }
 
-// Send accepts m and keeps a copy of it.
+// Send accepts m and keeps a copy of it, unless m is to an address under
+// .invalid (a name reserved never to exist): that one is refused as a
+// real server refuses an unknown mailbox, so a demo can show what happens
+// to a person we cannot reach.
 func (o *DevOutbox) Send(ctx context.Context, m *mfagate.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if at := strings.LastIndexByte(m.To, '@'); at >= 0 && strings.HasSuffix(strings.ToLower(strings.TrimRight(m.To[at:], "> ")), ".invalid") {
+		return &mfagate.MailRefused{Recipient: true,
+			Reply: "550 5.1.2 " + m.To + ": no such domain (the dev outbox refuses every address under .invalid)"}
 	}
 	c := *m
 	o.mu.Lock()

@@ -377,7 +377,27 @@ func TestNewSMTPRefusesBadConfig(t *testing.T) {
 	}
 }
 
-func TestDevOutboxAcceptsEverything(t *testing.T) {
+// TestDevOutboxRefusesInvalidAddresses: an address under .invalid is
+// refused as an unknown mailbox, and nothing is kept for it.
+func TestDevOutboxRefusesInvalidAddresses(t *testing.T) {
+	box := mail.NewDevOutbox()
+	m := message(7)
+	m.To = "Someone <nobody@example.INVALID>"
+	err := box.Send(context.Background(), m)
+	var refused *mfagate.MailRefused
+	if !errors.As(err, &refused) || !refused.Recipient || !strings.HasPrefix(refused.Reply, "550") {
+		t.Fatalf("Send to .invalid: got %v, want a 550 refusal of the address", err)
+	}
+	if _, ok := box.Delivered(7); ok {
+		t.Error("the refused message was kept")
+	}
+	m.To = "someone@invalid.example.com"
+	if err := box.Send(context.Background(), m); err != nil {
+		t.Errorf("Send to a name that only contains invalid: %v", err)
+	}
+}
+
+func TestDevOutboxAcceptsRealAddresses(t *testing.T) {
 	if err := mail.NewDevOutbox().Send(context.Background(), message(1)); err != nil {
 		t.Errorf("Send: got %v, want nil", err)
 	}
