@@ -401,9 +401,8 @@ func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
 	var refused *mfagate.MailRefused
 	if errors.As(o.err, &refused) {
 		log.Error("mail refused by the mail server", "err", o.err)
-		if err := ignoreConflict(tx.FailMail(m.ID, m.Claim, lastErr)); err != nil {
-			return err
-		}
+		// The person's row before the message's, as account locks them
+		// (MarkAddressFixed holds the person, then requeues their mail).
 		if refused.Recipient && m.UserID != 0 {
 			marked, err := tx.MarkUnreached(m.UserID, m.To, truncate(refused.Reply, maxErrorLen), o.at)
 			if err != nil && mfagate.ErrorCode(err) != mfagate.ENOTFOUND {
@@ -413,7 +412,7 @@ func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
 				log.Warn("mail address refused: the person is marked unreached", "user_id", m.UserID)
 			}
 		}
-		return nil
+		return ignoreConflict(tx.FailMail(m.ID, m.Claim, lastErr))
 	}
 	next := o.at.Add(d.backoff(m.Attempts))
 	queued := m.QueuedAt
