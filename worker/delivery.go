@@ -19,6 +19,7 @@ const (
 	DefaultLease    = 30 * time.Second
 	DefaultBatch    = 50
 	DefaultRetryFor = 72 * time.Hour
+	DefaultSenders  = 4
 )
 
 // securityBatch is how many security messages one claim takes: few, so
@@ -52,7 +53,7 @@ const maxErrorLen = 1000
 // death, sent again with the same Message-ID.
 //
 // Security mail (mfagate.MailSecurity) has a sender of its own, on its
-// own connection, woken by Wake; the bulk sender takes account notices
+// own connection, woken by Wake; the bulk senders take account notices
 // before campaigns and may be paced with MaxPerSecond.
 //
 // Zero fields take their defaults; Store and Mailer are required.
@@ -74,10 +75,14 @@ type Delivery struct {
 	// Backoff returns how long to wait after the given failed attempt
 	// (1 for the first) before the next. Default: Backoff.
 	Backoff func(attempt int) time.Duration
-	// MaxPerSecond paces the bulk sender (account notices and campaigns)
-	// to at most this many messages a second; 0 means as fast as the mail
-	// server takes them. Security mail is never paced.
+	// MaxPerSecond paces the bulk senders (account notices and campaigns)
+	// to at most this many messages a second between them; 0 means as
+	// fast as the mail server takes them. Security mail is never paced.
 	MaxPerSecond float64
+	// Senders is how many bulk senders Run starts, each with a connection
+	// and batches of its own, so that one message's round trips to the
+	// database and the mail server overlap another's. Default 4.
+	Senders int
 	// Wake, when set, wakes the security sender at once (see
 	// sqlstore.DB.MailQueued); without it, it looks every second.
 	Wake <-chan struct{}
@@ -127,20 +132,18 @@ func (d *Delivery) RunOnce(ctx context.Context) (sent int, err error) {
 }
 
 // Run delivers until ctx is done: the security sender at once when Wake
-// fires and at least every second, the bulk sender every interval and at
-// once again after a full batch. Each keeps its connection while it has
-// work. Errors are logged.
+// fires and at least every second, each bulk sender (see Senders) every
+// interval and at once again after a full batch. Each keeps its
+// connection while it has work. Errors are logged.
 func (d *Delivery) Run(ctx context.Context, interval time.Duration) {
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		d.loop(ctx, d.newSender(d.security()), min(interval, securityPoll), d.Wake)
-	}()
-	go func() {
-		defer wg.Done()
-		d.loop(ctx, d.newSender(d.bulk()), interval, nil)
-	}()
+	wg.Go(func() { d.loop(ctx, d.newSender(d.security()), min(interval, securityPoll), d.Wake) })
+	pace := &pacer{} // MaxPerSecond is for the bulk senders together
+	for range d.senders() {
+		s := d.newSender(d.bulk())
+		s.pacer = pace
+		wg.Go(func() { d.loop(ctx, s, interval, nil) })
+	}
 	wg.Wait()
 }
 
@@ -181,13 +184,19 @@ func (d *Delivery) loop(ctx context.Context, s *sender, interval time.Duration, 
 // sender is one lane's worker: it keeps one connection to the mail server
 // across batches.
 type sender struct {
-	d    *Delivery
-	lane lane
-	conn mfagate.MailConn
+	d     *Delivery
+	lane  lane
+	conn  mfagate.MailConn
+	pacer *pacer // shared by the senders of a paced lane
+}
+
+// pacer spaces the messages of one or more senders.
+type pacer struct {
+	mu   sync.Mutex
 	next time.Time // the earliest the next paced message may go
 }
 
-func (d *Delivery) newSender(l lane) *sender { return &sender{d: d, lane: l} }
+func (d *Delivery) newSender(l lane) *sender { return &sender{d: d, lane: l, pacer: &pacer{}} }
 
 func (s *sender) close() {
 	if s.conn != nil {
@@ -361,8 +370,18 @@ func (s *sender) pace(ctx context.Context) error {
 	if !s.lane.paced {
 		return nil
 	}
+	// Take the next free slot, then wait for it: senders sharing the
+	// pacer go one after the other.
+	p := s.pacer
+	p.mu.Lock()
 	now := time.Now()
-	if wait := s.next.Sub(now); wait > 0 {
+	at := now
+	if p.next.After(now) {
+		at = p.next
+	}
+	p.next = at.Add(time.Duration(float64(time.Second) / s.d.MaxPerSecond))
+	p.mu.Unlock()
+	if wait := at.Sub(now); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -370,9 +389,7 @@ func (s *sender) pace(ctx context.Context) error {
 			return ctx.Err()
 		case <-t.C:
 		}
-		now = s.next
 	}
-	s.next = now.Add(time.Duration(float64(time.Second) / s.d.MaxPerSecond))
 	return nil
 }
 
@@ -543,6 +560,13 @@ func (d *Delivery) batch() int {
 		return DefaultBatch
 	}
 	return d.Batch
+}
+
+func (d *Delivery) senders() int {
+	if d.Senders <= 0 {
+		return DefaultSenders
+	}
+	return d.Senders
 }
 
 func (d *Delivery) retryFor() time.Duration {
