@@ -188,7 +188,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{}, 4)
 	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log,
-		RetryFor: a.cfg.Mail.RetryFor, MaxPerSecond: float64(a.cfg.Mail.MaxPerSecond), Wake: a.store.MailQueued()}
+		RetryFor: a.cfg.Mail.RetryFor, MaxPerSecond: float64(a.cfg.Mail.MaxPerSecond), Senders: a.cfg.Mail.Connections,
+		Wake: a.store.MailQueued()}
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
 	go func() { a.retention().Run(workCtx, 5*time.Minute); done <- struct{}{} }()
 	go func() {

@@ -89,6 +89,9 @@ type Mail struct {
 	// MaxPerSecond paces account notices and campaigns, per replica; 0
 	// means no limit. Security mail is never paced.
 	MaxPerSecond int `yaml:"max_per_second"`
+	// Connections is how many SMTP connections each replica uses for
+	// notices and campaigns; security mail has one more of its own.
+	Connections int `yaml:"connections"`
 
 	// FromAddress is From parsed.
 	FromAddress *mail.Address `yaml:"-"`
@@ -228,7 +231,7 @@ func Default() *Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			SessionMaxAge:      12 * time.Hour,
 		},
-		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}, RetryFor: 72 * time.Hour},
+		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}, RetryFor: 72 * time.Hour, Connections: 4},
 		MFA: MFA{
 			Issuer: "mfagate",
 			Email: EmailCodes{

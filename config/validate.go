@@ -244,6 +244,7 @@ func (c *Config) validateMail(v *validator) {
 	v.oneOf("mail.smtp.tls", m.SMTP.TLS, "starttls, tls or none", "starttls", "tls", "none")
 	v.durationRange("mail.retry_for", m.RetryFor, time.Hour, 30*24*time.Hour)
 	v.intRange("mail.max_per_second", m.MaxPerSecond, 0, 100000)
+	v.intRange("mail.connections", m.Connections, 1, 32)
 	switch m.Driver {
 	case "smtp":
 		if m.SMTP.Host == "" {

@@ -103,6 +103,9 @@ func TestValidateErrors(t *testing.T) {
 		},
 		{"smtp port", "mail:\n  from: a@example.com\n  driver: smtp\n  smtp:\n    host: mx\n    port: 0\n", "mail.smtp.port is 0; it must be between 1 and 65535", "port"},
 		{"smtp tls", "mail:\n  from: a@example.com\n  driver: smtp\n  smtp:\n    host: mx\n    tls: ssl\n", `mail.smtp.tls "ssl" is not one of starttls, tls, none`, "ssl"},
+		{"retry for too short", "mail:\n  retry_for: 10m\n", "mail.retry_for is 10m; it must be between 1h and 30d", "retry_for"},
+		{"max per second negative", "mail:\n  max_per_second: -1\n", "mail.max_per_second is -1; it must be between 0 and 100000", "max_per_second"},
+		{"no connections", "mail:\n  connections: 0\n", "mail.connections is 0; it must be between 1 and 32", "connections"},
 		// mfa
 		{"issuer empty", "mfa:\n  issuer: ' '\n", "mfa.issuer is required", "issuer"},
 		{"issuer colon", "mfa:\n  issuer: 'Acme: staff'\n", `mfa.issuer "Acme: staff" must not contain a colon`, "issuer"},
