@@ -154,7 +154,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log,
+		RetryFor: a.cfg.Mail.RetryFor, MaxPerSecond: float64(a.cfg.Mail.MaxPerSecond), Senders: a.cfg.Mail.Connections,
+		Wake: a.store.MailQueued()}
 	reg := prometheus.NewRegistry()
+	if err := reg.Register(newMailCollector(delivery)); err != nil {
+		return err
+	}
 	handler, err := web.NewServer(web.Options{
 		Accounts: a.accounts, Store: a.store, Logger: a.log, Registry: reg,
 		BaseURL:         a.cfg.Server.ParsedBaseURL,
@@ -187,9 +193,6 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{}, 4)
-	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log,
-		RetryFor: a.cfg.Mail.RetryFor, MaxPerSecond: float64(a.cfg.Mail.MaxPerSecond), Senders: a.cfg.Mail.Connections,
-		Wake: a.store.MailQueued()}
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
 	go func() { a.retention().Run(workCtx, 5*time.Minute); done <- struct{}{} }()
 	go func() {

@@ -51,6 +51,22 @@ func TestServeDeliversMailThroughSMTP(t *testing.T) {
 	if n := len(smtp.Messages()); n != 1 {
 		t.Fatalf("got %d messages, want exactly 1", n)
 	}
+	// The security notice went out on the security sender, and is counted.
+	code, body := mustGet(t, c, base+"/metrics")
+	if want := `mfagate_mail_sent_total{priority="security"} 1`; code != 200 || !strings.Contains(body, want) {
+		t.Errorf("metrics: got %d without %q:\n%s", code, want, grepLines(body, "mfagate_mail_"))
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestServeHeaderLimits pins the two limits on request headers

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -86,6 +87,52 @@ type Delivery struct {
 	// Wake, when set, wakes the security sender at once (see
 	// sqlstore.DB.MailQueued); without it, it looks every second.
 	Wake <-chan struct{}
+
+	counts deliveryCounts
+}
+
+// DeliveryCounts counts what a Delivery's senders have seen since it
+// started, for metrics.
+type DeliveryCounts struct {
+	// Sent counts messages the mail server accepted, by priority
+	// (mfagate.MailSecurity, MailAccount, MailCampaign).
+	Sent [3]uint64
+	// Temporary counts failed attempts that will be tried again (or were
+	// given up after mail.retry_for); Refused counts 5xx refusals.
+	Temporary, Refused uint64
+	// Skipped counts claimed messages not sent because, by the time their
+	// turn came, another worker had taken them over or sent them.
+	Skipped uint64
+}
+
+type deliveryCounts struct {
+	sent                        [3]atomic.Uint64
+	temporary, refused, skipped atomic.Uint64
+}
+
+// Counts returns the counts so far. Safe for concurrent use.
+func (d *Delivery) Counts() DeliveryCounts {
+	var c DeliveryCounts
+	for i := range c.Sent {
+		c.Sent[i] = d.counts.sent[i].Load()
+	}
+	c.Temporary, c.Refused, c.Skipped = d.counts.temporary.Load(), d.counts.refused.Load(), d.counts.skipped.Load()
+	return c
+}
+
+// count adds the outcome of one attempt to the counts.
+func (d *Delivery) count(m *mfagate.Message, err error) {
+	var refused *mfagate.MailRefused
+	switch {
+	case err == nil:
+		if m.Priority >= 0 && m.Priority < len(d.counts.sent) {
+			d.counts.sent[m.Priority].Add(1)
+		}
+	case errors.As(err, &refused):
+		d.counts.refused.Add(1)
+	default:
+		d.counts.temporary.Add(1)
+	}
 }
 
 // Backoff is Delivery's default retry delay: 30s after the first failed
@@ -337,6 +384,7 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 		done = nil
 		if !held {
 			d.logger().InfoContext(ctx, "mail no longer ours to send: skipped", "mail_id", m.ID)
+			d.counts.skipped.Add(1)
 			continue
 		}
 		conn, err := s.connection(ctx)
@@ -344,6 +392,7 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 			err = conn.Send(ctx, m)
 		}
 		done = &outcome{m: m, err: err, at: d.clock().Now()}
+		d.count(m, err)
 		if err == nil {
 			sent++
 			continue

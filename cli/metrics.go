@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mfagate/mfagate/worker"
+)
+
+// mailCollector exports what the outbox worker of this server has done.
+type mailCollector struct {
+	d                     *worker.Delivery
+	sent, failed, skipped *prometheus.Desc
+}
+
+func newMailCollector(d *worker.Delivery) *mailCollector {
+	return &mailCollector{d: d,
+		sent: prometheus.NewDesc("mfagate_mail_sent_total",
+			"Emails the mail server accepted from this server, by priority.", []string{"priority"}, nil),
+		failed: prometheus.NewDesc("mfagate_mail_failures_total",
+			"Attempts to send an email that failed: temporary (tried again later) or refused (a 5xx answer, given up).",
+			[]string{"kind"}, nil),
+		skipped: prometheus.NewDesc("mfagate_mail_skipped_total",
+			"Claimed emails not sent because another server had taken them over or sent them first.", nil, nil),
+	}
+}
+
+func (c *mailCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.sent
+	ch <- c.failed
+	ch <- c.skipped
+}
+
+func (c *mailCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.d.Counts()
+	for i, name := range []string{"security", "account", "campaign"} {
+		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(n.Sent[i]), name)
+	}
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(n.Temporary), "temporary")
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(n.Refused), "refused")
+	ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(n.Skipped))
+}
