@@ -327,16 +327,7 @@ var screenshotWidths = []int64{360, 1280}
 // at 360 px are logged.
 func TestScreenshots(t *testing.T) {
 	t.Parallel()
-	dir := os.Getenv(screenshotsEnv)
-	if dir == "" {
-		var err error
-		if dir, err = filepath.Abs("screenshots"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("create the screenshots folder: %v", err)
-	}
+	dir := screenshotDir(t)
 	srv := startServer(t)
 	ctx := newBrowser(t)
 	ada, sam := srv.account(t, "ada"), srv.account(t, "sam")
