@@ -458,3 +458,79 @@ func TestFaultManyWorkersShareTheOutbox(t *testing.T) {
 func newStderrLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// TestFaultStaleWorkerLeavesATakenMessageAlone: worker A's lease on a
+// message runs out while the server holds it inside DATA, without a
+// renewal (its heartbeat could not reach the database, or the process was
+// paused: here the clock jumps past the lease). Worker B takes the message
+// over and is sending it when A's attempt is refused (451). A records its
+// failure, but the message is B's now: A must leave B's lease alone, or a
+// third worker C takes the message while B sends it, and it arrives
+// twice although no connection broke and no process died.
+func TestFaultStaleWorkerLeavesATakenMessageAlone(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		dsn := b.DSN(t)
+		dbA := b.Open(t, dsn)
+		storetest.MustMigrate(t, dbA)
+		dbB, dbC := b.Open(t, dsn), b.Open(t, dsn)
+		srv := mailtest.NewServer(t)
+		clock := mfagate.NewManualClock(start)
+		newWorker := func(db *sqlstore.DB) *worker.Delivery {
+			logger, _ := newLogger(t)
+			// The default lease: the heartbeat (every 40s) never runs here.
+			return &worker.Delivery{Store: db, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger,
+				Backoff: func(int) time.Duration { return 0 }}
+		}
+		a, bw, c := newWorker(dbA), newWorker(dbB), newWorker(dbC)
+		queued := mustEnqueue(t, dbA, 1, start)
+
+		type result struct {
+			sent int
+			err  error
+		}
+		run := func(d *worker.Delivery) <-chan result {
+			done := make(chan result, 1)
+			go func() {
+				n, err := d.RunOnce(ctx)
+				done <- result{n, err}
+			}()
+			return done
+		}
+		holdA := srv.HoldMessage(1)
+		aDone := run(a)
+		holdA.Wait(t, 10*time.Second)
+		clock.Advance(worker.DefaultLease + time.Second) // A's lease ends
+
+		holdB := srv.HoldMessage(1)
+		bDone := run(bw)
+		holdB.Wait(t, 10*time.Second) // B holds the message and is sending it
+		t.Cleanup(holdB.Accept)       // frees B if the test stops early
+
+		holdA.Refuse(451)
+		if r := <-aDone; r.sent != 0 || r.err != nil {
+			t.Errorf("A: got %d, %v, want 0, nil", r.sent, r.err)
+		}
+		after := mustMail(t, dbA)[queued[0].ID]
+		t.Logf("after A recorded its 451: status %s, claim %d, last error %q", after.Status, after.Claim, after.LastError)
+
+		// C looks for work while B is sending: there is none.
+		cSent, err := c.RunOnce(ctx)
+		if err != nil {
+			t.Errorf("C: %v", err)
+		}
+		holdB.Accept()
+		if r := <-bDone; r.sent != 1 || r.err != nil {
+			t.Errorf("B: got %d, %v, want 1, nil", r.sent, r.err)
+		}
+
+		lost, dup := tally(t, srv, queued)
+		t.Logf("C sent %d; %d lost, %d duplicated", cSent, lost, dup)
+		if cSent != 0 {
+			t.Errorf("C sent %d messages while B was sending the only one, want 0", cSent)
+		}
+		if lost != 0 || dup != 0 {
+			t.Errorf("got %d lost and %d duplicated, want 0 and 0", lost, dup)
+		}
+	})
+}
