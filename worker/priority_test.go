@@ -27,8 +27,10 @@ const campaignName = "rollout-test"
 func enqueueCampaign(tb testing.TB, s mfagate.Store, n int) []*mfagate.Message {
 	tb.Helper()
 	at := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var msgs []*mfagate.Message
-	err := s.Update(context.Background(), func(tx mfagate.Tx) error {
+	err := s.Update(ctx, func(tx mfagate.Tx) error {
 		for i := range n {
 			m := &mfagate.Message{To: fmt.Sprintf("c%d@example.com", i+1), Subject: "Set up your second factor",
 				Text: "Please set up a second factor.\n", CreatedAt: at, Priority: mfagate.MailCampaign, Campaign: campaignName}
