@@ -4,7 +4,10 @@
 // A Server listens on 127.0.0.1 on a free port, optionally with STARTTLS
 // or implicit TLS (a certificate for 127.0.0.1 and localhost is made for
 // each server) and with authentication. It records every message it
-// accepts and can be told to refuse the next few, to test retries. It is
+// accepts and can be told to refuse the next few, to test retries, to
+// answer slowly (Delay), to drop the connection before or after accepting
+// a message (DropConnections), to refuse sessions (RefuseSessions), or to
+// stop inside a message until the test answers it (HoldMessage). It is
 // for tests only: it keeps everything in memory and trusts everyone.
 package mailtest
 
@@ -50,6 +53,10 @@ func AuthMechanisms(mechs ...string) Option {
 	return func(s *Server) { s.mechs = mechs }
 }
 
+// Delay makes the server wait d inside DATA of every message, after
+// reading it and before answering, as a slow server would; see SetDelay.
+func Delay(d time.Duration) Option { return func(s *Server) { s.delay = d } }
+
 // Server is an in-process SMTP server. Its methods are safe for concurrent
 // use.
 type Server struct {
@@ -69,6 +76,22 @@ type Server struct {
 	refuseRcpt  map[string]int // address → code answered to RCPT TO
 	refuseFrom  int            // code answered to MAIL FROM, 0 for none
 	changed     chan struct{}  // closed and replaced on every new message
+
+	delay          time.Duration // waited in DATA before answering
+	refuseSessions int           // connections still to answer 451
+	refusedConns   map[*smtp.Conn]bool
+	drop           dropPlan
+	dropped        map[DropMode]int
+	hold           *Hold         // the message to stop at, nil for none
+	closed         chan struct{} // closed when the test ends
+}
+
+// dropPlan is what DropConnections asked for.
+type dropPlan struct {
+	mode  DropMode
+	every int
+	left  int
+	base  int // attempts when it was asked
 }
 
 // NewServer starts a server on 127.0.0.1 on a free port; it is closed
@@ -76,9 +99,12 @@ type Server struct {
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{
-		mechs:      []string{sasl.Plain, sasl.Login},
-		rejectCode: 451,
-		changed:    make(chan struct{}),
+		mechs:        []string{sasl.Plain, sasl.Login},
+		rejectCode:   451,
+		changed:      make(chan struct{}),
+		dropped:      map[DropMode]int{},
+		refusedConns: map[*smtp.Conn]bool{},
+		closed:       make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -115,6 +141,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		_ = srv.Serve(l)
 	}()
 	tb.Cleanup(func() {
+		close(s.closed) // frees a held or delayed message
 		_ = srv.Close()
 		// Close misses a listener that Serve has not registered yet.
 		_ = l.Close()
@@ -229,15 +256,27 @@ func (s *Server) WaitMessages(tb testing.TB, n int, timeout time.Duration) []Mes
 func (s *Server) receive(m Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempts++
 	if s.reject > 0 {
 		s.reject--
 		return rejection(s.rejectCode)
 	}
+	s.recordLocked(m)
+	return nil
+}
+
+// recordLocked adds m to the accepted messages; s.mu is held.
+func (s *Server) recordLocked(m Message) {
+	m.Received = time.Now()
 	s.messages = append(s.messages, m)
 	close(s.changed)
 	s.changed = make(chan struct{})
-	return nil
+}
+
+// record adds m to the accepted messages, whatever SetReject said.
+func (s *Server) record(m Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recordLocked(m)
 }
 
 func rejection(code int) *smtp.SMTPError {
@@ -252,19 +291,34 @@ func rejection(code int) *smtp.SMTPError {
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
 	s.connections++
+	// A client refused at EHLO may try HELO on the same connection:
+	// refuse that too.
+	refuse := s.refusedConns[c]
+	if !refuse && s.refuseSessions > 0 {
+		s.refuseSessions--
+		s.refusedConns[c], refuse = true, true
+	}
 	s.mu.Unlock()
+	if refuse {
+		// go-smtp answers EHLO with 451 and this text.
+		return nil, errors.New("mailtest: not taking mail now, as asked")
+	}
 	_, isTLS := c.TLSConnectionState()
-	return &session{server: s, tls: isTLS}, nil
+	return &session{server: s, conn: c, tls: isTLS}, nil
 }
 
 // session is one SMTP conversation. go-smtp calls its methods from the
 // connection's goroutine only.
 type session struct {
 	server *Server
+	conn   *smtp.Conn
 	tls    bool
-	user   string // authenticated username
-	from   string
-	to     []string
+	// dropOnReset closes the connection at the next reset, which go-smtp
+	// does right after it answered DATA (DropAfterReply).
+	dropOnReset bool
+	user        string // authenticated username
+	from        string
+	to          []string
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -330,10 +384,20 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m := parse(data)
 	m.From, m.To, m.Username, m.TLS = ss.from, append([]string(nil), ss.to...), ss.user, ss.tls
-	return ss.server.receive(m)
+	return ss.server.answer(ss, m)
 }
 
-func (ss *session) Reset() { ss.from, ss.to = "", nil }
+func (ss *session) Reset() {
+	ss.from, ss.to = "", nil
+	if ss.dropOnReset {
+		ss.dropOnReset = false
+		ss.dropConn()
+	}
+}
+
+// dropConn closes the TCP connection under the session at once, without
+// a word: the client sees it break.
+func (ss *session) dropConn() { _ = ss.conn.Conn().Close() }
 
 func (ss *session) Logout() error { return nil }
 

@@ -8,6 +8,7 @@ import (
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"strings"
+	"time"
 )
 
 // Message is one message the server accepted.
@@ -27,6 +28,17 @@ type Message struct {
 	Text string
 	// ParseErr says why Header, Subject or Text could not be filled in.
 	ParseErr error
+	// Received is when the server accepted the message.
+	Received time.Time
+}
+
+// MessageID returns the Message-ID header without its angle brackets, or
+// "" when there is none.
+func (m Message) MessageID() string {
+	if m.Header == nil {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(m.Header.Get("Message-Id")), "<"), ">")
 }
 
 // parse fills in the parsed fields of a message from its raw data.
