@@ -157,9 +157,9 @@ func (t *tx) MarkMailSent(id int64, at time.Time) error {
 // lease; see mfagate.Tx. A message already sent, or now in another
 // batch, is not touched: ECONFLICT.
 func (t *tx) RetryMail(id, claim int64, lastErr string, next time.Time) error {
+	where, args := inBatch(id, claim)
 	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = NULL, claim = NULL, next_attempt_at = ?, last_error = ?
-		WHERE id = ? AND status <> ? AND (? = 0 OR claim = ?)`,
-		millis(next), lastErr, id, mfagate.MailSent, claim, claim)
+		WHERE `+where, append([]any{millis(next), lastErr}, args...)...)
 	if err != nil {
 		return fmt.Errorf("retry mail %d: %w", id, err)
 	}
@@ -173,10 +173,10 @@ func (t *tx) RetryMail(id, claim int64, lastErr string, next time.Time) error {
 // already sent, or now in another batch, is not touched: ECONFLICT. A
 // secret message loses its text.
 func (t *tx) FailMail(id, claim int64, lastErr string) error {
+	where, args := inBatch(id, claim)
 	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, lease_until = NULL, claim = NULL, last_error = ?,
 			body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END
-		WHERE id = ? AND status <> ? AND (? = 0 OR claim = ?)`,
-		mfagate.MailFailed, lastErr, id, mfagate.MailSent, claim, claim)
+		WHERE `+where, append([]any{mfagate.MailFailed, lastErr}, args...)...)
 	if err != nil {
 		return fmt.Errorf("fail mail %d: %w", id, err)
 	}
@@ -184,6 +184,15 @@ func (t *tx) FailMail(id, claim int64, lastErr string) error {
 		return t.whyNotChanged(id, claim)
 	}
 	return nil
+}
+
+// inBatch is the condition of RetryMail and FailMail: message id, not
+// sent, and in batch claim unless claim is 0.
+func inBatch(id, claim int64) (string, []any) {
+	if claim == 0 {
+		return `id = ? AND status <> ?`, []any{id, mfagate.MailSent}
+	}
+	return `id = ? AND status <> ? AND claim = ?`, []any{id, mfagate.MailSent, claim}
 }
 
 // Mail lists outbox messages, newest first; see mfagate.Tx.

@@ -336,7 +336,9 @@ func TestHelperDeliveryProcess(t *testing.T) {
 	}
 	lease, _ := time.ParseDuration(os.Getenv(helperLeaseEnv))
 	batch, _ := strconv.Atoi(os.Getenv(helperBatchEnv))
-	d := &worker.Delivery{Store: db, Mailer: mailer, Lease: lease, Batch: batch, Backoff: quickBackoff,
+	// One bulk sender: the kill then lands in exactly one send. (Each of
+	// several senders has a window of its own, one message each.)
+	d := &worker.Delivery{Store: db, Mailer: mailer, Lease: lease, Batch: batch, Backoff: quickBackoff, Senders: 1,
 		Wake: db.MailQueued(), Logger: newStderrLogger()}
 	d.Run(ctx, runInterval)
 }

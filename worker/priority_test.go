@@ -116,12 +116,12 @@ func startProductionRun(tb testing.TB, d *worker.Delivery) (stop func()) {
 }
 
 // TestPrioritySecurityCodeOvertakesCampaign: a 2,000-message campaign
-// goes to a slow server (20ms a message); once the server has received
-// 100 of them, a security code is queued: on the replica that runs the
-// senders (which wakes its security sender at once), or on another one
-// (whose commit wakes nobody here: the security sender finds it at its
-// next poll, within a second, about 50 campaign messages). Either way
-// the code reaches the server before the next 60 campaign messages do.
+// goes to a slow server (20ms a message, on each of the bulk senders'
+// connections); once the server has received 100 of them, a security
+// code is queued: on the one replica that runs the senders, or, with two
+// replicas both running them as in production, on the second (whose
+// commit wakes its own security sender). Either way the code reaches the
+// server before the next 60 campaign messages do.
 func TestPrioritySecurityCodeOvertakesCampaign(t *testing.T) {
 	const (
 		campaign = 2000
@@ -133,7 +133,7 @@ func TestPrioritySecurityCodeOvertakesCampaign(t *testing.T) {
 		other bool // queue the code on the other replica
 	}{
 		{"code queued on the sending replica", false},
-		{"code queued on another replica", true},
+		{"code queued on the second of two sending replicas", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
@@ -143,6 +143,11 @@ func TestPrioritySecurityCodeOvertakesCampaign(t *testing.T) {
 				logger, _ := newLogger(t)
 				d := &worker.Delivery{Store: one, Mailer: mustMailer(t, srv), Logger: logger, Wake: one.MailQueued()}
 				stop := startProductionRun(t, d)
+				if tt.other {
+					d2 := &worker.Delivery{Store: two, Mailer: mustMailer(t, srv), Logger: logger, Wake: two.MailQueued()}
+					stop2 := startProductionRun(t, d2)
+					defer stop2()
+				}
 
 				srv.WaitMessages(t, after, 60*time.Second)
 				queueOn := one
@@ -165,16 +170,17 @@ func TestPrioritySecurityCodeOvertakesCampaign(t *testing.T) {
 }
 
 // TestPriorityAccountNoticeOvertakesCampaign: an account notice queued in
-// the middle of a campaign waits at most for the rest of the bulk
-// sender's batch in progress, not for the campaign.
+// the middle of a campaign waits at most for the rest of the batches the
+// bulk senders have in progress, not for the campaign.
 func TestPriorityAccountNoticeOvertakesCampaign(t *testing.T) {
-	const batch = 20
+	const batch, senders = 20, 4
 	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 		db := b.New(t)
 		srv := mailtest.NewServer(t, mailtest.Delay(10*time.Millisecond))
 		enqueueCampaign(t, db, 500)
 		logger, _ := newLogger(t)
-		d := &worker.Delivery{Store: db, Mailer: mustMailer(t, srv), Logger: logger, Batch: batch, Wake: db.MailQueued()}
+		d := &worker.Delivery{Store: db, Mailer: mustMailer(t, srv), Logger: logger, Batch: batch, Senders: senders,
+			Wake: db.MailQueued()}
 		stop := startProductionRun(t, d)
 
 		srv.WaitMessages(t, 30, 60*time.Second)
@@ -186,8 +192,8 @@ func TestPriorityAccountNoticeOvertakesCampaign(t *testing.T) {
 
 		overtaken := campaignsBefore(msgs, seen, at)
 		t.Logf("notice queued after %d campaign messages, arrived after %d more", seen, overtaken)
-		if overtaken > batch {
-			t.Errorf("%d campaign messages reached the server before the account notice, want at most a batch (%d)", overtaken, batch)
+		if overtaken > batch*senders {
+			t.Errorf("%d campaign messages reached the server before the account notice, want at most a batch per sender (%d)", overtaken, batch*senders)
 		}
 	})
 }

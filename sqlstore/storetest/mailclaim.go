@@ -81,7 +81,7 @@ func testHoldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	s := newStore(t)
 	m := mustEnqueueAs(t, s, "a@example.com", mfagate.MailSecurity, base, base.Add(10*time.Minute))
 	now := base.Add(time.Second)
-	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: 41})
+	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: big + 41})
 
 	hold := func(claim int64, at time.Time) bool {
 		t.Helper()
@@ -92,10 +92,10 @@ func testHoldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 		})
 		return held
 	}
-	if hold(42, now) {
+	if hold(big+42, now) {
 		t.Error("another batch held the message")
 	}
-	if !hold(41, now.Add(50*time.Second)) {
+	if !hold(big+41, now.Add(50*time.Second)) {
 		t.Fatal("the claiming batch could not hold its message")
 	}
 	// The hold moved the lease on: a claim after the first lease ends but
@@ -103,11 +103,11 @@ func testHoldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	if got := claimBatch(t, s, anyMail(now.Add(90*time.Second), time.Minute, 10)); len(got) != 0 {
 		t.Errorf("claim within the renewed lease: got %v, want nothing", messageIDs(got))
 	}
-	if hold(41, base.Add(10*time.Minute)) {
+	if hold(big+41, base.Add(10*time.Minute)) {
 		t.Error("held a message whose code has expired")
 	}
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkMailSent(m.ID, now) })
-	if hold(41, now.Add(time.Minute)) {
+	if hold(big+41, now.Add(time.Minute)) {
 		t.Error("held a message that was sent")
 	}
 }
@@ -121,12 +121,12 @@ func testRenewAndReleaseMail(t *testing.T, newStore func(*testing.T) mfagate.Sto
 		ids = append(ids, mustEnqueueAs(t, s, to, mfagate.MailCampaign, base, time.Time{}).ID)
 	}
 	now := base.Add(time.Second)
-	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 10, Lowest: 0, Highest: 2, Claim: 5})
+	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 10, Lowest: 0, Highest: 2, Claim: big + 5})
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkMailSent(ids[0], now) })
 
 	var renewed int
 	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-		renewed, err = tx.RenewMail(5, now.Add(time.Hour))
+		renewed, err = tx.RenewMail(big+5, now.Add(time.Hour))
 		return err
 	})
 	if renewed != 2 {
@@ -138,7 +138,7 @@ func testRenewAndReleaseMail(t *testing.T, newStore func(*testing.T) mfagate.Sto
 
 	var released int
 	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-		released, err = tx.ReleaseMail(5, []int64{ids[0], ids[2]})
+		released, err = tx.ReleaseMail(big+5, []int64{ids[0], ids[2]})
 		return err
 	})
 	if released != 1 {
@@ -148,10 +148,14 @@ func testRenewAndReleaseMail(t *testing.T, newStore func(*testing.T) mfagate.Sto
 	if !equalIDs(messageIDs(got), []int64{ids[2]}) {
 		t.Errorf("claim after the release: got %v, want only the released message", messageIDs(got))
 	}
-	if m := mustMessage(t, s, ids[1]); m.Claim != 5 {
+	if m := mustMessage(t, s, ids[1]); m.Claim != big+5 {
 		t.Errorf("unreleased message: claim %d, want still 5", m.Claim)
 	}
 }
+
+// big is added to claim numbers, which are random int64s, so that the
+// tests would see one that did not fit its column.
+const big = int64(1) << 62
 
 func equalIDs(a, b []int64) bool {
 	if len(a) != len(b) {
@@ -171,25 +175,27 @@ func equalIDs(a, b []int64) bool {
 func testStaleBatchLeavesMailAlone(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	s := newStore(t)
 	m := mustEnqueueAs(t, s, "a@example.com", mfagate.MailCampaign, base, time.Time{})
-	claimBatch(t, s, mfagate.MailClaim{Now: base, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: 1})
+	// Claims are random int64s: big ones must fit as well.
+	const first, second = int64(1) << 62, int64(1)<<62 + 1
+	claimBatch(t, s, mfagate.MailClaim{Now: base, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: first})
 	later := base.Add(2 * time.Minute) // the first lease has ended
-	claimBatch(t, s, mfagate.MailClaim{Now: later, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: 2})
+	claimBatch(t, s, mfagate.MailClaim{Now: later, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: second})
 
 	for name, fn := range map[string]func(mfagate.Tx) error{
-		"retry": func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 1, "451 later", later) },
-		"fail":  func(tx mfagate.Tx) error { return tx.FailMail(m.ID, 1, "554 no") },
+		"retry": func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, first, "451 later", later) },
+		"fail":  func(tx mfagate.Tx) error { return tx.FailMail(m.ID, first, "554 no") },
 	} {
 		if err := update(s, fn); mfagate.ErrorCode(err) != mfagate.ECONFLICT {
 			t.Errorf("%s by the stale batch: got %v, want ECONFLICT", name, err)
 		}
 	}
-	if got := mustMessage(t, s, m.ID); got.Status != mfagate.MailPending || got.Claim != 2 || got.LastError != "" {
+	if got := mustMessage(t, s, m.ID); got.Status != mfagate.MailPending || got.Claim != second || got.LastError != "" {
 		t.Errorf("after the stale batch's calls: status %q claim %d error %q, want still pending in batch 2", got.Status, got.Claim, got.LastError)
 	}
 	if got := claimBatch(t, s, anyMail(later.Add(time.Second), time.Minute, 1)); len(got) != 0 {
 		t.Errorf("a third claim while batch 2 holds the message: got %v", messageIDs(got))
 	}
-	if err := update(s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, 2, "451 later", later) }); err != nil {
+	if err := update(s, func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, second, "451 later", later) }); err != nil {
 		t.Errorf("retry by the batch that holds it: %v", err)
 	}
 }
