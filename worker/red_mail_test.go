@@ -1,0 +1,86 @@
+package worker_test
+
+// Red-team tests of the outbox worker: attacks on the promises of
+// docs/security.md "## Email", counted by what reached the server and
+// what the outbox holds.
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/mail"
+	"github.com/mfagate/mfagate/mail/mailtest"
+	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/worker"
+)
+
+// enqueueSecurityNotices queues n security notices (MailSecurity, no
+// code in them: "your account has been locked") to n different people,
+// as a password spray over n usernames makes the service do: each
+// account's lock notice is coalesced per person, not across people.
+func enqueueSecurityNotices(tb testing.TB, s mfagate.Store, n int) map[string]bool {
+	tb.Helper()
+	at := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+	ids := map[string]bool{}
+	err := s.Update(context.Background(), func(tx mfagate.Tx) error {
+		for i := range n {
+			m := &mfagate.Message{To: fmt.Sprintf("locked%d@example.com", i+1), Subject: "Your account has been locked for a while",
+				Text: "Someone entered a wrong password too many times.\n", CreatedAt: at,
+				Priority: mfagate.MailSecurity, UserID: int64(1000 + i)}
+			if err := tx.EnqueueMail(m); err != nil {
+				return err
+			}
+			ids[mail.MessageID(m, fromDomain)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("enqueue security notices: %v", err)
+	}
+	return ids
+}
+
+// TestRedCodeWaitsBehindSprayOfLockNotices: an attacker who knows only
+// usernames sprays wrong passwords over 300 accounts; each lock emails a
+// security notice (MailSecurity). A real person then asks for a sign-in
+// code. The security lane is first-in first-out, so the code waits for
+// every lock notice queued before it: with a server taking 5ms a message
+// it is the last of 300, and with a real relay (tens of ms, thousands of
+// accounts) it arrives after the code has expired. The promise is that
+// security mail is handed to SMTP within about a second whatever the
+// backlog; a code should wait at most for the security batch in progress.
+func TestRedCodeWaitsBehindSprayOfLockNotices(t *testing.T) {
+	const (
+		notices = 300
+		after   = 20 // notices received before the code is queued
+		within  = 25 // notices that may arrive between the code's queueing and the code: about two batches
+	)
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		db := b.New(t)
+		srv := mailtest.NewServer(t, mailtest.Delay(5*time.Millisecond))
+		spray := enqueueSecurityNotices(t, db, notices)
+		logger, _ := newLogger(t)
+		d := &worker.Delivery{Store: db, Mailer: mustMailer(t, srv), Logger: logger, Wake: db.MailQueued()}
+		stop := startProductionRun(t, d)
+
+		srv.WaitMessages(t, after, 30*time.Second)
+		seen := len(srv.Messages())
+		codes := enqueueCodes(t, db, 1)
+		at, msgs := srv.WaitMatch(t, 60*time.Second, func(r mailtest.Message) bool { return codes[r.MessageID()] })
+		stop()
+
+		overtaken := 0
+		for _, r := range msgs[seen:at] {
+			if spray[r.MessageID()] {
+				overtaken++
+			}
+		}
+		t.Logf("code queued after %d lock notices, arrived after %d more (%d queued in all)", seen, overtaken, notices)
+		if overtaken >= within {
+			t.Errorf("%d lock notices reached the server between the code's queueing and the code, want fewer than %d: a spray of lock notices delays everyone's sign-in codes", overtaken, within)
+		}
+	})
+}
