@@ -84,3 +84,47 @@ func TestRedCodeWaitsBehindSprayOfLockNotices(t *testing.T) {
 		}
 	})
 }
+
+// TestRedOneSlowMessageStallsSecurityMailOnEveryReplica: two replicas run
+// the senders, as in production. Six codes are queued at once; the mail
+// server stops in DATA of the first (a slow content scan, a tarpit: up to
+// mail's timeout on a real relay, and forever here). The security sender
+// that has it leased the whole batch, so the other five are held by a
+// sender that is stuck, and renewed by its heartbeat; the other replica's
+// security sender finds nothing to take. Nobody gets a code until the
+// slow one is answered. The promise: security mail is handed to SMTP
+// within about a second.
+func TestRedOneSlowMessageStallsSecurityMailOnEveryReplica(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		one, two := b.Replicas(t)
+		srv := mailtest.NewServer(t)
+		hold := srv.HoldMessage(1)
+		t.Cleanup(hold.Accept)
+		codes := enqueueCodes(t, one, 6)
+		logger, _ := newLogger(t)
+		d1 := &worker.Delivery{Store: one, Mailer: mustMailer(t, srv), Logger: logger, Wake: one.MailQueued()}
+		d2 := &worker.Delivery{Store: two, Mailer: mustMailer(t, srv), Logger: logger, Wake: two.MailQueued()}
+		stop := startProductionRun(t, d1)
+		stop2 := startProductionRun(t, d2)
+		defer stop2()
+		defer stop()
+
+		held := hold.Wait(t, 10*time.Second)
+		// Give the other replica three polls of its security sender.
+		deadline := time.Now().Add(3 * time.Second)
+		arrived := 0
+		for time.Now().Before(deadline) && arrived < 5 {
+			arrived = 0
+			for _, r := range srv.Messages() {
+				if codes[r.MessageID()] && r.MessageID() != held.MessageID() {
+					arrived++
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		hold.Accept()
+		if arrived < 5 {
+			t.Errorf("while one code was stuck at the server for 3s, %d of the other 5 codes arrived, want all 5 (on the other replica if need be)", arrived)
+		}
+	})
+}
