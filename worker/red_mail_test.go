@@ -128,3 +128,48 @@ func TestRedOneSlowMessageStallsSecurityMailOnEveryReplica(t *testing.T) {
 		}
 	})
 }
+
+// TestRedClockAheadSendsAMessageTwice: two replicas whose clocks differ
+// by more than the lease (a VM resumed, an NTP step, a clock set by
+// hand). Replica A is sending a code; the server takes its time. Replica
+// B, whose clock is ahead, sees A's lease as ended, takes the code and
+// sends it too. Nothing died, yet the person gets it twice: leases are
+// compared with each replica's own clock. The promise: more than once
+// only when a connection or process dies between the server's acceptance
+// and our record, at most once per death.
+func TestRedClockAheadSendsAMessageTwice(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		dbA, dbB := b.Replicas(t)
+		srv := mailtest.NewServer(t)
+		clockA := mfagate.NewManualClock(start)
+		clockB := mfagate.NewManualClock(start.Add(worker.DefaultLease + time.Second))
+		logger, _ := newLogger(t)
+		a := &worker.Delivery{Store: dbA, Mailer: mustMailer(t, srv), Clock: clockA, Logger: logger}
+		bw := &worker.Delivery{Store: dbB, Mailer: mustMailer(t, srv), Clock: clockB, Logger: logger}
+		code := mustEnqueueCode(t, dbA, "code@example.com", start, start.Add(10*time.Minute))
+
+		hold := srv.HoldMessage(1)
+		t.Cleanup(hold.Accept)
+		aDone := make(chan error, 1)
+		go func() {
+			_, err := a.RunOnce(ctx)
+			aDone <- err
+		}()
+		hold.Wait(t, 10*time.Second) // A is in DATA of the code
+
+		sentB, errB := bw.RunOnce(ctx)
+		hold.Accept()
+		if err := <-aDone; err != nil {
+			t.Errorf("A: %v", err)
+		}
+		if errB != nil {
+			t.Errorf("B: %v", errB)
+		}
+		lost, dup := tally(t, srv, []*mfagate.Message{code})
+		t.Logf("B sent %d; %d lost, %d duplicated", sentB, lost, dup)
+		if dup != 0 {
+			t.Errorf("the code reached the server %d times without any connection or process dying, want once", dup+1)
+		}
+	})
+}
