@@ -7,6 +7,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,6 +171,49 @@ func TestRedClockAheadSendsAMessageTwice(t *testing.T) {
 		t.Logf("B sent %d; %d lost, %d duplicated", sentB, lost, dup)
 		if dup != 0 {
 			t.Errorf("the code reached the server %d times without any connection or process dying, want once", dup+1)
+		}
+	})
+}
+
+// TestRedCodeGivenUpWhileItStillWorks: the mail server is down for seven
+// and a half minutes. A code that lasts ten minutes is tried at 0s, 30s,
+// 90s, 210s and 450s (the backoff doubles); after the fifth failure the
+// next try would be at 930s, past the code's end, so it is failed at
+// once, with 150 seconds of its life left. The server is back at 460s,
+// yet the person never gets the code they are waiting for. The promise:
+// a code email is given up when its code expires, not before.
+func TestRedCodeGivenUpWhileItStillWorks(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		db := b.New(t)
+		srv := mailtest.NewServer(t)
+		clock := mfagate.NewManualClock(start)
+		logger, _ := newLogger(t)
+		d := &worker.Delivery{Store: db, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger}
+		code := mustEnqueueCode(t, db, "code@example.com", start, start.Add(10*time.Minute))
+
+		srv.RefuseSessions(1000) // down
+		for _, at := range []time.Duration{0, 30 * time.Second, 90 * time.Second, 210 * time.Second, 450 * time.Second} {
+			clock.Set(start.Add(at))
+			if sent, err := d.RunOnce(ctx); sent != 0 || err != nil {
+				t.Fatalf("RunOnce at %v: got %d, %v, want 0, nil", at, sent, err)
+			}
+		}
+		srv.RefuseSessions(0) // back up at 460s
+		for at := 460 * time.Second; at < 10*time.Minute; at += 10 * time.Second {
+			clock.Set(start.Add(at))
+			if _, err := d.RunOnce(ctx); err != nil {
+				t.Fatalf("RunOnce at %v: %v", at, err)
+			}
+		}
+		got := mustMail(t, db)[code.ID]
+		t.Logf("code email: %s after %d attempts: %q", got.Status, got.Attempts, got.LastError)
+		if n := len(srv.Messages()); n != 1 {
+			t.Errorf("the server was back 140s before the code expired and got %d copies of it, want 1 (status %s: %q)",
+				n, got.Status, got.LastError)
+		}
+		if got.Status == mfagate.MailFailed && !strings.Contains(got.LastError, "expired") {
+			t.Errorf("code email failed for another reason: %q", got.LastError)
 		}
 	})
 }
