@@ -237,7 +237,8 @@ type Tx interface {
 	// priority c.Lowest to c.Highest (numbers; MailSecurity is 0) that are
 	// due at c.Now, not leased by another batch and not expired, until
 	// c.Now+c.Lease, counting one attempt for each; highest priority
-	// first, then oldest first. Messages whose ExpiresAt has passed are
+	// first, codes (Secret) before other security mail, then oldest
+	// first. Messages whose ExpiresAt has passed are
 	// given up instead, in the same statement's transaction.
 	ClaimMail(c MailClaim) ([]*Message, error)
 	// HoldMail reports whether message id is still pending in batch claim

@@ -58,6 +58,15 @@ func (c *Conn) Send(ctx context.Context, m *mfagate.Message) error {
 			continue
 		}
 		if refused := refusal(err); refused != nil {
+			if !refused.Recipient {
+				// go-mail resets after a refused RCPT TO but not after a
+				// refused DATA: a server that keeps the transaction open
+				// would refuse the next MAIL FROM. Reset, or start the
+				// next message on a new connection.
+				if rerr := c.conn.Reset(); rerr != nil {
+					c.drop()
+				}
+			}
 			return fmt.Errorf("smtp send to %s: %w", c.s.addr, refused)
 		}
 		// Anything else may have left the conversation in an unknown

@@ -67,12 +67,20 @@ func (t *tx) ClaimMail(c mfagate.MailClaim) ([]*mfagate.Message, error) {
 			return nil, fmt.Errorf("claim mail: give up expired: %w", err)
 		}
 	}
+	// Within security mail, codes (secret) go before notices: someone is
+	// waiting at the page for a code, and a spray of wrong passwords over
+	// many accounts queues a lock notice for each. Only the security
+	// lane orders so; the others keep the index's order.
+	order := `priority, id`
+	if c.Lowest <= mfagate.MailSecurity {
+		order = `priority, secret DESC, id`
+	}
 	rows, err := t.writeQuery(`WITH due AS MATERIALIZED (
 			SELECT id FROM mail_outbox
 			WHERE status = 'pending' AND priority >= ? AND priority <= ?
 			AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
 			AND (expires_at IS NULL OR expires_at > ?)
-			ORDER BY priority, id LIMIT ?`+t.dialect.skipLocked()+`
+			ORDER BY `+order+` LIMIT ?`+t.dialect.skipLocked()+`
 		)
 		UPDATE mail_outbox SET lease_until = ?, attempts = attempts + 1, claim = ?
 		WHERE id IN (SELECT id FROM due)
@@ -88,9 +96,21 @@ func (t *tx) ClaimMail(c mfagate.MailClaim) ([]*mfagate.Message, error) {
 	}
 	// RETURNING gives no order; hand them out as they were picked.
 	slices.SortFunc(ms, func(a, b *mfagate.Message) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), compareSecretFirst(a, b), cmp.Compare(a.ID, b.ID))
 	})
 	return ms, nil
+}
+
+// compareSecretFirst orders a security code before a security notice, as
+// ClaimMail picks them.
+func compareSecretFirst(a, b *mfagate.Message) int {
+	if a.Priority != mfagate.MailSecurity || a.Secret == b.Secret {
+		return 0
+	}
+	if a.Secret {
+		return -1
+	}
+	return 1
 }
 
 // HoldMail checks that a message is still the batch's and extends its

@@ -31,6 +31,11 @@ const securityBatch = 10
 // other replicas (its own replica wakes it at once).
 const securityPoll = time.Second
 
+// lastCodeTry is the least time a code must have left for a failed code
+// email to be tried again when the backoff would go past its end: then
+// the next try is halfway to the end.
+const lastCodeTry = time.Minute
+
 // recordTimeout bounds recording an outcome after ctx is done: a message
 // that was sent must still be marked sent while the service shuts down.
 const recordTimeout = 10 * time.Second
@@ -485,10 +490,17 @@ func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
 	if queued.IsZero() {
 		queued = m.CreatedAt
 	}
+	if !m.ExpiresAt.IsZero() && !next.Before(m.ExpiresAt) {
+		// The backoff outgrew the code: try once more halfway to its end
+		// rather than give it up minutes early, unless little is left.
+		left := m.ExpiresAt.Sub(o.at)
+		if left < lastCodeTry {
+			log.Error("mail given up: the code in it expires before the next try", "err", o.err)
+			return ignoreConflict(tx.FailMail(m.ID, m.Claim, truncate("not sent before the code in it expired: "+lastErr, maxErrorLen)))
+		}
+		next = o.at.Add(left / 2)
+	}
 	switch {
-	case !m.ExpiresAt.IsZero() && !next.Before(m.ExpiresAt):
-		log.Error("mail given up: the code in it expires before the next try", "err", o.err)
-		return ignoreConflict(tx.FailMail(m.ID, m.Claim, truncate("not sent before the code in it expired: "+lastErr, maxErrorLen)))
 	case next.After(queued.Add(d.retryFor())):
 		log.Error("mail given up after retrying", "retry_for", d.retryFor(), "err", o.err)
 		return ignoreConflict(tx.FailMail(m.ID, m.Claim, truncate(fmt.Sprintf("given up after trying for %s: %s", spell(d.retryFor()), lastErr), maxErrorLen)))
