@@ -214,8 +214,9 @@ type Tx interface {
 	// right answer or support ends it. It returns how many it removed.
 	DeleteIdleThrottles(idleBefore, now time.Time) (int, error)
 	// ExpireSecretMail gives up on pending secret messages (Message.Secret)
-	// created before createdBefore and not leased at now, removing their
-	// text: the code they carry has expired. It returns how many.
+	// created before createdBefore and not leased (by the database's
+	// clock), removing their text: the code they carry has expired. It
+	// returns how many. now is kept for callers; leases do not use it.
 	ExpireSecretMail(createdBefore, now time.Time) (int, error)
 	// DeleteOldMail removes up to limit sent and failed messages created
 	// before createdBefore, oldest first, keeping their campaigns' counts
@@ -235,21 +236,24 @@ type Tx interface {
 	EnqueueMail(m *Message) error
 	// ClaimMail leases to batch c.Claim up to c.Limit pending messages of
 	// priority c.Lowest to c.Highest (numbers; MailSecurity is 0) that are
-	// due at c.Now, not leased by another batch and not expired, until
-	// c.Now+c.Lease, counting one attempt for each; highest priority
-	// first, codes (Secret) before other security mail, then oldest
-	// first. Messages whose ExpiresAt has passed are
-	// given up instead, in the same statement's transaction.
+	// due at c.Now, not leased by another batch and not expired, for
+	// c.Lease, counting one attempt for each; highest priority first,
+	// codes (Secret) before other security mail, then oldest first.
+	// Messages whose ExpiresAt has passed are given up instead, in the
+	// same transaction. Leases are set and compared with the database's
+	// own clock, not c.Now: replicas whose clocks disagree must still
+	// agree on whose lease has ended.
 	ClaimMail(c MailClaim) ([]*Message, error)
 	// HoldMail reports whether message id is still pending in batch claim
-	// and not expired at now, and if so extends its lease to until. A
-	// worker calls it right before sending, so that a message another
-	// batch has taken over (after a pause past the lease) or that was sent
-	// meanwhile is never sent again.
-	HoldMail(id, claim int64, now, until time.Time) (bool, error)
+	// and not expired at now, and if so extends its lease by lease from
+	// the database's now. A worker calls it right before sending, so that
+	// a message another batch has taken over (after a pause past the
+	// lease) or that was sent meanwhile is never sent again.
+	HoldMail(id, claim int64, now time.Time, lease time.Duration) (bool, error)
 	// RenewMail extends the lease of every pending message of batch claim
-	// to until, and returns how many it still holds.
-	RenewMail(claim int64, until time.Time) (int, error)
+	// by lease from the database's now, and returns how many it still
+	// holds.
+	RenewMail(claim int64, lease time.Duration) (int, error)
 	// ReleaseMail ends the lease of those of messages ids that are still
 	// pending in batch claim (the batch stopped before trying them), so
 	// any worker may take them at once; it returns how many.

@@ -90,7 +90,7 @@ type Mail struct {
 	// means no limit. Security mail is never paced.
 	MaxPerSecond int `yaml:"max_per_second"`
 	// Connections is how many SMTP connections each replica uses for
-	// notices and campaigns; security mail has one more of its own.
+	// notices and campaigns; security mail has two more of its own.
 	Connections int `yaml:"connections"`
 
 	// FromAddress is From parsed.

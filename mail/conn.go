@@ -115,18 +115,32 @@ func (c *Conn) Close() error {
 // RCPT TO (the address) or to the message itself (DATA, or its end). A
 // 5xx answer to MAIL FROM or to the login is about our own sender or
 // credentials, not the message, so it is retried like a 4xx until
-// someone fixes the setting: nil, as for a 4xx or no answer at all.
+// someone fixes the setting: nil, as for a 4xx or no answer at all. So is
+// a refusal of the recipient by policy (enhanced status 5.7.x, such as
+// "relay access denied" when our login was not accepted): it says nothing
+// about the address. A refused recipient blames the address (Recipient)
+// when the server says the mailbox or its system is bad (5.1.x), the
+// mailbox cannot take mail (5.2.x), or gives no enhanced status.
 func refusal(err error) *mfagate.MailRefused {
 	var se *gomail.SendError
 	if !errors.As(err, &se) || se.ErrorCode()/100 != 5 {
 		return nil
 	}
-	switch se.Reason {
-	case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
-	default:
-		return nil
-	}
 	// The SendError's text holds the step and the server's answer, code
 	// first, as the server wrote it.
-	return &mfagate.MailRefused{Recipient: se.Reason == gomail.ErrSMTPRcptTo, Reply: strings.TrimSpace(err.Error())}
+	reply := strings.TrimSpace(err.Error())
+	switch se.Reason {
+	case gomail.ErrSMTPRcptTo:
+		status := se.EnhancedStatusCode()
+		switch {
+		case strings.HasPrefix(status, "5.7."):
+			return nil
+		case status == "" || strings.HasPrefix(status, "5.1.") || strings.HasPrefix(status, "5.2."):
+			return &mfagate.MailRefused{Recipient: true, Reply: reply}
+		}
+		return &mfagate.MailRefused{Reply: reply}
+	case gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
+		return &mfagate.MailRefused{Reply: reply}
+	}
+	return nil
 }

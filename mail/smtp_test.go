@@ -297,9 +297,11 @@ func TestSMTPConnReusesOneConnection(t *testing.T) {
 }
 
 // TestSMTPConnClassifiesAnswers: only a 5xx answer to the recipient or to
-// the message refuses it for good, and only the first blames the address;
-// a 4xx, or a 5xx to our own sender address, may be tried again. The
-// connection carries on after each.
+// the message refuses it for good, and only the first blames the address,
+// when it is about the mailbox (5.1.x, 5.2.x); a 4xx, a 5xx to our own
+// sender address, or a refusal by policy (5.7.x, such as "relay access
+// denied" when our login was lost) may be tried again. The connection
+// carries on after each.
 func TestSMTPConnClassifiesAnswers(t *testing.T) {
 	srv := mailtest.NewServer(t)
 	cfg := config(srv, mail.TLSNone)
@@ -315,6 +317,9 @@ func TestSMTPConnClassifiesAnswers(t *testing.T) {
 		wantText           string
 	}{
 		{"recipient refused for good", func() { srv.RefuseRecipient("gone@example.com", 550) }, true, true, "550"},
+		{"mailbox full for good", func() { srv.RefuseRecipientStatus("gone@example.com", 552, "5.2.2") }, true, true, "552"},
+		{"recipient refused by policy", func() { srv.RefuseRecipientStatus("gone@example.com", 554, "5.7.1") }, false, false, "5.7.1"},
+		{"recipient refused by the mail system", func() { srv.RefuseRecipientStatus("gone@example.com", 553, "5.3.4") }, true, false, "553"},
 		{"recipient refused for now", func() { srv.RefuseRecipient("gone@example.com", 450) }, false, false, "450"},
 		{"message refused for good", func() { srv.RejectNext(1, 554) }, true, false, "554"},
 		{"message refused for now", func() { srv.RejectNext(1, 451) }, false, false, "451"},

@@ -53,6 +53,18 @@ func (d dialect) rebind(query string) string {
 	return b.String()
 }
 
+// nowMillis is the database's own clock, in Unix milliseconds, as an SQL
+// expression. Mail leases are set and compared with it, never with a
+// server's clock: two replicas whose clocks disagree by more than a
+// lease would otherwise each think the other's lease had ended, and both
+// send the message.
+func (d dialect) nowMillis() string {
+	if d == dialectPostgres {
+		return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+	}
+	return "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+}
+
 // skipLocked is appended to the SELECT that picks mail to claim: on
 // PostgreSQL concurrent claimers pass over rows another is claiming instead
 // of queueing behind it. SQLite has one writer at a time and needs nothing.

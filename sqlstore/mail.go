@@ -56,14 +56,15 @@ func (t *tx) ClaimMail(c mfagate.MailClaim) ([]*mfagate.Message, error) {
 	if c.Limit <= 0 {
 		return nil, nil
 	}
-	at, until := c.Now.UnixMilli(), c.Now.Add(c.Lease).UnixMilli()
+	at := c.Now.UnixMilli()
 	if c.Lowest <= mfagate.MailSecurity {
 		// Only security mail expires (it carries a code).
 		if _, err := t.exec(`UPDATE mail_outbox SET status = ?, lease_until = NULL, claim = NULL,
 				body_text = CASE WHEN secret = 1 THEN '' ELSE body_text END,
 				last_error = 'not sent: the code in it expired first'
-			WHERE status = 'pending' AND priority = ? AND expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)`,
-			mfagate.MailFailed, mfagate.MailSecurity, at, at); err != nil {
+			WHERE status = 'pending' AND priority = ? AND expires_at <= ?
+			AND (lease_until IS NULL OR lease_until <= `+t.dialect.nowMillis()+`)`,
+			mfagate.MailFailed, mfagate.MailSecurity, at); err != nil {
 			return nil, fmt.Errorf("claim mail: give up expired: %w", err)
 		}
 	}
@@ -75,18 +76,19 @@ func (t *tx) ClaimMail(c mfagate.MailClaim) ([]*mfagate.Message, error) {
 	if c.Lowest <= mfagate.MailSecurity {
 		order = `priority, secret DESC, id`
 	}
+	dbNow := t.dialect.nowMillis()
 	rows, err := t.writeQuery(`WITH due AS MATERIALIZED (
 			SELECT id FROM mail_outbox
 			WHERE status = 'pending' AND priority >= ? AND priority <= ?
-			AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+			AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= `+dbNow+`)
 			AND (expires_at IS NULL OR expires_at > ?)
 			ORDER BY `+order+` LIMIT ?`+t.dialect.skipLocked()+`
 		)
-		UPDATE mail_outbox SET lease_until = ?, attempts = attempts + 1, claim = ?
+		UPDATE mail_outbox SET lease_until = `+dbNow+` + ?, attempts = attempts + 1, claim = ?
 		WHERE id IN (SELECT id FROM due)
-		AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)
+		AND status = 'pending' AND (lease_until IS NULL OR lease_until <= `+dbNow+`)
 		RETURNING `+mailColumns,
-		c.Lowest, c.Highest, at, at, at, c.Limit, until, c.Claim, at)
+		c.Lowest, c.Highest, at, at, c.Limit, c.Lease.Milliseconds(), c.Claim)
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}
@@ -115,10 +117,10 @@ func compareSecretFirst(a, b *mfagate.Message) int {
 
 // HoldMail checks that a message is still the batch's and extends its
 // lease; see mfagate.Tx.
-func (t *tx) HoldMail(id, claim int64, now, until time.Time) (bool, error) {
-	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = ?
+func (t *tx) HoldMail(id, claim int64, now time.Time, lease time.Duration) (bool, error) {
+	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = `+t.dialect.nowMillis()+` + ?
 		WHERE id = ? AND claim = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?)`,
-		until.UnixMilli(), id, claim, now.UnixMilli())
+		lease.Milliseconds(), id, claim, now.UnixMilli())
 	if err != nil {
 		return false, fmt.Errorf("hold mail %d: %w", id, err)
 	}
@@ -126,9 +128,10 @@ func (t *tx) HoldMail(id, claim int64, now, until time.Time) (bool, error) {
 }
 
 // RenewMail extends the lease of a batch; see mfagate.Tx.
-func (t *tx) RenewMail(claim int64, until time.Time) (int, error) {
-	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = ? WHERE claim = ? AND status = 'pending'`,
-		until.UnixMilli(), claim)
+func (t *tx) RenewMail(claim int64, lease time.Duration) (int, error) {
+	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = `+t.dialect.nowMillis()+` + ?
+		WHERE claim = ? AND status = 'pending'`,
+		lease.Milliseconds(), claim)
 	if err != nil {
 		return 0, fmt.Errorf("renew mail lease: %w", err)
 	}

@@ -23,9 +23,14 @@ const (
 	DefaultSenders  = 4
 )
 
-// securityBatch is how many security messages one claim takes: few, so
-// that a claim is quick and other replicas share a burst of codes.
-const securityBatch = 10
+// securityBatch is how many security messages one claim takes: one, so
+// that a message the mail server is slow to take holds up no other code
+// (each claimed message stays leased while its batch works), and
+// securitySenders of each replica, and every other replica's, carry on.
+const (
+	securityBatch   = 1
+	securitySenders = 2
+)
 
 // securityPoll is how often the security sender looks for mail queued by
 // other replicas (its own replica wakes it at once).
@@ -58,9 +63,10 @@ const maxErrorLen = 1000
 // server's acceptance and our record of it: at most one message per
 // death, sent again with the same Message-ID.
 //
-// Security mail (mfagate.MailSecurity) has a sender of its own, on its
-// own connection, woken by Wake; the bulk senders take account notices
-// before campaigns and may be paced with MaxPerSecond.
+// Security mail (mfagate.MailSecurity) has two senders of its own, each
+// on its own connection, taking one message at a time, codes before
+// notices, woken by Wake; the bulk senders take account notices before
+// campaigns and may be paced with MaxPerSecond.
 //
 // Zero fields take their defaults; Store and Mailer are required.
 type Delivery struct {
@@ -189,7 +195,9 @@ func (d *Delivery) RunOnce(ctx context.Context) (sent int, err error) {
 // connection while it has work. Errors are logged.
 func (d *Delivery) Run(ctx context.Context, interval time.Duration) {
 	var wg sync.WaitGroup
-	wg.Go(func() { d.loop(ctx, d.newSender(d.security()), min(interval, securityPoll), d.Wake) })
+	for range securitySenders {
+		wg.Go(func() { d.loop(ctx, d.newSender(d.security()), min(interval, securityPoll), d.Wake) })
+	}
 	pace := &pacer{} // MaxPerSecond is for the bulk senders together
 	for range d.senders() {
 		s := d.newSender(d.bulk())
@@ -340,9 +348,8 @@ func (d *Delivery) heartbeat(ctx context.Context, claim int64) (stop func()) {
 				return
 			case <-t.C:
 			}
-			until := d.clock().Now().Add(d.lease())
 			if err := d.Store.Update(ctx, func(tx mfagate.Tx) error {
-				_, err := tx.RenewMail(claim, until)
+				_, err := tx.RenewMail(claim, d.lease())
 				return err
 			}); err != nil && ctx.Err() == nil {
 				d.logger().WarnContext(ctx, "mail lease not renewed", "err", err)
@@ -379,7 +386,7 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 				}
 			}
 			var err error
-			held, err = tx.HoldMail(m.ID, claim, now, now.Add(d.lease()))
+			held, err = tx.HoldMail(m.ID, claim, now, d.lease())
 			return err
 		})
 		if err != nil {
@@ -556,7 +563,7 @@ func (d *Delivery) putOff(ctx context.Context, o *outcome, rest []*mfagate.Messa
 			return err
 		}
 		for _, m := range rest {
-			held, err := tx.HoldMail(m.ID, claim, o.at, o.at.Add(d.lease()))
+			held, err := tx.HoldMail(m.ID, claim, o.at, d.lease())
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ package worker_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -488,7 +489,7 @@ func newStderrLogger() *slog.Logger {
 // TestFaultStaleWorkerLeavesATakenMessageAlone: worker A's lease on a
 // message runs out while the server holds it inside DATA, without a
 // renewal (its heartbeat could not reach the database, or the process was
-// paused: here the clock jumps past the lease). Worker B takes the message
+// paused: here its renewals fail and its lease is short). Worker B takes the message
 // over and is sending it when A's attempt is refused (451). A records its
 // failure, but the message is B's now: A must leave B's lease alone, or a
 // third worker C takes the message while B sends it, and it arrives
@@ -502,13 +503,14 @@ func TestFaultStaleWorkerLeavesATakenMessageAlone(t *testing.T) {
 		dbB, dbC := b.Open(t, dsn), b.Open(t, dsn)
 		srv := mailtest.NewServer(t)
 		clock := mfagate.NewManualClock(start)
-		newWorker := func(db *sqlstore.DB) *worker.Delivery {
+		newWorker := func(db mfagate.Store, lease time.Duration) *worker.Delivery {
 			logger, _ := newLogger(t)
-			// The default lease: the heartbeat (every 40s) never runs here.
 			return &worker.Delivery{Store: db, Mailer: mustMailer(t, srv), Clock: clock, Logger: logger,
-				Backoff: func(int) time.Duration { return 0 }}
+				Lease: lease, Backoff: func(int) time.Duration { return 0 }}
 		}
-		a, bw, c := newWorker(dbA), newWorker(dbB), newWorker(dbC)
+		const shortLease = 300 * time.Millisecond
+		a := newWorker(unrenewingStore{dbA}, shortLease)
+		bw, c := newWorker(dbB, 0), newWorker(dbC, 0)
 		queued := mustEnqueue(t, dbA, 1, start)
 
 		type result struct {
@@ -526,7 +528,7 @@ func TestFaultStaleWorkerLeavesATakenMessageAlone(t *testing.T) {
 		holdA := srv.HoldMessage(1)
 		aDone := run(a)
 		holdA.Wait(t, 10*time.Second)
-		clock.Advance(worker.DefaultLease + time.Second) // A's lease ends
+		time.Sleep(shortLease + 200*time.Millisecond) // A's lease ends, unrenewed
 
 		holdB := srv.HoldMessage(1)
 		bDone := run(bw)
@@ -559,4 +561,18 @@ func TestFaultStaleWorkerLeavesATakenMessageAlone(t *testing.T) {
 			t.Errorf("got %d lost and %d duplicated, want 0 and 0", lost, dup)
 		}
 	})
+}
+
+// unrenewingStore fails every RenewMail, as a heartbeat that cannot
+// reach the database would.
+type unrenewingStore struct{ mfagate.Store }
+
+func (s unrenewingStore) Update(ctx context.Context, fn func(mfagate.Tx) error) error {
+	return s.Store.Update(ctx, func(tx mfagate.Tx) error { return fn(unrenewingTx{tx}) })
+}
+
+type unrenewingTx struct{ mfagate.Tx }
+
+func (unrenewingTx) RenewMail(int64, time.Duration) (int, error) {
+	return 0, errors.New("database went away")
 }

@@ -73,9 +73,9 @@ type Server struct {
 	connections int
 	reject      int
 	rejectCode  int
-	refuseRcpt  map[string]int // address → code answered to RCPT TO
-	refuseFrom  int            // code answered to MAIL FROM, 0 for none
-	changed     chan struct{}  // closed and replaced on every new message
+	refuseRcpt  map[string]*smtp.SMTPError // address → answer to RCPT TO
+	refuseFrom  int                        // code answered to MAIL FROM, 0 for none
+	changed     chan struct{}              // closed and replaced on every new message
 
 	delay          time.Duration // waited in DATA before answering
 	refuseSessions int           // connections still to answer 451
@@ -181,20 +181,33 @@ func (s *Server) RejectNext(n, code int) {
 }
 
 // RefuseRecipient makes the server answer RCPT TO for address (compared
-// case-insensitively) with code, 4xx or 5xx, until called again; code 0
-// accepts it again.
+// case-insensitively) with code, 4xx or 5xx, as for a mailbox that does
+// not exist (enhanced status X.1.1), until called again; code 0 accepts
+// it again.
 func (s *Server) RefuseRecipient(address string, code int) {
+	s.RefuseRecipientStatus(address, code, fmt.Sprintf("%d.1.1", code/100))
+}
+
+// RefuseRecipientStatus is RefuseRecipient with the enhanced status code
+// of the answer, such as "5.7.1" for a refusal by policy ("relay access
+// denied").
+func (s *Server) RefuseRecipientStatus(address string, code int, status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.refuseRcpt == nil {
-		s.refuseRcpt = map[string]int{}
+		s.refuseRcpt = map[string]*smtp.SMTPError{}
 	}
 	key := strings.ToLower(address)
 	if code == 0 {
 		delete(s.refuseRcpt, key)
 		return
 	}
-	s.refuseRcpt[key] = code
+	var ec smtp.EnhancedCode
+	if _, err := fmt.Sscanf(status, "%d.%d.%d", &ec[0], &ec[1], &ec[2]); err != nil {
+		panic("mailtest: enhanced status " + status + " is not X.Y.Z")
+	}
+	s.refuseRcpt[key] = &smtp.SMTPError{Code: code, EnhancedCode: ec,
+		Message: "mailtest: recipient refused as asked (" + strconv.Itoa(code) + " " + status + ")"}
 }
 
 // RefuseSender makes the server answer every MAIL FROM with code, 4xx or
@@ -368,10 +381,10 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.server.mu.Lock()
-	code := ss.server.refuseRcpt[strings.ToLower(to)]
+	refusal := ss.server.refuseRcpt[strings.ToLower(to)]
 	ss.server.mu.Unlock()
-	if code != 0 {
-		return rejection(code)
+	if refusal != nil {
+		return refusal
 	}
 	ss.to = append(ss.to, to)
 	return nil

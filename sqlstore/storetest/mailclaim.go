@@ -81,13 +81,14 @@ func testHoldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	s := newStore(t)
 	m := mustEnqueueAs(t, s, "a@example.com", mfagate.MailSecurity, base, base.Add(10*time.Minute))
 	now := base.Add(time.Second)
-	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: big + 41})
+	const short = 500 * time.Millisecond
+	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: short, Limit: 1, Lowest: 0, Highest: 2, Claim: big + 41})
 
 	hold := func(claim int64, at time.Time) bool {
 		t.Helper()
 		var held bool
 		mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-			held, err = tx.HoldMail(m.ID, claim, at, at.Add(time.Minute))
+			held, err = tx.HoldMail(m.ID, claim, at, time.Minute)
 			return err
 		})
 		return held
@@ -95,19 +96,20 @@ func testHoldMail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	if hold(big+42, now) {
 		t.Error("another batch held the message")
 	}
-	if !hold(big+41, now.Add(50*time.Second)) {
+	if !hold(big+41, now) {
 		t.Fatal("the claiming batch could not hold its message")
 	}
-	// The hold moved the lease on: a claim after the first lease ends but
-	// within the new one gets nothing.
-	if got := claimBatch(t, s, anyMail(now.Add(90*time.Second), time.Minute, 10)); len(got) != 0 {
+	// The hold moved the lease on: once the claim's own lease has ended,
+	// another claim still gets nothing.
+	time.Sleep(short + 100*time.Millisecond)
+	if got := claimBatch(t, s, anyMail(now, time.Minute, 10)); len(got) != 0 {
 		t.Errorf("claim within the renewed lease: got %v, want nothing", messageIDs(got))
 	}
 	if hold(big+41, base.Add(10*time.Minute)) {
 		t.Error("held a message whose code has expired")
 	}
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkMailSent(m.ID, now) })
-	if hold(big+41, now.Add(time.Minute)) {
+	if hold(big+41, now) {
 		t.Error("held a message that was sent")
 	}
 }
@@ -121,19 +123,21 @@ func testRenewAndReleaseMail(t *testing.T, newStore func(*testing.T) mfagate.Sto
 		ids = append(ids, mustEnqueueAs(t, s, to, mfagate.MailCampaign, base, time.Time{}).ID)
 	}
 	now := base.Add(time.Second)
-	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: time.Minute, Limit: 10, Lowest: 0, Highest: 2, Claim: big + 5})
+	const short = 500 * time.Millisecond
+	claimBatch(t, s, mfagate.MailClaim{Now: now, Lease: short, Limit: 10, Lowest: 0, Highest: 2, Claim: big + 5})
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkMailSent(ids[0], now) })
 
 	var renewed int
 	mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
-		renewed, err = tx.RenewMail(big+5, now.Add(time.Hour))
+		renewed, err = tx.RenewMail(big+5, time.Hour)
 		return err
 	})
 	if renewed != 2 {
 		t.Errorf("RenewMail: got %d, want the 2 still pending", renewed)
 	}
-	if got := claimBatch(t, s, anyMail(now.Add(30*time.Minute), time.Minute, 10)); len(got) != 0 {
-		t.Errorf("claim within the renewed lease: got %v, want nothing", messageIDs(got))
+	time.Sleep(short + 100*time.Millisecond)
+	if got := claimBatch(t, s, anyMail(now, time.Minute, 10)); len(got) != 0 {
+		t.Errorf("claim after the first lease, within the renewed one: got %v, want nothing", messageIDs(got))
 	}
 
 	var released int
@@ -144,12 +148,12 @@ func testRenewAndReleaseMail(t *testing.T, newStore func(*testing.T) mfagate.Sto
 	if released != 1 {
 		t.Errorf("ReleaseMail: got %d, want 1 (the sent one stays sent)", released)
 	}
-	got := claimBatch(t, s, anyMail(now.Add(time.Minute), time.Minute, 10))
+	got := claimBatch(t, s, anyMail(now, time.Minute, 10))
 	if !equalIDs(messageIDs(got), []int64{ids[2]}) {
 		t.Errorf("claim after the release: got %v, want only the released message", messageIDs(got))
 	}
 	if m := mustMessage(t, s, ids[1]); m.Claim != big+5 {
-		t.Errorf("unreleased message: claim %d, want still 5", m.Claim)
+		t.Errorf("unreleased message: claim %d, want still %d", m.Claim, big+5)
 	}
 }
 
@@ -177,9 +181,13 @@ func testStaleBatchLeavesMailAlone(t *testing.T, newStore func(*testing.T) mfaga
 	m := mustEnqueueAs(t, s, "a@example.com", mfagate.MailCampaign, base, time.Time{})
 	// Claims are random int64s: big ones must fit as well.
 	const first, second = int64(1) << 62, int64(1)<<62 + 1
-	claimBatch(t, s, mfagate.MailClaim{Now: base, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: first})
-	later := base.Add(2 * time.Minute) // the first lease has ended
-	claimBatch(t, s, mfagate.MailClaim{Now: later, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: second})
+	const short = 300 * time.Millisecond
+	claimBatch(t, s, mfagate.MailClaim{Now: base, Lease: short, Limit: 1, Lowest: 0, Highest: 2, Claim: first})
+	time.Sleep(short + 100*time.Millisecond) // the first lease has ended
+	later := base.Add(time.Second)
+	if got := claimBatch(t, s, mfagate.MailClaim{Now: later, Lease: time.Minute, Limit: 1, Lowest: 0, Highest: 2, Claim: second}); len(got) != 1 {
+		t.Fatalf("the second batch could not take the message over: got %v", messageIDs(got))
+	}
 
 	for name, fn := range map[string]func(mfagate.Tx) error{
 		"retry": func(tx mfagate.Tx) error { return tx.RetryMail(m.ID, first, "451 later", later) },
