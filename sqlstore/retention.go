@@ -49,28 +49,59 @@ func (t *tx) ExpireSecretMail(createdBefore, now time.Time) (int, error) {
 
 // DeleteOldMail removes old sent and failed messages; see mfagate.Tx.
 //
-// The campaign messages among them are first added to campaign_archive,
-// in the same transaction, so campaign progress never goes backwards. A
-// limit keeps each transaction short when a campaign left millions.
+// One DELETE picks and removes the rows and returns the campaign and
+// status of each, and those counts are added to campaign_archive in the
+// same transaction, so campaign progress never goes backwards and counts
+// only what was really deleted: a message put back in the queue between
+// two statements (its address fixed) could otherwise be archived as
+// failed and still be counted as pending. A limit keeps each transaction
+// short when a campaign left millions.
 func (t *tx) DeleteOldMail(createdBefore time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
 	}
-	// The pick is materialized so both statements see the same rows, and
-	// pending mail is never picked.
-	pick := `SELECT id FROM mail_outbox WHERE status IN (?, ?) AND created_at < ? ORDER BY id LIMIT ?`
-	args := []any{mfagate.MailSent, mfagate.MailFailed, createdBefore.UnixMilli(), limit}
-	if _, err := t.exec(`INSERT INTO campaign_archive (campaign, sent, failed)
-		SELECT campaign, SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), SUM(CASE WHEN status = ? THEN 1 ELSE 0 END)
-		FROM mail_outbox WHERE id IN (`+pick+`) AND campaign <> '' GROUP BY campaign
-		ON CONFLICT (campaign) DO UPDATE SET sent = campaign_archive.sent + excluded.sent,
-			failed = campaign_archive.failed + excluded.failed`,
-		append([]any{mfagate.MailSent, mfagate.MailFailed}, args...)...); err != nil {
-		return 0, fmt.Errorf("delete old mail: keep campaign counts: %w", err)
-	}
-	n, err := t.execCount(`DELETE FROM mail_outbox WHERE id IN (`+pick+`)`, args...)
+	rows, err := t.writeQuery(`DELETE FROM mail_outbox WHERE id IN (
+			SELECT id FROM mail_outbox WHERE status IN (?, ?) AND created_at < ? ORDER BY id LIMIT ?)
+		AND status IN (?, ?)
+		RETURNING campaign, status`,
+		mfagate.MailSent, mfagate.MailFailed, createdBefore.UnixMilli(), limit, mfagate.MailSent, mfagate.MailFailed)
 	if err != nil {
 		return 0, fmt.Errorf("delete old mail: %w", err)
+	}
+	type counts struct{ sent, failed int }
+	byCampaign := map[string]*counts{}
+	n := 0
+	for rows.Next() {
+		var campaign, status string
+		if err := rows.Scan(&campaign, &status); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("delete old mail: %w", err)
+		}
+		n++
+		if campaign == "" {
+			continue
+		}
+		c := byCampaign[campaign]
+		if c == nil {
+			c = &counts{}
+			byCampaign[campaign] = c
+		}
+		if status == mfagate.MailSent {
+			c.sent++
+		} else {
+			c.failed++
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return 0, fmt.Errorf("delete old mail: %w", err)
+	}
+	for campaign, c := range byCampaign {
+		if _, err := t.exec(`INSERT INTO campaign_archive (campaign, sent, failed) VALUES (?, ?, ?)
+			ON CONFLICT (campaign) DO UPDATE SET sent = campaign_archive.sent + excluded.sent,
+				failed = campaign_archive.failed + excluded.failed`,
+			campaign, c.sent, c.failed); err != nil {
+			return 0, fmt.Errorf("delete old mail: keep campaign counts: %w", err)
+		}
 	}
 	return n, nil
 }
