@@ -169,8 +169,14 @@ func (d *Delivery) security() lane {
 }
 
 func (d *Delivery) bulk() lane {
-	return lane{name: "bulk", lowest: mfagate.MailAccount, highest: mfagate.MailCampaign, batch: d.batch(),
+	l := lane{name: "bulk", lowest: mfagate.MailAccount, highest: mfagate.MailCampaign, batch: d.batch(),
 		paced: d.MaxPerSecond > 0}
+	if l.paced {
+		// A paced batch lasts about a second, so that an account notice
+		// queued behind it does not wait for minutes of campaign.
+		l.batch = max(1, min(l.batch, int(d.MaxPerSecond)))
+	}
+	return l
 }
 
 // RunOnce claims one batch of due security mail, sends it, then one batch
