@@ -173,7 +173,7 @@ func newDelivery(tb testing.TB, db *sqlstore.DB, srv *mailtest.Server, lease tim
 	tb.Helper()
 	logger, _ := newLogger(tb)
 	return &worker.Delivery{Store: db, Mailer: mustMailer(tb, srv), Logger: logger,
-		Lease: lease, Batch: batch, Backoff: quickBackoff, Wake: db.MailQueued()}
+		Lease: lease * timeScale, Batch: batch, Backoff: quickBackoff, Wake: db.MailQueued()}
 }
 
 // TestFaultSlowServerTwoWorkers: a server slower than half the lease, or
@@ -195,7 +195,7 @@ func TestFaultSlowServerTwoWorkers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
 				one, two := b.Replicas(t)
-				srv := mailtest.NewServer(t, mailtest.Delay(tt.delay))
+				srv := mailtest.NewServer(t, mailtest.Delay(tt.delay*timeScale))
 				queued := enqueueNow(t, one, tt.total)
 				stop := startRun(t, newDelivery(t, one, srv, tt.lease, tt.batch), newDelivery(t, two, srv, tt.lease, tt.batch))
 				srv.WaitMessages(t, tt.total, 60*time.Second)

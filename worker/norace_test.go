@@ -3,3 +3,5 @@
 package worker_test
 
 const raceEnabled = false
+
+const timeScale = 1
