@@ -2,8 +2,9 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"sync"
@@ -30,10 +31,15 @@ func mustClaim(tb testing.TB, s mfagate.Store, now time.Time, lease time.Duratio
 	return ms
 }
 
-// anyMail claims messages of every priority, as a new batch.
+// anyMail claims messages of every priority, as a new batch with a
+// random claim number (from crypto/rand, as the worker's).
 func anyMail(now time.Time, lease time.Duration, limit int) mfagate.MailClaim {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
 	return mfagate.MailClaim{Now: now, Lease: lease, Limit: limit, Lowest: mfagate.MailSecurity, Highest: mfagate.MailCampaign,
-		Claim: rand.Int64()}
+		Claim: int64(binary.BigEndian.Uint64(b[:])>>1) | 1}
 }
 
 func mustMail(tb testing.TB, s mfagate.Store) []*mfagate.Message {
