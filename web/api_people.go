@@ -173,6 +173,15 @@ type reasonRequest struct {
 // it reads the reason, runs do (whose use case refuses staff accounts)
 // and replies with the account's new state.
 func (s *server) supportAction(do func(ctx context.Context, by account.Actor, username, reason string) error) apiFunc {
+	return s.countedAction(func(ctx context.Context, by account.Actor, username, reason string) (int, error) {
+		return 0, do(ctx, by, username, reason)
+	}, func(p apiPerson, _ int) any { return p })
+}
+
+// countedAction is supportAction for an action that counts what it did:
+// reply makes the answer from the person's new state and the count.
+func (s *server) countedAction(do func(ctx context.Context, by account.Actor, username, reason string) (int, error),
+	reply func(p apiPerson, n int) any) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req reasonRequest
 		if err := decodeBody(w, r, &req); err != nil {
@@ -185,14 +194,15 @@ func (s *server) supportAction(do func(ctx context.Context, by account.Actor, us
 		if err != nil {
 			return err
 		}
-		if err := do(r.Context(), s.actorOf(r, tok), u.Username, req.Reason); err != nil {
+		n, err := do(r.Context(), s.actorOf(r, tok), u.Username, req.Reason)
+		if err != nil {
 			return err
 		}
 		p, err := s.personReply(r.Context(), u.Username)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, p)
+		writeJSON(w, http.StatusOK, reply(p, n))
 		return nil
 	}
 }
@@ -218,29 +228,8 @@ type addressFixedReply struct {
 // person's failed emails again. Like the other support actions it takes
 // a reason and replies with the person, with the count added.
 func (s *server) handleAPIAddressFixed() apiFunc {
-	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
-		var req reasonRequest
-		if err := decodeBody(w, r, &req); err != nil {
-			return err
-		}
-		if err := checkReason(req.Reason); err != nil {
-			return err
-		}
-		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
-		if err != nil {
-			return err
-		}
-		n, err := s.Accounts.MarkAddressFixed(r.Context(), s.actorOf(r, tok), u.Username, req.Reason)
-		if err != nil {
-			return err
-		}
-		p, err := s.personReply(r.Context(), u.Username)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, addressFixedReply{apiPerson: p, Resent: n})
-		return nil
-	}
+	return s.countedAction(s.Accounts.MarkAddressFixed,
+		func(p apiPerson, n int) any { return addressFixedReply{apiPerson: p, Resent: n} })
 }
 
 // apiFactor is one confirmed factor, without its secret.

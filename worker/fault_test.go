@@ -147,24 +147,10 @@ func pendingCount(tb testing.TB, s mfagate.Store) int {
 func enqueueNow(tb testing.TB, s mfagate.Store, n int) []*mfagate.Message {
 	tb.Helper()
 	at := time.Now().Add(-time.Second).Truncate(time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var msgs []*mfagate.Message
-	err := s.Update(ctx, func(tx mfagate.Tx) error {
-		for i := range n {
-			m := &mfagate.Message{To: fmt.Sprintf("p%d@example.com", i+1), Subject: fmt.Sprintf("Notice %d", i+1),
-				Text: "Something happened to your account.\n", CreatedAt: at, Priority: mfagate.MailAccount}
-			if err := tx.EnqueueMail(m); err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
-		}
-		return nil
+	return enqueueEach(tb, s, n, func(i int) *mfagate.Message {
+		return &mfagate.Message{To: fmt.Sprintf("p%d@example.com", i), Subject: fmt.Sprintf("Notice %d", i),
+			Text: "Something happened to your account.\n", CreatedAt: at, Priority: mfagate.MailAccount}
 	})
-	if err != nil {
-		tb.Fatalf("enqueue mail: %v", err)
-	}
-	return msgs
 }
 
 // newDelivery returns a Delivery for one replica, woken by its own

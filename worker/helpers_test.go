@@ -63,16 +63,22 @@ func mustMailer(tb testing.TB, srv *mailtest.Server) *mail.SMTP {
 // returns them.
 func mustEnqueue(tb testing.TB, s mfagate.Store, n int, at time.Time) []*mfagate.Message {
 	tb.Helper()
+	return enqueueEach(tb, s, n, func(i int) *mfagate.Message {
+		return &mfagate.Message{To: fmt.Sprintf("p%d@example.com", i), Subject: fmt.Sprintf("Your code %d", i),
+			Text: fmt.Sprintf("Your sign-in code is 9%05d.\n", i), CreatedAt: at, Priority: mfagate.MailAccount}
+	})
+}
+
+// enqueueEach queues the n messages each makes (i from 1) in one
+// transaction, given a minute however many, and returns them.
+func enqueueEach(tb testing.TB, s mfagate.Store, n int, each func(i int) *mfagate.Message) []*mfagate.Message {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var msgs []*mfagate.Message
-	err := s.Update(context.Background(), func(tx mfagate.Tx) error {
+	err := s.Update(ctx, func(tx mfagate.Tx) error {
 		for i := range n {
-			m := &mfagate.Message{
-				To:        fmt.Sprintf("p%d@example.com", i+1),
-				Subject:   fmt.Sprintf("Your code %d", i+1),
-				Text:      fmt.Sprintf("Your sign-in code is 9%05d.\n", i+1),
-				CreatedAt: at,
-				Priority:  mfagate.MailAccount,
-			}
+			m := each(i + 1)
 			if err := tx.EnqueueMail(m); err != nil {
 				return err
 			}
@@ -84,6 +90,15 @@ func mustEnqueue(tb testing.TB, s mfagate.Store, n int, at time.Time) []*mfagate
 		tb.Fatalf("enqueue mail: %v", err)
 	}
 	return msgs
+}
+
+// idSet is the set of the Message-IDs msgs go out with.
+func idSet(msgs []*mfagate.Message) map[string]bool {
+	ids := map[string]bool{}
+	for _, m := range msgs {
+		ids[mail.MessageID(m, fromDomain)] = true
+	}
+	return ids
 }
 
 // mustMail returns every message of the outbox by ID.

@@ -27,24 +27,10 @@ const campaignName = "rollout-test"
 func enqueueCampaign(tb testing.TB, s mfagate.Store, n int) []*mfagate.Message {
 	tb.Helper()
 	at := time.Now().Add(-time.Second).Truncate(time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var msgs []*mfagate.Message
-	err := s.Update(ctx, func(tx mfagate.Tx) error {
-		for i := range n {
-			m := &mfagate.Message{To: fmt.Sprintf("c%d@example.com", i+1), Subject: "Set up your second factor",
-				Text: "Please set up a second factor.\n", CreatedAt: at, Priority: mfagate.MailCampaign, Campaign: campaignName}
-			if err := tx.EnqueueMail(m); err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
-		}
-		return nil
+	return enqueueEach(tb, s, n, func(i int) *mfagate.Message {
+		return &mfagate.Message{To: fmt.Sprintf("c%d@example.com", i), Subject: "Set up your second factor",
+			Text: "Please set up a second factor.\n", CreatedAt: at, Priority: mfagate.MailCampaign, Campaign: campaignName}
 	})
-	if err != nil {
-		tb.Fatalf("enqueue campaign: %v", err)
-	}
-	return msgs
 }
 
 // enqueueCodes queues n security codes (secret, expiring in ten minutes)
@@ -53,23 +39,11 @@ func enqueueCampaign(tb testing.TB, s mfagate.Store, n int) []*mfagate.Message {
 func enqueueCodes(tb testing.TB, s mfagate.Store, n int) map[string]bool {
 	tb.Helper()
 	now := time.Now().Truncate(time.Millisecond)
-	ids := map[string]bool{}
-	err := s.Update(context.Background(), func(tx mfagate.Tx) error {
-		for i := range n {
-			m := &mfagate.Message{To: fmt.Sprintf("code%d@example.com", i+1), Subject: "Your sign-in code",
-				Text: "Your code is 123456.\n", CreatedAt: now, Priority: mfagate.MailSecurity, Secret: true,
-				ExpiresAt: now.Add(10 * time.Minute)}
-			if err := tx.EnqueueMail(m); err != nil {
-				return err
-			}
-			ids[mail.MessageID(m, fromDomain)] = true
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("enqueue codes: %v", err)
-	}
-	return ids
+	return idSet(enqueueEach(tb, s, n, func(i int) *mfagate.Message {
+		return &mfagate.Message{To: fmt.Sprintf("code%d@example.com", i), Subject: "Your sign-in code",
+			Text: "Your code is 123456.\n", CreatedAt: now, Priority: mfagate.MailSecurity, Secret: true,
+			ExpiresAt: now.Add(10 * time.Minute)}
+	}))
 }
 
 // isCampaign reports whether r is one of enqueueCampaign's messages.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/mail"
 	"github.com/mfagate/mfagate/mail/mailtest"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
 	"github.com/mfagate/mfagate/worker"
@@ -25,23 +24,11 @@ import (
 func enqueueSecurityNotices(tb testing.TB, s mfagate.Store, n int) map[string]bool {
 	tb.Helper()
 	at := time.Now().Add(-time.Second).Truncate(time.Millisecond)
-	ids := map[string]bool{}
-	err := s.Update(context.Background(), func(tx mfagate.Tx) error {
-		for i := range n {
-			m := &mfagate.Message{To: fmt.Sprintf("locked%d@example.com", i+1), Subject: "Your account has been locked for a while",
-				Text: "Someone entered a wrong password too many times.\n", CreatedAt: at,
-				Priority: mfagate.MailSecurity, UserID: int64(1000 + i)}
-			if err := tx.EnqueueMail(m); err != nil {
-				return err
-			}
-			ids[mail.MessageID(m, fromDomain)] = true
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("enqueue security notices: %v", err)
-	}
-	return ids
+	return idSet(enqueueEach(tb, s, n, func(i int) *mfagate.Message {
+		return &mfagate.Message{To: fmt.Sprintf("locked%d@example.com", i), Subject: "Your account has been locked for a while",
+			Text: "Someone entered a wrong password too many times.\n", CreatedAt: at,
+			Priority: mfagate.MailSecurity, UserID: int64(999 + i)}
+	}))
 }
 
 // TestRedCodeWaitsBehindSprayOfLockNotices: an attacker who knows only
