@@ -9,10 +9,6 @@ import (
 	"strings"
 )
 
-// Version is the program's version, set at build time with
-// -ldflags "-X github.com/mfagate/mfagate/cli.Version=v1.2.3".
-var Version = "dev"
-
 // env is what every subcommand receives from Run.
 type env struct {
 	getenv func(string) string
@@ -132,13 +128,4 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
-}
-
-func runVersion(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "version", "")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "mfagate %s\n", Version)
-	return nil
 }

@@ -42,6 +42,7 @@ func TestUsageAndVersion(t *testing.T) {
 		want string // in stdout or stderr
 	}{
 		{"version", []string{"version"}, 0, "mfagate dev"},
+		{"version with an argument", []string{"version", "now"}, 2, "version takes no arguments"},
 		{"help", []string{"help"}, 0, "Commands:"},
 		{"no command", nil, 2, "Commands:"},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
