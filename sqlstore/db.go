@@ -41,6 +41,12 @@ type DB struct {
 	// mailQueued is signalled after a transaction that queued security
 	// mail commits; see MailQueued.
 	mailQueued chan struct{}
+	// lock is the shared lock on a SQLite file's lock file (lock.go), held
+	// until Close; nil for PostgreSQL and in-memory SQLite.
+	lock *fileLock
+	// path is the SQLite database file; "" for PostgreSQL and in-memory
+	// SQLite.
+	path string
 }
 
 var _ mfagate.Store = (*DB)(nil)
@@ -67,17 +73,24 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 	o = o.orDefaults(driver)
 	var (
-		d   dialect
-		sdb *sql.DB
+		d    dialect
+		sdb  *sql.DB
+		lock *fileLock
+		path string
 	)
 	switch driver {
 	case DriverSQLite:
 		d = dialectSQLite
 		var err error
+		if lock, path, err = lockSQLite(dsn); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 		if dsn, err = sqliteDSN(dsn, o.RequestTimeout); err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 		if sdb, err = sql.Open("sqlite", dsn); err != nil {
+			lock.Close()
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 	case DriverPostgres:
@@ -97,12 +110,32 @@ func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 	sdb.SetMaxIdleConns(o.MaxIdleConns)
 	sdb.SetConnMaxLifetime(o.ConnMaxLifetime)
 	sdb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
-	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1)}
+	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1), lock: lock, path: path}
 	if err := db.Ping(ctx); err != nil {
-		sdb.Close()
+		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return db, nil
+}
+
+// lockSQLite takes the shared lock of the SQLite database dsn names, after
+// creating its folder: none for an in-memory database, which nothing else
+// can open. It refuses at once, rather than wait, while a restore is
+// replacing the file: the operator sees why, and a supervisor such as
+// systemd starts the server again later.
+func lockSQLite(dsn string) (*fileLock, string, error) {
+	path, inMemory, err := sqlitePath(dsn)
+	if err != nil || inMemory {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, "", fmt.Errorf("create database folder: %w", err)
+	}
+	lock, err := lockFile(path, false)
+	if errors.Is(err, errLocked) {
+		return nil, "", fmt.Errorf("%s is being replaced by \"mfagate restore\"; start again once it has finished", path)
+	}
+	return lock, path, err
 }
 
 // pgConfig parses a PostgreSQL DSN and gives it the connect timeout,
@@ -125,15 +158,10 @@ func pgConfig(dsn string, connectTimeout time.Duration) (*pgx.ConnConfig, error)
 // for another's lock, is the request timeout: waiting longer would only
 // outlast the request it serves.
 func sqliteDSN(dsn string, busy time.Duration) (string, error) {
-	path, query, _ := strings.Cut(dsn, "?")
-	path = strings.TrimPrefix(path, "file:")
-	if strings.HasPrefix(path, "///") { // file:///abs/path
-		path = path[2:]
+	path, inMemory, err := sqlitePath(dsn)
+	if err != nil {
+		return "", err
 	}
-	if path == "" {
-		return "", errors.New("empty sqlite DSN")
-	}
-	inMemory := path == ":memory:" || strings.Contains(query, "mode=memory")
 	if !inMemory {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return "", fmt.Errorf("create database folder: %w", err)
@@ -144,6 +172,33 @@ func sqliteDSN(dsn string, busy time.Duration) (string, error) {
 		sep = "&"
 	}
 	return fmt.Sprintf("%s%s_pragma=busy_timeout(%d)&%s", dsn, sep, busy.Milliseconds(), sqlitePragmas), nil
+}
+
+// sqlitePath returns the file a SQLite DSN names (a path or a "file:"
+// URI), or inMemory for a database that lives in memory only.
+func sqlitePath(dsn string) (path string, inMemory bool, err error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	path = strings.TrimPrefix(path, "file:")
+	if strings.HasPrefix(path, "///") { // file:///abs/path
+		path = path[2:]
+	}
+	if path == "" {
+		return "", false, errors.New("empty sqlite DSN")
+	}
+	if path == ":memory:" || strings.Contains(query, "mode=memory") {
+		return "", true, nil
+	}
+	return path, false, nil
+}
+
+// SQLitePath returns the database file a SQLite DSN names, and an error
+// for an empty DSN or an in-memory database, which has no file.
+func SQLitePath(dsn string) (string, error) {
+	path, inMemory, err := sqlitePath(dsn)
+	if err == nil && inMemory {
+		err = errors.New("the database is in memory: it has no file")
+	}
+	return path, err
 }
 
 // withDeadline gives ctx the request timeout when the caller set no
@@ -213,8 +268,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the database.
-func (db *DB) Close() error { return db.db.Close() }
+// Close releases the database and then its lock, once every connection
+// is closed: a restore waiting for the lock never replaces a file still
+// open here.
+func (db *DB) Close() error {
+	err := db.db.Close()
+	db.lock.Close()
+	return err
+}
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
