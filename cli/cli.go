@@ -37,6 +37,8 @@ func commands() []command {
 		{"demo", "run everything on built-in defaults, for trying mfagate out", runDemo},
 		{"serve", "run the server from a configuration file", runServe},
 		{"migrate", "apply database migrations", runMigrate},
+		{"backup", "write a consistent copy of the SQLite database while it runs", runBackup},
+		{"restore", "put a backup in place of the SQLite database (the server stopped)", runRestore},
 		{"keygen", "write a new secret key file", runKeygen},
 		{"user", "add, import, list and manage accounts", runUser},
 		{"token", "create, list and revoke tokens for the JSON API", runToken},

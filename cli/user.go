@@ -15,6 +15,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/config"
 	"golang.org/x/term"
 )
 
@@ -62,18 +63,23 @@ func addStoreFlags(fs *flag.FlagSet) storeFlags {
 	}
 }
 
-func (f storeFlags) open(ctx context.Context, e *env) (*app, error) {
-	if *f.data != "" {
-		if *f.config != "" {
-			return nil, usagef("give --config or --data, not both")
-		}
-		cfg := demoConfig(*f.data, filepath.Join(*f.data, "secret.key"), "127.0.0.1:0", "http://127.0.0.1", time.Now())
-		if err := cfg.Validate(); err != nil {
-			return nil, err
-		}
-		return openApp(ctx, e, cfg)
+// load reads --config, or makes the demo's configuration for --data.
+func (f storeFlags) load(e *env) (*config.Config, error) {
+	if *f.data == "" {
+		return loadConfig(e, *f.config)
 	}
-	cfg, err := loadConfig(e, *f.config)
+	if *f.config != "" {
+		return nil, usagef("give --config or --data, not both")
+	}
+	cfg := demoConfig(*f.data, filepath.Join(*f.data, "secret.key"), "127.0.0.1:0", "http://127.0.0.1", time.Now())
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (f storeFlags) open(ctx context.Context, e *env) (*app, error) {
+	cfg, err := f.load(e)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,270 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// BackupInfo describes a backup file, as read back from the file itself.
+type BackupInfo struct {
+	Path     string
+	Size     int64 // bytes
+	Accounts int
+	// Schema is the newest migration the backup has applied.
+	Schema string
+	// Pending are the migrations this version knows that the backup has
+	// not applied: a server applies them when it starts on it.
+	Pending []string
+}
+
+// Backup writes a consistent copy of the SQLite database to the new file
+// target while the database stays in use: VACUUM INTO reads one snapshot,
+// so transactions committing meanwhile are either wholly in the copy or
+// not at all, and writers are not held up (WAL). The copy is written to a
+// temporary name in target's folder with mode 0600 (it holds password
+// hashes and sealed secrets), synced to disk, checked as Restore would
+// check it, and only then given its name; a failed backup leaves no file
+// behind. Backup never replaces a file: it fails when target exists, even
+// when it appears while the copy is written. It gives itself no deadline:
+// the caller's context bounds it.
+func (db *DB) Backup(ctx context.Context, target string) (BackupInfo, error) {
+	if db.dialect != dialectSQLite || db.path == "" {
+		return BackupInfo{}, errors.New("only a SQLite database file can be backed up this way")
+	}
+	if _, err := os.Lstat(target); err == nil {
+		return BackupInfo{}, fmt.Errorf("the file %s already exists; a backup never replaces a file, so give a new name", target)
+	}
+	dir := filepath.Dir(target)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return BackupInfo{}, fmt.Errorf("the folder %s does not exist; create it first", dir)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".partial-*") // mode 0600
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("create backup file: %w", err)
+	}
+	tmpPath := tmp.Name()
+	tmp.Close()
+	done := false
+	defer func() {
+		if !done {
+			removeWithSidecars(tmpPath)
+		}
+	}()
+	// The file exists, empty, with our mode: VACUUM INTO writes into an
+	// empty file and keeps its mode.
+	if _, err := db.db.ExecContext(ctx, "VACUUM INTO ?", tmpPath); err != nil {
+		return BackupInfo{}, unavailable(ctx, fmt.Errorf("copy database: %w", err))
+	}
+	if err := syncFile(tmpPath); err != nil {
+		return BackupInfo{}, fmt.Errorf("write backup file: %w", err)
+	}
+	info, err := checkBackup(ctx, tmpPath, target, false)
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("the copy did not pass its check, so it was not kept: %w", err)
+	}
+	if err := placeNew(tmpPath, target); err != nil {
+		return BackupInfo{}, err
+	}
+	done = true
+	os.Remove(tmpPath) // placeNew linked it; the name is all that is left
+	if err := syncDir(dir); err != nil {
+		return BackupInfo{}, fmt.Errorf("write backup file: %w", err)
+	}
+	info.Path = target
+	return info, nil
+}
+
+// placeNew gives the finished file tmp the name target, failing when
+// target exists. A hard link is that atomic no-replace rename (rename
+// would replace); where the file system has no links, a rename after a
+// last check.
+func placeNew(tmp, target string) error {
+	err := os.Link(tmp, target)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("the file %s already exists; a backup never replaces a file, so give a new name", target)
+	}
+	if _, serr := os.Lstat(target); serr == nil {
+		return fmt.Errorf("the file %s already exists; a backup never replaces a file, so give a new name", target)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return fmt.Errorf("name backup file: %w", err)
+	}
+	return nil
+}
+
+// checkBackup checks that the SQLite file at path is whole and is an
+// mfagate database this version can run: integrity_check and
+// foreign_key_check pass, it has mfagate's migration table, and it has
+// applied no migration this version does not know. name is how errors
+// call the file. writable opens it to turn it to rollback journaling
+// (restore's own copy of a file that a copy of a live database left in
+// WAL mode); otherwise it is opened read-only and left as it is.
+func checkBackup(ctx context.Context, path, name string, writable bool) (BackupInfo, error) {
+	dsn := "file:" + path + "?mode=ro"
+	if writable {
+		dsn = "file:" + path + "?_pragma=journal_mode(DELETE)"
+	}
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("open %s: %w", name, err)
+	}
+	defer sdb.Close()
+	sdb.SetMaxOpenConns(1)
+
+	rows, err := sdb.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return BackupInfo{}, fileError(name, err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	if err := rows.Err(); err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	if len(problems) > 0 {
+		return BackupInfo{}, fmt.Errorf("the backup %s is damaged: SQLite's integrity check found %d problems, the first: %s", name, len(problems), oneLine(problems[0]))
+	}
+
+	applied, err := appliedMigrations(ctx, sdb)
+	if err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	ms, err := loadMigrations(migrationsFS(), dialectSQLite)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	known := make([]string, len(ms))
+	for i, m := range ms {
+		known[i] = m.name
+	}
+	if !slices.Contains(applied, known[0]) {
+		return BackupInfo{}, fmt.Errorf("the file %s is an SQLite database but not an mfagate one: it has none of mfagate's tables", name)
+	}
+	var info BackupInfo
+	for _, v := range applied {
+		if !slices.Contains(known, v) {
+			return BackupInfo{}, fmt.Errorf("the backup %s comes from a newer mfagate: its database has migration %s, which this version does not know; restore it with the version that made it, or a newer one", name, v)
+		}
+		info.Schema = max(info.Schema, v)
+	}
+	for _, k := range known {
+		if !slices.Contains(applied, k) {
+			info.Pending = append(info.Pending, k)
+		}
+	}
+
+	var orphans int
+	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_foreign_key_check").Scan(&orphans); err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	if orphans > 0 {
+		return BackupInfo{}, fmt.Errorf("the backup %s is damaged: %d rows refer to rows it does not have", name, orphans)
+	}
+	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&info.Accounts); err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	if err := sdb.Close(); err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	info.Size = fi.Size()
+	return info, nil
+}
+
+// appliedMigrations reads schema_migrations: nil when the database has no
+// such table.
+func appliedMigrations(ctx context.Context, sdb *sql.DB) ([]string, error) {
+	var n int
+	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	rows, err := sdb.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var vs []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+// fileError says in words what SQLite found wrong with the file name.
+func fileError(name string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff { // the primary code
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("the file %s is not an SQLite database", name)
+		case sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("the backup %s is damaged: SQLite cannot read it (%v)", name, err)
+		}
+	}
+	return fmt.Errorf("check %s: %w", name, err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// syncFile flushes the file at path to disk.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir flushes a folder's entries to disk, so that a rename in it
+// survives a crash.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// removeWithSidecars removes a SQLite file of ours and the journal files
+// SQLite may have left beside it.
+func removeWithSidecars(path string) {
+	for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+}

@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// RestoreInfo says what Restore did.
+type RestoreInfo struct {
+	BackupInfo
+	// Database is the file restored into.
+	Database string
+	// KeptAs is where the database that was replaced now is; "" when
+	// there was none.
+	KeptAs string
+}
+
+// Restore replaces the SQLite database that dsn names with the backup
+// file, or creates it when there is none (a new machine). It copies the
+// backup into the database's folder and checks that copy first (see
+// checkBackup), so a bad backup changes nothing. It then takes the
+// database's lock exclusively (lock.go), failing while any server or
+// command has the database open, and holds it until the
+// replacement is done, so no server can open the database half-way. The
+// replaced database is kept beside it as NAME.before-restore-TIME (now,
+// in UTC), with any journal that still held some of its changes; the new
+// file takes the database's name in one rename.
+func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInfo, error) {
+	path, err := SQLitePath(dsn)
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	src, err := os.Open(backup)
+	if errors.Is(err, fs.ErrNotExist) {
+		return RestoreInfo{}, fmt.Errorf("the backup %s does not exist", backup)
+	}
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("open backup: %w", err)
+	}
+	defer src.Close()
+	sfi, err := src.Stat()
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("open backup: %w", err)
+	}
+	if !sfi.Mode().IsRegular() {
+		return RestoreInfo{}, fmt.Errorf("the backup %s is not a file", backup)
+	}
+	if dfi, err := os.Stat(path); err == nil && os.SameFile(sfi, dfi) {
+		return RestoreInfo{}, fmt.Errorf("the file %s is the database itself, not a backup of it", backup)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return RestoreInfo{}, fmt.Errorf("create database folder: %w", err)
+	}
+
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".restoring-*") // mode 0600
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("copy backup: %w", err)
+	}
+	tmpPath := tmp.Name()
+	placed := false
+	defer func() {
+		if !placed {
+			removeWithSidecars(tmpPath)
+		}
+	}()
+	_, err = io.Copy(tmp, src)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("copy backup: %w", err)
+	}
+	info, err := checkBackup(ctx, tmpPath, backup, true)
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	// checkBackup's connection closed; a rollback journal file may stay
+	// empty beside the copy.
+	for _, suffix := range []string{"-journal", "-wal", "-shm"} {
+		os.Remove(tmpPath + suffix)
+	}
+
+	lock, err := lockFile(path, true)
+	if errors.Is(err, errLocked) {
+		return RestoreInfo{}, fmt.Errorf("a server is using %s; stop it first", path)
+	}
+	if err != nil {
+		return RestoreInfo{}, err
+	}
+	defer lock.Close()
+
+	res := RestoreInfo{BackupInfo: info, Database: path}
+	if _, err := os.Lstat(path); err == nil {
+		if res.KeptAs, err = keepAside(ctx, path, now); err != nil {
+			return RestoreInfo{}, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return RestoreInfo{}, fmt.Errorf("look at database: %w", err)
+	}
+	if err := os.Rename(tmpPath, path); err != nil {
+		return RestoreInfo{}, fmt.Errorf("put the backup in place: %w", err)
+	}
+	placed = true
+	if err := syncDir(dir); err != nil {
+		return RestoreInfo{}, fmt.Errorf("put the backup in place: %w", err)
+	}
+	res.Path = backup
+	return res, nil
+}
+
+// keepAside gives the database at path a second name,
+// NAME.before-restore-TIME, and moves its journal files out of the way of
+// the file that replaces it, under the restore's exclusive lock. First
+// it folds a WAL that a server stopped uncleanly left behind into the
+// file, so the kept copy is whole on its own; a WAL that cannot be folded
+// (a damaged database) moves with it, under the same new name, where
+// SQLite still finds it. The old file keeps its own name too until the
+// rename that replaces it, so a crash half-way leaves the old database
+// in place, never none.
+func keepAside(ctx context.Context, path string, now time.Time) (string, error) {
+	checkpoint(ctx, path)
+	base := path + ".before-restore-" + now.UTC().Format("20060102T150405")
+	aside := base
+	for i := 2; ; i++ {
+		err := os.Link(path, aside)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, fs.ErrExist) {
+			aside = fmt.Sprintf("%s-%d", base, i)
+			continue
+		}
+		// No hard links here: the database is renamed, and for a moment
+		// the name is free; the lock keeps servers away meanwhile.
+		if _, lerr := os.Lstat(aside); lerr == nil {
+			aside = fmt.Sprintf("%s-%d", base, i)
+			continue
+		}
+		if err := os.Rename(path, aside); err != nil {
+			return "", fmt.Errorf("keep the old database: %w", err)
+		}
+		break
+	}
+	for _, suffix := range []string{"-wal", "-journal"} {
+		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("keep the old database's %s file: %w", suffix, err)
+		}
+	}
+	// The shared-memory index only speeds up reading the WAL; SQLite
+	// rebuilds it.
+	if err := os.Remove(path + "-shm"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("remove the old database's -shm file: %w", err)
+	}
+	return aside, nil
+}
+
+// checkpoint copies what the WAL of the database at path holds into the
+// file and removes the WAL, as the last connection to close does. It is
+// called only under the exclusive lock, when no server has the file
+// open. Errors are left for keepAside to cope with.
+func checkpoint(ctx context.Context, path string) {
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		return
+	}
+	sdb, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return
+	}
+	defer sdb.Close()
+	sdb.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+}
