@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // A SQLite database file is guarded by an advisory lock on a file beside
@@ -30,9 +31,15 @@ type fileLock struct{ f *os.File }
 // need be. It returns errLocked when a holder of the other kind (or, for
 // an exclusive lock, any holder) has it.
 func lockFile(path string, exclusive bool) (*fileLock, error) {
-	f, err := os.OpenFile(path+lockSuffix, os.O_RDWR|os.O_CREATE, 0o600)
+	// Read-only is enough for flock, so a lock file that another user made
+	// and left readable works too.
+	f, err := os.OpenFile(path+lockSuffix, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := giveToFolderOwner(f, filepath.Dir(path)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("give the lock file to the database folder's owner: %w", err)
 	}
 	if err := tryLock(f, exclusive); err != nil {
 		f.Close()

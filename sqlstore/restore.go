@@ -31,7 +31,8 @@ type RestoreInfo struct {
 // replacement is done, so no server can open the database half-way. The
 // replaced database is kept beside it as NAME.before-restore-TIME (now,
 // in UTC), with any journal that still held some of its changes; the new
-// file takes the database's name in one rename.
+// file takes the database's name in one rename. Run as root, the new file
+// is given to the owner of the database's folder: the service's user.
 func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInfo, error) {
 	path, err := SQLitePath(dsn)
 	if err != nil {
@@ -71,7 +72,10 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 			removeWithSidecars(tmpPath)
 		}
 	}()
-	_, err = io.Copy(tmp, src)
+	err = giveToFolderOwner(tmp, dir)
+	if err == nil {
+		_, err = io.Copy(tmp, src)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

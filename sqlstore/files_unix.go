@@ -32,3 +32,23 @@ func tryLock(f *os.File, exclusive bool) error {
 		}
 	}
 }
+
+// giveToFolderOwner makes a file that root creates beside the database
+// belong to the owner of the database's folder, the service's user, as
+// SQLite does with the journal files it creates as root: a service that
+// runs as its own user could not otherwise open a lock file or restored
+// database that root made for it. Run as anyone else, it does nothing.
+func giveToFolderOwner(f *os.File, dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 {
+		return nil
+	}
+	return f.Chown(int(st.Uid), int(st.Gid))
+}
