@@ -69,6 +69,16 @@ type Message struct {
 	Claim int64
 }
 
+// MailQueueLane is what waits in the outbox at one priority.
+type MailQueueLane struct {
+	Priority int
+	Pending  int // messages waiting to be sent or tried again
+	// Oldest is when the message waiting longest joined the queue
+	// (Message.QueuedAt), looked for among the first in line; zero when
+	// none is pending.
+	Oldest time.Time
+}
+
 // MailClaim asks ClaimMail for a batch of messages.
 type MailClaim struct {
 	Now   time.Time
