@@ -41,6 +41,7 @@ type DB struct {
 	// mailQueued is signalled after a transaction that queued security
 	// mail commits; see MailQueued.
 	mailQueued chan struct{}
+	observer   Observer // may be nil
 }
 
 var _ mfagate.Store = (*DB)(nil)
@@ -97,7 +98,7 @@ func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 	sdb.SetMaxIdleConns(o.MaxIdleConns)
 	sdb.SetConnMaxLifetime(o.ConnMaxLifetime)
 	sdb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
-	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1)}
+	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1), observer: o.Observer}
 	if err := db.Ping(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -161,6 +162,7 @@ func (db *DB) withDeadline(ctx context.Context) (context.Context, context.Cancel
 // the deadline passes or the database cannot be reached, the error is
 // EUNAVAILABLE (see unavailable) and the transaction is rolled back.
 func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error) {
+	defer db.observe(RequestUpdate, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
 	defer func() { err = unavailable(ctx, err) }()
@@ -197,6 +199,7 @@ func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error)
 // for a writer. Each statement sees the database as it is when it runs.
 // Writes are refused. Deadlines and errors are as for Update.
 func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
+	defer db.observe(RequestView, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
 	return unavailable(ctx, fn(&tx{ctx: ctx, q: db.db, dialect: db.dialect}))
@@ -205,12 +208,20 @@ func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
 // Ping checks that the database answers, within the request timeout unless
 // ctx has a deadline: EUNAVAILABLE when it does not.
 func (db *DB) Ping(ctx context.Context) error {
+	defer db.observe(RequestPing, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
 	if err := db.db.PingContext(ctx); err != nil {
 		return unavailable(ctx, fmt.Errorf("ping database: %w", err))
 	}
 	return nil
+}
+
+// observe tells the observer how long a request that began at start took.
+func (db *DB) observe(kind RequestKind, start time.Time) {
+	if db.observer != nil {
+		db.observer.ObserveRequest(kind, time.Since(start))
+	}
 }
 
 // Close releases the database.
