@@ -27,6 +27,20 @@ const (
 	MailCampaign = 2 // the rollout's notices and reminders
 )
 
+// MailPriorityName is how logs and metrics name a priority: "security",
+// "account" or "campaign".
+func MailPriorityName(p int) string {
+	switch p {
+	case MailSecurity:
+		return "security"
+	case MailAccount:
+		return "account"
+	case MailCampaign:
+		return "campaign"
+	}
+	return "unknown"
+}
+
 // Message is an email in the transactional outbox. It is written in the
 // same transaction as the change that causes it, then delivered by a
 // background worker, so a message is not lost when the mail server is

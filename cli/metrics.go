@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/worker"
 )
 
@@ -32,8 +33,8 @@ func (c *mailCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *mailCollector) Collect(ch chan<- prometheus.Metric) {
 	n := c.d.Counts()
-	for i, name := range []string{"security", "account", "campaign"} {
-		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(n.Sent[i]), name)
+	for i := range n.Sent {
+		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(n.Sent[i]), mfagate.MailPriorityName(i))
 	}
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(n.Temporary), "temporary")
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(n.Refused), "refused")
