@@ -87,10 +87,13 @@ type Message struct {
 type MailQueueLane struct {
 	Priority int
 	Pending  int // messages waiting to be sent or tried again
-	// Oldest is when the message waiting longest joined the queue
-	// (Message.QueuedAt), looked for among the first in line; zero when
-	// none is pending.
-	Oldest time.Time
+	// Due is when the message that has waited longest for a sender
+	// became due: when it was queued or, for one tried again after a
+	// temporary failure, when its next try came (NextAttemptAt). It is
+	// looked for among the first in line; zero when none is due. A
+	// message waiting for its next try is waiting on purpose and does
+	// not count.
+	Due time.Time
 }
 
 // MailClaim asks ClaimMail for a batch of messages.

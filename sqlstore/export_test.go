@@ -72,7 +72,7 @@ func PeopleJoined(ctx context.Context, db *DB, fn func(*mfagate.Person) error) e
 var MailQueueStatements = []struct {
 	Query string
 	Args  []any
-}{{queueCountSQL, nil}, {queueOldestSQL, []any{2, 2, queueHead}}}
+}{{queueCountSQL, nil}, {queueDueSQL, []any{2, 2, int64(1800000000000), queueHead}}}
 
 // Explain returns the database's plan of query, one line per step.
 func Explain(ctx context.Context, db *DB, query string, args ...any) (string, error) {

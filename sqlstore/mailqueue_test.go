@@ -9,10 +9,15 @@ import (
 	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
+// pendingIndexes are the indexes that hold pending mail alone, or first:
+// the partial ones of the queue and of claims, and the one by status and
+// due time. Which one PostgreSQL takes for a count depends on what
+// VACUUM could mark visible, so on what else the server runs.
+var pendingIndexes = []string{"mail_outbox_queue", "mail_outbox_claim", "mail_outbox_due"}
+
 // TestMailQueueReadsOnlyTheQueue: the metrics read the queue at every
-// scrape, on every replica, so its statements must read the partial index
-// of pending mail (mail_outbox_queue) and never walk the sent mail kept
-// for retention. The outbox holds 30,000 sent messages and 30,000 pending
+// scrape, on every replica, so its statements must find pending mail by
+// an index of it and never walk the sent mail kept for retention. The outbox holds 30,000 sent messages and 30,000 pending
 // ones behind them: so many pending that PostgreSQL, told "priority = 2",
 // would rather walk the primary key in id order, through all the sent
 // mail first (it did, before MailQueue asked for a range).
@@ -49,8 +54,12 @@ func TestMailQueueReadsOnlyTheQueue(t *testing.T) {
 					t.Fatal(err)
 				}
 				first, _, _ := strings.Cut(strings.TrimSpace(st.Query), "\n")
-				if !strings.Contains(plan, "mail_outbox_queue") || strings.Contains(plan, "pkey") || strings.Contains(plan, "Seq Scan") {
-					t.Errorf("%s on %s: the plan does not read the queue's index:\n%s", first, backend.Driver, plan)
+				byPending := false
+				for _, index := range pendingIndexes {
+					byPending = byPending || strings.Contains(plan, index)
+				}
+				if !byPending || strings.Contains(plan, "pkey") || strings.Contains(plan, "Seq Scan") {
+					t.Errorf("%s on %s: the plan does not find pending mail by an index of it:\n%s", first, backend.Driver, plan)
 				}
 			}
 		})

@@ -239,7 +239,7 @@ func newStoreCollector(store mfagate.Store, clock interface{ Now() time.Time }, 
 			"Emails waiting in the outbox, by priority (security, account, campaign). The same on every server.",
 			[]string{"priority"}, nil),
 		ages: prometheus.NewDesc("mfagate_mail_queue_oldest_age_seconds",
-			"How long the email waiting longest has waited, by priority; 0 when none waits. The same on every server.",
+			"How long the email that has waited longest to be sent has waited, by priority: since it was queued, or since its next try came due; 0 when none waits. The same on every server.",
 			[]string{"priority"}, nil),
 	}
 }
@@ -260,21 +260,21 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		return // the queue cannot be read either: its series are left out
 	}
 	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, 1)
+	now := c.clock.Now()
 	var lanes []mfagate.MailQueueLane
 	err := c.store.View(ctx, func(tx mfagate.Tx) (err error) {
-		lanes, err = tx.MailQueue()
+		lanes, err = tx.MailQueue(now)
 		return err
 	})
 	if err != nil {
 		c.log.Warn("metrics: read the mail queue", "err", err)
 		return
 	}
-	now := c.clock.Now()
 	for _, l := range lanes {
 		name := mfagate.MailPriorityName(l.Priority)
 		age := 0.0
-		if !l.Oldest.IsZero() {
-			age = max(0, now.Sub(l.Oldest).Seconds())
+		if !l.Due.IsZero() {
+			age = max(0, now.Sub(l.Due).Seconds())
 		}
 		ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(l.Pending), name)
 		ch <- prometheus.MustNewConstMetric(c.ages, prometheus.GaugeValue, age, name)
