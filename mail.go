@@ -27,6 +27,20 @@ const (
 	MailCampaign = 2 // the rollout's notices and reminders
 )
 
+// MailPriorityName is how logs and metrics name a priority: "security",
+// "account" or "campaign".
+func MailPriorityName(p int) string {
+	switch p {
+	case MailSecurity:
+		return "security"
+	case MailAccount:
+		return "account"
+	case MailCampaign:
+		return "campaign"
+	}
+	return "unknown"
+}
+
 // Message is an email in the transactional outbox. It is written in the
 // same transaction as the change that causes it, then delivered by a
 // background worker, so a message is not lost when the mail server is
@@ -67,6 +81,19 @@ type Message struct {
 	// Claim is the batch that holds the message, set by ClaimMail: a
 	// worker sends it only while HoldMail still finds it in its batch.
 	Claim int64
+}
+
+// MailQueueLane is what waits in the outbox at one priority.
+type MailQueueLane struct {
+	Priority int
+	Pending  int // messages waiting to be sent or tried again
+	// Due is when the message that has waited longest for a sender
+	// became due: when it was queued or, for one tried again after a
+	// temporary failure, when its next try came (NextAttemptAt). It is
+	// looked for among the first in line; zero when none is due. A
+	// message waiting for its next try is waiting on purpose and does
+	// not count.
+	Due time.Time
 }
 
 // MailClaim asks ClaimMail for a batch of messages.

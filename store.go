@@ -288,4 +288,8 @@ type Tx interface {
 	UnreachedByRole() (map[string]int, error)
 	// Mail lists outbox messages, newest first, at most limit (0: all).
 	Mail(limit int) ([]*Message, error)
+	// MailQueue reports the pending messages of each priority at now, for
+	// the metrics: one MailQueueLane per priority, MailSecurity first,
+	// empty ones included. Its cost does not grow with sent mail.
+	MailQueue(now time.Time) ([]MailQueueLane, error)
 }

@@ -80,11 +80,12 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 	var (
 		result *Verified
 		failed error // a wrong code: counted and recorded, then returned
+		wrong  *ticket
 		locked bool
 	)
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
-		result, failed, locked = nil, nil, false
+		result, failed, wrong, locked = nil, nil, nil, false
 		tk, factors, err := s.startCode(tx, cur, c, now)
 		if err != nil {
 			return err
@@ -108,6 +109,7 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 			return err
 		}
 		if failed != nil {
+			wrong = tk.factor
 			locked, err = s.wrongCode(tx, end, cur, tk, method, errors.Is(failed, totp.ErrReplay), c)
 			return err
 		}
@@ -129,14 +131,25 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + method + detail})
 	})
-	switch {
-	case err != nil:
+	if err != nil {
+		s.counts.signIn(method, outcomeOf(err))
 		return nil, err
-	case locked:
-		return nil, ErrLocked
-	case failed != nil:
+	}
+	if failed != nil {
+		outcome := SignInWrongCode
+		if errors.Is(failed, totp.ErrReplay) {
+			outcome = SignInReplayed
+		}
+		s.counts.signIn(method, outcome)
+		s.counts.wrongCode(method, StepChallenge)
+		s.counts.lock(wrong, true)
+		if locked {
+			return nil, ErrLocked
+		}
 		return nil, failed
 	}
+	s.counts.signIn(method, SignInSuccess)
+	s.counts.next(result.Next)
 	return result, nil
 }
 

@@ -137,11 +137,12 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 	var (
 		out    Enrolled
 		failed error
+		wrong  *ticket
 		locked bool
 	)
 	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
 		now := s.now()
-		out, failed, locked = Enrolled{}, nil, false
+		out, failed, wrong, locked = Enrolled{}, nil, nil, false
 		tk, factors, err := s.startCode(tx, cur, c, now)
 		if err != nil {
 			return err
@@ -154,7 +155,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		}
 		f, proves, err := check(tx, now)
 		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {
-			failed = err
+			failed, wrong = err, tk.factor
 			locked, err = s.wrongCode(tx, end, cur, tk, method, false, c)
 			return err
 		}
@@ -210,11 +211,15 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 	switch {
 	case err != nil:
 		return nil, err
-	case locked:
-		return nil, ErrLocked
 	case failed != nil:
+		s.counts.wrongCode(method, StepSetup)
+		s.counts.lock(wrong, true)
+		if locked {
+			return nil, ErrLocked
+		}
 		return nil, failed
 	}
+	s.counts.enrollments[methodIndex(method)].Add(1)
 	return &out, nil
 }
 

@@ -41,6 +41,9 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 		cur.Session = sess
 		return tx.UpdateSession(sess)
 	})
+	if err == nil {
+		s.counts.skips.Add(1)
+	}
 	return token, err
 }
 

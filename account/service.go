@@ -103,6 +103,7 @@ type Service struct {
 	hashSlot     chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
 	verifies     atomic.Int64  // argon2 checks run, so tests can see unknown users cost one too
 	checks       checkCounts   // guesses checked, for the metrics
+	counts       counts        // decisions made, for the metrics (counts.go)
 	check        checkCache    // sessions recently checked for forward-auth
 	// afterHash, when set (by tests only), runs after each password hash
 	// is checked, while the attempt is between admission and its outcome.

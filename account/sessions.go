@@ -201,6 +201,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		}); err != nil {
 			return err
 		}
+		s.counts.lock(pass, false)
 		return ErrWrongCurrentPassword
 	}
 	if subtle.ConstantTimeCompare([]byte(current), []byte(next)) == 1 {

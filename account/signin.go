@@ -50,7 +50,19 @@ type SignedIn struct {
 // SignIn checks a username and password and starts a new session. Every
 // failure returns ErrBadCredentials after the same amount of hashing work.
 // Input too long or not UTF-8 is refused with EINVALID before any hashing.
-func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
+func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err error) {
+	// outcome is set where a refusal is known for what it is; other
+	// errors are counted by their code.
+	var outcome string
+	defer func() {
+		if outcome == "" {
+			outcome = outcomeOf(err)
+		}
+		s.counts.signIn(MethodPassword, outcome)
+		if err == nil {
+			s.counts.next(out.Next)
+		}
+	}()
 	if in.Username == "" || in.Password == "" {
 		return nil, mfagate.Errorf(mfagate.EINVALID, "Enter your username and password")
 	}
@@ -66,7 +78,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		pass, addr *ticket
 		locked     bool
 	)
-	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
+	err = s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
 		pass, addr, err = s.admitPassword(tx, in.Username, in.Client, s.now())
 		if locked = errors.Is(err, errKeyLocked); err != nil && !locked {
 			return err
@@ -116,6 +128,11 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		}); err != nil {
 			return nil, err
 		}
+		outcome = SignInWrongPassword
+		if locked {
+			outcome = SignInLocked
+		}
+		s.counts.lock(pass, false)
 		return nil, ErrBadCredentials
 	}
 
@@ -131,14 +148,14 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	}
 	var (
 		decision Decision
-		refused  bool
+		refused  string // the outcome of a password refused after all
 	)
 	err = s.update(ctx, func(tx mfagate.Tx, end *ended) error {
-		refused = false
+		refused = ""
 		if err := s.passwordRight(tx, pass, addr, s.now()); errors.Is(err, errKeyLocked) {
 			// Locked by wrong passwords admitted after this one, while it
 			// was being checked: the lock holds, right password or not.
-			refused = true
+			refused = SignInLocked
 			return s.passwordWrong(tx, nil, u, in.Client, "account locked while the password was checked")
 		} else if err != nil {
 			return err
@@ -153,10 +170,10 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 		}
 		switch {
 		case fresh.Disabled:
-			refused = true
+			refused = SignInWrongPassword
 			return s.passwordWrong(tx, nil, fresh, in.Client, "account disabled while the password was checked")
 		case fresh.PasswordHash != u.PasswordHash:
-			refused = true
+			refused = SignInWrongPassword
 			return s.passwordWrong(tx, nil, fresh, in.Client, "password changed while it was checked")
 		}
 		u = fresh
@@ -199,7 +216,8 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (*SignedIn, error) {
 	switch {
 	case err != nil:
 		return nil, err
-	case refused:
+	case refused != "":
+		outcome = refused
 		return nil, ErrBadCredentials
 	}
 	return &SignedIn{User: u, Session: sess, Token: token, Next: decision,

@@ -37,6 +37,8 @@ type app struct {
 	plan     *rollout.Rollout
 	// rehearsal marks every page: the clock was moved on purpose.
 	rehearsal bool
+	// dbTimes times the store's requests, for serve's metrics.
+	dbTimes *dbTimes
 }
 
 // appOption adjusts how an installation is opened.
@@ -61,7 +63,8 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg)
+	times := newDBTimes()
+	store, err := openStore(ctx, cfg, times)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +72,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		store.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key, plan: plan,
+	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key, plan: plan, dbTimes: times,
 		log: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	for _, o := range opts {
 		o(a)
@@ -149,7 +152,9 @@ func (a *app) mailer() (mfagate.Mailer, error) {
 
 // serve runs the web server on ln, with the background workers, until ctx
 // ends; then it stops taking requests and lets those in flight finish.
-func (a *app) serve(ctx context.Context, ln net.Listener) error {
+// With metricsLn (server.metrics_addr), /metrics is served there alone
+// and the main listener answers 404 for it; without, on ln.
+func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	mailer, err := a.mailer()
 	if err != nil {
 		return err
@@ -158,11 +163,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		RetryFor: a.cfg.Mail.RetryFor, MaxPerSecond: float64(a.cfg.Mail.MaxPerSecond), Senders: a.cfg.Mail.Connections,
 		Wake: a.store.MailQueued()}
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(newMailCollector(delivery)); err != nil {
-		return err
+	for _, c := range []prometheus.Collector{newMailCollector(delivery), a.dbTimes.vec} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
 	}
 	handler, err := web.NewServer(web.Options{
-		Accounts: a.accounts, Store: a.store, Logger: a.log, Registry: reg,
+		Accounts: a.accounts, Store: a.store, Logger: a.log, Registry: reg, MetricsElsewhere: metricsLn != nil,
 		BaseURL:         a.cfg.Server.ParsedBaseURL,
 		CookieDomain:    a.cfg.Server.CookieDomain,
 		InsecureCookies: a.cfg.Server.DevInsecureCookies,
@@ -201,17 +208,35 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}()
 	go func() { worker.Every(workCtx, time.Minute, a.sendDueCampaigns); done <- struct{}{} }()
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("mfagate is listening", "addr", ln.Addr().String(), "base_url", a.cfg.Server.BaseURL)
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = &http.Server{
+			Handler:           web.MetricsRoutes(reg),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		}
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+		a.log.Info("mfagate serves its metrics", "addr", metricsLn.Addr().String())
+	}
 
 	select {
 	case err = <-errc:
+		srv.Close()
 	case <-ctx.Done():
 		a.log.Info("shutting down")
 		shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		err = srv.Shutdown(shutCtx)
 		cancel()
+	}
+	// The metrics stay readable while requests drain, then go with them.
+	if metricsSrv != nil {
+		metricsSrv.Close()
 	}
 	stopWork()
 	for range cap(done) {
@@ -294,9 +319,12 @@ func (a *app) bootstrap(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens the configured database without migrating it.
-func openStore(ctx context.Context, cfg *config.Config) (*sqlstore.DB, error) {
-	return sqlstore.OpenWith(ctx, cfg.Database.Driver, cfg.Database.DSN, storeOptions(cfg.Database))
+// openStore opens the configured database without migrating it; obs,
+// when not nil, times its requests.
+func openStore(ctx context.Context, cfg *config.Config, obs sqlstore.Observer) (*sqlstore.DB, error) {
+	o := storeOptions(cfg.Database)
+	o.Observer = obs
+	return sqlstore.OpenWith(ctx, cfg.Database.Driver, cfg.Database.DSN, o)
 }
 
 // longCommandTimeout is the deadline of a command's work that reads or

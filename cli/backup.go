@@ -38,7 +38,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	}
 	// Not openApp: a backup must not migrate the database it copies (one
 	// is taken before an upgrade) nor need the key.
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Emails are not sent: read them at %s/dev/outbox\n", baseURL)
 	fmt.Fprintf(e.stdout, "The rollout: %s\n", demoSchedule(cfg))
 	fmt.Fprintf(e.stdout, "Data is kept in %s. Press Ctrl+C to stop.\n", *data)
-	return a.serve(ctx, ln)
+	return a.serve(ctx, ln, nil)
 }
 
 // checkLoopback refuses to run the demo, with its plain-HTTP cookies,

@@ -37,10 +37,18 @@ import (
 	"github.com/mfagate/mfagate/totp"
 )
 
-// findProxy returns the path of a proxy's program, looked up on PATH and
-// then in /usr/sbin, or skips the test (fails it when
-// MFAGATE_E2E_REQUIRED is set, as in CI).
+// findProxy returns the path of a proxy's program, or skips the test as
+// findProgram does.
 func findProxy(t *testing.T, name string) string {
+	t.Helper()
+	return findProgram(t, name, name, "the forward-auth proxy test")
+}
+
+// findProgram returns the path of an outside program a test needs,
+// looked up on PATH and then in /usr/sbin, or skips the test, saying
+// which Debian package has it (fails it when MFAGATE_E2E_REQUIRED is
+// set, as in CI). what names the test, for the message.
+func findProgram(t *testing.T, name, pkg, what string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -49,9 +57,9 @@ func findProxy(t *testing.T, name string) string {
 		return p
 	}
 	if os.Getenv("MFAGATE_E2E_REQUIRED") != "" {
-		t.Fatalf("%s is not on PATH or in /usr/sbin, and MFAGATE_E2E_REQUIRED is set: the forward-auth proxy test must run", name)
+		t.Fatalf("%s is not on PATH or in /usr/sbin, and MFAGATE_E2E_REQUIRED is set: %s must run", name, what)
 	}
-	t.Skipf("%s is not on PATH or in /usr/sbin: skipping the forward-auth proxy test (install it with: apt-get install %s)", name, name)
+	t.Skipf("%s is not on PATH or in /usr/sbin: skipping %s (install it with: apt-get install %s)", name, what, pkg)
 	return ""
 }
 

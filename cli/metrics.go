@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/sqlstore"
 	"github.com/mfagate/mfagate/worker"
 )
 
@@ -32,10 +36,38 @@ func (c *mailCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *mailCollector) Collect(ch chan<- prometheus.Metric) {
 	n := c.d.Counts()
-	for i, name := range []string{"security", "account", "campaign"} {
-		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(n.Sent[i]), name)
+	for i := range n.Sent {
+		ch <- prometheus.MustNewConstMetric(c.sent, prometheus.CounterValue, float64(n.Sent[i]), mfagate.MailPriorityName(i))
 	}
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(n.Temporary), "temporary")
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(n.Refused), "refused")
 	ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(n.Skipped))
+}
+
+// dbTimes is the latency of database requests, by kind, as sqlstore
+// reports it (sqlstore.Observer). Each kind's series is resolved once:
+// requests only add to it.
+type dbTimes struct {
+	vec    *prometheus.HistogramVec
+	byKind []prometheus.Observer // by sqlstore.RequestKind
+}
+
+func newDBTimes() *dbTimes {
+	t := &dbTimes{vec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mfagate_db_request_duration_seconds",
+		Help: "Time a database request took, waits for a connection and for locks included, by kind: update (a transaction), view (reads) or ping.",
+		// Up to the default request timeout (database.request_timeout, 5 s).
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"kind"})}
+	for _, k := range sqlstore.RequestKinds {
+		t.byKind = append(t.byKind, t.vec.WithLabelValues(k.String()))
+	}
+	return t
+}
+
+// ObserveRequest implements sqlstore.Observer.
+func (t *dbTimes) ObserveRequest(kind sqlstore.RequestKind, d time.Duration) {
+	if int(kind) >= 0 && int(kind) < len(t.byKind) {
+		t.byKind[kind].Observe(d.Seconds())
+	}
 }

@@ -55,8 +55,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
+	var metricsLn net.Listener
+	if addr := cfg.Server.MetricsAddr; addr != "" {
+		if metricsLn, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (server.metrics_addr): %w", addr, err)
+		}
+	}
 	fmt.Fprintf(e.stdout, "mfagate is listening on %s, reached at %s\n", ln.Addr(), cfg.Server.BaseURL)
-	return a.serve(ctx, ln)
+	if metricsLn != nil {
+		fmt.Fprintf(e.stdout, "mfagate serves its metrics on http://%s/metrics only\n", metricsLn.Addr())
+	}
+	return a.serve(ctx, ln, metricsLn)
 }
 
 func runMigrate(ctx context.Context, e *env, args []string) error {
@@ -69,7 +79,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

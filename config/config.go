@@ -47,6 +47,9 @@ type Server struct {
 	DevInsecureCookies bool          `yaml:"dev_insecure_cookies"`
 	SessionIdleTimeout time.Duration `yaml:"session_idle_timeout"`
 	SessionMaxAge      time.Duration `yaml:"session_max_age"`
+	// MetricsAddr, when set, is where /metrics is served, alone; the
+	// main listener then answers 404 for it.
+	MetricsAddr string `yaml:"metrics_addr"`
 
 	// ParsedBaseURL is BaseURL parsed; nil when BaseURL is empty.
 	ParsedBaseURL *url.URL `yaml:"-"`

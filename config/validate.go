@@ -96,6 +96,17 @@ func (c *Config) validateServer(v *validator) {
 	} else if _, port, err := net.SplitHostPort(s.Addr); err != nil || !validPort(port, 0) {
 		v.fail("server.addr", "server.addr %q is not a listen address such as 127.0.0.1:8080 or :8080", s.Addr)
 	}
+	if s.MetricsAddr != "" {
+		host, port, err := net.SplitHostPort(s.MetricsAddr)
+		switch {
+		case err != nil || !validPort(port, 0):
+			v.fail("server.metrics_addr", "server.metrics_addr %q is not a listen address such as 127.0.0.1:9090", s.MetricsAddr)
+		case port != "0" && s.MetricsAddr == s.Addr:
+			v.fail("server.metrics_addr", "server.metrics_addr %q is server.addr too: give the metrics a port of their own, such as 127.0.0.1:9090", s.MetricsAddr)
+		case !isLoopback(host):
+			v.warnings = append(v.warnings, fmt.Sprintf("server.metrics_addr %q is reachable from other machines: make sure a firewall lets only your Prometheus reach it", s.MetricsAddr))
+		}
+	}
 
 	s.ParsedBaseURL = nil
 	if s.BaseURL != "" {

@@ -21,6 +21,9 @@ func TestValidateErrors(t *testing.T) {
 		{"addr empty", "server:\n  addr: ''\n", "server.addr is required", "addr:"},
 		{"addr no port", "server:\n  addr: localhost\n", `server.addr "localhost" is not a listen address`, "addr:"},
 		{"addr bad port", "server:\n  addr: ':99999'\n", `server.addr ":99999" is not a listen address`, "addr:"},
+		{"metrics_addr no port", "server:\n  metrics_addr: 127.0.0.1\n", `server.metrics_addr "127.0.0.1" is not a listen address such as 127.0.0.1:9090`, "metrics_addr"},
+		{"metrics_addr bad port", "server:\n  metrics_addr: '127.0.0.1:http'\n", `server.metrics_addr "127.0.0.1:http" is not a listen address`, "metrics_addr"},
+		{"metrics_addr is addr", "server:\n  addr: 127.0.0.1:8080\n  metrics_addr: 127.0.0.1:8080\n", `server.metrics_addr "127.0.0.1:8080" is server.addr too`, "metrics_addr"},
 		{"base_url relative", "server:\n  base_url: /login\n", `server.base_url "/login" must be an absolute URL starting with https://`, "base_url"},
 		{"base_url ftp", "server:\n  base_url: ftp://example.com\n", "must be an absolute URL starting with https://", "base_url"},
 		{"base_url no host", "server:\n  base_url: 'https:///x'\n", "has no host name", "base_url"},
@@ -259,6 +262,8 @@ func TestWarnings(t *testing.T) {
 		want string
 	}{
 		{"http base url", "server:\n  base_url: http://login.example.com\n", "uses http on a host that is not loopback"},
+		{"metrics on every interface", "server:\n  metrics_addr: ':9090'\n", `server.metrics_addr ":9090" is reachable from other machines`},
+		{"metrics on a public address", "server:\n  metrics_addr: '192.0.2.7:9090'\n", "make sure a firewall lets only your Prometheus reach it"},
 		{"smtp ignored", "mail:\n  from: a@example.com\n  driver: outbox\n  smtp: {host: mx}\n", "mail.smtp is ignored because mail.driver is outbox"},
 		{"password in clear", "mail:\n  from: a@example.com\n  driver: smtp\n  smtp: {host: mx, tls: none, username: u, password: p}\n", "SMTP password is sent unencrypted"},
 	}

@@ -46,7 +46,8 @@ type DB struct {
 	lock *fileLock
 	// path is the SQLite database file; "" for PostgreSQL and in-memory
 	// SQLite.
-	path string
+	path     string
+	observer Observer // may be nil
 }
 
 var _ mfagate.Store = (*DB)(nil)
@@ -110,7 +111,8 @@ func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 	sdb.SetMaxIdleConns(o.MaxIdleConns)
 	sdb.SetConnMaxLifetime(o.ConnMaxLifetime)
 	sdb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
-	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1), lock: lock, path: path}
+	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1),
+		lock: lock, path: path, observer: o.Observer}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -216,6 +218,7 @@ func (db *DB) withDeadline(ctx context.Context) (context.Context, context.Cancel
 // the deadline passes or the database cannot be reached, the error is
 // EUNAVAILABLE (see unavailable) and the transaction is rolled back.
 func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error) {
+	defer db.observe(RequestUpdate, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
 	defer func() { err = unavailable(ctx, err) }()
@@ -252,6 +255,7 @@ func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error)
 // for a writer. Each statement sees the database as it is when it runs.
 // Writes are refused. Deadlines and errors are as for Update.
 func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
+	defer db.observe(RequestView, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
 	return unavailable(ctx, fn(&tx{ctx: ctx, q: db.db, dialect: db.dialect}))
@@ -260,12 +264,20 @@ func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
 // Ping checks that the database answers, within the request timeout unless
 // ctx has a deadline: EUNAVAILABLE when it does not.
 func (db *DB) Ping(ctx context.Context) error {
+	defer db.observe(RequestPing, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
 	if err := db.db.PingContext(ctx); err != nil {
 		return unavailable(ctx, fmt.Errorf("ping database: %w", err))
 	}
 	return nil
+}
+
+// observe tells the observer how long a request that began at start took.
+func (db *DB) observe(kind RequestKind, start time.Time) {
+	if db.observer != nil {
+		db.observer.ObserveRequest(kind, time.Since(start))
+	}
 }
 
 // Close releases the database and then its lock, once every connection

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/mfagate/mfagate"
 )
@@ -64,4 +65,41 @@ func PeopleMerged(ctx context.Context, db *DB, fn func(*mfagate.Person) error) e
 
 func PeopleJoined(ctx context.Context, db *DB, fn func(*mfagate.Person) error) error {
 	return (&tx{ctx: ctx, q: db.db, dialect: db.dialect}).peopleJoined(fn)
+}
+
+// MailQueueStatements are MailQueue's statements with their arguments,
+// for the test of their plans.
+var MailQueueStatements = []struct {
+	Query string
+	Args  []any
+}{{queueCountSQL, nil}, {queueDueSQL, []any{2, 2, int64(1800000000000), queueHead}}}
+
+// Explain returns the database's plan of query, one line per step.
+func Explain(ctx context.Context, db *DB, query string, args ...any) (string, error) {
+	prefix := "EXPLAIN "
+	if db.dialect == dialectSQLite {
+		prefix = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := db.db.QueryContext(ctx, prefix+db.dialect.rebind(query), args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var plan []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		plan = append(plan, fmt.Sprint(vals[len(vals)-1])) // the step's text is the last column
+	}
+	return strings.Join(plan, "\n"), rows.Err()
 }

@@ -24,6 +24,43 @@ type Options struct {
 	// ConnMaxIdleTime closes a connection unused for this long, so a
 	// burst's connections do not stay on the server for ever.
 	ConnMaxIdleTime time.Duration
+
+	// Observer, when set, is told how long each Update, View and Ping
+	// took (not part of the defaults: DefaultOptions leaves it nil).
+	Observer Observer
+}
+
+// RequestKind is what a database request was, for timing it.
+type RequestKind int
+
+// The kinds of request a DB times.
+const (
+	RequestUpdate RequestKind = iota // a read-write transaction, from begin to commit
+	RequestView                      // reads outside a transaction
+	RequestPing                      // a readiness check
+)
+
+// RequestKinds are every kind, in order.
+var RequestKinds = []RequestKind{RequestUpdate, RequestView, RequestPing}
+
+func (k RequestKind) String() string {
+	switch k {
+	case RequestUpdate:
+		return "update"
+	case RequestView:
+		return "view"
+	case RequestPing:
+		return "ping"
+	}
+	return "unknown"
+}
+
+// Observer hears how long database requests take, waits for a connection
+// and for locks included, failed ones too. It is called once per request
+// on the request's goroutine, so it must be cheap and safe for concurrent
+// use.
+type Observer interface {
+	ObserveRequest(kind RequestKind, d time.Duration)
 }
 
 // DefaultOptions are the settings Open uses for driver, and what

@@ -262,6 +262,7 @@ func (s *server) handleVerify() http.Handler {
 			var err error
 			cur, err = s.Accounts.CheckSession(r.Context(), tok)
 			if err != nil && mfagate.ErrorCode(err) != mfagate.EUNAUTHORIZED {
+				s.metrics.decided(verifyError)
 				s.renderError(w, r, err)
 				return
 			}
@@ -270,17 +271,20 @@ func (s *server) handleVerify() http.Handler {
 			if wantsRedirect(r) {
 				orig, err := s.originalURL(r)
 				if err != nil { // the answer reaches the browser: say why
+					s.metrics.decided(verifyBadRequest)
 					s.renderError(w, r, err)
 					return
 				}
 				if orig != nil && s.redirectable(orig) {
 					if back := orig.String(); len(back) <= maxRedirectBytes {
+						s.metrics.decided(verifySignInNeeded)
 						h["Location"] = []string{login + url.QueryEscape(back)}
 						w.WriteHeader(http.StatusFound)
 						return
 					}
 				}
 			}
+			s.metrics.decided(verifySignInNeeded)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -288,10 +292,12 @@ func (s *server) handleVerify() http.Handler {
 		if len(rules) > 0 {
 			orig, err := s.originalURL(r)
 			if err != nil && wantsRedirect(r) {
+				s.metrics.decided(verifyBadRequest)
 				s.renderError(w, r, err)
 				return
 			}
 			if !rules.allows(orig, u.Roles) {
+				s.metrics.decided(verifyForbidden)
 				w.WriteHeader(http.StatusForbidden)
 				return
 			}
@@ -301,6 +307,7 @@ func (s *server) handleVerify() http.Handler {
 		// overwriting its neighbour.
 		v := []string{headerValue(u.Username), headerValue(u.Name), headerValue(u.Email), headerValue(strings.Join(u.Roles, ","))}
 		h["Remote-User"], h["Remote-Name"], h["Remote-Email"], h["Remote-Groups"] = v[0:1:1], v[1:2:2], v[2:3:3], v[3:4:4]
+		s.metrics.decided(verifyAllowed)
 		w.WriteHeader(http.StatusOK)
 	})
 }

@@ -1,13 +1,19 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // routes lists every route of the service, once.
 func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s.Store, s.Logger))
-	mux.Handle("GET /metrics", handleMetrics(s.Registry))
+	if !s.MetricsElsewhere {
+		mux.Handle("GET /metrics", handleMetrics(s.Registry))
+	}
 
 	// Forward-auth (forwardauth.go): reverse proxies ask it before every
 	// request to a protected application.
@@ -82,4 +88,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Anything else: 405 with Allow for a known path under another
 	// method, 404 for an unknown one (render.go).
 	mux.Handle("/", s.handleUnmatched(mux))
+}
+
+// MetricsRoutes is the handler of the metrics listener
+// (server.metrics_addr): GET /metrics, and 404 for anything else.
+func MetricsRoutes(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", handleMetrics(reg))
+	return mux
 }

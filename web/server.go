@@ -22,6 +22,9 @@ type Options struct {
 	Store    mfagate.Store // readiness checks, and the dev outbox page
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
+	// MetricsElsewhere leaves /metrics to a listener of its own (see
+	// MetricsRoutes): these routes then answer 404 for it.
+	MetricsElsewhere bool
 
 	BaseURL         *url.URL // where mfagate is reached, e.g. https://auth.example.com
 	CookieDomain    string   // e.g. ".example.com" to share the session with applications
@@ -79,7 +82,7 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(o.Registry, o.Accounts)
+	m, err := newMetrics(o.Registry, o.Accounts, o.Store, o.Logger)
 	if err != nil {
 		return nil, err
 	}

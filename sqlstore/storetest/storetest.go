@@ -102,6 +102,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"ClearUnreached", testClearUnreached},
 		{"UpdateUserUnreached", testUpdateUserUnreached},
 		{"RequeueFailedMail", testRequeueFailedMail},
+		{"MailQueue", testMailQueue},
 		{"UnreachedByRole", testUnreachedByRole},
 		{"PeopleUnreached", testPeopleUnreached},
 		{"SearchPeopleUnreached", testSearchPeopleUnreached},
