@@ -188,6 +188,12 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 		if err == nil {
 			err = conn.Send(ctx, m)
 		}
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Told to stop before the message left: it was not tried, so
+			// it goes back as it was, due at once, rather than count as a
+			// failure and wait for the retry delay.
+			return sent, msgs[i:], nil
+		}
 		done = &outcome{m: m, err: err, at: d.clock().Now()}
 		d.count(m, err)
 		if err == nil {
