@@ -150,8 +150,18 @@ func (a *app) mailer() (mfagate.Mailer, error) {
 	})
 }
 
+// drainTimeout bounds how long the requests in flight may take to finish
+// once the server stops taking new ones; those still running then are cut
+// off.
+const drainTimeout = 15 * time.Second
+
 // serve runs the web server on ln, with the background workers, until ctx
-// ends; then it stops taking requests and lets those in flight finish.
+// ends. Then it stops in three steps, so that a load balancer loses no
+// request: for server.shutdown_delay it goes on serving while /readyz
+// answers 503 and every response closes its connection, until the
+// balancer has taken it out; then it stops taking connections and lets
+// the requests in flight finish; then the background workers stop (the
+// mail worker gives back what it claimed and did not try).
 // With metricsLn (server.metrics_addr), /metrics is served there alone
 // and the main listener answers 404 for it; without, on ln.
 func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
@@ -182,6 +192,7 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		Rehearsal:       a.rehearsal,
 		Rollout:         a.plan,
 		ForwardAuth:     forwardAuthRules(a.cfg.ForwardAuth.Rules),
+		Stopping:        ctx.Done(),
 	})
 	if err != nil {
 		return err
@@ -229,10 +240,7 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	case err = <-errc:
 		srv.Close()
 	case <-ctx.Done():
-		a.log.Info("shutting down")
-		shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		err = srv.Shutdown(shutCtx)
-		cancel()
+		err = a.drain(srv, errc)
 	}
 	// The metrics stay readable while requests drain, then go with them.
 	if metricsSrv != nil {
@@ -244,6 +252,34 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	return err
+}
+
+// drain stops srv once ctx is done (see serve): the delay with /readyz
+// answering 503, then no new connections and the requests in flight
+// finished. errc reports the end of Serve of srv or of the metrics
+// listener.
+func (a *app) drain(srv *http.Server, errc <-chan error) error {
+	if delay := a.cfg.Server.ShutdownDelay; delay > 0 {
+		a.log.Info("shutting down: /readyz answers 503 and requests are still served, so that a load balancer can take this server out",
+			"shutdown_delay", delay.String())
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case err := <-errc: // a listener failed: stop the rest at once
+			t.Stop()
+			srv.Close()
+			return err
+		}
+	}
+	a.log.Info("shutting down: no new connections; finishing the requests in flight")
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		a.log.Warn("shutting down: requests still running were cut off", "after", drainTimeout.String())
+		return srv.Close()
 	}
 	return err
 }

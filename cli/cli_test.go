@@ -108,6 +108,7 @@ func install(tb testing.TB, mail string) string {
   addr: "127.0.0.1:0"
   base_url: "http://127.0.0.1:8080"
   dev_insecure_cookies: true
+  shutdown_delay: 0s
 database:
   driver: sqlite
   dsn: %q

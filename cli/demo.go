@@ -107,6 +107,7 @@ func demoConfig(data, keyFile, addr, baseURL string, today time.Time) *config.Co
 	cfg.Server.Addr = addr
 	cfg.Server.BaseURL = baseURL
 	cfg.Server.DevInsecureCookies = true
+	cfg.Server.ShutdownDelay = 0 // no balancer to wait for: Ctrl+C stops at once
 	cfg.Database.Driver = "sqlite"
 	cfg.Database.DSN = filepath.Join(data, "mfagate.db")
 	cfg.Secrets.KeyFile = keyFile

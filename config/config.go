@@ -50,6 +50,10 @@ type Server struct {
 	// MetricsAddr, when set, is where /metrics is served, alone; the
 	// main listener then answers 404 for it.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// ShutdownDelay is how long the server keeps serving after it is told
+	// to stop, with /readyz answering 503, so that a load balancer stops
+	// sending it requests before it stops taking them. 0: none.
+	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
 
 	// ParsedBaseURL is BaseURL parsed; nil when BaseURL is empty.
 	ParsedBaseURL *url.URL `yaml:"-"`
@@ -233,6 +237,7 @@ func Default() *Config {
 			Addr:               "127.0.0.1:8080",
 			SessionIdleTimeout: 30 * time.Minute,
 			SessionMaxAge:      12 * time.Hour,
+			ShutdownDelay:      5 * time.Second,
 		},
 		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}, RetryFor: 72 * time.Hour, Connections: 4},
 		MFA: MFA{

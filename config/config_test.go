@@ -77,6 +77,7 @@ func TestDefaults(t *testing.T) {
 		{"server.dev_insecure_cookies", cfg.Server.DevInsecureCookies, false},
 		{"server.session_idle_timeout", cfg.Server.SessionIdleTimeout, 30 * time.Minute},
 		{"server.session_max_age", cfg.Server.SessionMaxAge, 12 * time.Hour},
+		{"server.shutdown_delay", cfg.Server.ShutdownDelay, 5 * time.Second},
 		{"mail.smtp.port", cfg.Mail.SMTP.Port, 587},
 		{"mail.smtp.tls", cfg.Mail.SMTP.TLS, "starttls"},
 		{"mail.from parsed", cfg.Mail.FromAddress.Address, "signin@example.com"},
@@ -97,6 +98,20 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("got %v, want %v", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+// TestShutdownDelayZero keeps "shutdown_delay: 0s" meaning no delay
+// rather than the default: a server with no balancer in front of it
+// need not wait.
+func TestShutdownDelayZero(t *testing.T) {
+	cfg := mustParse(t, withMinimal("server:\n  shutdown_delay: 0s\n"), nil)
+	if cfg.Server.ShutdownDelay != 0 {
+		t.Fatalf("got %v, want 0", cfg.Server.ShutdownDelay)
+	}
+	cfg = mustParse(t, withMinimal(""), map[string]string{"MFAGATE_SERVER_SHUTDOWN_DELAY": "0s"})
+	if cfg.Server.ShutdownDelay != 0 {
+		t.Fatalf("from the environment: got %v, want 0", cfg.Server.ShutdownDelay)
 	}
 }
 

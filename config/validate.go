@@ -147,6 +147,7 @@ func (c *Config) validateServer(v *validator) {
 		}
 	}
 
+	v.durationRange("server.shutdown_delay", s.ShutdownDelay, 0, time.Minute)
 	idleOK := v.durationRange("server.session_idle_timeout", s.SessionIdleTimeout, time.Minute, 30*day)
 	maxOK := v.durationRange("server.session_max_age", s.SessionMaxAge, time.Minute, 30*day)
 	if idleOK && maxOK && s.SessionIdleTimeout > s.SessionMaxAge {

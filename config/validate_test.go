@@ -63,6 +63,8 @@ func TestValidateErrors(t *testing.T) {
 		{"insecure cookies without base_url", "server:\n  dev_insecure_cookies: true\n", "only allowed when server.base_url is http://", "dev_insecure_cookies"},
 		{"idle too short", "server:\n  session_idle_timeout: 30s\n", "server.session_idle_timeout is 30s; it must be between 1m and 30d", "idle"},
 		{"max age too long", "server:\n  session_max_age: 31d\n", "server.session_max_age is 31d; it must be between 1m and 30d", "max_age"},
+		{"shutdown delay too long", "server:\n  shutdown_delay: 2m\n", "server.shutdown_delay is 2m; it must be between 0s and 1m", "shutdown_delay"},
+		{"shutdown delay negative", "server:\n  shutdown_delay: -1s\n", "server.shutdown_delay is -1s; it must be between 0s and 1m", "shutdown_delay"},
 		{
 			"idle longer than max age",
 			"server:\n  session_max_age: 1h\n  session_idle_timeout: 2h\n",
@@ -244,7 +246,7 @@ func TestValidWithoutError(t *testing.T) {
 		{"smtp without login", "mail:\n  from: a@example.com\n  driver: smtp\n  smtp: {host: localhost, port: 25, tls: none}\n"},
 		{"empty bootstrap", "admin:\n  bootstrap: []\n"},
 		{"empty sections", "server:\nmfa:\nrollout:\nsupport:\nadmin:\n"},
-		{"bounds", "server:\n  session_idle_timeout: 1m\n  session_max_age: 30d\nmfa:\n  recovery_codes: {count: 20}\n  totp: {skew_steps: 0}\n"},
+		{"bounds", "server:\n  session_idle_timeout: 1m\n  session_max_age: 30d\n  shutdown_delay: 0s\nmfa:\n  recovery_codes: {count: 20}\n  totp: {skew_steps: 0}\n"},
 		{"rfc3339 start", phase("starts: 2027-07-13T09:00:00+01:00")},
 		{"notice", phase("notice: {subject: s, body: b}")},
 	}

@@ -21,14 +21,20 @@ func handleHealthz() http.Handler {
 	})
 }
 
-// handleReadyz answers 200 only while the database answers, so a load
-// balancer stops sending people to a replica that cannot sign them in.
-func handleReadyz(store mfagate.Store, log *slog.Logger) http.Handler {
+// handleReadyz answers 200 only while the database answers and the
+// server is not stopping, so a load balancer stops sending people to a
+// replica that cannot sign them in, or soon will not.
+func handleReadyz(store mfagate.Store, log *slog.Logger, stopping <-chan struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		if isClosed(stopping) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("shutting down\n"))
+			return
+		}
 		if err := store.Ping(ctx); err != nil {
 			log.WarnContext(r.Context(), "not ready: database does not answer", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -37,6 +43,16 @@ func handleReadyz(store mfagate.Store, log *slog.Logger) http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
+}
+
+// isClosed reports whether c is closed; a nil channel never is.
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 //go:embed static

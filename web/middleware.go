@@ -47,6 +47,23 @@ func (s *server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// closeWhenStopping asks each client to close its connection once the
+// server is stopping (Options.Stopping). A connection left idle would be
+// closed by the server when it stops taking requests, and a balancer
+// that sent a request on it at that moment would get no answer; closed
+// after each response, every request sent is answered.
+func (s *server) closeWhenStopping(next http.Handler) http.Handler {
+	if s.Stopping == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isClosed(s.Stopping) {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // fixedHeader is a header set to the same value on every response.
 type fixedHeader struct {
 	key   string

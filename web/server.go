@@ -46,6 +46,12 @@ type Options struct {
 	// ForwardAuth are the access rules of GET /auth/verify, in order; none
 	// lets every fully signed-in person through.
 	ForwardAuth []ForwardAuthRule
+	// Stopping, when closed, says the server is about to stop: /readyz
+	// answers 503 so that a load balancer takes it out, and every
+	// response asks its client to close the connection, so none is idle
+	// on a server that will close it. Requests are still served as usual.
+	// Optional.
+	Stopping <-chan struct{}
 }
 
 // DevMailbox is where the "outbox" mail driver keeps what it delivered.
@@ -109,6 +115,7 @@ func NewServer(o Options) (http.Handler, error) {
 	h = s.limitHeaders(h)
 	h = s.observe(h)
 	h = s.securityHeaders(h)
+	h = s.closeWhenStopping(h)
 	h = s.recoverPanics(h)
 	return h, nil
 }

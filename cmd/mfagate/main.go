@@ -12,7 +12,14 @@ import (
 )
 
 func main() {
+	// The first SIGTERM or Ctrl+C asks the command to stop cleanly (a
+	// server drains its requests first); a second one, during that, ends
+	// the process at once, as signals do by default.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
