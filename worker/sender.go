@@ -145,8 +145,9 @@ func (d *Delivery) heartbeat(ctx context.Context, claim int64) (stop func()) {
 }
 
 // send delivers the claimed messages in order, one at a time: each is
-// held just before it is sent and its outcome recorded (in the same
-// transaction as the next one's hold) before the next is sent. It
+// held just before it is sent (and before a paced lane waits for its
+// slot) and its outcome recorded (in the same transaction as the next
+// one's hold) before the next is sent. It
 // returns how many the server accepted and the messages it did not try.
 func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message) (sent int, untried []*mfagate.Message, err error) {
 	d := s.d
@@ -159,7 +160,7 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 		}
 	}()
 	for i, m := range msgs {
-		if err := s.pace(ctx); err != nil {
+		if ctx.Err() != nil {
 			return sent, msgs[i:], nil // shutting down
 		}
 		now := d.clock().Now()
@@ -183,6 +184,12 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 			d.logger().InfoContext(ctx, "mail no longer ours to send: skipped", "mail_id", m.ID)
 			d.counts.skipped.Add(1)
 			continue
+		}
+		// Paced only now, with the last message's outcome recorded: a
+		// process that dies while it waits for its slot has sent nothing
+		// it has not recorded, so nothing goes out twice.
+		if err := s.pace(ctx); err != nil {
+			return sent, msgs[i:], nil // shutting down: m is held, not tried
 		}
 		conn, err := s.connection(ctx)
 		if err == nil {

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/mail/mailtest"
@@ -75,5 +76,38 @@ func TestDeliveryStoppedBeforeSendingTriesNothing(t *testing.T) {
 	}
 	if got := len(srv.Messages()); got != 3 {
 		t.Fatalf("the server received %d messages, want 3", got)
+	}
+}
+
+// TestPacedSenderRecordsBeforeItWaits paces the bulk sender to two
+// messages a second (a batch of two, the second 500 ms after the first)
+// and checks that the first message is recorded as sent while the sender
+// waits for the second's slot, not at the end of the wait: a replica killed during the wait (a restart, a crash) must
+// not leave a message sent but unrecorded, which another replica would
+// send again once its lease ran out.
+func TestPacedSenderRecordsBeforeItWaits(t *testing.T) {
+	store := mustStore(t, dbPath(t))
+	srv := mailtest.NewServer(t)
+	logger, _ := newLogger(t)
+	msgs := mustEnqueue(t, store, 2, start)
+	d := &worker.Delivery{Store: store, Mailer: mustMailer(t, srv), Clock: mfagate.NewManualClock(start), Logger: logger,
+		MaxPerSecond: 2}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.RunOnce(ctx)
+	}()
+	defer func() { stop(); <-done }()
+	srv.WaitMessages(t, 1, 10*time.Second)
+	deadline := time.Now().Add(250 * time.Millisecond) // half the wait for the next slot
+	for mustMail(t, store)[msgs[0].ID].Status != "sent" {
+		if time.Now().After(deadline) {
+			t.Fatal("the first message is still not recorded as sent 250 ms after the server took it, while the sender waits 500 ms for its next slot")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("the server has %d messages, want 1: the second should wait for its slot", n)
 	}
 }
