@@ -18,6 +18,17 @@ import (
 // that trusts it.
 func mustCertificate(tb testing.TB) (server, client *tls.Config) {
 	tb.Helper()
+	cert, client := LoopbackCertificate(tb)
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return server, client
+}
+
+// LoopbackCertificate makes a self-signed certificate (and its P-256
+// key) for 127.0.0.1, ::1 and localhost, and returns it with a client
+// configuration that trusts it: for any test server on the loopback that
+// speaks TLS, such as a proxy in front of mfagate.
+func LoopbackCertificate(tb testing.TB) (tls.Certificate, *tls.Config) {
+	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatalf("mailtest: generate key: %v", err)
@@ -45,10 +56,6 @@ func mustCertificate(tb testing.TB) (server, client *tls.Config) {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	server = &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
-		MinVersion:   tls.VersionTLS12,
-	}
-	client = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return server, client
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert},
+		&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
