@@ -47,6 +47,9 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 	if code, body := mustGet(t, http.DefaultClient, base+"/readyz"); code != 200 {
 		t.Fatalf("readyz before stopping: got %d %q, want 200", code, body)
 	}
+	if code, body := mustGet(t, http.DefaultClient, base+"/metrics"); code != 200 || !strings.Contains(body, "\nmfagate_ready 1\n") {
+		t.Fatalf("metrics before stopping: got %d, want 200 with mfagate_ready 1", code)
+	}
 
 	// In flight when the signal comes: a sign-in whose form is still
 	// being sent. (A request whose headers are not all in when the server
@@ -95,6 +98,11 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !res.Close {
 		t.Errorf("a page during the delay: got %d, close %v; want 200 with Connection: close", res.StatusCode, res.Close)
+	}
+	// The readiness gauge says the same as /readyz, so an alert on it
+	// sees a stopping server as out of the pool.
+	if code, body := mustGet(t, fresh, base+"/metrics"); code != 200 || !strings.Contains(body, "\nmfagate_ready 0\n") {
+		t.Errorf("metrics during the delay: got %d, want 200 with mfagate_ready 0", code)
 	}
 
 	// Then no new connections...

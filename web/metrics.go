@@ -72,7 +72,7 @@ var verifyDecisionNames = [nVerifyDecisions]string{"allowed", "sign_in_needed", 
 // from memory takes, and up past the 20 ms of SPEC.md's target.
 var verifyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .02, .05, .1, .25, 1}
 
-func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfagate.Store, log *slog.Logger) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfagate.Store, stopping <-chan struct{}, log *slog.Logger) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mfagate_http_requests_total", Help: "HTTP requests by route and status.",
@@ -97,7 +97,7 @@ func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfaga
 	m.verifyDuration = verifyDuration
 	for _, c := range []prometheus.Collector{
 		m.requests, m.duration, decisions, verifyDuration,
-		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(store, accounts, log),
+		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(store, accounts, stopping, log),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(c); err != nil {
@@ -229,14 +229,15 @@ const scrapeTimeout = 2 * time.Second
 type storeCollector struct {
 	store               mfagate.Store
 	clock               interface{ Now() time.Time }
+	stopping            <-chan struct{} // closed once the server is stopping; may be nil
 	log                 *slog.Logger
 	ready, queued, ages *prometheus.Desc
 }
 
-func newStoreCollector(store mfagate.Store, clock interface{ Now() time.Time }, log *slog.Logger) *storeCollector {
-	return &storeCollector{store: store, clock: clock, log: log,
+func newStoreCollector(store mfagate.Store, clock interface{ Now() time.Time }, stopping <-chan struct{}, log *slog.Logger) *storeCollector {
+	return &storeCollector{store: store, clock: clock, stopping: stopping, log: log,
 		ready: prometheus.NewDesc("mfagate_ready",
-			"1 while this server's database answers (what /readyz reports), 0 when it does not.", nil, nil),
+			"1 while this server takes new requests (what /readyz reports), 0 while its database does not answer or it is stopping.", nil, nil),
 		queued: prometheus.NewDesc("mfagate_mail_queue_messages",
 			"Emails waiting in the outbox, by priority (security, account, campaign). The same on every server.",
 			[]string{"priority"}, nil),
@@ -261,7 +262,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, 0)
 		return // the queue cannot be read either: its series are left out
 	}
-	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, 1)
+	ready := 1.0
+	if c.stopping != nil && isClosed(c.stopping) {
+		ready = 0
+	}
+	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, ready)
 	now := c.clock.Now()
 	var lanes []mfagate.MailQueueLane
 	err := c.store.View(ctx, func(tx mfagate.Tx) (err error) {

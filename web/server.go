@@ -88,7 +88,7 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(o.Registry, o.Accounts, o.Store, o.Logger)
+	m, err := newMetrics(o.Registry, o.Accounts, o.Store, o.Stopping, o.Logger)
 	if err != nil {
 		return nil, err
 	}
