@@ -75,6 +75,7 @@ func runWith(tb testing.TB, env map[string]string, stdin string, args ...string)
 // replica is one "mfagate serve" process of the cluster.
 type replica struct {
 	name, addr string
+	metrics    string // its metrics address (server.metrics_addr)
 	bin, cfg   string
 	env        map[string]string
 	cmd        *exec.Cmd

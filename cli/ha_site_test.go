@@ -124,11 +124,12 @@ func newHASite(t *testing.T, haBin, dsn string) *haSite {
 	// Three replicas, then the balancer.
 	for i := range 3 {
 		r := &replica{name: fmt.Sprintf("mfagate%d", i+1), addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-			bin: bin, cfg: cfg, env: map[string]string{}, out: newLines()}
+			metrics: fmt.Sprintf("127.0.0.1:%d", freePort(t)), bin: bin, cfg: cfg, env: map[string]string{}, out: newLines()}
 		for k, v := range env {
 			r.env[k] = v
 		}
 		r.env["MFAGATE_SERVER_ADDR"] = r.addr
+		r.env["MFAGATE_SERVER_METRICS_ADDR"] = r.metrics
 		s.replicas = append(s.replicas, r)
 	}
 	stopAll(t, s.replicas)

@@ -59,6 +59,7 @@ func TestThreeReplicasBehindHAProxy(t *testing.T) {
 		t.Fatalf("the console for sam: got %d, want 200 with person001's page", res.StatusCode)
 	}
 	s.checkForwardedHeaders(t, again)
+	s.checkMetricsPrivate(t)
 
 	plan := &loadPlan{base: s.base, tls: s.tls, person: "alice", personCookie: sessionCookie(t, again, s.base),
 		staffCookie: sessionCookie(t, sam, s.base), signIns: s.signIns, targets: s.targets, noticeEvery: 16}
@@ -145,6 +146,20 @@ func (s *haSite) checkForwardedHeaders(t *testing.T, signedIn *visitor) {
 	if err := s.db.QueryRow(`SELECT client_addr FROM audit_events WHERE subject = 'load0' AND kind = $1 ORDER BY id DESC LIMIT 1`,
 		mfagate.AuditSignInPassword).Scan(&addr); err != nil || addr != "127.0.0.1" {
 		t.Errorf("the address recorded for a sign-in claiming X-Forwarded-For 203.0.113.9: got %q (%v), want 127.0.0.1", addr, err)
+	}
+}
+
+// checkMetricsPrivate checks that the metrics cannot be read through the
+// balancer, and that each replica serves them on its own address.
+func (s *haSite) checkMetricsPrivate(t *testing.T) {
+	t.Helper()
+	if res, body := s.browser(t).get(s.base + "/metrics"); res.StatusCode != http.StatusNotFound || strings.Contains(body, "mfagate_ready") {
+		t.Errorf("/metrics through the balancer: got %d, want 404 and no metrics", res.StatusCode)
+	}
+	for _, r := range s.replicas {
+		if code, body := mustGet(t, http.DefaultClient, "http://"+r.metrics+"/metrics"); code != 200 || !strings.Contains(body, "\nmfagate_ready 1\n") {
+			t.Errorf("%s's metrics at %s: got %d, want 200 with mfagate_ready 1", r.name, r.metrics, code)
+		}
 	}
 }
 
