@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -116,7 +118,7 @@ func TestThreeReplicasBehindHAProxy(t *testing.T) {
 	stats := s.hap.stats(t)
 	back := stats["mfagate/BACKEND"]
 	errors := kill.byStatus[0] + roll.byStatus[0]
-	t.Logf("figures: requests sent %d (%d at the kill, %d in the rolling restart); 5xx %d (haproxy counted %d), connection errors %d; "+
+	reportFigures(t, "three replicas behind HAProxy: requests sent %d (%d at the kill, %d in the rolling restart); 5xx %d (haproxy counted %d), connection errors %d; "+
 		"in flight at the kill %d (%d POSTs); haproxy retries %s, redispatches %s; emails queued %d, received %d, duplicates %d; "+
 		"campaign reached %d of %d people; staff actions done %d, none twice; %s in all",
 		kill.sent+roll.sent, kill.sent, roll.sent, kill.failed+roll.failed-errors, stats["login/FRONTEND"].int("hrsp_5xx"), errors,
@@ -258,4 +260,27 @@ func (s *haSite) restart(t *testing.T, r *replica) {
 	}
 	r.start(t)
 	s.hap.waitStatus(t, r.name, "UP", 30*time.Second)
+}
+
+// reportFigures logs a test's measured figures and, when
+// MFAGATE_TEST_FIGURES names a file, appends them to it: "go test ./..."
+// shows a passing test's log only with -v, and CI prints that file.
+func reportFigures(t *testing.T, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	path := os.Getenv("MFAGATE_TEST_FIGURES")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		_, err = fmt.Fprintf(f, "%s: %s\n", t.Name(), line)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Errorf("write the figures to MFAGATE_TEST_FIGURES: %v", err)
+	}
 }
