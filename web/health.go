@@ -1,15 +1,11 @@
 package web
 
 import (
-	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
-
-	"github.com/mfagate/mfagate"
 )
 
 // handleHealthz answers while the process is serving.
@@ -24,10 +20,8 @@ func handleHealthz() http.Handler {
 // handleReadyz answers 200 only while the database answers and the
 // server is not stopping, so a load balancer stops sending people to a
 // replica that cannot sign them in, or soon will not.
-func handleReadyz(store mfagate.Store, log *slog.Logger, stopping <-chan struct{}) http.Handler {
+func handleReadyz(db *dbCheck, log *slog.Logger, stopping <-chan struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		if isClosed(stopping) {
@@ -35,7 +29,7 @@ func handleReadyz(store mfagate.Store, log *slog.Logger, stopping <-chan struct{
 			w.Write([]byte("shutting down\n"))
 			return
 		}
-		if err := store.Ping(ctx); err != nil {
+		if err := db.ping(); err != nil {
 			log.WarnContext(r.Context(), "not ready: database does not answer", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte("database unavailable\n"))

@@ -72,7 +72,7 @@ var verifyDecisionNames = [nVerifyDecisions]string{"allowed", "sign_in_needed", 
 // from memory takes, and up past the 20 ms of SPEC.md's target.
 var verifyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .02, .05, .1, .25, 1}
 
-func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfagate.Store, stopping <-chan struct{}, log *slog.Logger) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfagate.Store, db *dbCheck, stopping <-chan struct{}, log *slog.Logger) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mfagate_http_requests_total", Help: "HTTP requests by route and status.",
@@ -97,7 +97,7 @@ func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfaga
 	m.verifyDuration = verifyDuration
 	for _, c := range []prometheus.Collector{
 		m.requests, m.duration, decisions, verifyDuration,
-		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(store, accounts, stopping, log),
+		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(store, db, accounts, stopping, log),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(c); err != nil {
@@ -219,23 +219,30 @@ func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.skips, n.Skips)
 }
 
-// scrapeTimeout bounds the database reads of one scrape, well inside
-// Prometheus' default scrape timeout of 10 s.
-const scrapeTimeout = 2 * time.Second
-
 // storeCollector reads the shared database at scrape time: whether it
 // answers (readiness), and the outbox queue. The queue is the same on
-// every replica: dashboards take max() of it, never sum().
+// every replica: dashboards take max() of it, never sum(). Scrapes at
+// the same time share one read (sharedRead): /metrics may be open to
+// anyone.
 type storeCollector struct {
 	store               mfagate.Store
+	db                  *dbCheck
 	clock               interface{ Now() time.Time }
 	stopping            <-chan struct{} // closed once the server is stopping; may be nil
 	log                 *slog.Logger
+	read                sharedRead[storeReading]
 	ready, queued, ages *prometheus.Desc
 }
 
-func newStoreCollector(store mfagate.Store, clock interface{ Now() time.Time }, stopping <-chan struct{}, log *slog.Logger) *storeCollector {
-	return &storeCollector{store: store, clock: clock, stopping: stopping, log: log,
+// storeReading is what one scrape read of the database.
+type storeReading struct {
+	down  bool // the database did not answer
+	now   time.Time
+	lanes []mfagate.MailQueueLane // nil when the queue could not be read
+}
+
+func newStoreCollector(store mfagate.Store, db *dbCheck, clock interface{ Now() time.Time }, stopping <-chan struct{}, log *slog.Logger) *storeCollector {
+	return &storeCollector{store: store, db: db, clock: clock, stopping: stopping, log: log,
 		ready: prometheus.NewDesc("mfagate_ready",
 			"1 while this server takes new requests (what /readyz reports), 0 while its database does not answer or it is stopping.", nil, nil),
 		queued: prometheus.NewDesc("mfagate_mail_queue_messages",
@@ -253,12 +260,26 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.ages
 }
 
+// readStore reads readiness and the queue; ctx bounds the wait.
+func (c *storeCollector) readStore(ctx context.Context) storeReading {
+	if err := c.db.ping(); err != nil {
+		return storeReading{down: true}
+	}
+	r := storeReading{now: c.clock.Now()}
+	err := c.store.View(ctx, func(tx mfagate.Tx) (err error) {
+		r.lanes, err = tx.MailQueue(r.now)
+		return err
+	})
+	if err != nil {
+		c.log.Warn("metrics: read the mail queue", "err", err)
+		r.lanes = nil
+	}
+	return r
+}
+
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	// Collectors get no request context; the deadline bounds the wait
-	// and nothing outlives the scrape.
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-	defer cancel()
-	if err := c.store.Ping(ctx); err != nil {
+	r := c.read.do(checkTimeout, c.readStore)
+	if r.down {
 		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, 0)
 		return // the queue cannot be read either: its series are left out
 	}
@@ -267,21 +288,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ready = 0
 	}
 	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, ready)
-	now := c.clock.Now()
-	var lanes []mfagate.MailQueueLane
-	err := c.store.View(ctx, func(tx mfagate.Tx) (err error) {
-		lanes, err = tx.MailQueue(now)
-		return err
-	})
-	if err != nil {
-		c.log.Warn("metrics: read the mail queue", "err", err)
-		return
-	}
-	for _, l := range lanes {
+	for _, l := range r.lanes {
 		name := mfagate.MailPriorityName(l.Priority)
 		age := 0.0
 		if !l.Due.IsZero() {
-			age = max(0, now.Sub(l.Due).Seconds())
+			age = max(0, r.now.Sub(l.Due).Seconds())
 		}
 		ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(l.Pending), name)
 		ch <- prometheus.MustNewConstMetric(c.ages, prometheus.GaugeValue, age, name)

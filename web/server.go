@@ -65,6 +65,7 @@ type server struct {
 	pages   map[string]*template.Template
 	cookie  cookieSpec
 	metrics *metrics
+	db      *dbCheck // the database's readiness, for /readyz and the metrics
 	// forecastCache keeps the dashboard's forecast for a few minutes.
 	forecastCache forecastCache
 }
@@ -88,11 +89,12 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(o.Registry, o.Accounts, o.Store, o.Stopping, o.Logger)
+	db := &dbCheck{store: o.Store}
+	m, err := newMetrics(o.Registry, o.Accounts, o.Store, db, o.Stopping, o.Logger)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Options: o, pages: pages, cookie: newCookieSpec(o), metrics: m}
+	s := &server{Options: o, pages: pages, cookie: newCookieSpec(o), metrics: m, db: db}
 	mux := http.NewServeMux()
 	s.routes(mux)
 

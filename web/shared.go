@@ -1,0 +1,65 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/mfagate/mfagate"
+)
+
+// sharedRead runs one read of the database at a time for the routes
+// anyone may ask (/readyz, /metrics): a caller that comes while a read
+// runs waits for it and gets its answer, rather than starting another.
+// So a crowd of clients asking takes one database connection, not one
+// each: sign-ins need the others. Nothing is kept once the read ends:
+// the next caller reads afresh.
+type sharedRead[T any] struct {
+	mu  sync.Mutex
+	cur *readCall[T]
+}
+
+type readCall[T any] struct {
+	done chan struct{}
+	v    T
+}
+
+// do returns read's answer, from the read running now or a new one.
+// read gets a context of its own, bounded by timeout, so that a caller
+// who gives up does not end the read for those who wait on it.
+func (s *sharedRead[T]) do(timeout time.Duration, read func(context.Context) T) T {
+	s.mu.Lock()
+	if c := s.cur; c != nil {
+		s.mu.Unlock()
+		<-c.done
+		return c.v
+	}
+	c := &readCall[T]{done: make(chan struct{})}
+	s.cur = c
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cur = nil
+		s.mu.Unlock()
+		close(c.done)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c.v = read(ctx)
+	return c.v
+}
+
+// dbCheck is whether the database answers, asked by /readyz and by the
+// metrics' readiness alike.
+type dbCheck struct {
+	store mfagate.Store
+	read  sharedRead[error]
+}
+
+// checkTimeout bounds a check of the database, inside a balancer's
+// health-check timeout and Prometheus' scrape timeout.
+const checkTimeout = 2 * time.Second
+
+func (c *dbCheck) ping() error {
+	return c.read.do(checkTimeout, func(ctx context.Context) error { return c.store.Ping(ctx) })
+}
