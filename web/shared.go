@@ -20,8 +20,9 @@ type sharedRead[T any] struct {
 }
 
 type readCall[T any] struct {
-	done chan struct{}
-	v    T
+	done     chan struct{}
+	v        T
+	finished bool // read returned (rather than panicked): v is its answer
 }
 
 // do returns read's answer, from the read running now or a new one.
@@ -29,10 +30,16 @@ type readCall[T any] struct {
 // who gives up does not end the read for those who wait on it.
 func (s *sharedRead[T]) do(timeout time.Duration, read func(context.Context) T) T {
 	s.mu.Lock()
-	if c := s.cur; c != nil {
+	for s.cur != nil {
+		c := s.cur
 		s.mu.Unlock()
 		<-c.done
-		return c.v
+		if c.finished {
+			return c.v
+		}
+		// The read it waited on panicked: its zero answer (a nil error,
+		// "ready") would be a lie, so this caller reads for itself.
+		s.mu.Lock()
 	}
 	c := &readCall[T]{done: make(chan struct{})}
 	s.cur = c
@@ -46,6 +53,7 @@ func (s *sharedRead[T]) do(timeout time.Duration, read func(context.Context) T) 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c.v = read(ctx)
+	c.finished = true
 	return c.v
 }
 
