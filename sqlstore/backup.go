@@ -48,6 +48,9 @@ func (db *DB) Backup(ctx context.Context, target string) (BackupInfo, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return BackupInfo{}, fmt.Errorf("the folder %s does not exist; create it first", dir)
 	}
+	if db.ownsName(target) {
+		return BackupInfo{}, fmt.Errorf("%s is a name SQLite uses for the database's own files: it would take the backup for one of them and delete it, so give the backup another name", target)
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".partial-*") // mode 0600
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("create backup file: %w", err)
@@ -82,6 +85,29 @@ func (db *DB) Backup(ctx context.Context, target string) (BackupInfo, error) {
 	}
 	info.Path = target
 	return info, nil
+}
+
+// ownsName reports whether target, which does not exist, is a name that
+// SQLite or mfagate give to a file beside the database: its journal
+// (which SQLite would take for a hot journal and delete on the next
+// open), WAL, shared-memory index or lock file. Folders are compared as
+// files, so another spelling of the database's folder is caught too.
+func (db *DB) ownsName(target string) bool {
+	tdir, err := os.Stat(filepath.Dir(target))
+	if err != nil {
+		return false
+	}
+	ddir, err := os.Stat(filepath.Dir(db.path))
+	if err != nil || !os.SameFile(tdir, ddir) {
+		return false
+	}
+	base, name := filepath.Base(db.path), filepath.Base(target)
+	for _, suffix := range []string{"", "-journal", "-wal", "-shm", lockSuffix} {
+		if name == base+suffix {
+			return true
+		}
+	}
+	return false
 }
 
 // placeNew gives the finished file tmp the name target, failing when
