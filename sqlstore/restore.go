@@ -38,10 +38,14 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	if err != nil {
 		return RestoreInfo{}, err
 	}
-	src, err := os.Open(backup)
-	if errors.Is(err, fs.ErrNotExist) {
+	// Looked at before it is opened: opening a named pipe to read waits
+	// for a writer, for ever.
+	if fi, err := os.Stat(backup); errors.Is(err, fs.ErrNotExist) {
 		return RestoreInfo{}, fmt.Errorf("the backup %s does not exist", backup)
+	} else if err == nil && !fi.Mode().IsRegular() {
+		return RestoreInfo{}, fmt.Errorf("the backup %s is not a file", backup)
 	}
+	src, err := os.Open(backup)
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("open backup: %w", err)
 	}
@@ -50,7 +54,7 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("open backup: %w", err)
 	}
-	if !sfi.Mode().IsRegular() {
+	if !sfi.Mode().IsRegular() { // it changed since
 		return RestoreInfo{}, fmt.Errorf("the backup %s is not a file", backup)
 	}
 	if dfi, err := os.Stat(path); err == nil && os.SameFile(sfi, dfi) {
