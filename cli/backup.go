@@ -80,6 +80,9 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Checked %s: its integrity check passed; %s, schema %s.\n",
 		info.Path, plural(info.Accounts, "account"), strings.TrimSuffix(info.Schema, ".sql"))
+	if info.WAL != "" {
+		fmt.Fprintf(e.stdout, "It includes its newest changes, from %s beside it.\n", info.WAL)
+	}
 	if info.KeptAs != "" {
 		fmt.Fprintf(e.stdout, "Kept the database it replaces as %s.\n", info.KeptAs)
 	} else {

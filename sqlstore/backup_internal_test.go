@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mustOpenMigrated opens a SQLite store at path with every migration
@@ -72,5 +73,62 @@ func TestBackupRefusesTheDatabasesOwnNames(t *testing.T) {
 		if strings.Contains(e.Name(), "partial") {
 			t.Errorf("a refused backup left %s behind", e.Name())
 		}
+	}
+}
+
+// TestRestoreTakesTheWALBesideABackup: a copy of the database's folder
+// taken while it ran (a file-system snapshot, a machine image, or the
+// files a crash left) holds its newest transactions in mfagate.db-wal,
+// beside the file. Restoring that file keeps them, as SQLite itself would
+// on opening it, rather than silently going back to the last checkpoint.
+func TestRestoreTakesTheWALBesideABackup(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live", "mfagate.db")
+	db := mustOpenMigrated(t, live)
+	raw, err := sql.Open("sqlite", "file:"+live+"?_pragma=wal_autocheckpoint(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`INSERT INTO users (username, username_key, created_at) VALUES ('late', 'late', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := filepath.Join(dir, "snapshot", "mfagate.db")
+	os.MkdirAll(filepath.Dir(snapshot), 0o700)
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(live + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if suffix == "-wal" && len(b) == 0 {
+			t.Fatal("the WAL is empty: the test did not make a snapshot with a WAL")
+		}
+		if err := os.WriteFile(snapshot+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	db.Close()
+	walBefore, _ := os.ReadFile(snapshot + "-wal")
+
+	target := filepath.Join(dir, "new", "mfagate.db")
+	res, err := Restore(ctx, target, snapshot, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WAL != snapshot+"-wal" {
+		t.Errorf("restore says it took in the WAL %q, want %q", res.WAL, snapshot+"-wal")
+	}
+	if n := countUsers(t, target, "username = 'late'"); n != 1 {
+		t.Fatalf("the restored database has %d of the transactions in the backup's WAL, want 1", n)
+	}
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if _, err := os.Stat(target + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is beside the restored database: %v", suffix, err)
+		}
+	}
+	if walAfter, _ := os.ReadFile(snapshot + "-wal"); string(walAfter) != string(walBefore) {
+		t.Fatal("restore changed the backup's WAL")
 	}
 }

@@ -20,6 +20,9 @@ type RestoreInfo struct {
 	// KeptAs is where the database that was replaced now is; "" when
 	// there was none.
 	KeptAs string
+	// WAL is the write-ahead log beside the backup whose changes were
+	// taken into the restored database; "" when there was none.
+	WAL string
 }
 
 // Restore replaces the SQLite database that dsn names with the backup
@@ -89,9 +92,21 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("copy backup: %w", err)
 	}
+	// A copy of a running database's folder (a snapshot, or what a crash
+	// left) has its newest transactions in the WAL beside the file, and
+	// the file alone may not even be whole. The WAL is copied too, and
+	// checkBackup, turning the copy to rollback journaling, folds it in,
+	// as SQLite does when it opens such a file.
+	wal, err := copyWAL(backup, tmpPath, dir)
+	if err != nil {
+		return RestoreInfo{}, fmt.Errorf("copy the backup's WAL %s: %w", backup+"-wal", err)
+	}
 	info, err := checkBackup(ctx, tmpPath, backup, true)
 	if err != nil {
 		return RestoreInfo{}, err
+	}
+	if fi, err := os.Stat(tmpPath + "-wal"); wal && err == nil && fi.Size() > 0 {
+		return RestoreInfo{}, fmt.Errorf("the changes in %s, beside the backup, could not be taken into it", backup+"-wal")
 	}
 	// checkBackup's connection closed; a rollback journal file may stay
 	// empty beside the copy.
@@ -109,6 +124,9 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	defer lock.Close()
 
 	res := RestoreInfo{BackupInfo: info, Database: path}
+	if wal {
+		res.WAL = backup + "-wal"
+	}
 	if _, err := os.Lstat(path); err == nil {
 		if res.KeptAs, err = keepAside(ctx, path, now); err != nil {
 			return RestoreInfo{}, err
@@ -125,6 +143,34 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	}
 	res.Path = backup
 	return res, nil
+}
+
+// copyWAL copies the WAL beside the backup file, when there is one that
+// holds anything, to beside tmp, and reports whether it did.
+func copyWAL(backup, tmp, dir string) (bool, error) {
+	src, err := os.Open(backup + "-wal")
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	if fi, err := src.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return false, err
+	}
+	dst, err := os.OpenFile(tmp+"-wal", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return false, err
+	}
+	err = giveToFolderOwner(dst, dir)
+	if err == nil {
+		_, err = io.Copy(dst, src)
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	return err == nil, err
 }
 
 // keepAside gives the database at path a second name,
