@@ -132,3 +132,30 @@ func TestRestoreTakesTheWALBesideABackup(t *testing.T) {
 		t.Fatal("restore changed the backup's WAL")
 	}
 }
+
+// TestRestoreSaysWhoHoldsTheDatabase: a restore refused because another
+// restore is replacing the database says so, rather than blaming a
+// server that is not running.
+func TestRestoreSaysWhoHoldsTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "mfagate.db")
+	db := mustOpenMigrated(t, path)
+	backup := filepath.Join(dir, "backup.db")
+	if _, err := db.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(ctx, path, backup, time.Now()); err == nil || !strings.Contains(err.Error(), "a server is using "+path+"; stop it first") {
+		t.Fatalf("restore under an open store: got %v", err)
+	}
+	db.Close()
+	other, err := lockFile(path, true) // the other restore, half-way
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = Restore(ctx, path, backup, time.Now())
+	if err == nil || !strings.Contains(err.Error(), `another "mfagate restore" is replacing `+path+" right now") {
+		t.Fatalf("restore while another restore runs: got %v", err)
+	}
+}

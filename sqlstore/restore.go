@@ -116,7 +116,7 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 
 	lock, err := lockFile(path, true)
 	if errors.Is(err, errLocked) {
-		return RestoreInfo{}, fmt.Errorf("a server is using %s; stop it first", path)
+		return RestoreInfo{}, heldBy(path)
 	}
 	if err != nil {
 		return RestoreInfo{}, err
@@ -143,6 +143,18 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	}
 	res.Path = backup
 	return res, nil
+}
+
+// heldBy says who holds the lock that kept a restore of the database at
+// path from taking it: stores hold it shared, and another restore holds
+// it exclusively, so that a shared lock is refused too.
+func heldBy(path string) error {
+	l, err := lockFile(path, false)
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("another \"mfagate restore\" is replacing %s right now; let it finish", path)
+	}
+	l.Close()
+	return fmt.Errorf("a server is using %s; stop it first", path)
 }
 
 // copyWAL copies the WAL beside the backup file, when there is one that
