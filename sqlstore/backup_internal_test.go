@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,50 @@ func TestRestoreSaysWhoHoldsTheDatabase(t *testing.T) {
 	_, err = Restore(ctx, path, backup, time.Now())
 	if err == nil || !strings.Contains(err.Error(), `another "mfagate restore" is replacing `+path+" right now") {
 		t.Fatalf("restore while another restore runs: got %v", err)
+	}
+}
+
+// TestRestoreOfAnOlderSchema: a backup taken before an upgrade restores
+// with the new version, says what it lacks, and a store opening it then
+// brings it up to date with the accounts it held.
+func TestRestoreOfAnOlderSchema(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old", "mfagate.db")
+	db, err := Open(ctx, DriverSQLite, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := MigrateTo(ctx, db, "0003_rollout.sql"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Exec(ctx, db, `INSERT INTO users (username, username_key, created_at) VALUES ('alice', 'alice', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "before-upgrade.db")
+	info, err := db.Backup(ctx, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0004_console.sql", "0005_hardening.sql", "0006_mail.sql"}
+	if info.Schema != "0003_rollout.sql" || !reflect.DeepEqual(info.Pending, want) {
+		t.Fatalf("backup of the old schema: got schema %q pending %v, want 0003_rollout.sql pending %v", info.Schema, info.Pending, want)
+	}
+	target := filepath.Join(dir, "new", "mfagate.db")
+	res, err := Restore(ctx, target, backup, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Pending, want) || res.Accounts != 1 {
+		t.Fatalf("restore: got pending %v, %d accounts; want %v, 1", res.Pending, res.Accounts, want)
+	}
+	restored := mustOpenMigrated(t, target)
+	var n int64
+	if n, err = QueryInt(ctx, restored, `SELECT COUNT(*) FROM schema_migrations`); err != nil || n != 6 {
+		t.Fatalf("after migrating the restored database: %d migrations, %v; want 6", n, err)
+	}
+	if n := countUsers(t, target, "username = 'alice'"); n != 1 {
+		t.Fatalf("the migrated database has %d alice, want 1", n)
 	}
 }
