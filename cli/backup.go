@@ -19,7 +19,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	if len(pos) != 1 || pos[0] == "" {
 		return usagef("give exactly one file to write, as in \"mfagate backup /var/backups/mfagate-2027-07-13.db --config /etc/mfagate/mfagate.yaml\"")
 	}
 	cfg, err := sf.load(e)
@@ -62,7 +62,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	if len(pos) != 1 || pos[0] == "" {
 		return usagef("give exactly one backup file, as in \"mfagate restore /var/backups/mfagate-2027-07-13.db --config /etc/mfagate/mfagate.yaml\"")
 	}
 	cfg, err := sf.load(e)

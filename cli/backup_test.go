@@ -456,6 +456,7 @@ func TestRestoreRefuses(t *testing.T) {
 		{"the database itself", []string{db}, 1, "is the database itself"},
 		{"no backup named", nil, 2, "give exactly one backup file"},
 		{"two backups", []string{good, newer}, 2, "give exactly one backup file"},
+		{"empty name", []string{""}, 2, "give exactly one backup file"},
 		{"config and data", []string{good, "--data", dir}, 2, "give --config or --data, not both"},
 	}
 	for _, tt := range tests {
@@ -533,6 +534,8 @@ func TestBackupRefuses(t *testing.T) {
 		{"missing folder", []string{"backup", filepath.Join(dir, "nope", "b.db"), "--config", cfg}, 1, "does not exist; create it first"},
 		{"no file named", []string{"backup", "--config", cfg}, 2, "give exactly one file to write"},
 		{"two files", []string{"backup", "a.db", "b.db", "--config", cfg}, 2, "give exactly one file to write"},
+		{"empty name", []string{"backup", "", "--config", cfg}, 2, "give exactly one file to write"},
+		{"a folder", []string{"backup", dir, "--config", cfg}, 1, dir + " is a folder; give the name of the backup file to write in it, as in " + dir + "/mfagate-"},
 		{"postgres backup", []string{"backup", filepath.Join(dir, "pg.dump"), "--config", pg}, 1, "back up PostgreSQL with pg_dump, as docs/operations.md#backups describes"},
 		{"postgres restore", []string{"restore", existing, "--config", pg}, 1, "restore PostgreSQL with pg_restore, as docs/operations.md#backups describes"},
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -41,7 +43,10 @@ func (db *DB) Backup(ctx context.Context, target string) (BackupInfo, error) {
 	if db.dialect != dialectSQLite || db.path == "" {
 		return BackupInfo{}, errors.New("only a SQLite database file can be backed up this way")
 	}
-	if _, err := os.Lstat(target); err == nil {
+	if fi, err := os.Lstat(target); err == nil {
+		if fi.IsDir() {
+			return BackupInfo{}, fmt.Errorf("%s is a folder; give the name of the backup file to write in it, as in %s", target, filepath.Join(target, "mfagate-"+time.Now().Format("20060102")+".db"))
+		}
 		return BackupInfo{}, fmt.Errorf("the file %s already exists; a backup never replaces a file, so give a new name", target)
 	}
 	dir := filepath.Dir(target)
@@ -66,9 +71,15 @@ func (db *DB) Backup(ctx context.Context, target string) (BackupInfo, error) {
 	// The file exists, empty, with our mode: VACUUM INTO writes into an
 	// empty file and keeps its mode.
 	if _, err := db.db.ExecContext(ctx, "VACUUM INTO ?", tmpPath); err != nil {
+		if diskFull(err) {
+			return BackupInfo{}, fmt.Errorf("there is not enough room in %s for the backup: the disk is full; nothing was written", dir)
+		}
 		return BackupInfo{}, unavailable(ctx, fmt.Errorf("copy database: %w", err))
 	}
 	if err := syncFile(tmpPath); err != nil {
+		if diskFull(err) {
+			return BackupInfo{}, fmt.Errorf("there is not enough room in %s for the backup: the disk is full; nothing was written", dir)
+		}
 		return BackupInfo{}, fmt.Errorf("write backup file: %w", err)
 	}
 	info, err := checkBackup(ctx, tmpPath, target, false)
@@ -259,6 +270,16 @@ func fileError(name string, err error) error {
 		}
 	}
 	return fmt.Errorf("check %s: %w", name, err)
+}
+
+// diskFull reports whether err is a write that found no room: SQLite's
+// SQLITE_FULL or the system's ENOSPC.
+func diskFull(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

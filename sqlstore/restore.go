@@ -89,6 +89,9 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	if diskFull(err) {
+		return RestoreInfo{}, fmt.Errorf("there is not enough room in %s for the restored database: the disk is full; nothing was changed", dir)
+	}
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("copy backup: %w", err)
 	}
@@ -98,6 +101,9 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	// checkBackup, turning the copy to rollback journaling, folds it in,
 	// as SQLite does when it opens such a file.
 	wal, err := copyWAL(backup, tmpPath, dir)
+	if diskFull(err) {
+		return RestoreInfo{}, fmt.Errorf("there is not enough room in %s for the restored database: the disk is full; nothing was changed", dir)
+	}
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("copy the backup's WAL %s: %w", backup+"-wal", err)
 	}
