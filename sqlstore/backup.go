@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mfagate/mfagate"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -27,6 +28,11 @@ type BackupInfo struct {
 	// Pending are the migrations this version knows that the backup has
 	// not applied: a server applies them when it starts on it.
 	Pending []string
+	// TOTPFactors is how many authenticator apps the backup holds, and
+	// TOTPSample the newest few of them, with their sealed secrets, for
+	// a caller to check a secret key against before restoring.
+	TOTPFactors int
+	TOTPSample  []*mfagate.Factor
 }
 
 // Backup writes a consistent copy of the SQLite database to the new file
@@ -224,6 +230,9 @@ func checkBackup(ctx context.Context, path, name string, writable bool) (BackupI
 	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&info.Accounts); err != nil {
 		return BackupInfo{}, fileError(name, err)
 	}
+	if info.TOTPFactors, info.TOTPSample, err = totpSample(ctx, sdb); err != nil {
+		return BackupInfo{}, fileError(name, err)
+	}
 	if err := sdb.Close(); err != nil {
 		return BackupInfo{}, fileError(name, err)
 	}
@@ -233,6 +242,38 @@ func checkBackup(ctx context.Context, path, name string, writable bool) (BackupI
 	}
 	info.Size = fi.Size()
 	return info, nil
+}
+
+// totpSampleSize is how many sealed secrets totpSample returns: a wrong
+// key opens none of them, and one damaged value does not hide that the
+// key is right.
+const totpSampleSize = 3
+
+// totpSample counts the authenticator apps in a SQLite database and
+// returns the newest few with their sealed secrets; none in a database
+// older than the factors table.
+func totpSample(ctx context.Context, sdb *sql.DB) (int, []*mfagate.Factor, error) {
+	var n int
+	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'factors'").Scan(&n); err != nil || n == 0 {
+		return 0, nil, err
+	}
+	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM factors WHERE method = ?", mfagate.MethodTOTP).Scan(&n); err != nil {
+		return 0, nil, err
+	}
+	rows, err := sdb.QueryContext(ctx, "SELECT id, user_id, secret FROM factors WHERE method = ? ORDER BY id DESC LIMIT ?", mfagate.MethodTOTP, totpSampleSize)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var fs []*mfagate.Factor
+	for rows.Next() {
+		f := &mfagate.Factor{Method: mfagate.MethodTOTP}
+		if err := rows.Scan(&f.ID, &f.UserID, &f.Secret); err != nil {
+			return 0, nil, err
+		}
+		fs = append(fs, f)
+	}
+	return n, fs, rows.Err()
 }
 
 // appliedMigrations reads schema_migrations: nil when the database has no

@@ -25,7 +25,12 @@ type RestoreInfo struct {
 	WAL string
 }
 
-// Restore replaces the SQLite database that dsn names with the backup
+// Restore is RestoreWith accepting any backup that passes its check.
+func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInfo, error) {
+	return RestoreWith(ctx, dsn, backup, now, nil)
+}
+
+// RestoreWith replaces the SQLite database that dsn names with the backup
 // file, or creates it when there is none (a new machine). It copies the
 // backup into the database's folder and checks that copy first (see
 // checkBackup), so a bad backup changes nothing. It then takes the
@@ -36,7 +41,9 @@ type RestoreInfo struct {
 // in UTC), with any journal that still held some of its changes; the new
 // file takes the database's name in one rename. Run as root, the new file
 // is given to the owner of the database's folder: the service's user.
-func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInfo, error) {
+// accept, when not nil, is shown what the backup holds once it passed its
+// check, before anything changes; an error from it stops the restore.
+func RestoreWith(ctx context.Context, dsn, backup string, now time.Time, accept func(BackupInfo) error) (RestoreInfo, error) {
 	path, err := SQLitePath(dsn)
 	if err != nil {
 		return RestoreInfo{}, err
@@ -113,6 +120,11 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 	}
 	if fi, err := os.Stat(tmpPath + "-wal"); wal && err == nil && fi.Size() > 0 {
 		return RestoreInfo{}, fmt.Errorf("the changes in %s, beside the backup, could not be taken into it", backup+"-wal")
+	}
+	if accept != nil {
+		if err := accept(info); err != nil {
+			return RestoreInfo{}, err
+		}
 	}
 	// checkBackup's connection closed; a rollback journal file may stay
 	// empty beside the copy.

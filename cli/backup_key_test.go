@@ -1,0 +1,83 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate/cli"
+)
+
+// TestRestoreRefusesAnotherKey: rebuilding a lost server by the book
+// (install, "mfagate keygen", restore) leaves a new key beside a backup
+// sealed with the old one, and every authenticator app would then end
+// in "Something went wrong". Restore checks the key against the
+// backup's sealed secrets first, refuses with a sentence that says what
+// to do, and changes nothing; with the key that made the backup it
+// restores, and alice signs in with her app; with the key moved away (it
+// is lost for good) it restores and says the key is missing.
+func TestRestoreRefusesAnotherKey(t *testing.T) {
+	cfg := install(t, "")
+	text, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(text, totpForEveryone...), 0o600)
+	mustRun(t, forwardAuthPass+"\n", "user", "add", "alice", "--email", "alice@example.com", "--roles", "user", "--password-stdin", "--config", cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newLines()
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"serve", "--config", cfg}, func(string) string { return "" }, strings.NewReader(""), out, io.Discard)
+	}()
+	login, _ := url.Parse("http://" + out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1] + "/login")
+	jar, _ := cookiejar.New(nil)
+	alice := &visitor{t: t, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}, secrets: map[string][]byte{}}
+	if _, body := alice.signIn(login, "alice", forwardAuthPass); !strings.Contains(body, "You are signed in") {
+		t.Fatalf("alice setting up her authenticator app:\n%s", body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited with %d", code)
+	}
+	backup := filepath.Join(t.TempDir(), "mfagate.db")
+	mustRun(t, "", "backup", backup, "--config", cfg)
+
+	// The new machine: its own new key, as the install steps make one.
+	newCfg := install(t, "")
+	text, _ = os.ReadFile(newCfg)
+	os.WriteFile(newCfg, append(text, totpForEveryone...), 0o600)
+	newKey := filepath.Join(filepath.Dir(newCfg), "secret.key")
+	r := run(t, "", "restore", backup, "--config", newCfg)
+	want := "the secret key file " + newKey + " is not the key this backup was made with"
+	if r.code != 1 || !containsFold(r.stderr, want) || !containsFold(r.stderr, "nothing was changed") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Fatalf("restore with another key: got %d %q, want 1 with %q on one line", r.code, r.stderr, want)
+	}
+	t.Logf("restore with another key: %s", r.stderr)
+	if _, err := os.Stat(dbPath(newCfg)); !os.IsNotExist(err) {
+		t.Fatalf("the refused restore made a database: %v", err)
+	}
+
+	// The key kept with the backup, put in place.
+	oldKey, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "secret.key"))
+	os.WriteFile(newKey, oldKey, 0o600)
+	if got := mustRun(t, "", "restore", backup, "--config", newCfg); !strings.Contains(got, "the key this backup was made with") {
+		t.Fatalf("restore with the backup's key said:\n%s", got)
+	}
+	out2, _ := start(t, "serve", "--config", newCfg)
+	signInAgain(t, alice, "http://"+out2.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1])
+
+	// The key lost for good: moved away, the restore goes ahead.
+	lost := install(t, "")
+	os.Remove(filepath.Join(filepath.Dir(lost), "secret.key"))
+	got := mustRun(t, "", "restore", backup, "--config", lost)
+	if !strings.Contains(got, "does not exist yet") || !bytes.Contains([]byte(got), []byte("Restored "+backup)) {
+		t.Fatalf("restore with no key file said:\n%s", got)
+	}
+}
