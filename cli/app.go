@@ -219,6 +219,7 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}()
 	go func() { worker.Every(workCtx, time.Minute, a.sendDueCampaigns); done <- struct{}{} }()
 
+	a.warnIfKeyIsAnother(ctx)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("mfagate is listening", "addr", ln.Addr().String(), "base_url", a.cfg.Server.BaseURL)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/sqlstore"
 )
@@ -109,39 +108,6 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Start mfagate with the secret key file that was in use when the backup was taken (%s): with another key, authenticator apps stop working and people must set them up again.\n", key)
 	return nil
-}
-
-// keyOpensBackup checks the secret key file in place against the
-// authenticator-app secrets sealed in the backup b, before the restore
-// changes anything. It refuses the restore when the key opens none of
-// them: the key is another one, and every authenticator app would stop
-// working. With no key file yet, or no secret to try, there is nothing
-// to check (checked is false).
-func keyOpensBackup(cfg *config.Config, backup string, b sqlstore.BackupInfo) (checked bool, err error) {
-	path := cfg.Secrets.KeyFile
-	if path == "" || b.TOTPFactors == 0 {
-		return false, nil
-	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	key, err := readKey(path)
-	if err != nil {
-		return false, err
-	}
-	ok, err := account.KeyOpens(key, b.TOTPSample)
-	if err != nil {
-		return false, err
-	}
-	if !ok {
-		have := plural(b.TOTPFactors, "account") + " have one"
-		if b.TOTPFactors == 1 {
-			have = "1 account has one"
-		}
-		return false, fmt.Errorf("the secret key file %s is not the key this backup was made with: it cannot open the authenticator-app secrets in %s (%s), so nothing was changed; put the key kept with the backup there and restore again (if that key is lost for good, move %s away and restore; those apps are then lost, and support resets each person with \"mfagate user reset-mfa\" to set one up again)",
-			path, backup, have, path)
-	}
-	return true, nil
 }
 
 // keyFileName is the configured secret key file, for messages.

@@ -244,12 +244,7 @@ func checkBackup(ctx context.Context, path, name string, writable bool) (BackupI
 	return info, nil
 }
 
-// totpSampleSize is how many sealed secrets totpSample returns: a wrong
-// key opens none of them, and one damaged value does not hide that the
-// key is right.
-const totpSampleSize = 3
-
-// totpSample counts the authenticator apps in a SQLite database and
+// totpSample counts the authenticator apps in a SQLite database file and
 // returns the newest few with their sealed secrets; none in a database
 // older than the factors table.
 func totpSample(ctx context.Context, sdb *sql.DB) (int, []*mfagate.Factor, error) {
@@ -257,23 +252,7 @@ func totpSample(ctx context.Context, sdb *sql.DB) (int, []*mfagate.Factor, error
 	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'factors'").Scan(&n); err != nil || n == 0 {
 		return 0, nil, err
 	}
-	if err := sdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM factors WHERE method = ?", mfagate.MethodTOTP).Scan(&n); err != nil {
-		return 0, nil, err
-	}
-	rows, err := sdb.QueryContext(ctx, "SELECT id, user_id, secret FROM factors WHERE method = ? ORDER BY id DESC LIMIT ?", mfagate.MethodTOTP, totpSampleSize)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer rows.Close()
-	var fs []*mfagate.Factor
-	for rows.Next() {
-		f := &mfagate.Factor{Method: mfagate.MethodTOTP}
-		if err := rows.Scan(&f.ID, &f.UserID, &f.Secret); err != nil {
-			return 0, nil, err
-		}
-		fs = append(fs, f)
-	}
-	return n, fs, rows.Err()
+	return sampleTOTP(ctx, sdb, dialectSQLite)
 }
 
 // appliedMigrations reads schema_migrations: nil when the database has no

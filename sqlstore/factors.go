@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -186,4 +187,42 @@ func factorExists(method string) error {
 
 func factorNotFound(id int64) error {
 	return mfagate.Errorf(mfagate.ENOTFOUND, "factor %d not found", id)
+}
+
+// totpSampleSize is how many sealed secrets TOTPSample, and the check of
+// a backup, return: a wrong
+// key opens none of them, and one damaged value does not hide that the
+// key is right.
+const totpSampleSize = 3
+
+// TOTPSample counts the authenticator apps in the database and returns
+// the newest few with their sealed secrets, for a server to check at
+// start that its key opens them. The database must be migrated.
+func (db *DB) TOTPSample(ctx context.Context) (int, []*mfagate.Factor, error) {
+	ctx, cancel := db.withDeadline(ctx)
+	defer cancel()
+	n, fs, err := sampleTOTP(ctx, db.db, db.dialect)
+	return n, fs, unavailable(ctx, err)
+}
+
+// sampleTOTP is TOTPSample on q, a database or a backup file.
+func sampleTOTP(ctx context.Context, q querier, d dialect) (int, []*mfagate.Factor, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, d.rebind("SELECT COUNT(*) FROM factors WHERE method = ?"), mfagate.MethodTOTP).Scan(&n); err != nil {
+		return 0, nil, err
+	}
+	rows, err := q.QueryContext(ctx, d.rebind("SELECT id, user_id, secret FROM factors WHERE method = ? ORDER BY id DESC LIMIT ?"), mfagate.MethodTOTP, totpSampleSize)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var fs []*mfagate.Factor
+	for rows.Next() {
+		f := &mfagate.Factor{Method: mfagate.MethodTOTP}
+		if err := rows.Scan(&f.ID, &f.UserID, &f.Secret); err != nil {
+			return 0, nil, err
+		}
+		fs = append(fs, f)
+	}
+	return n, fs, rows.Err()
 }
