@@ -109,19 +109,27 @@ func (db *DB) Backup(ctx context.Context, target string) (BackupInfo, error) {
 // (which SQLite would take for a hot journal and delete on the next
 // open), WAL, shared-memory index or lock file. Folders are compared as
 // files, so another spelling of the database's folder is caught too.
+// A database file that is a symbolic link has its journals beside the
+// file it leads to, where SQLite keeps them, and its lock beside the link.
 func (db *DB) ownsName(target string) bool {
 	tdir, err := os.Stat(filepath.Dir(target))
 	if err != nil {
 		return false
 	}
-	ddir, err := os.Stat(filepath.Dir(db.path))
-	if err != nil || !os.SameFile(tdir, ddir) {
-		return false
+	paths := []string{db.path}
+	if real, err := filepath.EvalSymlinks(db.path); err == nil && real != db.path {
+		paths = append(paths, real)
 	}
-	base, name := filepath.Base(db.path), filepath.Base(target)
-	for _, suffix := range []string{"", "-journal", "-wal", "-shm", lockSuffix} {
-		if name == base+suffix {
-			return true
+	for _, path := range paths {
+		ddir, err := os.Stat(filepath.Dir(path))
+		if err != nil || !os.SameFile(tdir, ddir) {
+			continue
+		}
+		base, name := filepath.Base(path), filepath.Base(target)
+		for _, suffix := range []string{"", "-journal", "-wal", "-shm", lockSuffix} {
+			if name == base+suffix {
+				return true
+			}
 		}
 	}
 	return false

@@ -205,3 +205,58 @@ func TestRestoreOfAnOlderSchema(t *testing.T) {
 		t.Fatalf("the migrated database has %d alice, want 1", n)
 	}
 }
+
+// TestRestoreKeepsADatabaseThatIsALink: an operator who put the database
+// on another disk and left a symbolic link at database.dsn keeps that
+// layout: restore replaces the file the link leads to, keeps the old one
+// beside it, and leaves the link a link. SQLite keeps its journals beside
+// that file too, so backup refuses those names there.
+func TestRestoreKeepsADatabaseThatIsALink(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "big-disk", "mfagate.db")
+	link := filepath.Join(dir, "var", "mfagate.db")
+	os.MkdirAll(filepath.Dir(real), 0o700)
+	os.MkdirAll(filepath.Dir(link), 0o700)
+	if err := os.WriteFile(real, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenMigrated(t, link)
+	if err := Exec(ctx, db, `INSERT INTO users (username, username_key, created_at) VALUES ('alice', 'alice', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if _, err := db.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(ctx, real+"-journal"); err == nil || !strings.Contains(err.Error(), "SQLite uses for the database's own files") {
+		t.Fatalf("backup to the journal beside the linked file: got %v, want a refusal", err)
+	}
+	if err := Exec(ctx, db, `INSERT INTO users (username, username_key, created_at) VALUES ('bob', 'bob', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	res, err := Restore(ctx, link, backup, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link at database.dsn is no longer a link: %v %v", fi.Mode(), err)
+	}
+	if n := countUsers(t, real, "username = 'bob'"); n != 0 {
+		t.Fatalf("the file the link leads to has %d bob, want the backup's none", n)
+	}
+	if n := countUsers(t, link, "username = 'alice'"); n != 1 {
+		t.Fatalf("the database through the link has %d alice, want 1", n)
+	}
+	if filepath.Dir(res.KeptAs) != filepath.Dir(real) {
+		t.Fatalf("kept the old database as %s, want it beside %s", res.KeptAs, real)
+	}
+	if fi, err := os.Lstat(res.KeptAs); err != nil || !fi.Mode().IsRegular() || countUsers(t, res.KeptAs, "username = 'bob'") != 1 {
+		t.Fatalf("the kept database %s is not the old file with bob: %v", res.KeptAs, err)
+	}
+}

@@ -41,12 +41,23 @@ func Restore(ctx context.Context, dsn, backup string, now time.Time) (RestoreInf
 // in UTC), with any journal that still held some of its changes; the new
 // file takes the database's name in one rename. Run as root, the new file
 // is given to the owner of the database's folder: the service's user.
-// accept, when not nil, is shown what the backup holds once it passed its
+// A database file that is a symbolic link keeps it: the file it leads to
+// is the one replaced. accept, when not nil, is shown what the backup holds once it passed its
 // check, before anything changes; an error from it stops the restore.
 func RestoreWith(ctx context.Context, dsn, backup string, now time.Time, accept func(BackupInfo) error) (RestoreInfo, error) {
 	path, err := SQLitePath(dsn)
 	if err != nil {
 		return RestoreInfo{}, err
+	}
+	// The lock is beside the name that servers open. A database file that
+	// is a symbolic link (to a file on another disk, say) has the file it
+	// leads to replaced, beside which SQLite keeps its journals, so that
+	// the link stays a link and the database stays on its disk.
+	lockPath := path
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if path, err = filepath.EvalSymlinks(path); err != nil {
+			return RestoreInfo{}, fmt.Errorf("the database %s is a symbolic link that leads to no file", lockPath)
+		}
 	}
 	// Looked at before it is opened: opening a named pipe to read waits
 	// for a writer, for ever.
@@ -132,9 +143,9 @@ func RestoreWith(ctx context.Context, dsn, backup string, now time.Time, accept 
 		os.Remove(tmpPath + suffix)
 	}
 
-	lock, err := lockFile(path, true)
+	lock, err := lockFile(lockPath, true)
 	if errors.Is(err, errLocked) {
-		return RestoreInfo{}, heldBy(path)
+		return RestoreInfo{}, heldBy(lockPath)
 	}
 	if err != nil {
 		return RestoreInfo{}, err
