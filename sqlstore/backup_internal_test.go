@@ -260,3 +260,21 @@ func TestRestoreKeepsADatabaseThatIsALink(t *testing.T) {
 		t.Fatalf("the kept database %s is not the old file with bob: %v", res.KeptAs, err)
 	}
 }
+
+// TestRefusedRestoreLeavesNoFolder: on a new machine, a restore that
+// refuses its backup leaves no trace, not even the database's folders it
+// made to check the copy in.
+func TestRefusedRestoreLeavesNoFolder(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(junk, []byte(strings.Repeat("not a database\n", 500)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "srv", "mfagate", "mfagate.db")
+	if _, err := Restore(context.Background(), path, junk, time.Now()); err == nil || !strings.Contains(err.Error(), "is not an SQLite database") {
+		t.Fatalf("restore of a text file: got %v, want it refused", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "srv")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused restore left the folder it made: %v", err)
+	}
+}

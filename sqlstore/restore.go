@@ -82,16 +82,24 @@ func RestoreWith(ctx context.Context, dsn, backup string, now time.Time, accept 
 		return RestoreInfo{}, fmt.Errorf("the file %s is the database itself, not a backup of it", backup)
 	}
 	dir := filepath.Dir(path)
+	made := missingFolders(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return RestoreInfo{}, fmt.Errorf("create database folder: %w", err)
 	}
+	placed := false
+	defer func() {
+		if !placed { // a refused restore leaves no folder it made
+			for _, d := range made {
+				os.Remove(d) // only while empty
+			}
+		}
+	}()
 
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".restoring-*") // mode 0600
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("copy backup: %w", err)
 	}
 	tmpPath := tmp.Name()
-	placed := false
 	defer func() {
 		if !placed {
 			removeWithSidecars(tmpPath)
@@ -172,6 +180,21 @@ func RestoreWith(ctx context.Context, dsn, backup string, now time.Time, accept 
 	}
 	res.Path = backup
 	return res, nil
+}
+
+// missingFolders lists dir and those of its parents that do not exist,
+// deepest first.
+func missingFolders(dir string) []string {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			return missing
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			return missing
+		}
+	}
 }
 
 // heldBy says who holds the lock that kept a restore of the database at
