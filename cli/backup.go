@@ -51,6 +51,9 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s: %s, %s, schema %s; its integrity check passed.\n",
 		info.Path, byteSize(info.Size), plural(info.Accounts, "account"), strings.TrimSuffix(info.Schema, ".sql"))
+	if len(info.Newer) > 0 {
+		fmt.Fprintf(e.stdout, "The database comes from a newer mfagate than this one (it has migration %s): restore this backup with that version or a later one.\n", info.Newer[0])
+	}
 	fmt.Fprintf(e.stdout, "Keep the secret key file %s too, stored apart from this backup: without it, the authenticator-app secrets in the backup cannot be read.\n", keyFileName(cfg))
 	return nil
 }

@@ -28,6 +28,10 @@ type BackupInfo struct {
 	// Pending are the migrations this version knows that the backup has
 	// not applied: a server applies them when it starts on it.
 	Pending []string
+	// Newer are the migrations the backup has applied that this version
+	// does not know: a newer mfagate made them, and only it, or a later
+	// one, can restore the backup.
+	Newer []string
 	// TOTPFactors is how many authenticator apps the backup holds, and
 	// TOTPSample the newest few of them, with their sealed secrets, for
 	// a caller to check a secret key against before restoring.
@@ -157,9 +161,9 @@ func placeNew(tmp, target string) error {
 }
 
 // checkBackup checks that the SQLite file at path is whole and is an
-// mfagate database this version can run: integrity_check and
-// foreign_key_check pass, it has mfagate's migration table, and it has
-// applied no migration this version does not know. name is how errors
+// mfagate database: integrity_check and foreign_key_check pass and it has
+// mfagate's migration table. Migrations this version does not know are
+// listed in Newer, for Restore to refuse. name is how errors
 // call the file. writable opens it to turn it to rollback journaling
 // (restore's own copy of a file that a copy of a live database left in
 // WAL mode); otherwise it is opened read-only and left as it is.
@@ -218,7 +222,7 @@ func checkBackup(ctx context.Context, path, name string, writable bool) (BackupI
 	var info BackupInfo
 	for _, v := range applied {
 		if !slices.Contains(known, v) {
-			return BackupInfo{}, fmt.Errorf("the backup %s comes from a newer mfagate: its database has migration %s, which this version does not know; restore it with the version that made it, or a newer one", name, v)
+			info.Newer = append(info.Newer, v)
 		}
 		info.Schema = max(info.Schema, v)
 	}

@@ -278,3 +278,27 @@ func TestRefusedRestoreLeavesNoFolder(t *testing.T) {
 		t.Fatalf("the refused restore left the folder it made: %v", err)
 	}
 }
+
+// TestBackupOfANewerSchema: after going back to an older mfagate, whose
+// server runs on the database a newer one migrated, the nightly backup
+// still works, and says what only a newer mfagate can restore.
+func TestBackupOfANewerSchema(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := mustOpenMigrated(t, filepath.Join(dir, "data", "mfagate.db"))
+	if err := Exec(ctx, db, `INSERT INTO schema_migrations (version, applied_at) VALUES ('9999_future.sql', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	info, err := db.Backup(ctx, backup)
+	if err != nil {
+		t.Fatalf("backup of a database a newer mfagate migrated: %v", err)
+	}
+	if !reflect.DeepEqual(info.Newer, []string{"9999_future.sql"}) || info.Schema != "9999_future.sql" {
+		t.Fatalf("got schema %q, newer %v; want 9999_future.sql both", info.Schema, info.Newer)
+	}
+	_, err = Restore(ctx, filepath.Join(dir, "new", "mfagate.db"), backup, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "comes from a newer mfagate: its database has migration 9999_future.sql") {
+		t.Fatalf("restore of it with this version: got %v, want it refused", err)
+	}
+}

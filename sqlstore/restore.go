@@ -137,6 +137,9 @@ func RestoreWith(ctx context.Context, dsn, backup string, now time.Time, accept 
 	if err != nil {
 		return RestoreInfo{}, err
 	}
+	if len(info.Newer) > 0 {
+		return RestoreInfo{}, fmt.Errorf("the backup %s comes from a newer mfagate: its database has migration %s, which this version does not know; restore it with the version that made it, or a newer one", backup, info.Newer[0])
+	}
 	if fi, err := os.Stat(tmpPath + "-wal"); wal && err == nil && fi.Size() > 0 {
 		return RestoreInfo{}, fmt.Errorf("the changes in %s, beside the backup, could not be taken into it", backup+"-wal")
 	}
