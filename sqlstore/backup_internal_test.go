@@ -302,3 +302,50 @@ func TestBackupOfANewerSchema(t *testing.T) {
 		t.Fatalf("restore of it with this version: got %v, want it refused", err)
 	}
 }
+
+// TestRestoreFindsTheFileAURINames: database.dsn may be a file: URI, in
+// which SQLite decodes %XX and takes file://localhost/PATH as PATH.
+// Backup, restore and the lock must mean the file SQLite opens, or a
+// restore reports success into a file no server reads.
+func TestRestoreFindsTheFileAURINames(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, dsn, file string }{
+		{"escaped space", "file:" + dir + "/my%20data/mfagate.db", dir + "/my data/mfagate.db"},
+		{"localhost", "file://localhost" + dir + "/local/mfagate.db?_pragma=foreign_keys(1)", dir + "/local/mfagate.db"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := mustOpenMigrated(t, tt.dsn)
+			if _, err := os.Stat(tt.file); err != nil {
+				t.Fatalf("SQLite did not open %s: %v", tt.file, err)
+			}
+			if err := Exec(ctx, db, `INSERT INTO users (username, username_key, created_at) VALUES ('alice', 'alice', 1)`); err != nil {
+				t.Fatal(err)
+			}
+			backup := filepath.Join(t.TempDir(), "backup.db")
+			if _, err := db.Backup(ctx, backup); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Restore(ctx, tt.dsn, backup, time.Now()); err == nil || !strings.Contains(err.Error(), "a server is using") {
+				t.Fatalf("restore under an open store: got %v, want it refused", err)
+			}
+			if err := Exec(ctx, db, `INSERT INTO users (username, username_key, created_at) VALUES ('bob', 'bob', 1)`); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			res, err := Restore(ctx, tt.dsn, backup, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Database != tt.file || res.KeptAs == "" {
+				t.Fatalf("restored into %q keeping %q, want into %q keeping the old one", res.Database, res.KeptAs, tt.file)
+			}
+			if n := countUsers(t, tt.file, "username = 'bob'"); n != 0 {
+				t.Fatalf("the file SQLite opens still has bob after the restore")
+			}
+		})
+	}
+	if _, err := Open(ctx, DriverSQLite, "file://db.example.com/var/lib/mfagate.db"); err == nil || !strings.Contains(err.Error(), "db.example.com") {
+		t.Fatalf("a file: URI naming another host: got %v, want it refused", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,12 +178,25 @@ func sqliteDSN(dsn string, busy time.Duration) (string, error) {
 }
 
 // sqlitePath returns the file a SQLite DSN names (a path or a "file:"
-// URI), or inMemory for a database that lives in memory only.
+// URI), or inMemory for a database that lives in memory only. A URI's
+// path is read as SQLite reads it: %XX decoded, and an authority of
+// localhost or none (file:///abs/path) left out; SQLite refuses any
+// other host, and so does this. The lock, backup and restore must mean
+// the very file SQLite opens.
 func sqlitePath(dsn string) (path string, inMemory bool, err error) {
 	path, query, _ := strings.Cut(dsn, "?")
-	path = strings.TrimPrefix(path, "file:")
-	if strings.HasPrefix(path, "///") { // file:///abs/path
-		path = path[2:]
+	if rest, ok := strings.CutPrefix(path, "file:"); ok {
+		rest, _, _ = strings.Cut(rest, "#")
+		if after, ok := strings.CutPrefix(rest, "//"); ok {
+			host, p, _ := strings.Cut(after, "/")
+			if host != "" && host != "localhost" {
+				return "", false, fmt.Errorf("the sqlite DSN %q names the host %q: the database file must be on this machine", dsn, host)
+			}
+			rest = "/" + p
+		}
+		if path, err = url.PathUnescape(rest); err != nil {
+			return "", false, fmt.Errorf("the sqlite DSN %q is not a valid file: URI: %w", dsn, err)
+		}
 	}
 	if path == "" {
 		return "", false, errors.New("empty sqlite DSN")
