@@ -55,5 +55,5 @@ func ErrorMessage(err error) string {
 	if errors.As(err, &e) {
 		return e.Message
 	}
-	return "Something went wrong. Try again later."
+	return "Something went wrong. Try again later" // pages end the sentence
 }

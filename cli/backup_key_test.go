@@ -102,16 +102,27 @@ func TestRestoreRefusesAnotherKey(t *testing.T) {
 // still starts (passwords and email codes work, and support can reset
 // people), but says at once, in its log, why app codes will fail.
 func TestServeSaysWhenTheKeyIsAnother(t *testing.T) {
-	cfg, _ := withAnApp(t)
+	cfg, alice := withAnApp(t)
 	other := filepath.Join(t.TempDir(), "other.key")
 	mustRun(t, "", "keygen", other)
 	key, _ := os.ReadFile(other)
 	if err := os.WriteFile(filepath.Join(filepath.Dir(cfg), "secret.key"), key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut := start(t, "serve", "--config", cfg)
+	out, errOut := start(t, "serve", "--config", cfg)
 	errOut.await(t, regexp.MustCompile(`msg="mfagate is listening"`)) // logged after the check
 	if line := grepLines(errOut.String(), keyIsAnother); !strings.Contains(line, "level=ERROR") || !strings.Contains(line, "accounts_with_an_app=1") {
 		t.Fatalf("the server with another key logged:\n%s", errOut.String())
+	}
+
+	// What alice sees: a page that says something went wrong, in plain
+	// sentences, with a reference for support.
+	login, _ := url.Parse("http://" + out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1] + "/login")
+	jar, _ := cookiejar.New(nil)
+	alice.c = &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	res, body := alice.signIn(login, "alice", forwardAuthPass)
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "Something went wrong. Try again later.") ||
+		strings.Contains(body, "later..") || !strings.Contains(body, "give them this reference") {
+		t.Fatalf("alice's code step with another key: got %d:\n%s", res.StatusCode, body)
 	}
 }
