@@ -168,9 +168,9 @@ func placeNew(tmp, target string) error {
 // (restore's own copy of a file that a copy of a live database left in
 // WAL mode); otherwise it is opened read-only and left as it is.
 func checkBackup(ctx context.Context, path, name string, writable bool) (BackupInfo, error) {
-	dsn := "file:" + path + "?mode=ro"
+	dsn := fileURI(path, "mode=ro")
 	if writable {
-		dsn = "file:" + path + "?_pragma=journal_mode(DELETE)"
+		dsn = fileURI(path, "_pragma=journal_mode(DELETE)")
 	}
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -265,6 +265,21 @@ func totpSample(ctx context.Context, sdb *sql.DB) (int, []*mfagate.Factor, error
 		return 0, nil, err
 	}
 	return sampleTOTP(ctx, sdb, dialectSQLite)
+}
+
+// fileURI is the file: URI that opens the SQLite file at path with query.
+// A file name may hold characters that mean something in a URI: % (an
+// escape), ? (the query) and # (a fragment), and a path that begins with
+// // would name a host; each is written so that SQLite opens that file.
+func fileURI(path, query string) string {
+	p := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	if strings.HasPrefix(p, "//") {
+		p = "//" + p // an empty authority, then the path
+	}
+	if query == "" {
+		return "file:" + p
+	}
+	return "file:" + p + "?" + query
 }
 
 // appliedMigrations reads schema_migrations: nil when the database has no

@@ -42,6 +42,20 @@ func countUsers(tb testing.TB, path, where string) int {
 	return n
 }
 
+// dirNames lists the names in dir.
+func dirNames(tb testing.TB, dir string) []string {
+	tb.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 // TestBackupRefusesTheDatabasesOwnNames: a backup named like the
 // database's journal is taken by SQLite for a hot journal the next time
 // the database opens, and deleted: the operator was told "Wrote …" and
@@ -347,5 +361,46 @@ func TestRestoreFindsTheFileAURINames(t *testing.T) {
 	}
 	if _, err := Open(ctx, DriverSQLite, "file://db.example.com/var/lib/mfagate.db"); err == nil || !strings.Contains(err.Error(), "db.example.com") {
 		t.Fatalf("a file: URI naming another host: got %v, want it refused", err)
+	}
+}
+
+// TestOddNamesBackUpAndRestore: a name with #, ? or % in it is a plain
+// file name to the operator, but those mean fragment, query and escape
+// in the file: URIs that backup and restore open SQLite files with. A
+// backup named "mfagate #2.db" was refused as "not an mfagate
+// database" after SQLite opened, and created, the file ".mfagate " beside
+// it instead.
+func TestOddNamesBackUpAndRestore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A ? cannot be in database.dsn itself, where it starts the options.
+	for _, name := range []string{"odd#dir/mfagate.db", "100%41/mfagate.db"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, "live-"+name)
+			db := mustOpenMigrated(t, path)
+			if err := Exec(ctx, db, `INSERT INTO users (username, username_key, created_at) VALUES ('alice', 'alice', 1)`); err != nil {
+				t.Fatal(err)
+			}
+			backups := filepath.Join(dir, "backups?"+filepath.Dir(name))
+			os.MkdirAll(backups, 0o700)
+			backup := filepath.Join(backups, "mfagate #2 100% ?.db")
+			if _, err := db.Backup(ctx, backup); err != nil {
+				t.Fatalf("backup to %s: %v", backup, err)
+			}
+			if names := dirNames(t, backups); !reflect.DeepEqual(names, []string{filepath.Base(backup)}) {
+				t.Fatalf("the backups folder holds %q, want only the backup", names)
+			}
+			db.Close()
+			res, err := Restore(ctx, path, backup, time.Now())
+			if err != nil {
+				t.Fatalf("restore from %s into %s: %v", backup, path, err)
+			}
+			if res.Accounts != 1 || res.KeptAs == "" {
+				t.Fatalf("restore: %d accounts, kept %q; want 1 and the old database kept", res.Accounts, res.KeptAs)
+			}
+			if names := dirNames(t, filepath.Dir(path)); len(names) != 3 { // the database, its lock and the kept one
+				t.Fatalf("the database's folder holds %q", names)
+			}
+		})
 	}
 }

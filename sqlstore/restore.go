@@ -294,7 +294,7 @@ func checkpoint(ctx context.Context, path string) {
 	if _, err := os.Stat(path + "-wal"); err != nil {
 		return
 	}
-	sdb, err := sql.Open("sqlite", "file:"+path)
+	sdb, err := sql.Open("sqlite", fileURI(path, ""))
 	if err != nil {
 		return
 	}

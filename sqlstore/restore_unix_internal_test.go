@@ -104,16 +104,3 @@ func TestFullDiskSaysSo(t *testing.T) {
 		t.Fatalf("the failed restore left %v", names)
 	}
 }
-
-func dirNames(tb testing.TB, dir string) []string {
-	tb.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	return names
-}
