@@ -198,7 +198,14 @@ func TestRestoreOfAnOlderSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"0004_console.sql", "0005_hardening.sql", "0006_mail.sql"}
+	ms, err := loadMigrations(migrationsFS(), dialectSQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string // every migration after 0003, as a later release adds them
+	for _, m := range ms[3:] {
+		want = append(want, m.name)
+	}
 	if info.Schema != "0003_rollout.sql" || !reflect.DeepEqual(info.Pending, want) {
 		t.Fatalf("backup of the old schema: got schema %q pending %v, want 0003_rollout.sql pending %v", info.Schema, info.Pending, want)
 	}
@@ -212,8 +219,8 @@ func TestRestoreOfAnOlderSchema(t *testing.T) {
 	}
 	restored := mustOpenMigrated(t, target)
 	var n int64
-	if n, err = QueryInt(ctx, restored, `SELECT COUNT(*) FROM schema_migrations`); err != nil || n != 6 {
-		t.Fatalf("after migrating the restored database: %d migrations, %v; want 6", n, err)
+	if n, err = QueryInt(ctx, restored, `SELECT COUNT(*) FROM schema_migrations`); err != nil || n != int64(len(ms)) {
+		t.Fatalf("after migrating the restored database: %d migrations, %v; want %d", n, err, len(ms))
 	}
 	if n := countUsers(t, target, "username = 'alice'"); n != 1 {
 		t.Fatalf("the migrated database has %d alice, want 1", n)
