@@ -87,6 +87,10 @@ func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 		if lock, path, err = lockSQLite(dsn); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
+		if err = createPrivate(path); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 		if dsn, err = sqliteDSN(dsn, o.RequestTimeout); err != nil {
 			lock.Close()
 			return nil, fmt.Errorf("open database: %w", err)

@@ -57,3 +57,30 @@ func TestRootGivesFilesToTheService(t *testing.T) {
 		}
 	}
 }
+
+// TestNewDatabaseIsPrivate opens a database that does not exist yet, with
+// the usual umask that leaves new files readable by everyone, and checks
+// that the database and the files SQLite makes beside it are readable by
+// their owner only: they hold password hashes.
+func TestNewDatabaseIsPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "data", "mfagate.db")
+	db, err := Open(context.Background(), DriverSQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(name), err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(name), mode)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -54,4 +55,27 @@ func (l *fileLock) Close() error {
 		return nil
 	}
 	return l.f.Close() // closing the descriptor releases its flock
+}
+
+// createPrivate creates the SQLite database file at path, empty and
+// readable by its owner only, if it does not exist yet: SQLite would
+// make it readable by everyone (0644, less the umask), and it holds
+// password hashes. SQLite gives its -wal and -shm files the database
+// file's mode. "" (an in-memory database) creates nothing.
+func createPrivate(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create the database file: %w", err)
+	}
+	if err := giveToFolderOwner(f, filepath.Dir(path)); err != nil {
+		f.Close()
+		return fmt.Errorf("give the database file to its folder's owner: %w", err)
+	}
+	return f.Close()
 }
