@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
@@ -80,6 +81,10 @@ func (s *Service) Forecast(ctx context.Context, r *rollout.Rollout, at time.Time
 	return sim.Summary(), err
 }
 
+// MaxReason is the longest reason a staff action takes, in characters
+// (not bytes: a reason in Cyrillic or Greek is as long as one in English).
+const MaxReason = 500
+
 // staffReason checks a staff action's reason and that staff do not act on
 // their own account from the console or API (the command line may).
 func staffReason(by Actor, username, reason, what string) (string, error) {
@@ -87,8 +92,8 @@ func staffReason(by Actor, username, reason, what string) (string, error) {
 	if reason == "" {
 		return "", mfagate.Errorf(mfagate.EINVALID, "Give a reason for %s; it is kept in the audit log", what)
 	}
-	if len(reason) > 500 {
-		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to 500 characters or fewer")
+	if utf8.RuneCountInString(reason) > MaxReason {
+		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to %d characters or fewer", MaxReason)
 	}
 	if !by.AtServer && mfagate.UsernameKey(by.Name) == mfagate.UsernameKey(username) {
 		return "", mfagate.Errorf(mfagate.EFORBIDDEN, "You cannot do this to your own account: ask another member of staff")
@@ -196,9 +201,6 @@ func (s *Service) ResendCode(ctx context.Context, by Actor, username, reason str
 	}
 	return nil, mfagate.Errorf(mfagate.ENOTFOUND, "%s is not waiting for an email code: they need to sign in first", u.Username)
 }
-
-// Token roles: what an API token may do.
-var tokenRoles = []string{mfagate.RoleOperator, mfagate.RoleSupport}
 
 // CreateToken makes an API token and returns it once, in plain text; only
 // its hash is kept.

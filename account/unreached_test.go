@@ -147,6 +147,7 @@ func TestMarkAddressFixedRefusals(t *testing.T) {
 	}{
 		{"no reason", sam, "bob", "  ", mfagate.EINVALID},
 		{"reason too long", sam, "bob", strings.Repeat("x", 501), mfagate.EINVALID},
+		{"reason too long in Cyrillic", sam, "bob", strings.Repeat("ж", 501), mfagate.EINVALID},
 		{"own account", account.Actor{Name: "Bob"}, "bob", "my mailbox works", mfagate.EFORBIDDEN},
 		{"nobody", sam, "nobody", "fixed", mfagate.ENOTFOUND},
 	}
@@ -182,6 +183,14 @@ func TestMarkAddressFixedRefusals(t *testing.T) {
 	}
 	if _, err := f.svc.MarkAddressFixed(ctx, account.Actor{Name: "bob", AtServer: true}, "bob", "fixed"); err != nil {
 		t.Errorf("at the server, on its own account: %v", err)
+	}
+
+	// The limit counts characters, as the console's form does: 500 in
+	// Cyrillic (1,000 bytes) are taken.
+	ivan := f.mustUser(t, "ivan", pw)
+	f.markUnreached(t, ivan, start)
+	if _, err := f.svc.MarkAddressFixed(ctx, sam, "ivan", strings.Repeat("ж", account.MaxReason)); err != nil {
+		t.Errorf("a reason of %d Cyrillic characters: %v, want it taken", account.MaxReason, err)
 	}
 }
 

@@ -309,8 +309,8 @@ func (s *server) handlePersonAction(key string) http.Handler {
 			form.Error = "Emails to " + u.Username + " are not being refused, so there is nothing to send again"
 		case reason == "":
 			form.Error = "Enter a reason; it is kept in the audit log"
-		case utf8.RuneCountInString(reason) > 500:
-			form.Error = "The reason must be 500 characters or fewer"
+		case utf8.RuneCountInString(reason) > account.MaxReason:
+			form.Error = fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
 		}
 		if a.until {
 			if until, err = s.endOfDay(form.UntilValue); err != nil {

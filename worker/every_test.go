@@ -36,20 +36,25 @@ func TestEveryRunsAgainAtOnceWhenMoreIsWaiting(t *testing.T) {
 }
 
 func TestEveryWaitsTheInterval(t *testing.T) {
+	// A Go timer never fires early, so three calls a full interval apart
+	// take at least two intervals: a loop that does not wait fails this
+	// however fast or slow the machine.
+	const interval = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	calls := make(chan struct{}, 10)
+	calls := make(chan time.Time, 10)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		worker.Every(ctx, time.Millisecond, func(context.Context) bool {
-			calls <- struct{}{}
+		worker.Every(ctx, interval, func(context.Context) bool {
+			calls <- time.Now()
 			return false
 		})
 	}()
-	for i := range 3 {
+	var at [3]time.Time
+	for i := range at {
 		select {
-		case <-calls:
+		case at[i] = <-calls:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("call %d did not come", i+1)
 		}
@@ -59,5 +64,10 @@ func TestEveryWaitsTheInterval(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Every did not stop when its context ended")
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < interval {
+			t.Errorf("call %d came %v after the one before, want at least the interval, %v", i+1, gap, interval)
+		}
 	}
 }
