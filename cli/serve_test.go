@@ -47,7 +47,15 @@ func TestServeDeliversMailThroughSMTP(t *testing.T) {
 	if !strings.Contains(msgs[0].Text, "127.0.0.1") {
 		t.Fatalf("the notice does not say where the change came from:\n%s", msgs[0].Text)
 	}
-	time.Sleep(2500 * time.Millisecond) // one more pass of the delivery worker
+	// Once the outbox records the notice as sent, no pass of the delivery
+	// worker can send it again: the mail server must have had it once.
+	db := openSQLite(t, dbPath(cfg))
+	waitFor(t, 15*time.Second, "the outbox to record the notice as sent", func() bool {
+		return queryInt(t, db, "SELECT COUNT(*) FROM mail_outbox WHERE status = 'sent'") == 1
+	})
+	if n := queryInt(t, db, "SELECT COUNT(*) FROM mail_outbox"); n != 1 {
+		t.Fatalf("the outbox holds %d messages, want the one notice", n)
+	}
 	if n := len(smtp.Messages()); n != 1 {
 		t.Fatalf("got %d messages, want exactly 1", n)
 	}
