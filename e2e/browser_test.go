@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mfagate/mfagate/mail/mailtest"
 )
 
 const (
@@ -105,7 +106,7 @@ func newBrowser(t *testing.T) context.Context {
 	// browser's (clean-ups run last-registered first).
 	profile := filepath.Join(t.TempDir(), "chromium-profile")
 
-	var output, errs syncBuffer
+	var output, errs mailtest.LogBuffer
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(exe)}
 	for _, f := range chromiumFlags {
 		opts = append(opts, chromedp.Flag(f, true))

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/cli"
+	"github.com/mfagate/mfagate/mail/mailtest"
 )
 
 const (
@@ -113,7 +112,7 @@ func startDemo(tb testing.TB, o demoOptions) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 
 	out := newDemoOutput()
-	var stderr syncBuffer
+	var stderr mailtest.LogBuffer
 	pr, pw := io.Pipe()
 	go out.read(pr)
 
@@ -336,28 +335,4 @@ func (o *demoOutput) text() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return strings.Join(o.lines, "\n")
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and other readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Printf(format string, args ...any) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	fmt.Fprintf(&b.buf, format+"\n", args...)
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,12 +13,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/mail/mailtest"
 	"github.com/mfagate/mfagate/totp"
 	"github.com/mfagate/mfagate/web"
 )
@@ -269,7 +268,7 @@ func TestAPIRoutesMatchTheDocument(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
-	var logs syncBuffer
+	var logs mailtest.LogBuffer
 	h := newHarness(t, func(o *web.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
@@ -373,24 +372,6 @@ func TestAPIErrors(t *testing.T) {
 			t.Fatalf("the log lacks the request id and the details:\n%s", logs.String())
 		}
 	})
-}
-
-// syncBuffer is a log destination that handlers may write concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestAPICrossOrigin(t *testing.T) {

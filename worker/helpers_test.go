@@ -1,13 +1,11 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,29 +118,11 @@ func mustMail(tb testing.TB, s mfagate.Store) map[int64]*mfagate.Message {
 	return byID
 }
 
-// logBuffer collects log output of concurrent workers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newLogger returns a debug logger writing to a buffer, which is shown
 // when the test fails.
-func newLogger(tb testing.TB) (*slog.Logger, *logBuffer) {
+func newLogger(tb testing.TB) (*slog.Logger, *mailtest.LogBuffer) {
 	tb.Helper()
-	buf := &logBuffer{}
+	buf := &mailtest.LogBuffer{}
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("logs:\n%s", buf)

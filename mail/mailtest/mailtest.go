@@ -9,6 +9,9 @@
 // a message (DropConnections), to refuse sessions (RefuseSessions), or to
 // stop inside a message until the test answers it (HoldMessage). It is
 // for tests only: it keeps everything in memory and trusts everyone.
+//
+// It also holds LogBuffer, the concurrency-safe log destination that the
+// tests of web, worker and e2e share with it.
 package mailtest
 
 import (
