@@ -46,7 +46,9 @@ func ErrorCode(err error) string {
 }
 
 // ErrorMessage returns the message of the first *Error in err's chain, or a
-// generic sentence for internal errors, so details never leak to users.
+// generic sentence for internal errors, so details never leak to users of
+// the pages and the API. The command line runs at the server and shows the
+// operator the cause instead.
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""

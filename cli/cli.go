@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mfagate/mfagate"
 )
 
 // env is what every subcommand receives from Run.
@@ -94,6 +96,17 @@ func exitStatus(stderr io.Writer, err error) int {
 		return 2
 	}
 	return 1
+}
+
+// operatorMessage says what went wrong to the operator at the server, who
+// may see the cause: an *mfagate.Error's message as people read it, and
+// for anything else "Something went wrong: " and the error itself, where
+// mfagate.ErrorMessage, written for pages, would hide it.
+func operatorMessage(err error) string {
+	if mfagate.ErrorCode(err) != mfagate.EINTERNAL {
+		return mfagate.ErrorMessage(err)
+	}
+	return "Something went wrong: " + err.Error()
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

@@ -193,6 +193,13 @@ func TestUserCommands(t *testing.T) {
 	if list := ok("", "user", "list"); strings.Contains(list, "carol") {
 		t.Fatal("a failed import left carol behind")
 	}
+	// An internal error names its cause for the operator at the server,
+	// not only "Something went wrong".
+	r := run(t, "", "user", "import", dir, "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.stderr, "Something went wrong: read CSV: read "+dir+": is a directory; nothing was imported") ||
+		strings.Contains(r.stderr, "Try again later") {
+		t.Fatalf("importing a folder: got %d %q, want 1 with the cause", r.code, r.stderr)
+	}
 	good := filepath.Join(dir, "good.csv")
 	os.WriteFile(good, []byte("username,email,name,roles\ncarol,carol@example.com,Carol,user\ndave,dave@example.com,Dave,\"admin,user\"\n"), 0o600)
 	if out := ok("", "user", "import", good); !strings.Contains(out, "Imported 2 accounts") {

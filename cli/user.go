@@ -181,7 +181,7 @@ func userImport(ctx context.Context, e *env, args []string) error {
 	defer f.Close()
 	rows, err := account.ParseImportCSV(f)
 	if err != nil {
-		return fmt.Errorf("%s %s; nothing was imported", pos[0], mfagate.ErrorMessage(err))
+		return fmt.Errorf("%s %s; nothing was imported", pos[0], operatorMessage(err))
 	}
 	a, err := sf.open(ctx, e)
 	if err != nil {
@@ -195,7 +195,7 @@ func userImport(ctx context.Context, e *env, args []string) error {
 		if mfagate.ErrorCode(err) == mfagate.EINTERNAL {
 			return err
 		}
-		return fmt.Errorf("%s %s; nothing was imported", pos[0], mfagate.ErrorMessage(err))
+		return fmt.Errorf("%s %s; nothing was imported", pos[0], operatorMessage(err))
 	}
 	fmt.Fprintf(e.stdout, "Imported %d accounts. They have no password yet: set one with \"mfagate user set-password NAME\".\n", n)
 	return nil
