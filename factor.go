@@ -1,6 +1,9 @@
 package mfagate
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Second-factor methods.
 const (
@@ -8,6 +11,44 @@ const (
 	MethodTOTP     = "totp"     // an authenticator app (RFC 6238)
 	MethodRecovery = "recovery" // a single-use recovery code; not a factor of its own
 )
+
+// methodWords are the methods' names in words: on its own, and with the
+// article a sentence needs.
+var methodWords = map[string]struct{ name, phrase string }{
+	MethodEmail:    {"email codes", "email codes"},
+	MethodTOTP:     {"authenticator app", "an authenticator app"},
+	MethodRecovery: {"recovery codes", "recovery codes"},
+}
+
+// MethodName names a method in words on its own, as a list, a tag or a
+// button does: "email codes", "authenticator app". Pages, emails and the
+// command line all name methods through it; an unknown method is named as
+// it is written.
+func MethodName(method string) string {
+	if w, ok := methodWords[method]; ok {
+		return w.name
+	}
+	return method
+}
+
+// MethodPhrase names a method as a sentence does, with its article:
+// "email codes", "an authenticator app".
+func MethodPhrase(method string) string {
+	if w, ok := methodWords[method]; ok {
+		return w.phrase
+	}
+	return method
+}
+
+// MethodPhrases names methods as a choice: "email codes or an
+// authenticator app".
+func MethodPhrases(methods []string) string {
+	out := make([]string, len(methods))
+	for i, m := range methods {
+		out[i] = MethodPhrase(m)
+	}
+	return strings.Join(out, " or ")
+}
 
 // Factor is a confirmed second factor. A factor exists only once the
 // person has proved it works: an unfinished setup leaves nothing behind.

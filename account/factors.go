@@ -196,7 +196,7 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 		}
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
-			Detail: plural(n, "factor") + " removed; sessions ended"})
+			Detail: mfagate.Plural(n, "factor", "factors") + " removed; sessions ended"})
 	})
 }
 

@@ -159,19 +159,12 @@ func (s *Service) when(t time.Time) string { return t.In(s.loc).Format("2 Januar
 func humanDuration(d time.Duration) string {
 	switch {
 	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
+		return mfagate.Plural(int(d/time.Hour), "hour", "hours")
 	case d >= time.Minute && d%time.Minute == 0:
-		return plural(int(d/time.Minute), "minute")
+		return mfagate.Plural(int(d/time.Minute), "minute", "minutes")
 	default:
-		return plural(int(d.Round(time.Second)/time.Second), "second")
+		return mfagate.Plural(int(d.Round(time.Second)/time.Second), "second", "seconds")
 	}
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // clockTime writes a time of day in the service's zone, for "you can ask

@@ -155,7 +155,7 @@ func (s *Service) EndSessions(ctx context.Context, by Actor, username, reason st
 			return err
 		}
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSessionRevoked, Outcome: mfagate.OutcomeSuccess,
-			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: plural(n, "session") + " ended"})
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: mfagate.Plural(n, "session", "sessions") + " ended"})
 	})
 	return n, err
 }

@@ -58,7 +58,7 @@ func (s *Service) MarkAddressFixed(ctx context.Context, by Actor, username, reas
 		}
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditAddressFixed, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
-			Detail: plural(n, "email") + " queued again to " + u.Email + "; refused since " +
+			Detail: mfagate.Plural(n, "email", "emails") + " queued again to " + u.Email + "; refused since " +
 				s.when(u.UnreachedAt) + ": " + u.UnreachedReason})
 	})
 	if err != nil {

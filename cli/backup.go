@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/sqlstore"
 )
@@ -50,7 +51,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s: %s, %s, schema %s; its integrity check passed.\n",
-		info.Path, byteSize(info.Size), plural(info.Accounts, "account"), strings.TrimSuffix(info.Schema, ".sql"))
+		info.Path, byteSize(info.Size), mfagate.Plural(info.Accounts, "account", "accounts"), strings.TrimSuffix(info.Schema, ".sql"))
 	if len(info.Newer) > 0 {
 		fmt.Fprintf(e.stdout, "The database comes from a newer mfagate than this one (it has migration %s): restore this backup with that version or a later one.\n", info.Newer[0])
 	}
@@ -87,7 +88,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Checked %s: its integrity check passed; %s, schema %s.\n",
-		info.Path, plural(info.Accounts, "account"), strings.TrimSuffix(info.Schema, ".sql"))
+		info.Path, mfagate.Plural(info.Accounts, "account", "accounts"), strings.TrimSuffix(info.Schema, ".sql"))
 	if info.WAL != "" {
 		fmt.Fprintf(e.stdout, "It includes its newest changes, from %s beside it.\n", info.WAL)
 	}
@@ -98,7 +99,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Restored %s into %s.\n", info.Path, info.Database)
 	if n := len(info.Pending); n > 0 {
-		fmt.Fprintf(e.stdout, "The backup is from an older version: \"mfagate serve\" applies the %s it lacks when it starts.\n", plural(n, "migration"))
+		fmt.Fprintf(e.stdout, "The backup is from an older version: \"mfagate serve\" applies the %s it lacks when it starts.\n", mfagate.Plural(n, "migration", "migrations"))
 	}
 	key := keyFileName(cfg)
 	if _, err := os.Stat(key); errors.Is(err, os.ErrNotExist) {

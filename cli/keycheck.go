@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/sqlstore"
@@ -39,7 +40,7 @@ func keyOpensBackup(cfg *config.Config, backup string, b sqlstore.BackupInfo) (c
 		return false, err
 	}
 	if !ok {
-		have := plural(b.TOTPFactors, "account") + " have one"
+		have := mfagate.Plural(b.TOTPFactors, "account", "accounts") + " have one"
 		if b.TOTPFactors == 1 {
 			have = "1 account has one"
 		}

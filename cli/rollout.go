@@ -69,7 +69,7 @@ func rolloutValidate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "The rollout is valid: %s in %s.\n", plural(len(plan.Phases), "phase"), plan.Location)
+	fmt.Fprintf(e.stdout, "The rollout is valid: %s in %s.\n", mfagate.Plural(len(plan.Phases), "phase", "phases"), plan.Location)
 	return nil
 }
 
@@ -170,13 +170,6 @@ func durationWords(d time.Duration) string {
 	return d.String()
 }
 
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -241,7 +234,7 @@ var outcomeWords = map[rollout.Outcome]string{
 }
 
 func printSummary(w io.Writer, s rollout.Summary, loc *time.Location) {
-	fmt.Fprintf(w, "On %s, of %s:\n", s.At.In(loc).Format("2 January 2006 15:04 MST"), plural(s.Total, "active account"))
+	fmt.Fprintf(w, "On %s, of %s:\n", s.At.In(loc).Format("2 January 2006 15:04 MST"), mfagate.Plural(s.Total, "active account", "active accounts"))
 	for _, o := range outcomes {
 		fmt.Fprintf(w, "  %7d %s\n", s.ByOutcome[o], outcomeWords[o])
 	}
@@ -413,6 +406,6 @@ func rolloutRunDue(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Queued %s.\n", plural(n, "email"))
+	fmt.Fprintf(e.stdout, "Queued %s.\n", mfagate.Plural(n, "email", "emails"))
 	return nil
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mfagate/mfagate"
 )
 
 // The progress chart: one horizontal stacked bar per role, drawn on the
@@ -72,7 +74,7 @@ func newBarChart(rows []progressRow) barChart {
 	for i, r := range rows {
 		y := i * chartRowH
 		b := chartBar{
-			Label: fmt.Sprintf("%s: %d %s", r.Role, r.Total, pluralize(r.Total, "person", "people")), LabelY: y + chartLabelH - 6,
+			Label: fmt.Sprintf("%s: %s", r.Role, mfagate.Plural(r.Total, "person", "people")), LabelY: y + chartLabelH - 6,
 			Y: y + chartLabelH, H: chartBarH, Width: inner, Empty: r.Total == 0,
 		}
 		counts := []countCell{r.Both, r.Email, r.TOTP, r.None}
@@ -97,18 +99,11 @@ func newBarChart(rows []progressRow) barChart {
 			x = end
 		}
 		c.Bars = append(c.Bars, b)
-		desc = append(desc, fmt.Sprintf("%s, %d %s: %s.", r.Role, r.Total, pluralize(r.Total, "person", "people"), strings.Join(parts, ", ")))
+		desc = append(desc, fmt.Sprintf("%s, %s: %s.", r.Role, mfagate.Plural(r.Total, "person", "people"), strings.Join(parts, ", ")))
 	}
 	if len(rows) == 0 {
 		desc = append(desc, "No accounts yet.")
 	}
 	c.Desc = strings.Join(desc, " ")
 	return c
-}
-
-func pluralize(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
