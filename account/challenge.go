@@ -178,11 +178,11 @@ func (s *Service) methodAllowed(cur *Current, factors []*mfagate.Factor, method 
 	}
 	names := make([]string, len(allowed))
 	for i, m := range allowed {
-		names[i] = methodName(m)
+		names[i] = mfagate.MethodPhrase(m)
 	}
-	refused := methodName(method) + " are"
+	refused := mfagate.MethodPhrase(method) + " are"
 	if method == mfagate.MethodTOTP {
-		refused = methodName(method) + " is"
+		refused = mfagate.MethodPhrase(method) + " is"
 	}
 	return mfagate.Errorf(mfagate.EINVALID, "Confirm it's you with %s: %s not accepted for your account now",
 		strings.Join(names, " or "), refused)

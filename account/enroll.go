@@ -151,7 +151,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 			return ErrReauth
 		}
 		if hasMethod(factors, method) != nil {
-			return mfagate.Errorf(mfagate.ECONFLICT, "%s is already set up for your account", methodName(method))
+			return mfagate.Errorf(mfagate.ECONFLICT, "%s is already set up for your account", mfagate.MethodPhrase(method))
 		}
 		f, proves, err := check(tx, now)
 		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {
@@ -202,7 +202,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 				return err
 			}
 		}
-		if err := s.notify(tx, cur.User, factorAdded, c, capitalize(methodName(method))); err != nil {
+		if err := s.notify(tx, cur.User, factorAdded, c, capitalize(mfagate.MethodPhrase(method))); err != nil {
 			return err
 		}
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditFactorAdd, Outcome: mfagate.OutcomeSuccess,
@@ -251,18 +251,6 @@ func pendingContext(cur *Current) []byte {
 
 func recoveryContext(cur *Current) []byte {
 	return []byte(fmt.Sprintf("recovery-pending:user:%d", cur.User.ID))
-}
-
-// methodName is how pages and emails name a method.
-func methodName(method string) string {
-	switch method {
-	case mfagate.MethodEmail:
-		return "email codes"
-	case mfagate.MethodTOTP:
-		return "an authenticator app"
-	default:
-		return method
-	}
 }
 
 func capitalize(s string) string {

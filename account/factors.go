@@ -153,7 +153,7 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 		} else if err := tx.DeleteFactor(cur.User.ID, id); err != nil {
 			return err
 		}
-		if err := s.notify(tx, cur.User, factorRemoved, c, capitalize(methodName(f.Method))); err != nil {
+		if err := s.notify(tx, cur.User, factorRemoved, c, capitalize(mfagate.MethodPhrase(f.Method))); err != nil {
 			return err
 		}
 		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditFactorRemove, Outcome: mfagate.OutcomeSuccess,

@@ -277,8 +277,7 @@ func userShow(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "MFA:\tnot set up\n")
 	}
 	for _, f := range factors {
-		name := map[string]string{mfagate.MethodEmail: "email codes", mfagate.MethodTOTP: "authenticator app"}[f.Method]
-		fmt.Fprintf(tw, "MFA:\t%s, added %s, last used %s\n", name, when(f.CreatedAt), when(f.LastUsedAt))
+		fmt.Fprintf(tw, "MFA:\t%s, added %s, last used %s\n", mfagate.MethodName(f.Method), when(f.CreatedAt), when(f.LastUsedAt))
 	}
 	if len(factors) > 0 {
 		fmt.Fprintf(tw, "Recovery codes:\t%d unused\n", left)

@@ -236,22 +236,6 @@ func audienceLabel(audience []string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// methodsText names methods in words: "email codes or an authenticator app".
-func methodsText(methods []string) string {
-	var out []string
-	for _, m := range methods {
-		switch m {
-		case mfagate.MethodEmail:
-			out = append(out, "email codes")
-		case mfagate.MethodTOTP:
-			out = append(out, "an authenticator app")
-		default:
-			out = append(out, m)
-		}
-	}
-	return strings.Join(out, " or ")
-}
-
 // requirementText says what a phase asks, in words.
 func requirementText(ph *rollout.Phase) string {
 	switch ph.Requirement {
@@ -260,9 +244,9 @@ func requirementText(ph *rollout.Phase) string {
 	case rollout.Optional:
 		return "Setup offered at sign-in; it can be skipped"
 	case rollout.Required:
-		t := "Required at every sign-in: " + methodsText(ph.Methods)
+		t := "Required at every sign-in: " + mfagate.MethodPhrases(ph.Methods)
 		if ph.DefaultMethod != "" {
-			t += "; people without one start with " + methodsText([]string{ph.DefaultMethod})
+			t += "; people without one start with " + mfagate.MethodPhrase(ph.DefaultMethod)
 		}
 		return t
 	}

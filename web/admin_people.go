@@ -34,8 +34,8 @@ var mfaChoices = []struct{ Value, Label string }{
 	{mfagate.MFAAny, "Any"},
 	{mfagate.MFANone, "Not set up"},
 	{mfagate.MFASetUp, "Set up, any method"},
-	{mfagate.MFAEmail, "Email codes"},
-	{mfagate.MFATOTP, "Authenticator app"},
+	{mfagate.MFAEmail, methodLabel(mfagate.MethodEmail)},
+	{mfagate.MFATOTP, methodLabel(mfagate.MethodTOTP)},
 }
 
 // readPeopleQuery reads the filters; problems come back as field errors.
@@ -117,7 +117,7 @@ func statusTags(u *mfagate.User, methods []string, locked bool) []string {
 	} else {
 		var names []string
 		for _, m := range methods {
-			names = append(names, methodShort(m))
+			names = append(names, mfagate.MethodName(m))
 		}
 		tags = append(tags, "Set up: "+strings.Join(names, " and "))
 	}
@@ -134,16 +134,6 @@ func statusTags(u *mfagate.User, methods []string, locked bool) []string {
 		tags = append(tags, "Disabled")
 	}
 	return tags
-}
-
-func methodShort(m string) string {
-	switch m {
-	case mfagate.MethodEmail:
-		return "email"
-	case mfagate.MethodTOTP:
-		return "authenticator app"
-	}
-	return m
 }
 
 func personLink(username string) string { return "/admin/people/" + url.PathEscape(username) }

@@ -56,7 +56,7 @@ func TestPeopleSearchFiltersAndPages(t *testing.T) {
 	}
 
 	page := h.get(t, sam, "/admin/people?q=p0").body
-	for _, tag := range []string{">Set up: email<", ">Set up: authenticator app<", ">Set up: email and authenticator app<", ">Not set up<", ">Skipped 3 times<", ">Never signed in<", ">Disabled<"} {
+	for _, tag := range []string{">Set up: email codes<", ">Set up: authenticator app<", ">Set up: email codes and authenticator app<", ">Not set up<", ">Skipped 3 times<", ">Never signed in<", ">Disabled<"} {
 		if !strings.Contains(page, tag) {
 			t.Errorf("the list has no status tag %s", tag)
 		}

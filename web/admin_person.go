@@ -190,7 +190,7 @@ func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error
 	}
 	var methods []string
 	for _, f := range factors {
-		v.Factors = append(v.Factors, factorRow{Method: methodShort(f.Method), Added: f.CreatedAt, LastUsedAt: f.LastUsedAt})
+		v.Factors = append(v.Factors, factorRow{Method: f.Method, Added: f.CreatedAt, LastUsedAt: f.LastUsedAt})
 		methods = append(methods, f.Method)
 	}
 	if v.RecoveryLeft, err = s.Accounts.RecoveryCodesLeft(ctx, u.ID); err != nil {
@@ -274,11 +274,11 @@ func decisionText(d account.Decision, s *server) string {
 	case account.NextDone:
 		t = "Signs in with their password only"
 	case account.NextChallenge:
-		t = "Asked for a security code: " + methodsText(d.Methods)
+		t = "Asked for a security code: " + mfagate.MethodPhrases(d.Methods)
 	case account.NextOfferSetup:
 		t = "Asked to set up security codes after their password; they can skip it"
 	case account.NextRequireSetup:
-		t = "Must set up " + methodsText(d.Methods) + " before they can sign in"
+		t = "Must set up " + mfagate.MethodPhrases(d.Methods) + " before they can sign in"
 	default:
 		t = string(d.Next)
 	}

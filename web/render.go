@@ -35,7 +35,9 @@ func parsePages(loc *time.Location) (map[string]*template.Template, error) {
 			}
 			return t.In(loc).Format("2 January 2006 at 15:04 MST")
 		},
-		"clock": func(t time.Time) string { return t.In(loc).Format("15:04:05 MST") },
+		"clock":       func(t time.Time) string { return t.In(loc).Format("15:04:05 MST") },
+		"method":      mfagate.MethodName,
+		"methodLabel": methodLabel,
 	}
 	pages := map[string]*template.Template{}
 	for _, n := range names {
@@ -234,4 +236,14 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 		}
 	}
 	return allow
+}
+
+// methodLabel is a method's name as a label or heading begins it:
+// "Email codes", "Authenticator app".
+func methodLabel(method string) string {
+	n := mfagate.MethodName(method)
+	if n == "" {
+		return n
+	}
+	return strings.ToUpper(n[:1]) + n[1:]
 }
