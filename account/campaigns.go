@@ -136,13 +136,13 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 	subject := ""
 	if c.Reminder {
 		subject = fmt.Sprintf("Reminder: set up your security codes before %s", p.Start.In(s.loc).Format("2 January"))
-		fmt.Fprintf(&b, "From %s, %s\n\n", day, s.whatChanges(p))
+		fmt.Fprintf(&b, "From %s, %s.\n\n", day, PhaseAsks(p))
 		b.WriteString("You have not set this up yet. It takes about two minutes: sign in as usual and follow the steps after your password.\n")
 	} else {
 		subject = p.Notice.Subject
 		b.WriteString(strings.TrimSpace(p.Notice.Body) + "\n\n")
 		if p.Requirement > rollout.Notify {
-			fmt.Fprintf(&b, "From %s, %s\n", day, s.whatChanges(p))
+			fmt.Fprintf(&b, "From %s, %s.\n", day, PhaseAsks(p))
 		}
 	}
 	b.WriteString("\nNo smartphone? You can get the codes by email instead: that is enough.\n")
@@ -160,20 +160,6 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 	}
 	return &mfagate.Message{To: u.Email, Subject: subject, Text: strings.TrimSuffix(b.String(), ";\n") + "\n",
 		CreatedAt: now, Campaign: c.Key, Priority: mfagate.MailCampaign, UserID: u.ID}
-}
-
-// whatChanges says, in plain words, what a phase asks of people.
-func (s *Service) whatChanges(p *rollout.Phase) string {
-	switch {
-	case p.Requirement == rollout.Optional:
-		return "you will be asked to set up a second step when you sign in: a code from your email or from an authenticator app. You may skip it at first."
-	case p.DefaultMethod == mfagate.MethodEmail || slices.Equal(p.Methods, []string{mfagate.MethodEmail}):
-		return "you will need to verify a code sent to your email each time you sign in."
-	case slices.Equal(p.Methods, []string{mfagate.MethodTOTP}):
-		return "you will need a code from an authenticator app on your phone or computer each time you sign in."
-	default:
-		return "you will need to enter a security code, from your email or an authenticator app, each time you sign in."
-	}
 }
 
 // shortDuration writes reminder offsets as configured: 7d, 12h, 30m.

@@ -233,7 +233,7 @@ func audienceLabel(audience []string) string {
 	if s == "" {
 		return "Nobody"
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return capitalize(s)
 }
 
 // requirementText says what a phase asks, in words.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -34,17 +33,19 @@ func (s *server) bannerFor(d account.Decision) *banner {
 	if n == nil || d.Next == account.NextChallenge || d.Next == account.NextRequireSetup {
 		return nil // people with a factor are asked for it already; the others are on the setup page
 	}
-	when := "From " + s.day(n.Start)
+	b := &banner{Text: "From " + s.day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}
 	switch {
 	case !n.Required:
-		return &banner{Text: when + " you will be asked to set up security codes when you sign in. It takes about two minutes.", Link: "/mfa/setup"}
-	case n.DefaultMethod == mfagate.MethodEmail || slices.Equal(n.Methods, []string{mfagate.MethodEmail}):
-		return &banner{Text: when + " you will need to verify a code sent to your email at every sign-in.", Link: "/mfa/setup"}
-	case slices.Equal(n.Methods, []string{mfagate.MethodTOTP}):
-		return &banner{Text: when + " you will need a code from an authenticator app at every sign-in. It takes about two minutes to set up.", Link: "/mfa/setup/totp"}
+		b.Text += " It takes about two minutes."
+	case n.StartsWith() == mfagate.MethodEmail:
+		// an email code needs no setting up
+	case n.StartsWith() == mfagate.MethodTOTP:
+		b.Text += " It takes about two minutes to set up."
+		b.Link = "/mfa/setup/totp"
 	default:
-		return &banner{Text: when + " you will need to enter a security code at every sign-in. It takes about two minutes to set up.", Link: "/mfa/setup"}
+		b.Text += " It takes about two minutes to set up."
 	}
+	return b
 }
 
 // day writes a date as people read it, in the rollout's zone.

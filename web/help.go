@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
 )
 
@@ -37,7 +38,7 @@ func (s *server) handleHelp() http.Handler {
 			for i := range s.Rollout.Phases {
 				ph := &s.Rollout.Phases[i]
 				v.Schedule = append(v.Schedule, helpPhase{When: s.phaseDate(ph.Start), Who: audienceLabel(ph.Audience),
-					What: helpWhat(ph), Started: !ph.Start.After(now)})
+					What: capitalize(account.PhaseAsks(ph)) + ".", Started: !ph.Start.After(now)})
 			}
 			v.MustI = s.mustI(now)
 		}
@@ -78,32 +79,6 @@ func (s *server) mustI(now time.Time) []string {
 		out = append(out, "Nothing is required yet.")
 	}
 	return out
-}
-
-// helpWhat says what a phase changes for the people it applies to.
-func helpWhat(ph *rollout.Phase) string {
-	switch ph.Requirement {
-	case rollout.Notify:
-		return "We email you to explain what is coming. Nothing changes when you sign in."
-	case rollout.Optional:
-		return "After your password, you are asked to set up security codes. You can skip it for now."
-	case rollout.Required:
-		t := "You need a security code at every sign-in"
-		var ways []string
-		for _, m := range ph.Methods {
-			switch m {
-			case mfagate.MethodEmail:
-				ways = append(ways, "by email")
-			case mfagate.MethodTOTP:
-				ways = append(ways, "from an authenticator app")
-			}
-		}
-		if len(ways) > 0 {
-			t += ", " + strings.Join(ways, " or ")
-		}
-		return t + ". If you have not set it up, you do it when you next sign in."
-	}
-	return ""
 }
 
 type outboxView struct {

@@ -240,10 +240,12 @@ func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 
 // methodLabel is a method's name as a label or heading begins it:
 // "Email codes", "Authenticator app".
-func methodLabel(method string) string {
-	n := mfagate.MethodName(method)
-	if n == "" {
-		return n
+func methodLabel(method string) string { return capitalize(mfagate.MethodName(method)) }
+
+// capitalize begins a sentence or a label written in lower case.
+func capitalize(s string) string {
+	if s == "" {
+		return s
 	}
-	return strings.ToUpper(n[:1]) + n[1:]
+	return strings.ToUpper(s[:1]) + s[1:]
 }

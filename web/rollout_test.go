@@ -99,7 +99,7 @@ func TestSkipIsRefusedWhenRequired(t *testing.T) {
 }
 
 func TestBannerNamesTheNextDate(t *testing.T) {
-	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC))
+	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), func(o *web.Options) { o.Rollout = plan(t) })
 	c := h.client(t)
 	h.login(t, c, "ada")
 	h.post(t, c, "/mfa/setup/skip", nil)
@@ -108,6 +108,10 @@ func TestBannerNamesTheNextDate(t *testing.T) {
 		if !strings.Contains(page, "From 13 July 2027 you will need to verify a code sent to your email at every sign-in.") {
 			t.Errorf("%s lacks the banner:\n%s", p, page)
 		}
+	}
+	// The help page's schedule says the same of that phase, in the same words.
+	if help := h.get(t, c, "/help").body; !strings.Contains(help, "You will need to verify a code sent to your email at every sign-in.") {
+		t.Errorf("the help page's schedule does not say what the banner says:\n%s", help)
 	}
 	// Someone already set up hears nothing of it.
 	h.clock.Advance(time.Minute)

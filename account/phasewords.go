@@ -1,0 +1,60 @@
+package account
+
+import (
+	"slices"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
+)
+
+// PhaseAsks says in words what a phase asks, at sign-in, of someone who
+// has not set up a second step yet, written to them and ready to end a
+// sentence that begins "From 13 July 2027": "you will need to verify a
+// code sent to your email at every sign-in". The rollout banner, the help
+// page's schedule and the rollout emails all say it through this, so what
+// a person reads on the page is what their email told them.
+func PhaseAsks(p *rollout.Phase) string {
+	return phaseAsks(p.Requirement, p.Methods, p.DefaultMethod)
+}
+
+// Asks is PhaseAsks for the next change a Decision names.
+func (u *Upcoming) Asks() string {
+	req := rollout.Optional
+	if u.Required {
+		req = rollout.Required
+	}
+	return phaseAsks(req, u.Methods, u.DefaultMethod)
+}
+
+// StartsWith is the method someone without a second step will use when the
+// change comes (email codes when they are the default or the only method,
+// an authenticator app when it is the only one), or "" when it is theirs
+// to choose.
+func (u *Upcoming) StartsWith() string { return startsWith(u.Methods, u.DefaultMethod) }
+
+func startsWith(methods []string, defaultMethod string) string {
+	switch {
+	case defaultMethod == mfagate.MethodEmail || slices.Equal(methods, []string{mfagate.MethodEmail}):
+		return mfagate.MethodEmail
+	case slices.Equal(methods, []string{mfagate.MethodTOTP}):
+		return mfagate.MethodTOTP
+	}
+	return ""
+}
+
+func phaseAsks(req rollout.Requirement, methods []string, defaultMethod string) string {
+	switch {
+	case req == rollout.Notify:
+		return "you will get an email explaining what is coming; nothing changes when you sign in"
+	case req == rollout.Optional:
+		return "you will be asked to set up security codes when you sign in; you can skip it at first"
+	}
+	switch startsWith(methods, defaultMethod) {
+	case mfagate.MethodEmail:
+		return "you will need to verify a code sent to your email at every sign-in"
+	case mfagate.MethodTOTP:
+		return "you will need a code from an authenticator app at every sign-in"
+	default:
+		return "you will need to enter a security code at every sign-in"
+	}
+}
