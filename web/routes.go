@@ -64,22 +64,14 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/audit", s.requireStaff(areaAudit, s.handleAudit()))
 
 	// JSON API (docs/api.md, web/openapi.json): programs with a bearer
-	// token. apiStaff = operator and support tokens, apiSupport = support
-	// tokens only. Its own mux answers unknown paths and wrong methods
-	// under /api/v1/ with JSON errors (404, 405).
+	// token (apiRoutes), and the document, open to anyone. Its own mux
+	// answers unknown paths and wrong methods under /api/v1/ with JSON
+	// errors (404, 405).
 	api := http.NewServeMux()
 	api.Handle("GET /api/v1/openapi.json", handleOpenAPI())
-	api.Handle("GET /api/v1/people", s.apiHandler(apiStaff, s.handleAPIPeople()))
-	api.Handle("POST /api/v1/people", s.apiHandler(apiSupport, s.handleAPICreatePerson()))
-	api.Handle("GET /api/v1/people/{username}", s.apiHandler(apiStaff, s.handleAPIPerson()))
-	api.Handle("POST /api/v1/people/{username}/disable", s.apiHandler(apiSupport, s.handleAPIDisable()))
-	api.Handle("GET /api/v1/people/{username}/mfa", s.apiHandler(apiStaff, s.handleAPIPersonMFA()))
-	api.Handle("POST /api/v1/people/{username}/reset-mfa", s.apiHandler(apiSupport, s.handleAPIResetMFA()))
-	api.Handle("POST /api/v1/people/{username}/unlock", s.apiHandler(apiSupport, s.handleAPIUnlock()))
-	api.Handle("POST /api/v1/people/{username}/address-fixed", s.apiHandler(apiSupport, s.handleAPIAddressFixed()))
-	api.Handle("GET /api/v1/audit", s.apiHandler(apiStaff, s.handleAPIAudit()))
-	api.Handle("GET /api/v1/rollout", s.apiHandler(apiStaff, s.handleAPIRollout()))
-	api.Handle("GET /api/v1/rollout/progress", s.apiHandler(apiStaff, s.handleAPIProgress()))
+	for _, rt := range apiRoutes {
+		api.Handle(rt.pattern, s.apiHandler(rt.roles, rt.handler(s)))
+	}
 	mux.Handle("/api/v1/", s.handleAPIFallback(api))
 
 	if s.DevOutbox {
@@ -96,4 +88,30 @@ func MetricsRoutes(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", handleMetrics(reg))
 	return mux
+}
+
+// apiRoute is a route of the JSON API that needs a token: its pattern,
+// the roles whose tokens may call it, and its handler.
+type apiRoute struct {
+	pattern string
+	roles   []string
+	handler func(*server) apiFunc
+}
+
+// apiRoutes is the JSON API, the one list of its routes: routes mounts
+// it, and the tests hold it to the OpenAPI document and the role matrix
+// of docs/api.md. apiStaff = operator and support tokens, apiSupport =
+// support tokens only.
+var apiRoutes = []apiRoute{
+	{"GET /api/v1/people", apiStaff, (*server).handleAPIPeople},
+	{"POST /api/v1/people", apiSupport, (*server).handleAPICreatePerson},
+	{"GET /api/v1/people/{username}", apiStaff, (*server).handleAPIPerson},
+	{"POST /api/v1/people/{username}/disable", apiSupport, (*server).handleAPIDisable},
+	{"GET /api/v1/people/{username}/mfa", apiStaff, (*server).handleAPIPersonMFA},
+	{"POST /api/v1/people/{username}/reset-mfa", apiSupport, (*server).handleAPIResetMFA},
+	{"POST /api/v1/people/{username}/unlock", apiSupport, (*server).handleAPIUnlock},
+	{"POST /api/v1/people/{username}/address-fixed", apiSupport, (*server).handleAPIAddressFixed},
+	{"GET /api/v1/audit", apiStaff, (*server).handleAPIAudit},
+	{"GET /api/v1/rollout", apiStaff, (*server).handleAPIRollout},
+	{"GET /api/v1/rollout/progress", apiStaff, (*server).handleAPIProgress},
 }
