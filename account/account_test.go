@@ -112,12 +112,12 @@ func TestSignInFailuresLookAlikeAndCostTheSame(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := f.svc.Verifies()
+			before := f.svc.Checks().Password
 			_, err := f.svc.SignIn(ctx, account.SignIn{Username: tt.user, Password: tt.pass})
 			if err != account.ErrBadCredentials {
 				t.Fatalf("got %v, want ErrBadCredentials", err)
 			}
-			if got := f.svc.Verifies() - before; got != 1 {
+			if got := f.svc.Checks().Password - before; got != 1 {
 				t.Fatalf("got %d password checks, want 1 (the same work as a real account)", got)
 			}
 		})
@@ -139,7 +139,7 @@ func TestSignInFailuresLookAlikeAndCostTheSame(t *testing.T) {
 func TestSignInRefusesOversizeInputBeforeHashing(t *testing.T) {
 	f := newFixture(t)
 	f.mustUser(t, "alice", pw)
-	before := f.svc.Verifies()
+	before := f.svc.Checks().Password
 	tests := []struct{ name, user, pass string }{
 		{"1 MB password", "alice", strings.Repeat("a", 1<<20)},
 		{"1025-byte password", "alice", strings.Repeat("a", 1025)},
@@ -155,7 +155,7 @@ func TestSignInRefusesOversizeInputBeforeHashing(t *testing.T) {
 			}
 		})
 	}
-	if got := f.svc.Verifies() - before; got != 0 {
+	if got := f.svc.Checks().Password - before; got != 0 {
 		t.Fatalf("got %d password checks, want none", got)
 	}
 }

@@ -1,8 +1,5 @@
 package account
 
-// Verifies reports how many password checks the service has run.
-func (s *Service) Verifies() int64 { return s.verifies.Load() }
-
 // CachedChecks reports how many sessions the check cache holds.
 func (s *Service) CachedChecks() int {
 	s.check.mu.Lock()
