@@ -23,8 +23,8 @@ import (
 // loaded): STYLE.md's rules say what the service depends on, while tests
 // wire real adapters on purpose (a use case's tests open a real SQLite
 // through sqlstore rather than a mock). Test helper packages such as
-// mail/mailtest and sqlstore/storetest are ordinary packages, so they are
-// loaded and checked like any other.
+// mail/mailtest, sqlstore/sqltest and sqlstore/storetest are ordinary
+// packages, so they are loaded and checked like any other.
 
 // purePackages are STYLE.md's pure packages. They and their sub-packages
 // import only the root, the standard library's non-I/O packages and
@@ -168,7 +168,7 @@ func top(rel string) string {
 func isPure(rel string) bool { return slices.Contains(purePackages, top(rel)) }
 
 // isTestHelper tells a test helper package (mail/mailtest,
-// sqlstore/storetest): a sub-package whose name ends in "test", as the
+// sqlstore/sqltest): a sub-package whose name ends in "test", as the
 // standard library's httptest and iotest do.
 func isTestHelper(rel string) bool {
 	i := strings.LastIndex(rel, "/")

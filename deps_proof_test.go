@@ -139,16 +139,25 @@ import "database/sql"
 
 var Open = sql.Open
 `,
+	"sqlstore/sqltest/sqltest.go": `package sqltest
+
+import (
+	"testing"
+
+	"example.com/gate/sqlstore"
+)
+
+func New(tb testing.TB) { _ = sqlstore.Open }
+`,
 	"sqlstore/storetest/storetest.go": `package storetest
 
 import (
 	"testing"
 
 	"example.com/gate"
-	"example.com/gate/sqlstore"
 )
 
-func Run(t *testing.T, s gate.Store) { _ = sqlstore.Open }
+func Run(t *testing.T, s gate.Store) {}
 `,
 	"config/config.go": `package config
 

@@ -10,7 +10,7 @@ import (
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // cheap keeps tests fast; password.Default's cost is tested in package password.
@@ -29,7 +29,7 @@ type fixture struct {
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	f := &fixture{store: storetest.SQLite().New(tb), clock: mfagate.NewManualClock(start)}
+	f := &fixture{store: sqltest.SQLite().New(tb), clock: mfagate.NewManualClock(start)}
 	f.svc = mustService(tb, f.store, f.clock, cheap)
 	return f
 }

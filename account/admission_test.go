@@ -10,7 +10,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -144,7 +144,7 @@ func TestCodeLockHardAfterFifty(t *testing.T) {
 // account must not lift the lock, nor sign in. Before admission the issue
 // saw the right password sign in 0.6 s after the hard lock was audited.
 func TestSuccessInFlightKeepsTheLock(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		one, two := be.Replicas(t)
 		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
 		f.svc = mustService(t, one, f.clock, cheap)
@@ -246,7 +246,7 @@ func TestPasswordChangeIsThrottled(t *testing.T) {
 // sign-ins on two replicas, send one code: the cooldown holds for a burst
 // too, and for the account, not the session.
 func TestConcurrentSendsSendOne(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		one, two := be.Replicas(t)
 		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
 		f.svc = mustService(t, one, f.clock, cheap)

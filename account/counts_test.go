@@ -11,7 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -76,7 +76,7 @@ func (m *countsMeter) moved(tb testing.TB, what string, want ...any) {
 // every 4th, the hard lock at the 8th.
 func tightFixture(tb testing.TB, policy account.Policy) *fixture {
 	tb.Helper()
-	f := &fixture{store: storetest.SQLite().New(tb), clock: mfagate.NewManualClock(start)}
+	f := &fixture{store: sqltest.SQLite().New(tb), clock: mfagate.NewManualClock(start)}
 	svc, err := account.New(account.Options{Store: f.store, Clock: f.clock, Password: cheap, Key: testKey,
 		Throttle: account.ThrottleSettings{DelayAfter: 2, LockAfter: 4, HardLockAfter: 8, LockFor: 15 * time.Minute},
 		Policy:   policy})

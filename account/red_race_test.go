@@ -15,7 +15,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -28,7 +28,7 @@ type signInResult struct {
 // attacker's, whose transactions can be paused, and the staff's.
 func redReplicas(t *testing.T) (f *fixture, attacker *account.Service, hooks *hookStore, staffHooks *hookStore) {
 	t.Helper()
-	one, two := storetest.Postgres(t).Replicas(t)
+	one, two := sqltest.Postgres(t).Replicas(t)
 	clock := mfagate.NewManualClock(start)
 	hooks, staffHooks = newHookStore(one), newHookStore(two)
 	attacker = mustService(t, hooks, clock, cheap)

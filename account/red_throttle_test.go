@@ -20,7 +20,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -71,7 +71,7 @@ func checked(svcs ...*account.Service) int64 {
 // lock. No more than lock_after codes are checked before each lock, none
 // while locked, and exactly hard_lock_after in all.
 func TestRedCodeBudgetAcrossDoorsAndReplicas(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		one, two := be.Replicas(t)
 		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
 		f.svc = mustService(t, one, f.clock, cheap)
@@ -435,7 +435,7 @@ func TestRedOfficeHeldHostageByTheAddressDelay(t *testing.T) {
 // it may admit one attempt early (4 in the burst here, not 3), after
 // which the lagging one waits the skew out.
 func TestRedClockSkewSkipsTheGrowingDelay(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		for _, skew := range []time.Duration{0, 40 * time.Second} {
 			one, two := be.Replicas(t)
 			slow := mfagate.NewManualClock(start)

@@ -15,7 +15,7 @@ import (
 	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -49,7 +49,7 @@ func schedule(tb testing.TB) *rollout.Rollout {
 func rolloutFixture(tb testing.TB, store *sqlstore.DB, at time.Time) *fixture {
 	tb.Helper()
 	if store == nil {
-		store = storetest.SQLite().New(tb)
+		store = sqltest.SQLite().New(tb)
 	}
 	f := &fixture{store: store, clock: mfagate.NewManualClock(at)}
 	f.svc = policyService(tb, store, f.clock, account.RolloutPolicy(schedule(tb)))
@@ -293,7 +293,7 @@ func TestCampaignsReachEachPersonOnce(t *testing.T) {
 }
 
 func TestCampaignsOnTwoReplicas(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		first, second := be.Replicas(t)
 		f := rolloutFixture(t, first, notifyDay.Add(time.Hour))
 		seedPeople(t, f, 300, 0)
@@ -392,7 +392,7 @@ func TestRehearsalMovesOnlyTheRollout(t *testing.T) {
 	ctx := context.Background()
 	real := mfagate.NewManualClock(optionalDay)
 	rehearsed := mfagate.NewManualClock(emailDay.Add(24 * time.Hour))
-	store := storetest.SQLite().New(t)
+	store := sqltest.SQLite().New(t)
 	f := &fixture{store: store, clock: real}
 	f.svc = policyService(t, store, real, account.RolloutPolicy(schedule(t)))
 	f.mustUser(t, "ada", pw, "admin")

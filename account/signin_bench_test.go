@@ -8,7 +8,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -23,10 +23,10 @@ import (
 func BenchmarkSignIn(b *testing.B) {
 	for _, be := range []struct {
 		name string
-		new  func(testing.TB) storetest.Backend
+		new  func(testing.TB) sqltest.Backend
 	}{
-		{"sqlite", func(testing.TB) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", func(tb testing.TB) storetest.Backend { return storetest.Postgres(tb) }},
+		{"sqlite", func(testing.TB) sqltest.Backend { return sqltest.SQLite() }},
+		{"postgres", func(tb testing.TB) sqltest.Backend { return sqltest.Postgres(tb) }},
 	} {
 		b.Run(be.name, func(b *testing.B) {
 			backend := be.new(b)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // wrongPassword tries a wrong password and steps past the growing delay.
@@ -118,7 +118,7 @@ func TestWrongCodesCountTowardsTheLock(t *testing.T) {
 // database, as two replicas would: failures on either count towards one
 // lock.
 func TestThrottlingAcrossReplicas(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		one, two := be.Replicas(t)
 		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
 		f.svc = mustService(t, one, f.clock, cheap)

@@ -13,7 +13,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // findPgTool returns the path of a PostgreSQL client program, or skips
@@ -37,9 +37,9 @@ func findPgTool(t *testing.T, name string) string {
 // database lives in a schema of the test database, so the dump names it
 // with -n; the docs dump the whole database.)
 func TestPostgresDumpUnderWritesRestoresAndSignsIn(t *testing.T) {
-	pgBackend := storetest.Postgres(t)
+	pgBackend := sqltest.Postgres(t)
 	pgDump, pgRestore := findPgTool(t, "pg_dump"), findPgTool(t, "pg_restore")
-	base := os.Getenv(storetest.PostgresEnv)
+	base := os.Getenv(sqltest.PostgresEnv)
 	dsn := pgBackend.DSN(t)
 	u, err := url.Parse(dsn)
 	if err != nil {

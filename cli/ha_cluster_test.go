@@ -27,7 +27,7 @@ import (
 
 	"github.com/mfagate/mfagate/cli"
 	"github.com/mfagate/mfagate/mail/mailtest"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // requirePostgres returns a fresh PostgreSQL schema's DSN, or skips the
@@ -35,13 +35,13 @@ import (
 // MFAGATE_E2E_REQUIRED is set, as in CI).
 func requirePostgres(t *testing.T, what string) string {
 	t.Helper()
-	if os.Getenv(storetest.PostgresEnv) == "" {
+	if os.Getenv(sqltest.PostgresEnv) == "" {
 		if os.Getenv("MFAGATE_E2E_REQUIRED") != "" {
-			t.Fatalf("%s is not set, and MFAGATE_E2E_REQUIRED is: %s needs PostgreSQL", storetest.PostgresEnv, what)
+			t.Fatalf("%s is not set, and MFAGATE_E2E_REQUIRED is: %s needs PostgreSQL", sqltest.PostgresEnv, what)
 		}
-		t.Skipf("set %s to run %s (it needs PostgreSQL)", storetest.PostgresEnv, what)
+		t.Skipf("set %s to run %s (it needs PostgreSQL)", sqltest.PostgresEnv, what)
 	}
-	return storetest.Postgres(t).DSN(t)
+	return sqltest.Postgres(t).DSN(t)
 }
 
 // buildMfagate builds the program into a temporary folder and returns its

@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // stallProxy forwards TCP connections to a database until told to stall:
@@ -137,7 +137,7 @@ func database(tb testing.TB, dsn string) (network, addr string) {
 	tb.Helper()
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
-		tb.Fatalf("parse %s: %v", storetest.PostgresEnv, err)
+		tb.Fatalf("parse %s: %v", sqltest.PostgresEnv, err)
 	}
 	if strings.HasPrefix(cfg.Host, "/") { // a Unix socket folder
 		return "unix", fmt.Sprintf("%s/.s.PGSQL.%d", cfg.Host, cfg.Port)
@@ -166,7 +166,7 @@ func viaProxy(dsn, addr string) string {
 // hang and never 500. After the database answers again, the server works
 // without a restart, and the sign-in cut short counted nothing.
 func TestStalledDatabaseAnswers503(t *testing.T) {
-	b := storetest.Postgres(t) // skips, naming MFAGATE_TEST_POSTGRES_DSN, when it is unset
+	b := sqltest.Postgres(t) // skips, naming MFAGATE_TEST_POSTGRES_DSN, when it is unset
 	direct := b.DSN(t)
 	network, addr := database(t, direct)
 	proxy := newStallProxy(t, network, addr)

@@ -7,20 +7,20 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // testDeadlines checks that every call has a deadline and that passing it
 // is EUNAVAILABLE, rolled back, on backend b. The timeout is short so the
 // test is quick; each check allows a second beyond it, so a slow machine
 // does not make it flaky.
-func testDeadlines(t *testing.T, b storetest.Backend) {
+func testDeadlines(t *testing.T, b sqltest.Backend) {
 	const timeout = 500 * time.Millisecond
 	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 	open := func(t *testing.T) *sqlstore.DB {
 		dsn := b.DSN(t)
 		db := b.OpenWith(t, dsn, sqlstore.Options{RequestTimeout: timeout})
-		storetest.MustMigrate(t, db)
+		sqltest.MustMigrate(t, db)
 		return db
 	}
 	within := func(t *testing.T, start time.Time) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // pendingIndexes are the indexes that hold pending mail alone, or first:
@@ -24,10 +24,10 @@ var pendingIndexes = []string{"mail_outbox_queue", "mail_outbox_claim", "mail_ou
 func TestMailQueueReadsOnlyTheQueue(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		backend func(testing.TB) storetest.Backend
+		backend func(testing.TB) sqltest.Backend
 	}{
-		{"sqlite", func(testing.TB) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", storetest.Postgres},
+		{"sqlite", func(testing.TB) sqltest.Backend { return sqltest.SQLite() }},
+		{"postgres", sqltest.Postgres},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			backend := tt.backend(t)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // requestLog is an Observer that keeps what it was told.
@@ -32,9 +32,9 @@ func (l *requestLog) ObserveRequest(kind sqlstore.RequestKind, d time.Duration) 
 // from its start to its commit.
 func TestObserverTimesEveryRequest(t *testing.T) {
 	log := &requestLog{}
-	b := storetest.SQLite()
+	b := sqltest.SQLite()
 	db := b.OpenWith(t, b.DSN(t), sqlstore.Options{Observer: log})
-	storetest.MustMigrate(t, db)
+	sqltest.MustMigrate(t, db)
 	log.mu.Lock()
 	log.kinds, log.took = nil, nil // opening pings once; migrating is not a request
 	log.mu.Unlock()

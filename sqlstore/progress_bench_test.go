@@ -7,6 +7,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
@@ -53,10 +54,10 @@ func eachSeededBackend(b *testing.B, fn func(b *testing.B, db *sqlstore.DB, n in
 	}
 	backends := []struct {
 		name    string
-		backend func(testing.TB) storetest.Backend
+		backend func(testing.TB) sqltest.Backend
 	}{
-		{"sqlite", func(testing.TB) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", storetest.Postgres},
+		{"sqlite", func(testing.TB) sqltest.Backend { return sqltest.SQLite() }},
+		{"postgres", sqltest.Postgres},
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {

@@ -9,37 +9,24 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
-// mustOpen opens dsn and closes it when t ends.
-func mustOpen(tb testing.TB, driver, dsn string) *sqlstore.DB {
-	tb.Helper()
-	return storetest.Backend{Driver: driver}.Open(tb, dsn)
-}
-
-func mustMigrate(tb testing.TB, db *sqlstore.DB) []string {
-	tb.Helper()
-	return storetest.MustMigrate(tb, db)
-}
-
 // allMigrations is the embedded set, in order.
 var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql", "0006_mail.sql"}
 
-func TestSQLite(t *testing.T) { runBackend(t, storetest.SQLite()) }
+func TestSQLite(t *testing.T) { runBackend(t, sqltest.SQLite()) }
 
-func TestPostgres(t *testing.T) { runBackend(t, storetest.Postgres(t)) }
+func TestPostgres(t *testing.T) { runBackend(t, sqltest.Postgres(t)) }
 
-func runBackend(t *testing.T, b storetest.Backend) {
+func runBackend(t *testing.T, b sqltest.Backend) {
 	storetest.Run(t, func(t *testing.T) mfagate.Store { return b.New(t) })
 
 	t.Run("ClaimMailTwoReplicas", func(t *testing.T) {
-		dsn := b.DSN(t)
-		one := mustOpen(t, b.Driver, dsn)
-		mustMigrate(t, one)
-		two := mustOpen(t, b.Driver, dsn)
+		one, two := b.Replicas(t)
 		storetest.ClaimConcurrently(t, one, two)
 	})
 
@@ -64,29 +51,23 @@ func runBackend(t *testing.T, b storetest.Backend) {
 	t.Run("MailQueued", func(t *testing.T) { testMailQueued(t, b) })
 
 	t.Run("MarkCampaignSentTwoReplicas", func(t *testing.T) {
-		dsn := b.DSN(t)
-		one := mustOpen(t, b.Driver, dsn)
-		mustMigrate(t, one)
-		two := mustOpen(t, b.Driver, dsn)
+		one, two := b.Replicas(t)
 		storetest.MarkConcurrently(t, one, two)
 	})
 
 	t.Run("ProgressTwoReplicas", func(t *testing.T) {
-		dsn := b.DSN(t)
-		one := mustOpen(t, b.Driver, dsn)
-		mustMigrate(t, one)
-		two := mustOpen(t, b.Driver, dsn)
+		one, two := b.Replicas(t)
 		storetest.ProgressConcurrently(t, one, two)
 	})
 
 	t.Run("MigrateFrom0003", func(t *testing.T) { testMigrateFrom0003(t, b) })
 
 	t.Run("MigrateTwice", func(t *testing.T) {
-		db := mustOpen(t, b.Driver, b.DSN(t))
-		if got, want := mustMigrate(t, db), allMigrations; !reflect.DeepEqual(got, want) {
+		db := b.Open(t, b.DSN(t))
+		if got, want := sqltest.MustMigrate(t, db), allMigrations; !reflect.DeepEqual(got, want) {
 			t.Errorf("first Migrate: got %v, want %v", got, want)
 		}
-		if got := mustMigrate(t, db); len(got) != 0 {
+		if got := sqltest.MustMigrate(t, db); len(got) != 0 {
 			t.Errorf("second Migrate: got %v, want nothing applied", got)
 		}
 	})
@@ -95,7 +76,7 @@ func runBackend(t *testing.T, b storetest.Backend) {
 		// Two replicas starting together: one applies, the other waits and
 		// finds nothing to do.
 		dsn := b.DSN(t)
-		dbs := []*sqlstore.DB{mustOpen(t, b.Driver, dsn), mustOpen(t, b.Driver, dsn)}
+		dbs := []*sqlstore.DB{b.Open(t, dsn), b.Open(t, dsn)}
 		type result struct {
 			applied []string
 			err     error

@@ -7,15 +7,16 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
 // testMigrateFrom0003 upgrades a database as the rollout release left it,
 // with people in every MFA state, and checks that Progress, which reads a
 // copy that 0004 fills in, counts them as a recount does.
-func testMigrateFrom0003(t *testing.T, b storetest.Backend) {
+func testMigrateFrom0003(t *testing.T, b sqltest.Backend) {
 	ctx := context.Background()
-	db := mustOpen(t, b.Driver, b.DSN(t))
+	db := b.Open(t, b.DSN(t))
 	if _, err := sqlstore.MigrateTo(ctx, db, "0003_rollout.sql"); err != nil {
 		t.Fatalf("MigrateTo 0003: %v", err)
 	}
@@ -56,7 +57,7 @@ func testMigrateFrom0003(t *testing.T, b storetest.Backend) {
 		}
 	}
 
-	if got, want := mustMigrate(t, db), allMigrations[3:]; !reflect.DeepEqual(got, want) {
+	if got, want := sqltest.MustMigrate(t, db), allMigrations[3:]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Migrate from 0003: got %v, want %v", got, want)
 	}
 	want := []mfagate.ProgressRow{

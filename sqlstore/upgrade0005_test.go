@@ -7,16 +7,16 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // testMigrateFrom0004 upgrades a database as the console release left it,
 // with code emails in the outbox that kept their codes after delivery,
 // and checks that 0005 marks them secret and removes the codes of the
 // delivered and failed ones, leaving everything else as it was.
-func testMigrateFrom0004(t *testing.T, b storetest.Backend) {
+func testMigrateFrom0004(t *testing.T, b sqltest.Backend) {
 	ctx := context.Background()
-	db := mustOpen(t, b.Driver, b.DSN(t))
+	db := b.Open(t, b.DSN(t))
 	if _, err := sqlstore.MigrateTo(ctx, db, "0004_console.sql"); err != nil {
 		t.Fatalf("MigrateTo 0004: %v", err)
 	}
@@ -47,7 +47,7 @@ func testMigrateFrom0004(t *testing.T, b storetest.Backend) {
 		}
 	}
 
-	if got, want := mustMigrate(t, db), allMigrations[4:]; !reflect.DeepEqual(got, want) {
+	if got, want := sqltest.MustMigrate(t, db), allMigrations[4:]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Migrate from 0004: got %v, want %v", got, want)
 	}
 	var ms []*mfagate.Message

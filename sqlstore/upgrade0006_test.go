@@ -9,16 +9,16 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // testMigrateFrom0005 upgrades a database as the hardening release left
 // it, with code emails, notices and campaign emails in the outbox, and
 // checks that 0006 gives each its priority and its queue time, and that
 // the pending ones are then claimed in priority order.
-func testMigrateFrom0005(t *testing.T, b storetest.Backend) {
+func testMigrateFrom0005(t *testing.T, b sqltest.Backend) {
 	ctx := context.Background()
-	db := mustOpen(t, b.Driver, b.DSN(t))
+	db := b.Open(t, b.DSN(t))
 	if _, err := sqlstore.MigrateTo(ctx, db, "0005_hardening.sql"); err != nil {
 		t.Fatalf("MigrateTo 0005: %v", err)
 	}
@@ -40,7 +40,7 @@ func testMigrateFrom0005(t *testing.T, b storetest.Backend) {
 			t.Fatalf("insert mail at 0005: %v", err)
 		}
 	}
-	if got, want := mustMigrate(t, db), allMigrations[5:]; !reflect.DeepEqual(got, want) {
+	if got, want := sqltest.MustMigrate(t, db), allMigrations[5:]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Migrate from 0005: got %v, want %v", got, want)
 	}
 	var ms []*mfagate.Message
@@ -64,7 +64,7 @@ func testMigrateFrom0005(t *testing.T, b storetest.Backend) {
 // testMailQueued: a committed transaction that queued security mail
 // signals MailQueued; one that queued only other mail, or that rolled
 // back, does not.
-func testMailQueued(t *testing.T, b storetest.Backend) {
+func testMailQueued(t *testing.T, b sqltest.Backend) {
 	db := b.New(t)
 	signalled := func() bool {
 		select {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 var base = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
@@ -29,9 +29,9 @@ func mustUpdate(tb testing.TB, s mfagate.Store, fn func(mfagate.Tx) error) {
 // testMigrateFrom0001 upgrades a database that the first release left,
 // with a user and a session in it, and checks that both come through and
 // that the new tables work.
-func testMigrateFrom0001(t *testing.T, b storetest.Backend) {
+func testMigrateFrom0001(t *testing.T, b sqltest.Backend) {
 	ctx := context.Background()
-	db := mustOpen(t, b.Driver, b.DSN(t))
+	db := b.Open(t, b.DSN(t))
 	applied, err := sqlstore.MigrateTo(ctx, db, "0001_init.sql")
 	if err != nil {
 		t.Fatalf("MigrateTo 0001: %v", err)
@@ -49,7 +49,7 @@ func testMigrateFrom0001(t *testing.T, b storetest.Backend) {
 		t.Fatalf("insert a session at 0001: %v", err)
 	}
 
-	if got, want := mustMigrate(t, db), allMigrations[1:]; !reflect.DeepEqual(got, want) {
+	if got, want := sqltest.MustMigrate(t, db), allMigrations[1:]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Migrate from 0001: got %v, want %v", got, want)
 	}
 
@@ -94,9 +94,9 @@ func mustInsertOldUser(tb testing.TB, db *sqlstore.DB, username string) *mfagate
 // testMigrateFrom0002 upgrades a database as the factors release left it,
 // with a user, a factor and a message, and checks that they read back with
 // the new fields at their zero values and take part in the rollout.
-func testMigrateFrom0002(t *testing.T, b storetest.Backend) {
+func testMigrateFrom0002(t *testing.T, b sqltest.Backend) {
 	ctx := context.Background()
-	db := mustOpen(t, b.Driver, b.DSN(t))
+	db := b.Open(t, b.DSN(t))
 	if _, err := sqlstore.MigrateTo(ctx, db, "0002_factors.sql"); err != nil {
 		t.Fatalf("MigrateTo 0002: %v", err)
 	}
@@ -114,7 +114,7 @@ func testMigrateFrom0002(t *testing.T, b storetest.Backend) {
 		t.Fatalf("insert message at 0002: %v", err)
 	}
 
-	if got, want := mustMigrate(t, db), allMigrations[2:]; !reflect.DeepEqual(got, want) {
+	if got, want := sqltest.MustMigrate(t, db), allMigrations[2:]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Migrate from 0002: got %v, want %v", got, want)
 	}
 
@@ -154,7 +154,7 @@ func testMigrateFrom0002(t *testing.T, b storetest.Backend) {
 // testCreateEmailCodeVoids checks what the Store interface cannot show:
 // the codes a new one replaces are marked voided in the database, and
 // only those of the same session and purpose.
-func testCreateEmailCodeVoids(t *testing.T, b storetest.Backend) {
+func testCreateEmailCodeVoids(t *testing.T, b sqltest.Backend) {
 	ctx := context.Background()
 	db := b.New(t)
 	alice := &mfagate.User{Username: "alice", CreatedAt: base}

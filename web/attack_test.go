@@ -20,7 +20,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 	"github.com/mfagate/mfagate/web"
 )
@@ -45,7 +45,7 @@ type cluster struct {
 	rescues []string
 }
 
-func newCluster(tb testing.TB, b storetest.Backend) *cluster {
+func newCluster(tb testing.TB, b sqltest.Backend) *cluster {
 	tb.Helper()
 	one, two := b.Replicas(tb)
 	c := &cluster{store: one, clock: mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))}
@@ -211,7 +211,7 @@ func count(statuses []int, status int) int {
 // over, exactly one more; the 10th locks and nothing is checked after it,
 // not even the right password, which is refused like a wrong one.
 func TestAttackPasswordBursts(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		c := newCluster(t, b)
 		base := c.checks(t)["password"]
 		wrong := func(i int, br *http.Client) int {
@@ -266,7 +266,7 @@ func TestAttackPasswordBursts(t *testing.T) {
 // checked after; a session that got in before the lock cannot use the
 // right code either.
 func TestAttackCodesAfterTheRightPassword(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		c := newCluster(t, b)
 		base := c.checks(t)["totp"]
 		early := c.browser()
@@ -316,7 +316,7 @@ func TestAttackCodesAfterTheRightPassword(t *testing.T) {
 // both replicas, sign in once: an authenticator code, a recovery code,
 // and an email code.
 func TestAttackOneCodeTwenty(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		c := newCluster(t, b)
 		signIn := func(r int) *http.Client {
 			br := c.browser()
@@ -376,7 +376,7 @@ func TestAttackOneCodeTwenty(t *testing.T) {
 // TestAttackSendFlood: twenty "send me a code" at once over both replicas
 // send one email: the cooldown holds for a burst.
 func TestAttackSendFlood(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		c := newCluster(t, b)
 		c.addEmailFactor(t)
 		br := c.browser()

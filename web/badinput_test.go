@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // badRequest is one request carrying bad bytes somewhere.
@@ -46,7 +46,7 @@ var badBytes = []struct{ name, inURL, raw string }{
 // check these gave 500 there). Each must be a 400 with our error page or
 // JSON error and the security headers, and change nothing.
 func TestBadBytesAreRefusedEverywhere(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		h := newBackendHarness(t, b, withTrustedProxy("127.0.0.1/32"), adminOnly)
 		h.mustUser(t, "bob", pw)
 		staff := h.staff(t, "bea", "operator", "support")

@@ -16,7 +16,7 @@ import (
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/web"
 )
 
@@ -44,17 +44,17 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 // made by policy (nil: the default).
 func newPolicyHarness(tb testing.TB, policy account.Policy, opts ...harnessOption) *harness {
 	tb.Helper()
-	return newStoreHarness(tb, storetest.SQLite(), policy, opts...)
+	return newStoreHarness(tb, sqltest.SQLite(), policy, opts...)
 }
 
 // newBackendHarness is newHarness on a database of backend b, for tests
-// that must hold on SQLite and PostgreSQL alike (storetest.EachBackend).
-func newBackendHarness(tb testing.TB, b storetest.Backend, opts ...harnessOption) *harness {
+// that must hold on SQLite and PostgreSQL alike (sqltest.EachBackend).
+func newBackendHarness(tb testing.TB, b sqltest.Backend, opts ...harnessOption) *harness {
 	tb.Helper()
 	return newStoreHarness(tb, b, nil, opts...)
 }
 
-func newStoreHarness(tb testing.TB, b storetest.Backend, policy account.Policy, opts ...harnessOption) *harness {
+func newStoreHarness(tb testing.TB, b sqltest.Backend, policy account.Policy, opts ...harnessOption) *harness {
 	tb.Helper()
 	store := b.New(tb)
 	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))

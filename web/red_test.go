@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/web"
 )
 
@@ -147,7 +147,7 @@ func TestRedSupportCannotTouchStaffOverHTTP(t *testing.T) {
 // sign-in, second-step, console and API doors, on SQLite and PostgreSQL:
 // never a 500.
 func TestRedOddTextNeverAnswers500(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		h := newBackendHarness(t, b)
 		sam := h.staff(t, "sam", mfagate.RoleSupport)
 		tok := h.mustToken(t, "helpdesk-bot", mfagate.RoleSupport)

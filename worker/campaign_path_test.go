@@ -12,7 +12,7 @@ import (
 	"github.com/mfagate/mfagate/mail/mailtest"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/worker"
 )
 
@@ -33,13 +33,13 @@ type campaignPath struct {
 // newCampaignPath creates people accounts with the role "user" on a fresh
 // database of be, and a rollout whose first phase, for users, started an
 // hour ago with a notice. It does not queue anything.
-func newCampaignPath(tb testing.TB, be storetest.Backend, people int) *campaignPath {
+func newCampaignPath(tb testing.TB, be sqltest.Backend, people int) *campaignPath {
 	tb.Helper()
 	ctx := context.Background()
 	now := time.Now()
 	dsn := be.DSN(tb)
 	p := &campaignPath{store: be.Open(tb, dsn), srv: mailtest.NewServer(tb), people: people}
-	storetest.MustMigrate(tb, p.store)
+	sqltest.MustMigrate(tb, p.store)
 
 	// Many accounts per transaction: seeding is not what is measured.
 	const perTx = 2000
@@ -164,7 +164,7 @@ func (p *campaignPath) check(tb testing.TB) {
 // TestCampaignPathReachesEachPersonOnce is the small version of
 // BenchmarkCampaignPath, so that the benchmark's path cannot rot.
 func TestCampaignPathReachesEachPersonOnce(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
 		const people = 500
 		p := newCampaignPath(t, be, people)
 		if n := p.enqueue(t); n != people {
@@ -186,10 +186,10 @@ func BenchmarkCampaignPath(b *testing.B) {
 	const people = 20000
 	for _, be := range []struct {
 		name string
-		be   func(testing.TB) storetest.Backend
+		be   func(testing.TB) sqltest.Backend
 	}{
-		{"sqlite", func(testing.TB) storetest.Backend { return storetest.SQLite() }},
-		{"postgres", storetest.Postgres},
+		{"sqlite", func(testing.TB) sqltest.Backend { return sqltest.SQLite() }},
+		{"postgres", sqltest.Postgres},
 	} {
 		b.Run(be.name, func(b *testing.B) {
 			backend := be.be(b)

@@ -25,7 +25,7 @@ import (
 	"github.com/mfagate/mfagate/mail"
 	"github.com/mfagate/mfagate/mail/mailtest"
 	"github.com/mfagate/mfagate/sqlstore"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/worker"
 )
 
@@ -179,7 +179,7 @@ func TestFaultSlowServerTwoWorkers(t *testing.T) {
 		{"delay over the whole lease", 300 * time.Millisecond, 450 * time.Millisecond, 8, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+			sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 				one, two := b.Replicas(t)
 				srv := mailtest.NewServer(t, mailtest.Delay(tt.delay*timeScale))
 				queued := enqueueNow(t, one, tt.total)
@@ -215,7 +215,7 @@ func TestFaultServerRefusesThenAccepts(t *testing.T) {
 		{"451 to the first 12 sessions", func(s *mailtest.Server) { s.RefuseSessions(12) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+			sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 				one, two := b.Replicas(t)
 				srv := mailtest.NewServer(t)
 				tt.setup(srv)
@@ -261,7 +261,7 @@ func TestFaultConnectionDrops(t *testing.T) {
 		{mailtest.DropAfterReply, 0},
 	} {
 		t.Run(tt.mode.String(), func(t *testing.T) {
-			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+			sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 				one, two := b.Replicas(t)
 				srv := mailtest.NewServer(t)
 				srv.DropConnections(tt.mode, 3, drops)
@@ -353,10 +353,10 @@ func TestFaultWorkerKilledMidBatch(t *testing.T) {
 		{"held message accepted after the kill", func(h *mailtest.Hold) { h.Accept() }, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+			sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 				dsn := b.DSN(t)
 				db := b.Open(t, dsn)
-				storetest.MustMigrate(t, db)
+				sqltest.MustMigrate(t, db)
 				srv := mailtest.NewServer(t)
 				hold := srv.HoldMessage(k)
 				queued := enqueueNow(t, db, total)
@@ -429,7 +429,7 @@ func TestFaultWorkerKilledMidBatch(t *testing.T) {
 func TestFaultManyWorkersShareTheOutbox(t *testing.T) {
 	for _, workers := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
-			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+			sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 				total := 2000
 				if raceEnabled && b.Driver == sqlstore.DriverSQLite {
 					total = 400
@@ -439,7 +439,7 @@ func TestFaultManyWorkersShareTheOutbox(t *testing.T) {
 				for range workers {
 					dbs = append(dbs, b.Open(t, dsn))
 				}
-				storetest.MustMigrate(t, dbs[0])
+				sqltest.MustMigrate(t, dbs[0])
 				srv := mailtest.NewServer(t)
 				queued := enqueueNow(t, dbs[0], total)
 				var ds []*worker.Delivery
@@ -481,11 +481,11 @@ func newStderrLogger() *slog.Logger {
 // third worker C takes the message while B sends it, and it arrives
 // twice although no connection broke and no process died.
 func TestFaultStaleWorkerLeavesATakenMessageAlone(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		ctx := context.Background()
 		dsn := b.DSN(t)
 		dbA := b.Open(t, dsn)
-		storetest.MustMigrate(t, dbA)
+		sqltest.MustMigrate(t, dbA)
 		dbB, dbC := b.Open(t, dsn), b.Open(t, dsn)
 		srv := mailtest.NewServer(t)
 		clock := mfagate.NewManualClock(start)

@@ -15,7 +15,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/mail"
 	"github.com/mfagate/mfagate/mail/mailtest"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/worker"
 )
 
@@ -110,7 +110,7 @@ func TestPrioritySecurityCodeOvertakesCampaign(t *testing.T) {
 		{"code queued on the second of two sending replicas", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+			sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 				one, two := b.Replicas(t)
 				srv := mailtest.NewServer(t, mailtest.Delay(20*time.Millisecond))
 				enqueueCampaign(t, one, campaign)
@@ -148,7 +148,7 @@ func TestPrioritySecurityCodeOvertakesCampaign(t *testing.T) {
 // bulk senders have in progress, not for the campaign.
 func TestPriorityAccountNoticeOvertakesCampaign(t *testing.T) {
 	const batch, senders = 20, 4
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		db := b.New(t)
 		srv := mailtest.NewServer(t, mailtest.Delay(10*time.Millisecond))
 		enqueueCampaign(t, db, 500)
@@ -183,7 +183,7 @@ func TestPacingSlowsCampaignsButNeverCodes(t *testing.T) {
 		codes     = 10
 		within    = 5
 	)
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		db := b.New(t)
 		srv := mailtest.NewServer(t)
 		enqueueCampaign(t, db, 150)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/mail/mailtest"
-	"github.com/mfagate/mfagate/sqlstore/storetest"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/worker"
 )
 
@@ -46,7 +46,7 @@ func TestRedCodeWaitsBehindSprayOfLockNotices(t *testing.T) {
 		after   = 20 // notices received before the code is queued
 		within  = 25 // notices that may arrive between the code's queueing and the code: about two batches
 	)
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		db := b.New(t)
 		srv := mailtest.NewServer(t, mailtest.Delay(5*time.Millisecond))
 		spray := enqueueSecurityNotices(t, db, notices)
@@ -83,7 +83,7 @@ func TestRedCodeWaitsBehindSprayOfLockNotices(t *testing.T) {
 // slow one is answered. The promise: security mail is handed to SMTP
 // within about a second.
 func TestRedOneSlowMessageStallsSecurityMailOnEveryReplica(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		one, two := b.Replicas(t)
 		srv := mailtest.NewServer(t)
 		hold := srv.HoldMessage(1)
@@ -126,7 +126,7 @@ func TestRedOneSlowMessageStallsSecurityMailOnEveryReplica(t *testing.T) {
 // only when a connection or process dies between the server's acceptance
 // and our record, at most once per death.
 func TestRedClockAheadSendsAMessageTwice(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		ctx := context.Background()
 		dbA, dbB := b.Replicas(t)
 		srv := mailtest.NewServer(t)
@@ -170,7 +170,7 @@ func TestRedClockAheadSendsAMessageTwice(t *testing.T) {
 // yet the person never gets the code they are waiting for. The promise:
 // a code email is given up when its code expires, not before.
 func TestRedCodeGivenUpWhileItStillWorks(t *testing.T) {
-	storetest.EachBackend(t, func(t *testing.T, b storetest.Backend) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		ctx := context.Background()
 		db := b.New(t)
 		srv := mailtest.NewServer(t)
