@@ -175,6 +175,27 @@ func isTestHelper(rel string) bool {
 	return i >= 0 && strings.HasSuffix(rel[i+1:], "test")
 }
 
+// isSuite tells the storage behaviour suite (sqlstore/storetest): it holds
+// every backend to one contract through the root's Store interface, so,
+// unlike the test helper that makes databases (sqlstore/sqltest), it may
+// not reach a backend or SQL even though it lives under sqlstore.
+func isSuite(rel string) bool { return rel == "storetest" || strings.HasSuffix(rel, "/storetest") }
+
+// suiteRefused says why the behaviour suite may not import imp, or "" if
+// the other rules decide.
+func suiteRefused(module, imp string) string {
+	if !inModule(module, imp) {
+		if within(imp, "database/sql") {
+			return "the behaviour suite checks a store through its interface: no SQL (databases for tests come from sqltest)"
+		}
+		return ""
+	}
+	if dep := relative(module, imp); dep != "" && !isPure(dep) {
+		return "the behaviour suite imports only the root and the pure packages from the module: it checks a store through its interface"
+	}
+	return ""
+}
+
 // unknownPackage refuses a package that has no place in STYLE.md's layout,
 // such as a utils grab-bag: its rules would otherwise go unchecked.
 func unknownPackage(rel string) string {
@@ -188,6 +209,11 @@ func unknownPackage(rel string) string {
 
 // importRefused says why the package rel may not import imp, or "" if it may.
 func importRefused(module, rel, imp string) string {
+	if isSuite(rel) {
+		if why := suiteRefused(module, imp); why != "" {
+			return why
+		}
+	}
 	if !inModule(module, imp) {
 		return externalRefused(rel, imp)
 	}

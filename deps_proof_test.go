@@ -286,6 +286,16 @@ func TestImportRulesCatchMutations(t *testing.T) {
 			reports: []string{"mail imports example.com/gate/sqlstore/storetest: a test helper is for tests only"},
 		},
 		{
+			name:    "the behaviour suite imports its backend",
+			change:  map[string]string{"sqlstore/storetest/open.go": "package storetest\n\nimport \"example.com/gate/sqlstore\"\n\nvar Open = sqlstore.Open\n"},
+			reports: []string{"sqlstore/storetest imports example.com/gate/sqlstore: the behaviour suite imports only the root"},
+		},
+		{
+			name:    "the behaviour suite uses SQL",
+			change:  map[string]string{"sqlstore/storetest/open.go": "package storetest\n\nimport \"database/sql\"\n\nvar Open = sql.Open\n"},
+			reports: []string{"sqlstore/storetest imports database/sql: the behaviour suite checks a store through its interface: no SQL"},
+		},
+		{
 			name:    "cmd imports more than cli",
 			change:  map[string]string{"cmd/gate/web.go": "package main\n\nimport \"example.com/gate/web\"\n\nvar _ = web.Handler\n"},
 			reports: []string{"cmd/gate imports example.com/gate/web: cmd imports only cli"},

@@ -11,9 +11,11 @@ import (
 // the root imports nothing of ours and does no I/O; pure packages import
 // only the root and non-I/O standard packages and never read the clock or
 // randomness; account never reaches an adapter; adapters do not reach each
-// other (web and worker may use account); only cli wires them; cmd imports
-// only cli. It fails, rather than skips, when the packages cannot be
-// loaded. TestImportRulesCatchMutations shows that it can fail.
+// other (web and worker may use account); the storage behaviour suite
+// (sqlstore/storetest) reaches a store only through the root's interface,
+// with no SQL; only cli wires them; cmd imports only cli. It fails, rather
+// than skips, when the packages cannot be loaded.
+// TestImportRulesCatchMutations shows that it can fail.
 func TestImportRules(t *testing.T) {
 	r, err := checkModule(".", nil)
 	if err != nil {
