@@ -148,6 +148,13 @@ func testPeople(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.RecordSkip(want[3].ID, base) })
 	want[3].Skips = 1
 
+	checkPeople(t, s, want)
+}
+
+// checkPeople reads every person, in a read and in an update, and checks
+// they are want, in order.
+func checkPeople(t *testing.T, s mfagate.Store, want []*mfagate.Person) {
+	t.Helper()
 	for _, tt := range []struct {
 		name     string
 		inUpdate bool
