@@ -2,6 +2,7 @@ package web
 
 import (
 	"embed"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -20,16 +21,17 @@ func handleHealthz() http.Handler {
 // handleReadyz answers 200 only while the database answers and the
 // server is not stopping, so a load balancer stops sending people to a
 // replica that cannot sign them in, or soon will not.
-func handleReadyz(db *dbCheck, log *slog.Logger, stopping <-chan struct{}) http.Handler {
+func handleReadyz(db *dbCheck, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		if isClosed(stopping) {
+		err := db.ready()
+		if errors.Is(err, errStopping) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte("shutting down\n"))
 			return
 		}
-		if err := db.ping(); err != nil {
+		if err != nil {
 			log.WarnContext(r.Context(), "not ready: database does not answer", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte("database unavailable\n"))

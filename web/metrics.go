@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -72,7 +73,7 @@ var verifyDecisionNames = [nVerifyDecisions]string{"allowed", "sign_in_needed", 
 // from memory takes, and up past the 20 ms of SPEC.md's target.
 var verifyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .02, .05, .1, .25, 1}
 
-func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfagate.Store, db *dbCheck, stopping <-chan struct{}, log *slog.Logger) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfagate.Store, db *dbCheck, log *slog.Logger) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mfagate_http_requests_total", Help: "HTTP requests by route and status.",
@@ -97,7 +98,7 @@ func newMetrics(reg *prometheus.Registry, accounts *account.Service, store mfaga
 	m.verifyDuration = verifyDuration
 	for _, c := range []prometheus.Collector{
 		m.requests, m.duration, decisions, verifyDuration,
-		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(store, db, accounts, stopping, log),
+		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(store, db, accounts, log),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(c); err != nil {
@@ -228,7 +229,6 @@ type storeCollector struct {
 	store               mfagate.Store
 	db                  *dbCheck
 	clock               interface{ Now() time.Time }
-	stopping            <-chan struct{} // closed once the server is stopping; may be nil
 	log                 *slog.Logger
 	read                sharedRead[storeReading]
 	ready, queued, ages *prometheus.Desc
@@ -236,13 +236,14 @@ type storeCollector struct {
 
 // storeReading is what one scrape read of the database.
 type storeReading struct {
+	ready bool // what /readyz says (dbCheck.ready)
 	down  bool // the database did not answer
 	now   time.Time
 	lanes []mfagate.MailQueueLane // nil when the queue could not be read
 }
 
-func newStoreCollector(store mfagate.Store, db *dbCheck, clock interface{ Now() time.Time }, stopping <-chan struct{}, log *slog.Logger) *storeCollector {
-	return &storeCollector{store: store, db: db, clock: clock, stopping: stopping, log: log,
+func newStoreCollector(store mfagate.Store, db *dbCheck, clock interface{ Now() time.Time }, log *slog.Logger) *storeCollector {
+	return &storeCollector{store: store, db: db, clock: clock, log: log,
 		ready: prometheus.NewDesc("mfagate_ready",
 			"1 while this server takes new requests (what /readyz reports), 0 while its database does not answer or it is stopping.", nil, nil),
 		queued: prometheus.NewDesc("mfagate_mail_queue_messages",
@@ -262,11 +263,12 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // readStore reads readiness and the queue; ctx bounds the wait.
 func (c *storeCollector) readStore(ctx context.Context) storeReading {
-	if err := c.db.ping(); err != nil {
+	err := c.db.ready()
+	if err != nil && !errors.Is(err, errStopping) {
 		return storeReading{down: true}
 	}
-	r := storeReading{now: c.clock.Now()}
-	err := c.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	r := storeReading{ready: err == nil, now: c.clock.Now()}
+	err = c.store.View(ctx, func(tx mfagate.Tx) (err error) {
 		r.lanes, err = tx.MailQueue(r.now)
 		return err
 	})
@@ -283,9 +285,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, 0)
 		return // the queue cannot be read either: its series are left out
 	}
-	ready := 1.0
-	if c.stopping != nil && isClosed(c.stopping) {
-		ready = 0
+	ready := 0.0
+	if r.ready {
+		ready = 1
 	}
 	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, ready)
 	for _, l := range r.lanes {

@@ -10,7 +10,7 @@ import (
 func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(s.db, s.Logger, s.Stopping))
+	mux.Handle("GET /readyz", handleReadyz(s.db, s.Logger))
 	if !s.MetricsElsewhere {
 		mux.Handle("GET /metrics", handleMetrics(s.Registry))
 	}

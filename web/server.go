@@ -89,8 +89,8 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &dbCheck{store: o.Store}
-	m, err := newMetrics(o.Registry, o.Accounts, o.Store, db, o.Stopping, o.Logger)
+	db := &dbCheck{store: o.Store, stopping: o.Stopping}
+	m, err := newMetrics(o.Registry, o.Accounts, o.Store, db, o.Logger)
 	if err != nil {
 		return nil, err
 	}

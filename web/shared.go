@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -57,11 +58,25 @@ func (s *sharedRead[T]) do(timeout time.Duration, read func(context.Context) T) 
 	return c.v
 }
 
-// dbCheck is whether the database answers, asked by /readyz and by the
-// metrics' readiness alike.
+// dbCheck is whether this server is ready, asked by /readyz and by the
+// metrics' readiness alike: the one rule for both.
 type dbCheck struct {
-	store mfagate.Store
-	read  sharedRead[error]
+	store    mfagate.Store
+	stopping <-chan struct{} // closed once the server is stopping; may be nil
+	read     sharedRead[error]
+}
+
+// errStopping is the readiness of a server that is stopping.
+var errStopping = errors.New("shutting down")
+
+// ready is nil while this server takes new requests: errStopping once it
+// is stopping (without asking the database), else whether the database
+// answers.
+func (c *dbCheck) ready() error {
+	if isClosed(c.stopping) {
+		return errStopping
+	}
+	return c.ping()
 }
 
 // checkTimeout bounds a check of the database, inside a balancer's
