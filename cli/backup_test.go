@@ -25,8 +25,8 @@ import (
 )
 
 // totpForEveryone is a rollout that asks everyone for an authenticator
-// app, so that signing in after a restore needs the secret sealed in the
-// backup.
+// app (so that, for one, signing in after a restore needs the secret
+// sealed in the backup).
 const totpForEveryone = `rollout:
   phases:
     - name: "Everyone"

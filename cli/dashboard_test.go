@@ -134,15 +134,7 @@ func exercisedServerMetrics(t *testing.T) map[string]bool {
 	smtp := mailtest.NewServer(t)
 	cfg := install(t, fmt.Sprintf("  driver: smtp\n  smtp:\n    host: %q\n    port: %d\n    tls: none\n", smtp.Host(), smtp.Port()))
 	withMetricsAddr(t, cfg, "127.0.0.1:0")
-	appendConfig(t, cfg, `rollout:
-  phases:
-    - name: "Everyone"
-      starts: 2020-01-01
-      audience: [all]
-      requirement: required
-      methods: [totp]
-      default_method: totp
-`)
+	appendConfig(t, cfg, totpForEveryone)
 	for _, u := range [][2]string{{"alice", "admin,user"}, {"bob", "user"}} {
 		if r := run(t, forwardAuthPass+"\n", "user", "add", u[0], "--email", u[0]+"@example.com", "--roles", u[1], "--password-stdin", "--config", cfg); r.code != 0 {
 			t.Fatalf("user add %s: %s", u[0], r.stderr)

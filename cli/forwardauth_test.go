@@ -316,15 +316,7 @@ func newForwardAuthSite(t *testing.T) *forwardAuthSite {
     - host: "127.0.0.1"
       path: "/admin-only"
       roles: [admin]
-rollout:
-  phases:
-    - name: "Everyone"
-      starts: 2020-01-01
-      audience: [all]
-      requirement: required
-      methods: [totp]
-      default_method: totp
-`
+` + totpForEveryone
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
