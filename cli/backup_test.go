@@ -222,7 +222,7 @@ func busyServer(t *testing.T, cfg string) (*visitor, *load) {
 	csvPath := filepath.Join(t.TempDir(), "seed.csv")
 	os.WriteFile(csvPath, []byte(csv.String()), 0o600)
 	mustRun(t, "", "user", "import", csvPath, "--config", cfg)
-	token := tokenRE.FindString(mustRun(t, "", "token", "create", "--name", "loader", "--role", "support", "--config", cfg))
+	token := mustToken(t, cfg, "loader", "support")
 
 	out, _ := start(t, "serve", "--config", cfg)
 	base := "http://" + out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1]

@@ -37,11 +37,7 @@ func TestServeShowsAndFixesAPersonWeCannotReach(t *testing.T) {
 			t.Fatal(r.stderr)
 		}
 	}
-	r := run(t, "", "token", "create", "--name", "helpdesk", "--role", "support", "--config", cfg)
-	token := tokenRE.FindString(r.stdout)
-	if r.code != 0 || token == "" {
-		t.Fatalf("token create: got %d %q %q", r.code, r.stdout, r.stderr)
-	}
+	token := mustToken(t, cfg, "helpdesk", "support")
 	out, _ := start(t, "serve", "--config", cfg)
 	base := "http://" + out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1]
 	api := func(method, path, body string) (int, map[string]any) {

@@ -186,11 +186,7 @@ func TestStalledDatabaseAnswers503(t *testing.T) {
 	if r := run(t, "plum orchard lantern\n", "user", "add", "alice", "--email", "alice@example.com", "--roles", "user", "--password-stdin", "--config", cfg); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	r := run(t, "", "token", "create", "--name", "ops", "--role", "operator", "--config", cfg)
-	token := tokenRE.FindString(r.stdout)
-	if r.code != 0 || token == "" {
-		t.Fatalf("token create: got %d %q %q", r.code, r.stdout, r.stderr)
-	}
+	token := mustToken(t, cfg, "ops", "operator")
 	out, logs := start(t, "serve", "--config", cfg)
 	base := "http://" + out.await(t, regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`))[1]
 	c := browser(t)

@@ -8,6 +8,17 @@ import (
 
 var tokenRE = regexp.MustCompile(`(?m)^mfag_[A-Za-z0-9_-]{43}$`)
 
+// mustToken makes an API token with "mfagate token create" and returns
+// it, failing the test unless one is printed.
+func mustToken(tb testing.TB, cfg, name, role string) string {
+	tb.Helper()
+	token := tokenRE.FindString(mustRun(tb, "", "token", "create", "--name", name, "--role", role, "--config", cfg))
+	if token == "" {
+		tb.Fatalf("token create %s printed no token", name)
+	}
+	return token
+}
+
 func TestTokenCommands(t *testing.T) {
 	cfg := install(t, "")
 	ok := func(args ...string) string {
