@@ -35,7 +35,31 @@ type Store interface {
 // to Update or View applies to every call. Creation times (User.CreatedAt,
 // Session.CreatedAt and LastSeenAt, AuditEvent.At, Message.CreatedAt) must
 // be set: a zero one is an internal error.
+//
+// Tx is composed of one small interface per noun. Store.Update and View
+// hand the whole of it, but code that works on one noun asks for that
+// interface alone (the delivery worker for MailQueue, the retention job
+// for Retention, a throttle helper for Throttles), so that what it can
+// touch reads from its signature.
 type Tx interface {
+	Users
+	People
+	Sessions
+	Factors
+	EmailCodes
+	Throttles
+	Notices
+	Auditor
+	MailQueue
+	Unreached
+	Campaigns
+	Tokens
+	Jobs
+	Retention
+}
+
+// Users are the accounts: who may sign in, with what password and roles.
+type Users interface {
 	// CreateUser inserts u and sets u.ID. ECONFLICT when the username is
 	// taken (compared case-insensitively).
 	CreateUser(u *User) error
@@ -52,7 +76,32 @@ type Tx interface {
 	UpdateUser(u *User) error
 	// Users lists users in ID order.
 	Users(f UserFilter) ([]*User, error)
+	// RecordSignIn sets the user's LastSignInAt to at and, when rehash is
+	// not empty, their PasswordHash to it (the password hashed again with
+	// the current parameters), changing nothing else. ENOTFOUND.
+	RecordSignIn(userID int64, at time.Time, rehash string) error
+	// RecordSkip adds one to the user's Skips and sets LastSkipAt, in one
+	// statement. ENOTFOUND.
+	RecordSkip(userID int64, at time.Time) error
+}
 
+// People are the read models over every account, for the rollout and for
+// staff: each account with its factors, searched or counted.
+type People interface {
+	// People calls fn for every account, in ID order, with its roles and
+	// factor methods, streaming so that a million accounts fit in little
+	// memory. An error from fn stops the walk and is returned.
+	People(fn func(*Person) error) error
+	// SearchPeople lists accounts matching f, in ID order, with their
+	// factor methods and whether they are locked.
+	SearchPeople(f PeopleFilter) ([]*PersonSummary, error)
+	// Progress counts enabled accounts by role and MFA state, for the
+	// rollout dashboard. It must stay fast at a million accounts.
+	Progress() ([]*ProgressRow, error)
+}
+
+// Sessions are the signed-in browsers, by the hash of their token.
+type Sessions interface {
 	// CreateSession inserts s. ECONFLICT when the hash exists.
 	CreateSession(s *Session) error
 	// SessionByHash returns the session with that token hash. ENOTFOUND.
@@ -71,55 +120,10 @@ type Tx interface {
 	DeleteUserSessions(userID int64, keep []byte) (int, error)
 	// UserSessions lists a user's sessions, newest first.
 	UserSessions(userID int64) ([]*Session, error)
-	// DeleteStaleSessions removes sessions last seen before idleBefore or
-	// created before createdBefore (a zero bound is not applied), and
-	// returns how many it removed.
-	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
+}
 
-	// RecordSignIn sets the user's LastSignInAt to at and, when rehash is
-	// not empty, their PasswordHash to it (the password hashed again with
-	// the current parameters), changing nothing else. ENOTFOUND.
-	RecordSignIn(userID int64, at time.Time, rehash string) error
-	// RecordSkip adds one to the user's Skips and sets LastSkipAt, in one
-	// statement. ENOTFOUND.
-	RecordSkip(userID int64, at time.Time) error
-	// People calls fn for every account, in ID order, with its roles and
-	// factor methods, streaming so that a million accounts fit in little
-	// memory. An error from fn stops the walk and is returned.
-	People(fn func(*Person) error) error
-
-	// SearchPeople lists accounts matching f, in ID order, with their
-	// factor methods and whether they are locked.
-	SearchPeople(f PeopleFilter) ([]*PersonSummary, error)
-	// Progress counts enabled accounts by role and MFA state, for the
-	// rollout dashboard. It must stay fast at a million accounts.
-	Progress() ([]*ProgressRow, error)
-
-	// CreateToken inserts t and sets t.ID. ECONFLICT when the name is
-	// taken.
-	CreateToken(t *Token) error
-	// TokenByHash returns the token with that hash, revoked or not.
-	// ENOTFOUND.
-	TokenByHash(hash []byte) (*Token, error)
-	// Tokens lists every token, oldest first.
-	Tokens() ([]*Token, error)
-	// RevokeToken marks the named token revoked at at. ENOTFOUND.
-	RevokeToken(name string, at time.Time) error
-	// TouchToken records a use of the token.
-	TouchToken(id int64, at time.Time) error
-
-	// CampaignRecipients lists up to limit enabled accounts with an ID
-	// above afterID that have one of roles (any role when roles holds
-	// "all"), that the campaign has not reached yet, and, when
-	// withoutFactor is set, that have no factor. In ID order.
-	CampaignRecipients(campaign string, roles []string, withoutFactor bool, afterID int64, limit int) ([]*User, error)
-	// MarkCampaignSent records that the campaign reached the user, once:
-	// it reports false, changing nothing, when it already had. Callers
-	// queue the email only when it reports true, in the same transaction.
-	MarkCampaignSent(campaign string, userID int64, at time.Time) (bool, error)
-	// CampaignStats counts each campaign's messages by delivery state.
-	CampaignStats() ([]CampaignStat, error)
-
+// Factors are a person's second factors and their recovery codes.
+type Factors interface {
 	// CreateFactor inserts f and sets f.ID. ECONFLICT when the user already
 	// has a factor of that method.
 	CreateFactor(f *Factor) error
@@ -135,7 +139,6 @@ type Tx interface {
 	// DeleteUserFactors removes every factor and recovery code of the user
 	// and returns how many factors it removed.
 	DeleteUserFactors(userID int64) (int, error)
-
 	// ReplaceRecoveryCodes removes the user's recovery codes and stores
 	// codes instead, setting their IDs.
 	ReplaceRecoveryCodes(userID int64, codes []*RecoveryCode) error
@@ -144,7 +147,11 @@ type Tx interface {
 	UseRecoveryCode(userID int64, hash []byte, at time.Time) error
 	// UnusedRecoveryCodes counts the user's codes not yet used.
 	UnusedRecoveryCodes(userID int64) (int, error)
+}
 
+// EmailCodes are the one-time codes sent by email, for a session and a
+// purpose.
+type EmailCodes interface {
 	// CreateEmailCode voids the codes earlier sent for the same session
 	// and purpose, then inserts c and sets c.ID.
 	CreateEmailCode(c *EmailCode) error
@@ -158,7 +165,11 @@ type Tx interface {
 	// LastEmailCodeAt is when the newest code of purpose was sent to the
 	// user, for any session; zero when none was.
 	LastEmailCodeAt(userID int64, purpose string) (time.Time, error)
+}
 
+// Throttles count attempts and failures under a key (an account's password
+// or second factor, a client address) and hold its locks.
+type Throttles interface {
 	// Throttle returns the state behind key, for showing it; a key never
 	// seen has a zero Throttle with that Key, not an error.
 	Throttle(key string) (*Throttle, error)
@@ -185,7 +196,11 @@ type Tx interface {
 	// attempts and, unless anyLock, no lock is in force at now. It is the
 	// common case of settling an attempt, without holding the key first.
 	ClearThrottleIf(key string, run int64, failures int, anyLock bool, now time.Time) (bool, error)
+}
 
+// Notices remember what has been emailed to each person about each kind of
+// security event, so that a burst of events makes one email.
+type Notices interface {
 	// HoldNotice returns what has been emailed to the user about one kind
 	// of security event, held until the transaction ends as HoldThrottle
 	// holds a key. A kind never emailed is a zero NoticeState with that
@@ -196,38 +211,21 @@ type Tx interface {
 	// NoticesDue lists up to limit notices that hold events back and whose
 	// last email went before sentBefore, oldest first.
 	NoticesDue(sentBefore time.Time, limit int) ([]*NoticeState, error)
+}
 
-	// ClaimJob lets one replica run the named scheduled job: it reports
-	// true, and sets the job's next run to next, when the job was due at
-	// now (or never ran); false, changing nothing, when another replica
-	// has claimed this run already.
-	ClaimJob(name string, now, next time.Time) (bool, error)
-
-	// DeleteOldEmailCodes removes email codes that expired before
-	// expiredBefore and were created before createdBefore, and returns how
-	// many.
-	DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, error)
-	// DeleteIdleThrottles removes throttles with no lock in force at now
-	// that hold no attempt, or whose latest attempt was before idleBefore
-	// and that are not an account's (the password or second-factor key of
-	// a username someone has): an account's run of failures lasts until a
-	// right answer or support ends it. It returns how many it removed.
-	DeleteIdleThrottles(idleBefore, now time.Time) (int, error)
-	// ExpireSecretMail gives up on pending secret messages (Message.Secret)
-	// created before createdBefore and not leased (by the database's
-	// clock), removing their text: the code they carry has expired. It
-	// returns how many. now is kept for callers; leases do not use it.
-	ExpireSecretMail(createdBefore, now time.Time) (int, error)
-	// DeleteOldMail removes up to limit sent and failed messages created
-	// before createdBefore, oldest first, keeping their campaigns' counts
-	// in CampaignStats, and returns how many it removed.
-	DeleteOldMail(createdBefore time.Time, limit int) (int, error)
-
+// Auditor is the audit log: what was done, by whom, to whom, and how it
+// ended.
+type Auditor interface {
 	// AppendAudit adds e to the audit log and sets e.ID.
 	AppendAudit(e *AuditEvent) error
 	// AuditEvents lists audit events, newest first.
 	AuditEvents(f AuditFilter) ([]*AuditEvent, error)
+}
 
+// MailQueue is the transactional outbox: messages queued in the same
+// transaction as the change they tell of, and leased to the delivery
+// workers that send them.
+type MailQueue interface {
 	// EnqueueMail adds m (with its Campaign, Secret, Priority, UserID and
 	// ExpiresAt) to the outbox as pending, due at m.CreatedAt, and sets
 	// m.ID and m.Status. A security message (MailSecurity) wakes this
@@ -272,6 +270,17 @@ type Tx interface {
 	// refused for good, with why, removing the text of a secret message.
 	// ENOTFOUND; ECONFLICT as for RetryMail.
 	FailMail(id, claim int64, lastErr string) error
+	// Mail lists outbox messages, newest first, at most limit (0: all).
+	Mail(limit int) ([]*Message, error)
+	// MailQueue reports the pending messages of each priority at now, for
+	// the metrics: one MailQueueLane per priority, MailSecurity first,
+	// empty ones included. Its cost does not grow with sent mail.
+	MailQueue(now time.Time) ([]MailQueueLane, error)
+}
+
+// Unreached marks the people whose address a mail server refused for good,
+// and puts their mail back in the queue once it is fixed.
+type Unreached interface {
 	// MarkUnreached records that a mail server refused address for good
 	// at at, with its reply, on the user whose address it still is
 	// (compared case-insensitively); it reports whether it marked them.
@@ -286,10 +295,72 @@ type Tx interface {
 	// UnreachedByRole counts enabled users marked unreached, under each of
 	// their roles, with "" for the total of people.
 	UnreachedByRole() (map[string]int, error)
-	// Mail lists outbox messages, newest first, at most limit (0: all).
-	Mail(limit int) ([]*Message, error)
-	// MailQueue reports the pending messages of each priority at now, for
-	// the metrics: one MailQueueLane per priority, MailSecurity first,
-	// empty ones included. Its cost does not grow with sent mail.
-	MailQueue(now time.Time) ([]MailQueueLane, error)
+}
+
+// Campaigns record which rollout emails reached whom.
+type Campaigns interface {
+	// CampaignRecipients lists up to limit enabled accounts with an ID
+	// above afterID that have one of roles (any role when roles holds
+	// "all"), that the campaign has not reached yet, and, when
+	// withoutFactor is set, that have no factor. In ID order.
+	CampaignRecipients(campaign string, roles []string, withoutFactor bool, afterID int64, limit int) ([]*User, error)
+	// MarkCampaignSent records that the campaign reached the user, once:
+	// it reports false, changing nothing, when it already had. Callers
+	// queue the email only when it reports true, in the same transaction.
+	MarkCampaignSent(campaign string, userID int64, at time.Time) (bool, error)
+	// CampaignStats counts each campaign's messages by delivery state.
+	CampaignStats() ([]CampaignStat, error)
+}
+
+// Tokens are the API tokens.
+type Tokens interface {
+	// CreateToken inserts t and sets t.ID. ECONFLICT when the name is
+	// taken.
+	CreateToken(t *Token) error
+	// TokenByHash returns the token with that hash, revoked or not.
+	// ENOTFOUND.
+	TokenByHash(hash []byte) (*Token, error)
+	// Tokens lists every token, oldest first.
+	Tokens() ([]*Token, error)
+	// RevokeToken marks the named token revoked at at. ENOTFOUND.
+	RevokeToken(name string, at time.Time) error
+	// TouchToken records a use of the token.
+	TouchToken(id int64, at time.Time) error
+}
+
+// Jobs let one replica of the cluster run each scheduled job.
+type Jobs interface {
+	// ClaimJob lets one replica run the named scheduled job: it reports
+	// true, and sets the job's next run to next, when the job was due at
+	// now (or never ran); false, changing nothing, when another replica
+	// has claimed this run already.
+	ClaimJob(name string, now, next time.Time) (bool, error)
+}
+
+// Retention removes what has expired, for the retention job: nothing
+// secret outlives its use.
+type Retention interface {
+	// DeleteStaleSessions removes sessions last seen before idleBefore or
+	// created before createdBefore (a zero bound is not applied), and
+	// returns how many it removed.
+	DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error)
+	// DeleteOldEmailCodes removes email codes that expired before
+	// expiredBefore and were created before createdBefore, and returns how
+	// many.
+	DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, error)
+	// DeleteIdleThrottles removes throttles with no lock in force at now
+	// that hold no attempt, or whose latest attempt was before idleBefore
+	// and that are not an account's (the password or second-factor key of
+	// a username someone has): an account's run of failures lasts until a
+	// right answer or support ends it. It returns how many it removed.
+	DeleteIdleThrottles(idleBefore, now time.Time) (int, error)
+	// ExpireSecretMail gives up on pending secret messages (Message.Secret)
+	// created before createdBefore and not leased (by the database's
+	// clock), removing their text: the code they carry has expired. It
+	// returns how many. now is kept for callers; leases do not use it.
+	ExpireSecretMail(createdBefore, now time.Time) (int, error)
+	// DeleteOldMail removes up to limit sent and failed messages created
+	// before createdBefore, oldest first, keeping their campaigns' counts
+	// in CampaignStats, and returns how many it removed.
+	DeleteOldMail(createdBefore time.Time, limit int) (int, error)
 }
