@@ -7,7 +7,9 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-// AppendAudit adds e to the audit log and sets e.ID; see mfagate.Tx.
+var _ mfagate.Auditor = (*tx)(nil)
+
+// AppendAudit adds e to the audit log and sets e.ID; see mfagate.Auditor.
 func (t *tx) AppendAudit(e *mfagate.AuditEvent) error {
 	id, _, err := t.insertID(`INSERT INTO audit_events
 		(at, kind, outcome, actor, subject, client_addr, reason, detail)
@@ -21,7 +23,7 @@ func (t *tx) AppendAudit(e *mfagate.AuditEvent) error {
 	return nil
 }
 
-// AuditEvents lists audit events, newest first; see mfagate.Tx. Since is
+// AuditEvents lists audit events, newest first; see mfagate.Auditor. Since is
 // inclusive and Until exclusive, so consecutive windows do not overlap.
 func (t *tx) AuditEvents(f mfagate.AuditFilter) ([]*mfagate.AuditEvent, error) {
 	var (

@@ -10,11 +10,13 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Campaigns = (*tx)(nil)
+
 // roleAll in CampaignRecipients' roles selects every account.
 const roleAll = "all"
 
 // CampaignRecipients lists the next accounts the campaign has not reached;
-// see mfagate.Tx.
+// see mfagate.Campaigns.
 //
 // Users are walked by primary key from afterID; each condition is a lookup
 // in a primary key or unique index: user_roles (user_id, role),
@@ -57,7 +59,7 @@ func (t *tx) CampaignRecipients(campaign string, roles []string, withoutFactor b
 }
 
 // MarkCampaignSent records that the campaign reached the user, once; see
-// mfagate.Tx.
+// mfagate.Campaigns.
 //
 // ON CONFLICT DO NOTHING on the primary key, not a read first: on
 // PostgreSQL a second transaction inserting the same key waits for the
@@ -74,7 +76,7 @@ func (t *tx) MarkCampaignSent(campaign string, userID int64, at time.Time) (bool
 }
 
 // CampaignStats counts each campaign's messages by delivery state; see
-// mfagate.Tx. Messages outside any campaign are left out; those the
+// mfagate.Campaigns. Messages outside any campaign are left out; those the
 // retention job deleted are counted from campaign_archive.
 func (t *tx) CampaignStats() ([]mfagate.CampaignStat, error) {
 	rows, err := t.query(`SELECT campaign, SUM(pending), SUM(sent), SUM(failed) FROM (

@@ -9,11 +9,13 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.EmailCodes = (*tx)(nil)
+
 const emailCodeColumns = `id, user_id, session_hash, purpose, address, hash, created_at, expires_at,
 	failures, used_at, voided`
 
 // CreateEmailCode voids the codes earlier sent for the same session and
-// purpose, then inserts c and sets c.ID; see mfagate.Tx. Both happen in
+// purpose, then inserts c and sets c.ID; see mfagate.EmailCodes. Both happen in
 // the caller's transaction, so no moment exists with two live codes.
 func (t *tx) CreateEmailCode(c *mfagate.EmailCode) error {
 	if _, err := t.exec(`UPDATE email_codes SET voided = 1
@@ -35,7 +37,7 @@ func (t *tx) CreateEmailCode(c *mfagate.EmailCode) error {
 }
 
 // LatestEmailCode returns the newest code sent for the session and
-// purpose; see mfagate.Tx.
+// purpose; see mfagate.EmailCodes.
 //
 // Inside Update on PostgreSQL the row is locked until the transaction
 // ends: the caller reads the code to check a guess and then saves Failures
@@ -55,7 +57,7 @@ func (t *tx) LatestEmailCode(sessionHash []byte, purpose string) (*mfagate.Email
 	return c, nil
 }
 
-// UpdateEmailCode saves Failures, UsedAt and Voided; see mfagate.Tx.
+// UpdateEmailCode saves Failures, UsedAt and Voided; see mfagate.EmailCodes.
 func (t *tx) UpdateEmailCode(c *mfagate.EmailCode) error {
 	n, err := t.execCount(`UPDATE email_codes SET failures = ?, used_at = ?, voided = ? WHERE id = ?`,
 		c.Failures, millis(c.UsedAt), boolInt(c.Voided), c.ID)
@@ -69,7 +71,7 @@ func (t *tx) UpdateEmailCode(c *mfagate.EmailCode) error {
 }
 
 // LastEmailCodeAt is when the user's newest code of purpose was sent; see
-// mfagate.Tx.
+// mfagate.EmailCodes.
 func (t *tx) LastEmailCodeAt(userID int64, purpose string) (time.Time, error) {
 	var at sql.NullInt64
 	if err := t.queryRow(`SELECT MAX(created_at) FROM email_codes WHERE user_id = ? AND purpose = ?`, userID, purpose).Scan(&at); err != nil {
@@ -79,7 +81,7 @@ func (t *tx) LastEmailCodeAt(userID int64, purpose string) (time.Time, error) {
 }
 
 // EmailCodesSince counts the codes sent to the user at or after since; see
-// mfagate.Tx. Voided and used codes count: each was an email sent.
+// mfagate.EmailCodes. Voided and used codes count: each was an email sent.
 func (t *tx) EmailCodesSince(userID int64, since time.Time) (int, error) {
 	var n int
 	if err := t.queryRow(`SELECT COUNT(*) FROM email_codes WHERE user_id = ? AND created_at >= ?`,

@@ -10,9 +10,11 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Factors = (*tx)(nil)
+
 const factorColumns = `id, user_id, method, secret, last_step, created_at, last_used_at`
 
-// CreateFactor inserts f and sets f.ID; see mfagate.Tx.
+// CreateFactor inserts f and sets f.ID; see mfagate.Factors.
 func (t *tx) CreateFactor(f *mfagate.Factor) error {
 	if err := t.lockUser(f.UserID); err != nil {
 		return fmt.Errorf("create %s factor: %w", f.Method, err)
@@ -41,7 +43,7 @@ func (t *tx) CreateFactor(f *mfagate.Factor) error {
 	return nil
 }
 
-// UserFactors lists a user's factors, oldest first; see mfagate.Tx.
+// UserFactors lists a user's factors, oldest first; see mfagate.Factors.
 func (t *tx) UserFactors(userID int64) ([]*mfagate.Factor, error) {
 	rows, err := t.query(`SELECT `+factorColumns+` FROM factors WHERE user_id = ?
 		ORDER BY created_at, id`, userID)
@@ -67,7 +69,7 @@ func (t *tx) UserFactors(userID int64) ([]*mfagate.Factor, error) {
 	return fs, nil
 }
 
-// UseFactor records a successful use; see mfagate.Tx.
+// UseFactor records a successful use; see mfagate.Factors.
 //
 // One statement for every method: a TOTP factor moves to step only while
 // its stored step is earlier, checked in the UPDATE itself, so of two
@@ -96,7 +98,7 @@ func (t *tx) UseFactor(id int64, step int64, at time.Time) error {
 	return mfagate.Errorf(mfagate.ECONFLICT, "this code was already used; wait for the next one")
 }
 
-// DeleteFactor removes one factor of the user; see mfagate.Tx.
+// DeleteFactor removes one factor of the user; see mfagate.Factors.
 func (t *tx) DeleteFactor(userID, id int64) error {
 	// The user is part of the condition so that one person can never
 	// remove another's factor by guessing an ID.
@@ -117,7 +119,7 @@ func (t *tx) DeleteFactor(userID, id int64) error {
 }
 
 // DeleteUserFactors removes a user's factors and recovery codes; see
-// mfagate.Tx.
+// mfagate.Factors.
 func (t *tx) DeleteUserFactors(userID int64) (int, error) {
 	if err := t.lockUser(userID); err != nil {
 		return 0, fmt.Errorf("delete factors of user %d: %w", userID, err)
@@ -136,7 +138,7 @@ func (t *tx) DeleteUserFactors(userID int64) (int, error) {
 }
 
 // ReplaceRecoveryCodes removes the user's recovery codes and stores codes
-// instead, setting their IDs; see mfagate.Tx. Each code's UserID is set to
+// instead, setting their IDs; see mfagate.Factors. Each code's UserID is set to
 // userID, which is what is stored whatever the code said.
 func (t *tx) ReplaceRecoveryCodes(userID int64, codes []*mfagate.RecoveryCode) error {
 	if _, err := t.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
@@ -156,7 +158,7 @@ func (t *tx) ReplaceRecoveryCodes(userID int64, codes []*mfagate.RecoveryCode) e
 }
 
 // UseRecoveryCode marks the user's unused code with that hash used; see
-// mfagate.Tx. The "unused" check is in the UPDATE, so a code redeemed by
+// mfagate.Factors. The "unused" check is in the UPDATE, so a code redeemed by
 // two requests at once is accepted once.
 func (t *tx) UseRecoveryCode(userID int64, hash []byte, at time.Time) error {
 	n, err := t.execCount(`UPDATE recovery_codes SET used_at = ?
@@ -171,7 +173,7 @@ func (t *tx) UseRecoveryCode(userID int64, hash []byte, at time.Time) error {
 	return nil
 }
 
-// UnusedRecoveryCodes counts the user's codes not yet used; see mfagate.Tx.
+// UnusedRecoveryCodes counts the user's codes not yet used; see mfagate.Factors.
 func (t *tx) UnusedRecoveryCodes(userID int64) (int, error) {
 	var n int
 	if err := t.queryRow(`SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`,

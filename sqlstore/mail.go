@@ -12,11 +12,14 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.MailQueue = (*tx)(nil)
+var _ mfagate.Unreached = (*tx)(nil)
+
 const mailColumns = `id, to_addr, subject, body_text, created_at, status, attempts, next_attempt_at, sent_at,
 	last_error, campaign, secret, priority, user_id, expires_at, queued_at, claim`
 
 // EnqueueMail adds m to the outbox as pending, due at m.CreatedAt; see
-// mfagate.Tx.
+// mfagate.MailQueue.
 func (t *tx) EnqueueMail(m *mfagate.Message) error {
 	if m.Priority < mfagate.MailSecurity || m.Priority > mfagate.MailCampaign {
 		return fmt.Errorf("enqueue mail: priority %d is not one of the three", m.Priority)
@@ -42,7 +45,7 @@ func (t *tx) EnqueueMail(m *mfagate.Message) error {
 	return nil
 }
 
-// ClaimMail leases a batch of due messages; see mfagate.Tx.
+// ClaimMail leases a batch of due messages; see mfagate.MailQueue.
 //
 // One statement picks and leases the rows, so no other claimer can take
 // them between a read and a write. The pick is a MATERIALIZED CTE so it
@@ -116,7 +119,7 @@ func compareSecretFirst(a, b *mfagate.Message) int {
 }
 
 // HoldMail checks that a message is still the batch's and extends its
-// lease; see mfagate.Tx.
+// lease; see mfagate.MailQueue.
 func (t *tx) HoldMail(id, claim int64, now time.Time, lease time.Duration) (bool, error) {
 	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = `+t.dialect.nowMillis()+` + ?
 		WHERE id = ? AND claim = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?)`,
@@ -127,7 +130,7 @@ func (t *tx) HoldMail(id, claim int64, now time.Time, lease time.Duration) (bool
 	return n == 1, nil
 }
 
-// RenewMail extends the lease of a batch; see mfagate.Tx.
+// RenewMail extends the lease of a batch; see mfagate.MailQueue.
 func (t *tx) RenewMail(claim int64, lease time.Duration) (int, error) {
 	n, err := t.execCount(`UPDATE mail_outbox SET lease_until = `+t.dialect.nowMillis()+` + ?
 		WHERE claim = ? AND status = 'pending'`,
@@ -139,7 +142,7 @@ func (t *tx) RenewMail(claim int64, lease time.Duration) (int, error) {
 }
 
 // ReleaseMail ends the lease of untried messages of a batch; see
-// mfagate.Tx.
+// mfagate.MailQueue.
 func (t *tx) ReleaseMail(claim int64, ids []int64) (int, error) {
 	released := 0
 	for chunk := range slices.Chunk(ids, 500) {
@@ -157,7 +160,7 @@ func (t *tx) ReleaseMail(claim int64, ids []int64) (int, error) {
 	return released, nil
 }
 
-// MarkMailSent records that the message was sent; see mfagate.Tx. The
+// MarkMailSent records that the message was sent; see mfagate.MailQueue. The
 // status check in the UPDATE is what makes "sent exactly once" hold even
 // when two senders race. A secret message loses its text in the same
 // statement: once delivered, the code in it lives only in the person's
@@ -177,7 +180,7 @@ func (t *tx) MarkMailSent(id int64, at time.Time) error {
 }
 
 // RetryMail records a failed attempt and when to try again, ending the
-// lease; see mfagate.Tx. A message already sent, or now in another
+// lease; see mfagate.MailQueue. A message already sent, or now in another
 // batch, is not touched: ECONFLICT.
 func (t *tx) RetryMail(id, claim int64, lastErr string, next time.Time) error {
 	where, args := inBatch(id, claim)
@@ -192,7 +195,7 @@ func (t *tx) RetryMail(id, claim int64, lastErr string, next time.Time) error {
 	return nil
 }
 
-// FailMail records that delivery was given up; see mfagate.Tx. A message
+// FailMail records that delivery was given up; see mfagate.MailQueue. A message
 // already sent, or now in another batch, is not touched: ECONFLICT. A
 // secret message loses its text.
 func (t *tx) FailMail(id, claim int64, lastErr string) error {
@@ -218,7 +221,7 @@ func inBatch(id, claim int64) (string, []any) {
 	return `id = ? AND status <> ? AND claim = ?`, []any{id, mfagate.MailSent, claim}
 }
 
-// Mail lists outbox messages, newest first; see mfagate.Tx.
+// Mail lists outbox messages, newest first; see mfagate.MailQueue.
 func (t *tx) Mail(limit int) ([]*mfagate.Message, error) {
 	limitSQL, args := limitClause(limit, nil)
 	rows, err := t.query(`SELECT `+mailColumns+` FROM mail_outbox ORDER BY id DESC`+limitSQL, args...)
@@ -279,7 +282,7 @@ func scanMessages(rows *sql.Rows) ([]*mfagate.Message, error) {
 }
 
 // MarkUnreached marks the person whose address a mail server refused; see
-// mfagate.Tx. The first refusal's time is kept, with the latest answer.
+// mfagate.Unreached. The first refusal's time is kept, with the latest answer.
 func (t *tx) MarkUnreached(userID int64, address, reason string, at time.Time) (bool, error) {
 	var email string
 	err := t.queryRow(`SELECT email FROM users WHERE id = ?`+t.forUpdate(), userID).Scan(&email)
@@ -298,7 +301,7 @@ func (t *tx) MarkUnreached(userID int64, address, reason string, at time.Time) (
 	return true, nil
 }
 
-// ClearUnreached removes the unreached mark; see mfagate.Tx.
+// ClearUnreached removes the unreached mark; see mfagate.Unreached.
 func (t *tx) ClearUnreached(userID int64) error {
 	n, err := t.execCount(`UPDATE users SET unreached_at = NULL, unreached_reason = '' WHERE id = ?`, userID)
 	if err != nil {
@@ -311,7 +314,7 @@ func (t *tx) ClearUnreached(userID int64) error {
 }
 
 // RequeueFailedMail sends a person's failed messages again; see
-// mfagate.Tx. The same rows go back in the queue, so a campaign's counts
+// mfagate.Unreached. The same rows go back in the queue, so a campaign's counts
 // move from failed to pending rather than counting the person twice.
 func (t *tx) RequeueFailedMail(userID int64, to string, since, now time.Time) (int, error) {
 	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, to_addr = ?, next_attempt_at = ?, queued_at = ?,
@@ -325,7 +328,7 @@ func (t *tx) RequeueFailedMail(userID int64, to string, since, now time.Time) (i
 }
 
 // UnreachedByRole counts enabled unreached people per role; see
-// mfagate.Tx.
+// mfagate.Unreached.
 func (t *tx) UnreachedByRole() (map[string]int, error) {
 	out := map[string]int{}
 	var total int

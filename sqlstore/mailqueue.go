@@ -24,7 +24,7 @@ const (
 )
 
 // MailQueue reports the pending messages of each priority; see
-// mfagate.Tx. It reads only the partial index of pending messages
+// mfagate.MailQueue. It reads only the partial index of pending messages
 // (mail_outbox_queue) and, per priority, the rows of the first in line
 // until it has seen queueHead due ones: the cost follows the queue, never
 // the sent mail kept for retention. The priority range (not "priority = ?") keeps PostgreSQL on

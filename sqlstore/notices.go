@@ -8,10 +8,12 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Notices = (*tx)(nil)
+
 const noticeColumns = `user_id, kind, sent_at, held, held_since, held_last_at, held_from`
 
 // HoldNotice returns the state of one kind of security notice to the user
-// and holds it until the transaction ends; see mfagate.Tx. It takes the
+// and holds it until the transaction ends; see mfagate.Notices. It takes the
 // hold as HoldThrottle does, with an upsert that changes nothing.
 func (t *tx) HoldNotice(userID int64, kind string) (*mfagate.NoticeState, error) {
 	rows, err := t.writeQuery(`INSERT INTO security_notices (user_id, kind) VALUES (?, ?)
@@ -27,7 +29,7 @@ func (t *tx) HoldNotice(userID int64, kind string) (*mfagate.NoticeState, error)
 	return n, nil
 }
 
-// SaveNotice writes n; see mfagate.Tx.
+// SaveNotice writes n; see mfagate.Notices.
 func (t *tx) SaveNotice(n *mfagate.NoticeState) error {
 	if _, err := t.exec(`INSERT INTO security_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, kind) DO UPDATE SET sent_at = excluded.sent_at, held = excluded.held,
@@ -39,7 +41,7 @@ func (t *tx) SaveNotice(n *mfagate.NoticeState) error {
 }
 
 // NoticesDue lists notices holding events whose last email went before
-// sentBefore; see mfagate.Tx.
+// sentBefore; see mfagate.Notices.
 func (t *tx) NoticesDue(sentBefore time.Time, limit int) ([]*mfagate.NoticeState, error) {
 	limitSQL, args := limitClause(limit, []any{sentBefore.UnixMilli()})
 	rows, err := t.query(`SELECT `+noticeColumns+` FROM security_notices

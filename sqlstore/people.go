@@ -8,8 +8,10 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.People = (*tx)(nil)
+
 // People calls fn for every account, in ID order, with its roles and
-// factor methods; see mfagate.Tx. fn gets a new *Person each call, which it
+// factor methods; see mfagate.People. fn gets a new *Person each call, which it
 // may keep. It works in View and in Update alike.
 //
 // Nothing is loaded up front, so memory stays flat however many accounts

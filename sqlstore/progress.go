@@ -28,7 +28,7 @@ const progressState = `CASE WHEN EXISTS (SELECT 1 FROM factors f WHERE f.user_id
 	+ CASE WHEN users.last_sign_in_at IS NULL THEN 8 ELSE 0 END
 	+ users.disabled * 16`
 
-// Progress counts enabled accounts by role and MFA state; see mfagate.Tx.
+// Progress counts enabled accounts by role and MFA state; see mfagate.People.
 //
 // A GROUP BY of user_roles joined to users and factors took two seconds
 // at a million accounts on SQLite, which joins by looking up each row.

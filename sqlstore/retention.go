@@ -7,7 +7,10 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-// ClaimJob lets one replica run a scheduled job; see mfagate.Tx.
+var _ mfagate.Jobs = (*tx)(nil)
+var _ mfagate.Retention = (*tx)(nil)
+
+// ClaimJob lets one replica run a scheduled job; see mfagate.Jobs.
 //
 // One conditional upsert decides: the first replica to move next_run_at
 // past now wins the turn, and the others' WHERE no longer matches, so
@@ -24,7 +27,7 @@ func (t *tx) ClaimJob(name string, now, next time.Time) (bool, error) {
 	return ok, nil
 }
 
-// DeleteOldEmailCodes removes codes long expired; see mfagate.Tx.
+// DeleteOldEmailCodes removes codes long expired; see mfagate.Retention.
 func (t *tx) DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, error) {
 	n, err := t.execCount(`DELETE FROM email_codes WHERE expires_at < ? AND created_at < ?`,
 		expiredBefore.UnixMilli(), createdBefore.UnixMilli())
@@ -35,7 +38,7 @@ func (t *tx) DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, e
 }
 
 // ExpireSecretMail gives up on code emails too old to be of use; see
-// mfagate.Tx.
+// mfagate.Retention.
 func (t *tx) ExpireSecretMail(createdBefore, now time.Time) (int, error) {
 	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, body_text = '', lease_until = NULL,
 			last_error = 'not delivered before the code in it expired'
@@ -47,7 +50,7 @@ func (t *tx) ExpireSecretMail(createdBefore, now time.Time) (int, error) {
 	return n, nil
 }
 
-// DeleteOldMail removes old sent and failed messages; see mfagate.Tx.
+// DeleteOldMail removes old sent and failed messages; see mfagate.Retention.
 //
 // One DELETE picks and removes the rows and returns the campaign and
 // status of each, and those counts are added to campaign_archive in the

@@ -15,7 +15,7 @@ const lockedUser = `EXISTS (SELECT 1 FROM throttles th
 	WHERE th.key IN ('user:' || users.username_key, 'mfa:' || users.username_key)
 	AND (th.hard_locked = 1 OR th.locked_until > ?))`
 
-// SearchPeople lists accounts matching f, in ID order; see mfagate.Tx.
+// SearchPeople lists accounts matching f, in ID order; see mfagate.People.
 //
 // One query reads the page with each account's lock; then one query each
 // reads the roles and factor methods of the page's accounts, by ID.

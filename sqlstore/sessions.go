@@ -9,10 +9,12 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Sessions = (*tx)(nil)
+
 const sessionColumns = `hash, user_id, stage, created_at, last_seen_at, second_factor_at, client_addr, user_agent,
 	pending_totp, pending_recovery`
 
-// CreateSession inserts s; see mfagate.Tx.
+// CreateSession inserts s; see mfagate.Sessions.
 func (t *tx) CreateSession(s *mfagate.Session) error {
 	n, err := t.execCount(`INSERT INTO sessions (`+sessionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -32,7 +34,7 @@ func (t *tx) CreateSession(s *mfagate.Session) error {
 	return nil
 }
 
-// SessionByHash returns the session with that token hash; see mfagate.Tx.
+// SessionByHash returns the session with that token hash; see mfagate.Sessions.
 func (t *tx) SessionByHash(hash []byte) (*mfagate.Session, error) {
 	s, err := scanSession(t.queryRow(`SELECT `+sessionColumns+` FROM sessions WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -45,7 +47,7 @@ func (t *tx) SessionByHash(hash []byte) (*mfagate.Session, error) {
 }
 
 // UpdateSession saves Stage, LastSeenAt, SecondFactorAt, PendingTOTP,
-// and PendingRecovery; see mfagate.Tx.
+// and PendingRecovery; see mfagate.Sessions.
 func (t *tx) UpdateSession(s *mfagate.Session) error {
 	n, err := t.execCount(`UPDATE sessions SET stage = ?, last_seen_at = ?, second_factor_at = ?,
 		pending_totp = ?, pending_recovery = ? WHERE hash = ?`,
@@ -60,7 +62,7 @@ func (t *tx) UpdateSession(s *mfagate.Session) error {
 	return nil
 }
 
-// TouchSession records a use of the session; see mfagate.Tx.
+// TouchSession records a use of the session; see mfagate.Sessions.
 func (t *tx) TouchSession(hash []byte, at time.Time) error {
 	n, err := t.execCount(`UPDATE sessions SET last_seen_at = ? WHERE hash = ? AND last_seen_at < ?`,
 		millis(at), hash, millis(at))
@@ -76,7 +78,7 @@ func (t *tx) TouchSession(hash []byte, at time.Time) error {
 	return nil
 }
 
-// DeleteSession removes one session; see mfagate.Tx.
+// DeleteSession removes one session; see mfagate.Sessions.
 func (t *tx) DeleteSession(hash []byte) error {
 	if _, err := t.exec(`DELETE FROM sessions WHERE hash = ?`, hash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
@@ -84,7 +86,7 @@ func (t *tx) DeleteSession(hash []byte) error {
 	return nil
 }
 
-// DeleteUserSessions removes a user's sessions but keep; see mfagate.Tx.
+// DeleteUserSessions removes a user's sessions but keep; see mfagate.Sessions.
 func (t *tx) DeleteUserSessions(userID int64, keep []byte) (int, error) {
 	query, args := `DELETE FROM sessions WHERE user_id = ?`, []any{userID}
 	if keep != nil {
@@ -98,7 +100,7 @@ func (t *tx) DeleteUserSessions(userID int64, keep []byte) (int, error) {
 	return n, nil
 }
 
-// UserSessions lists a user's sessions, newest first; see mfagate.Tx.
+// UserSessions lists a user's sessions, newest first; see mfagate.Sessions.
 func (t *tx) UserSessions(userID int64) ([]*mfagate.Session, error) {
 	rows, err := t.query(`SELECT `+sessionColumns+` FROM sessions WHERE user_id = ?
 		ORDER BY created_at DESC, last_seen_at DESC, hash`, userID)
@@ -121,7 +123,7 @@ func (t *tx) UserSessions(userID int64) ([]*mfagate.Session, error) {
 }
 
 // DeleteStaleSessions removes sessions idle since before idleBefore or
-// created before createdBefore; see mfagate.Tx. A zero bound is not
+// created before createdBefore; see mfagate.Retention. A zero bound is not
 // applied.
 func (t *tx) DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, error) {
 	var (

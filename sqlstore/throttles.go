@@ -9,9 +9,11 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Throttles = (*tx)(nil)
+
 const throttleColumns = `key, run, failures, last_failure_at, locked_until, hard_locked`
 
-// Throttle returns the state behind key; see mfagate.Tx. A key never seen
+// Throttle returns the state behind key; see mfagate.Throttles. A key never seen
 // is a zero Throttle with that Key.
 func (t *tx) Throttle(key string) (*mfagate.Throttle, error) {
 	th, err := scanThrottle(t.queryRow(`SELECT `+throttleColumns+` FROM throttles WHERE key = ?`, key))
@@ -25,7 +27,7 @@ func (t *tx) Throttle(key string) (*mfagate.Throttle, error) {
 }
 
 // HoldThrottle returns the state behind key and holds it until the
-// transaction ends; see mfagate.Tx.
+// transaction ends; see mfagate.Throttles.
 //
 // One upsert that changes nothing takes the hold: on PostgreSQL ON
 // CONFLICT DO UPDATE locks the row (and a row being inserted by another
@@ -48,7 +50,7 @@ func (t *tx) HoldThrottle(key string) (*mfagate.Throttle, error) {
 	return th, nil
 }
 
-// StartThrottle begins key's run when it has none; see mfagate.Tx.
+// StartThrottle begins key's run when it has none; see mfagate.Throttles.
 func (t *tx) StartThrottle(key string, run int64, at time.Time) (bool, error) {
 	_, ok, err := t.insertID(`INSERT INTO throttles (key, run, failures, last_failure_at) VALUES (?, ?, 1, ?)
 		ON CONFLICT (key) DO NOTHING
@@ -59,7 +61,7 @@ func (t *tx) StartThrottle(key string, run int64, at time.Time) (bool, error) {
 	return ok, nil
 }
 
-// SaveThrottle writes th; see mfagate.Tx. A throttle with nothing to
+// SaveThrottle writes th; see mfagate.Throttles. A throttle with nothing to
 // remember is deleted rather than kept as a zero row.
 func (t *tx) SaveThrottle(th *mfagate.Throttle) error {
 	if th.Failures <= 0 && !th.HardLocked && th.LockedUntil.IsZero() {
@@ -74,7 +76,7 @@ func (t *tx) SaveThrottle(th *mfagate.Throttle) error {
 	return nil
 }
 
-// ClearThrottle forgets key's failures and lock; see mfagate.Tx.
+// ClearThrottle forgets key's failures and lock; see mfagate.Throttles.
 func (t *tx) ClearThrottle(key string) error {
 	if _, err := t.exec(`DELETE FROM throttles WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("clear throttle %q: %w", key, err)
@@ -83,7 +85,7 @@ func (t *tx) ClearThrottle(key string) error {
 }
 
 // ClearThrottleIf forgets key's run when it holds exactly failures
-// attempts and, unless anyLock, is not locked at now; see mfagate.Tx. The
+// attempts and, unless anyLock, is not locked at now; see mfagate.Throttles. The
 // conditions are in the DELETE itself, so a concurrent admission either
 // comes first (and the count no longer matches) or waits for it.
 func (t *tx) ClearThrottleIf(key string, run int64, failures int, anyLock bool, now time.Time) (bool, error) {
@@ -101,7 +103,7 @@ func (t *tx) ClearThrottleIf(key string, run int64, failures int, anyLock bool, 
 }
 
 // DeleteIdleThrottles removes what is no longer needed of the throttles;
-// see mfagate.Tx. The account's keys are recognised by their formats
+// see mfagate.Retention. The account's keys are recognised by their formats
 // (mfagate.PasswordThrottleKey, FactorThrottleKey): the username is looked
 // up by the unique index on username_key.
 //

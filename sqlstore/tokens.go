@@ -9,9 +9,11 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Tokens = (*tx)(nil)
+
 const tokenColumns = `id, name, role, hash, created_at, last_used_at, revoked_at`
 
-// CreateToken inserts t and sets t.ID; see mfagate.Tx.
+// CreateToken inserts t and sets t.ID; see mfagate.Tokens.
 func (t *tx) CreateToken(tok *mfagate.Token) error {
 	// ON CONFLICT DO NOTHING, as in CreateUser, so that a taken name does
 	// not abort a PostgreSQL transaction. A hash that is taken (a token
@@ -33,7 +35,7 @@ func (t *tx) CreateToken(tok *mfagate.Token) error {
 }
 
 // TokenByHash returns the token with that hash, revoked or not; see
-// mfagate.Tx.
+// mfagate.Tokens.
 func (t *tx) TokenByHash(hash []byte) (*mfagate.Token, error) {
 	tok, err := scanToken(t.queryRow(`SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -45,7 +47,7 @@ func (t *tx) TokenByHash(hash []byte) (*mfagate.Token, error) {
 	return tok, nil
 }
 
-// Tokens lists every token, oldest first; see mfagate.Tx.
+// Tokens lists every token, oldest first; see mfagate.Tokens.
 func (t *tx) Tokens() ([]*mfagate.Token, error) {
 	rows, err := t.query(`SELECT ` + tokenColumns + ` FROM api_tokens ORDER BY created_at, id`)
 	if err != nil {
@@ -66,7 +68,7 @@ func (t *tx) Tokens() ([]*mfagate.Token, error) {
 	return toks, nil
 }
 
-// RevokeToken marks the named token revoked; see mfagate.Tx. Revoking a
+// RevokeToken marks the named token revoked; see mfagate.Tokens. Revoking a
 // revoked token keeps the first time.
 func (t *tx) RevokeToken(name string, at time.Time) error {
 	n, err := t.execCount(`UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE name = ?`,
@@ -80,7 +82,7 @@ func (t *tx) RevokeToken(name string, at time.Time) error {
 	return nil
 }
 
-// TouchToken records a use of the token; see mfagate.Tx. A token that no
+// TouchToken records a use of the token; see mfagate.Tokens. A token that no
 // longer exists is not an error: the use already happened.
 func (t *tx) TouchToken(id int64, at time.Time) error {
 	if _, err := t.exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, millis(at), id); err != nil {

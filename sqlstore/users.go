@@ -11,10 +11,12 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+var _ mfagate.Users = (*tx)(nil)
+
 const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at,
 	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason`
 
-// CreateUser inserts u and sets u.ID; see mfagate.Tx.
+// CreateUser inserts u and sets u.ID; see mfagate.Users.
 func (t *tx) CreateUser(u *mfagate.User) error {
 	// ON CONFLICT DO NOTHING rather than catching the unique violation: on
 	// PostgreSQL a failed statement aborts the whole transaction, and the
@@ -48,7 +50,7 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	return nil
 }
 
-// UserByID returns the user with that ID; see mfagate.Tx. Inside Update
+// UserByID returns the user with that ID; see mfagate.Users. Inside Update
 // on PostgreSQL the row is locked until the transaction ends (forUpdate):
 // the caller may change what it read, and a concurrent change to the same
 // person (disabling them, a new password) must wait rather than be
@@ -65,7 +67,7 @@ func (t *tx) UserByID(id int64) (*mfagate.User, error) {
 }
 
 // UserByUsername returns the user with that username, ignoring case; see
-// mfagate.Tx. Inside Update on PostgreSQL the row is locked, as UserByID's.
+// mfagate.Users. Inside Update on PostgreSQL the row is locked, as UserByID's.
 func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
 	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE username_key = ?`+t.forUpdate(), mfagate.UsernameKey(username))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -78,7 +80,7 @@ func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
 }
 
 // UpdateUser saves every field of u but ID, CreatedAt, Skips and
-// LastSkipAt; see mfagate.Tx. The skip count is RecordSkip's alone, so a
+// LastSkipAt; see mfagate.Users. The skip count is RecordSkip's alone, so a
 // use case that read the user before a concurrent skip cannot undo it.
 func (t *tx) UpdateUser(u *mfagate.User) error {
 	// Checked first so that the usual conflict does not abort a PostgreSQL
@@ -124,7 +126,7 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 	return nil
 }
 
-// Users lists users in ID order; see mfagate.Tx.
+// Users lists users in ID order; see mfagate.Users.
 func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 	var (
 		conds []string
@@ -201,7 +203,7 @@ func (t *tx) usersPage(page string, args []any) ([]*mfagate.User, error) {
 	return users, nil
 }
 
-// RecordSignIn records a sign-in; see mfagate.Tx. Two statements that
+// RecordSignIn records a sign-in; see mfagate.Users. Two statements that
 // touch only what a sign-in changes, so a sign-in never writes back what
 // it read of the person.
 func (t *tx) RecordSignIn(userID int64, at time.Time, rehash string) error {
@@ -223,7 +225,7 @@ func (t *tx) RecordSignIn(userID int64, at time.Time, rehash string) error {
 }
 
 // RecordSkip adds one to the user's skips and sets the last skip's time;
-// see mfagate.Tx. One UPDATE, so concurrent skips are all counted.
+// see mfagate.Users. One UPDATE, so concurrent skips are all counted.
 func (t *tx) RecordSkip(userID int64, at time.Time) error {
 	n, err := t.execCount(`UPDATE users SET skips = skips + 1, last_skip_at = ? WHERE id = ?`, millis(at), userID)
 	if err != nil {
