@@ -91,8 +91,8 @@ type outboxView struct {
 func (s *server) handleDevOutbox() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := outboxView{page: s.newPage(r, "Outbox")}
-		err := s.Store.View(r.Context(), func(tx mfagate.Tx) (err error) {
-			v.Messages, err = tx.Mail(200)
+		err := mailView{s.Store}.view(r.Context(), func(q mfagate.MailQueue) (err error) {
+			v.Messages, err = q.Mail(200)
 			return err
 		})
 		if err != nil {

@@ -90,7 +90,7 @@ func NewServer(o Options) (http.Handler, error) {
 		return nil, err
 	}
 	db := &dbCheck{store: o.Store, stopping: o.Stopping}
-	m, err := newMetrics(o.Registry, o.Accounts, o.Store, db, o.Logger)
+	m, err := newMetrics(o.Registry, o.Accounts, mailView{o.Store}, db, o.Logger)
 	if err != nil {
 		return nil, err
 	}

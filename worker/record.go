@@ -9,6 +9,18 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
+// outbox is what delivery touches in a transaction: the mail queue, and
+// the unreached mark a refused address sets on its person.
+type outbox interface {
+	mfagate.MailQueue
+	mfagate.Unreached
+}
+
+// update runs fn in one transaction of the store, seeing only the outbox.
+func (d *Delivery) update(ctx context.Context, fn func(outbox) error) error {
+	return d.Store.Update(ctx, func(tx mfagate.Tx) error { return fn(tx) })
+}
+
 // outcome is what happened when one message was handed to the server.
 type outcome struct {
 	m   *mfagate.Message
@@ -19,7 +31,7 @@ type outcome struct {
 // record writes o in tx: sent; refused for good (and the person
 // unreached, when their address was refused); or retried later, until it
 // is no longer worth it.
-func (d *Delivery) record(tx mfagate.Tx, o *outcome) error {
+func (d *Delivery) record(tx outbox, o *outcome) error {
 	m := o.m
 	log := d.logger().With("mail_id", m.ID, "attempt", m.Attempts)
 	if o.err == nil {
@@ -88,7 +100,7 @@ func (d *Delivery) recordAlone(ctx context.Context, o *outcome) error {
 	defer cancel()
 	var err error
 	for wait, try := 50*time.Millisecond, 1; ; wait, try = wait*2, try+1 {
-		err = d.Store.Update(rctx, func(tx mfagate.Tx) error { return d.record(tx, o) })
+		err = d.update(rctx, func(tx outbox) error { return d.record(tx, o) })
 		if err == nil {
 			return nil
 		}
@@ -113,7 +125,7 @@ func (d *Delivery) recordAlone(ctx context.Context, o *outcome) error {
 func (d *Delivery) putOff(ctx context.Context, o *outcome, rest []*mfagate.Message, claim int64) error {
 	rctx, cancel := recordContext(ctx)
 	defer cancel()
-	err := d.Store.Update(rctx, func(tx mfagate.Tx) error {
+	err := d.update(rctx, func(tx outbox) error {
 		if err := d.record(tx, o); err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ func (r *Retention) RunOnce(ctx context.Context) (Removed, error) {
 		out  Removed
 		errs []error
 	)
-	step := func(what string, n *int, fn func(tx mfagate.Tx) (int, error)) {
+	step := func(what string, n *int, fn func(tx mfagate.Retention) (int, error)) {
 		ctx, cancel := context.WithTimeout(ctx, retentionTimeout)
 		defer cancel()
 		err := r.Store.Update(ctx, func(tx mfagate.Tx) (err error) {
@@ -89,23 +89,23 @@ func (r *Retention) RunOnce(ctx context.Context) (Removed, error) {
 		if r.SessionMaxAge > 0 {
 			createdBefore = now.Add(-r.SessionMaxAge)
 		}
-		step("stale sessions", &out.Sessions, func(tx mfagate.Tx) (int, error) {
+		step("stale sessions", &out.Sessions, func(tx mfagate.Retention) (int, error) {
 			return tx.DeleteStaleSessions(idleBefore, createdBefore)
 		})
 	}
-	step("old email codes", &out.EmailCodes, func(tx mfagate.Tx) (int, error) {
+	step("old email codes", &out.EmailCodes, func(tx mfagate.Retention) (int, error) {
 		return tx.DeleteOldEmailCodes(now, now.Add(-max(codeCapWindow, codeTTL)))
 	})
-	step("idle throttles", &out.Throttles, func(tx mfagate.Tx) (int, error) {
+	step("idle throttles", &out.Throttles, func(tx mfagate.Retention) (int, error) {
 		return tx.DeleteIdleThrottles(now.Add(-or(r.IdleThrottles, DefaultIdleThrottles)), now)
 	})
-	step("undelivered code emails", &out.ExpiredCodeMail, func(tx mfagate.Tx) (int, error) {
+	step("undelivered code emails", &out.ExpiredCodeMail, func(tx mfagate.Retention) (int, error) {
 		return tx.ExpireSecretMail(now.Add(-codeTTL), now)
 	})
 	cutoff := now.Add(-or(r.SentMail, DefaultSentMail))
 	for ctx.Err() == nil {
 		var n int
-		step("old mail", &n, func(tx mfagate.Tx) (int, error) { return tx.DeleteOldMail(cutoff, mailBatch) })
+		step("old mail", &n, func(tx mfagate.Retention) (int, error) { return tx.DeleteOldMail(cutoff, mailBatch) })
 		out.OldMail += n
 		if n < mailBatch {
 			break

@@ -79,7 +79,7 @@ func (s *sender) run(ctx context.Context) (sent, claimed int, err error) {
 		return 0, 0, err
 	}
 	var msgs []*mfagate.Message
-	err = d.Store.Update(ctx, func(tx mfagate.Tx) error {
+	err = d.update(ctx, func(tx outbox) error {
 		var err error
 		msgs, err = tx.ClaimMail(mfagate.MailClaim{Now: d.clock().Now(), Lease: d.lease(), Limit: s.lane.batch,
 			Lowest: s.lane.lowest, Highest: s.lane.highest, Claim: claim})
@@ -104,7 +104,7 @@ func (s *sender) run(ctx context.Context) (sent, claimed int, err error) {
 		}
 		rctx, cancel := recordContext(ctx)
 		defer cancel()
-		if rerr := d.Store.Update(rctx, func(tx mfagate.Tx) error {
+		if rerr := d.update(rctx, func(tx outbox) error {
 			_, err := tx.ReleaseMail(claim, ids)
 			return err
 		}); rerr != nil {
@@ -133,7 +133,7 @@ func (d *Delivery) heartbeat(ctx context.Context, claim int64) (stop func()) {
 				return
 			case <-t.C:
 			}
-			if err := d.Store.Update(ctx, func(tx mfagate.Tx) error {
+			if err := d.update(ctx, func(tx outbox) error {
 				_, err := tx.RenewMail(claim, d.lease())
 				return err
 			}); err != nil && ctx.Err() == nil {
@@ -165,7 +165,7 @@ func (s *sender) send(ctx context.Context, claim int64, msgs []*mfagate.Message)
 		}
 		now := d.clock().Now()
 		var held bool
-		err := d.Store.Update(ctx, func(tx mfagate.Tx) error {
+		err := d.update(ctx, func(tx outbox) error {
 			if done != nil {
 				if err := d.record(tx, done); err != nil {
 					return err
