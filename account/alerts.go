@@ -52,12 +52,12 @@ func (k alertKind) data(s *Service) noticeData {
 // alert records one security event of kind for u and emails the person
 // about it, unless an email of that kind went in the last
 // mfagate.NoticeEvery: then the event is held for the next one.
-func (s *Service) alert(tx mfagate.Tx, u *mfagate.User, kind string, by Actor) error {
+func (s *Service) alert(tx *txn, u *mfagate.User, kind string, by Actor) error {
 	k, ok := alertKinds[kind]
 	if !ok {
 		return fmt.Errorf("alert: unknown kind %q", kind)
 	}
-	now := s.now()
+	now := tx.now
 	st, err := tx.HoldNotice(u.ID, kind)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (s *Service) alert(tx mfagate.Tx, u *mfagate.User, kind string, by Actor) e
 	if err := tx.SaveNotice(st); err != nil {
 		return err
 	}
-	return s.writeNotice(tx, u, k.notice, d)
+	return s.writeNotice(tx, tx.now, u, k.notice, d)
 }
 
 // SendHeldAlerts emails the summaries of security events held back for
@@ -90,7 +90,7 @@ func (s *Service) alert(tx mfagate.Tx, u *mfagate.User, kind string, by Actor) e
 func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 	now := s.now()
 	var due []*mfagate.NoticeState
-	if err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	if err := s.view(ctx, func(tx *txn) (err error) {
 		due, err = tx.NoticesDue(now.Add(-mfagate.NoticeEvery), limit)
 		return err
 	}); err != nil {
@@ -99,7 +99,7 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 	sent := 0
 	for _, d := range due {
 		var ok bool
-		err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		err := s.update(ctx, func(tx *txn) error {
 			ok = false
 			k, known := alertKinds[d.Kind]
 			if !known {
@@ -116,7 +116,7 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 				return err
 			}
 			// Another replica, or a new event, may have sent it meanwhile.
-			if st.Held == 0 || now.Sub(st.SentAt) < mfagate.NoticeEvery {
+			if st.Held == 0 || tx.now.Sub(st.SentAt) < mfagate.NoticeEvery {
 				return nil
 			}
 			data := k.data(s)
@@ -125,11 +125,11 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 				data.Summary = fmt.Sprintf("That makes %d %s since %s. We sent one email for them all, so as not to flood your inbox.",
 					st.Held, k.noun(st.Held), s.clockTime(st.HeldSince))
 			}
-			if err := s.writeNotice(tx, u, k.notice, data); err != nil {
+			if err := s.writeNotice(tx, tx.now, u, k.notice, data); err != nil {
 				return err
 			}
 			ok = true
-			return tx.SaveNotice(&mfagate.NoticeState{UserID: st.UserID, Kind: st.Kind, SentAt: now})
+			return tx.SaveNotice(&mfagate.NoticeState{UserID: st.UserID, Kind: st.Kind, SentAt: tx.now})
 		})
 		if err != nil {
 			return sent, fmt.Errorf("send held alerts: %w", err)

@@ -90,8 +90,8 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 	for {
 		var page int
 		bctx, cancel := context.WithTimeout(ctx, campaignBatchTimeout)
-		err := s.store.Update(bctx, func(tx mfagate.Tx) error {
-			now := s.now()
+		err := s.update(bctx, func(tx *txn) error {
+			now := tx.now
 			people, err := tx.CampaignRecipients(c.Key, c.Phase.Audience, c.Reminder, after, campaignBatch)
 			if err != nil {
 				return err
@@ -116,7 +116,7 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 				return nil
 			}
 			queued += n
-			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCampaign, Outcome: mfagate.OutcomeSuccess,
+			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCampaign, Outcome: mfagate.OutcomeSuccess,
 				Actor: mfagate.ActorSystem, Detail: fmt.Sprintf("%s: %d emails queued", c.Key, n)})
 		})
 		cancel()
@@ -188,7 +188,7 @@ func (s *Service) Extend(ctx context.Context, by Actor, username string, until t
 	if err := s.guardStaff(ctx, by, username, mfagate.AuditExtend, "given more time"); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx *txn) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
@@ -203,11 +203,11 @@ func (s *Service) Extend(ctx context.Context, by Actor, username string, until t
 		detail := "extension removed"
 		if !until.IsZero() {
 			detail = "until " + until.In(s.loc).Format("2 January 2006 15:04 MST")
-			if err := s.notify(tx, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
+			if err := s.notify(tx, tx.now, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
 				return err
 			}
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditExtend, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditExtend, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: detail})
 	})
 }

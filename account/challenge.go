@@ -30,7 +30,7 @@ var ErrReauth = mfagate.Errorf(mfagate.EFORBIDDEN, "Confirm it's you with a secu
 // Factors lists the person's confirmed factors, oldest first.
 func (s *Service) Factors(ctx context.Context, userID int64) ([]*mfagate.Factor, error) {
 	var fs []*mfagate.Factor
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		fs, err = tx.UserFactors(userID)
 		return err
 	})
@@ -83,8 +83,8 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		wrong  *ticket
 		locked bool
 	)
-	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
-		now := s.now()
+	err := s.update(ctx, func(tx *txn) error {
+		now := tx.now
 		result, failed, wrong, locked = nil, nil, nil, false
 		tk, factors, err := s.startCode(tx, cur, c, now)
 		if err != nil {
@@ -110,13 +110,13 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		}
 		if failed != nil {
 			wrong = tk.factor
-			locked, err = s.wrongCode(tx, end, cur, tk, method, errors.Is(failed, totp.ErrReplay), c)
+			locked, err = s.wrongCode(tx, cur, tk, method, errors.Is(failed, totp.ErrReplay), c)
 			return err
 		}
 		if err := s.codeRight(tx, tk, now); err != nil {
 			return err
 		}
-		token, sess, err := s.rotate(tx, end, cur, now)
+		token, sess, err := s.rotate(tx, cur, now)
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 				return err
 			}
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + method + detail})
 	})
 	if err != nil {
@@ -193,7 +193,7 @@ func (s *Service) methodAllowed(cur *Current, factors []*mfagate.Factor, method 
 // the same person that was ahead (another tab, another replica, which may
 // have ended this session or set up a factor) has committed, re-reads the
 // session and the person's factors. An error rolls the admission back.
-func (s *Service) startCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time) (codeTickets, []*mfagate.Factor, error) {
+func (s *Service) startCode(tx *txn, cur *Current, c Actor, now time.Time) (codeTickets, []*mfagate.Factor, error) {
 	tk, err := s.admitCode(tx, cur, c, now)
 	if err != nil {
 		return tk, nil, err
@@ -213,7 +213,7 @@ func (s *Service) startCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time)
 // so it either comes wholly before (and the session is seen gone) or
 // waits, and then also ends any session this transaction makes. It
 // refreshes cur.
-func (s *Service) holdSession(tx mfagate.Tx, cur *Current) error {
+func (s *Service) holdSession(tx *txn, cur *Current) error {
 	u, err := tx.UserByID(cur.User.ID)
 	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 		return ErrNoSession
@@ -231,7 +231,7 @@ func (s *Service) holdSession(tx mfagate.Tx, cur *Current) error {
 // stillLive re-reads the session inside the transaction: a session ended
 // meanwhile (rotated by a code accepted a moment ago, signed out, reset)
 // can no longer be used. It refreshes cur.Session. See holdSession.
-func (s *Service) stillLive(tx mfagate.Tx, cur *Current) error {
+func (s *Service) stillLive(tx mfagate.Sessions, cur *Current) error {
 	sess, err := tx.SessionByHash(cur.Session.Hash)
 	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 		return ErrNoSession
@@ -246,12 +246,12 @@ func (s *Service) stillLive(tx mfagate.Tx, cur *Current) error {
 // wrongCode records a wrong code, which stays counted: it audits it,
 // warns the person where due and, when its admission locked the account's
 // codes, announces the lock and ends the session, reporting true.
-func (s *Service) wrongCode(tx mfagate.Tx, end *ended, cur *Current, tk codeTickets, method string, replayed bool, c Actor) (bool, error) {
+func (s *Service) wrongCode(tx *txn, cur *Current, tk codeTickets, method string, replayed bool, c Actor) (bool, error) {
 	detail := "method " + method + ": wrong code"
 	if replayed {
 		detail = "method totp: a code already used was entered again"
 	}
-	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeFailure,
+	if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeFailure,
 		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: detail}); err != nil {
 		return false, err
 	}
@@ -274,22 +274,22 @@ func (s *Service) wrongCode(tx mfagate.Tx, end *ended, cur *Current, tk codeTick
 	if err := s.locked(tx, tk.factor, cur.User, c, true); err != nil {
 		return false, err
 	}
-	return true, end.session(tx, cur.Session.Hash)
+	return true, tx.end.session(tx, cur.Session.Hash)
 }
 
 // rotate moves the session to a new id, fully signed in, with the second
 // factor passed now. The old id stops working in the same transaction,
 // and in this replica's check cache once it commits.
-func (s *Service) rotate(tx mfagate.Tx, end *ended, cur *Current, now time.Time) (string, *mfagate.Session, error) {
+func (s *Service) rotate(tx *txn, cur *Current, now time.Time) (string, *mfagate.Session, error) {
 	token, next, err := s.newSession(cur.User.ID, Actor{ClientAddr: cur.Session.ClientAddr, UserAgent: cur.Session.UserAgent})
 	if err != nil {
 		return "", nil, err
 	}
 	next.CreatedAt = cur.Session.CreatedAt // the absolute lifetime runs from sign-in
-	next.SecondFactorAt = now
+	next.LastSeenAt, next.SecondFactorAt = now, now
 	next.PendingRecovery = cur.Session.PendingRecovery
 	next.PendingTOTP = cur.Session.PendingTOTP
-	if err := end.session(tx, cur.Session.Hash); err != nil {
+	if err := tx.end.session(tx, cur.Session.Hash); err != nil {
 		return "", nil, err
 	}
 	if err := tx.CreateSession(next); err != nil {
@@ -300,7 +300,7 @@ func (s *Service) rotate(tx mfagate.Tx, end *ended, cur *Current, now time.Time)
 
 // checkEmail checks an email code for the session and purpose. A wrong
 // code is returned as failed, with its failure already saved on the code.
-func (s *Service) checkEmail(tx mfagate.Tx, cur *Current, factors []*mfagate.Factor, input, purpose string, now time.Time) (string, error, error) {
+func (s *Service) checkEmail(tx *txn, cur *Current, factors []*mfagate.Factor, input, purpose string, now time.Time) (string, error, error) {
 	f := hasMethod(factors, mfagate.MethodEmail)
 	if purpose == mfagate.PurposeSignIn && f == nil {
 		return "", nil, mfagate.Errorf(mfagate.EINVALID, "Email codes are not set up for your account")
@@ -338,7 +338,7 @@ func (s *Service) checkEmail(tx mfagate.Tx, cur *Current, factors []*mfagate.Fac
 	return "", nil, nil
 }
 
-func (s *Service) checkTOTP(tx mfagate.Tx, cur *Current, factors []*mfagate.Factor, input string, now time.Time) (string, error, error) {
+func (s *Service) checkTOTP(tx mfagate.Factors, cur *Current, factors []*mfagate.Factor, input string, now time.Time) (string, error, error) {
 	f := hasMethod(factors, mfagate.MethodTOTP)
 	if f == nil {
 		return "", nil, mfagate.Errorf(mfagate.EINVALID, "An authenticator app is not set up for your account")
@@ -364,7 +364,7 @@ func (s *Service) checkTOTP(tx mfagate.Tx, cur *Current, factors []*mfagate.Fact
 	return "", nil, err
 }
 
-func (s *Service) checkRecovery(tx mfagate.Tx, cur *Current, factors []*mfagate.Factor, input string, c Actor, now time.Time) (string, error, error) {
+func (s *Service) checkRecovery(tx *txn, cur *Current, factors []*mfagate.Factor, input string, c Actor, now time.Time) (string, error, error) {
 	if len(factors) == 0 {
 		return "", nil, mfagate.Errorf(mfagate.EINVALID, "Recovery codes are not set up for your account")
 	}
@@ -384,10 +384,10 @@ func (s *Service) checkRecovery(tx mfagate.Tx, cur *Current, factors []*mfagate.
 	if err != nil {
 		return "", nil, err
 	}
-	if err := s.notify(tx, cur.User, recoveryUsed, c, strconv.Itoa(left)); err != nil {
+	if err := s.notify(tx, tx.now, cur.User, recoveryUsed, c, strconv.Itoa(left)); err != nil {
 		return "", nil, err
 	}
-	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditRecoveryUse, Outcome: mfagate.OutcomeSuccess,
+	if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditRecoveryUse, Outcome: mfagate.OutcomeSuccess,
 		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
 		Detail: fmt.Sprintf("%d recovery codes left", left)}); err != nil {
 		return "", nil, err

@@ -27,7 +27,7 @@ type Enrolled struct {
 // when it is right, sets up email codes for the person. The code proves
 // they can read that mailbox, so it counts as a second factor passed.
 func (s *Service) ConfirmEmailSetup(ctx context.Context, cur *Current, input string, c Actor) (*Enrolled, error) {
-	return s.enroll(ctx, cur, mfagate.MethodEmail, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, bool, error) {
+	return s.enroll(ctx, cur, mfagate.MethodEmail, c, func(tx *txn, now time.Time) (*mfagate.Factor, bool, error) {
 		code, err := tx.LatestEmailCode(cur.Session.Hash, mfagate.PurposeSetup)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 			return nil, false, mfagate.Errorf(mfagate.EINVALID, "Send a code to your email first")
@@ -74,7 +74,7 @@ func (s *Service) StartTOTPSetup(ctx context.Context, cur *Current) (*TOTPSetup,
 		if err != nil {
 			return nil, err
 		}
-		err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+		err = s.update(ctx, func(tx *txn) error {
 			if err := s.holdSession(tx, cur); err != nil {
 				return err
 			}
@@ -100,7 +100,7 @@ func (s *Service) ConfirmTOTPSetup(ctx context.Context, cur *Current, input stri
 	}
 	// The first code of a new app proves only that the person holds the
 	// secret this session was shown: it is not a second factor passed.
-	return s.enroll(ctx, cur, mfagate.MethodTOTP, c, func(tx mfagate.Tx, now time.Time) (*mfagate.Factor, bool, error) {
+	return s.enroll(ctx, cur, mfagate.MethodTOTP, c, func(tx *txn, now time.Time) (*mfagate.Factor, bool, error) {
 		if cur.Session.PendingTOTP == nil { // finished by another request meanwhile
 			return nil, false, mfagate.Errorf(mfagate.EINVALID, "Start again: scan the QR code, then enter the code your app shows")
 		}
@@ -133,15 +133,15 @@ func (s *Service) ConfirmTOTPSetup(ctx context.Context, cur *Current, input stri
 // whether a right code proves the person's identity (a code sent to
 // their address does; an app's first code does not, and is taken back).
 func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Actor,
-	check func(mfagate.Tx, time.Time) (*mfagate.Factor, bool, error)) (*Enrolled, error) {
+	check func(*txn, time.Time) (*mfagate.Factor, bool, error)) (*Enrolled, error) {
 	var (
 		out    Enrolled
 		failed error
 		wrong  *ticket
 		locked bool
 	)
-	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
-		now := s.now()
+	err := s.update(ctx, func(tx *txn) error {
+		now := tx.now
 		out, failed, wrong, locked = Enrolled{}, nil, nil, false
 		tk, factors, err := s.startCode(tx, cur, c, now)
 		if err != nil {
@@ -156,7 +156,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		f, proves, err := check(tx, now)
 		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {
 			failed, wrong = err, tk.factor
-			locked, err = s.wrongCode(tx, end, cur, tk, method, false, c)
+			locked, err = s.wrongCode(tx, cur, tk, method, false, c)
 			return err
 		}
 		if err != nil {
@@ -191,7 +191,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 				// the methods offered, but never sign in on it).
 				return mfagate.Errorf(mfagate.EFORBIDDEN, "Set up one of: %v", d.Methods)
 			}
-			token, next, err := s.rotate(tx, end, cur, now)
+			token, next, err := s.rotate(tx, cur, now)
 			if err != nil {
 				return err
 			}
@@ -202,10 +202,10 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 				return err
 			}
 		}
-		if err := s.notify(tx, cur.User, factorAdded, c, capitalize(mfagate.MethodPhrase(method))); err != nil {
+		if err := s.notify(tx, tx.now, cur.User, factorAdded, c, capitalize(mfagate.MethodPhrase(method))); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditFactorAdd, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditFactorAdd, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + method})
 	})
 	switch {
@@ -225,7 +225,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 
 // newRecoveryCodes replaces the person's recovery codes with a new set
 // and returns the codes in plain text, to be shown once.
-func (s *Service) newRecoveryCodes(tx mfagate.Tx, userID int64, now time.Time) ([]string, error) {
+func (s *Service) newRecoveryCodes(tx mfagate.Factors, userID int64, now time.Time) ([]string, error) {
 	codes, err := recovery.Generate(s.rand, s.mfa.RecoveryCodes)
 	if err != nil {
 		return nil, err

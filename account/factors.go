@@ -13,8 +13,8 @@ import (
 // EFORBIDDEN when setup is required.
 func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string, error) {
 	var token string
-	err := s.update(ctx, func(tx mfagate.Tx, end *ended) error {
-		now := s.now()
+	err := s.update(ctx, func(tx *txn) error {
+		now := tx.now
 		if err := s.holdSession(tx, cur); err != nil {
 			return err
 		}
@@ -28,12 +28,12 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 		if err := tx.RecordSkip(cur.User.ID, now); err != nil {
 			return err
 		}
-		if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSetupSkip, Outcome: mfagate.OutcomeSuccess,
+		if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditSetupSkip, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr}); err != nil {
 			return err
 		}
 		var sess *mfagate.Session
-		token, sess, err = s.rotate(tx, end, cur, now)
+		token, sess, err = s.rotate(tx, cur, now)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *Service) PendingRecoveryCodes(cur *Current) ([]string, error) {
 // RecoveryCodesSaved forgets the plain recovery codes once the person says
 // they have saved them: they are never shown again.
 func (s *Service) RecoveryCodesSaved(ctx context.Context, cur *Current) error {
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx *txn) error {
 		if err := s.holdSession(tx, cur); err != nil {
 			return err
 		}
@@ -75,8 +75,8 @@ func (s *Service) RecoveryCodesSaved(ctx context.Context, cur *Current) error {
 // RenewRecoveryCodes makes a new set of recovery codes, voiding the old
 // ones, and keeps them for showing once. It needs a recent second factor.
 func (s *Service) RenewRecoveryCodes(ctx context.Context, cur *Current, c Actor) error {
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
-		now := s.now()
+	return s.update(ctx, func(tx *txn) error {
+		now := tx.now
 		if err := s.holdSession(tx, cur); err != nil {
 			return err
 		}
@@ -100,10 +100,10 @@ func (s *Service) RenewRecoveryCodes(ctx context.Context, cur *Current, c Actor)
 		if err := tx.UpdateSession(cur.Session); err != nil {
 			return err
 		}
-		if err := s.notify(tx, cur.User, recoveryRenewed, c); err != nil {
+		if err := s.notify(tx, tx.now, cur.User, recoveryRenewed, c); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditRecoveryRenew, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditRecoveryRenew, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr})
 	})
 }
@@ -111,7 +111,7 @@ func (s *Service) RenewRecoveryCodes(ctx context.Context, cur *Current, c Actor)
 // RecoveryCodesLeft counts the person's unused recovery codes.
 func (s *Service) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
 	var n int
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		n, err = tx.UnusedRecoveryCodes(userID)
 		return err
 	})
@@ -122,7 +122,7 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, userID int64) (int, err
 // second factor, and refuses to remove the last one while the policy
 // requires MFA. Removing the last factor also voids the recovery codes.
 func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Actor) error {
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx *txn) error {
 		if err := s.holdSession(tx, cur); err != nil {
 			return err
 		}
@@ -153,10 +153,10 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 		} else if err := tx.DeleteFactor(cur.User.ID, id); err != nil {
 			return err
 		}
-		if err := s.notify(tx, cur.User, factorRemoved, c, capitalize(mfagate.MethodPhrase(f.Method))); err != nil {
+		if err := s.notify(tx, tx.now, cur.User, factorRemoved, c, capitalize(mfagate.MethodPhrase(f.Method))); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditFactorRemove, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditFactorRemove, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + f.Method})
 	})
 }
@@ -175,7 +175,7 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 	if err := s.guardStaff(ctx, by, username, mfagate.AuditMFAReset, "reset"); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+	return s.update(ctx, func(tx *txn) error {
 		// The key before the person's row (see doc.go).
 		if err := tx.ClearThrottle(mfagate.FactorThrottleKey(username)); err != nil {
 			return err
@@ -188,13 +188,13 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 		if err != nil {
 			return err
 		}
-		if _, err := end.userSessions(tx, u.ID, nil); err != nil {
+		if _, err := tx.end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
-		if err := s.notify(tx, u, mfaReset, by); err != nil {
+		if err := s.notify(tx, tx.now, u, mfaReset, by); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
 			Detail: mfagate.Plural(n, "factor", "factors") + " removed; sessions ended"})
 	})
@@ -212,7 +212,7 @@ func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string)
 	if err := s.guardStaff(ctx, by, username, mfagate.AuditUnlock, "unlocked"); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
+	return s.update(ctx, func(tx *txn) error {
 		// The keys before the person's row (see doc.go).
 		for _, key := range []string{mfagate.PasswordThrottleKey(username), mfagate.FactorThrottleKey(username)} {
 			if err := tx.ClearThrottle(key); err != nil {
@@ -223,10 +223,10 @@ func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string)
 		if err != nil {
 			return err
 		}
-		if err := s.notify(tx, u, accountUnlocked, by); err != nil {
+		if err := s.notify(tx, tx.now, u, accountUnlocked, by); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditUnlock, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditUnlock, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason})
 	})
 }

@@ -129,24 +129,26 @@ type noticeData struct {
 	Support                           Contacts
 }
 
-// notify writes a notice for u into the outbox inside tx. detail fills
-// the notice's one variable phrase, where it has one.
-func (s *Service) notify(tx mfagate.Tx, u *mfagate.User, n notice, by Actor, detail ...string) error {
-	return s.writeNotice(tx, u, n, noticeData{When: s.when(s.now()), From: by.ClientAddr, Actor: by.Name,
+// notify writes a notice for u into the outbox, as of at (the
+// transaction's now). detail fills the notice's one variable phrase, where
+// it has one.
+func (s *Service) notify(q mfagate.MailQueue, at time.Time, u *mfagate.User, n notice, by Actor, detail ...string) error {
+	return s.writeNotice(q, at, u, n, noticeData{When: s.when(at), From: by.ClientAddr, Actor: by.Name,
 		Detail: strings.Join(detail, " ")})
 }
 
-// writeNotice fills in d's account and contact fields and queues n.
-func (s *Service) writeNotice(tx mfagate.Tx, u *mfagate.User, n notice, d noticeData) error {
+// writeNotice fills in d's account and contact fields and queues n,
+// created at at.
+func (s *Service) writeNotice(q mfagate.MailQueue, at time.Time, u *mfagate.User, n notice, d noticeData) error {
 	d.Name, d.Username = u.Name, u.Username
 	d.Product, d.SiteURL, d.Support = s.product, s.siteURL, s.support
 	var b strings.Builder
 	if err := n.body.Execute(&b, d); err != nil {
 		return fmt.Errorf("write %q email: %w", n.subject, err)
 	}
-	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: s.now(),
+	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: at,
 		Priority: n.priority, UserID: u.ID}
-	if err := tx.EnqueueMail(m); err != nil {
+	if err := q.EnqueueMail(m); err != nil {
 		return fmt.Errorf("queue %q email: %w", n.subject, err)
 	}
 	return nil

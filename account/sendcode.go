@@ -49,8 +49,8 @@ Do not share this code with anyone. %s will never ask you for it by phone or ema
 // so the cooldown and the cap hold for them too.
 func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address string, c Actor) (*CodeSent, error) {
 	if address = strings.TrimSpace(address); address != "" && !strings.EqualFold(address, cur.User.Email) {
-		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
-			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeDenied,
+		if err := s.update(ctx, func(tx *txn) error {
+			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeDenied,
 				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
 				Detail: "purpose " + purpose + ": refused to send a code to an address that is not the registered one"})
 		}); err != nil {
@@ -59,8 +59,8 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 		return nil, ErrOtherAddress
 	}
 	var sent *CodeSent
-	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
-		now := s.now()
+	err := s.update(ctx, func(tx *txn) error {
+		now := tx.now
 		th, err := tx.HoldThrottle(mfagate.FactorThrottleKey(cur.User.Username))
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 			return err
 		}
 		sent = &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, NextSendAt: now.Add(s.mfa.ResendCooldown)}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "purpose " + purpose})
 	})
 	return sent, err
@@ -163,7 +163,7 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 // or nil when none was sent, so a page can say where it went.
 func (s *Service) PendingCode(ctx context.Context, cur *Current, purpose string) (*CodeSent, error) {
 	var sent *CodeSent
-	err := s.store.View(ctx, func(tx mfagate.Tx) error {
+	err := s.view(ctx, func(tx *txn) error {
 		ec, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 			return nil

@@ -273,15 +273,6 @@ func (s *Service) acquire(ctx context.Context) error {
 	}
 }
 
-// audit appends one event stamped with the current time.
-func (s *Service) audit(tx mfagate.Tx, e mfagate.AuditEvent) error {
-	e.At = s.now()
-	if err := tx.AppendAudit(&e); err != nil {
-		return fmt.Errorf("append audit event: %w", err)
-	}
-	return nil
-}
-
 // Now is the service's current time, for callers that show it.
 func (s *Service) Now() time.Time { return s.clock.Now() }
 

@@ -34,7 +34,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 		return nil, ErrNoSession
 	}
 	var cur Current
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		if cur.Session, err = tx.SessionByHash(h); err != nil {
 			return err
 		}
@@ -49,14 +49,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 	}
 	now := s.now()
 	if s.expired(cur.Session, now) || cur.User.Disabled {
-		if err := s.update(ctx, func(tx mfagate.Tx, end *ended) error { return end.session(tx, h) }); err != nil {
+		if err := s.update(ctx, func(tx *txn) error { return tx.end.session(tx, h) }); err != nil {
 			return nil, err
 		}
 		return nil, ErrNoSession
 	}
 	if now.Sub(cur.Session.LastSeenAt) >= touchEvery {
 		cur.Session.LastSeenAt = now
-		err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.TouchSession(h, now) })
+		err := s.update(ctx, func(tx *txn) error { return tx.TouchSession(h, now) })
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 			return nil, ErrNoSession // revoked meanwhile
 		}
@@ -83,7 +83,7 @@ func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
 	if !ok {
 		return nil
 	}
-	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+	return s.update(ctx, func(tx *txn) error {
 		sess, err := tx.SessionByHash(h)
 		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
 			return nil
@@ -95,10 +95,10 @@ func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
 		if err != nil {
 			return err
 		}
-		if err := end.session(tx, h); err != nil {
+		if err := tx.end.session(tx, h); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{
+		return tx.audit(mfagate.AuditEvent{
 			Kind: mfagate.AuditSignOut, Outcome: mfagate.OutcomeSuccess,
 			Actor: u.Username, Subject: u.Username, ClientAddr: c.ClientAddr,
 		})
@@ -113,7 +113,7 @@ func (s *Service) Sessions(ctx context.Context, cur *Current) ([]*mfagate.Sessio
 // UserSessions lists an account's live sessions, newest first.
 func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Session, error) {
 	var list []*mfagate.Session
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		list, err = tx.UserSessions(userID)
 		return err
 	})
@@ -134,11 +134,11 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Se
 // how many sessions it ended.
 func (s *Service) EndOtherSessions(ctx context.Context, cur *Current, c Actor) (int, error) {
 	var n int
-	err := s.update(ctx, func(tx mfagate.Tx, end *ended) (err error) {
-		if n, err = end.userSessions(tx, cur.User.ID, cur.Session.Hash); err != nil || n == 0 {
+	err := s.update(ctx, func(tx *txn) (err error) {
+		if n, err = tx.end.userSessions(tx, cur.User.ID, cur.Session.Hash); err != nil || n == 0 {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{
+		return tx.audit(mfagate.AuditEvent{
 			Kind: mfagate.AuditSessionRevoked, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
 			Detail: "ended the person's other sessions",
@@ -170,8 +170,8 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		return err
 	}
 	var pass, addr *ticket
-	err := s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
-		now := s.now()
+	err := s.update(ctx, func(tx *txn) (err error) {
+		now := tx.now
 		if pass, addr, err = s.admitPassword(tx, cur.User.Username, c, now); errors.Is(err, errKeyLocked) {
 			return mfagate.Errorf(mfagate.ETHROTTLED,
 				"Your account is locked for now after too many wrong passwords. Try again after %s, or contact your support team", s.LockFor())
@@ -187,13 +187,13 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 	}
 	s.checks.password.Add(1)
 	if !ok || cur.User.PasswordHash == "" {
-		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		if err := s.update(ctx, func(tx *txn) error {
 			if pass.lock {
 				if err := s.locked(tx, pass, cur.User, c, false); err != nil {
 					return err
 				}
 			}
-			return s.audit(tx, mfagate.AuditEvent{
+			return tx.audit(mfagate.AuditEvent{
 				Kind: mfagate.AuditPasswordChange, Outcome: mfagate.OutcomeFailure,
 				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
 				Detail: "current password not correct",
@@ -205,7 +205,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		return ErrWrongCurrentPassword
 	}
 	if subtle.ConstantTimeCompare([]byte(current), []byte(next)) == 1 {
-		err := s.store.Update(ctx, func(tx mfagate.Tx) error { return s.passwordRight(tx, pass, addr, s.now()) })
+		err := s.update(ctx, func(tx *txn) error { return s.passwordRight(tx, pass, addr, tx.now) })
 		if err != nil && !errors.Is(err, errKeyLocked) {
 			return err
 		}
@@ -216,8 +216,8 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		return err
 	}
 	checked := cur.User.PasswordHash
-	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
-		if err := s.passwordRight(tx, pass, addr, s.now()); errors.Is(err, errKeyLocked) {
+	return s.update(ctx, func(tx *txn) error {
+		if err := s.passwordRight(tx, pass, addr, tx.now); errors.Is(err, errKeyLocked) {
 			return mfagate.Errorf(mfagate.ETHROTTLED,
 				"Your account was locked meanwhile after too many wrong passwords. Try again after %s, or contact your support team", s.LockFor())
 		} else if err != nil {
@@ -237,14 +237,14 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if _, err := end.userSessions(tx, u.ID, cur.Session.Hash); err != nil {
+		if _, err := tx.end.userSessions(tx, u.ID, cur.Session.Hash); err != nil {
 			return err
 		}
-		if err := s.notify(tx, u, passwordChanged, c); err != nil {
+		if err := s.notify(tx, tx.now, u, passwordChanged, c); err != nil {
 			return err
 		}
 		cur.User = u
-		return s.audit(tx, mfagate.AuditEvent{
+		return tx.audit(mfagate.AuditEvent{
 			Kind: mfagate.AuditPasswordChange, Outcome: mfagate.OutcomeSuccess,
 			Actor: u.Username, Subject: u.Username, ClientAddr: c.ClientAddr,
 		})
@@ -264,7 +264,7 @@ type ended struct {
 }
 
 // session ends one session; a missing one is not an error.
-func (e *ended) session(tx mfagate.Tx, hash []byte) error {
+func (e *ended) session(tx mfagate.Sessions, hash []byte) error {
 	if err := tx.DeleteSession(hash); err != nil {
 		return err
 	}
@@ -274,25 +274,11 @@ func (e *ended) session(tx mfagate.Tx, hash []byte) error {
 
 // userSessions ends every session of the user except keep's (nil keeps
 // none) and returns how many it ended.
-func (e *ended) userSessions(tx mfagate.Tx, userID int64, keep []byte) (int, error) {
+func (e *ended) userSessions(tx mfagate.Sessions, userID int64, keep []byte) (int, error) {
 	n, err := tx.DeleteUserSessions(userID, keep)
 	if err != nil {
 		return 0, err
 	}
 	e.users = append(e.users, userID)
 	return n, nil
-}
-
-// update runs fn in one transaction, as Store.Update does, and then has
-// this replica's check cache forget the sessions fn ended. It forgets them
-// even when the transaction failed: that costs a lookup, never a session
-// that should be dead.
-func (s *Service) update(ctx context.Context, fn func(tx mfagate.Tx, end *ended) error) error {
-	var end ended
-	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
-		end = ended{}
-		return fn(tx, &end)
-	})
-	s.check.forget(&end)
-	return err
 }

@@ -78,8 +78,8 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 		pass, addr *ticket
 		locked     bool
 	)
-	err = s.store.Update(ctx, func(tx mfagate.Tx) (err error) {
-		pass, addr, err = s.admitPassword(tx, in.Username, in.Client, s.now())
+	err = s.update(ctx, func(tx *txn) (err error) {
+		pass, addr, err = s.admitPassword(tx, in.Username, in.Client, tx.now)
 		if locked = errors.Is(err, errKeyLocked); err != nil && !locked {
 			return err
 		}
@@ -123,7 +123,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 		reason = "account disabled"
 	}
 	if reason != "" {
-		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+		if err := s.update(ctx, func(tx *txn) error {
 			return s.passwordWrong(tx, pass, u, in.Client, reason)
 		}); err != nil {
 			return nil, err
@@ -150,9 +150,10 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 		decision Decision
 		refused  string // the outcome of a password refused after all
 	)
-	err = s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+	err = s.update(ctx, func(tx *txn) error {
 		refused = ""
-		if err := s.passwordRight(tx, pass, addr, s.now()); errors.Is(err, errKeyLocked) {
+		sess.CreatedAt, sess.LastSeenAt = tx.now, tx.now
+		if err := s.passwordRight(tx, pass, addr, tx.now); errors.Is(err, errKeyLocked) {
 			// Locked by wrong passwords admitted after this one, while it
 			// was being checked: the lock holds, right password or not.
 			refused = SignInLocked
@@ -187,7 +188,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 		}
 		if in.OldToken != "" {
 			if h, ok := tokenHash(in.OldToken); ok {
-				if err := end.session(tx, h); err != nil {
+				if err := tx.end.session(tx, h); err != nil {
 					return err
 				}
 			}
@@ -198,7 +199,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 		u.LastSignInAt = sess.CreatedAt
 		if newHash != "" {
 			u.PasswordHash = newHash
-			if err := s.audit(tx, mfagate.AuditEvent{
+			if err := tx.audit(mfagate.AuditEvent{
 				Kind: mfagate.AuditPasswordRehash, Outcome: mfagate.OutcomeSuccess, Actor: mfagate.ActorSystem,
 				Subject: u.Username, Detail: "password hash upgraded to the current parameters",
 			}); err != nil {
@@ -208,7 +209,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 		if err := tx.CreateSession(sess); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{
+		return tx.audit(mfagate.AuditEvent{
 			Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeSuccess,
 			Actor: u.Username, Subject: u.Username, ClientAddr: in.Client.ClientAddr,
 		})
@@ -229,7 +230,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 // from a browser with the account's device token) and of the password key. errKeyLocked means the account is locked, by
 // wrong passwords or by wrong codes (a lock on the codes stops sign-in as
 // well); the address's attempt is counted even then.
-func (s *Service) admitPassword(tx mfagate.Tx, username string, c Actor, now time.Time) (pass, addr *ticket, err error) {
+func (s *Service) admitPassword(tx mfagate.Throttles, username string, c Actor, now time.Time) (pass, addr *ticket, err error) {
 	codes, err := tx.Throttle(mfagate.FactorThrottleKey(username))
 	if err != nil {
 		return nil, nil, err
@@ -257,7 +258,7 @@ func (s *Service) admitPassword(tx mfagate.Tx, username string, c Actor, now tim
 // passwords is forgotten, and the address's count is taken back (a
 // success there proves nothing about others sharing it, so only time
 // clears it). errKeyLocked when a lock set meanwhile holds.
-func (s *Service) passwordRight(tx mfagate.Tx, pass, addr *ticket, now time.Time) error {
+func (s *Service) passwordRight(tx mfagate.Throttles, pass, addr *ticket, now time.Time) error {
 	if err := s.settle(tx, pass, now); err != nil {
 		return err
 	}
@@ -268,7 +269,7 @@ func (s *Service) passwordRight(tx mfagate.Tx, pass, addr *ticket, now time.Time
 // counted; a lock its admission set is announced. The typed text of an
 // unknown username is not recorded: people sometimes type their password
 // there.
-func (s *Service) passwordWrong(tx mfagate.Tx, pass *ticket, u *mfagate.User, c Actor, reason string) error {
+func (s *Service) passwordWrong(tx *txn, pass *ticket, u *mfagate.User, c Actor, reason string) error {
 	if pass != nil && pass.lock {
 		if err := s.locked(tx, pass, u, c, false); err != nil {
 			return err
@@ -278,14 +279,15 @@ func (s *Service) passwordWrong(tx mfagate.Tx, pass *ticket, u *mfagate.User, c 
 	if u != nil {
 		subject = u.Username
 	}
-	return s.audit(tx, mfagate.AuditEvent{
+	return tx.audit(mfagate.AuditEvent{
 		Kind: mfagate.AuditSignInPassword, Outcome: mfagate.OutcomeFailure,
 		Actor: cmp.Or(subject, ActorAnonymous), Subject: subject, ClientAddr: c.ClientAddr, Detail: reason,
 	})
 }
 
 // newSession makes a fully signed-in session with a fresh random token;
-// callers lower the stage when a second step is due.
+// callers lower the stage when a second step is due, and set its times to
+// the now of the transaction that stores it.
 func (s *Service) newSession(userID int64, c Actor) (string, *mfagate.Session, error) {
 	raw := make([]byte, 32) // 256 bits
 	if _, err := io.ReadFull(s.rand, raw); err != nil {
@@ -293,10 +295,8 @@ func (s *Service) newSession(userID int64, c Actor) (string, *mfagate.Session, e
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	h := sha256.Sum256(raw)
-	now := s.now()
 	return token, &mfagate.Session{
 		Hash: h[:], UserID: userID, Stage: mfagate.StageFull,
-		CreatedAt: now, LastSeenAt: now,
 		ClientAddr: c.ClientAddr, UserAgent: clipAgent(c.UserAgent),
 	}, nil
 }

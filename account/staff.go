@@ -23,7 +23,7 @@ import (
 func (s *Service) SearchPeople(ctx context.Context, f mfagate.PeopleFilter) ([]*mfagate.PersonSummary, error) {
 	f.Now = s.now()
 	var out []*mfagate.PersonSummary
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		out, err = tx.SearchPeople(f)
 		return err
 	})
@@ -33,7 +33,7 @@ func (s *Service) SearchPeople(ctx context.Context, f mfagate.PeopleFilter) ([]*
 // Progress counts enabled accounts by role and MFA state.
 func (s *Service) Progress(ctx context.Context) ([]*mfagate.ProgressRow, error) {
 	var out []*mfagate.ProgressRow
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		out, err = tx.Progress()
 		return err
 	})
@@ -43,7 +43,7 @@ func (s *Service) Progress(ctx context.Context) ([]*mfagate.ProgressRow, error) 
 // CampaignStats counts each rollout campaign's emails by delivery state.
 func (s *Service) CampaignStats(ctx context.Context) ([]mfagate.CampaignStat, error) {
 	var out []mfagate.CampaignStat
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		out, err = tx.CampaignStats()
 		return err
 	})
@@ -53,7 +53,7 @@ func (s *Service) CampaignStats(ctx context.Context) ([]mfagate.CampaignStat, er
 // AuditEvents lists audit events, newest first.
 func (s *Service) AuditEvents(ctx context.Context, f mfagate.AuditFilter) ([]*mfagate.AuditEvent, error) {
 	var out []*mfagate.AuditEvent
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		out, err = tx.AuditEvents(f)
 		return err
 	})
@@ -69,7 +69,7 @@ func (s *Service) DecideAt(u *mfagate.User, factors []*mfagate.Factor, at time.T
 // signs in how, and who will be forced to set up at the next phase.
 func (s *Service) Forecast(ctx context.Context, r *rollout.Rollout, at time.Time) (rollout.Summary, error) {
 	sim := rollout.NewSimulator(r, at)
-	err := s.store.View(ctx, func(tx mfagate.Tx) error {
+	err := s.view(ctx, func(tx *txn) error {
 		return tx.People(func(p *mfagate.Person) error {
 			if !p.Disabled {
 				sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
@@ -121,8 +121,8 @@ func (s *Service) guardStaff(ctx context.Context, by Actor, username, kind, what
 	if !IsStaff(u) {
 		return nil
 	}
-	if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
-		return s.audit(tx, mfagate.AuditEvent{Kind: kind, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
+	if err := s.update(ctx, func(tx *txn) error {
+		return tx.audit(mfagate.AuditEvent{Kind: kind, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
 			Subject: u.Username, ClientAddr: by.ClientAddr, Detail: "refused: a staff account is changed only at the server's command line"})
 	}); err != nil {
 		return err
@@ -143,18 +143,18 @@ func (s *Service) EndSessions(ctx context.Context, by Actor, username, reason st
 		return 0, err
 	}
 	var n int
-	err = s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+	err = s.update(ctx, func(tx *txn) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
 		}
-		if n, err = end.userSessions(tx, u.ID, nil); err != nil {
+		if n, err = tx.end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
-		if err := s.notify(tx, u, sessionsEnded, by); err != nil {
+		if err := s.notify(tx, tx.now, u, sessionsEnded, by); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditSessionRevoked, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditSessionRevoked, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: mfagate.Plural(n, "session", "sessions") + " ended"})
 	})
 	return n, err
@@ -193,8 +193,8 @@ func (s *Service) ResendCode(ctx context.Context, by Actor, username, reason str
 			if err != nil {
 				return nil, err
 			}
-			return sent, s.store.Update(ctx, func(tx mfagate.Tx) error {
-				return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
+			return sent, s.update(ctx, func(tx *txn) error {
+				return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
 					Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: "resent by staff to " + sent.Address})
 			})
 		}
@@ -218,12 +218,13 @@ func (s *Service) CreateToken(ctx context.Context, by Actor, name, role string) 
 	}
 	plain := "mfag_" + base64.RawURLEncoding.EncodeToString(raw)
 	h := sha256.Sum256([]byte(plain))
-	t := &mfagate.Token{Name: name, Role: role, Hash: h[:], CreatedAt: s.now()}
-	err := s.store.Update(ctx, func(tx mfagate.Tx) error {
+	t := &mfagate.Token{Name: name, Role: role, Hash: h[:]}
+	err := s.update(ctx, func(tx *txn) error {
+		t.CreatedAt = tx.now
 		if err := tx.CreateToken(t); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: AuditTokenCreate, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: AuditTokenCreate, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: "token " + name, ClientAddr: by.ClientAddr, Detail: "role " + role})
 	})
 	if err != nil {
@@ -241,7 +242,7 @@ const (
 // Tokens lists the API tokens, without their secrets.
 func (s *Service) Tokens(ctx context.Context) ([]*mfagate.Token, error) {
 	var out []*mfagate.Token
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		out, err = tx.Tokens()
 		return err
 	})
@@ -250,11 +251,11 @@ func (s *Service) Tokens(ctx context.Context) ([]*mfagate.Token, error) {
 
 // RevokeToken stops the named token from working.
 func (s *Service) RevokeToken(ctx context.Context, by Actor, name string) error {
-	return s.store.Update(ctx, func(tx mfagate.Tx) error {
-		if err := tx.RevokeToken(name, s.now()); err != nil {
+	return s.update(ctx, func(tx *txn) error {
+		if err := tx.RevokeToken(name, tx.now); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: AuditTokenRevoke, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: AuditTokenRevoke, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: "token " + name, ClientAddr: by.ClientAddr})
 	})
 }
@@ -269,7 +270,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, plain string) (*mfagate
 	}
 	h := sha256.Sum256([]byte(plain))
 	var t *mfagate.Token
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		t, err = tx.TokenByHash(h[:])
 		return err
 	})
@@ -281,7 +282,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, plain string) (*mfagate
 	}
 	now := s.now()
 	if now.Sub(t.LastUsedAt) >= touchEvery {
-		if err := s.store.Update(ctx, func(tx mfagate.Tx) error { return tx.TouchToken(t.ID, now) }); err != nil {
+		if err := s.update(ctx, func(tx *txn) error { return tx.TouchToken(t.ID, now) }); err != nil {
 			return nil, err
 		}
 		t.LastUsedAt = now

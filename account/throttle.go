@@ -99,7 +99,7 @@ type ticket struct {
 // admit counts one attempt under key, before it is checked, and returns
 // its ticket. It refuses with errKeyLocked while the key is locked and
 // with a wait error inside the growing delay, counting nothing.
-func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*ticket, error) {
+func (s *Service) admit(tx mfagate.Throttles, key string, r rule, now time.Time) (*ticket, error) {
 	run, err := s.newRun() // the name of the run, if this attempt starts one
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (s *Service) admit(tx mfagate.Tx, key string, r rule, now time.Time) (*tick
 // set. Attempts admitted after it stay counted. When a lock set after it
 // was admitted is in force, settle changes nothing and returns
 // errKeyLocked: a success in flight never lifts a lock set meanwhile.
-func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
+func (s *Service) settle(tx mfagate.Throttles, t *ticket, now time.Time) error {
 	// Most often nothing came after it: one statement forgets the run,
 	// its own lock included, and any other lock keeps it.
 	if done, err := tx.ClearThrottleIf(t.key, t.run, t.n, t.lock, now); done || err != nil {
@@ -184,7 +184,7 @@ func (s *Service) settle(tx mfagate.Tx, t *ticket, now time.Time) error {
 // for an attempt that was right but proves nothing about the key's owner:
 // a sign-in from an address others share, or the first code of an app
 // being set up. Any lock its own admission set is lifted too.
-func (s *Service) takeBack(tx mfagate.Tx, t *ticket, now time.Time) error {
+func (s *Service) takeBack(tx mfagate.Throttles, t *ticket, now time.Time) error {
 	if t == nil {
 		return nil
 	}
@@ -217,7 +217,7 @@ func (s *Service) takeBack(tx mfagate.Tx, t *ticket, now time.Time) error {
 // locked announces a lock that t's admission set, now that its attempt
 // turned out wrong: it audits the lock and, for a real account, emails
 // the person (at most once a quarter of an hour per kind, see alert).
-func (s *Service) locked(tx mfagate.Tx, t *ticket, u *mfagate.User, c Actor, codes bool) error {
+func (s *Service) locked(tx *txn, t *ticket, u *mfagate.User, c Actor, codes bool) error {
 	detail := fmt.Sprintf("locked for %s after %d failed attempts", s.throttle.LockFor, t.n)
 	if t.hard {
 		detail = fmt.Sprintf("locked until support unlocks it, after %d failed attempts", t.n)
@@ -230,7 +230,7 @@ func (s *Service) locked(tx mfagate.Tx, t *ticket, u *mfagate.User, c Actor, cod
 	if u != nil {
 		subject = u.Username
 	}
-	if err := s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditLock, Outcome: mfagate.OutcomeLocked,
+	if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditLock, Outcome: mfagate.OutcomeLocked,
 		Actor: mfagate.ActorSystem, Subject: subject, ClientAddr: c.ClientAddr, Detail: detail + ": wrong " + what}); err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ type codeTickets struct {
 
 // admitCode admits one code attempt for the person: ErrLocked while
 // their codes are locked, a wait error inside the growing delay.
-func (s *Service) admitCode(tx mfagate.Tx, cur *Current, c Actor, now time.Time) (codeTickets, error) {
+func (s *Service) admitCode(tx mfagate.Throttles, cur *Current, c Actor, now time.Time) (codeTickets, error) {
 	var tk codeTickets
 	var err error
 	// The account's key before the address's, always (see doc.go).
@@ -298,7 +298,7 @@ func (s *Service) addressKey(addr string) string {
 // codeRight settles a right code that proves the person's identity (a
 // code sent to their registered address, their app's code, a recovery
 // code): the run of wrong codes before it is forgotten.
-func (s *Service) codeRight(tx mfagate.Tx, tk codeTickets, now time.Time) error {
+func (s *Service) codeRight(tx mfagate.Throttles, tk codeTickets, now time.Time) error {
 	if err := s.settle(tx, tk.factor, now); err != nil {
 		if errors.Is(err, errKeyLocked) {
 			return ErrLocked
@@ -312,7 +312,7 @@ func (s *Service) codeRight(tx mfagate.Tx, tk codeTickets, now time.Time) error 
 // wrong codes, and whether only support can lift it.
 func (s *Service) Locked(ctx context.Context, username string) (locked, hard bool, err error) {
 	now := s.now()
-	err = s.store.View(ctx, func(tx mfagate.Tx) error {
+	err = s.view(ctx, func(tx *txn) error {
 		for _, key := range []string{mfagate.PasswordThrottleKey(username), mfagate.FactorThrottleKey(username)} {
 			th, err := tx.Throttle(key)
 			if err != nil {

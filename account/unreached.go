@@ -37,7 +37,7 @@ func (s *Service) MarkAddressFixed(ctx context.Context, by Actor, username, reas
 		return 0, err
 	}
 	var n int
-	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+	err = s.update(ctx, func(tx *txn) error {
 		// The person's row first and held (see doc.go): a refusal recorded
 		// meanwhile waits for this, then marks them again if it is of the
 		// address they still have.
@@ -52,11 +52,11 @@ func (s *Service) MarkAddressFixed(ctx context.Context, by Actor, username, reas
 		if err := tx.ClearUnreached(u.ID); err != nil {
 			return err
 		}
-		now := s.now()
+		now := tx.now
 		if n, err = tx.RequeueFailedMail(u.ID, u.Email, u.UnreachedAt.Add(-s.mailRetryFor), now); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditAddressFixed, Outcome: mfagate.OutcomeSuccess,
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditAddressFixed, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
 			Detail: mfagate.Plural(n, "email", "emails") + " queued again to " + u.Email + "; refused since " +
 				s.when(u.UnreachedAt) + ": " + u.UnreachedReason})
@@ -72,7 +72,7 @@ func (s *Service) MarkAddressFixed(ctx context.Context, by Actor, username, reas
 // people.
 func (s *Service) UnreachedByRole(ctx context.Context) (map[string]int, error) {
 	var out map[string]int
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		out, err = tx.UnreachedByRole()
 		return err
 	})

@@ -132,7 +132,7 @@ func (s *Service) CreateUser(ctx context.Context, by Actor, in NewUser) (*mfagat
 	if err := s.guardNewStaff(ctx, by, us); err != nil {
 		return nil, err
 	}
-	err = s.store.Update(ctx, func(tx mfagate.Tx) error { return s.insert(tx, by, us[0]) })
+	err = s.update(ctx, func(tx *txn) error { return s.insert(tx, by, us[0]) })
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Service) prepare(ctx context.Context, ins []NewUser) ([]*mfagate.User, 
 				"Username %q appears more than once", in.Username))
 		}
 		seen[mfagate.UsernameKey(in.Username)] = struct{}{}
-		u := &mfagate.User{Username: in.Username, Email: in.Email, Name: in.Name, Roles: in.Roles, CreatedAt: s.now()}
+		u := &mfagate.User{Username: in.Username, Email: in.Email, Name: in.Name, Roles: in.Roles}
 		if in.Password != "" {
 			if err := password.Check(in.Password, in.Username, in.Email); err != nil {
 				return nil, rowError(i, err)
@@ -181,8 +181,8 @@ func (s *Service) guardNewStaff(ctx context.Context, by Actor, us []*mfagate.Use
 		if !IsStaff(u) {
 			continue
 		}
-		if err := s.store.Update(ctx, func(tx mfagate.Tx) error {
-			return s.audit(tx, mfagate.AuditEvent{Kind: mfagate.AuditUserCreate, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
+		if err := s.update(ctx, func(tx *txn) error {
+			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditUserCreate, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
 				Subject: u.Username, ClientAddr: by.ClientAddr, Detail: "refused: a staff account is made only at the server's command line"})
 		}); err != nil {
 			return err
@@ -205,11 +205,12 @@ func (e *badRow) Unwrap() error { return e.err }
 
 func rowError(i int, err error) error { return &badRow{i: i, err: err} }
 
-func (s *Service) insert(tx mfagate.Tx, by Actor, u *mfagate.User) error {
+func (s *Service) insert(tx *txn, by Actor, u *mfagate.User) error {
+	u.CreatedAt = tx.now
 	if err := tx.CreateUser(u); err != nil {
 		return err
 	}
-	return s.audit(tx, mfagate.AuditEvent{
+	return tx.audit(mfagate.AuditEvent{
 		Kind: mfagate.AuditUserCreate, Outcome: mfagate.OutcomeSuccess,
 		Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr,
 		Detail: "roles " + strings.Join(u.Roles, ","),
@@ -230,7 +231,7 @@ func (s *Service) ImportUsers(ctx context.Context, by Actor, rows []ImportRow) (
 	if err := s.guardNewStaff(ctx, by, us); err != nil {
 		return 0, err
 	}
-	err = s.store.Update(ctx, func(tx mfagate.Tx) error {
+	err = s.update(ctx, func(tx *txn) error {
 		for i, u := range us {
 			if err := s.insert(tx, by, u); err != nil {
 				if mfagate.ErrorCode(err) == mfagate.EINTERNAL {
@@ -252,7 +253,7 @@ func (s *Service) ImportUsers(ctx context.Context, by Actor, rows []ImportRow) (
 // User returns the account with that username. ENOTFOUND.
 func (s *Service) User(ctx context.Context, username string) (*mfagate.User, error) {
 	var u *mfagate.User
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		u, err = tx.UserByUsername(username)
 		return err
 	})
@@ -262,7 +263,7 @@ func (s *Service) User(ctx context.Context, username string) (*mfagate.User, err
 // Users lists accounts in the order they were created.
 func (s *Service) Users(ctx context.Context, f mfagate.UserFilter) ([]*mfagate.User, error) {
 	var us []*mfagate.User
-	err := s.store.View(ctx, func(tx mfagate.Tx) (err error) {
+	err := s.view(ctx, func(tx *txn) (err error) {
 		us, err = tx.Users(f)
 		return err
 	})
@@ -280,7 +281,7 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, di
 	if err := s.guardStaff(ctx, by, username, kind, what); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+	return s.update(ctx, func(tx *txn) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
@@ -295,11 +296,11 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, di
 		kind := mfagate.AuditUserEnable
 		if disabled {
 			kind = mfagate.AuditUserDisable
-			if _, err := end.userSessions(tx, u.ID, nil); err != nil {
+			if _, err := tx.end.userSessions(tx, u.ID, nil); err != nil {
 				return err
 			}
 		}
-		return s.audit(tx, mfagate.AuditEvent{
+		return tx.audit(mfagate.AuditEvent{
 			Kind: kind, Outcome: mfagate.OutcomeSuccess, Actor: by.Name,
 			Subject: u.Username, ClientAddr: by.ClientAddr, Reason: strings.TrimSpace(reason),
 		})
@@ -324,7 +325,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, pw string
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx mfagate.Tx, end *ended) error {
+	return s.update(ctx, func(tx *txn) error {
 		u, err := tx.UserByUsername(username)
 		if err != nil {
 			return err
@@ -333,13 +334,13 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, pw string
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if _, err := end.userSessions(tx, u.ID, nil); err != nil {
+		if _, err := tx.end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
-		if err := s.notify(tx, u, passwordSetByStaff, by); err != nil {
+		if err := s.notify(tx, tx.now, u, passwordSetByStaff, by); err != nil {
 			return err
 		}
-		return s.audit(tx, mfagate.AuditEvent{
+		return tx.audit(mfagate.AuditEvent{
 			Kind: mfagate.AuditPasswordChange, Outcome: mfagate.OutcomeSuccess, Actor: by.Name,
 			Subject: u.Username, ClientAddr: by.ClientAddr, Detail: "set by " + by.Name,
 		})
