@@ -2,7 +2,9 @@
 // the command line share: creating and importing accounts, signing in with a
 // password, sessions and their timeouts, changing passwords, disabling
 // accounts. Every change is made in one store transaction together with its
-// audit event and any email it causes, so none of them can be lost alone.
+// audit event and any email it causes, so none of them can be lost alone,
+// and all of them carry the one time fixed as the transaction begins
+// (txn.go: tx.now, never the clock again inside).
 //
 // Transactions that hold rows (HoldThrottle, UserByID and UserByUsername
 // inside Update, the factor and session writes) take them in one order,

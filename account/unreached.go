@@ -8,7 +8,7 @@ import (
 )
 
 // A person is unreached when a mail server refused their address for
-// good (the delivery worker marks them; see mfagate.Tx.MarkUnreached).
+// good (the delivery worker marks them; see mfagate.Unreached.MarkUnreached).
 // Every message to them since then failed; once the address works again,
 // staff say so here and those messages go out again.
 

@@ -12,7 +12,7 @@
 //
 // Times are stored as Unix milliseconds (UTC); a zero time is stored as
 // NULL. Errors a person may see are *mfagate.Error with the codes the
-// mfagate.Tx comments name; anything else is wrapped once with what was
+// comments of mfagate.Tx's interfaces name; anything else is wrapped once with what was
 // being done. Where a call leaves the store (Update, View, Ping), an error
 // caused by a passed deadline or an unreachable database becomes
 // EUNAVAILABLE (unavailable.go).

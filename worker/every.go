@@ -32,7 +32,7 @@ const claimTimeout = 10 * time.Second
 
 // RunScheduled calls fn once per interval across every replica sharing
 // store: each replica wakes every interval and asks the store for the
-// turn (Tx.ClaimJob under name); only the one that gets it runs fn. A
+// turn (mfagate.Jobs.ClaimJob under name); only the one that gets it runs fn. A
 // replica that dies mid-turn just loses that turn: the next starts an
 // interval later. Returns when ctx is done.
 func RunScheduled(ctx context.Context, store mfagate.Store, clock mfagate.Clock, name string, interval time.Duration, fn func(context.Context)) {
