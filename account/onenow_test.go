@@ -105,7 +105,8 @@ func TestOneNowPerTransaction(t *testing.T) {
 
 // TestTransactionsReadNoClock keeps it so: code handed a *txn reads
 // tx.now, never the service's clock (s.now, s.clock), which would stamp
-// one change with two times.
+// one change with two times; and audit events are appended only by
+// tx.audit (txn.go), which stamps them with it.
 func TestTransactionsReadNoClock(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -122,6 +123,9 @@ func TestTransactionsReadNoClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "AppendAudit" {
+				t.Errorf("%s: calls AppendAudit directly; audit through tx.audit, which stamps the transaction's now", fset.Position(sel.Pos()))
+			}
 			var ft *ast.FuncType
 			var body *ast.BlockStmt
 			switch fn := n.(type) {
