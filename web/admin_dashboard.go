@@ -1,15 +1,14 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
 )
 
@@ -61,9 +60,9 @@ func (s *server) handleDashboard() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		v := dashboardView{consolePage: s.newConsolePage(r, "Rollout dashboard", areaDashboard), Legend: segmentKinds, Access: accessMatrix()}
-		now := s.Accounts.RolloutNow()
-		v.HasRollout = s.Rollout != nil && len(s.Rollout.Phases) > 0
-		v.Timeline, v.Next = s.timeline(now)
+		tl := s.Accounts.Timeline()
+		v.HasRollout = len(tl.Phases) > 0
+		v.Timeline, v.Next = s.timeline(tl)
 
 		rows, err := s.Accounts.Progress(ctx)
 		if err != nil {
@@ -76,12 +75,12 @@ func (s *server) handleDashboard() http.Handler {
 		v.Chart = newBarChart(v.Progress)
 
 		if v.HasRollout { // without phases there is nothing to forecast
-			sum, asOf, err := s.forecast(ctx)
+			f, err := s.Accounts.LatestForecast(ctx)
 			if err != nil {
 				s.renderError(w, r, err)
 				return
 			}
-			v.Forecast = s.newForecastView(sum, asOf)
+			v.Forecast = s.newForecastView(f.Summary, f.At)
 		}
 
 		unreached, err := s.Accounts.UnreachedByRole(ctx)
@@ -113,52 +112,31 @@ type phaseRow struct {
 	Active      bool
 }
 
-// timeline lists the phases with the ones in force marked. A phase is in
-// force for an audience when it is what Decide makes active for someone
-// with just that role (or with no role, for "all"): several can be, for
-// different audiences.
-func (s *server) timeline(now time.Time) ([]phaseRow, string) {
-	r := s.Rollout
-	if r == nil {
-		return nil, ""
-	}
-	activeFor := map[*rollout.Phase][]string{}
-	seen := map[string]bool{}
-	for i := range r.Phases {
-		for _, a := range r.Phases[i].Audience {
-			if seen[a] {
-				continue
-			}
-			seen[a] = true
-			p := rollout.Person{Roles: []string{a}}
-			if a == "all" {
-				p.Roles = nil
-			}
-			if ph := rollout.Decide(r, p, now).Active; ph != nil {
-				activeFor[ph] = append(activeFor[ph], roleLabel(a))
-			}
-		}
-	}
+// timeline lists the phases with the ones in force marked, and says
+// which starts next.
+func (s *server) timeline(t account.Timeline) ([]phaseRow, string) {
 	var rows []phaseRow
 	next := ""
-	for i := range r.Phases {
-		ph := &r.Phases[i]
-		row := phaseRow{Name: ph.Name, When: s.phaseDate(ph.Start), Audience: audienceLabel(ph.Audience), Requirement: requirementText(ph)}
+	for _, ph := range t.Phases {
+		row := phaseRow{Name: ph.Name, When: s.phaseDate(ph.Start), Audience: audienceLabel(ph.Audience), Requirement: account.PhaseRequires(ph.Phase)}
 		switch {
-		case len(activeFor[ph]) > 0:
-			who := activeFor[ph]
-			if slices.Contains(who, "everyone") {
-				who = []string{"everyone"}
+		case len(ph.InForceFor) > 0:
+			who := []string{"everyone"}
+			if !slices.Contains(ph.InForceFor, rollout.Everyone) {
+				who = who[:0]
+				for _, a := range ph.InForceFor {
+					who = append(who, roleLabel(a))
+				}
 			}
 			row.Active = true
 			row.Status = "In force for " + strings.Join(who, " and ")
-		case !ph.Start.After(now):
+		case ph.Started:
 			row.Status = "Started; a stricter phase now applies"
 		case next == "":
-			row.Status = "Next, " + inDays(s.daysUntil(now, ph.Start))
-			next = ph.Name + " starts on " + row.When + ", " + inDays(s.daysUntil(now, ph.Start))
+			row.Status = "Next, " + inDays(s.daysUntil(t.At, ph.Start))
+			next = ph.Name + " starts on " + row.When + ", " + inDays(s.daysUntil(t.At, ph.Start))
 		default:
-			row.Status = "Upcoming, " + inDays(s.daysUntil(now, ph.Start))
+			row.Status = "Upcoming, " + inDays(s.daysUntil(t.At, ph.Start))
 		}
 		rows = append(rows, row)
 	}
@@ -166,12 +144,7 @@ func (s *server) timeline(now time.Time) ([]phaseRow, string) {
 }
 
 // rolloutLoc is the zone phase dates are written in.
-func (s *server) rolloutLoc() *time.Location {
-	if s.Rollout != nil && s.Rollout.Location != nil {
-		return s.Rollout.Location
-	}
-	return s.loc()
-}
+func (s *server) rolloutLoc() *time.Location { return s.Accounts.Timeline().Location }
 
 // phaseDate writes a phase's start: the day, and the time when it does not
 // start at midnight.
@@ -236,23 +209,6 @@ func audienceLabel(audience []string) string {
 	return capitalize(s)
 }
 
-// requirementText says what a phase asks, in words.
-func requirementText(ph *rollout.Phase) string {
-	switch ph.Requirement {
-	case rollout.Notify:
-		return "Notice by email; nothing changes at sign-in"
-	case rollout.Optional:
-		return "Setup offered at sign-in; it can be skipped"
-	case rollout.Required:
-		t := "Required at every sign-in: " + mfagate.MethodPhrases(ph.Methods)
-		if ph.DefaultMethod != "" {
-			t += "; people without one start with " + mfagate.MethodPhrase(ph.DefaultMethod)
-		}
-		return t
-	}
-	return ph.Requirement.String()
-}
-
 // countCell is a count with its share of the row's total, both as text.
 type countCell struct {
 	N   int
@@ -308,80 +264,6 @@ func campaignName(key string) string {
 		return "Reminder " + parts[2] + " before: " + parts[1]
 	}
 	return key
-}
-
-// forecastFor is how long a forecast is reused: it reads every account
-// (about 1.7 s per million), too slow to run at each page view, and an
-// estimate a few minutes old serves the dashboard well.
-const forecastFor = 5 * time.Minute
-
-// forecastTimeout is the deadline of making one forecast, far beyond the
-// request timeout a walk over every account would not fit in, and inside
-// the server's 60-second write timeout, so the first dashboard view, which
-// waits for it, still gets its page.
-const forecastTimeout = 45 * time.Second
-
-// forecastCache keeps the latest forecast. Its zero value is empty.
-type forecastCache struct {
-	mu         sync.Mutex // held while the first forecast is made, so views wait for one run
-	ok         bool
-	sum        rollout.Summary
-	made       time.Time // by the service's (wall) clock
-	refreshing bool      // a newer forecast is being made in the background
-}
-
-// forecast returns the latest forecast as at the rollout's now and when it
-// was made (rollout time). Only the very first view waits for one; after
-// that a stale forecast is returned at once while a fresh one is made in
-// the background, so the dashboard stays fast however many accounts there
-// are.
-func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, error) {
-	c := &s.forecastCache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := s.Accounts.Now()
-	fresh := c.ok && !now.Before(c.made) && now.Sub(c.made) < forecastFor
-	switch {
-	case fresh:
-	case c.ok:
-		if !c.refreshing {
-			c.refreshing = true
-			go s.refreshForecast()
-		}
-	default:
-		ctx, cancel := context.WithTimeout(ctx, forecastTimeout)
-		defer cancel()
-		sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
-		if err != nil {
-			return rollout.Summary{}, time.Time{}, fmt.Errorf("forecast the rollout: %w", err)
-		}
-		c.ok, c.sum, c.made = true, sum, now
-	}
-	return c.sum, c.sum.At, nil
-}
-
-// refreshForecast makes a new forecast outside any request.
-func (s *server) refreshForecast() {
-	c := &s.forecastCache
-	ctx, cancel := context.WithTimeout(context.Background(), forecastTimeout)
-	defer cancel()
-	now := s.Accounts.Now()
-	sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.refreshing = false
-	if err != nil {
-		s.Logger.Error("forecast the rollout", "err", err)
-		return
-	}
-	c.ok, c.sum, c.made = true, sum, now
-}
-
-// forecastMade is when the cached forecast was made, by the wall clock.
-func (s *server) forecastMade() time.Time {
-	s.forecastCache.mu.Lock()
-	defer s.forecastCache.mu.Unlock()
-	return s.forecastCache.made
 }
 
 type forecastView struct {

@@ -200,13 +200,9 @@ func (s *server) handlePeople() http.Handler {
 // those the rollout names, and the one asked for.
 func (s *server) knownRoles(asked string) []string {
 	roles := []string{mfagate.RoleAdmin, mfagate.RoleUser, mfagate.RoleOperator, mfagate.RoleSupport}
-	if s.Rollout != nil {
-		for _, ph := range s.Rollout.Phases {
-			for _, a := range ph.Audience {
-				if a != "all" && !slices.Contains(roles, a) {
-					roles = append(roles, a)
-				}
-			}
+	for _, a := range s.Accounts.RolloutRoles() {
+		if !slices.Contains(roles, a) {
+			roles = append(roles, a)
 		}
 	}
 	if asked != "" && !slices.Contains(roles, asked) {

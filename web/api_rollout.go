@@ -114,25 +114,19 @@ func (s *server) handleAPIRollout() apiFunc {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		now := s.Accounts.RolloutNow()
-		reply := rolloutReply{Timezone: "UTC", Now: apiTime(now), Rehearsal: s.Rehearsal, Phases: []*apiPhase{}, Active: []string{}}
-		if s.Rollout != nil {
-			if s.Rollout.Location != nil {
-				reply.Timezone = s.Rollout.Location.String()
+		tl := s.Accounts.Timeline()
+		reply := rolloutReply{Timezone: tl.Location.String(), Now: apiTime(tl.At), Rehearsal: s.Rehearsal, Phases: []*apiPhase{}, Active: []string{}}
+		var next *rollout.Phase
+		for _, ph := range tl.Phases {
+			reply.Phases = append(reply.Phases, newAPIPhase(ph.Phase))
+			if ph.Started {
+				reply.Active = append(reply.Active, ph.Name)
+			} else if next == nil || ph.Start.Before(next.Start) {
+				next = ph.Phase
 			}
-			var next *rollout.Phase
-			for i := range s.Rollout.Phases {
-				ph := &s.Rollout.Phases[i]
-				reply.Phases = append(reply.Phases, newAPIPhase(ph))
-				if !ph.Start.After(now) {
-					reply.Active = append(reply.Active, ph.Name)
-				} else if next == nil || ph.Start.Before(next.Start) {
-					next = ph
-				}
-			}
-			if next != nil {
-				reply.Next = newAPIPhase(next)
-			}
+		}
+		if next != nil {
+			reply.Next = newAPIPhase(next)
 		}
 		writeJSON(w, http.StatusOK, reply)
 		return nil
@@ -206,14 +200,14 @@ type progressReply struct {
 
 func (s *server) handleAPIProgress() apiFunc {
 	// The forecast walks every account, so it is shared with the
-	// dashboard and reused for a few minutes (s.forecast): a client
+	// dashboard and reused for a few minutes (LatestForecast): a client
 	// polling progress cannot make it run on each request.
 	forecast := func(r *http.Request) (*apiForecast, error) {
-		sum, _, err := s.forecast(r.Context())
+		f, err := s.Accounts.LatestForecast(r.Context())
 		if err != nil {
 			return nil, err
 		}
-		return newAPIForecast(sum, s.forecastMade()), nil
+		return newAPIForecast(f.Summary, f.Made), nil
 	}
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // banner tells a signed-in person what the rollout changes next for them,
@@ -30,7 +31,7 @@ func (s *server) bannerFor(d account.Decision) *banner {
 			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	}
 	n := d.NextPhase
-	if n == nil || d.Next == account.NextChallenge || d.Next == account.NextRequireSetup {
+	if n == nil || d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
 		return nil // people with a factor are asked for it already; the others are on the setup page
 	}
 	b := &banner{Text: "From " + s.day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}

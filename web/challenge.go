@@ -8,6 +8,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -77,7 +78,7 @@ func (s *server) handleChallenge() http.Handler {
 		cur := currentFrom(r)
 		method := r.PostForm.Get("method")
 		out, err := s.Accounts.Verify(r.Context(), cur, method, r.PostForm.Get("code"), s.actor(r))
-		if err == nil && out.Next.Next == account.NextRequireSetup {
+		if err == nil && out.Next.Outcome == rollout.RequireEnrollment {
 			// Their factor passed, but a phase demands another method.
 			s.cookie.set(w, out.Token)
 			next := &account.Current{Session: out.Session, User: cur.User}

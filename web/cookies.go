@@ -9,6 +9,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // cookieSpec is how the session cookie is named and flagged.
@@ -153,7 +154,7 @@ func (s *server) pendingStep(r *http.Request, cur *account.Current) (string, err
 	if err != nil {
 		return "", err
 	}
-	if d.Next == account.NextChallenge {
+	if d.Outcome == rollout.Challenge {
 		return "/mfa/challenge", nil
 	}
 	return "/mfa/setup", nil

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -33,14 +32,13 @@ type helpPhase struct {
 func (s *server) handleHelp() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := helpView{page: s.newPage(r, "Get help signing in"), CodeMinutes: s.Accounts.CodeMinutes()}
-		if s.Rollout != nil {
-			now := s.Accounts.RolloutNow()
-			for i := range s.Rollout.Phases {
-				ph := &s.Rollout.Phases[i]
-				v.Schedule = append(v.Schedule, helpPhase{When: s.phaseDate(ph.Start), Who: audienceLabel(ph.Audience),
-					What: capitalize(account.PhaseAsks(ph)) + ".", Started: !ph.Start.After(now)})
-			}
-			v.MustI = s.mustI(now)
+		tl := s.Accounts.Timeline()
+		for _, ph := range tl.Phases {
+			v.Schedule = append(v.Schedule, helpPhase{When: s.phaseDate(ph.Start), Who: audienceLabel(ph.Audience),
+				What: capitalize(account.PhaseAsks(ph.Phase)) + ".", Started: ph.Started})
+		}
+		if len(tl.Phases) > 0 {
+			v.MustI = s.mustI(tl)
 		}
 		v.HasSchedule = len(v.Schedule) > 0
 		s.render(w, r, http.StatusOK, "help", v)
@@ -49,12 +47,11 @@ func (s *server) handleHelp() http.Handler {
 
 // mustI answers "Must I do it now?" for everyone at once: when setup is
 // offered and when it becomes required, for whom.
-func (s *server) mustI(now time.Time) []string {
+func (s *server) mustI(tl account.Timeline) []string {
 	var already, coming, offered []string
-	for i := range s.Rollout.Phases {
-		ph := &s.Rollout.Phases[i]
+	for _, ph := range tl.Phases {
 		who, when := strings.ToLower(audienceLabel(ph.Audience)), s.phaseDate(ph.Start)
-		started := !ph.Start.After(now)
+		started := ph.Started
 		switch {
 		case ph.Requirement == rollout.Required && started:
 			already = append(already, who+" (since "+when+")")

@@ -49,14 +49,14 @@ func (s *server) handleRecoveryCodesText() http.Handler {
 			return
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s recovery codes for %s\r\nMade on %s\r\n\r\n", s.Product, cur.User.Username,
+		fmt.Fprintf(&b, "%s recovery codes for %s\r\nMade on %s\r\n\r\n", s.site.Product, cur.User.Username,
 			s.Accounts.Now().UTC().Format("2 January 2006 at 15:04 UTC"))
 		fmt.Fprintf(&b, "Each code works once. Use one when you cannot get a security code any other way.\r\n\r\n")
 		for _, c := range codes {
 			b.WriteString(c + "\r\n")
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+s.Product+`-recovery-codes.txt"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+s.site.Product+`-recovery-codes.txt"`)
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write([]byte(b.String()))
 	})

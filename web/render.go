@@ -85,7 +85,7 @@ func (p page) For(field string) string {
 }
 
 func (s *server) newPage(r *http.Request, title string) page {
-	p := page{Title: title, Product: s.Product, Support: s.Support}
+	p := page{Title: title, Product: s.site.Product, Support: s.site.Support}
 	if s.Rehearsal {
 		p.Rehearsal = "Rehearsal: this server is running as if it were " +
 			s.Accounts.RolloutNow().In(s.loc()).Format("Monday 2 January 2006, 15:04 MST") + ". Nothing here is real."

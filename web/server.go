@@ -12,7 +12,6 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -36,13 +35,8 @@ type Options struct {
 	// Optional: without it /dev/outbox shows the table alone.
 	DevMailbox DevMailbox
 
-	Product  string
-	Support  account.Contacts
-	Location *time.Location // zone for times shown on pages (default UTC)
 	// Rehearsal marks every page: the server runs at a chosen time.
 	Rehearsal bool
-	// Rollout is the schedule, for the help page, the console and the API.
-	Rollout *rollout.Rollout
 	// ForwardAuth are the access rules of GET /auth/verify, in order; none
 	// lets every fully signed-in person through.
 	ForwardAuth []ForwardAuthRule
@@ -62,12 +56,13 @@ type DevMailbox interface {
 // server holds what handlers share: settings and parsed templates.
 type server struct {
 	Options
+	// site is the product name, support contacts and time zone, as the
+	// use cases write them in emails (account.Service.Site).
+	site    account.Site
 	pages   map[string]*template.Template
 	cookie  cookieSpec
 	metrics *metrics
 	db      *dbCheck // the database's readiness, for /readyz and the metrics
-	// forecastCache keeps the dashboard's forecast for a few minutes.
-	forecastCache forecastCache
 }
 
 // NewServer returns the handler for every route. Templates are parsed here,
@@ -82,10 +77,8 @@ func NewServer(o Options) (http.Handler, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	if o.Product == "" {
-		o.Product = "mfagate"
-	}
-	pages, err := parsePages(o.Location)
+	site := o.Accounts.Site()
+	pages, err := parsePages(site.Location)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +87,7 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Options: o, pages: pages, cookie: newCookieSpec(o), metrics: m, db: db}
+	s := &server{Options: o, site: site, pages: pages, cookie: newCookieSpec(o), metrics: m, db: db}
 	mux := http.NewServeMux()
 	s.routes(mux)
 
@@ -122,12 +115,7 @@ func NewServer(o Options) (http.Handler, error) {
 	return h, nil
 }
 
-func (s *server) loc() *time.Location {
-	if s.Location == nil {
-		return time.UTC
-	}
-	return s.Location
-}
+func (s *server) loc() *time.Location { return s.site.Location }
 
 // isHTTPS reports whether people reach mfagate over TLS.
 func (s *server) isHTTPS() bool { return s.BaseURL.Scheme == "https" }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // requireStarted lets through anyone past the password step, fully signed
@@ -55,10 +56,10 @@ func (s *server) withRd(path, rd string) string {
 // the page that asks for it can say it was sent.
 func (s *server) nextStep(r *http.Request, cur *account.Current, d account.Decision, rd string) (string, error) {
 	c := s.actor(r)
-	switch d.Next {
-	case account.NextDone:
+	switch d.Outcome {
+	case rollout.Allow:
 		return s.safeRedirect(rd), nil
-	case account.NextChallenge:
+	case rollout.Challenge:
 		factors, err := s.Accounts.Factors(r.Context(), cur.User.ID)
 		if err != nil {
 			return "", err

@@ -9,8 +9,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 )
 
 // TestUnavailableAnswers503 checks the one mapping of EUNAVAILABLE, for
@@ -24,7 +26,7 @@ func TestUnavailableAnswers503(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	base, _ := url.Parse("https://login.example.com")
-	s := &server{Options: Options{BaseURL: base, Product: "mfagate", Logger: slog.New(slog.NewTextHandler(&logs, nil))}, pages: pages}
+	s := &server{site: account.Site{Product: "mfagate", Location: time.UTC}, Options: Options{BaseURL: base, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, pages: pages}
 	cause := fmt.Errorf("begin transaction: %w", mfagate.Errorf(mfagate.EUNAVAILABLE, "The service cannot reach its database just now. Try again in a minute"))
 
 	t.Run("page", func(t *testing.T) {
