@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // fuzzRules are the access rules FuzzOriginalURL checks decisions with.
@@ -58,7 +59,10 @@ func FuzzOriginalURL(f *testing.F) {
 		f.Add(s[0], s[1], s[2], s[3])
 	}
 	base, _ := url.Parse("https://login.example.com")
-	s := &server{Options: Options{BaseURL: base, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}
+	st, err := site.New(site.Config{BaseURL: base, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	rules := newAccessRules(fuzzRules)
 	f.Fuzz(func(t *testing.T, original, proto, host, uri string) {
 		r := httptest.NewRequest("GET", "/auth/verify", nil)
@@ -71,7 +75,7 @@ func FuzzOriginalURL(f *testing.F) {
 				r.Header.Set(name, v)
 			}
 		}
-		u, err := s.originalURL(r)
+		u, err := originalURL(st, r)
 		if err != nil {
 			if u != nil || mfagate.ErrorCode(err) != mfagate.EINVALID {
 				t.Fatalf("got %v and %v, want no URL and an invalid error", u, err)
@@ -79,7 +83,7 @@ func FuzzOriginalURL(f *testing.F) {
 			return
 		}
 		r.RemoteAddr = "192.0.2.1:40000"
-		if other, err := s.originalURL(r); other != nil || err != nil {
+		if other, err := originalURL(st, r); other != nil || err != nil {
 			t.Fatalf("from an untrusted peer: got %v, %v, want the headers ignored", other, err)
 		}
 		if u == nil {
@@ -110,10 +114,10 @@ func checkOriginalURL(t *testing.T, r *http.Request, u *url.URL) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Host == "" || u.Fragment != "" {
 		t.Fatalf("got %s, want an http or https URL with a host, no user and no fragment", u)
 	}
-	if !plainHost(strings.ToLower(u.Hostname())) || !cleanText(u.Host, lineText) {
+	if !site.PlainHost(strings.ToLower(u.Hostname())) || !site.CleanText(u.Host, site.LineText) {
 		t.Fatalf("got %s, whose host %q is not a plain host name", u, u.Host)
 	}
-	if !cleanText(u.Path, lineText) || strings.Contains(u.Path, `\`) {
+	if !site.CleanText(u.Path, site.LineText) || strings.Contains(u.Path, `\`) {
 		t.Fatalf("got %s, whose decoded path %q holds a control character, a backslash or invalid UTF-8", u, u.Path)
 	}
 	if r.Header.Get("X-Original-Url") != "" {

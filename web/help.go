@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The help page answers, by task, what people ask about security codes,
@@ -16,7 +16,7 @@ import (
 // cannot sign in need it most.
 
 type helpView struct {
-	page
+	site.Page
 	Schedule    []helpPhase
 	HasSchedule bool
 	// MustI answers "Must I do it now?" from the schedule, in sentences.
@@ -30,30 +30,30 @@ type helpPhase struct {
 	Started         bool
 }
 
-func (s *server) handleHelp() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := helpView{page: s.newPage(r, "Get help signing in"), CodeMinutes: s.Accounts.CodeMinutes()}
-		if s.Rollout != nil {
-			now := s.Accounts.RolloutNow()
-			for i := range s.Rollout.Phases {
-				ph := &s.Rollout.Phases[i]
-				v.Schedule = append(v.Schedule, helpPhase{When: s.phaseDate(ph.Start), Who: audienceLabel(ph.Audience),
-					What: capitalize(account.PhaseAsks(ph)) + ".", Started: !ph.Start.After(now)})
+func handleHelp(st *site.Site, accounts *account.Service, plan *rollout.Rollout) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := helpView{Page: st.NewPage(r, "Get help signing in"), CodeMinutes: accounts.CodeMinutes()}
+		if plan != nil {
+			now := accounts.RolloutNow()
+			for i := range plan.Phases {
+				ph := &plan.Phases[i]
+				v.Schedule = append(v.Schedule, helpPhase{When: st.PhaseDate(ph.Start), Who: site.AudienceLabel(ph.Audience),
+					What: site.Capitalize(account.PhaseAsks(ph)) + ".", Started: !ph.Start.After(now)})
 			}
-			v.MustI = s.mustI(now)
+			v.MustI = mustI(st, plan, now)
 		}
 		v.HasSchedule = len(v.Schedule) > 0
-		s.render(w, r, http.StatusOK, "help", v)
-	})
+		return st.Render(w, r, http.StatusOK, "help", v)
+	}
 }
 
 // mustI answers "Must I do it now?" for everyone at once: when setup is
 // offered and when it becomes required, for whom.
-func (s *server) mustI(now time.Time) []string {
+func mustI(st *site.Site, plan *rollout.Rollout, now time.Time) []string {
 	var already, coming, offered []string
-	for i := range s.Rollout.Phases {
-		ph := &s.Rollout.Phases[i]
-		who, when := strings.ToLower(audienceLabel(ph.Audience)), s.phaseDate(ph.Start)
+	for i := range plan.Phases {
+		ph := &plan.Phases[i]
+		who, when := strings.ToLower(site.AudienceLabel(ph.Audience)), st.PhaseDate(ph.Start)
 		started := !ph.Start.After(now)
 		switch {
 		case ph.Requirement == rollout.Required && started:
@@ -79,33 +79,4 @@ func (s *server) mustI(now time.Time) []string {
 		out = append(out, "Nothing is required yet.")
 	}
 	return out
-}
-
-type outboxView struct {
-	page
-	Messages []*mfagate.Message
-}
-
-// handleDevOutbox lists the emails the service has written, newest first.
-// It exists only with the "outbox" mail driver, which sends nothing.
-func (s *server) handleDevOutbox() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := outboxView{page: s.newPage(r, "Outbox")}
-		err := s.Store.View(r.Context(), func(tx mfagate.Tx) (err error) {
-			v.Messages, err = tx.Mail(200)
-			return err
-		})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if s.DevMailbox != nil {
-			for i, m := range v.Messages {
-				if got, ok := s.DevMailbox.Delivered(m.ID); ok {
-					v.Messages[i] = got // with the text the table no longer keeps
-				}
-			}
-		}
-		s.render(w, r, http.StatusOK, "outbox", v)
-	})
 }

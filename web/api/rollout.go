@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	_ "embed"
@@ -7,20 +7,23 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // openAPI is the API's contract. A test checks that it names every route
-// in routes.go, and no other.
+// in web/routes.go, and no other.
 //
 //go:embed openapi.json
 var openAPI []byte
 
-func handleOpenAPI() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// OpenAPI serves the API's document, open to anyone.
+func OpenAPI() site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(openAPI)
-	})
+		return nil
+	}
 }
 
 // apiEvent is one audit event.
@@ -41,7 +44,7 @@ type auditReply struct {
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
-func (s *server) handleAPIAudit() apiFunc {
+func Audit(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		q, err := readQuery(r, "subject", "actor", "kind", "since", "until", "limit", "cursor")
 		if err != nil {
@@ -62,7 +65,7 @@ func (s *server) handleAPIAudit() apiFunc {
 			return err
 		}
 		f.Limit = limit + 1
-		evs, err := s.Accounts.AuditEvents(r.Context(), f)
+		evs, err := d.Accounts.AuditEvents(r.Context(), f)
 		if err != nil {
 			return err
 		}
@@ -75,7 +78,7 @@ func (s *server) handleAPIAudit() apiFunc {
 			reply.Events = append(reply.Events, apiEvent{ID: e.ID, At: apiTime(e.At), Kind: e.Kind, Outcome: e.Outcome,
 				Actor: e.Actor, Subject: e.Subject, ClientAddr: e.ClientAddr, Reason: e.Reason, Detail: e.Detail})
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }
@@ -109,20 +112,20 @@ type rolloutReply struct {
 	Next      *apiPhase   `json:"next"`   // the next phase to start, for anyone
 }
 
-func (s *server) handleAPIRollout() apiFunc {
+func Rollout(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		now := s.Accounts.RolloutNow()
-		reply := rolloutReply{Timezone: "UTC", Now: apiTime(now), Rehearsal: s.Rehearsal, Phases: []*apiPhase{}, Active: []string{}}
-		if s.Rollout != nil {
-			if s.Rollout.Location != nil {
-				reply.Timezone = s.Rollout.Location.String()
+		now := d.Accounts.RolloutNow()
+		reply := rolloutReply{Timezone: "UTC", Now: apiTime(now), Rehearsal: d.Site.Rehearsal(), Phases: []*apiPhase{}, Active: []string{}}
+		if d.Rollout != nil {
+			if d.Rollout.Location != nil {
+				reply.Timezone = d.Rollout.Location.String()
 			}
 			var next *rollout.Phase
-			for i := range s.Rollout.Phases {
-				ph := &s.Rollout.Phases[i]
+			for i := range d.Rollout.Phases {
+				ph := &d.Rollout.Phases[i]
 				reply.Phases = append(reply.Phases, newAPIPhase(ph))
 				if !ph.Start.After(now) {
 					reply.Active = append(reply.Active, ph.Name)
@@ -134,7 +137,7 @@ func (s *server) handleAPIRollout() apiFunc {
 				reply.Next = newAPIPhase(next)
 			}
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }
@@ -204,26 +207,26 @@ type progressReply struct {
 	Forecast  *apiForecast     `json:"forecast"`
 }
 
-func (s *server) handleAPIProgress() apiFunc {
+func Progress(d Deps) Func {
 	// The forecast walks every account, so it is shared with the
-	// dashboard and reused for a few minutes (s.forecast): a client
+	// dashboard and reused for a few minutes (Deps.Forecast): a client
 	// polling progress cannot make it run on each request.
 	forecast := func(r *http.Request) (*apiForecast, error) {
-		sum, _, err := s.forecast(r.Context())
+		sum, made, err := d.Forecast(r.Context())
 		if err != nil {
 			return nil, err
 		}
-		return newAPIForecast(sum, s.forecastMade()), nil
+		return newAPIForecast(sum, made), nil
 	}
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		rows, err := s.Accounts.Progress(r.Context())
+		rows, err := d.Accounts.Progress(r.Context())
 		if err != nil {
 			return err
 		}
-		stats, err := s.Accounts.CampaignStats(r.Context())
+		stats, err := d.Accounts.CampaignStats(r.Context())
 		if err != nil {
 			return err
 		}
@@ -238,7 +241,7 @@ func (s *server) handleAPIProgress() apiFunc {
 		for _, c := range stats {
 			reply.Campaigns = append(reply.Campaigns, apiCampaign(c))
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }

@@ -1,16 +1,15 @@
-package web
+package console
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The rollout dashboard: the timeline, enrollment progress by role (a
@@ -57,18 +56,18 @@ func newUnreachedView(counts map[string]int, link bool) unreachedView {
 	return v
 }
 
-func (s *server) handleDashboard() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// Dashboard is the rollout dashboard (GET /admin).
+func Dashboard(d Deps) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v := dashboardView{consolePage: s.newConsolePage(r, "Rollout dashboard", areaDashboard), Legend: segmentKinds, Access: accessMatrix()}
-		now := s.Accounts.RolloutNow()
-		v.HasRollout = s.Rollout != nil && len(s.Rollout.Phases) > 0
-		v.Timeline, v.Next = s.timeline(now)
+		v := dashboardView{consolePage: newConsolePage(d.Site, r, "Rollout dashboard", AreaDashboard), Legend: segmentKinds, Access: accessMatrix()}
+		now := d.Accounts.RolloutNow()
+		v.HasRollout = d.Rollout != nil && len(d.Rollout.Phases) > 0
+		v.Timeline, v.Next = timeline(d.Site, d.Rollout, now)
 
-		rows, err := s.Accounts.Progress(ctx)
+		rows, err := d.Accounts.Progress(ctx)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		for _, p := range rows {
 			v.Progress = append(v.Progress, newProgressRow(p))
@@ -76,31 +75,28 @@ func (s *server) handleDashboard() http.Handler {
 		v.Chart = newBarChart(v.Progress)
 
 		if v.HasRollout { // without phases there is nothing to forecast
-			sum, asOf, err := s.forecast(ctx)
+			sum, _, err := d.Forecast(ctx)
 			if err != nil {
-				s.renderError(w, r, err)
-				return
+				return err
 			}
-			v.Forecast = s.newForecastView(sum, asOf)
+			v.Forecast = newForecastView(d.Site, sum, sum.At)
 		}
 
-		unreached, err := s.Accounts.UnreachedByRole(ctx)
+		unreached, err := d.Accounts.UnreachedByRole(ctx)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v.Unreached = newUnreachedView(unreached, mayUse(v.User, areaPeople))
+		v.Unreached = newUnreachedView(unreached, mayUse(v.User, AreaPeople))
 
-		stats, err := s.Accounts.CampaignStats(ctx)
+		stats, err := d.Accounts.CampaignStats(ctx)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		for _, c := range stats {
 			v.Campaigns = append(v.Campaigns, campaignRow{Name: campaignName(c.Campaign), Queued: c.Pending, Sent: c.Sent, Failed: c.Failed})
 		}
-		s.render(w, r, http.StatusOK, "admin_dashboard", v)
-	})
+		return d.Site.Render(w, r, http.StatusOK, "admin_dashboard", v)
+	}
 }
 
 // phaseRow is one phase on the timeline.
@@ -117,8 +113,7 @@ type phaseRow struct {
 // force for an audience when it is what Decide makes active for someone
 // with just that role (or with no role, for "all"): several can be, for
 // different audiences.
-func (s *server) timeline(now time.Time) ([]phaseRow, string) {
-	r := s.Rollout
+func timeline(st *site.Site, r *rollout.Rollout, now time.Time) ([]phaseRow, string) {
 	if r == nil {
 		return nil, ""
 	}
@@ -135,7 +130,7 @@ func (s *server) timeline(now time.Time) ([]phaseRow, string) {
 				p.Roles = nil
 			}
 			if ph := rollout.Decide(r, p, now).Active; ph != nil {
-				activeFor[ph] = append(activeFor[ph], roleLabel(a))
+				activeFor[ph] = append(activeFor[ph], site.RoleLabel(a))
 			}
 		}
 	}
@@ -143,7 +138,7 @@ func (s *server) timeline(now time.Time) ([]phaseRow, string) {
 	next := ""
 	for i := range r.Phases {
 		ph := &r.Phases[i]
-		row := phaseRow{Name: ph.Name, When: s.phaseDate(ph.Start), Audience: audienceLabel(ph.Audience), Requirement: requirementText(ph)}
+		row := phaseRow{Name: ph.Name, When: st.PhaseDate(ph.Start), Audience: site.AudienceLabel(ph.Audience), Requirement: requirementText(ph)}
 		switch {
 		case len(activeFor[ph]) > 0:
 			who := activeFor[ph]
@@ -155,37 +150,19 @@ func (s *server) timeline(now time.Time) ([]phaseRow, string) {
 		case !ph.Start.After(now):
 			row.Status = "Started; a stricter phase now applies"
 		case next == "":
-			row.Status = "Next, " + inDays(s.daysUntil(now, ph.Start))
-			next = ph.Name + " starts on " + row.When + ", " + inDays(s.daysUntil(now, ph.Start))
+			row.Status = "Next, " + inDays(daysUntil(st, now, ph.Start))
+			next = ph.Name + " starts on " + row.When + ", " + inDays(daysUntil(st, now, ph.Start))
 		default:
-			row.Status = "Upcoming, " + inDays(s.daysUntil(now, ph.Start))
+			row.Status = "Upcoming, " + inDays(daysUntil(st, now, ph.Start))
 		}
 		rows = append(rows, row)
 	}
 	return rows, next
 }
 
-// rolloutLoc is the zone phase dates are written in.
-func (s *server) rolloutLoc() *time.Location {
-	if s.Rollout != nil && s.Rollout.Location != nil {
-		return s.Rollout.Location
-	}
-	return s.loc()
-}
-
-// phaseDate writes a phase's start: the day, and the time when it does not
-// start at midnight.
-func (s *server) phaseDate(t time.Time) string {
-	t = t.In(s.rolloutLoc())
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.Format("2 January 2006")
-	}
-	return t.Format("2 January 2006 at 15:04 MST")
-}
-
 // daysUntil counts calendar days from now to t in the rollout's zone.
-func (s *server) daysUntil(now, t time.Time) int {
-	loc := s.rolloutLoc()
+func daysUntil(st *site.Site, now, t time.Time) int {
+	loc := st.RolloutLoc()
 	day := func(x time.Time) time.Time {
 		x = x.In(loc)
 		return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC)
@@ -202,38 +179,6 @@ func inDays(n int) string {
 	default:
 		return fmt.Sprintf("in %d days", n)
 	}
-}
-
-// roleLabel names a role, or "all", for people reading the console.
-func roleLabel(role string) string {
-	switch role {
-	case "all":
-		return "everyone"
-	case mfagate.RoleAdmin:
-		return "administrators"
-	case mfagate.RoleUser:
-		return "users"
-	case mfagate.RoleOperator:
-		return "operators"
-	case mfagate.RoleSupport:
-		return "support staff"
-	}
-	return role
-}
-
-func audienceLabel(audience []string) string {
-	var out []string
-	for _, a := range audience {
-		if a == "all" {
-			return "Everyone"
-		}
-		out = append(out, roleLabel(a))
-	}
-	s := strings.Join(out, ", ")
-	if s == "" {
-		return "Nobody"
-	}
-	return capitalize(s)
 }
 
 // requirementText says what a phase asks, in words.
@@ -310,80 +255,6 @@ func campaignName(key string) string {
 	return key
 }
 
-// forecastFor is how long a forecast is reused: it reads every account
-// (about 1.7 s per million), too slow to run at each page view, and an
-// estimate a few minutes old serves the dashboard well.
-const forecastFor = 5 * time.Minute
-
-// forecastTimeout is the deadline of making one forecast, far beyond the
-// request timeout a walk over every account would not fit in, and inside
-// the server's 60-second write timeout, so the first dashboard view, which
-// waits for it, still gets its page.
-const forecastTimeout = 45 * time.Second
-
-// forecastCache keeps the latest forecast. Its zero value is empty.
-type forecastCache struct {
-	mu         sync.Mutex // held while the first forecast is made, so views wait for one run
-	ok         bool
-	sum        rollout.Summary
-	made       time.Time // by the service's (wall) clock
-	refreshing bool      // a newer forecast is being made in the background
-}
-
-// forecast returns the latest forecast as at the rollout's now and when it
-// was made (rollout time). Only the very first view waits for one; after
-// that a stale forecast is returned at once while a fresh one is made in
-// the background, so the dashboard stays fast however many accounts there
-// are.
-func (s *server) forecast(ctx context.Context) (rollout.Summary, time.Time, error) {
-	c := &s.forecastCache
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := s.Accounts.Now()
-	fresh := c.ok && !now.Before(c.made) && now.Sub(c.made) < forecastFor
-	switch {
-	case fresh:
-	case c.ok:
-		if !c.refreshing {
-			c.refreshing = true
-			go s.refreshForecast()
-		}
-	default:
-		ctx, cancel := context.WithTimeout(ctx, forecastTimeout)
-		defer cancel()
-		sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
-		if err != nil {
-			return rollout.Summary{}, time.Time{}, fmt.Errorf("forecast the rollout: %w", err)
-		}
-		c.ok, c.sum, c.made = true, sum, now
-	}
-	return c.sum, c.sum.At, nil
-}
-
-// refreshForecast makes a new forecast outside any request.
-func (s *server) refreshForecast() {
-	c := &s.forecastCache
-	ctx, cancel := context.WithTimeout(context.Background(), forecastTimeout)
-	defer cancel()
-	now := s.Accounts.Now()
-	sum, err := s.Accounts.Forecast(ctx, s.Rollout, s.Accounts.RolloutNow())
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.refreshing = false
-	if err != nil {
-		s.Logger.Error("forecast the rollout", "err", err)
-		return
-	}
-	c.ok, c.sum, c.made = true, sum, now
-}
-
-// forecastMade is when the cached forecast was made, by the wall clock.
-func (s *server) forecastMade() time.Time {
-	s.forecastCache.mu.Lock()
-	defer s.forecastCache.mu.Unlock()
-	return s.forecastCache.made
-}
-
 type forecastView struct {
 	AsOf         string // "09:05"
 	Total        int
@@ -399,15 +270,15 @@ type forecastView struct {
 	HasNextDecide   bool
 }
 
-func (s *server) newForecastView(sum rollout.Summary, asOf time.Time) forecastView {
+func newForecastView(st *site.Site, sum rollout.Summary, asOf time.Time) forecastView {
 	v := forecastView{
-		AsOf:  asOf.In(s.rolloutLoc()).Format("15:04"),
+		AsOf:  asOf.In(st.RolloutLoc()).Format("15:04"),
 		Total: sum.Total, MustSetUpNow: sum.ByOutcome[rollout.RequireEnrollment], NeverNow: sum.NeverSignedIn,
 		Forced: sum.ForcedAtNext, ForcedNever: sum.ForcedAtNextNeverSignedIn, ForcedUnreached: sum.ForcedAtNextUnreached,
 	}
 	if sum.Next != nil {
 		v.HasNextDecide = true
-		v.NextName, v.NextWhen = sum.Next.Name, s.phaseDate(sum.Next.Start)
+		v.NextName, v.NextWhen = sum.Next.Name, st.PhaseDate(sum.Next.Start)
 	}
 	return v
 }

@@ -1,4 +1,4 @@
-package web
+package site
 
 import (
 	"bytes"
@@ -7,30 +7,30 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/mfagate/mfagate"
 )
 
-// TestUnavailableAnswers503 checks the one mapping of EUNAVAILABLE, for
-// pages and for the API: 503 with Retry-After, the error's own message,
+// TestUnavailableAnswers503 checks the one mapping of EUNAVAILABLE, by
+// Error, for pages and for the API: 503 with Retry-After, the error's own message,
 // and a warning in the log naming the cause. The stalled-database tests in
 // package cli check that a real stall gets here.
 func TestUnavailableAnswers503(t *testing.T) {
-	pages, err := parsePages(nil)
+	var logs bytes.Buffer
+	base, _ := url.Parse("https://login.example.com")
+	s, err := New(Config{Templates: os.DirFS("../.."), BaseURL: base, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	base, _ := url.Parse("https://login.example.com")
-	s := &server{Options: Options{BaseURL: base, Product: "mfagate", Logger: slog.New(slog.NewTextHandler(&logs, nil))}, pages: pages}
 	cause := fmt.Errorf("begin transaction: %w", mfagate.Errorf(mfagate.EUNAVAILABLE, "The service cannot reach its database just now. Try again in a minute"))
 
 	t.Run("page", func(t *testing.T) {
 		logs.Reset()
 		w := httptest.NewRecorder()
-		s.renderError(w, httptest.NewRequest("GET", "/account", nil), cause)
+		s.Error(w, httptest.NewRequest("GET", "/account", nil), cause)
 		if w.Code != 503 {
 			t.Fatalf("status: got %d, want 503", w.Code)
 		}
@@ -51,7 +51,7 @@ func TestUnavailableAnswers503(t *testing.T) {
 	t.Run("api", func(t *testing.T) {
 		logs.Reset()
 		w := httptest.NewRecorder()
-		s.apiFail(w, httptest.NewRequest("GET", "/api/v1/people", nil), cause)
+		s.Error(w, httptest.NewRequest("GET", "/api/v1/people", nil), cause)
 		if w.Code != 503 {
 			t.Fatalf("status: got %d, want 503", w.Code)
 		}
