@@ -73,6 +73,7 @@ type peopleReply struct {
 
 var mfaStates = []string{mfagate.MFANone, mfagate.MFASetUp, mfagate.MFAEmail, mfagate.MFATOTP}
 
+// People lists accounts, filtered and paged (GET /api/v1/people).
 func People(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		q, err := readQuery(r, "q", "role", "mfa", "locked", "unreached", "limit", "cursor")
@@ -122,6 +123,7 @@ func People(d Deps) Func {
 	}
 }
 
+// Person is one account (GET /api/v1/people/{username}).
 func Person(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
@@ -145,6 +147,7 @@ type createPersonRequest struct {
 	Roles    []string `json:"roles"`
 }
 
+// CreatePerson makes an account without a password (POST /api/v1/people).
 func CreatePerson(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req createPersonRequest
@@ -208,14 +211,18 @@ func countedAction(d Deps, do func(ctx context.Context, by account.Actor, userna
 	}
 }
 
+// Disable disables an account (POST /api/v1/people/{username}/disable).
 func Disable(d Deps) Func {
 	return supportAction(d, func(ctx context.Context, by account.Actor, username, reason string) error {
 		return d.Accounts.SetDisabled(ctx, by, username, true, reason)
 	})
 }
 
+// ResetMFA removes a person's factors and recovery codes (POST
+// /api/v1/people/{username}/reset-mfa).
 func ResetMFA(d Deps) Func { return supportAction(d, d.Accounts.ResetMFA) }
 
+// Unlock lifts a lock (POST /api/v1/people/{username}/unlock).
 func Unlock(d Deps) Func { return supportAction(d, d.Accounts.Unlock) }
 
 // addressFixedReply is the person's new state and how many of their
@@ -225,7 +232,7 @@ type addressFixedReply struct {
 	Resent int `json:"resent"`
 }
 
-// handleAPIAddressFixed marks a refused address as fixed and sends the
+// AddressFixed marks a refused address as fixed and sends the
 // person's failed emails again. Like the other support actions it takes
 // a reason and replies with the person, with the count added.
 func AddressFixed(d Deps) Func {
@@ -279,6 +286,8 @@ type mfaReply struct {
 	NextPhase         *apiNextPhase `json:"next_phase"`
 }
 
+// PersonMFA is a person's factors and what the rollout does to them now
+// and at the next phase (GET /api/v1/people/{username}/mfa).
 func PersonMFA(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {

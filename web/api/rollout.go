@@ -44,6 +44,7 @@ type auditReply struct {
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
+// Audit lists audit events, newest first (GET /api/v1/audit).
 func Audit(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		q, err := readQuery(r, "subject", "actor", "kind", "since", "until", "limit", "cursor")
@@ -112,6 +113,7 @@ type rolloutReply struct {
 	Next      *apiPhase   `json:"next"`   // the next phase to start, for anyone
 }
 
+// Rollout is the schedule and what is in force now (GET /api/v1/rollout).
 func Rollout(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
@@ -207,6 +209,8 @@ type progressReply struct {
 	Forecast  *apiForecast     `json:"forecast"`
 }
 
+// Progress counts enrollment by role, the campaigns and the forecast
+// (GET /api/v1/rollout/progress).
 func Progress(d Deps) Func {
 	// The forecast walks every account, so it is shared with the
 	// dashboard and reused for a few minutes (Deps.Forecast): a client
