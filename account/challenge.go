@@ -12,6 +12,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/emailcode"
 	"github.com/mfagate/mfagate/recovery"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/seal"
 	"github.com/mfagate/mfagate/totp"
 )
@@ -120,8 +121,8 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		if err != nil {
 			return err
 		}
-		result = &Verified{Token: token, Session: sess, Next: Decision{Next: NextDone}}
-		if d := s.decideNow(cur.User, factors); d.Next == NextRequireSetup && cur.Session.Stage == mfagate.StagePassword {
+		result = &Verified{Token: token, Session: sess, Next: Decision{Outcome: rollout.Allow}}
+		if d := s.decideNow(cur.User, factors); d.Outcome == rollout.RequireEnrollment && cur.Session.Stage == mfagate.StagePassword {
 			result.Next = d
 			sess.Stage = mfagate.StagePassword // signed in only once the demanded factor is set up
 			if err := tx.UpdateSession(sess); err != nil {
@@ -162,7 +163,7 @@ func (s *Service) ChallengeMethods(cur *Current, factors []*mfagate.Factor) []st
 	d := s.step(cur.User, factors, cur.Session)
 	var out []string
 	for _, f := range factors {
-		if d.Next != NextChallenge || slices.Contains(d.Methods, f.Method) {
+		if d.Outcome != rollout.Challenge || slices.Contains(d.Methods, f.Method) {
 			out = append(out, f.Method)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // The use cases count what they decided, once it is committed, so that
@@ -186,10 +187,10 @@ func (c *counts) lock(t *ticket, codes bool) {
 
 // next counts what a passed step sends the person to.
 func (c *counts) next(d Decision) {
-	switch d.Next {
-	case NextRequireSetup:
+	switch d.Outcome {
+	case rollout.RequireEnrollment:
 		c.required.Add(1)
-	case NextOfferSetup:
+	case rollout.OfferEnrollment:
 		c.offered.Add(1)
 	}
 }

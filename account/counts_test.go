@@ -11,6 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/totp"
 )
@@ -74,12 +75,12 @@ func (m *countsMeter) moved(tb testing.TB, what string, want ...any) {
 // tightFixture throttles sooner than the defaults, so that delays and
 // locks come within a few attempts: a wait after 2 failures, a lock at
 // every 4th, the hard lock at the 8th.
-func tightFixture(tb testing.TB, policy account.Policy) *fixture {
+func tightFixture(tb testing.TB, plan *rollout.Rollout) *fixture {
 	tb.Helper()
 	f := &fixture{store: sqltest.SQLite().New(tb), clock: mfagate.NewManualClock(start)}
 	svc, err := account.New(account.Options{Store: f.store, Clock: f.clock, Password: cheap, Key: testKey,
 		Throttle: account.ThrottleSettings{DelayAfter: 2, LockAfter: 4, HardLockAfter: 8, LockFor: 15 * time.Minute},
-		Policy:   policy})
+		Rollout:  plan})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -240,18 +241,14 @@ func TestCountsOfTheSecondStep(t *testing.T) {
 // TestCountsRequiredSetup: a phase that demands a factor sends the
 // password step to a setup that cannot be skipped, and counts it so.
 func TestCountsRequiredSetup(t *testing.T) {
-	required := func(u *mfagate.User, fs []*mfagate.Factor, now time.Time) account.Decision {
-		if len(fs) > 0 {
-			return account.Decision{Next: account.NextChallenge, Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}}
-		}
-		return account.Decision{Next: account.NextRequireSetup, Methods: []string{mfagate.MethodTOTP}}
-	}
+	required := &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{{Name: "Required", Start: start.Add(-time.Hour),
+		Audience: []string{rollout.Everyone}, Requirement: rollout.Required, Methods: []string{mfagate.MethodTOTP}}}}
 	f := tightFixture(t, required)
 	f.mustUser(t, "frank", pw)
 	m := newCountsMeter(f.svc)
 	in := f.mustSignIn(t, "frank", pw)
-	if in.Next.Next != account.NextRequireSetup {
-		t.Fatalf("got %v, want a required setup", in.Next.Next)
+	if in.Next.Outcome != rollout.RequireEnrollment {
+		t.Fatalf("got %v, want a required setup", in.Next.Outcome)
 	}
 	m.moved(t, "a sign-in sent to a required setup", "signin password success", 1, "setups required", 1)
 	if _, err := f.svc.SkipSetup(context.Background(), f.current(t, in.Token), client); err == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/emailcode"
 	"github.com/mfagate/mfagate/recovery"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/seal"
 	"github.com/mfagate/mfagate/totp"
 )
@@ -186,7 +187,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 			out.RecoveryCodes = true
 		}
 		if sess.Stage == mfagate.StagePassword {
-			if d := s.decideNow(cur.User, append(factors, f)); d.Next == NextRequireSetup {
+			if d := s.decideNow(cur.User, append(factors, f)); d.Outcome == rollout.RequireEnrollment {
 				// Still not what the phase demands (it cannot happen with
 				// the methods offered, but never sign in on it).
 				return mfagate.Errorf(mfagate.EFORBIDDEN, "Set up one of: %v", d.Methods)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/seal"
 )
 
@@ -22,7 +23,7 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 		if err != nil {
 			return err
 		}
-		if d := s.decideNow(cur.User, fs); d.Next != NextOfferSetup {
+		if d := s.decideNow(cur.User, fs); d.Outcome != rollout.OfferEnrollment {
 			return mfagate.Errorf(mfagate.EFORBIDDEN, "Setting up a way to get security codes is required now: it cannot be skipped")
 		}
 		if err := tx.RecordSkip(cur.User.ID, now); err != nil {
@@ -143,7 +144,7 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 			return ErrReauth
 		}
 		if len(fs) == 1 {
-			if d := s.decideNow(cur.User, nil); d.Next == NextRequireSetup {
+			if d := s.decideNow(cur.User, nil); d.Outcome == rollout.RequireEnrollment {
 				return mfagate.Errorf(mfagate.EFORBIDDEN,
 					"You cannot remove your only way of getting security codes: it is required. Add another way first")
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/totp"
 )
 
@@ -91,8 +92,8 @@ func TestEmailSetupAndSignIn(t *testing.T) {
 	ctx := context.Background()
 	f.mustUser(t, "alice", pw)
 	in := f.mustSignIn(t, "alice", pw)
-	if in.Next.Next != account.NextOfferSetup || in.Session.Stage != mfagate.StagePassword {
-		t.Fatalf("got %v at stage %v, want setup offered before full sign-in", in.Next.Next, in.Session.Stage)
+	if in.Next.Outcome != rollout.OfferEnrollment || in.Session.Stage != mfagate.StagePassword {
+		t.Fatalf("got %v at stage %v, want setup offered before full sign-in", in.Next.Outcome, in.Session.Stage)
 	}
 	cur := f.current(t, in.Token)
 	sent, err := f.svc.SendCode(ctx, cur, mfagate.PurposeSetup, "", client)
@@ -151,8 +152,8 @@ func TestEmailSetupAndSignIn(t *testing.T) {
 	// At the next sign-in the person is challenged, by email.
 	f.clock.Advance(time.Hour)
 	in = f.mustSignIn(t, "alice", pw)
-	if in.Next.Next != account.NextChallenge || in.Session.Stage != mfagate.StagePassword {
-		t.Fatalf("got %v, want a challenge", in.Next.Next)
+	if in.Next.Outcome != rollout.Challenge || in.Session.Stage != mfagate.StagePassword {
+		t.Fatalf("got %v, want a challenge", in.Next.Outcome)
 	}
 	cur = f.current(t, in.Token)
 	if _, err := f.svc.Verify(ctx, cur, mfagate.MethodTOTP, "123456", client); mfagate.ErrorCode(err) != mfagate.EINVALID {
@@ -407,8 +408,8 @@ func TestAbandonedSetupLeavesNothing(t *testing.T) {
 	}
 	f.svc.SignOut(ctx, in.Token, client)
 	next := f.mustSignIn(t, "alice", pw)
-	if next.Next.Next != account.NextOfferSetup {
-		t.Fatalf("got %v, want setup offered again: nothing was set up", next.Next.Next)
+	if next.Next.Outcome != rollout.OfferEnrollment {
+		t.Fatalf("got %v, want setup offered again: nothing was set up", next.Next.Outcome)
 	}
 	if fs, _ := f.svc.Factors(ctx, cur.User.ID); len(fs) != 0 {
 		t.Fatalf("got %d factors after an abandoned setup, want none", len(fs))
@@ -506,8 +507,8 @@ func TestRemovedAndResetFactorsNoLongerSignIn(t *testing.T) {
 		}
 		f.clock.Advance(time.Minute)
 		in := f.mustSignIn(t, "alice", pw)
-		if in.Next.Next != account.NextOfferSetup {
-			t.Fatalf("got %v, want setup offered: no factor is left", in.Next.Next)
+		if in.Next.Outcome != rollout.OfferEnrollment {
+			t.Fatalf("got %v, want setup offered: no factor is left", in.Next.Outcome)
 		}
 		if _, err := f.svc.Verify(ctx, f.current(t, in.Token), mfagate.MethodTOTP, totp.Code(secret, totp.Step(f.clock.Now())), client); err == nil {
 			t.Fatal("a removed authenticator app still signed in")
@@ -536,8 +537,8 @@ func TestRemovedAndResetFactorsNoLongerSignIn(t *testing.T) {
 		}
 		f.clock.Advance(time.Minute)
 		in := f.mustSignIn(t, "alice", pw)
-		if in.Next.Next != account.NextOfferSetup {
-			t.Fatalf("got %v, want setup at the next sign-in", in.Next.Next)
+		if in.Next.Outcome != rollout.OfferEnrollment {
+			t.Fatalf("got %v, want setup at the next sign-in", in.Next.Outcome)
 		}
 		if _, err := f.svc.Verify(ctx, f.current(t, in.Token), mfagate.MethodTOTP, totp.Code(secret, totp.Step(f.clock.Now())), client); err == nil {
 			t.Fatal("a reset authenticator app still signed in")

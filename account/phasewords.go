@@ -17,6 +17,27 @@ func PhaseAsks(p *rollout.Phase) string {
 	return phaseAsks(p.Requirement, p.Methods, p.DefaultMethod)
 }
 
+// PhaseRequires says in a few words what a phase requires, for staff
+// (the dashboard's timeline, "mfagate rollout show"), where PhaseAsks
+// says it to the person: "Required at every sign-in: a code sent by email
+// or a code from an authenticator app; people without one start with a
+// code sent by email".
+func PhaseRequires(p *rollout.Phase) string {
+	switch p.Requirement {
+	case rollout.Notify:
+		return "Notice by email; nothing changes at sign-in"
+	case rollout.Optional:
+		return "Setup offered at sign-in; it can be skipped"
+	case rollout.Required:
+		t := "Required at every sign-in: " + mfagate.MethodPhrases(p.Methods)
+		if p.DefaultMethod != "" {
+			t += "; people without one start with " + mfagate.MethodPhrase(p.DefaultMethod)
+		}
+		return t
+	}
+	return p.Requirement.String()
+}
+
 // Asks is PhaseAsks for the next change a Decision names.
 func (u *Upcoming) Asks() string {
 	req := rollout.Optional

@@ -54,3 +54,25 @@ func TestPhaseAsks(t *testing.T) {
 		})
 	}
 }
+
+// TestPhaseRequires: the staff's words for a phase, shared by the
+// dashboard's timeline and "mfagate rollout show".
+func TestPhaseRequires(t *testing.T) {
+	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+	tests := []struct {
+		phase rollout.Phase
+		want  string
+	}{
+		{rollout.Phase{Requirement: rollout.Notify, Methods: both}, "Notice by email; nothing changes at sign-in"},
+		{rollout.Phase{Requirement: rollout.Optional, Methods: both}, "Setup offered at sign-in; it can be skipped"},
+		{rollout.Phase{Requirement: rollout.Required, Methods: []string{mfagate.MethodTOTP}},
+			"Required at every sign-in: " + mfagate.MethodPhrases([]string{mfagate.MethodTOTP})},
+		{rollout.Phase{Requirement: rollout.Required, Methods: both, DefaultMethod: mfagate.MethodEmail},
+			"Required at every sign-in: " + mfagate.MethodPhrases(both) + "; people without one start with " + mfagate.MethodPhrase(mfagate.MethodEmail)},
+	}
+	for _, tt := range tests {
+		if got := account.PhaseRequires(&tt.phase); got != tt.want {
+			t.Errorf("%v: got %q, want %q", tt.phase.Requirement, got, tt.want)
+		}
+	}
+}

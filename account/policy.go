@@ -5,21 +5,16 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 )
 
-// Next is what a person must do after the password step.
-type Next string
-
-const (
-	NextDone         Next = "done"          // nothing: fully signed in
-	NextChallenge    Next = "challenge"     // enter a code from an enrolled factor
-	NextOfferSetup   Next = "offer_setup"   // set up a factor, or skip for now
-	NextRequireSetup Next = "require_setup" // set up a factor; skipping is not allowed
-)
-
-// Decision is what happens to one person after the password step.
+// Decision is what happens to one person after the password step. Its
+// Outcome is the rollout's own word for it, from the pure core to the
+// pages: rollout.Allow (fully signed in), rollout.Challenge (enter a code
+// from a factor), rollout.OfferEnrollment (set up a factor or skip) and
+// rollout.RequireEnrollment (set up a factor; no skipping).
 type Decision struct {
-	Next Next
+	Outcome rollout.Outcome
 	// Methods are those that satisfy the step: the factors to challenge,
 	// or the methods offered for setup.
 	Methods []string
@@ -42,17 +37,18 @@ type Upcoming struct {
 	DefaultMethod string
 }
 
-// Policy decides, from a person's account and confirmed factors, what
-// comes after their password at time now. It must be pure.
-type Policy func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision
+// policy decides, from a person's account and confirmed factors, what
+// comes after their password at time now. It is pure.
+type policy func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision
 
-// DefaultPolicy challenges anyone with a factor (MFA, once set up, is
-// never bypassed) and offers everyone else setup, which they may skip.
-func DefaultPolicy(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
+// offerEveryone is the policy of a service given no rollout at all:
+// anyone with a factor is challenged (MFA, once set up, is never
+// bypassed) and everyone else is offered setup, which they may skip.
+func offerEveryone(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
 	if len(factors) > 0 {
-		return Decision{Next: NextChallenge, Methods: methodsOf(factors)}
+		return Decision{Outcome: rollout.Challenge, Methods: methodsOf(factors)}
 	}
-	return Decision{Next: NextOfferSetup, Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}}
+	return Decision{Outcome: rollout.OfferEnrollment, Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}}
 }
 
 func methodsOf(factors []*mfagate.Factor) []string {
@@ -102,8 +98,8 @@ func (s *Service) decideNow(u *mfagate.User, factors []*mfagate.Factor) Decision
 // factor. sess is nil for a session not yet made.
 func (s *Service) step(u *mfagate.User, factors []*mfagate.Factor, sess *mfagate.Session) Decision {
 	d := s.decideNow(u, factors)
-	if d.Next == NextRequireSetup && len(factors) > 0 && (sess == nil || s.now().Sub(sess.SecondFactorAt) > freshFor) {
-		d.Next, d.Methods, d.DefaultMethod = NextChallenge, methodsOf(factors), ""
+	if d.Outcome == rollout.RequireEnrollment && len(factors) > 0 && (sess == nil || s.now().Sub(sess.SecondFactorAt) > freshFor) {
+		d.Outcome, d.Methods, d.DefaultMethod = rollout.Challenge, methodsOf(factors), ""
 	}
 	return d
 }
@@ -116,11 +112,11 @@ func IsStaff(u *mfagate.User) bool {
 // staffNeedMFA wraps a policy so that operators and support always need a
 // second factor, whatever the rollout says: their accounts can reset
 // everyone else's.
-func staffNeedMFA(p Policy) Policy {
+func staffNeedMFA(p policy) policy {
 	return func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
 		d := p(u, factors, now)
-		if IsStaff(u) && (d.Next == NextDone || d.Next == NextOfferSetup) {
-			d.Next = NextRequireSetup
+		if IsStaff(u) && (d.Outcome == rollout.Allow || d.Outcome == rollout.OfferEnrollment) {
+			d.Outcome = rollout.RequireEnrollment
 			if len(d.Methods) == 0 {
 				d.Methods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
 			}

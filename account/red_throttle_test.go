@@ -317,7 +317,7 @@ func TestRedPhaseDemandingTOTPAcceptsEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Next.Next != account.NextChallenge || !slices.Equal(in.Next.Methods, []string{mfagate.MethodTOTP}) {
+	if in.Next.Outcome != rollout.Challenge || !slices.Equal(in.Next.Methods, []string{mfagate.MethodTOTP}) {
 		t.Fatalf("got %+v, want a challenge by app only", in.Next)
 	}
 	cur, err := strict.Authenticate(ctx, in.Token)
@@ -337,7 +337,7 @@ func adaUnderAnAppOnlyPhase(t *testing.T) (*fixture, *account.Service, []byte) {
 		Name: "admins use an app", Start: start.Add(-time.Hour), Audience: []string{"admin"},
 		Requirement: rollout.Required, Methods: []string{mfagate.MethodTOTP},
 	}}}
-	strict := policyService(t, f.store, f.clock, account.RolloutPolicy(plan))
+	strict := policyService(t, f.store, f.clock, plan)
 	f.clock.Advance(time.Hour)
 	return f, strict, secret
 }

@@ -52,13 +52,13 @@ func rolloutFixture(tb testing.TB, store *sqlstore.DB, at time.Time) *fixture {
 		store = sqltest.SQLite().New(tb)
 	}
 	f := &fixture{store: store, clock: mfagate.NewManualClock(at)}
-	f.svc = policyService(tb, store, f.clock, account.RolloutPolicy(schedule(tb)))
+	f.svc = policyService(tb, store, f.clock, schedule(tb))
 	return f
 }
 
-func policyService(tb testing.TB, store mfagate.Store, clock mfagate.Clock, p account.Policy) *account.Service {
+func policyService(tb testing.TB, store mfagate.Store, clock mfagate.Clock, plan *rollout.Rollout) *account.Service {
 	tb.Helper()
-	svc, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap, Key: testKey, Policy: p,
+	svc, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap, Key: testKey, Rollout: plan,
 		SiteURL: "https://login.example.com", Support: account.Contacts{Email: "help@example.com"}})
 	if err != nil {
 		tb.Fatal(err)
@@ -72,20 +72,20 @@ func TestRolloutAtSignIn(t *testing.T) {
 		at      time.Time
 		roles   []string
 		factor  bool
-		want    account.Next
+		want    rollout.Outcome
 		phase   string
 		nextDay time.Time
 	}{
-		{"admin before any phase", notifyDay.Add(-time.Second), []string{"admin"}, false, account.NextDone, "", time.Time{}},
-		{"admin in communication", notifyDay, []string{"admin"}, false, account.NextDone, "Communication", optionalDay},
-		{"admin a second before optional", optionalDay.Add(-time.Second), []string{"admin"}, false, account.NextDone, "Communication", optionalDay},
-		{"admin in optional", optionalDay, []string{"admin"}, false, account.NextOfferSetup, "Optional enrollment", emailDay},
-		{"user in optional", optionalDay, []string{"user"}, false, account.NextDone, "", allDay},
-		{"admin in email required", emailDay, []string{"admin"}, false, account.NextRequireSetup, "Email verification required", time.Time{}},
-		{"user in email required", emailDay, []string{"user"}, false, account.NextDone, "", allDay},
-		{"user in full enforcement", allDay, []string{"user"}, false, account.NextRequireSetup, "Full enforcement", time.Time{}},
-		{"admin with a factor before any phase", notifyDay.Add(-time.Hour), []string{"admin"}, true, account.NextChallenge, "", time.Time{}},
-		{"user with a factor in optional", optionalDay, []string{"user"}, true, account.NextChallenge, "", time.Time{}},
+		{"admin before any phase", notifyDay.Add(-time.Second), []string{"admin"}, false, rollout.Allow, "", time.Time{}},
+		{"admin in communication", notifyDay, []string{"admin"}, false, rollout.Allow, "Communication", optionalDay},
+		{"admin a second before optional", optionalDay.Add(-time.Second), []string{"admin"}, false, rollout.Allow, "Communication", optionalDay},
+		{"admin in optional", optionalDay, []string{"admin"}, false, rollout.OfferEnrollment, "Optional enrollment", emailDay},
+		{"user in optional", optionalDay, []string{"user"}, false, rollout.Allow, "", allDay},
+		{"admin in email required", emailDay, []string{"admin"}, false, rollout.RequireEnrollment, "Email verification required", time.Time{}},
+		{"user in email required", emailDay, []string{"user"}, false, rollout.Allow, "", allDay},
+		{"user in full enforcement", allDay, []string{"user"}, false, rollout.RequireEnrollment, "Full enforcement", time.Time{}},
+		{"admin with a factor before any phase", notifyDay.Add(-time.Hour), []string{"admin"}, true, rollout.Challenge, "", time.Time{}},
+		{"user with a factor in optional", optionalDay, []string{"user"}, true, rollout.Challenge, "", time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,16 +97,16 @@ func TestRolloutAtSignIn(t *testing.T) {
 			}
 			f.clock.Set(tt.at)
 			in := f.mustSignIn(t, "alice", pw)
-			if in.Next.Next != tt.want || in.Next.Phase != tt.phase {
-				t.Fatalf("got %v in phase %q, want %v in %q", in.Next.Next, in.Next.Phase, tt.want, tt.phase)
+			if in.Next.Outcome != tt.want || in.Next.Phase != tt.phase {
+				t.Fatalf("got %v in phase %q, want %v in %q", in.Next.Outcome, in.Next.Phase, tt.want, tt.phase)
 			}
-			if (in.Session.Stage == mfagate.StageFull) != (tt.want == account.NextDone) {
+			if (in.Session.Stage == mfagate.StageFull) != (tt.want == rollout.Allow) {
 				t.Fatalf("got stage %v for %v", in.Session.Stage, tt.want)
 			}
 			if !tt.nextDay.IsZero() && !tt.factor && (in.Next.NextPhase == nil || !in.Next.NextPhase.Start.Equal(tt.nextDay)) {
 				t.Fatalf("got next phase %+v, want one starting %v", in.Next.NextPhase, tt.nextDay)
 			}
-			if tt.want == account.NextRequireSetup && tt.phase == "Email verification required" && in.Next.DefaultMethod != mfagate.MethodEmail {
+			if tt.want == rollout.RequireEnrollment && tt.phase == "Email verification required" && in.Next.DefaultMethod != mfagate.MethodEmail {
 				t.Fatalf("got default method %q, want email", in.Next.DefaultMethod)
 			}
 		})
@@ -133,8 +133,8 @@ func TestRequiredPhasesCannotBeSkippedOrUndone(t *testing.T) {
 	g.mustUser(t, "ada", pw, "admin")
 	for i := 1; i <= 2; i++ {
 		in := g.mustSignIn(t, "ada", pw)
-		if in.Next.Next != account.NextOfferSetup {
-			t.Fatalf("sign-in %d: got %v, want the offer", i, in.Next.Next)
+		if in.Next.Outcome != rollout.OfferEnrollment {
+			t.Fatalf("sign-in %d: got %v, want the offer", i, in.Next.Outcome)
 		}
 		if _, err := g.svc.SkipSetup(ctx, g.current(t, in.Token), client); err != nil {
 			t.Fatal(err)
@@ -160,8 +160,8 @@ func TestExtensionSoftensARequiredPhase(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := f.mustSignIn(t, "ada", pw)
-	if in.Next.Next != account.NextOfferSetup || !in.Next.ExtendedUntil.Equal(until) {
-		t.Fatalf("got %v until %v, want the offer until %v", in.Next.Next, in.Next.ExtendedUntil, until)
+	if in.Next.Outcome != rollout.OfferEnrollment || !in.Next.ExtendedUntil.Equal(until) {
+		t.Fatalf("got %v until %v, want the offer until %v", in.Next.Outcome, in.Next.ExtendedUntil, until)
 	}
 	evs := f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditExtend})
 	if len(evs) != 1 || evs[0].Reason != "on parental leave" || evs[0].Actor != "sam" {
@@ -171,8 +171,8 @@ func TestExtensionSoftensARequiredPhase(t *testing.T) {
 		t.Fatalf("got %q, want the extension email", subj[0])
 	}
 	f.clock.Set(until)
-	if in := f.mustSignIn(t, "ada", pw); in.Next.Next != account.NextRequireSetup {
-		t.Fatalf("when the extension ends: got %v, want setup required", in.Next.Next)
+	if in := f.mustSignIn(t, "ada", pw); in.Next.Outcome != rollout.RequireEnrollment {
+		t.Fatalf("when the extension ends: got %v, want setup required", in.Next.Outcome)
 	}
 }
 
@@ -246,15 +246,15 @@ func TestCampaignsReachEachPersonOnce(t *testing.T) {
 	seedPeople(t, f, 450, 50)
 
 	// A crash after two batches: the rest goes out on the next run.
-	crashing := policyService(t, &breakAfter{Store: f.store, n: 2}, f.clock, account.RolloutPolicy(plan))
-	n, err := crashing.RunCampaigns(ctx, plan)
+	crashing := policyService(t, &breakAfter{Store: f.store, n: 2}, f.clock, plan)
+	n, err := crashing.RunCampaigns(ctx)
 	if !errors.Is(err, errCrash) || n != 400 {
 		t.Fatalf("crashing run: got %d queued, %v; want 400 then the crash", n, err)
 	}
-	if n, err := f.svc.RunCampaigns(ctx, plan); err != nil || n != 50 {
+	if n, err := f.svc.RunCampaigns(ctx); err != nil || n != 50 {
 		t.Fatalf("run after the crash: got %d, %v; want the remaining 50", n, err)
 	}
-	if n, _ := f.svc.RunCampaigns(ctx, plan); n != 0 {
+	if n, _ := f.svc.RunCampaigns(ctx); n != 0 {
 		t.Fatalf("a third run queued %d, want 0", n)
 	}
 	per := f.campaignMail(t, "notice/Communication")
@@ -275,7 +275,7 @@ func TestCampaignsReachEachPersonOnce(t *testing.T) {
 
 	// Reminders go only to admins without a factor, a week before.
 	f.clock.Set(emailDay.Add(-7 * 24 * time.Hour))
-	if n, err := f.svc.RunCampaigns(ctx, plan); err != nil || n != 360 {
+	if n, err := f.svc.RunCampaigns(ctx); err != nil || n != 360 {
 		t.Fatalf("7-day reminder: got %d, %v; want 360 (admins without a factor)", n, err)
 	}
 	rem := f.campaignMail(t, "reminder/Email verification required/7d")
@@ -298,7 +298,7 @@ func TestCampaignsOnTwoReplicas(t *testing.T) {
 		f := rolloutFixture(t, first, notifyDay.Add(time.Hour))
 		seedPeople(t, f, 300, 0)
 		plan := schedule(t)
-		other := policyService(t, second, f.clock, account.RolloutPolicy(plan))
+		other := policyService(t, second, f.clock, plan)
 		var wg sync.WaitGroup
 		counts := make([]int, 2)
 		errs := make([]error, 2)
@@ -306,7 +306,7 @@ func TestCampaignsOnTwoReplicas(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				counts[i], errs[i] = svc.RunCampaigns(context.Background(), plan)
+				counts[i], errs[i] = svc.RunCampaigns(context.Background())
 			}()
 		}
 		wg.Wait()
@@ -362,16 +362,16 @@ func TestSimulationMatchesSignIns(t *testing.T) {
 			}
 			sum := sim.Summary()
 			f.clock.Set(at)
-			got := map[account.Next]int{}
+			got := map[rollout.Outcome]int{}
 			us, _ := f.svc.Users(ctx, mfagate.UserFilter{})
 			for _, u := range us {
-				got[f.mustSignIn(t, u.Username, pw).Next.Next]++
+				got[f.mustSignIn(t, u.Username, pw).Next.Outcome]++
 			}
-			want := map[account.Next]int{
-				account.NextDone:         sum.ByOutcome[rollout.Allow],
-				account.NextOfferSetup:   sum.ByOutcome[rollout.OfferEnrollment],
-				account.NextRequireSetup: sum.ByOutcome[rollout.RequireEnrollment],
-				account.NextChallenge:    sum.ByOutcome[rollout.Challenge],
+			want := map[rollout.Outcome]int{
+				rollout.Allow:             sum.ByOutcome[rollout.Allow],
+				rollout.OfferEnrollment:   sum.ByOutcome[rollout.OfferEnrollment],
+				rollout.RequireEnrollment: sum.ByOutcome[rollout.RequireEnrollment],
+				rollout.Challenge:         sum.ByOutcome[rollout.Challenge],
 			}
 			for k, v := range want {
 				if got[k] != v {
@@ -394,11 +394,11 @@ func TestRehearsalMovesOnlyTheRollout(t *testing.T) {
 	rehearsed := mfagate.NewManualClock(emailDay.Add(24 * time.Hour))
 	store := sqltest.SQLite().New(t)
 	f := &fixture{store: store, clock: real}
-	f.svc = policyService(t, store, real, account.RolloutPolicy(schedule(t)))
+	f.svc = policyService(t, store, real, schedule(t))
 	f.mustUser(t, "ada", pw, "admin")
 	secret, _ := f.mustTOTPFactor(t, "ada") // set up in real time
 	svc, err := account.New(account.Options{Store: store, Clock: real, RolloutClock: rehearsed, Password: cheap, Key: testKey,
-		Policy: account.RolloutPolicy(schedule(t))})
+		Rollout: schedule(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,10 +438,10 @@ func TestStaffAlwaysNeedMFA(t *testing.T) {
 	f := rolloutFixture(t, nil, notifyDay.Add(-time.Hour)) // before any phase
 	f.mustUser(t, "sam", pw, "operator", "support")
 	f.mustUser(t, "uma", pw, "user")
-	if in := f.mustSignIn(t, "sam", pw); in.Next.Next != account.NextRequireSetup {
-		t.Fatalf("staff before any phase: got %v, want setup required", in.Next.Next)
+	if in := f.mustSignIn(t, "sam", pw); in.Next.Outcome != rollout.RequireEnrollment {
+		t.Fatalf("staff before any phase: got %v, want setup required", in.Next.Outcome)
 	}
-	if in := f.mustSignIn(t, "uma", pw); in.Next.Next != account.NextDone {
-		t.Fatalf("a user before any phase: got %v, want straight in", in.Next.Next)
+	if in := f.mustSignIn(t, "uma", pw); in.Next.Outcome != rollout.Allow {
+		t.Fatalf("a user before any phase: got %v, want straight in", in.Next.Outcome)
 	}
 }

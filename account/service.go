@@ -15,6 +15,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/password"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // Contacts are the support team's details, quoted in emails so a person
@@ -41,7 +42,7 @@ type Options struct {
 	Product       string         // product name used in emails (default "mfagate")
 	SiteURL       string         // where people sign in, quoted in emails
 	Support       Contacts       // quoted in emails
-	Location      *time.Location // zone for times written in emails (default UTC)
+	Location      *time.Location // zone for times written in emails and pages (default: the rollout's, else UTC)
 	Rand          io.Reader      // default crypto/rand; tests never need to change it
 
 	// Key is the server's 32-byte secret key: it seals TOTP secrets at
@@ -49,9 +50,13 @@ type Options struct {
 	Key      []byte
 	MFA      MFASettings
 	Throttle ThrottleSettings
-	// Policy decides what comes after the password step; default: people
-	// with a factor are challenged, others are offered setup (skippable).
-	Policy Policy
+	// Rollout is the dated schedule of phases (SPEC.md section 3) that
+	// decides what comes after the password step, sends the notices and
+	// reminders, and is forecast for the dashboard. Nil means no
+	// schedule at all: people with a factor are challenged and everyone
+	// else is offered setup, which they may skip. Operators and support
+	// must always have a second factor, whatever it says.
+	Rollout *rollout.Rollout
 	// MailRetryFor is the delivery worker's mail.retry_for (default 72h):
 	// how long a message may have waited before its address was refused,
 	// which MarkAddressFixed looks back over.
@@ -96,7 +101,9 @@ type Service struct {
 	keys     keys
 	mfa      MFASettings
 	throttle ThrottleSettings
-	policy   Policy
+	rollout  *rollout.Rollout // nil: none (see Options.Rollout)
+	policy   policy           // derived from rollout
+	forecast forecastCache    // the latest forecast of the rollout (rollout.go)
 	// mailRetryFor is Options.MailRetryFor.
 	mailRetryFor time.Duration
 	dummy        string        // hash checked for unknown users, so they cost the same time
@@ -156,7 +163,7 @@ func New(o Options) (*Service, error) {
 		idle: o.SessionIdle, maxAge: o.SessionMaxAge,
 		product: o.Product, siteURL: o.SiteURL, support: o.Support,
 		loc: o.Location, rand: o.Rand,
-		mfa: o.MFA, throttle: o.Throttle, policy: o.Policy,
+		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout,
 		mailRetryFor: cmp.Or(o.MailRetryFor, defaultMailRetryFor),
 	}
 	var err error
@@ -182,10 +189,11 @@ func New(o Options) (*Service, error) {
 	t.LockFor = cmp.Or(t.LockFor, 15*time.Minute)
 	t.HardLockAfter = cmp.Or(t.HardLockAfter, 50)
 	t.AddressDelayAfter = cmp.Or(t.AddressDelayAfter, 20)
-	if s.policy == nil {
-		s.policy = DefaultPolicy
+	s.policy = staffNeedMFA(offerEveryone)
+	if s.rollout != nil {
+		s.policy = staffNeedMFA(rolloutPolicy(s.rollout))
 	}
-	s.policy = staffNeedMFA(s.policy)
+	s.forecast.gate = make(chan struct{}, 1)
 	if s.clock == nil {
 		s.clock = mfagate.SystemClock{}
 	}
@@ -204,6 +212,9 @@ func New(o Options) (*Service, error) {
 	}
 	if s.product == "" {
 		s.product = "mfagate"
+	}
+	if s.loc == nil && s.rollout != nil {
+		s.loc = s.rollout.Location
 	}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -280,6 +291,20 @@ func (s *Service) audit(tx mfagate.Tx, e mfagate.AuditEvent) error {
 		return fmt.Errorf("append audit event: %w", err)
 	}
 	return nil
+}
+
+// Site is how the service names itself to people, for the pages to say
+// the same as the emails.
+type Site struct {
+	Product  string         // the product name (Options.Product)
+	URL      string         // where people sign in (Options.SiteURL)
+	Support  Contacts       // the support team's details
+	Location *time.Location // the zone times are written in
+}
+
+// Site returns the names, address and zone the service writes with.
+func (s *Service) Site() Site {
+	return Site{Product: s.product, URL: s.siteURL, Support: s.support, Location: s.loc}
 }
 
 // Now is the service's current time, for callers that show it.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/password"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // ErrBadCredentials is the one answer for an unknown username, a wrong
@@ -182,7 +183,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 			return err
 		}
 		decision = s.step(u, factors, nil)
-		if decision.Next != NextDone {
+		if decision.Outcome != rollout.Allow {
 			sess.Stage = mfagate.StagePassword
 		}
 		if in.OldToken != "" {

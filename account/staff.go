@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/rollout"
 )
 
 // The use cases of the console and the JSON API: finding people, looking
@@ -58,27 +56,6 @@ func (s *Service) AuditEvents(ctx context.Context, f mfagate.AuditFilter) ([]*mf
 		return err
 	})
 	return out, err
-}
-
-// DecideAt is what would happen to u after the password at time at.
-func (s *Service) DecideAt(u *mfagate.User, factors []*mfagate.Factor, at time.Time) Decision {
-	return s.policy(u, factors, at)
-}
-
-// Forecast runs the rollout over every enabled account as at time at: who
-// signs in how, and who will be forced to set up at the next phase.
-func (s *Service) Forecast(ctx context.Context, r *rollout.Rollout, at time.Time) (rollout.Summary, error) {
-	sim := rollout.NewSimulator(r, at)
-	err := s.store.View(ctx, func(tx mfagate.Tx) error {
-		return tx.People(func(p *mfagate.Person) error {
-			if !p.Disabled {
-				sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
-					rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
-			}
-			return nil
-		})
-	})
-	return sim.Summary(), err
 }
 
 // MaxReason is the longest reason a staff action takes, in characters

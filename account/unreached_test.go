@@ -239,7 +239,7 @@ func TestForecastCountsUnreached(t *testing.T) {
 	if _, err := f.svc.MarkAddressFixed(ctx, account.Actor{Name: "sam"}, "ben", "mailbox restored"); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := f.svc.Forecast(ctx, schedule(t), optionalDay.Add(time.Hour))
+	sum, err := f.svc.Forecast(ctx, optionalDay.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

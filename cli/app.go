@@ -15,7 +15,6 @@ import (
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/mail"
-	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
 )
 
@@ -29,7 +28,6 @@ type app struct {
 	rclock   mfagate.Clock // the rollout's time: moved by a rehearsal, nothing else is
 	log      *slog.Logger
 	key      []byte
-	plan     *rollout.Rollout
 	// rehearsal marks every page: the clock was moved on purpose.
 	rehearsal bool
 	// dbTimes times the store's requests, for serve's metrics.
@@ -67,7 +65,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		store.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key, plan: plan, dbTimes: times,
+	a := &app{cfg: cfg, store: store, clock: mfagate.SystemClock{}, key: key, dbTimes: times,
 		log: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	for _, o := range opts {
 		o(a)
@@ -85,7 +83,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		Key:      key,
 		MFA:      mfaSettings(cfg),
 		Throttle: account.ThrottleSettings(cfg.Throttle),
-		Policy:   account.RolloutPolicy(plan),
+		Rollout:  plan,
 
 		MailRetryFor: cfg.Mail.RetryFor,
 	})

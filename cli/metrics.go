@@ -44,6 +44,27 @@ func (c *mailCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(n.Skipped))
 }
 
+// campaignCollector exports the passes of this server's rollout email
+// job, so that an operator can alert when it fails or stops.
+type campaignCollector struct {
+	c      *worker.Campaigns
+	passes *prometheus.Desc
+}
+
+func newCampaignCollector(c *worker.Campaigns) *campaignCollector {
+	return &campaignCollector{c: c, passes: prometheus.NewDesc("mfagate_rollout_campaign_passes_total",
+		"Passes of this server's job that queues the rollout's due notices and reminders, by result: ok, or failed (see the log).",
+		[]string{"result"}, nil)}
+}
+
+func (c *campaignCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.passes }
+
+func (c *campaignCollector) Collect(ch chan<- prometheus.Metric) {
+	done, failed := c.c.Passes()
+	ch <- prometheus.MustNewConstMetric(c.passes, prometheus.CounterValue, float64(done-failed), "ok")
+	ch <- prometheus.MustNewConstMetric(c.passes, prometheus.CounterValue, float64(failed), "failed")
+}
+
 // dbTimes is the latency of database requests, by kind, as sqlstore
 // reports it (sqlstore.Observer). Each kind's series is resolved once:
 // requests only add to it.

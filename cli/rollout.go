@@ -105,7 +105,10 @@ func rolloutShow(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	var phases []phaseJSON
-	for _, p := range plan.Phases {
+	var asked []string // what each phase asks, for the table
+	for i := range plan.Phases {
+		p := &plan.Phases[i]
+		asked = append(asked, asks(p))
 		pj := phaseJSON{Name: p.Name, Starts: p.Start, Audience: p.Audience, Requirement: p.Requirement.String(),
 			Methods: p.Methods, DefaultMethod: p.DefaultMethod, Notice: p.Notice != nil, Started: !now.Before(p.Start)}
 		for _, r := range p.Reminders {
@@ -124,7 +127,7 @@ func rolloutShow(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tSTARTS\tPHASE\tFOR\tWHAT IT ASKS")
 	next := false
-	for _, p := range phases {
+	for i, p := range phases {
 		mark := "  "
 		switch {
 		case p.Started:
@@ -133,32 +136,26 @@ func rolloutShow(ctx context.Context, e *env, args []string) error {
 			mark, next = "→ ", true
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", mark, p.Starts.In(plan.Location).Format("2006-01-02 15:04"), p.Name,
-			strings.Join(p.Audience, ","), asks(p))
+			strings.Join(p.Audience, ","), asked[i])
 	}
 	tw.Flush()
 	fmt.Fprintln(e.stdout, "\n✓ in force   → next")
 	return nil
 }
 
-// asks says what a phase asks, in a few words.
-func asks(p phaseJSON) string {
-	var s string
-	switch p.Requirement {
-	case "notify":
-		s = "nothing yet: a notice is sent"
-	case "optional":
-		s = "setup offered, may skip; " + strings.Join(p.Methods, " or ")
-	default:
-		s = "a second factor required: " + strings.Join(p.Methods, " or ")
-	}
-	if p.DefaultMethod != "" {
-		s += " (starting with " + p.DefaultMethod + ")"
-	}
-	if p.Notice && p.Requirement != "notify" {
+// asks says what a phase asks, in the dashboard's words, and what it
+// sends.
+func asks(p *rollout.Phase) string {
+	s := account.PhaseRequires(p)
+	if p.Notice != nil && p.Requirement != rollout.Notify {
 		s += "; notice sent"
 	}
 	if len(p.Reminders) > 0 {
-		s += "; reminders " + strings.Join(p.Reminders, ", ") + " before"
+		var rs []string
+		for _, r := range p.Reminders {
+			rs = append(rs, durationWords(r))
+		}
+		s += "; reminders " + strings.Join(rs, ", ") + " before"
 	}
 	return s
 }
@@ -193,33 +190,24 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	when, err := parseTime(*at, a.plan.Location)
+	loc := a.accounts.Timeline().Location
+	when, err := parseTime(*at, loc)
 	if err != nil {
 		return err
 	}
 	if *user != "" {
 		return simulateOne(ctx, e, a, *user, when, *asJSON)
 	}
-	sim := rollout.NewSimulator(a.plan, when)
 	ctx, cancel := context.WithTimeout(ctx, longCommandTimeout) // a walk over every account
 	defer cancel()
-	err = a.store.View(ctx, func(tx mfagate.Tx) error {
-		return tx.People(func(p *mfagate.Person) error {
-			if !p.Disabled {
-				sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
-					rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
-			}
-			return nil
-		})
-	})
+	sum, err := a.accounts.Forecast(ctx, when)
 	if err != nil {
 		return err
 	}
-	sum := sim.Summary()
 	if *asJSON {
 		return writeJSON(e.stdout, summaryJSON(sum))
 	}
-	printSummary(e.stdout, sum, a.plan.Location)
+	printSummary(e.stdout, sum, loc)
 	return nil
 }
 
@@ -296,16 +284,11 @@ func summaryJSON(s rollout.Summary) map[string]any {
 }
 
 func simulateOne(ctx context.Context, e *env, a *app, username string, at time.Time, asJSON bool) error {
-	u, err := a.accounts.User(ctx, username)
+	sim, err := a.accounts.Simulate(ctx, username, at)
 	if err != nil {
 		return err
 	}
-	factors, err := a.accounts.Factors(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	p := account.PersonOf(u, factors)
-	d := rollout.Decide(a.plan, p, at)
+	u, p, d := sim.User, sim.Person, sim.Decision
 	why := explain(d, p)
 	if asJSON {
 		out := map[string]any{"user": u.Username, "at": at, "roles": u.Roles, "factors": p.Methods,
@@ -319,10 +302,11 @@ func simulateOne(ctx context.Context, e *env, a *app, username string, at time.T
 		}
 		return writeJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "%s on %s: %s.\n", u.Username, at.In(a.plan.Location).Format("2 January 2006 15:04 MST"), d.Outcome)
+	loc := a.accounts.Timeline().Location
+	fmt.Fprintf(e.stdout, "%s on %s: %s.\n", u.Username, at.In(loc).Format("2 January 2006 15:04 MST"), d.Outcome)
 	fmt.Fprintf(e.stdout, "Why: %s\n", why)
 	if d.Next != nil {
-		fmt.Fprintf(e.stdout, "Next: %q from %s.\n", d.Next.Name, d.Next.Start.In(a.plan.Location).Format("2 January 2006"))
+		fmt.Fprintf(e.stdout, "Next: %q from %s.\n", d.Next.Name, d.Next.Start.In(loc).Format("2 January 2006"))
 	}
 	return nil
 }
@@ -370,14 +354,15 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	loc := a.accounts.Timeline().Location
 	var end time.Time
 	if *until != "none" {
-		if end, err = parseTime(*until, a.plan.Location); err != nil {
+		if end, err = parseTime(*until, loc); err != nil {
 			return err
 		}
 		if d, err := time.Parse(time.DateOnly, *until); err == nil {
 			// A date means to the end of that day: until the next begins.
-			end = rollout.StartOfDay(d.AddDate(0, 0, 1), a.plan.Location)
+			end = rollout.StartOfDay(d.AddDate(0, 0, 1), loc)
 		}
 	}
 	if err := a.accounts.Extend(ctx, cliActor, pos[0], end, *reason); err != nil {
@@ -387,7 +372,7 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Removed the extension of %s.\n", pos[0])
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. They have been emailed.\n", pos[0], end.In(a.plan.Location).Format("2 January 2006 15:04 MST"))
+	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. They have been emailed.\n", pos[0], end.In(loc).Format("2 January 2006 15:04 MST"))
 	return nil
 }
 
@@ -402,7 +387,7 @@ func rolloutRunDue(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	n, err := a.accounts.RunCampaigns(ctx, a.plan)
+	n, err := a.accounts.RunCampaigns(ctx)
 	if err != nil {
 		return err
 	}

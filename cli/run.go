@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/mail"
 	"github.com/mfagate/mfagate/web"
@@ -42,8 +41,9 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	delivery := &worker.Delivery{Store: a.store, Mailer: mailer, Clock: a.clock, Logger: a.log,
 		RetryFor: a.cfg.Mail.RetryFor, MaxPerSecond: float64(a.cfg.Mail.MaxPerSecond), Senders: a.cfg.Mail.Connections,
 		Wake: a.store.MailQueued()}
+	campaigns := &worker.Campaigns{Accounts: a.accounts, Logger: a.log}
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{newMailCollector(delivery), a.dbTimes.vec} {
+	for _, c := range []prometheus.Collector{newMailCollector(delivery), newCampaignCollector(campaigns), a.dbTimes.vec} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -56,11 +56,7 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		TrustedProxies:  a.cfg.Server.TrustedProxyPrefixes,
 		DevOutbox:       a.cfg.Mail.Driver == "outbox",
 		DevMailbox:      devMailbox(mailer),
-		Product:         a.cfg.MFA.Issuer,
-		Support:         account.Contacts{Email: a.cfg.Support.Email, Phone: a.cfg.Support.Phone, Hours: a.cfg.Support.Hours},
-		Location:        a.cfg.Rollout.Location,
 		Rehearsal:       a.rehearsal,
-		Rollout:         a.plan,
 		ForwardAuth:     forwardAuthRules(a.cfg.ForwardAuth.Rules),
 		Stopping:        ctx.Done(),
 	})
@@ -80,14 +76,18 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{}, 4)
+	done := make(chan struct{}, 5)
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
 	go func() { a.retention().Run(workCtx, 5*time.Minute); done <- struct{}{} }()
 	go func() {
 		worker.RunScheduled(workCtx, a.store, a.clock, "alerts", time.Minute, a.sendHeldAlerts)
 		done <- struct{}{}
 	}()
-	go func() { worker.Every(workCtx, time.Minute, a.sendDueCampaigns); done <- struct{}{} }()
+	go func() { campaigns.Run(workCtx, time.Minute); done <- struct{}{} }()
+	go func() {
+		(&worker.Forecasts{Accounts: a.accounts, Logger: a.log}).Run(workCtx, forecastEvery)
+		done <- struct{}{}
+	}()
 
 	a.warnIfKeyIsAnother(ctx)
 	errc := make(chan error, 2)
@@ -155,6 +155,11 @@ func (a *app) drain(srv *http.Server, errc <-chan error) error {
 	return err
 }
 
+// forecastEvery is how often the forecast job makes a new forecast: well
+// inside the five minutes a forecast is shown for, so that views never
+// wait for one.
+const forecastEvery = 2 * time.Minute
+
 // devMailbox is the mailer as the dev outbox page reads it, or nil for a
 // real mail server.
 func devMailbox(m mfagate.Mailer) web.DevMailbox {
@@ -172,19 +177,6 @@ func forwardAuthRules(rules []config.AccessRule) []web.ForwardAuthRule {
 		out[i] = web.ForwardAuthRule{Host: r.Host, Path: r.Path, Roles: r.Roles}
 	}
 	return out
-}
-
-// sendDueCampaigns queues the rollout's due notices and reminders. Every
-// replica may run it: each person is reached once, recorded in the
-// database with their email.
-func (a *app) sendDueCampaigns(ctx context.Context) bool {
-	n, err := a.accounts.RunCampaigns(ctx, a.plan)
-	if err != nil {
-		a.log.Error("rollout emails", "err", err)
-	} else if n > 0 {
-		a.log.Info("rollout emails queued", "count", n)
-	}
-	return false
 }
 
 // retention is the job that deletes what is no longer needed.

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +146,38 @@ func waitRolloutMail(t *testing.T, srv *server, address, prefix string) mail {
 	}
 }
 
+// campaignPassRE reads the count of the rollout email job's passes that
+// ended well from the server's metrics.
+var campaignPassRE = regexp.MustCompile(`(?m)^mfagate_rollout_campaign_passes_total\{result="ok"\} (\d+)$`)
+
+// waitCampaignPass waits until the server's rollout email job reports a
+// finished pass (in its metrics), so that what it queues is in the outbox.
+func waitCampaignPass(t *testing.T, srv *server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := newHTTPClient().Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatalf("GET /metrics: %v", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /metrics = %s, %v", resp.Status, err)
+		}
+		if m := campaignPassRE.FindSubmatch(body); m != nil && string(m[1]) != "0" {
+			return
+		}
+		if m := campaignPassRE.FindSubmatch(body); m == nil {
+			t.Fatalf("the metrics do not count the rollout email job's passes:\n%s", body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rollout email job has not finished a pass within 10 seconds of start-up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // expectNoRolloutMail checks that no email to address has a subject
 // starting with prefix.
 func expectNoRolloutMail(t *testing.T, srv *server, address, prefix string) {
@@ -166,8 +201,9 @@ func TestPhaseBeforeNotice(t *testing.T) {
 	if n := count(t, ctx, "div.banner"); n != 0 {
 		t.Errorf("the home page shows a banner before the rollout is announced: %s", text(t, ctx, "div.banner"))
 	}
-	// The scheduler runs at start-up; give it a moment to (wrongly) send.
-	time.Sleep(500 * time.Millisecond)
+	// The rollout email job passes at start-up: once it says it has, a
+	// notice or reminder it wrongly sent would be in the outbox.
+	waitCampaignPass(t, srv)
 	expectNoRolloutMail(t, srv, demoEmail(ada), noticeSubject)
 	expectNoRolloutMail(t, srv, demoEmail(ada), reminderSubjectPrefix)
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/mfagate/mfagate"
 )
 
-// audienceAll in a phase's audience means everyone, with or without roles.
-const audienceAll = "all"
+// Everyone in a phase's audience means everyone, with or without roles.
+const Everyone = "all"
 
 // knownMethods are the factor methods a phase may ask for.
 var knownMethods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
@@ -98,7 +98,7 @@ func (r *Rollout) ForRoles(roles []string) []*Phase {
 // applies reports whether ph's audience includes "all" or one of roles.
 func applies(ph *Phase, roles []string) bool {
 	for _, a := range ph.Audience {
-		if a == audienceAll {
+		if a == Everyone {
 			return true
 		}
 		for _, r := range roles {

@@ -13,7 +13,6 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
-	"github.com/mfagate/mfagate/web"
 )
 
 // seeded is what the test seeded for one person, to count by hand.
@@ -145,7 +144,7 @@ func progressCells(tb testing.TB, page, role string) [7]int {
 }
 
 func withRollout(r *rollout.Rollout) harnessOption {
-	return func(o *web.Options) { o.Rollout = r }
+	return func(o *harnessConfig) { o.Account.Rollout = r }
 }
 
 func TestDashboardCountsMatchTheAccounts(t *testing.T) {

@@ -267,7 +267,7 @@ func TestAPIRoutesMatchTheDocument(t *testing.T) {
 
 func TestAPIErrors(t *testing.T) {
 	var logs mailtest.LogBuffer
-	h := newHarness(t, func(o *web.Options) {
+	h := newHarness(t, func(o *harnessConfig) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	h.mustUser(t, "bob", pw)
@@ -637,7 +637,7 @@ func TestAPIResetMFA(t *testing.T) {
 
 func TestAPIRollout(t *testing.T) {
 	at := time.Date(2027, 6, 20, 12, 0, 0, 0, time.UTC)
-	h := newRolloutHarness(t, at, func(o *web.Options) { o.Rollout = plan(t) })
+	h := newRolloutHarness(t, at, withRollout(plan(t)))
 	tok := h.mustToken(t, "ops-dashboard", mfagate.RoleOperator)
 
 	r := decodeJSON[struct {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
 
@@ -25,7 +26,7 @@ func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	}
 	n := d.NextPhase
-	if n == nil || d.Next == account.NextChallenge || d.Next == account.NextRequireSetup {
+	if n == nil || d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
 		return nil // people with a factor are asked for it already; the others are on the setup page
 	}
 	b := &site.Banner{Text: "From " + st.Day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}

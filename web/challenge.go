@@ -8,6 +8,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/totp"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
@@ -77,7 +78,7 @@ func handleChallenge(st *site.Site, accounts *account.Service) site.HandlerFunc 
 		cur := site.CurrentFrom(r)
 		method := r.PostForm.Get("method")
 		out, err := accounts.Verify(r.Context(), cur, method, r.PostForm.Get("code"), st.Actor(r))
-		if err == nil && out.Next.Next == account.NextRequireSetup {
+		if err == nil && out.Next.Outcome == rollout.RequireEnrollment {
 			// Their factor passed, but a phase demands another method.
 			st.Cookie.Set(w, out.Token)
 			next := &account.Current{Session: out.Session, User: cur.User}

@@ -18,7 +18,7 @@ import (
 
 // adminOnly is the rule of these tests: /admin-only on the test server's
 // host needs role admin; everything else is open to anyone signed in.
-func adminOnly(o *web.Options) {
+func adminOnly(o *harnessConfig) {
 	o.ForwardAuth = []web.ForwardAuthRule{{Host: "127.0.0.1", Path: "/admin-only", Roles: []string{"admin"}}}
 }
 
@@ -227,7 +227,7 @@ func TestVerifyExpiredSessions(t *testing.T) {
 // create no session and no log line above debug.
 func TestVerifyAnonymousLeavesNoTrace(t *testing.T) {
 	var logs bytes.Buffer
-	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *web.Options) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *harnessConfig) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})
 	signedIn := h.client(t)
@@ -381,7 +381,7 @@ func TestVerifyRefusesARotatedSessionAtOnce(t *testing.T) {
 // open /PUBLIC on a case-sensitive application where / is kept for
 // admins, and a closed rule for /admin holds for /ADMIN and /admin;x.
 func TestVerifyAllowsOnlyWhatEverySpellingAllows(t *testing.T) {
-	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *web.Options) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *harnessConfig) {
 		o.ForwardAuth = []web.ForwardAuthRule{
 			{Host: "docs.example.com.", Path: "/public", Roles: []string{web.RoleAll}},
 			{Host: "docs.example.com", Path: "/", Roles: []string{"admin"}},

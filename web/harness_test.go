@@ -15,6 +15,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/password"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
 	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/web"
@@ -31,7 +32,14 @@ type harness struct {
 	clock    *mfagate.ManualClock
 }
 
-type harnessOption func(*web.Options)
+// harnessConfig is what a harness is built from: the web server's
+// options, and (as Account) those of the use cases behind it.
+type harnessConfig struct {
+	web.Options
+	Account account.Options
+}
+
+type harnessOption func(*harnessConfig)
 
 // newHarness serves the real handler over TLS on a free port, with a fresh
 // SQLite database, a manual clock and an account "alice".
@@ -41,10 +49,10 @@ func newHarness(tb testing.TB, opts ...harnessOption) *harness {
 }
 
 // newPolicyHarness is newHarness with the decision after the password
-// made by policy (nil: the default).
-func newPolicyHarness(tb testing.TB, policy account.Policy, opts ...harnessOption) *harness {
+// made by the rollout plan (nil: none, so setup is offered to everyone).
+func newPolicyHarness(tb testing.TB, plan *rollout.Rollout, opts ...harnessOption) *harness {
 	tb.Helper()
-	return newStoreHarness(tb, sqltest.SQLite(), policy, opts...)
+	return newStoreHarness(tb, sqltest.SQLite(), plan, opts...)
 }
 
 // newBackendHarness is newHarness on a database of backend b, for tests
@@ -54,24 +62,28 @@ func newBackendHarness(tb testing.TB, b sqltest.Backend, opts ...harnessOption) 
 	return newStoreHarness(tb, b, nil, opts...)
 }
 
-func newStoreHarness(tb testing.TB, b sqltest.Backend, policy account.Policy, opts ...harnessOption) *harness {
+func newStoreHarness(tb testing.TB, b sqltest.Backend, plan *rollout.Rollout, opts ...harnessOption) *harness {
 	tb.Helper()
 	store := b.New(tb)
 	clock := mfagate.NewManualClock(time.Date(2027, 6, 1, 9, 0, 0, 0, time.UTC))
-	accounts, err := account.New(account.Options{Store: store, Clock: clock, Password: cheap,
-		Key: []byte("0123456789abcdef0123456789abcdef"), Policy: policy})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	ts := httptest.NewUnstartedServer(nil)
 	ts.StartTLS()
 	tb.Cleanup(ts.Close)
 	base, _ := url.Parse(ts.URL)
-	o := web.Options{Accounts: accounts, Store: store, BaseURL: base, DevOutbox: true,
-		Support: account.Contacts{Email: "help@example.com"}}
-	for _, opt := range opts {
-		opt(&o)
+	c := harnessConfig{
+		Options: web.Options{Store: store, BaseURL: base, DevOutbox: true},
+		Account: account.Options{Store: store, Clock: clock, Password: cheap,
+			Key: []byte("0123456789abcdef0123456789abcdef"), Rollout: plan, Support: account.Contacts{Email: "help@example.com"}},
 	}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	accounts, err := account.New(c.Account)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	o := c.Options
+	o.Accounts = accounts
 	h, err := web.NewServer(o)
 	if err != nil {
 		tb.Fatal(err)
@@ -183,5 +195,5 @@ func (h *harness) audit(tb testing.TB, f mfagate.AuditFilter) []*mfagate.AuditEv
 }
 
 func withTrustedProxy(p string) harnessOption {
-	return func(o *web.Options) { o.TrustedProxies = append(o.TrustedProxies, netip.MustParsePrefix(p)) }
+	return func(o *harnessConfig) { o.TrustedProxies = append(o.TrustedProxies, netip.MustParsePrefix(p)) }
 }

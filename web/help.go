@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
@@ -30,17 +29,16 @@ type helpPhase struct {
 	Started         bool
 }
 
-func handleHelp(st *site.Site, accounts *account.Service, plan *rollout.Rollout) site.HandlerFunc {
+func handleHelp(st *site.Site, accounts *account.Service) site.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v := helpView{Page: st.NewPage(r, "Get help signing in"), CodeMinutes: accounts.CodeMinutes()}
-		if plan != nil {
-			now := accounts.RolloutNow()
-			for i := range plan.Phases {
-				ph := &plan.Phases[i]
-				v.Schedule = append(v.Schedule, helpPhase{When: st.PhaseDate(ph.Start), Who: site.AudienceLabel(ph.Audience),
-					What: site.Capitalize(account.PhaseAsks(ph)) + ".", Started: !ph.Start.After(now)})
-			}
-			v.MustI = mustI(st, plan, now)
+		tl := accounts.Timeline()
+		for _, ph := range tl.Phases {
+			v.Schedule = append(v.Schedule, helpPhase{When: st.PhaseDate(ph.Start), Who: site.AudienceLabel(ph.Audience),
+				What: site.Capitalize(account.PhaseAsks(ph.Phase)) + ".", Started: ph.Started})
+		}
+		if len(tl.Phases) > 0 {
+			v.MustI = mustI(st, tl)
 		}
 		v.HasSchedule = len(v.Schedule) > 0
 		return st.Render(w, r, http.StatusOK, "help", v)
@@ -49,12 +47,11 @@ func handleHelp(st *site.Site, accounts *account.Service, plan *rollout.Rollout)
 
 // mustI answers "Must I do it now?" for everyone at once: when setup is
 // offered and when it becomes required, for whom.
-func mustI(st *site.Site, plan *rollout.Rollout, now time.Time) []string {
+func mustI(st *site.Site, tl account.Timeline) []string {
 	var already, coming, offered []string
-	for i := range plan.Phases {
-		ph := &plan.Phases[i]
+	for _, ph := range tl.Phases {
 		who, when := strings.ToLower(site.AudienceLabel(ph.Audience)), st.PhaseDate(ph.Start)
-		started := !ph.Start.After(now)
+		started := ph.Started
 		switch {
 		case ph.Requirement == rollout.Required && started:
 			already = append(already, who+" (since "+when+")")

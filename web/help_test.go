@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/web"
 )
 
 func TestHelpShowsTheScheduleAndContacts(t *testing.T) {
 	r := plan(t)
-	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), withRollout(r), func(o *web.Options) {
-		o.Support = account.Contacts{Email: "desk@example.com", Phone: "+44 20 7946 0000", Hours: "Monday to Friday, 8am to 6pm"}
+	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), withRollout(r), func(o *harnessConfig) {
+		o.Account.Support = account.Contacts{Email: "desk@example.com", Phone: "+44 20 7946 0000", Hours: "Monday to Friday, 8am to 6pm"}
 	})
 	res := h.get(t, h.client(t), "/help")
 	if res.StatusCode != 200 {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/web"
 )
 
 func TestSignInSetsAStrictSessionCookie(t *testing.T) {
@@ -52,7 +51,7 @@ func TestSignInSetsAStrictSessionCookie(t *testing.T) {
 }
 
 func TestCookieDomainUsesSecurePrefix(t *testing.T) {
-	h := newHarness(t, func(o *web.Options) { o.CookieDomain = ".example.com" })
+	h := newHarness(t, func(o *harnessConfig) { o.CookieDomain = ".example.com" })
 	res := h.post(t, h.client(t), "/login", url.Values{"username": {"alice"}, "password": {pw}})
 	raw := res.Header.Get("Set-Cookie")
 	if !strings.HasPrefix(raw, "__Secure-mfagate_session=") || !strings.Contains(raw, "Domain=example.com") || !strings.Contains(raw, "Secure") {
@@ -282,7 +281,7 @@ func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
 // host however the session cookie is shared, for 90 days; with it, the
 // browser's sign-ins are not slowed by others' failures at its address.
 func TestSignInSetsADeviceCookie(t *testing.T) {
-	h := newHarness(t, func(o *web.Options) { o.CookieDomain = "" }, withTrustedProxy("127.0.0.1/32"))
+	h := newHarness(t, func(o *harnessConfig) { o.CookieDomain = "" }, withTrustedProxy("127.0.0.1/32"))
 	c := h.client(t)
 	office := []string{"X-Forwarded-For", "203.0.113.77"}
 	res := h.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {pw}}, office...)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/web"
 )
 
 // overlapStore counts the reads /metrics and /readyz make of the
@@ -73,7 +72,7 @@ func (s *overlapStore) View(ctx context.Context, fn func(mfagate.Tx) error) erro
 // of a kind runs at a time, and the clients waiting share its answer.
 func TestScrapesDoNotPileUpOnTheDatabase(t *testing.T) {
 	var store *overlapStore
-	h := newHarness(t, func(o *web.Options) { store = newOverlapStore(o.Store); o.Store = store })
+	h := newHarness(t, func(o *harnessConfig) { store = newOverlapStore(o.Store); o.Store = store })
 	const clients = 40
 	var wg sync.WaitGroup
 	bad := make(chan string, 2*clients)

@@ -172,7 +172,7 @@ func TestMetricsReadTheDatabase(t *testing.T) {
 // for /metrics, and MetricsRoutes serves the same registry alone.
 func TestMetricsElsewhere(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	h := newHarness(t, func(o *web.Options) { o.Registry, o.MetricsElsewhere = reg, true })
+	h := newHarness(t, func(o *harnessConfig) { o.Registry, o.MetricsElsewhere = reg, true })
 	c := h.client(t)
 	if res := h.get(t, c, "/metrics"); res.StatusCode != http.StatusNotFound || strings.Contains(res.body, "mfagate_ready") {
 		t.Fatalf("/metrics on the main routes: got %d, want 404 without metrics:\n%.300s", res.StatusCode, res.body)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/web"
 )
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
@@ -71,7 +70,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 }
 
 func TestNoHSTSWithoutTLS(t *testing.T) {
-	h := newHarness(t, func(o *web.Options) {
+	h := newHarness(t, func(o *harnessConfig) {
 		o.BaseURL, _ = url.Parse("http://127.0.0.1:8080")
 		o.InsecureCookies = true
 	})
@@ -193,7 +192,7 @@ func TestEndOtherSessions(t *testing.T) {
 }
 
 func TestDevOutboxOnlyWithOutboxDriver(t *testing.T) {
-	h := newHarness(t, func(o *web.Options) { o.DevOutbox = false })
+	h := newHarness(t, func(o *harnessConfig) { o.DevOutbox = false })
 	if res := h.get(t, h.client(t), "/dev/outbox"); res.StatusCode != 404 {
 		t.Fatalf("got %d, want 404 when the mail driver is smtp", res.StatusCode)
 	}

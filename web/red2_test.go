@@ -20,7 +20,7 @@ import (
 // serves "/ſecret" as /secret, yet no rule for "/secret" matches it here,
 // and a request no rule matches is let through.
 func TestRed2ForwardAuthUnicodeCaseFold(t *testing.T) {
-	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *web.Options) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *harnessConfig) {
 		o.ForwardAuth = []web.ForwardAuthRule{
 			{Host: "wiki.example.com", Path: "/secret", Roles: []string{"admin"}},
 			{Host: "wiki.example.com", Path: "/keys", Roles: []string{"admin"}},

@@ -30,7 +30,7 @@ import (
 // "/admin;x" through to applications that treat them as /admin (IIS,
 // Tomcat/Spring): application-dependent, reported as a weaker variant.
 func TestRedForwardAuthSpellingsDodgeRules(t *testing.T) {
-	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *web.Options) {
+	h := newHarness(t, withTrustedProxy("127.0.0.1/32"), func(o *harnessConfig) {
 		o.ForwardAuth = []web.ForwardAuthRule{
 			{Host: "grafana.example.com", Roles: []string{mfagate.RoleOperator}},
 			{Host: "*.ops.example.com", Roles: []string{mfagate.RoleOperator}},

@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
-	"github.com/mfagate/mfagate/web"
 )
 
 // plan is SPEC.md's schedule, in London.
@@ -37,8 +35,7 @@ func plan(tb testing.TB) *rollout.Rollout {
 func newRolloutHarness(tb testing.TB, at time.Time, opts ...harnessOption) *harness {
 	tb.Helper()
 	r := plan(tb)
-	opts = append(opts, func(o *web.Options) { o.Location = r.Location })
-	h := newPolicyHarness(tb, account.RolloutPolicy(r), opts...)
+	h := newPolicyHarness(tb, r, opts...)
 	h.mustUser(tb, "ada", pw, "admin")
 	h.clock.Set(at)
 	return h
@@ -99,7 +96,7 @@ func TestSkipIsRefusedWhenRequired(t *testing.T) {
 }
 
 func TestBannerNamesTheNextDate(t *testing.T) {
-	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), func(o *web.Options) { o.Rollout = plan(t) })
+	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), withRollout(plan(t)))
 	c := h.client(t)
 	h.login(t, c, "ada")
 	h.post(t, c, "/mfa/setup/skip", nil)
@@ -123,7 +120,7 @@ func TestBannerNamesTheNextDate(t *testing.T) {
 }
 
 func TestRehearsalIsOnEveryPage(t *testing.T) {
-	h := newRolloutHarness(t, time.Date(2027, 7, 13, 9, 30, 0, 0, time.UTC), func(o *web.Options) { o.Rehearsal = true })
+	h := newRolloutHarness(t, time.Date(2027, 7, 13, 9, 30, 0, 0, time.UTC), func(o *harnessConfig) { o.Rehearsal = true })
 	c := h.client(t)
 	for _, p := range []string{"/login", "/help", "/nowhere"} {
 		if page := h.get(t, c, p).body; !strings.Contains(page, "Rehearsal: this server is running as if it were Tuesday 13 July 2027, 10:30 BST") {

@@ -33,7 +33,7 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("GET /login", h(handleLoginForm(st)))
 	mux.Handle("POST /login", h(handleLogin(st, a)))
 	mux.Handle("POST /logout", h(handleLogout(st, a)))
-	mux.Handle("GET /help", h(handleHelp(st, a, o.Rollout)))
+	mux.Handle("GET /help", h(handleHelp(st, a)))
 
 	mux.Handle("GET /{$}", h(signedIn(handleHome(st, a))))
 	mux.Handle("GET /account", h(signedIn(handleAccount(st, a))))
@@ -59,15 +59,11 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("GET /mfa/recovery-codes.txt", h(started(handleRecoveryCodesText(st, a))))
 	mux.Handle("POST /mfa/recovery-codes", h(started(handleRecoveryCodesDone(st, a))))
 
-	// The forecast walks every account: the dashboard and the API share
-	// one, reused for a few minutes (forecast.go).
-	forecast := (&forecastCache{accounts: a, plan: o.Rollout, log: o.Logger}).forecast
-
 	// Console (web/console): the staff pages. console.RequireStaff
 	// enforces the role matrix (console/access.go) after site's
 	// RequireSignIn, and refuses staff who did not sign in with a second
 	// factor.
-	cd := console.Deps{Site: st, Accounts: a, Rollout: o.Rollout, Forecast: forecast}
+	cd := console.Deps{Site: st, Accounts: a}
 	staff := func(area console.Area, fn site.HandlerFunc) http.Handler {
 		return h(console.RequireStaff(cd, area, fn))
 	}
@@ -87,7 +83,7 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	// a bearer token (apiRoutes), and the document, open to anyone. Its
 	// own mux answers unknown paths and wrong methods under /api/v1/ with
 	// JSON errors (404, 405).
-	ad := api.Deps{Site: st, Accounts: a, Rollout: o.Rollout, Forecast: forecast}
+	ad := api.Deps{Site: st, Accounts: a}
 	apiMux := http.NewServeMux()
 	apiMux.Handle("GET /api/v1/openapi.json", h(api.OpenAPI()))
 	for _, rt := range apiRoutes {

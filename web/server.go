@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/web/console"
 	"github.com/mfagate/mfagate/web/internal/site"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,13 +35,8 @@ type Options struct {
 	// Optional: without it /dev/outbox shows the table alone.
 	DevMailbox DevMailbox
 
-	Product  string
-	Support  account.Contacts
-	Location *time.Location // zone for times shown on pages (default UTC)
 	// Rehearsal marks every page: the server runs at a chosen time.
 	Rehearsal bool
-	// Rollout is the schedule, for the help page, the console and the API.
-	Rollout *rollout.Rollout
 	// ForwardAuth are the access rules of GET /auth/verify, in order; none
 	// lets every fully signed-in person through.
 	ForwardAuth []ForwardAuthRule
@@ -77,10 +70,11 @@ func NewServer(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := o.Accounts.Site() // what the use cases write with, for pages to say the same
 	st, err := site.New(site.Config{
 		Templates: templateFS, Accounts: o.Accounts, Logger: o.Logger, Errors: m.errors,
 		BaseURL: o.BaseURL, CookieDomain: o.CookieDomain, InsecureCookies: o.InsecureCookies, TrustedProxies: o.TrustedProxies,
-		Product: o.Product, Support: o.Support, Location: o.Location, Rehearsal: o.Rehearsal, Rollout: o.Rollout,
+		Product: names.Product, Support: names.Support, Location: names.Location, Rehearsal: o.Rehearsal,
 		ConsoleLink: console.Link,
 	})
 	if err != nil {

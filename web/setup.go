@@ -12,6 +12,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/totp"
 	"github.com/mfagate/mfagate/web/internal/site"
 	"github.com/pquerna/otp"
@@ -49,11 +50,11 @@ func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, tit
 		v.Has[f.Method] = true
 	}
 	v.Methods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
-	if d.Next == account.NextOfferSetup || d.Next == account.NextRequireSetup {
+	if d.Outcome == rollout.OfferEnrollment || d.Outcome == rollout.RequireEnrollment {
 		v.Methods = d.Methods
 	}
-	v.CanSkip = cur.Session.Stage == mfagate.StagePassword && d.Next == account.NextOfferSetup
-	v.Required = d.Next == account.NextRequireSetup
+	v.CanSkip = cur.Session.Stage == mfagate.StagePassword && d.Outcome == rollout.OfferEnrollment
+	v.Required = d.Outcome == rollout.RequireEnrollment
 	switch {
 	case !d.ExtendedUntil.IsZero():
 		v.Deadline = st.Day(d.ExtendedUntil)

@@ -7,6 +7,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/emailcode"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
 
@@ -18,10 +19,10 @@ import (
 // the page that asks for it can say it was sent.
 func nextStep(st *site.Site, accounts *account.Service, r *http.Request, cur *account.Current, d account.Decision, rd string) (string, error) {
 	c := st.Actor(r)
-	switch d.Next {
-	case account.NextDone:
+	switch d.Outcome {
+	case rollout.Allow:
 		return st.SafeRedirect(rd), nil
-	case account.NextChallenge:
+	case rollout.Challenge:
 		factors, err := accounts.Factors(r.Context(), cur.User.ID)
 		if err != nil {
 			return "", err

@@ -18,8 +18,8 @@ import (
 
 // campaignPath is one run of a rollout notice from the campaign to the
 // mail server, as a running mfagate does it: RunCampaigns queues the
-// notice for everyone in the phase's audience (as cli's sendDueCampaigns
-// does each minute), then Delivery.Run (as cli starts it, every 2s and at
+// notice for everyone in the phase's audience (as the Campaigns job does
+// each minute), then Delivery.Run (as cli starts it, every 2s and at
 // once again after a full batch) sends the outbox to a go-smtp server on
 // 127.0.0.1.
 type campaignPath struct {
@@ -75,7 +75,7 @@ func newCampaignPath(tb testing.TB, be sqltest.Backend, people int) *campaignPat
 		tb.Fatal(err)
 	}
 	svc, err := account.New(account.Options{Store: p.store, Key: []byte("0123456789abcdef0123456789abcdef"),
-		Policy: account.RolloutPolicy(p.plan), SiteURL: "https://login.example.com",
+		Rollout: p.plan, SiteURL: "https://login.example.com",
 		Support: account.Contacts{Email: "help@example.com"}})
 	if err != nil {
 		tb.Fatal(err)
@@ -106,7 +106,7 @@ func (p *campaignPath) enqueue(tb testing.TB) int {
 	tb.Helper()
 	total := 0
 	for range 10 {
-		n, err := p.svc.RunCampaigns(context.Background(), p.plan)
+		n, err := p.svc.RunCampaigns(context.Background())
 		if err != nil {
 			tb.Fatalf("RunCampaigns: %v", err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
 
@@ -250,7 +251,7 @@ type apiFactor struct {
 // apiDecision is what happens to a person after their password at a time.
 type apiDecision struct {
 	At            *string  `json:"at"`
-	Next          string   `json:"next"`    // done, challenge, offer_setup or require_setup
+	Next          string   `json:"next"`    // done, challenge, offer_setup or require_setup (apiNext)
 	Methods       []string `json:"methods"` // factors to challenge, or methods offered for setup
 	DefaultMethod string   `json:"default_method,omitempty"`
 	Phase         string   `json:"phase,omitempty"` // the phase in force for them
@@ -262,8 +263,15 @@ func newAPIDecision(d account.Decision, at time.Time) apiDecision {
 	if methods == nil {
 		methods = []string{}
 	}
-	return apiDecision{At: apiTime(at), Next: string(d.Next), Methods: methods, DefaultMethod: d.DefaultMethod,
+	return apiDecision{At: apiTime(at), Next: apiNext[d.Outcome], Methods: methods, DefaultMethod: d.DefaultMethod,
 		Phase: d.Phase, ExtendedUntil: apiTime(d.ExtendedUntil)}
+}
+
+// apiNext are the API's names of the rollout's outcomes, which its
+// clients already read: they predate the rollout's own words.
+var apiNext = map[rollout.Outcome]string{
+	rollout.Allow: "done", rollout.Challenge: "challenge",
+	rollout.OfferEnrollment: "offer_setup", rollout.RequireEnrollment: "require_setup",
 }
 
 // apiNextPhase is the next phase that changes things for a person, and

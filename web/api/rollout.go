@@ -119,25 +119,19 @@ func Rollout(d Deps) Func {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		now := d.Accounts.RolloutNow()
-		reply := rolloutReply{Timezone: "UTC", Now: apiTime(now), Rehearsal: d.Site.Rehearsal(), Phases: []*apiPhase{}, Active: []string{}}
-		if d.Rollout != nil {
-			if d.Rollout.Location != nil {
-				reply.Timezone = d.Rollout.Location.String()
+		tl := d.Accounts.Timeline()
+		reply := rolloutReply{Timezone: tl.Location.String(), Now: apiTime(tl.At), Rehearsal: d.Site.Rehearsal(), Phases: []*apiPhase{}, Active: []string{}}
+		var next *rollout.Phase
+		for _, ph := range tl.Phases {
+			reply.Phases = append(reply.Phases, newAPIPhase(ph.Phase))
+			if ph.Started {
+				reply.Active = append(reply.Active, ph.Name)
+			} else if next == nil || ph.Start.Before(next.Start) {
+				next = ph.Phase
 			}
-			var next *rollout.Phase
-			for i := range d.Rollout.Phases {
-				ph := &d.Rollout.Phases[i]
-				reply.Phases = append(reply.Phases, newAPIPhase(ph))
-				if !ph.Start.After(now) {
-					reply.Active = append(reply.Active, ph.Name)
-				} else if next == nil || ph.Start.Before(next.Start) {
-					next = ph
-				}
-			}
-			if next != nil {
-				reply.Next = newAPIPhase(next)
-			}
+		}
+		if next != nil {
+			reply.Next = newAPIPhase(next)
 		}
 		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
@@ -213,14 +207,14 @@ type progressReply struct {
 // (GET /api/v1/rollout/progress).
 func Progress(d Deps) Func {
 	// The forecast walks every account, so it is shared with the
-	// dashboard and reused for a few minutes (Deps.Forecast): a client
+	// dashboard and reused for a few minutes (LatestForecast): a client
 	// polling progress cannot make it run on each request.
 	forecast := func(r *http.Request) (*apiForecast, error) {
-		sum, made, err := d.Forecast(r.Context())
+		f, err := d.Accounts.LatestForecast(r.Context())
 		if err != nil {
 			return nil, err
 		}
-		return newAPIForecast(sum, made), nil
+		return newAPIForecast(f.Summary, f.Made), nil
 	}
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {

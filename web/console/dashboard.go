@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
@@ -61,9 +62,9 @@ func Dashboard(d Deps) site.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		v := dashboardView{consolePage: newConsolePage(d.Site, r, "Rollout dashboard", AreaDashboard), Legend: segmentKinds, Access: accessMatrix()}
-		now := d.Accounts.RolloutNow()
-		v.HasRollout = d.Rollout != nil && len(d.Rollout.Phases) > 0
-		v.Timeline, v.Next = timeline(d.Site, d.Rollout, now)
+		tl := d.Accounts.Timeline()
+		v.HasRollout = len(tl.Phases) > 0
+		v.Timeline, v.Next = timeline(d.Site, tl)
 
 		rows, err := d.Accounts.Progress(ctx)
 		if err != nil {
@@ -75,11 +76,11 @@ func Dashboard(d Deps) site.HandlerFunc {
 		v.Chart = newBarChart(v.Progress)
 
 		if v.HasRollout { // without phases there is nothing to forecast
-			sum, _, err := d.Forecast(ctx)
+			f, err := d.Accounts.LatestForecast(ctx)
 			if err != nil {
 				return err
 			}
-			v.Forecast = newForecastView(d.Site, sum, sum.At)
+			v.Forecast = newForecastView(d.Site, f.Summary, f.At)
 		}
 
 		unreached, err := d.Accounts.UnreachedByRole(ctx)
@@ -109,51 +110,31 @@ type phaseRow struct {
 	Active      bool
 }
 
-// timeline lists the phases with the ones in force marked. A phase is in
-// force for an audience when it is what Decide makes active for someone
-// with just that role (or with no role, for "all"): several can be, for
-// different audiences.
-func timeline(st *site.Site, r *rollout.Rollout, now time.Time) ([]phaseRow, string) {
-	if r == nil {
-		return nil, ""
-	}
-	activeFor := map[*rollout.Phase][]string{}
-	seen := map[string]bool{}
-	for i := range r.Phases {
-		for _, a := range r.Phases[i].Audience {
-			if seen[a] {
-				continue
-			}
-			seen[a] = true
-			p := rollout.Person{Roles: []string{a}}
-			if a == "all" {
-				p.Roles = nil
-			}
-			if ph := rollout.Decide(r, p, now).Active; ph != nil {
-				activeFor[ph] = append(activeFor[ph], site.RoleLabel(a))
-			}
-		}
-	}
+// timeline lists the phases with the ones in force marked, and says
+// which starts next.
+func timeline(st *site.Site, t account.Timeline) ([]phaseRow, string) {
 	var rows []phaseRow
 	next := ""
-	for i := range r.Phases {
-		ph := &r.Phases[i]
-		row := phaseRow{Name: ph.Name, When: st.PhaseDate(ph.Start), Audience: site.AudienceLabel(ph.Audience), Requirement: requirementText(ph)}
+	for _, ph := range t.Phases {
+		row := phaseRow{Name: ph.Name, When: st.PhaseDate(ph.Start), Audience: site.AudienceLabel(ph.Audience), Requirement: account.PhaseRequires(ph.Phase)}
 		switch {
-		case len(activeFor[ph]) > 0:
-			who := activeFor[ph]
-			if slices.Contains(who, "everyone") {
-				who = []string{"everyone"}
+		case len(ph.InForceFor) > 0:
+			who := []string{"everyone"}
+			if !slices.Contains(ph.InForceFor, rollout.Everyone) {
+				who = who[:0]
+				for _, a := range ph.InForceFor {
+					who = append(who, site.RoleLabel(a))
+				}
 			}
 			row.Active = true
 			row.Status = "In force for " + strings.Join(who, " and ")
-		case !ph.Start.After(now):
+		case ph.Started:
 			row.Status = "Started; a stricter phase now applies"
 		case next == "":
-			row.Status = "Next, " + inDays(daysUntil(st, now, ph.Start))
-			next = ph.Name + " starts on " + row.When + ", " + inDays(daysUntil(st, now, ph.Start))
+			row.Status = "Next, " + inDays(daysUntil(st, t.At, ph.Start))
+			next = ph.Name + " starts on " + row.When + ", " + inDays(daysUntil(st, t.At, ph.Start))
 		default:
-			row.Status = "Upcoming, " + inDays(daysUntil(st, now, ph.Start))
+			row.Status = "Upcoming, " + inDays(daysUntil(st, t.At, ph.Start))
 		}
 		rows = append(rows, row)
 	}
@@ -179,23 +160,6 @@ func inDays(n int) string {
 	default:
 		return fmt.Sprintf("in %d days", n)
 	}
-}
-
-// requirementText says what a phase asks, in words.
-func requirementText(ph *rollout.Phase) string {
-	switch ph.Requirement {
-	case rollout.Notify:
-		return "Notice by email; nothing changes at sign-in"
-	case rollout.Optional:
-		return "Setup offered at sign-in; it can be skipped"
-	case rollout.Required:
-		t := "Required at every sign-in: " + mfagate.MethodPhrases(ph.Methods)
-		if ph.DefaultMethod != "" {
-			t += "; people without one start with " + mfagate.MethodPhrase(ph.DefaultMethod)
-		}
-		return t
-	}
-	return ph.Requirement.String()
 }
 
 // countCell is a count with its share of the row's total, both as text.

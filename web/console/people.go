@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
 
@@ -157,7 +157,7 @@ func People(d Deps) site.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v := peopleView{consolePage: newConsolePage(d.Site, r, "Find a person", AreaPeople), MFAs: mfaChoices}
 		q, errs := readPeopleQuery(r)
-		v.Query, v.Roles = q, knownRoles(d.Rollout, q.Role)
+		v.Query, v.Roles = q, knownRoles(d.Accounts, q.Role)
 		v.Searched = len(q.values()) > 0
 		if errs != nil {
 			v.Errors = errs
@@ -199,15 +199,11 @@ func People(d Deps) site.HandlerFunc {
 
 // knownRoles are the roles offered in the filter: the four known ones,
 // those the rollout names, and the one asked for.
-func knownRoles(plan *rollout.Rollout, asked string) []string {
+func knownRoles(accounts *account.Service, asked string) []string {
 	roles := []string{mfagate.RoleAdmin, mfagate.RoleUser, mfagate.RoleOperator, mfagate.RoleSupport}
-	if plan != nil {
-		for _, ph := range plan.Phases {
-			for _, a := range ph.Audience {
-				if a != "all" && !slices.Contains(roles, a) {
-					roles = append(roles, a)
-				}
-			}
+	for _, a := range accounts.RolloutRoles() {
+		if !slices.Contains(roles, a) {
+			roles = append(roles, a)
 		}
 	}
 	if asked != "" && !slices.Contains(roles, asked) {

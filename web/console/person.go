@@ -270,17 +270,17 @@ func phaseName(p string) string {
 // decisionText says in words what happens to someone after their password.
 func decisionText(st *site.Site, d account.Decision) string {
 	var t string
-	switch d.Next {
-	case account.NextDone:
+	switch d.Outcome {
+	case rollout.Allow:
 		t = "Signs in with their password only"
-	case account.NextChallenge:
+	case rollout.Challenge:
 		t = "Asked for a security code: " + mfagate.MethodPhrases(d.Methods)
-	case account.NextOfferSetup:
+	case rollout.OfferEnrollment:
 		t = "Asked to set up security codes after their password; they can skip it"
-	case account.NextRequireSetup:
+	case rollout.RequireEnrollment:
 		t = "Must set up " + mfagate.MethodPhrases(d.Methods) + " before they can sign in"
 	default:
-		t = string(d.Next)
+		t = d.Outcome.String()
 	}
 	if !d.ExtendedUntil.IsZero() {
 		t += " (extended until " + st.PhaseDate(d.ExtendedUntil) + ")"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // The sign-in guards: they read the session cookie, put the person on the
@@ -107,7 +108,7 @@ func (s *Site) pendingStep(r *http.Request, cur *account.Current) (string, error
 	if err != nil {
 		return "", err
 	}
-	if d.Next == account.NextChallenge {
+	if d.Outcome == rollout.Challenge {
 		return "/mfa/challenge", nil
 	}
 	return "/mfa/setup", nil

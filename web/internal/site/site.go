@@ -12,17 +12,17 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Accounts is what the shared parts ask of the use cases: who a session
 // cookie belongs to, where someone part-way through signing in goes next,
-// and the rollout's time for the rehearsal notice.
+// the rollout's time for the rehearsal notice and its zone for dates.
 type Accounts interface {
 	Authenticate(ctx context.Context, token string) (*account.Current, error)
 	Decide(ctx context.Context, cur *account.Current) (account.Decision, []*mfagate.Factor, error)
 	RolloutNow() time.Time
+	Timeline() account.Timeline
 }
 
 // Config are New's dependencies and settings.
@@ -41,13 +41,12 @@ type Config struct {
 	InsecureCookies bool     // drop Secure (only for the demo on loopback)
 	TrustedProxies  []netip.Prefix
 
+	// Product, Support and Location are the names and zone the use
+	// cases write with (account.Service.Site), for pages to say the same.
 	Product   string
 	Support   account.Contacts
 	Location  *time.Location // zone for times shown on pages (default UTC)
 	Rehearsal bool           // every page says the server runs at a chosen time
-	// Rollout is the schedule, whose zone phase dates are written in.
-	// Optional.
-	Rollout *rollout.Rollout
 	// ConsoleLink is where the header's "Console" link goes for a
 	// signed-in person, or "" (web/console decides). Optional.
 	ConsoleLink func(*mfagate.User) string

@@ -10,14 +10,8 @@ import (
 // The rollout and roles in words, as the help page and the console
 // write them.
 
-// RolloutLoc is the zone phase dates are written in: the rollout's, or
-// the display zone.
-func (s *Site) RolloutLoc() *time.Location {
-	if r := s.cfg.Rollout; r != nil && r.Location != nil {
-		return r.Location
-	}
-	return s.Loc()
-}
+// RolloutLoc is the zone phase dates are written in (the timeline's).
+func (s *Site) RolloutLoc() *time.Location { return s.cfg.Accounts.Timeline().Location }
 
 // PhaseDate writes a phase's start: the day, and the time when it does
 // not start at midnight.
