@@ -17,6 +17,8 @@
 //     (auth.go) and the return-address policy (redirect.go);
 //   - the rollout and roles in words, for the help page and the console.
 //
-// It must not hold handlers of its own beyond these guards, nor decide
-// anything a use case decides: that is package account's.
+// It holds no route and no handler of its own beyond the guards and the
+// edge check, and decides nothing a use case decides: that is package
+// account's. The middleware only web applies, once, around its mux
+// (security headers, request logs, panics) stays in web.
 package site
