@@ -196,6 +196,19 @@ func suiteRefused(module, imp string) string {
 	return ""
 }
 
+// webPart is the part of web that dep is in, "web/api" for
+// "web/api/x", or "" when dep is not in one: web mounts its parts (the
+// console, the API) from its routes.go, and they share only
+// web/internal.
+func webPart(dep string) string {
+	rest, ok := strings.CutPrefix(dep, "web/")
+	if !ok || within(rest, "internal") {
+		return ""
+	}
+	first, _, _ := strings.Cut(rest, "/")
+	return "web/" + first
+}
+
 // unknownPackage refuses a package that has no place in STYLE.md's layout,
 // such as a utils grab-bag: its rules would otherwise go unchecked.
 func unknownPackage(rel string) string {
@@ -220,6 +233,9 @@ func importRefused(module, rel, imp string) string {
 	dep := relative(module, imp)
 	if isTestHelper(dep) && !isTestHelper(rel) {
 		return "a test helper is for tests only"
+	}
+	if part := webPart(dep); part != "" && rel != "web" && !within(rel, part) {
+		return "only web mounts " + part + ": the parts of web share web/internal, not each other"
 	}
 	from, to := top(rel), top(dep)
 	if from == to && from != "cmd" {

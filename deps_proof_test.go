@@ -96,9 +96,20 @@ import (
 	"net/http"
 
 	"example.com/gate/account"
+	"example.com/gate/web/api"
+	"example.com/gate/web/console"
 )
 
-func Handler() http.Handler { _ = account.Run; return http.NotFoundHandler() }
+func Handler() http.Handler { _, _, _ = account.Run, api.Render, console.Render; return http.NotFoundHandler() }
+`,
+	"web/console/console.go": `package console
+
+import (
+	"example.com/gate/account"
+	"example.com/gate/web/internal/render"
+)
+
+var Render, Run = render.Page, account.Run
 `,
 	"web/api/api.go": `package api
 
@@ -279,6 +290,16 @@ func TestImportRulesCatchMutations(t *testing.T) {
 			name:    "adapter sub-package imports another adapter",
 			change:  map[string]string{"web/api/store.go": "package api\n\nimport \"example.com/gate/sqlstore\"\n\nvar Open = sqlstore.Open\n"},
 			reports: []string{"web/api imports example.com/gate/sqlstore: an adapter imports"},
+		},
+		{
+			name:    "a part of web imports another",
+			change:  map[string]string{"web/console/api.go": "package console\n\nimport \"example.com/gate/web/api\"\n\nvar API = api.Render\n"},
+			reports: []string{"web/console imports example.com/gate/web/api: only web mounts web/api"},
+		},
+		{
+			name:    "cli mounts a part of web itself",
+			change:  map[string]string{"cli/console.go": "package cli\n\nimport \"example.com/gate/web/console\"\n\nvar Console = console.Render\n"},
+			reports: []string{"cli imports example.com/gate/web/console: only web mounts web/console"},
 		},
 		{
 			name:    "production code imports a test helper",

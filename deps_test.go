@@ -11,7 +11,8 @@ import (
 // the root imports nothing of ours and does no I/O; pure packages import
 // only the root and non-I/O standard packages and never read the clock or
 // randomness; account never reaches an adapter; adapters do not reach each
-// other (web and worker may use account); the storage behaviour suite
+// other (web and worker may use account), and only web mounts its parts
+// (web/api, web/console), which share web/internal; the storage behaviour suite
 // (sqlstore/storetest) reaches a store only through the root's interface,
 // with no SQL; only cli wires them; cmd imports only cli. It fails, rather
 // than skips, when the packages cannot be loaded.
@@ -27,7 +28,7 @@ func TestImportRules(t *testing.T) {
 	// The layout's packages must all have been loaded and checked, so that
 	// a load that quietly finds less cannot pass.
 	for _, want := range append([]string{"", "account", "sqlstore", "sqlstore/sqltest", "sqlstore/storetest", "mail", "mail/mailtest",
-		"worker", "web", "config", "cli", "cmd/mfagate"}, purePackages...) {
+		"worker", "web", "web/api", "web/console", "web/internal/site", "config", "cli", "cmd/mfagate"}, purePackages...) {
 		if !slices.Contains(r.packages, want) {
 			t.Errorf("package %q was not checked; checked %q", want, r.packages)
 		}

@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// testRef is a test named in the docs as `package.TestName` (possibly with
+// testRef is a test named in the docs as `package.TestName`, or
+// `web/internal/site.TestName` for a sub-package (possibly with
 // a /subtest after it).
-var testRef = regexp.MustCompile("`(\\w+)\\.(Test\\w+|Benchmark\\w+|Fuzz\\w+)[^`]*`")
+var testRef = regexp.MustCompile("`([\\w/]+)\\.(Test\\w+|Benchmark\\w+|Fuzz\\w+)[^`]*`")
 
 // TestDocsNameTestsThatExist keeps the docs' references to tests true:
 // each "(`pkg.TestName`)" a page gives as proof must name a function in

@@ -8,23 +8,23 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 type homeView struct {
-	page
+	site.Page
 }
 
 // handleHome is where people land once signed in.
-func (s *server) handleHome() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := homeView{page: s.newPage(r, "You are signed in")}
+func handleHome(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := homeView{Page: st.NewPage(r, "You are signed in")}
 		var err error
-		if v.Banner, err = s.rolloutBanner(r); err != nil {
-			s.renderError(w, r, err)
-			return
+		if v.Banner, err = rolloutBanner(st, accounts, r); err != nil {
+			return err
 		}
-		s.render(w, r, http.StatusOK, "home", v)
-	})
+		return st.Render(w, r, http.StatusOK, "home", v)
+	}
 }
 
 type sessionRow struct {
@@ -36,37 +36,33 @@ type sessionRow struct {
 }
 
 type accountView struct {
-	page
+	site.Page
 	Sessions          []sessionRow
 	Factors           []*mfagate.Factor
 	HasEmail, HasTOTP bool
 	RecoveryLeft      int
 }
 
-func (s *server) handleAccount() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := currentFrom(r)
-		list, err := s.Accounts.Sessions(r.Context(), cur)
+func handleAccount(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		cur := site.CurrentFrom(r)
+		list, err := accounts.Sessions(r.Context(), cur)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v := accountView{page: s.newPage(r, "Your account")}
-		if v.Banner, err = s.rolloutBanner(r); err != nil {
-			s.renderError(w, r, err)
-			return
+		v := accountView{Page: st.NewPage(r, "Your account")}
+		if v.Banner, err = rolloutBanner(st, accounts, r); err != nil {
+			return err
 		}
-		if v.Factors, err = s.Accounts.Factors(r.Context(), cur.User.ID); err != nil {
-			s.renderError(w, r, err)
-			return
+		if v.Factors, err = accounts.Factors(r.Context(), cur.User.ID); err != nil {
+			return err
 		}
 		for _, f := range v.Factors {
 			v.HasEmail = v.HasEmail || f.Method == mfagate.MethodEmail
 			v.HasTOTP = v.HasTOTP || f.Method == mfagate.MethodTOTP
 		}
-		if v.RecoveryLeft, err = s.Accounts.RecoveryCodesLeft(r.Context(), cur.User.ID); err != nil {
-			s.renderError(w, r, err)
-			return
+		if v.RecoveryLeft, err = accounts.RecoveryCodesLeft(r.Context(), cur.User.ID); err != nil {
+			return err
 		}
 		for _, sess := range list {
 			v.Sessions = append(v.Sessions, sessionRow{
@@ -85,61 +81,59 @@ func (s *server) handleAccount() http.Handler {
 		case r.URL.Query().Has("removed"):
 			v.Notice = "Removed. We have emailed you to confirm."
 		}
-		s.render(w, r, http.StatusOK, "account", v)
-	})
+		return st.Render(w, r, http.StatusOK, "account", v)
+	}
 }
 
-func (s *server) handleEndOtherSessions() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.Accounts.EndOtherSessions(r.Context(), currentFrom(r), account.Actor{ClientAddr: s.clientAddr(r)}); err != nil {
-			s.renderError(w, r, err)
-			return
+func handleEndOtherSessions(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := accounts.EndOtherSessions(r.Context(), site.CurrentFrom(r), account.Actor{ClientAddr: st.ClientAddr(r)}); err != nil {
+			return err
 		}
 		http.Redirect(w, r, "/account?ended", http.StatusSeeOther)
-	})
+		return nil
+	}
 }
 
 type passwordView struct {
-	page
+	site.Page
 }
 
-func (s *server) handlePasswordForm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, "password", passwordView{page: s.newPage(r, "Change your password")})
-	})
+func handlePasswordForm(st *site.Site) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return st.Render(w, r, http.StatusOK, "password", passwordView{Page: st.NewPage(r, "Change your password")})
+	}
 }
 
-func (s *server) handlePasswordChange() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := passwordView{page: s.newPage(r, "Change your password")}
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+func handlePasswordChange(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := passwordView{Page: st.NewPage(r, "Change your password")}
+		r.Body = http.MaxBytesReader(w, r.Body, site.MaxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			v.Errors = []fieldError{{"current_password", "The form could not be read. Try again"}}
-			s.render(w, r, http.StatusBadRequest, "password", v)
-			return
+			v.Errors = []site.FieldError{{Field: "current_password", Message: "The form could not be read. Try again"}}
+			return st.Render(w, r, http.StatusBadRequest, "password", v)
 		}
 		current, next, again := r.PostForm.Get("current_password"), r.PostForm.Get("new_password"), r.PostForm.Get("confirm_password")
 		switch {
 		case next == "":
-			v.Errors = []fieldError{{"new_password", "Enter a new password"}}
+			v.Errors = []site.FieldError{{Field: "new_password", Message: "Enter a new password"}}
 		case next != again:
-			v.Errors = []fieldError{{"confirm_password", "The passwords do not match. Type the new password again"}}
+			v.Errors = []site.FieldError{{Field: "confirm_password", Message: "The passwords do not match. Type the new password again"}}
 		}
 		if v.Errors == nil {
-			err := s.Accounts.ChangePassword(r.Context(), currentFrom(r), current, next, account.Actor{ClientAddr: s.clientAddr(r)})
+			err := accounts.ChangePassword(r.Context(), site.CurrentFrom(r), current, next, account.Actor{ClientAddr: st.ClientAddr(r)})
 			switch {
 			case err == nil:
 				http.Redirect(w, r, "/account?password_changed", http.StatusSeeOther)
-				return
+				return nil
 			case mfagate.ErrorCode(err) != mfagate.EINVALID:
-				s.renderError(w, r, err)
-				return
+				return err
 			case errors.Is(err, account.ErrNoCurrentPassword) || errors.Is(err, account.ErrWrongCurrentPassword):
-				v.Errors = []fieldError{{"current_password", mfagate.ErrorMessage(err)}}
+				v.Errors = []site.FieldError{{Field: "current_password", Message: mfagate.ErrorMessage(err)}}
 			default:
-				v.Errors = []fieldError{{"new_password", mfagate.ErrorMessage(err)}}
+				v.Errors = []site.FieldError{{Field: "new_password", Message: mfagate.ErrorMessage(err)}}
 			}
 		}
-		s.render(w, r, http.StatusBadRequest, "password", v)
-	})
+		return st.Render(w, r, http.StatusBadRequest, "password", v)
+	}
 }

@@ -10,10 +10,11 @@ import (
 	"github.com/mfagate/mfagate/emailcode"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/totp"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 type challengeView struct {
-	page
+	site.Page
 	Rd      string
 	Method  string
 	Methods []string // the person's factors the challenge accepts now
@@ -22,89 +23,85 @@ type challengeView struct {
 	Reauth  bool // confirming a change, not signing in
 }
 
-func (s *server) challengeView(r *http.Request, method string) (challengeView, error) {
-	cur := currentFrom(r)
-	d, factors, err := s.Accounts.Decide(r.Context(), cur)
+func newChallengeView(st *site.Site, accounts *account.Service, r *http.Request, method string) (challengeView, error) {
+	cur := site.CurrentFrom(r)
+	d, factors, err := accounts.Decide(r.Context(), cur)
 	if err != nil {
 		return challengeView{}, err
 	}
-	v := challengeView{Rd: s.keepRedirect(r.FormValue("rd")), Minutes: s.Accounts.CodeMinutes(),
+	v := challengeView{Rd: st.KeepRedirect(r.FormValue("rd")), Minutes: accounts.CodeMinutes(),
 		Reauth: cur.Session.Stage == mfagate.StageFull}
-	v.Methods = s.Accounts.ChallengeMethods(cur, factors)
+	v.Methods = accounts.ChallengeMethods(cur, factors)
 	if method == "" || (method != mfagate.MethodRecovery && !slices.Contains(v.Methods, method)) {
 		method = account.PreferredMethod(factors, d.Methods)
 	}
 	v.Method = method
 	switch method {
 	case mfagate.MethodEmail:
-		v.page = s.newPage(r, "Check your email")
-		if v.Sent, err = s.Accounts.PendingCode(r.Context(), cur, mfagate.PurposeSignIn); err != nil {
+		v.Page = st.NewPage(r, "Check your email")
+		if v.Sent, err = accounts.PendingCode(r.Context(), cur, mfagate.PurposeSignIn); err != nil {
 			return v, err
 		}
 	case mfagate.MethodTOTP:
-		v.page = s.newPage(r, "Enter the code from your authenticator app")
+		v.Page = st.NewPage(r, "Enter the code from your authenticator app")
 		v.CodeHint = appCodeHint
 	default:
-		v.page = s.newPage(r, "Enter a recovery code")
+		v.Page = st.NewPage(r, "Enter a recovery code")
 	}
 	return v, nil
 }
 
 // handleChallengePage asks for the second factor. Someone with no factor
 // has nothing to be challenged with and is sent to set one up.
-func (s *server) handleChallengePage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.challengeView(r, r.URL.Query().Get("method"))
+func handleChallengePage(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := newChallengeView(st, accounts, r, r.URL.Query().Get("method"))
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		if len(v.Methods) == 0 {
-			http.Redirect(w, r, s.withRd("/mfa/setup", v.Rd), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, st.WithRd("/mfa/setup", v.Rd), http.StatusSeeOther)
+			return nil
 		}
 		if v.Reauth && v.Method == mfagate.MethodEmail && v.Sent == nil {
 			v.Title = "Confirm it's you"
 		}
-		s.render(w, r, http.StatusOK, "challenge", v)
-	})
+		return st.Render(w, r, http.StatusOK, "challenge", v)
+	}
 }
 
-func (s *server) handleChallenge() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleChallenge(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		cur := currentFrom(r)
+		cur := site.CurrentFrom(r)
 		method := r.PostForm.Get("method")
-		out, err := s.Accounts.Verify(r.Context(), cur, method, r.PostForm.Get("code"), s.actor(r))
+		out, err := accounts.Verify(r.Context(), cur, method, r.PostForm.Get("code"), st.Actor(r))
 		if err == nil && out.Next.Outcome == rollout.RequireEnrollment {
 			// Their factor passed, but a phase demands another method.
-			s.cookie.set(w, out.Token)
+			st.Cookie.Set(w, out.Token)
 			next := &account.Current{Session: out.Session, User: cur.User}
-			target, err := s.nextStep(withCurrent(r, next), next, out.Next, r.PostForm.Get("rd"))
+			target, err := nextStep(st, accounts, site.WithCurrent(r, next), next, out.Next, r.PostForm.Get("rd"))
 			if err != nil {
-				s.renderError(w, r, err)
-				return
+				return err
 			}
 			http.Redirect(w, r, target, http.StatusSeeOther)
-			return
+			return nil
 		}
 		if err == nil {
-			s.finishStep(w, r, out.Token, s.safeRedirect(r.PostForm.Get("rd")))
-			return
+			finishStep(st, w, r, out.Token, st.SafeRedirect(r.PostForm.Get("rd")))
+			return nil
 		}
-		if s.limitReached(w, r, err) {
-			return
+		if done, err := limitReached(st, accounts, w, r, err); done {
+			return err
 		}
 		if mfagate.ErrorCode(err) != mfagate.EINVALID {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v, verr := s.challengeView(r, method)
+		v, verr := newChallengeView(st, accounts, r, method)
 		if verr != nil {
-			s.renderError(w, r, verr)
-			return
+			return verr
 		}
 		msg := mfagate.ErrorMessage(err)
 		switch {
@@ -113,77 +110,35 @@ func (s *server) handleChallenge() http.Handler {
 		case errors.Is(err, totp.ErrWrongCode):
 			msg = "That code is not correct. Check your app and try again"
 		}
-		v.Errors = []fieldError{{"code", msg}}
-		s.render(w, r, http.StatusBadRequest, "challenge", v)
-	})
+		v.Errors = []site.FieldError{{Field: "code", Message: msg}}
+		return st.Render(w, r, http.StatusBadRequest, "challenge", v)
+	}
 }
 
 // handleChallengeSend emails a sign-in code.
-func (s *server) handleChallengeSend() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleChallengeSend(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		_, err := s.Accounts.SendCode(r.Context(), currentFrom(r), mfagate.PurposeSignIn, "", s.actor(r))
+		_, err := accounts.SendCode(r.Context(), site.CurrentFrom(r), mfagate.PurposeSignIn, "", st.Actor(r))
 		if err == nil {
-			http.Redirect(w, r, s.withRd("/mfa/challenge?method=email", r.PostForm.Get("rd")), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, st.WithRd("/mfa/challenge?method=email", r.PostForm.Get("rd")), http.StatusSeeOther)
+			return nil
 		}
-		if errors.Is(err, account.ErrLocked) && s.limitReached(w, r, err) {
-			return
+		if errors.Is(err, account.ErrLocked) {
+			if done, err := limitReached(st, accounts, w, r, err); done {
+				return err
+			}
 		}
 		if c := mfagate.ErrorCode(err); c != mfagate.ETHROTTLED && c != mfagate.EINVALID {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v, verr := s.challengeView(r, mfagate.MethodEmail)
+		v, verr := newChallengeView(st, accounts, r, mfagate.MethodEmail)
 		if verr != nil {
-			s.renderError(w, r, verr)
-			return
+			return verr
 		}
-		v.Errors = []fieldError{{"resend", mfagate.ErrorMessage(err)}}
-		s.render(w, r, statusOf(mfagate.ErrorCode(err)), "challenge", v)
-	})
-}
-
-type limitView struct {
-	page
-	Message string
-	Locked  bool
-	LockFor string
-}
-
-// limitReached shows the page for a limit that a field error cannot
-// explain — the account locked, too many wrong codes, a wait — and sends
-// someone who must first confirm it's them to the challenge. It reports
-// whether it wrote the response.
-func (s *server) limitReached(w http.ResponseWriter, r *http.Request, err error) bool {
-	switch {
-	case errors.Is(err, account.ErrReauth):
-		http.Redirect(w, r, s.withRd("/mfa/challenge", r.URL.Path), http.StatusSeeOther) // the setup pages
-		return true
-	case errors.Is(err, account.ErrLocked):
-		s.cookie.clear(w)
-		s.render(w, r, http.StatusTooManyRequests, "limit", limitView{
-			page: s.newPage(r, "You entered the wrong code too many times"), Locked: true, LockFor: s.Accounts.LockFor()})
-		return true
-	case errors.Is(err, emailcode.ErrTooManyTries):
-		// Every code of this sign-in would carry the same count, so the
-		// sign-in ends here and a fresh one starts from the password.
-		if err := s.Accounts.SignOut(r.Context(), s.cookie.token(r), s.actor(r)); err != nil {
-			s.renderError(w, r, err)
-			return true
-		}
-		s.cookie.clear(w)
-		s.render(w, r, http.StatusTooManyRequests, "limit", limitView{
-			page: s.newPage(r, "You entered the wrong code too many times"), Message: mfagate.ErrorMessage(err)})
-		return true
-	case mfagate.ErrorCode(err) == mfagate.ETHROTTLED:
-		s.render(w, r, http.StatusTooManyRequests, "limit", limitView{
-			page: s.newPage(r, "Too many attempts"), Message: mfagate.ErrorMessage(err)})
-		return true
+		v.Errors = []site.FieldError{{Field: "resend", Message: mfagate.ErrorMessage(err)}}
+		return st.Render(w, r, site.Status(mfagate.ErrorCode(err)), "challenge", v)
 	}
-	return false
 }
-
-func errorIsReauth(err error) bool { return errors.Is(err, account.ErrReauth) }

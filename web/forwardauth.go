@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // Forward-auth: the endpoint a reverse proxy (nginx auth_request, Traefik
@@ -251,55 +251,52 @@ func trimEnds(p string) string {
 // them out. Anyone else gets 401, or, when the proxy asks for a redirect
 // (rd or redirect=true) and says which trusted URL was opened, a 302 to
 // the sign-in page that returns them there.
-func (s *server) handleVerify() http.Handler {
-	rules := newAccessRules(s.ForwardAuth)
-	login := strings.TrimSuffix(s.BaseURL.String(), "/") + "/login?rd="
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func handleVerify(st *site.Site, accounts *account.Service, forwardAuth []ForwardAuthRule, m *metrics) site.HandlerFunc {
+	rules := newAccessRules(forwardAuth)
+	login := strings.TrimSuffix(st.BaseURL().String(), "/") + "/login?rd="
+	return func(w http.ResponseWriter, r *http.Request) error {
 		h := w.Header()
 		h["Cache-Control"] = noStore
 		var cur *account.Current
-		if tok := s.cookie.token(r); tok != "" {
+		if tok := st.Cookie.Token(r); tok != "" {
 			var err error
-			cur, err = s.Accounts.CheckSession(r.Context(), tok)
+			cur, err = accounts.CheckSession(r.Context(), tok)
 			if err != nil && mfagate.ErrorCode(err) != mfagate.EUNAUTHORIZED {
-				s.metrics.decided(verifyError)
-				s.renderError(w, r, err)
-				return
+				m.decided(verifyError)
+				return err
 			}
 		}
 		if cur == nil || cur.Session.Stage != mfagate.StageFull {
 			if wantsRedirect(r) {
-				orig, err := s.originalURL(r)
+				orig, err := originalURL(st, r)
 				if err != nil { // the answer reaches the browser: say why
-					s.metrics.decided(verifyBadRequest)
-					s.renderError(w, r, err)
-					return
+					m.decided(verifyBadRequest)
+					return err
 				}
-				if orig != nil && s.redirectable(orig) {
-					if back := orig.String(); len(back) <= maxRedirectBytes {
-						s.metrics.decided(verifySignInNeeded)
+				if orig != nil && st.Redirectable(orig) {
+					if back := orig.String(); len(back) <= site.MaxRedirectBytes {
+						m.decided(verifySignInNeeded)
 						h["Location"] = []string{login + url.QueryEscape(back)}
 						w.WriteHeader(http.StatusFound)
-						return
+						return nil
 					}
 				}
 			}
-			s.metrics.decided(verifySignInNeeded)
+			m.decided(verifySignInNeeded)
 			w.WriteHeader(http.StatusUnauthorized)
-			return
+			return nil
 		}
 		u := cur.User
 		if len(rules) > 0 {
-			orig, err := s.originalURL(r)
+			orig, err := originalURL(st, r)
 			if err != nil && wantsRedirect(r) {
-				s.metrics.decided(verifyBadRequest)
-				s.renderError(w, r, err)
-				return
+				m.decided(verifyBadRequest)
+				return err
 			}
 			if !rules.allows(orig, u.Roles) {
-				s.metrics.decided(verifyForbidden)
+				m.decided(verifyForbidden)
 				w.WriteHeader(http.StatusForbidden)
-				return
+				return nil
 			}
 		}
 		// One backing array for the four values; each slice is capped at
@@ -307,9 +304,10 @@ func (s *server) handleVerify() http.Handler {
 		// overwriting its neighbour.
 		v := []string{headerValue(u.Username), headerValue(u.Name), headerValue(u.Email), headerValue(strings.Join(u.Roles, ","))}
 		h["Remote-User"], h["Remote-Name"], h["Remote-Email"], h["Remote-Groups"] = v[0:1:1], v[1:2:2], v[2:3:3], v[3:4:4]
-		s.metrics.decided(verifyAllowed)
+		m.decided(verifyAllowed)
 		w.WriteHeader(http.StatusOK)
-	})
+		return nil
+	}
 }
 
 // noStore keeps proxies and browsers from caching an answer about a session.
@@ -342,8 +340,8 @@ func wantsRedirect(r *http.Request) bool {
 // asked for a redirect) and otherwise treats the URL as unknown (401, or
 // 403 under rules): nginx's auth_request turns any other answer into a
 // 500 of its own.
-func (s *server) originalURL(r *http.Request) (*url.URL, error) {
-	if len(s.TrustedProxies) == 0 || !s.peerTrusted(r) {
+func originalURL(st *site.Site, r *http.Request) (*url.URL, error) {
+	if !st.PeerTrusted(r) {
 		return nil, nil
 	}
 	raw := r.Header.Get("X-Original-URL")
@@ -376,11 +374,11 @@ func (s *server) originalURL(r *http.Request) (*url.URL, error) {
 		return nil, errOriginUnreadable
 	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "":
 		return nil, nil
-	case !cleanText(u.Host, lineText) || !cleanText(u.Path, lineText) || strings.ContainsRune(u.Path, '\\'):
+	case !site.CleanText(u.Host, site.LineText) || !site.CleanText(u.Path, site.LineText) || strings.ContainsRune(u.Path, '\\'):
 		// An escaped backslash (%5C) too: some applications take it for
 		// a slash, which no rule here does.
 		return nil, errOriginText
-	case !plainHost(strings.ToLower(u.Hostname())):
+	case !site.PlainHost(strings.ToLower(u.Hostname())):
 		return nil, nil
 	}
 	u.Fragment, u.RawFragment = "", ""
@@ -389,16 +387,10 @@ func (s *server) originalURL(r *http.Request) (*url.URL, error) {
 
 // The refusals of an original URL that cannot be checked.
 var (
-	errOriginText       = mfagate.Errorf(mfagate.EINVALID, msgBadAddress)
+	errOriginText       = mfagate.Errorf(mfagate.EINVALID, site.MsgBadAddress)
 	errOriginUnreadable = mfagate.Errorf(mfagate.EINVALID,
 		"The web address you opened cannot be read. If you typed or pasted it, check it and try again")
 )
-
-// peerTrusted reports whether the connection comes from a trusted proxy.
-func (s *server) peerTrusted(r *http.Request) bool {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && s.trusted(peer.Addr().Unmap().WithZone(""))
-}
 
 // headerValue drops control characters, which have no place in a name
 // or an address and could split or corrupt headers.

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The help page answers, by task, what people ask about security codes,
@@ -15,7 +15,7 @@ import (
 // cannot sign in need it most.
 
 type helpView struct {
-	page
+	site.Page
 	Schedule    []helpPhase
 	HasSchedule bool
 	// MustI answers "Must I do it now?" from the schedule, in sentences.
@@ -29,28 +29,28 @@ type helpPhase struct {
 	Started         bool
 }
 
-func (s *server) handleHelp() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := helpView{page: s.newPage(r, "Get help signing in"), CodeMinutes: s.Accounts.CodeMinutes()}
-		tl := s.Accounts.Timeline()
+func handleHelp(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := helpView{Page: st.NewPage(r, "Get help signing in"), CodeMinutes: accounts.CodeMinutes()}
+		tl := accounts.Timeline()
 		for _, ph := range tl.Phases {
-			v.Schedule = append(v.Schedule, helpPhase{When: s.phaseDate(ph.Start), Who: audienceLabel(ph.Audience),
-				What: capitalize(account.PhaseAsks(ph.Phase)) + ".", Started: ph.Started})
+			v.Schedule = append(v.Schedule, helpPhase{When: st.PhaseDate(ph.Start), Who: site.AudienceLabel(ph.Audience),
+				What: site.Capitalize(account.PhaseAsks(ph.Phase)) + ".", Started: ph.Started})
 		}
 		if len(tl.Phases) > 0 {
-			v.MustI = s.mustI(tl)
+			v.MustI = mustI(st, tl)
 		}
 		v.HasSchedule = len(v.Schedule) > 0
-		s.render(w, r, http.StatusOK, "help", v)
-	})
+		return st.Render(w, r, http.StatusOK, "help", v)
+	}
 }
 
 // mustI answers "Must I do it now?" for everyone at once: when setup is
 // offered and when it becomes required, for whom.
-func (s *server) mustI(tl account.Timeline) []string {
+func mustI(st *site.Site, tl account.Timeline) []string {
 	var already, coming, offered []string
 	for _, ph := range tl.Phases {
-		who, when := strings.ToLower(audienceLabel(ph.Audience)), s.phaseDate(ph.Start)
+		who, when := strings.ToLower(site.AudienceLabel(ph.Audience)), st.PhaseDate(ph.Start)
 		started := ph.Started
 		switch {
 		case ph.Requirement == rollout.Required && started:
@@ -76,33 +76,4 @@ func (s *server) mustI(tl account.Timeline) []string {
 		out = append(out, "Nothing is required yet.")
 	}
 	return out
-}
-
-type outboxView struct {
-	page
-	Messages []*mfagate.Message
-}
-
-// handleDevOutbox lists the emails the service has written, newest first.
-// It exists only with the "outbox" mail driver, which sends nothing.
-func (s *server) handleDevOutbox() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := outboxView{page: s.newPage(r, "Outbox")}
-		err := mailView{s.Store}.view(r.Context(), func(q mfagate.MailQueue) (err error) {
-			v.Messages, err = q.Mail(200)
-			return err
-		})
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if s.DevMailbox != nil {
-			for i, m := range v.Messages {
-				if got, ok := s.DevMailbox.Delivered(m.ID); ok {
-					v.Messages[i] = got // with the text the table no longer keeps
-				}
-			}
-		}
-		s.render(w, r, http.StatusOK, "outbox", v)
-	})
 }

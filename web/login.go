@@ -6,109 +6,91 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
-// maxFormBytes bounds every form body; a sign-in form is tiny. checkInput
-// (input.go) reads and checks each posted form within it before any
-// handler runs; the handlers keep their own limit and parse as a second
-// line, which then find the work done.
-const maxFormBytes = 64 << 10
-
 type loginView struct {
-	page
+	site.Page
 	Username string
 	Rd       string
 }
 
-func (s *server) handleLoginForm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func handleLoginForm(st *site.Site) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		rd := r.URL.Query().Get("rd")
-		cur, err := s.current(r)
+		cur, err := st.Current(r)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		if cur != nil && cur.Session.Stage == mfagate.StageFull {
-			http.Redirect(w, r, s.safeRedirect(rd), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, st.SafeRedirect(rd), http.StatusSeeOther)
+			return nil
 		}
-		v := loginView{page: s.newPage(r, "Sign in"), Rd: s.keepRedirect(rd)}
+		v := loginView{Page: st.NewPage(r, "Sign in"), Rd: st.KeepRedirect(rd)}
 		if r.URL.Query().Has("signed_out") {
 			v.Notice = "You have signed out."
 		}
-		s.render(w, r, http.StatusOK, "login", v)
-	})
-}
-
-// keepRedirect carries rd through the form only when it is safe.
-func (s *server) keepRedirect(rd string) string {
-	if s.safeRedirect(rd) == "/" {
-		return ""
+		return st.Render(w, r, http.StatusOK, "login", v)
 	}
-	return rd
 }
 
-func (s *server) handleLogin() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := loginView{page: s.newPage(r, "Sign in")}
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+func handleLogin(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := loginView{Page: st.NewPage(r, "Sign in")}
+		r.Body = http.MaxBytesReader(w, r.Body, site.MaxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			v.Errors = []fieldError{{"username", "The form could not be read. Try again"}}
-			s.render(w, r, http.StatusBadRequest, "login", v)
-			return
+			v.Errors = []site.FieldError{{Field: "username", Message: "The form could not be read. Try again"}}
+			return st.Render(w, r, http.StatusBadRequest, "login", v)
 		}
 		username, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
-		v.Rd = s.keepRedirect(r.PostForm.Get("rd"))
+		v.Rd = st.KeepRedirect(r.PostForm.Get("rd"))
 		if utf8.ValidString(username) && len(username) <= account.MaxUsernameBytes {
 			v.Username = username
 		}
-		var errs []fieldError
+		var errs []site.FieldError
 		if username == "" {
-			errs = append(errs, fieldError{"username", "Enter your username"})
+			errs = append(errs, site.FieldError{Field: "username", Message: "Enter your username"})
 		}
 		if pw == "" {
-			errs = append(errs, fieldError{"password", "Enter your password"})
+			errs = append(errs, site.FieldError{Field: "password", Message: "Enter your password"})
 		}
 		if errs != nil {
 			v.Errors = errs
-			s.render(w, r, http.StatusBadRequest, "login", v)
-			return
+			return st.Render(w, r, http.StatusBadRequest, "login", v)
 		}
-		in, err := s.Accounts.SignIn(r.Context(), account.SignIn{
-			Username: username, Password: pw, OldToken: s.cookie.token(r),
-			Client: account.Actor{ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(), Device: s.cookie.deviceToken(r)},
+		in, err := accounts.SignIn(r.Context(), account.SignIn{
+			Username: username, Password: pw, OldToken: st.Cookie.Token(r),
+			Client: account.Actor{ClientAddr: st.ClientAddr(r), UserAgent: r.UserAgent(), Device: st.Cookie.DeviceToken(r)},
 		})
 		if err != nil {
 			code := mfagate.ErrorCode(err)
 			if code != mfagate.EINVALID && code != mfagate.EUNAUTHORIZED {
-				s.renderError(w, r, err)
-				return
+				return err
 			}
-			v.Errors = []fieldError{{"username", mfagate.ErrorMessage(err)}}
-			s.render(w, r, statusOf(code), "login", v)
-			return
+			v.Errors = []site.FieldError{{Field: "username", Message: mfagate.ErrorMessage(err)}}
+			return st.Render(w, r, site.Status(code), "login", v)
 		}
-		s.cookie.set(w, in.Token)
-		s.cookie.setDevice(w, in.Device)
+		st.Cookie.Set(w, in.Token)
+		st.Cookie.SetDevice(w, in.Device)
 		cur := &account.Current{Session: in.Session, User: in.User}
-		target, err := s.nextStep(withCurrent(r, cur), cur, in.Next, r.PostForm.Get("rd"))
+		target, err := nextStep(st, accounts, site.WithCurrent(r, cur), cur, in.Next, r.PostForm.Get("rd"))
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
-	})
+		return nil
+	}
 }
 
-func (s *server) handleLogout() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok := s.cookie.token(r); tok != "" {
-			if err := s.Accounts.SignOut(r.Context(), tok, account.Actor{ClientAddr: s.clientAddr(r)}); err != nil {
-				s.renderError(w, r, err)
-				return
+func handleLogout(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if tok := st.Cookie.Token(r); tok != "" {
+			if err := accounts.SignOut(r.Context(), tok, account.Actor{ClientAddr: st.ClientAddr(r)}); err != nil {
+				return err
 			}
 		}
-		s.cookie.clear(w)
+		st.Cookie.Clear(w)
 		http.Redirect(w, r, "/login?signed_out", http.StatusSeeOther)
-	})
+		return nil
+	}
 }

@@ -31,6 +31,9 @@ func handleMetrics(reg *prometheus.Registry) http.Handler {
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// errors counts the errors site.Error answered, by code: what the
+	// 4xx and 5xx of requests were about.
+	errors *prometheus.CounterVec
 
 	// byRoute keeps each route and status's series, so that a request
 	// (forward-auth sends one per proxied request) does not format and
@@ -82,6 +85,10 @@ func newMetrics(reg *prometheus.Registry, accounts *account.Service, mail mailVi
 			Name: "mfagate_http_request_duration_seconds", Help: "HTTP request latency by route, but forward-auth's (mfagate_forward_auth_duration_seconds).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mfagate_http_errors_total",
+			Help: "Errors answered as an error page or a JSON error, by code (invalid, not_found, unauthorized, forbidden, throttled, unavailable, internal, and the HTTP ones such as method_not_allowed).",
+		}, []string{"code"}),
 	}
 	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mfagate_forward_auth_decisions_total",
@@ -97,7 +104,7 @@ func newMetrics(reg *prometheus.Registry, accounts *account.Service, mail mailVi
 	})
 	m.verifyDuration = verifyDuration
 	for _, c := range []prometheus.Collector{
-		m.requests, m.duration, decisions, verifyDuration,
+		m.requests, m.duration, m.errors, decisions, verifyDuration,
 		newChecksCollector(accounts), newCountsCollector(accounts), newStoreCollector(mail, db, accounts, log),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -197,5 +198,55 @@ func TestMetricsElsewhere(t *testing.T) {
 	res.Body.Close()
 	if s := series(t, string(body)); s[`mfagate_http_requests_total{route="GET /healthz",status="200"}`] != 1 {
 		t.Errorf("the metrics listener does not show the main routes' requests:\n%s", body)
+	}
+}
+
+// TestMetricsCountErrorsByCode: every error answered as a page or a JSON
+// error, whichever part of the service answered it, moves
+// mfagate_http_errors_total of its code by one; a page that answers
+// normally, or a form shown again with its field errors, moves none.
+func TestMetricsCountErrorsByCode(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	m := h.meter(t, "mfagate_http_errors_total")
+	errorsOf := func(code string) string { return `mfagate_http_errors_total{code="` + code + `"}` }
+	steps := []struct {
+		what   string
+		do     func() int
+		status int
+		code   string // "" for none
+	}{
+		{"a page", func() int { return h.get(t, c, "/login").StatusCode }, 200, ""},
+		{"an unknown page", func() int { return h.get(t, c, "/no-such-page").StatusCode }, 404, mfagate.ENOTFOUND},
+		{"a wrong password", func() int {
+			return h.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {"wrong"}}).StatusCode
+		}, 401, ""},
+		{"a page's wrong method", func() int { return h.post(t, c, "/help", nil).StatusCode }, 405, "method_not_allowed"},
+		{"the API without a token", func() int { return h.api(t, "GET", "/api/v1/people", "", "").StatusCode }, 401, mfagate.EUNAUTHORIZED},
+		{"an unknown API path", func() int { return h.api(t, "GET", "/api/v1/nothing", "", "").StatusCode }, 404, mfagate.ENOTFOUND},
+	}
+	for _, s := range steps {
+		if got := s.do(); got != s.status {
+			t.Fatalf("%s: got %d, want %d", s.what, got, s.status)
+		}
+		now := m.scrape(t)
+		for k := range maps.Keys(m.last) {
+			if _, ok := now[k]; !ok {
+				now[k] = 0
+			}
+		}
+		for k, v := range now {
+			want := 0.0
+			if k == errorsOf(s.code) {
+				want = 1
+			}
+			if got := v - m.last[k]; got != want {
+				t.Errorf("%s: %s moved by %g, want %g", s.what, k, got, want)
+			}
+		}
+		if s.code != "" && now[errorsOf(s.code)] == 0 {
+			t.Errorf("%s: no series %s in %v", s.what, errorsOf(s.code), now)
+		}
+		m.last = now
 	}
 }

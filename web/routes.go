@@ -3,83 +3,100 @@ package web
 import (
 	"net/http"
 
+	"github.com/mfagate/mfagate/web/api"
+	"github.com/mfagate/mfagate/web/console"
+	"github.com/mfagate/mfagate/web/internal/site"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// routes lists every route of the service, once.
-func (s *server) routes(mux *http.ServeMux) {
+// routes lists every route of the service, once: the account holder's
+// pages (this package), the console (web/console) and the JSON API
+// (web/api). Handlers are site.HandlerFunc makers that take what they
+// use; h adapts each to http.Handler, answering the error it returns with
+// site.Error, the one error adapter.
+func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbCheck) {
+	h, a := st.Handler, o.Accounts
+	signedIn, started := st.RequireSignIn, st.RequireStarted
+
+	// For machines: plain answers, not pages (health.go, metrics.go).
 	mux.Handle("GET /static/", handleStatic())
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(s.db, s.Logger))
-	if !s.MetricsElsewhere {
-		mux.Handle("GET /metrics", handleMetrics(s.Registry))
+	mux.Handle("GET /readyz", handleReadyz(db, o.Logger))
+	if !o.MetricsElsewhere {
+		mux.Handle("GET /metrics", handleMetrics(o.Registry))
 	}
 
 	// Forward-auth (forwardauth.go): reverse proxies ask it before every
 	// request to a protected application.
-	mux.Handle(routeVerify, s.handleVerify())
+	mux.Handle(routeVerify, h(handleVerify(st, a, o.ForwardAuth, m)))
 
-	mux.Handle("GET /login", s.handleLoginForm())
-	mux.Handle("POST /login", s.handleLogin())
-	mux.Handle("POST /logout", s.handleLogout())
-	mux.Handle("GET /help", s.handleHelp())
+	mux.Handle("GET /login", h(handleLoginForm(st)))
+	mux.Handle("POST /login", h(handleLogin(st, a)))
+	mux.Handle("POST /logout", h(handleLogout(st, a)))
+	mux.Handle("GET /help", h(handleHelp(st, a)))
 
-	mux.Handle("GET /{$}", s.requireSignIn(s.handleHome()))
-	mux.Handle("GET /account", s.requireSignIn(s.handleAccount()))
-	mux.Handle("GET /account/password", s.requireSignIn(s.handlePasswordForm()))
-	mux.Handle("POST /account/password", s.requireSignIn(s.handlePasswordChange()))
-	mux.Handle("POST /account/sessions/end-others", s.requireSignIn(s.handleEndOtherSessions()))
-	mux.Handle("POST /account/factors/{id}/remove", s.requireSignIn(s.handleRemoveFactor()))
-	mux.Handle("POST /account/recovery-codes", s.requireSignIn(s.handleRenewRecoveryCodes()))
+	mux.Handle("GET /{$}", h(signedIn(handleHome(st, a))))
+	mux.Handle("GET /account", h(signedIn(handleAccount(st, a))))
+	mux.Handle("GET /account/password", h(signedIn(handlePasswordForm(st))))
+	mux.Handle("POST /account/password", h(signedIn(handlePasswordChange(st, a))))
+	mux.Handle("POST /account/sessions/end-others", h(signedIn(handleEndOtherSessions(st, a))))
+	mux.Handle("POST /account/factors/{id}/remove", h(signedIn(handleRemoveFactor(st, a))))
+	mux.Handle("POST /account/recovery-codes", h(signedIn(handleRenewRecoveryCodes(st, a))))
 
 	// The second step: reachable part-way through signing in.
-	mux.Handle("GET /mfa/challenge", s.requireStarted(s.handleChallengePage()))
-	mux.Handle("POST /mfa/challenge", s.requireStarted(s.handleChallenge()))
-	mux.Handle("POST /mfa/challenge/send", s.requireStarted(s.handleChallengeSend()))
-	mux.Handle("GET /mfa/setup", s.requireStarted(s.handleSetupChoice()))
-	mux.Handle("POST /mfa/setup", s.requireStarted(s.handleSetupChosen()))
-	mux.Handle("POST /mfa/setup/skip", s.requireStarted(s.handleSetupSkip()))
-	mux.Handle("GET /mfa/setup/email", s.requireStarted(s.handleEmailSetupPage()))
-	mux.Handle("POST /mfa/setup/email", s.requireStarted(s.handleEmailSetupConfirm()))
-	mux.Handle("POST /mfa/setup/email/send", s.requireStarted(s.handleEmailSetupSend()))
-	mux.Handle("GET /mfa/setup/totp", s.requireStarted(s.handleTOTPSetupPage()))
-	mux.Handle("POST /mfa/setup/totp", s.requireStarted(s.handleTOTPSetupConfirm()))
-	mux.Handle("GET /mfa/recovery-codes", s.requireStarted(s.handleRecoveryCodes()))
-	mux.Handle("GET /mfa/recovery-codes.txt", s.requireStarted(s.handleRecoveryCodesText()))
-	mux.Handle("POST /mfa/recovery-codes", s.requireStarted(s.handleRecoveryCodesDone()))
+	mux.Handle("GET /mfa/challenge", h(started(handleChallengePage(st, a))))
+	mux.Handle("POST /mfa/challenge", h(started(handleChallenge(st, a))))
+	mux.Handle("POST /mfa/challenge/send", h(started(handleChallengeSend(st, a))))
+	mux.Handle("GET /mfa/setup", h(started(handleSetupChoice(st, a))))
+	mux.Handle("POST /mfa/setup", h(started(handleSetupChosen(st, a))))
+	mux.Handle("POST /mfa/setup/skip", h(started(handleSetupSkip(st, a))))
+	mux.Handle("GET /mfa/setup/email", h(started(handleEmailSetupPage(st, a))))
+	mux.Handle("POST /mfa/setup/email", h(started(handleEmailSetupConfirm(st, a))))
+	mux.Handle("POST /mfa/setup/email/send", h(started(handleEmailSetupSend(st, a))))
+	mux.Handle("GET /mfa/setup/totp", h(started(handleTOTPSetupPage(st, a))))
+	mux.Handle("POST /mfa/setup/totp", h(started(handleTOTPSetupConfirm(st, a))))
+	mux.Handle("GET /mfa/recovery-codes", h(started(handleRecoveryCodes(st, a))))
+	mux.Handle("GET /mfa/recovery-codes.txt", h(started(handleRecoveryCodesText(st, a))))
+	mux.Handle("POST /mfa/recovery-codes", h(started(handleRecoveryCodesDone(st, a))))
 
-	// Console: the staff pages (web/admin_*.go). requireStaff enforces the
-	// role matrix in consoleAccess (admin_access.go) after requireSignIn,
-	// and refuses staff who did not sign in with a second factor.
-	mux.Handle("GET /admin", s.requireStaff(areaDashboard, s.handleDashboard()))
-	mux.Handle("GET /admin/people", s.requireStaff(areaPeople, s.handlePeople()))
-	mux.Handle("GET /admin/people.csv", s.requireStaff(areaPeople, s.handlePeopleCSV()))
-	mux.Handle("GET /admin/people/{username}", s.requireStaff(areaPeople, s.handlePerson()))
-	mux.Handle("POST /admin/people/{username}/reset-mfa", s.requireStaff(areaPeople, s.handlePersonAction("reset-mfa")))
-	mux.Handle("POST /admin/people/{username}/unlock", s.requireStaff(areaPeople, s.handlePersonAction("unlock")))
-	mux.Handle("POST /admin/people/{username}/resend-code", s.requireStaff(areaPeople, s.handlePersonAction("resend-code")))
-	mux.Handle("POST /admin/people/{username}/end-sessions", s.requireStaff(areaPeople, s.handlePersonAction("end-sessions")))
-	mux.Handle("POST /admin/people/{username}/extend", s.requireStaff(areaPeople, s.handlePersonAction("extend")))
-	mux.Handle("POST /admin/people/{username}/address-fixed", s.requireStaff(areaPeople, s.handlePersonAction(fixAddress)))
-	mux.Handle("GET /admin/audit", s.requireStaff(areaAudit, s.handleAudit()))
-
-	// JSON API (docs/api.md, web/openapi.json): programs with a bearer
-	// token (apiRoutes), and the document, open to anyone. Its own mux
-	// answers unknown paths and wrong methods under /api/v1/ with JSON
-	// errors (404, 405).
-	api := http.NewServeMux()
-	api.Handle("GET /api/v1/openapi.json", handleOpenAPI())
-	for _, rt := range apiRoutes {
-		api.Handle(rt.pattern, s.apiHandler(rt.roles, rt.handler(s)))
+	// Console (web/console): the staff pages. console.RequireStaff
+	// enforces the role matrix (console/access.go) after site's
+	// RequireSignIn, and refuses staff who did not sign in with a second
+	// factor.
+	cd := console.Deps{Site: st, Accounts: a}
+	staff := func(area console.Area, fn site.HandlerFunc) http.Handler {
+		return h(console.RequireStaff(cd, area, fn))
 	}
-	mux.Handle("/api/v1/", s.handleAPIFallback(api))
+	mux.Handle("GET /admin", staff(console.AreaDashboard, console.Dashboard(cd)))
+	mux.Handle("GET /admin/people", staff(console.AreaPeople, console.People(cd)))
+	mux.Handle("GET /admin/people.csv", staff(console.AreaPeople, console.PeopleCSV(cd)))
+	mux.Handle("GET /admin/people/{username}", staff(console.AreaPeople, console.Person(cd)))
+	mux.Handle("POST /admin/people/{username}/reset-mfa", staff(console.AreaPeople, console.PersonAction(cd, "reset-mfa")))
+	mux.Handle("POST /admin/people/{username}/unlock", staff(console.AreaPeople, console.PersonAction(cd, "unlock")))
+	mux.Handle("POST /admin/people/{username}/resend-code", staff(console.AreaPeople, console.PersonAction(cd, "resend-code")))
+	mux.Handle("POST /admin/people/{username}/end-sessions", staff(console.AreaPeople, console.PersonAction(cd, "end-sessions")))
+	mux.Handle("POST /admin/people/{username}/extend", staff(console.AreaPeople, console.PersonAction(cd, "extend")))
+	mux.Handle("POST /admin/people/{username}/address-fixed", staff(console.AreaPeople, console.PersonAction(cd, console.FixAddress)))
+	mux.Handle("GET /admin/audit", staff(console.AreaAudit, console.Audit(cd)))
 
-	if s.DevOutbox {
-		mux.Handle("GET /dev/outbox", s.handleDevOutbox())
+	// JSON API (web/api, docs/api.md, web/api/openapi.json): programs with
+	// a bearer token (apiRoutes), and the document, open to anyone. Its
+	// own mux answers unknown paths and wrong methods under /api/v1/ with
+	// JSON errors (404, 405).
+	ad := api.Deps{Site: st, Accounts: a}
+	apiMux := http.NewServeMux()
+	apiMux.Handle("GET /api/v1/openapi.json", h(api.OpenAPI()))
+	for _, rt := range apiRoutes {
+		apiMux.Handle(rt.pattern, h(api.WithToken(ad, rt.roles, rt.handler(ad))))
+	}
+	mux.Handle("/api/v1/", h(api.Fallback(apiMux)))
+
+	if o.DevOutbox {
+		mux.Handle("GET /dev/outbox", h(handleDevOutbox(st, o.Store, o.DevMailbox)))
 	}
 	// Anything else: 405 with Allow for a known path under another
-	// method, 404 for an unknown one (render.go).
-	mux.Handle("/", s.handleUnmatched(mux))
+	// method, 404 for an unknown one (unmatched.go).
+	mux.Handle("/", h(handleUnmatched(mux)))
 }
 
 // MetricsRoutes is the handler of the metrics listener
@@ -91,27 +108,27 @@ func MetricsRoutes(reg *prometheus.Registry) http.Handler {
 }
 
 // apiRoute is a route of the JSON API that needs a token: its pattern,
-// the roles whose tokens may call it, and its handler.
+// the roles whose tokens may call it, and its handler's maker.
 type apiRoute struct {
 	pattern string
 	roles   []string
-	handler func(*server) apiFunc
+	handler func(api.Deps) api.Func
 }
 
 // apiRoutes is the JSON API, the one list of its routes: routes mounts
 // it, and the tests hold it to the OpenAPI document and the role matrix
-// of docs/api.md. apiStaff = operator and support tokens, apiSupport =
+// of docs/api.md. api.Staff = operator and support tokens, api.Support =
 // support tokens only.
 var apiRoutes = []apiRoute{
-	{"GET /api/v1/people", apiStaff, (*server).handleAPIPeople},
-	{"POST /api/v1/people", apiSupport, (*server).handleAPICreatePerson},
-	{"GET /api/v1/people/{username}", apiStaff, (*server).handleAPIPerson},
-	{"POST /api/v1/people/{username}/disable", apiSupport, (*server).handleAPIDisable},
-	{"GET /api/v1/people/{username}/mfa", apiStaff, (*server).handleAPIPersonMFA},
-	{"POST /api/v1/people/{username}/reset-mfa", apiSupport, (*server).handleAPIResetMFA},
-	{"POST /api/v1/people/{username}/unlock", apiSupport, (*server).handleAPIUnlock},
-	{"POST /api/v1/people/{username}/address-fixed", apiSupport, (*server).handleAPIAddressFixed},
-	{"GET /api/v1/audit", apiStaff, (*server).handleAPIAudit},
-	{"GET /api/v1/rollout", apiStaff, (*server).handleAPIRollout},
-	{"GET /api/v1/rollout/progress", apiStaff, (*server).handleAPIProgress},
+	{"GET /api/v1/people", api.Staff, api.People},
+	{"POST /api/v1/people", api.Support, api.CreatePerson},
+	{"GET /api/v1/people/{username}", api.Staff, api.Person},
+	{"POST /api/v1/people/{username}/disable", api.Support, api.Disable},
+	{"GET /api/v1/people/{username}/mfa", api.Staff, api.PersonMFA},
+	{"POST /api/v1/people/{username}/reset-mfa", api.Support, api.ResetMFA},
+	{"POST /api/v1/people/{username}/unlock", api.Support, api.Unlock},
+	{"POST /api/v1/people/{username}/address-fixed", api.Support, api.AddressFixed},
+	{"GET /api/v1/audit", api.Staff, api.Audit},
+	{"GET /api/v1/rollout", api.Staff, api.Rollout},
+	{"GET /api/v1/rollout/progress", api.Staff, api.Progress},
 }

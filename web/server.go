@@ -1,17 +1,17 @@
 package web
 
 import (
+	"embed"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/web/console"
+	"github.com/mfagate/mfagate/web/internal/site"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -53,18 +53,6 @@ type DevMailbox interface {
 	Delivered(id int64) (*mfagate.Message, bool)
 }
 
-// server holds what handlers share: settings and parsed templates.
-type server struct {
-	Options
-	// site is the product name, support contacts and time zone, as the
-	// use cases write them in emails (account.Service.Site).
-	site    account.Site
-	pages   map[string]*template.Template
-	cookie  cookieSpec
-	metrics *metrics
-	db      *dbCheck // the database's readiness, for /readyz and the metrics
-}
-
 // NewServer returns the handler for every route. Templates are parsed here,
 // so a broken template stops start-up rather than one page.
 func NewServer(o Options) (http.Handler, error) {
@@ -77,60 +65,48 @@ func NewServer(o Options) (http.Handler, error) {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	site := o.Accounts.Site()
-	pages, err := parsePages(site.Location)
-	if err != nil {
-		return nil, err
-	}
 	db := &dbCheck{store: o.Store, stopping: o.Stopping}
 	m, err := newMetrics(o.Registry, o.Accounts, mailView{o.Store}, db, o.Logger)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Options: o, site: site, pages: pages, cookie: newCookieSpec(o), metrics: m, db: db}
+	names := o.Accounts.Site() // what the use cases write with, for pages to say the same
+	st, err := site.New(site.Config{
+		Templates: templateFS, Accounts: o.Accounts, Logger: o.Logger, Errors: m.errors,
+		BaseURL: o.BaseURL, CookieDomain: o.CookieDomain, InsecureCookies: o.InsecureCookies, TrustedProxies: o.TrustedProxies,
+		Product: names.Product, Support: names.Support, Location: names.Location, Rehearsal: o.Rehearsal,
+		ConsoleLink: console.Link,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	s.routes(mux)
+	routes(mux, o, st, m, db)
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := mfagate.Errorf(mfagate.EFORBIDDEN,
 			"This form was sent from another website, so it was not accepted. Go back and try again")
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if site.IsAPI(r) {
 			err = mfagate.Errorf(mfagate.EFORBIDDEN, "Cross-origin requests from browsers are refused: call the API from a program, with a bearer token")
-			s.apiFail(w, r, err)
-			return
 		}
-		s.renderError(w, r, err)
+		st.Error(w, r, err)
 	}))
 	// Outermost last: a panic anywhere still gets the headers and a page;
 	// cross-origin posts are refused before their bodies are read.
 	var h http.Handler = mux
-	h = s.checkInput(h)
+	h = st.CheckInput(h)
 	h = cop.Handler(h)
-	h = s.limitHeaders(h)
-	h = s.observe(h)
-	h = s.securityHeaders(h)
-	h = s.closeWhenStopping(h)
-	h = s.recoverPanics(h)
+	h = limitHeaders(h, st)
+	h = observe(h, st, m)
+	h = securityHeaders(h, st, o.CookieDomain)
+	h = closeWhenStopping(h, o.Stopping)
+	h = recoverPanics(h, st)
 	return h, nil
 }
 
-func (s *server) loc() *time.Location { return s.site.Location }
-
-// isHTTPS reports whether people reach mfagate over TLS.
-func (s *server) isHTTPS() bool { return s.BaseURL.Scheme == "https" }
-
-// ctxKey keys request-scoped values.
-type ctxKey int
-
-const (
-	keyCurrent ctxKey = iota
-)
-
-// cleanPath keeps request paths short and printable in logs.
-func cleanPath(p string) string {
-	if len(p) > 200 {
-		p = p[:200] + "…"
-	}
-	return strings.ToValidUTF8(p, "?")
-}
+// templateFS holds the pages of web and web/console alike, parsed once by
+// site.New: the layout and its shared parts are theirs in common.
+//
+//go:embed all:templates
+var templateFS embed.FS

@@ -14,11 +14,12 @@ import (
 	"github.com/mfagate/mfagate/emailcode"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/totp"
+	"github.com/mfagate/mfagate/web/internal/site"
 	"github.com/pquerna/otp"
 )
 
 type setupView struct {
-	page
+	site.Page
 	Rd       string
 	Methods  []string
 	CanSkip  bool
@@ -28,24 +29,23 @@ type setupView struct {
 }
 
 // handleSetupChoice asks how the person wants to get security codes.
-func (s *server) handleSetupChoice() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.setupView(r, "Choose how to get security codes")
+func handleSetupChoice(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := newSetupView(st, accounts, r, "Choose how to get security codes")
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		s.render(w, r, http.StatusOK, "setup", v)
-	})
+		return st.Render(w, r, http.StatusOK, "setup", v)
+	}
 }
 
-func (s *server) setupView(r *http.Request, title string) (setupView, error) {
-	cur := currentFrom(r)
-	d, factors, err := s.Accounts.Decide(r.Context(), cur)
+func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, title string) (setupView, error) {
+	cur := site.CurrentFrom(r)
+	d, factors, err := accounts.Decide(r.Context(), cur)
 	if err != nil {
 		return setupView{}, err
 	}
-	v := setupView{page: s.newPage(r, title), Rd: s.keepRedirect(r.FormValue("rd")), Has: map[string]bool{}}
+	v := setupView{Page: st.NewPage(r, title), Rd: st.KeepRedirect(r.FormValue("rd")), Has: map[string]bool{}}
 	for _, f := range factors {
 		v.Has[f.Method] = true
 	}
@@ -57,71 +57,69 @@ func (s *server) setupView(r *http.Request, title string) (setupView, error) {
 	v.Required = d.Outcome == rollout.RequireEnrollment
 	switch {
 	case !d.ExtendedUntil.IsZero():
-		v.Deadline = s.day(d.ExtendedUntil)
+		v.Deadline = st.Day(d.ExtendedUntil)
 	case d.NextPhase != nil && d.NextPhase.Required:
-		v.Deadline = s.day(d.NextPhase.Start)
+		v.Deadline = st.Day(d.NextPhase.Start)
 	}
 	return v, nil
 }
 
 // handleSetupChosen starts the chosen method: for email it sends the first
 // code straight away.
-func (s *server) handleSetupChosen() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleSetupChosen(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
 		method, rd := r.PostForm.Get("method"), r.PostForm.Get("rd")
-		v, err := s.setupView(r, "Choose how to get security codes")
+		v, err := newSetupView(st, accounts, r, "Choose how to get security codes")
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		switch {
 		case method == "":
-			v.Errors = []fieldError{{"method-email", "Choose how you want to get security codes"}}
+			v.Errors = []site.FieldError{{Field: "method-email", Message: "Choose how you want to get security codes"}}
 		case !slices.Contains(v.Methods, method):
-			v.Errors = []fieldError{{"method-email", "Choose one of the ways listed"}}
+			v.Errors = []site.FieldError{{Field: "method-email", Message: "Choose one of the ways listed"}}
 		case method == mfagate.MethodEmail:
-			if _, err := s.Accounts.SendCode(r.Context(), currentFrom(r), mfagate.PurposeSetup, "", s.actor(r)); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
-				s.renderError(w, r, err)
-				return
+			if _, err := accounts.SendCode(r.Context(), site.CurrentFrom(r), mfagate.PurposeSetup, "", st.Actor(r)); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
+				return err
 			}
-			http.Redirect(w, r, s.withRd("/mfa/setup/email", rd), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, st.WithRd("/mfa/setup/email", rd), http.StatusSeeOther)
+			return nil
 		default:
-			http.Redirect(w, r, s.withRd("/mfa/setup/totp", rd), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, st.WithRd("/mfa/setup/totp", rd), http.StatusSeeOther)
+			return nil
 		}
-		s.render(w, r, http.StatusBadRequest, "setup", v)
-	})
+		return st.Render(w, r, http.StatusBadRequest, "setup", v)
+	}
 }
 
-func (s *server) handleSetupSkip() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleSetupSkip(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		token, err := s.Accounts.SkipSetup(r.Context(), currentFrom(r), s.actor(r))
+		token, err := accounts.SkipSetup(r.Context(), site.CurrentFrom(r), st.Actor(r))
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		s.finishStep(w, r, token, s.safeRedirect(r.PostForm.Get("rd")))
-	})
+		finishStep(st, w, r, token, st.SafeRedirect(r.PostForm.Get("rd")))
+		return nil
+	}
 }
 
 type emailSetupView struct {
-	page
+	site.Page
 	Rd      string
 	Sent    *account.CodeSent
 	Email   string // the registered address, the only one codes go to
 	Minutes int
 }
 
-func (s *server) emailSetupView(r *http.Request) (emailSetupView, error) {
-	cur := currentFrom(r)
-	sent, err := s.Accounts.PendingCode(r.Context(), cur, mfagate.PurposeSetup)
+func newEmailSetupView(st *site.Site, accounts *account.Service, r *http.Request) (emailSetupView, error) {
+	cur := site.CurrentFrom(r)
+	sent, err := accounts.PendingCode(r.Context(), cur, mfagate.PurposeSetup)
 	if err != nil {
 		return emailSetupView{}, err
 	}
@@ -129,111 +127,108 @@ func (s *server) emailSetupView(r *http.Request) (emailSetupView, error) {
 	if sent != nil {
 		title = "Check your email"
 	}
-	return emailSetupView{page: s.newPage(r, title), Rd: s.keepRedirect(r.FormValue("rd")), Sent: sent,
-		Email: cur.User.Email, Minutes: s.Accounts.CodeMinutes()}, nil
+	return emailSetupView{Page: st.NewPage(r, title), Rd: st.KeepRedirect(r.FormValue("rd")), Sent: sent,
+		Email: cur.User.Email, Minutes: accounts.CodeMinutes()}, nil
 }
 
-// setupBlocked handles the cases where a setup page must not show: the
+// setupBlocked answers the cases where a setup page must not show: the
 // method is already set up, or a signed-in person must first confirm it's
 // them (before any code is sent, since confirming starts a new session).
-func (s *server) setupBlocked(w http.ResponseWriter, r *http.Request, method string) bool {
-	cur := currentFrom(r)
-	_, factors, err := s.Accounts.Decide(r.Context(), cur)
+func setupBlocked(st *site.Site, accounts *account.Service, w http.ResponseWriter, r *http.Request, method string) (bool, error) {
+	cur := site.CurrentFrom(r)
+	_, factors, err := accounts.Decide(r.Context(), cur)
 	if err != nil {
-		s.renderError(w, r, err)
-		return true
+		return true, err
 	}
 	for _, f := range factors {
 		if f.Method == method {
 			http.Redirect(w, r, "/account", http.StatusSeeOther)
-			return true
+			return true, nil
 		}
 	}
-	if cur.Session.Stage == mfagate.StageFull && s.Accounts.NeedsReauth(cur, factors) {
-		http.Redirect(w, r, s.withRd("/mfa/challenge", r.URL.RequestURI()), http.StatusSeeOther)
-		return true
+	if cur.Session.Stage == mfagate.StageFull && accounts.NeedsReauth(cur, factors) {
+		http.Redirect(w, r, st.WithRd("/mfa/challenge", r.URL.RequestURI()), http.StatusSeeOther)
+		return true, nil
 	}
-	return false
+	return false, nil
 }
 
-func (s *server) handleEmailSetupPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.setupBlocked(w, r, mfagate.MethodEmail) {
-			return
+func handleEmailSetupPage(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if blocked, err := setupBlocked(st, accounts, w, r, mfagate.MethodEmail); blocked {
+			return err
 		}
-		v, err := s.emailSetupView(r)
+		v, err := newEmailSetupView(st, accounts, r)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		s.render(w, r, http.StatusOK, "setup_email", v)
-	})
+		return st.Render(w, r, http.StatusOK, "setup_email", v)
+	}
 }
 
 // handleEmailSetupSend sends a code to the registered address. The field
 // "email" that an earlier release offered, to send it elsewhere, is
 // passed on so that the use case refuses and audits it (403).
-func (s *server) handleEmailSetupSend() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleEmailSetupSend(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		_, err := s.Accounts.SendCode(r.Context(), currentFrom(r), mfagate.PurposeSetup, r.PostForm.Get("email"), s.actor(r))
+		_, err := accounts.SendCode(r.Context(), site.CurrentFrom(r), mfagate.PurposeSetup, r.PostForm.Get("email"), st.Actor(r))
 		if err == nil {
-			http.Redirect(w, r, s.withRd("/mfa/setup/email", r.PostForm.Get("rd")), http.StatusSeeOther)
-			return
+			http.Redirect(w, r, st.WithRd("/mfa/setup/email", r.PostForm.Get("rd")), http.StatusSeeOther)
+			return nil
 		}
-		if errors.Is(err, account.ErrLocked) && s.limitReached(w, r, err) {
-			return
+		if errors.Is(err, account.ErrLocked) {
+			if done, err := limitReached(st, accounts, w, r, err); done {
+				return err
+			}
 		}
 		if c := mfagate.ErrorCode(err); c != mfagate.EINVALID && c != mfagate.ETHROTTLED {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v, verr := s.emailSetupView(r)
+		v, verr := newEmailSetupView(st, accounts, r)
 		if verr != nil {
-			s.renderError(w, r, verr)
-			return
+			return verr
 		}
-		v.Errors = []fieldError{{"resend", mfagate.ErrorMessage(err)}}
-		s.render(w, r, statusOf(mfagate.ErrorCode(err)), "setup_email", v)
-	})
+		v.Errors = []site.FieldError{{Field: "resend", Message: mfagate.ErrorMessage(err)}}
+		return st.Render(w, r, site.Status(mfagate.ErrorCode(err)), "setup_email", v)
+	}
 }
 
-func (s *server) handleEmailSetupConfirm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleEmailSetupConfirm(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		cur := currentFrom(r)
-		out, err := s.Accounts.ConfirmEmailSetup(r.Context(), cur, r.PostForm.Get("code"), s.actor(r))
+		cur := site.CurrentFrom(r)
+		out, err := accounts.ConfirmEmailSetup(r.Context(), cur, r.PostForm.Get("code"), st.Actor(r))
 		if err == nil {
-			s.finishSetup(w, r, out)
-			return
+			finishSetup(st, w, r, out)
+			return nil
 		}
-		if s.limitReached(w, r, err) {
-			return
+		if done, err := limitReached(st, accounts, w, r, err); done {
+			return err
 		}
-		v, verr := s.emailSetupView(r)
+		v, verr := newEmailSetupView(st, accounts, r)
 		if verr != nil {
-			s.renderError(w, r, verr)
-			return
+			return verr
 		}
-		v.Errors = []fieldError{{"code", codeMessage(err)}}
-		s.render(w, r, http.StatusBadRequest, "setup_email", v)
-	})
+		v.Errors = []site.FieldError{{Field: "code", Message: codeMessage(err)}}
+		return st.Render(w, r, http.StatusBadRequest, "setup_email", v)
+	}
 }
 
 // finishSetup sends a person who just set up a factor on: to their new
 // recovery codes when there are some, otherwise where they were going.
-func (s *server) finishSetup(w http.ResponseWriter, r *http.Request, out *account.Enrolled) {
-	target := s.safeRedirect(r.PostForm.Get("rd"))
+func finishSetup(st *site.Site, w http.ResponseWriter, r *http.Request, out *account.Enrolled) {
+	target := st.SafeRedirect(r.PostForm.Get("rd"))
 	if out.RecoveryCodes {
-		target = s.withRd("/mfa/recovery-codes", r.PostForm.Get("rd"))
+		target = st.WithRd("/mfa/recovery-codes", r.PostForm.Get("rd"))
 	} else if target == "/" {
 		target = "/account?added"
 	}
-	s.finishStep(w, r, out.Token, target)
+	finishStep(st, w, r, out.Token, target)
 }
 
 // codeMessage is what to say next to a code field for err.
@@ -257,7 +252,7 @@ var authenticatorApps = []struct{ Name, Hint string }{
 }
 
 type totpSetupView struct {
-	page
+	site.Page
 	Rd      string
 	Apps    []struct{ Name, Hint string }
 	Setup   *account.TOTPSetup
@@ -265,9 +260,9 @@ type totpSetupView struct {
 	Account string
 }
 
-func (s *server) totpSetupView(r *http.Request) (totpSetupView, error) {
-	cur := currentFrom(r)
-	setup, err := s.Accounts.StartTOTPSetup(r.Context(), cur)
+func newTOTPSetupView(st *site.Site, accounts *account.Service, r *http.Request) (totpSetupView, error) {
+	cur := site.CurrentFrom(r)
+	setup, err := accounts.StartTOTPSetup(r.Context(), cur)
 	if err != nil {
 		return totpSetupView{}, err
 	}
@@ -275,7 +270,7 @@ func (s *server) totpSetupView(r *http.Request) (totpSetupView, error) {
 	if err != nil {
 		return totpSetupView{}, err
 	}
-	v := totpSetupView{page: s.newPage(r, "Set up an authenticator app"), Rd: s.keepRedirect(r.FormValue("rd")),
+	v := totpSetupView{Page: st.NewPage(r, "Set up an authenticator app"), Rd: st.KeepRedirect(r.FormValue("rd")),
 		Apps: authenticatorApps, Setup: setup, QR: template.URL(qr)}
 	v.CodeHint = appCodeHint
 	return v, nil
@@ -299,47 +294,44 @@ func qrDataURI(uri string) (string, error) {
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
-func (s *server) handleTOTPSetupPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.setupBlocked(w, r, mfagate.MethodTOTP) {
-			return
+func handleTOTPSetupPage(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if blocked, err := setupBlocked(st, accounts, w, r, mfagate.MethodTOTP); blocked {
+			return err
 		}
-		v, err := s.totpSetupView(r)
+		v, err := newTOTPSetupView(st, accounts, r)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		s.render(w, r, http.StatusOK, "setup_totp", v)
-	})
+		return st.Render(w, r, http.StatusOK, "setup_totp", v)
+	}
 }
 
-func (s *server) handleTOTPSetupConfirm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+func handleTOTPSetupConfirm(st *site.Site, accounts *account.Service) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		out, err := s.Accounts.ConfirmTOTPSetup(r.Context(), currentFrom(r), r.PostForm.Get("code"), s.actor(r))
+		out, err := accounts.ConfirmTOTPSetup(r.Context(), site.CurrentFrom(r), r.PostForm.Get("code"), st.Actor(r))
 		if err == nil {
-			s.finishSetup(w, r, out)
-			return
+			finishSetup(st, w, r, out)
+			return nil
 		}
-		if s.limitReached(w, r, err) {
-			return
+		if done, err := limitReached(st, accounts, w, r, err); done {
+			return err
 		}
 		if mfagate.ErrorCode(err) == mfagate.ECONFLICT {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v, verr := s.totpSetupView(r)
+		v, verr := newTOTPSetupView(st, accounts, r)
 		if verr != nil {
-			s.renderError(w, r, verr)
-			return
+			return verr
 		}
 		msg := mfagate.ErrorMessage(err)
 		if errors.Is(err, totp.ErrWrongCode) {
 			msg = "That code is not correct. Check your app and try again: enter the code it shows now"
 		}
-		v.Errors = []fieldError{{"code", msg}}
-		s.render(w, r, http.StatusBadRequest, "setup_totp", v)
-	})
+		v.Errors = []site.FieldError{{Field: "code", Message: msg}}
+		return st.Render(w, r, http.StatusBadRequest, "setup_totp", v)
+	}
 }

@@ -1,115 +1,96 @@
 package web
 
 import (
+	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/emailcode"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
-// requireStarted lets through anyone past the password step, fully signed
-// in or not: the second-step pages. Everyone else goes to sign in.
-func (s *server) requireStarted(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur, err := s.current(r)
-		if err != nil {
-			s.renderError(w, r, err)
-			return
-		}
-		if cur == nil {
-			s.toSignIn(w, r)
-			return
-		}
-		next.ServeHTTP(w, withCurrent(r, cur))
-	})
-}
-
-// toSignIn sends someone without a session to the sign-in page, which
-// brings them back afterwards.
-func (s *server) toSignIn(w http.ResponseWriter, r *http.Request) {
-	if s.cookie.token(r) != "" {
-		s.cookie.clear(w)
-	}
-	target := "/login"
-	if r.Method == http.MethodGet && r.URL.Path != "/" {
-		target += "?rd=" + url.QueryEscape(r.URL.RequestURI())
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-// withRd adds a safe return address to a path.
-func (s *server) withRd(path, rd string) string {
-	if rd = s.keepRedirect(rd); rd == "" {
-		return path
-	}
-	sep := "?"
-	if u, err := url.Parse(path); err == nil && u.RawQuery != "" {
-		sep = "&"
-	}
-	return path + sep + "rd=" + url.QueryEscape(rd)
-}
+// What the second-step pages (challenge.go, setup.go, recovery.go) share:
+// where someone goes next, and the pages for a limit reached.
 
 // nextStep decides where someone part-way through signing in goes next,
 // sending the first email code on the way where that is the step, so
 // the page that asks for it can say it was sent.
-func (s *server) nextStep(r *http.Request, cur *account.Current, d account.Decision, rd string) (string, error) {
-	c := s.actor(r)
+func nextStep(st *site.Site, accounts *account.Service, r *http.Request, cur *account.Current, d account.Decision, rd string) (string, error) {
+	c := st.Actor(r)
 	switch d.Outcome {
 	case rollout.Allow:
-		return s.safeRedirect(rd), nil
+		return st.SafeRedirect(rd), nil
 	case rollout.Challenge:
-		factors, err := s.Accounts.Factors(r.Context(), cur.User.ID)
+		factors, err := accounts.Factors(r.Context(), cur.User.ID)
 		if err != nil {
 			return "", err
 		}
 		method := account.PreferredMethod(factors, d.Methods)
 		if method == mfagate.MethodEmail {
-			if _, err := s.Accounts.SendCode(r.Context(), cur, mfagate.PurposeSignIn, "", c); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
+			if _, err := accounts.SendCode(r.Context(), cur, mfagate.PurposeSignIn, "", c); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
 				return "", err
 			}
 		}
-		return s.withRd("/mfa/challenge?method="+method, rd), nil
+		return st.WithRd("/mfa/challenge?method="+method, rd), nil
 	default:
 		switch d.DefaultMethod {
 		case mfagate.MethodEmail:
-			if _, err := s.Accounts.SendCode(r.Context(), cur, mfagate.PurposeSetup, "", c); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
+			if _, err := accounts.SendCode(r.Context(), cur, mfagate.PurposeSetup, "", c); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
 				return "", err
 			}
-			return s.withRd("/mfa/setup/email", rd), nil
+			return st.WithRd("/mfa/setup/email", rd), nil
 		case mfagate.MethodTOTP:
-			return s.withRd("/mfa/setup/totp", rd), nil
+			return st.WithRd("/mfa/setup/totp", rd), nil
 		}
-		return s.withRd("/mfa/setup", rd), nil
+		return st.WithRd("/mfa/setup", rd), nil
 	}
-}
-
-// actor is who is making the request, for audit records and emails.
-func (s *server) actor(r *http.Request) account.Actor {
-	a := account.Actor{ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent(), Device: s.cookie.deviceToken(r)}
-	if cur := currentFrom(r); cur != nil {
-		a.Name = cur.User.Username
-	}
-	return a
 }
 
 // finishStep puts the session's new id in the cookie after a step that
 // rotated it, and sends the person on.
-func (s *server) finishStep(w http.ResponseWriter, r *http.Request, token, target string) {
+func finishStep(st *site.Site, w http.ResponseWriter, r *http.Request, token, target string) {
 	if token != "" {
-		s.cookie.set(w, token)
+		st.Cookie.Set(w, token)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// parseForm reads a posted form within the size limit; false means an
-// error page was written.
-func (s *server) parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, mfagate.Errorf(mfagate.EINVALID, "The form could not be read. Go back and try again"))
-		return false
-	}
-	return true
+type limitView struct {
+	site.Page
+	Message string
+	Locked  bool
+	LockFor string
 }
+
+// limitReached answers a limit that a field error cannot explain — the
+// account locked, too many wrong codes, a wait — with its page, and
+// sends someone who must first confirm it's them to the challenge. done
+// reports whether it answered (or err is for Error to answer).
+func limitReached(st *site.Site, accounts *account.Service, w http.ResponseWriter, r *http.Request, err error) (done bool, _ error) {
+	switch {
+	case errors.Is(err, account.ErrReauth):
+		http.Redirect(w, r, st.WithRd("/mfa/challenge", r.URL.Path), http.StatusSeeOther) // the setup pages
+		return true, nil
+	case errors.Is(err, account.ErrLocked):
+		st.Cookie.Clear(w)
+		return true, st.Render(w, r, http.StatusTooManyRequests, "limit", limitView{
+			Page: st.NewPage(r, "You entered the wrong code too many times"), Locked: true, LockFor: accounts.LockFor()})
+	case errors.Is(err, emailcode.ErrTooManyTries):
+		// Every code of this sign-in would carry the same count, so the
+		// sign-in ends here and a fresh one starts from the password.
+		if err := accounts.SignOut(r.Context(), st.Cookie.Token(r), st.Actor(r)); err != nil {
+			return true, err
+		}
+		st.Cookie.Clear(w)
+		return true, st.Render(w, r, http.StatusTooManyRequests, "limit", limitView{
+			Page: st.NewPage(r, "You entered the wrong code too many times"), Message: mfagate.ErrorMessage(err)})
+	case mfagate.ErrorCode(err) == mfagate.ETHROTTLED:
+		return true, st.Render(w, r, http.StatusTooManyRequests, "limit", limitView{
+			Page: st.NewPage(r, "Too many attempts"), Message: mfagate.ErrorMessage(err)})
+	}
+	return false, nil
+}
+
+func errorIsReauth(err error) bool { return errors.Is(err, account.ErrReauth) }

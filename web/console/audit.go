@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The audit log, for operators: filters, newest first, paged backwards by
@@ -76,9 +77,10 @@ type auditView struct {
 	Zone      string
 }
 
-func (s *server) handleAudit() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := auditView{consolePage: s.newConsolePage(r, "Audit log", areaAudit), Kinds: auditKinds, Zone: s.loc().String()}
+// Audit is the audit log (GET /admin/audit).
+func Audit(d Deps) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := auditView{consolePage: newConsolePage(d.Site, r, "Audit log", AreaAudit), Kinds: auditKinds, Zone: d.Site.Loc().String()}
 		in := r.URL.Query()
 		q := auditQuery{
 			Subject: strings.TrimSpace(in.Get("subject")), Actor: strings.TrimSpace(in.Get("actor")),
@@ -88,39 +90,37 @@ func (s *server) handleAudit() http.Handler {
 		f := mfagate.AuditFilter{Subject: q.Subject, Actor: q.Actor, Kind: q.Kind, Limit: auditPageSize + 1}
 		for _, p := range []struct{ field, value string }{{"subject", q.Subject}, {"actor", q.Actor}, {"kind", q.Kind}} {
 			if len(p.value) > 200 {
-				v.Errors = append(v.Errors, fieldError{p.field, "Enter 200 characters or fewer"})
+				v.Errors = append(v.Errors, site.FieldError{Field: p.field, Message: "Enter 200 characters or fewer"})
 			}
 		}
 		var err error
-		if f.Since, err = s.auditDay(q.Since, 0); err != nil {
-			v.Errors = append(v.Errors, fieldError{"since", "Enter the first day as year-month-day, such as 2027-07-01"})
+		if f.Since, err = auditDay(d.Site, q.Since, 0); err != nil {
+			v.Errors = append(v.Errors, site.FieldError{Field: "since", Message: "Enter the first day as year-month-day, such as 2027-07-01"})
 		}
-		if f.Until, err = s.auditDay(q.Until, 1); err != nil {
-			v.Errors = append(v.Errors, fieldError{"until", "Enter the last day as year-month-day, such as 2027-07-31"})
+		if f.Until, err = auditDay(d.Site, q.Until, 1); err != nil {
+			v.Errors = append(v.Errors, site.FieldError{Field: "until", Message: "Enter the last day as year-month-day, such as 2027-07-31"})
 		}
 		if err == nil && !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-			v.Errors = append(v.Errors, fieldError{"until", "The last day must be the same as or after the first day"})
+			v.Errors = append(v.Errors, site.FieldError{Field: "until", Message: "The last day must be the same as or after the first day"})
 		}
 		if b := in.Get("before"); b != "" {
 			if f.BeforeID, err = strconv.ParseInt(b, 10, 64); err != nil || f.BeforeID <= 0 {
-				v.Errors = append(v.Errors, fieldError{"subject", "The page link is broken: search again from the first page"})
+				v.Errors = append(v.Errors, site.FieldError{Field: "subject", Message: "The page link is broken: search again from the first page"})
 			}
 			q.Before = f.BeforeID
 		}
 		if v.Errors != nil {
-			s.render(w, r, http.StatusBadRequest, "admin_audit", v)
-			return
+			return d.Site.Render(w, r, http.StatusBadRequest, "admin_audit", v)
 		}
-		evs, err := s.Accounts.AuditEvents(r.Context(), f)
+		evs, err := d.Accounts.AuditEvents(r.Context(), f)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		more := len(evs) > auditPageSize
 		if more {
 			evs = evs[:auditPageSize]
 		}
-		people := mayUse(v.User, areaPeople)
+		people := mayUse(v.User, AreaPeople)
 		for _, e := range evs {
 			row := auditRow{AuditEvent: e, Label: kindLabel(e.Kind)}
 			if people && e.Subject != "" && !strings.HasPrefix(e.Subject, "token ") {
@@ -140,13 +140,13 @@ func (s *server) handleAudit() http.Handler {
 				v.FirstPage += "?" + vals.Encode()
 			}
 		}
-		s.render(w, r, http.StatusOK, "admin_audit", v)
-	})
+		return d.Site.Render(w, r, http.StatusOK, "admin_audit", v)
+	}
 }
 
 // auditDay reads a day in the display zone and returns its start, moved
 // on by days (1 makes an inclusive last day an exclusive bound).
-func (s *server) auditDay(in string, days int) (time.Time, error) {
+func auditDay(st *site.Site, in string, days int) (time.Time, error) {
 	if in == "" {
 		return time.Time{}, nil
 	}
@@ -154,7 +154,7 @@ func (s *server) auditDay(in string, days int) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return rollout.StartOfDay(d.AddDate(0, 0, days), s.loc()), nil
+	return rollout.StartOfDay(d.AddDate(0, 0, days), st.Loc()), nil
 }
 
 func (q auditQuery) values() url.Values {

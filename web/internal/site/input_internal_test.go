@@ -1,4 +1,4 @@
-package web
+package site
 
 import (
 	"net/url"
@@ -23,11 +23,11 @@ func TestCleanText(t *testing.T) {
 		{"\u2028", true, true},         // not a C0 control; allowed
 	}
 	for _, tt := range tests {
-		if got := cleanText(tt.s, lineText); got != tt.line {
-			t.Errorf("cleanText(%q, lineText) = %v, want %v", tt.s, got, tt.line)
+		if got := CleanText(tt.s, LineText); got != tt.line {
+			t.Errorf("CleanText(%q, LineText) = %v, want %v", tt.s, got, tt.line)
 		}
-		if got := cleanText(tt.s, fieldText); got != tt.form {
-			t.Errorf("cleanText(%q, fieldText) = %v, want %v", tt.s, got, tt.form)
+		if got := CleanText(tt.s, FieldText); got != tt.form {
+			t.Errorf("CleanText(%q, FieldText) = %v, want %v", tt.s, got, tt.form)
 		}
 	}
 }
@@ -41,11 +41,11 @@ func TestCheckURLDoesNotAllocate(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n := testing.AllocsPerRun(100, func() {
-			if err := checkURL(u, false); err != nil {
+			if err := CheckURL(u, false); err != nil {
 				t.Fatal(err)
 			}
 		}); n != 0 {
-			t.Errorf("checkURL(%s) allocates %v times, want 0", raw, n)
+			t.Errorf("CheckURL(%s) allocates %v times, want 0", raw, n)
 		}
 	}
 }
@@ -58,16 +58,16 @@ func FuzzCheckURL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		u, err := url.ParseRequestURI(raw)
-		if err != nil || checkURL(u, false) != nil || checkURL(u, true) != nil {
+		if err != nil || CheckURL(u, false) != nil || CheckURL(u, true) != nil {
 			return
 		}
-		if !cleanText(u.Path, lineText) {
+		if !CleanText(u.Path, LineText) {
 			t.Fatalf("accepted path %q", u.Path)
 		}
 		q, _ := url.ParseQuery(u.RawQuery)
 		for k, vs := range q {
 			for _, v := range append(vs, k) {
-				if !cleanText(v, lineText) {
+				if !CleanText(v, LineText) {
 					t.Fatalf("accepted %q in the query of %q", v, raw)
 				}
 			}

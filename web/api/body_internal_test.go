@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 func TestUnpairedSurrogate(t *testing.T) {
@@ -89,7 +90,7 @@ func FuzzCheckJSONText(f *testing.F) {
 		walk = func(v any) {
 			switch v := v.(type) {
 			case string:
-				if !cleanText(v, fieldText) {
+				if !site.CleanText(v, site.FieldText) {
 					t.Fatalf("accepted %q, which decodes to %q", body, v)
 				}
 			case []any:
@@ -147,13 +148,13 @@ func FuzzDecodeBody(f *testing.F) {
 		err := decodeBody(httptest.NewRecorder(), r, &dst)
 		mt, _, mtErr := mime.ParseMediaType(ctype)
 		if err != nil {
-			var he *httpError
+			var he *site.HTTPError
 			switch {
-			case errors.As(err, &he) && he.status == http.StatusUnsupportedMediaType:
+			case errors.As(err, &he) && he.Status == http.StatusUnsupportedMediaType:
 				if mtErr == nil && mt == "application/json" {
 					t.Fatalf("content type %q: got 415", ctype)
 				}
-			case errors.As(err, &he) && he.status == http.StatusRequestEntityTooLarge:
+			case errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge:
 				if len(body) <= maxAPIBody {
 					t.Fatalf("a body of %d bytes: got 413", len(body))
 				}
@@ -166,7 +167,7 @@ func FuzzDecodeBody(f *testing.F) {
 			t.Fatalf("accepted a body of %d bytes sent as %q", len(body), ctype)
 		}
 		for _, s := range append([]string{dst.Reason}, dst.Roles...) {
-			if !cleanText(s, fieldText) {
+			if !site.CleanText(s, site.FieldText) {
 				t.Fatalf("accepted %q, which gives the string %q", body, s)
 			}
 		}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"net/http/httptest"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // FuzzBearerToken: an Authorization header gives a token only as
@@ -56,7 +57,7 @@ func FuzzAPIQuery(f *testing.F) {
 			return // a fragment never reaches the server
 		}
 		u := &url.URL{Path: "/api/v1/people", RawQuery: raw}
-		if checkURL(u, true) != nil {
+		if site.CheckURL(u, true) != nil {
 			return
 		}
 		r := httptest.NewRequest("GET", "/api/v1/people", nil)

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The rollout dashboard: the timeline, enrollment progress by role (a
@@ -56,18 +57,18 @@ func newUnreachedView(counts map[string]int, link bool) unreachedView {
 	return v
 }
 
-func (s *server) handleDashboard() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// Dashboard is the rollout dashboard (GET /admin).
+func Dashboard(d Deps) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v := dashboardView{consolePage: s.newConsolePage(r, "Rollout dashboard", areaDashboard), Legend: segmentKinds, Access: accessMatrix()}
-		tl := s.Accounts.Timeline()
+		v := dashboardView{consolePage: newConsolePage(d.Site, r, "Rollout dashboard", AreaDashboard), Legend: segmentKinds, Access: accessMatrix()}
+		tl := d.Accounts.Timeline()
 		v.HasRollout = len(tl.Phases) > 0
-		v.Timeline, v.Next = s.timeline(tl)
+		v.Timeline, v.Next = timeline(d.Site, tl)
 
-		rows, err := s.Accounts.Progress(ctx)
+		rows, err := d.Accounts.Progress(ctx)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		for _, p := range rows {
 			v.Progress = append(v.Progress, newProgressRow(p))
@@ -75,31 +76,28 @@ func (s *server) handleDashboard() http.Handler {
 		v.Chart = newBarChart(v.Progress)
 
 		if v.HasRollout { // without phases there is nothing to forecast
-			f, err := s.Accounts.LatestForecast(ctx)
+			f, err := d.Accounts.LatestForecast(ctx)
 			if err != nil {
-				s.renderError(w, r, err)
-				return
+				return err
 			}
-			v.Forecast = s.newForecastView(f.Summary, f.At)
+			v.Forecast = newForecastView(d.Site, f.Summary, f.At)
 		}
 
-		unreached, err := s.Accounts.UnreachedByRole(ctx)
+		unreached, err := d.Accounts.UnreachedByRole(ctx)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v.Unreached = newUnreachedView(unreached, mayUse(v.User, areaPeople))
+		v.Unreached = newUnreachedView(unreached, mayUse(v.User, AreaPeople))
 
-		stats, err := s.Accounts.CampaignStats(ctx)
+		stats, err := d.Accounts.CampaignStats(ctx)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		for _, c := range stats {
 			v.Campaigns = append(v.Campaigns, campaignRow{Name: campaignName(c.Campaign), Queued: c.Pending, Sent: c.Sent, Failed: c.Failed})
 		}
-		s.render(w, r, http.StatusOK, "admin_dashboard", v)
-	})
+		return d.Site.Render(w, r, http.StatusOK, "admin_dashboard", v)
+	}
 }
 
 // phaseRow is one phase on the timeline.
@@ -114,18 +112,18 @@ type phaseRow struct {
 
 // timeline lists the phases with the ones in force marked, and says
 // which starts next.
-func (s *server) timeline(t account.Timeline) ([]phaseRow, string) {
+func timeline(st *site.Site, t account.Timeline) ([]phaseRow, string) {
 	var rows []phaseRow
 	next := ""
 	for _, ph := range t.Phases {
-		row := phaseRow{Name: ph.Name, When: s.phaseDate(ph.Start), Audience: audienceLabel(ph.Audience), Requirement: account.PhaseRequires(ph.Phase)}
+		row := phaseRow{Name: ph.Name, When: st.PhaseDate(ph.Start), Audience: site.AudienceLabel(ph.Audience), Requirement: account.PhaseRequires(ph.Phase)}
 		switch {
 		case len(ph.InForceFor) > 0:
 			who := []string{"everyone"}
 			if !slices.Contains(ph.InForceFor, rollout.Everyone) {
 				who = who[:0]
 				for _, a := range ph.InForceFor {
-					who = append(who, roleLabel(a))
+					who = append(who, site.RoleLabel(a))
 				}
 			}
 			row.Active = true
@@ -133,32 +131,19 @@ func (s *server) timeline(t account.Timeline) ([]phaseRow, string) {
 		case ph.Started:
 			row.Status = "Started; a stricter phase now applies"
 		case next == "":
-			row.Status = "Next, " + inDays(s.daysUntil(t.At, ph.Start))
-			next = ph.Name + " starts on " + row.When + ", " + inDays(s.daysUntil(t.At, ph.Start))
+			row.Status = "Next, " + inDays(daysUntil(st, t.At, ph.Start))
+			next = ph.Name + " starts on " + row.When + ", " + inDays(daysUntil(st, t.At, ph.Start))
 		default:
-			row.Status = "Upcoming, " + inDays(s.daysUntil(t.At, ph.Start))
+			row.Status = "Upcoming, " + inDays(daysUntil(st, t.At, ph.Start))
 		}
 		rows = append(rows, row)
 	}
 	return rows, next
 }
 
-// rolloutLoc is the zone phase dates are written in.
-func (s *server) rolloutLoc() *time.Location { return s.Accounts.Timeline().Location }
-
-// phaseDate writes a phase's start: the day, and the time when it does not
-// start at midnight.
-func (s *server) phaseDate(t time.Time) string {
-	t = t.In(s.rolloutLoc())
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.Format("2 January 2006")
-	}
-	return t.Format("2 January 2006 at 15:04 MST")
-}
-
 // daysUntil counts calendar days from now to t in the rollout's zone.
-func (s *server) daysUntil(now, t time.Time) int {
-	loc := s.rolloutLoc()
+func daysUntil(st *site.Site, now, t time.Time) int {
+	loc := st.RolloutLoc()
 	day := func(x time.Time) time.Time {
 		x = x.In(loc)
 		return time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, time.UTC)
@@ -175,38 +160,6 @@ func inDays(n int) string {
 	default:
 		return fmt.Sprintf("in %d days", n)
 	}
-}
-
-// roleLabel names a role, or "all", for people reading the console.
-func roleLabel(role string) string {
-	switch role {
-	case "all":
-		return "everyone"
-	case mfagate.RoleAdmin:
-		return "administrators"
-	case mfagate.RoleUser:
-		return "users"
-	case mfagate.RoleOperator:
-		return "operators"
-	case mfagate.RoleSupport:
-		return "support staff"
-	}
-	return role
-}
-
-func audienceLabel(audience []string) string {
-	var out []string
-	for _, a := range audience {
-		if a == "all" {
-			return "Everyone"
-		}
-		out = append(out, roleLabel(a))
-	}
-	s := strings.Join(out, ", ")
-	if s == "" {
-		return "Nobody"
-	}
-	return capitalize(s)
 }
 
 // countCell is a count with its share of the row's total, both as text.
@@ -281,15 +234,15 @@ type forecastView struct {
 	HasNextDecide   bool
 }
 
-func (s *server) newForecastView(sum rollout.Summary, asOf time.Time) forecastView {
+func newForecastView(st *site.Site, sum rollout.Summary, asOf time.Time) forecastView {
 	v := forecastView{
-		AsOf:  asOf.In(s.rolloutLoc()).Format("15:04"),
+		AsOf:  asOf.In(st.RolloutLoc()).Format("15:04"),
 		Total: sum.Total, MustSetUpNow: sum.ByOutcome[rollout.RequireEnrollment], NeverNow: sum.NeverSignedIn,
 		Forced: sum.ForcedAtNext, ForcedNever: sum.ForcedAtNextNeverSignedIn, ForcedUnreached: sum.ForcedAtNextUnreached,
 	}
 	if sum.Next != nil {
 		v.HasNextDecide = true
-		v.NextName, v.NextWhen = sum.Next.Name, s.phaseDate(sum.Next.Start)
+		v.NextName, v.NextWhen = sum.Next.Name, st.PhaseDate(sum.Next.Start)
 	}
 	return v
 }

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // Request bodies of the JSON API: read strictly, so that what a program
@@ -25,8 +26,8 @@ import (
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return &httpError{http.StatusUnsupportedMediaType, codeMediaType,
-			"Send the body as JSON, with the header \"Content-Type: application/json\""}
+		return &site.HTTPError{Status: http.StatusUnsupportedMediaType, Code: site.CodeMediaType,
+			Message: "Send the body as JSON, with the header \"Content-Type: application/json\""}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	if err != nil {
@@ -60,8 +61,8 @@ func bodyError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return &httpError{http.StatusRequestEntityTooLarge, codeTooLarge,
-			fmt.Sprintf("The body is larger than %d KiB", maxAPIBody>>10)}
+		return &site.HTTPError{Status: http.StatusRequestEntityTooLarge, Code: site.CodeTooLarge,
+			Message: fmt.Sprintf("The body is larger than %d KiB", maxAPIBody>>10)}
 	case errors.Is(err, io.EOF):
 		return invalid("The body is empty: send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -205,7 +206,7 @@ func (f *jsonFrame) child(key string) string {
 	if !f.object {
 		return fmt.Sprintf("%s[%d]", f.path, f.index)
 	}
-	key = clipParam(key)
+	key = site.Clip(key)
 	if f.path == "" {
 		return key
 	}
@@ -233,7 +234,7 @@ func (f *jsonFrame) advance() {
 // valid UTF-8 with every surrogate escape paired, decoded (as
 // encoding/json gives it) free of NUL and control characters.
 func jsonTextOK(raw []byte, decoded string) bool {
-	return utf8.Valid(raw) && !unpairedSurrogate(raw) && cleanText(decoded, fieldText)
+	return utf8.Valid(raw) && !unpairedSurrogate(raw) && site.CleanText(decoded, site.FieldText)
 }
 
 // unpairedSurrogate reports whether raw holds a \uD800-\uDFFF escape that

@@ -1,4 +1,4 @@
-package web
+package site
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestTokenFromCookieHeader(t *testing.T) {
-	c := cookieSpec{name: "__Host-mfagate_session"}
+	c := CookieSpec{name: "__Host-mfagate_session"}
 	tests := []struct {
 		name    string
 		headers []string
@@ -29,7 +29,7 @@ func TestTokenFromCookieHeader(t *testing.T) {
 			for _, h := range tt.headers {
 				r.Header.Add("Cookie", h)
 			}
-			if got := c.token(r); got != tt.want {
+			if got := c.Token(r); got != tt.want {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -59,7 +59,7 @@ func FuzzCookieToken(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	c := cookieSpec{name: "__Host-mfagate_session"}
+	c := CookieSpec{name: "__Host-mfagate_session"}
 	f.Fuzz(func(t *testing.T, header string) {
 		r, _ := http.NewRequest("GET", "/", nil)
 		lines := strings.Split(header, "\n")
@@ -69,7 +69,7 @@ func FuzzCookieToken(f *testing.F) {
 			}
 			r.Header.Add("Cookie", strings.Trim(line, " \t"))
 		}
-		got := c.token(r)
+		got := c.Token(r)
 		if strings.ContainsRune(got, ';') || strings.HasPrefix(got, `"`) || strings.HasSuffix(got, `"`) {
 			t.Fatalf("got %q from %q, which still holds a separator or quote", got, header)
 		}
@@ -90,4 +90,14 @@ func FuzzCookieToken(f *testing.F) {
 			t.Fatalf("got %q from %q, want %q as net/http reads it", got, header, want)
 		}
 	})
+}
+
+// headerValueOK reports whether net/http accepts v as a header value.
+func headerValueOK(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -1,4 +1,4 @@
-package web
+package site
 
 import (
 	"net/http/httptest"
@@ -33,7 +33,7 @@ func FuzzClientAddr(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("fe80::/10")}
-	s := &server{Options: Options{TrustedProxies: trusted}}
+	s := &Site{cfg: Config{TrustedProxies: trusted}}
 	isTrusted := func(a netip.Addr) bool {
 		for _, p := range trusted {
 			if p.Contains(a) {
@@ -51,7 +51,7 @@ func FuzzClientAddr(f *testing.F) {
 			}
 			r.Header.Add("X-Forwarded-For", strings.Trim(line, " \t"))
 		}
-		got := s.clientAddr(r)
+		got := s.ClientAddr(r)
 		peer, err := netip.ParseAddrPort(remote)
 		if err != nil {
 			return // not an address net/http gives: the peer of a Unix socket, say

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // apiPerson is one account as the API shows it: never a password hash,
@@ -45,16 +46,16 @@ func newAPIPerson(u *mfagate.User, methods []string, locked bool) apiPerson {
 }
 
 // personReply is the current state of one account.
-func (s *server) personReply(ctx context.Context, username string) (apiPerson, error) {
-	u, err := s.Accounts.User(ctx, username)
+func personReply(ctx context.Context, accounts *account.Service, username string) (apiPerson, error) {
+	u, err := accounts.User(ctx, username)
 	if err != nil {
 		return apiPerson{}, err
 	}
-	factors, err := s.Accounts.Factors(ctx, u.ID)
+	factors, err := accounts.Factors(ctx, u.ID)
 	if err != nil {
 		return apiPerson{}, err
 	}
-	locked, _, err := s.Accounts.Locked(ctx, u.Username)
+	locked, _, err := accounts.Locked(ctx, u.Username)
 	if err != nil {
 		return apiPerson{}, err
 	}
@@ -73,7 +74,8 @@ type peopleReply struct {
 
 var mfaStates = []string{mfagate.MFANone, mfagate.MFASetUp, mfagate.MFAEmail, mfagate.MFATOTP}
 
-func (s *server) handleAPIPeople() apiFunc {
+// People lists accounts, filtered and paged (GET /api/v1/people).
+func People(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		q, err := readQuery(r, "q", "role", "mfa", "locked", "unreached", "limit", "cursor")
 		if err != nil {
@@ -105,7 +107,7 @@ func (s *server) handleAPIPeople() apiFunc {
 			return err
 		}
 		f.Limit = limit + 1 // one more tells whether there is a next page
-		found, err := s.Accounts.SearchPeople(r.Context(), f)
+		found, err := d.Accounts.SearchPeople(r.Context(), f)
 		if err != nil {
 			return err
 		}
@@ -117,21 +119,22 @@ func (s *server) handleAPIPeople() apiFunc {
 		for _, p := range found {
 			reply.People = append(reply.People, newAPIPerson(p.User, p.Methods, p.Locked))
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }
 
-func (s *server) handleAPIPerson() apiFunc {
+// Person is one account (GET /api/v1/people/{username}).
+func Person(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		p, err := s.personReply(r.Context(), r.PathValue("username"))
+		p, err := personReply(r.Context(), d.Accounts, r.PathValue("username"))
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, p)
+		site.WriteJSON(w, http.StatusOK, p)
 		return nil
 	}
 }
@@ -145,7 +148,8 @@ type createPersonRequest struct {
 	Roles    []string `json:"roles"`
 }
 
-func (s *server) handleAPICreatePerson() apiFunc {
+// CreatePerson makes an account without a password (POST /api/v1/people).
+func CreatePerson(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req createPersonRequest
 		if err := decodeBody(w, r, &req); err != nil {
@@ -153,14 +157,14 @@ func (s *server) handleAPICreatePerson() apiFunc {
 		}
 		// The use case refuses staff accounts (operator, support): only
 		// the server's command line makes those.
-		u, err := s.Accounts.CreateUser(r.Context(), s.actorOf(r, tok), account.NewUser{
+		u, err := d.Accounts.CreateUser(r.Context(), actorOf(d.Site, r, tok), account.NewUser{
 			Username: req.Username, Email: req.Email, Name: req.Name, Roles: req.Roles,
 		})
 		if err != nil {
 			return err
 		}
 		w.Header().Set("Location", "/api/v1/people/"+url.PathEscape(u.Username))
-		writeJSON(w, http.StatusCreated, newAPIPerson(u, nil, false))
+		site.WriteJSON(w, http.StatusCreated, newAPIPerson(u, nil, false))
 		return nil
 	}
 }
@@ -173,16 +177,16 @@ type reasonRequest struct {
 // supportAction makes the handler of a support action on one account:
 // it reads the reason, runs do (whose use case refuses staff accounts)
 // and replies with the account's new state.
-func (s *server) supportAction(do func(ctx context.Context, by account.Actor, username, reason string) error) apiFunc {
-	return s.countedAction(func(ctx context.Context, by account.Actor, username, reason string) (int, error) {
+func supportAction(d Deps, do func(ctx context.Context, by account.Actor, username, reason string) error) Func {
+	return countedAction(d, func(ctx context.Context, by account.Actor, username, reason string) (int, error) {
 		return 0, do(ctx, by, username, reason)
 	}, func(p apiPerson, _ int) any { return p })
 }
 
 // countedAction is supportAction for an action that counts what it did:
 // reply makes the answer from the person's new state and the count.
-func (s *server) countedAction(do func(ctx context.Context, by account.Actor, username, reason string) (int, error),
-	reply func(p apiPerson, n int) any) apiFunc {
+func countedAction(d Deps, do func(ctx context.Context, by account.Actor, username, reason string) (int, error),
+	reply func(p apiPerson, n int) any) Func {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req reasonRequest
 		if err := decodeBody(w, r, &req); err != nil {
@@ -191,32 +195,36 @@ func (s *server) countedAction(do func(ctx context.Context, by account.Actor, us
 		if err := checkReason(req.Reason); err != nil {
 			return err
 		}
-		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
 		if err != nil {
 			return err
 		}
-		n, err := do(r.Context(), s.actorOf(r, tok), u.Username, req.Reason)
+		n, err := do(r.Context(), actorOf(d.Site, r, tok), u.Username, req.Reason)
 		if err != nil {
 			return err
 		}
-		p, err := s.personReply(r.Context(), u.Username)
+		p, err := personReply(r.Context(), d.Accounts, u.Username)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, reply(p, n))
+		site.WriteJSON(w, http.StatusOK, reply(p, n))
 		return nil
 	}
 }
 
-func (s *server) handleAPIDisable() apiFunc {
-	return s.supportAction(func(ctx context.Context, by account.Actor, username, reason string) error {
-		return s.Accounts.SetDisabled(ctx, by, username, true, reason)
+// Disable disables an account (POST /api/v1/people/{username}/disable).
+func Disable(d Deps) Func {
+	return supportAction(d, func(ctx context.Context, by account.Actor, username, reason string) error {
+		return d.Accounts.SetDisabled(ctx, by, username, true, reason)
 	})
 }
 
-func (s *server) handleAPIResetMFA() apiFunc { return s.supportAction(s.Accounts.ResetMFA) }
+// ResetMFA removes a person's factors and recovery codes (POST
+// /api/v1/people/{username}/reset-mfa).
+func ResetMFA(d Deps) Func { return supportAction(d, d.Accounts.ResetMFA) }
 
-func (s *server) handleAPIUnlock() apiFunc { return s.supportAction(s.Accounts.Unlock) }
+// Unlock lifts a lock (POST /api/v1/people/{username}/unlock).
+func Unlock(d Deps) Func { return supportAction(d, d.Accounts.Unlock) }
 
 // addressFixedReply is the person's new state and how many of their
 // emails were queued again.
@@ -225,11 +233,11 @@ type addressFixedReply struct {
 	Resent int `json:"resent"`
 }
 
-// handleAPIAddressFixed marks a refused address as fixed and sends the
+// AddressFixed marks a refused address as fixed and sends the
 // person's failed emails again. Like the other support actions it takes
 // a reason and replies with the person, with the count added.
-func (s *server) handleAPIAddressFixed() apiFunc {
-	return s.countedAction(s.Accounts.MarkAddressFixed,
+func AddressFixed(d Deps) Func {
+	return countedAction(d, d.Accounts.MarkAddressFixed,
 		func(p apiPerson, n int) any { return addressFixedReply{apiPerson: p, Resent: n} })
 }
 
@@ -286,40 +294,42 @@ type mfaReply struct {
 	NextPhase         *apiNextPhase `json:"next_phase"`
 }
 
-func (s *server) handleAPIPersonMFA() apiFunc {
+// PersonMFA is a person's factors and what the rollout does to them now
+// and at the next phase (GET /api/v1/people/{username}/mfa).
+func PersonMFA(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
 		ctx := r.Context()
-		u, err := s.Accounts.User(ctx, r.PathValue("username"))
+		u, err := d.Accounts.User(ctx, r.PathValue("username"))
 		if err != nil {
 			return err
 		}
-		factors, err := s.Accounts.Factors(ctx, u.ID)
+		factors, err := d.Accounts.Factors(ctx, u.ID)
 		if err != nil {
 			return err
 		}
-		left, err := s.Accounts.RecoveryCodesLeft(ctx, u.ID)
+		left, err := d.Accounts.RecoveryCodesLeft(ctx, u.ID)
 		if err != nil {
 			return err
 		}
-		locked, hard, err := s.Accounts.Locked(ctx, u.Username)
+		locked, hard, err := d.Accounts.Locked(ctx, u.Username)
 		if err != nil {
 			return err
 		}
-		now := s.Accounts.RolloutNow()
-		d := s.Accounts.DecideAt(u, factors, now)
+		now := d.Accounts.RolloutNow()
+		dec := d.Accounts.DecideAt(u, factors, now)
 		reply := mfaReply{Username: u.Username, Disabled: u.Disabled, Factors: []apiFactor{},
-			RecoveryCodesLeft: left, Locked: locked, HardLocked: hard, Now: newAPIDecision(d, now)}
+			RecoveryCodesLeft: left, Locked: locked, HardLocked: hard, Now: newAPIDecision(dec, now)}
 		for _, f := range factors {
 			reply.Factors = append(reply.Factors, apiFactor{Method: f.Method, AddedAt: apiTime(f.CreatedAt), LastUsedAt: apiTime(f.LastUsedAt)})
 		}
-		if n := d.NextPhase; n != nil {
+		if n := dec.NextPhase; n != nil {
 			reply.NextPhase = &apiNextPhase{Name: n.Name, Starts: apiTime(n.Start), Required: n.Required,
-				Decision: newAPIDecision(s.Accounts.DecideAt(u, factors, n.Start), n.Start)}
+				Decision: newAPIDecision(d.Accounts.DecideAt(u, factors, n.Start), n.Start)}
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The person page: everything support needs to help one person (never a
@@ -81,12 +82,12 @@ type personAction struct {
 	// notice gives (noticeN, taking the number and the person) in place
 	// of notice.
 	noticeN func(n int, u *mfagate.User) string
-	run     func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error)
+	run     func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error)
 }
 
-// fixAddress is the key of the action on a refused address, which the
+// FixAddress is the key of the action on a refused address, which the
 // page shows with the panel about it rather than among the others.
-const fixAddress = "address-fixed"
+const FixAddress = "address-fixed"
 
 // personActions in the order the page shows them; their keys are the last
 // part of each action's path.
@@ -97,8 +98,8 @@ var personActions = map[string]personAction{
 		title: "Send a new email code", button: "Send a new code",
 		hint:   "For someone part-way through signing in or setting up email codes who did not get their code. The usual wait between codes applies.",
 		notice: "A new code was sent to the address they are signing in or setting up with.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
-			_, err := s.Accounts.ResendCode(ctx, by, username, reason)
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			_, err := accounts.ResendCode(ctx, by, username, reason)
 			return 0, err
 		},
 	},
@@ -106,16 +107,16 @@ var personActions = map[string]personAction{
 		title: "Unlock the account", button: "Unlock",
 		hint:   "Lifts a lock after too many wrong passwords or codes, and forgets the failed attempts. Check who you are talking to first.",
 		notice: "The account is unlocked. They have been emailed.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
-			return 0, s.Accounts.Unlock(ctx, by, username, reason)
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return 0, accounts.Unlock(ctx, by, username, reason)
 		},
 	},
 	"end-sessions": {
 		title: "Sign them out everywhere", button: "Sign out everywhere",
 		hint:   "Ends every session, for example after a lost or stolen device. They can sign in again straight away.",
 		notice: "They have been signed out everywhere and emailed.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
-			_, err := s.Accounts.EndSessions(ctx, by, username, reason)
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			_, err := accounts.EndSessions(ctx, by, username, reason)
 			return 0, err
 		},
 	},
@@ -123,19 +124,19 @@ var personActions = map[string]personAction{
 		title: "Give more time to set up", button: "Give more time", until: true,
 		hint:   "Until the end of the day you choose, a phase that requires security codes lets them skip setting up. Someone who has set up is still asked for a code.",
 		notice: "The extension is saved. They have been emailed.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error) {
-			return 0, s.Accounts.Extend(ctx, by, username, until, reason)
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error) {
+			return 0, accounts.Extend(ctx, by, username, until, reason)
 		},
 	},
 	"reset-mfa": {
 		title: "Reset security codes", button: "Reset security codes", warning: true,
 		hint:   "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
 		notice: "Security codes reset. They have been signed out and emailed; they will set up again when they next sign in.",
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
-			return 0, s.Accounts.ResetMFA(ctx, by, username, reason)
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return 0, accounts.ResetMFA(ctx, by, username, reason)
 		},
 	},
-	fixAddress: {
+	FixAddress: {
 		title:  "Mark the address as fixed and send their emails again",
 		button: "Mark as fixed and send again",
 		notice: "The address is marked as fixed. Their emails are queued to be sent again.",
@@ -151,23 +152,22 @@ var personActions = map[string]personAction{
 			}
 			return fmt.Sprintf("The address is marked as fixed. %d emails are queued to be sent again to %s.", n, u.Email)
 		},
-		run: func(s *server, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
-			return s.Accounts.MarkAddressFixed(ctx, by, username, reason)
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return accounts.MarkAddressFixed(ctx, by, username, reason)
 		},
 	},
 }
 
-func (s *server) handlePerson() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+// Person is a person's page (GET /admin/people/{username}).
+func Person(d Deps) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
-		v, err := s.personView(r, u)
+		v, err := newPersonView(d, r, u)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
 			v.Notice = a.notice
@@ -176,15 +176,15 @@ func (s *server) handlePerson() http.Handler {
 				v.Notice = a.noticeN(n, u)
 			}
 		}
-		s.render(w, r, http.StatusOK, "admin_person", v)
-	})
+		return d.Site.Render(w, r, http.StatusOK, "admin_person", v)
+	}
 }
 
-func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error) {
+func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error) {
 	ctx := r.Context()
-	v := personView{consolePage: s.newConsolePage(r, u.Name, areaPeople), Person: u, Roles: strings.Join(u.Roles, ", ")}
+	v := personView{consolePage: newConsolePage(d.Site, r, u.Name, AreaPeople), Person: u, Roles: strings.Join(u.Roles, ", ")}
 	v.Self = mfagate.UsernameKey(v.User.Username) == mfagate.UsernameKey(u.Username)
-	factors, err := s.Accounts.Factors(ctx, u.ID)
+	factors, err := d.Accounts.Factors(ctx, u.ID)
 	if err != nil {
 		return v, err
 	}
@@ -193,10 +193,10 @@ func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error
 		v.Factors = append(v.Factors, factorRow{Method: f.Method, Added: f.CreatedAt, LastUsedAt: f.LastUsedAt})
 		methods = append(methods, f.Method)
 	}
-	if v.RecoveryLeft, err = s.Accounts.RecoveryCodesLeft(ctx, u.ID); err != nil {
+	if v.RecoveryLeft, err = d.Accounts.RecoveryCodesLeft(ctx, u.ID); err != nil {
 		return v, err
 	}
-	sessions, err := s.Accounts.UserSessions(ctx, u.ID)
+	sessions, err := d.Accounts.UserSessions(ctx, u.ID)
 	if err != nil {
 		return v, err
 	}
@@ -208,7 +208,7 @@ func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error
 		v.Sessions = append(v.Sessions, staffSessionRow{Stage: stage, CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt,
 			ClientAddr: sess.ClientAddr, UserAgent: sess.UserAgent})
 	}
-	locked, hard, err := s.Accounts.Locked(ctx, u.Username)
+	locked, hard, err := d.Accounts.Locked(ctx, u.Username)
 	if err != nil {
 		return v, err
 	}
@@ -220,28 +220,28 @@ func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error
 	}
 	v.Tags = statusTags(u, methods, locked)
 
-	now := s.Accounts.RolloutNow()
-	d := s.Accounts.DecideAt(u, factors, now)
-	v.Today, v.TodayPhase = decisionText(d, s), phaseName(d.Phase)
-	if n := d.NextPhase; n != nil {
-		v.NextWhen, v.NextPhase = s.phaseDate(n.Start), n.Name
-		v.AtNext = decisionText(s.Accounts.DecideAt(u, factors, n.Start), s)
+	now := d.Accounts.RolloutNow()
+	dec := d.Accounts.DecideAt(u, factors, now)
+	v.Today, v.TodayPhase = decisionText(d.Site, dec), phaseName(dec.Phase)
+	if n := dec.NextPhase; n != nil {
+		v.NextWhen, v.NextPhase = d.Site.PhaseDate(n.Start), n.Name
+		v.AtNext = decisionText(d.Site, d.Accounts.DecideAt(u, factors, n.Start))
 	}
 	if !u.ExtendedUntil.IsZero() {
-		v.ExtendedTo, v.ExtendReason = s.phaseDate(u.ExtendedUntil), u.ExtensionReason
+		v.ExtendedTo, v.ExtendReason = d.Site.PhaseDate(u.ExtendedUntil), u.ExtensionReason
 		if !u.ExtendedUntil.After(now) {
 			v.ExtendedTo += " (over)"
 		}
 	}
 
-	evs, err := s.Accounts.AuditEvents(ctx, mfagate.AuditFilter{Subject: u.Username, Limit: historyLen})
+	evs, err := d.Accounts.AuditEvents(ctx, mfagate.AuditFilter{Subject: u.Username, Limit: historyLen})
 	if err != nil {
 		return v, err
 	}
 	for _, e := range evs {
 		v.History = append(v.History, auditRow{AuditEvent: e, Label: kindLabel(e.Kind)})
 	}
-	if mayUse(v.User, areaAudit) {
+	if mayUse(v.User, AreaAudit) {
 		v.FullHistory = "/admin/audit?" + url.Values{"subject": {u.Username}}.Encode()
 	}
 	base := personLink(u.Username)
@@ -254,7 +254,7 @@ func (s *server) personView(r *http.Request, u *mfagate.User) (personView, error
 		v.Actions = append(v.Actions, form(key))
 	}
 	if !u.UnreachedAt.IsZero() {
-		f := form(fixAddress)
+		f := form(FixAddress)
 		v.FixAddress = &f
 	}
 	return v, nil
@@ -268,7 +268,7 @@ func phaseName(p string) string {
 }
 
 // decisionText says in words what happens to someone after their password.
-func decisionText(d account.Decision, s *server) string {
+func decisionText(st *site.Site, d account.Decision) string {
 	var t string
 	switch d.Outcome {
 	case rollout.Allow:
@@ -283,29 +283,29 @@ func decisionText(d account.Decision, s *server) string {
 		t = d.Outcome.String()
 	}
 	if !d.ExtendedUntil.IsZero() {
-		t += " (extended until " + s.phaseDate(d.ExtendedUntil) + ")"
+		t += " (extended until " + st.PhaseDate(d.ExtendedUntil) + ")"
 	}
 	return t
 }
 
-// handlePersonAction runs one support action from the person page.
-func (s *server) handlePersonAction(key string) http.Handler {
+// PersonAction runs one support action, key, from the person page (POST
+// /admin/people/{username}/KEY).
+func PersonAction(d Deps, key string) site.HandlerFunc {
 	a := personActions[key]
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.parseForm(w, r) {
-			return
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := site.ParseForm(w, r); err != nil {
+			return err
 		}
-		u, err := s.Accounts.User(r.Context(), r.PathValue("username"))
+		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		form := actionForm{Field: key + "-reason", Reason: r.PostForm.Get("reason"), UntilValue: strings.TrimSpace(r.PostForm.Get("until"))}
 		reason := strings.TrimSpace(form.Reason)
 		var until time.Time
 		status := http.StatusBadRequest
 		switch {
-		case key == fixAddress && u.UnreachedAt.IsZero():
+		case key == FixAddress && u.UnreachedAt.IsZero():
 			form.Error = "Emails to " + u.Username + " are not being refused, so there is nothing to send again"
 		case reason == "":
 			form.Error = "Enter a reason; it is kept in the audit log"
@@ -313,12 +313,12 @@ func (s *server) handlePersonAction(key string) http.Handler {
 			form.Error = fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
 		}
 		if a.until {
-			if until, err = s.endOfDay(form.UntilValue); err != nil {
+			if until, err = endOfDay(d.Site, form.UntilValue); err != nil {
 				form.UntilError = mfagate.ErrorMessage(err)
 			}
 		}
 		if form.Error == "" && form.UntilError == "" {
-			n, err := a.run(s, r.Context(), s.actor(r), u.Username, reason, until)
+			n, err := a.run(d.Accounts, r.Context(), d.Site.Actor(r), u.Username, reason, until)
 			code := mfagate.ErrorCode(err)
 			switch {
 			case err == nil:
@@ -327,22 +327,20 @@ func (s *server) handlePersonAction(key string) http.Handler {
 					done.Set("n", strconv.Itoa(n))
 				}
 				http.Redirect(w, r, personLink(u.Username)+"?"+done.Encode(), http.StatusSeeOther)
-				return
+				return nil
 			case code == mfagate.EINVALID && a.until:
 				form.UntilError = mfagate.ErrorMessage(err)
 			case code == mfagate.EINVALID || code == mfagate.EFORBIDDEN || code == mfagate.ETHROTTLED:
-				form.Error, status = mfagate.ErrorMessage(err), statusOf(code)
+				form.Error, status = mfagate.ErrorMessage(err), site.Status(code)
 			case code == mfagate.ENOTFOUND: // the person is there; what the action needs is not
 				form.Error, status = mfagate.ErrorMessage(err), http.StatusConflict
 			default:
-				s.renderError(w, r, err)
-				return
+				return err
 			}
 		}
-		v, err := s.personView(r, u)
+		v, err := newPersonView(d, r, u)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		forms := make([]*actionForm, 0, len(v.Actions)+1)
 		for i := range v.Actions {
@@ -350,10 +348,10 @@ func (s *server) handlePersonAction(key string) http.Handler {
 		}
 		if v.FixAddress != nil {
 			forms = append(forms, v.FixAddress)
-		} else if key == fixAddress {
+		} else if key == FixAddress {
 			// No longer marked (fixed meanwhile, or the address changed):
 			// there is no form to put the message next to.
-			v.Errors = append(v.Errors, fieldError{"help-them", form.Error})
+			v.Errors = append(v.Errors, site.FieldError{Field: "help-them", Message: form.Error})
 		}
 		for _, f := range forms {
 			if f.Field != form.Field {
@@ -361,19 +359,19 @@ func (s *server) handlePersonAction(key string) http.Handler {
 			}
 			f.Reason, f.Error, f.UntilValue, f.UntilError = form.Reason, form.Error, form.UntilValue, form.UntilError
 			if f.UntilError != "" {
-				v.Errors = append(v.Errors, fieldError{key + "-until", f.UntilError})
+				v.Errors = append(v.Errors, site.FieldError{Field: key + "-until", Message: f.UntilError})
 			}
 			if f.Error != "" {
-				v.Errors = append(v.Errors, fieldError{f.Field, f.Error})
+				v.Errors = append(v.Errors, site.FieldError{Field: f.Field, Message: f.Error})
 			}
 		}
-		s.render(w, r, status, "admin_person", v)
-	})
+		return d.Site.Render(w, r, status, "admin_person", v)
+	}
 }
 
 // endOfDay reads a date (as a date field sends it) as the last second of
 // that day in the rollout's zone.
-func (s *server) endOfDay(in string) (time.Time, error) {
+func endOfDay(st *site.Site, in string) (time.Time, error) {
 	if in == "" {
 		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the last day of the extension")
 	}
@@ -381,5 +379,5 @@ func (s *server) endOfDay(in string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20")
 	}
-	return rollout.StartOfDay(d.AddDate(0, 0, 1), s.rolloutLoc()).Add(-time.Second), nil
+	return rollout.StartOfDay(d.AddDate(0, 0, 1), st.RolloutLoc()).Add(-time.Second), nil
 }

@@ -1,9 +1,7 @@
-package web
+package api
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,13 +12,14 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The JSON API (/api/v1) for programs acting for operators and support:
 // bearer tokens made with "mfagate token create", JSON in and out, errors
 // as {"error": "...", "code": "..."}. docs/api.md is the guide and
 // openapi.json the contract; the routes and the roles each allows are in
-// routes.go.
+// web/routes.go.
 //
 // Browsers' cross-site request forgery does not apply: a token is sent by
 // the program in a header, never by a browser on its own as a cookie is.
@@ -29,71 +28,43 @@ import (
 // and refuses cross-origin writes from browsers, and no CORS headers are
 // sent, so browsers on other sites cannot read replies either.
 
-// Roles of the tokens a route accepts.
+// Roles of the tokens a route accepts, for routes.go's table.
 var (
-	apiStaff   = []string{mfagate.RoleOperator, mfagate.RoleSupport} // reads
-	apiSupport = []string{mfagate.RoleSupport}                       // changes to people
+	Staff   = []string{mfagate.RoleOperator, mfagate.RoleSupport} // reads
+	Support = []string{mfagate.RoleSupport}                       // changes to people
 )
 
 // maxAPIBody bounds request bodies; every request we take is far smaller.
 const maxAPIBody = 64 << 10
 
-// API error codes beyond the domain's (mfagate.EINVALID and the rest).
-const (
-	codeMethod    = "method_not_allowed"
-	codeTooLarge  = "too_large"
-	codeMediaType = "unsupported_media_type"
-	// codeHeadersTooLarge is for pages too (limitHeaders, middleware.go).
-	codeHeadersTooLarge = "headers_too_large"
-)
+// Func is an API handler: the shape of site.HandlerFunc, with the token
+// that WithToken checked. It writes its reply or returns an error, which
+// site.Error turns into the JSON error reply.
+type Func func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error
 
-// httpError is an error with an HTTP status of its own, for what is
-// about HTTP rather than the domain: methods, media types, sizes. Pages
-// (renderError) and the API (apiFail) both answer it.
-type httpError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *httpError) Error() string { return e.message }
-
-// errorReply is the body of every API error.
-type errorReply struct {
-	Error     string `json:"error"`
-	Code      string `json:"code"`
-	RequestID string `json:"request_id,omitempty"` // internal errors only
-}
-
-// apiFunc is an API handler: it writes its reply or returns an error,
-// which apiHandler turns into the JSON error reply.
-type apiFunc func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error
-
-// apiHandler authenticates the bearer token, checks that its role is one
+// WithToken authenticates the bearer token, checks that its role is one
 // of roles, and runs fn.
-func (s *server) apiHandler(roles []string, fn apiFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, err := s.apiToken(r)
-		if err == nil && !slices.Contains(roles, tok.Role) {
-			err = mfagate.Errorf(mfagate.EFORBIDDEN, "A %s token cannot do this: it needs a token with the role %s",
+func WithToken(d Deps, roles []string, fn Func) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tok, err := token(d.Accounts, r)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(roles, tok.Role) {
+			return mfagate.Errorf(mfagate.EFORBIDDEN, "A %s token cannot do this: it needs a token with the role %s",
 				tok.Role, strings.Join(roles, " or "))
 		}
-		if err == nil {
-			err = fn(w, r, tok)
-		}
-		if err != nil {
-			s.apiFail(w, r, err)
-		}
-	})
+		return fn(w, r, tok)
+	}
 }
 
-// apiToken returns the valid token the request carries.
-func (s *server) apiToken(r *http.Request) (*mfagate.Token, error) {
+// token returns the valid token the request carries.
+func token(accounts *account.Service, r *http.Request) (*mfagate.Token, error) {
 	plain, err := bearerToken(r.Header.Get("Authorization"))
 	if err != nil {
 		return nil, err
 	}
-	return s.Accounts.AuthenticateToken(r.Context(), plain)
+	return accounts.AuthenticateToken(r.Context(), plain)
 }
 
 // bearerToken reads the token of an Authorization header's value,
@@ -114,59 +85,18 @@ func bearerToken(h string) (string, error) {
 
 // actorOf is who the token acts as: "token:NAME", in the audit log and
 // in the emails people receive.
-func (s *server) actorOf(r *http.Request, tok *mfagate.Token) account.Actor {
-	return account.Actor{Name: "token:" + tok.Name, ClientAddr: s.clientAddr(r), UserAgent: r.UserAgent()}
+func actorOf(st *site.Site, r *http.Request, tok *mfagate.Token) account.Actor {
+	return account.Actor{Name: "token:" + tok.Name, ClientAddr: st.ClientAddr(r), UserAgent: r.UserAgent()}
 }
 
-// apiFail writes err as the JSON error reply. Internal errors are logged
-// with the request id, which is all the reply says about them.
-func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
-	reply := errorReply{Code: mfagate.ErrorCode(err), Error: mfagate.ErrorMessage(err)}
-	status := statusOf(reply.Code)
-	var ae *httpError
-	if errors.As(err, &ae) {
-		reply.Code, reply.Error, status = ae.code, ae.message, ae.status
-	}
-	switch reply.Code {
-	case mfagate.EINTERNAL:
-		reply.RequestID = requestID(w)
-		reply.Error = "Something went wrong. Try again later; if it goes on, give support the request id " + reply.RequestID
-		s.Logger.ErrorContext(r.Context(), "api request failed", "err", err,
-			"method", r.Method, "path", cleanPath(r.URL.Path), "request_id", reply.RequestID)
-	case mfagate.EUNAVAILABLE:
-		s.markUnavailable(w, r, err)
-	case mfagate.EUNAUTHORIZED:
-		challenge := `Bearer realm="mfagate"`
-		if r.Header.Get("Authorization") != "" {
-			challenge += `, error="invalid_token"`
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
-	}
-	writeJSON(w, status, reply)
-}
-
-// writeJSON writes v as the reply. API replies are never cached: they
-// describe people and change at any moment.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.MarshalIndent(v, "", "  ")
-	if err != nil { // only our own types are written; this is a bug
-		body, status = []byte(`{"error": "Something went wrong", "code": "internal"}`), http.StatusInternalServerError
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
-
-// handleAPIFallback answers what the API's routes do not match: 405, with
-// Allow, for a path that exists under another method, and 404 otherwise,
-// both as JSON.
-func (s *server) handleAPIFallback(api *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// Fallback serves api, the API's own mux, and answers what its routes do
+// not match: 405, with Allow, for a path that exists under another
+// method, and 404 otherwise, both as JSON.
+func Fallback(api *http.ServeMux) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		if _, pattern := api.Handler(r); pattern != "" {
 			api.ServeHTTP(w, r)
-			return
+			return nil
 		}
 		// The mux knows whether another method would match; ask it
 		// without letting it write its plain-text reply.
@@ -175,13 +105,12 @@ func (s *server) handleAPIFallback(api *http.ServeMux) http.Handler {
 		if probe.status == http.StatusMethodNotAllowed {
 			allow := probe.header.Get("Allow")
 			w.Header().Set("Allow", allow)
-			s.apiFail(w, r, &httpError{http.StatusMethodNotAllowed, codeMethod,
-				fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow)})
-			return
+			return &site.HTTPError{Status: http.StatusMethodNotAllowed, Code: site.CodeMethod,
+				Message: fmt.Sprintf("%s is not allowed here; use %s", r.Method, allow)}
 		}
-		s.apiFail(w, r, mfagate.Errorf(mfagate.ENOTFOUND,
-			"There is no API endpoint at %s; GET /api/v1/openapi.json lists them", cleanPath(r.URL.Path)))
-	})
+		return mfagate.Errorf(mfagate.ENOTFOUND,
+			"There is no API endpoint at %s; GET /api/v1/openapi.json lists them", site.CleanPath(r.URL.Path))
+	}
 }
 
 // probeWriter keeps the status and headers a handler writes, and drops
@@ -213,20 +142,13 @@ func readQuery(r *http.Request, allowed ...string) (query, error) {
 	}
 	for k, v := range vals {
 		if !slices.Contains(allowed, k) {
-			return query{}, mfagate.Errorf(mfagate.EINVALID, "Unknown parameter %q: this endpoint takes %s", clipParam(k), strings.Join(allowed, ", "))
+			return query{}, mfagate.Errorf(mfagate.EINVALID, "Unknown parameter %q: this endpoint takes %s", site.Clip(k), strings.Join(allowed, ", "))
 		}
 		if len(v) > 1 {
 			return query{}, mfagate.Errorf(mfagate.EINVALID, "Give parameter %q once", k)
 		}
 	}
 	return query{vals}, nil
-}
-
-func clipParam(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
 }
 
 func (q query) get(name string) string {

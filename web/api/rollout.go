@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	_ "embed"
@@ -7,20 +7,23 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // openAPI is the API's contract. A test checks that it names every route
-// in routes.go, and no other.
+// in web/routes.go, and no other.
 //
 //go:embed openapi.json
 var openAPI []byte
 
-func handleOpenAPI() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// OpenAPI serves the API's document, open to anyone.
+func OpenAPI() site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(openAPI)
-	})
+		return nil
+	}
 }
 
 // apiEvent is one audit event.
@@ -41,7 +44,8 @@ type auditReply struct {
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
-func (s *server) handleAPIAudit() apiFunc {
+// Audit lists audit events, newest first (GET /api/v1/audit).
+func Audit(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		q, err := readQuery(r, "subject", "actor", "kind", "since", "until", "limit", "cursor")
 		if err != nil {
@@ -62,7 +66,7 @@ func (s *server) handleAPIAudit() apiFunc {
 			return err
 		}
 		f.Limit = limit + 1
-		evs, err := s.Accounts.AuditEvents(r.Context(), f)
+		evs, err := d.Accounts.AuditEvents(r.Context(), f)
 		if err != nil {
 			return err
 		}
@@ -75,7 +79,7 @@ func (s *server) handleAPIAudit() apiFunc {
 			reply.Events = append(reply.Events, apiEvent{ID: e.ID, At: apiTime(e.At), Kind: e.Kind, Outcome: e.Outcome,
 				Actor: e.Actor, Subject: e.Subject, ClientAddr: e.ClientAddr, Reason: e.Reason, Detail: e.Detail})
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }
@@ -109,13 +113,14 @@ type rolloutReply struct {
 	Next      *apiPhase   `json:"next"`   // the next phase to start, for anyone
 }
 
-func (s *server) handleAPIRollout() apiFunc {
+// Rollout is the schedule and what is in force now (GET /api/v1/rollout).
+func Rollout(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, _ *mfagate.Token) error {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		tl := s.Accounts.Timeline()
-		reply := rolloutReply{Timezone: tl.Location.String(), Now: apiTime(tl.At), Rehearsal: s.Rehearsal, Phases: []*apiPhase{}, Active: []string{}}
+		tl := d.Accounts.Timeline()
+		reply := rolloutReply{Timezone: tl.Location.String(), Now: apiTime(tl.At), Rehearsal: d.Site.Rehearsal(), Phases: []*apiPhase{}, Active: []string{}}
 		var next *rollout.Phase
 		for _, ph := range tl.Phases {
 			reply.Phases = append(reply.Phases, newAPIPhase(ph.Phase))
@@ -128,7 +133,7 @@ func (s *server) handleAPIRollout() apiFunc {
 		if next != nil {
 			reply.Next = newAPIPhase(next)
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }
@@ -198,12 +203,14 @@ type progressReply struct {
 	Forecast  *apiForecast     `json:"forecast"`
 }
 
-func (s *server) handleAPIProgress() apiFunc {
+// Progress counts enrollment by role, the campaigns and the forecast
+// (GET /api/v1/rollout/progress).
+func Progress(d Deps) Func {
 	// The forecast walks every account, so it is shared with the
 	// dashboard and reused for a few minutes (LatestForecast): a client
 	// polling progress cannot make it run on each request.
 	forecast := func(r *http.Request) (*apiForecast, error) {
-		f, err := s.Accounts.LatestForecast(r.Context())
+		f, err := d.Accounts.LatestForecast(r.Context())
 		if err != nil {
 			return nil, err
 		}
@@ -213,11 +220,11 @@ func (s *server) handleAPIProgress() apiFunc {
 		if _, err := readQuery(r); err != nil {
 			return err
 		}
-		rows, err := s.Accounts.Progress(r.Context())
+		rows, err := d.Accounts.Progress(r.Context())
 		if err != nil {
 			return err
 		}
-		stats, err := s.Accounts.CampaignStats(r.Context())
+		stats, err := d.Accounts.CampaignStats(r.Context())
 		if err != nil {
 			return err
 		}
@@ -232,7 +239,7 @@ func (s *server) handleAPIProgress() apiFunc {
 		for _, c := range stats {
 			reply.Campaigns = append(reply.Campaigns, apiCampaign(c))
 		}
-		writeJSON(w, http.StatusOK, reply)
+		site.WriteJSON(w, http.StatusOK, reply)
 		return nil
 	}
 }

@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"encoding/csv"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The people list and its CSV export: the same filters, one on a page of
@@ -34,12 +36,12 @@ var mfaChoices = []struct{ Value, Label string }{
 	{mfagate.MFAAny, "Any"},
 	{mfagate.MFANone, "Not set up"},
 	{mfagate.MFASetUp, "Set up, any method"},
-	{mfagate.MFAEmail, methodLabel(mfagate.MethodEmail)},
-	{mfagate.MFATOTP, methodLabel(mfagate.MethodTOTP)},
+	{mfagate.MFAEmail, site.MethodLabel(mfagate.MethodEmail)},
+	{mfagate.MFATOTP, site.MethodLabel(mfagate.MethodTOTP)},
 }
 
 // readPeopleQuery reads the filters; problems come back as field errors.
-func readPeopleQuery(r *http.Request) (peopleQuery, []fieldError) {
+func readPeopleQuery(r *http.Request) (peopleQuery, []site.FieldError) {
 	in := r.URL.Query()
 	q := peopleQuery{
 		Q:      strings.TrimSpace(in.Get("q")),
@@ -49,20 +51,20 @@ func readPeopleQuery(r *http.Request) (peopleQuery, []fieldError) {
 		// Like locked, any value asks for it: a checkbox sends "yes".
 		Unreached: in.Get("unreached") != "",
 	}
-	var errs []fieldError
+	var errs []site.FieldError
 	if len(q.Q) > 200 {
-		errs = append(errs, fieldError{"q", "Search for 200 characters or fewer"})
+		errs = append(errs, site.FieldError{Field: "q", Message: "Search for 200 characters or fewer"})
 	}
 	if len(q.Role) > 64 {
-		errs = append(errs, fieldError{"role", "Choose a role from the list"})
+		errs = append(errs, site.FieldError{Field: "role", Message: "Choose a role from the list"})
 	}
 	if !slices.ContainsFunc(mfaChoices, func(c struct{ Value, Label string }) bool { return c.Value == q.MFA }) {
-		errs = append(errs, fieldError{"mfa", "Choose a security code state from the list"})
+		errs = append(errs, site.FieldError{Field: "mfa", Message: "Choose a security code state from the list"})
 	}
 	if a := in.Get("after"); a != "" {
 		id, err := strconv.ParseInt(a, 10, 64)
 		if err != nil || id < 0 {
-			errs = append(errs, fieldError{"q", "The page link is broken: search again from the first page"})
+			errs = append(errs, site.FieldError{Field: "q", Message: "The page link is broken: search again from the first page"})
 		}
 		q.After = id
 	}
@@ -150,21 +152,20 @@ type peopleView struct {
 	CSV       string
 }
 
-func (s *server) handlePeople() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := peopleView{consolePage: s.newConsolePage(r, "Find a person", areaPeople), MFAs: mfaChoices}
+// People is the people list (GET /admin/people).
+func People(d Deps) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := peopleView{consolePage: newConsolePage(d.Site, r, "Find a person", AreaPeople), MFAs: mfaChoices}
 		q, errs := readPeopleQuery(r)
-		v.Query, v.Roles = q, s.knownRoles(q.Role)
+		v.Query, v.Roles = q, knownRoles(d.Accounts, q.Role)
 		v.Searched = len(q.values()) > 0
 		if errs != nil {
 			v.Errors = errs
-			s.render(w, r, http.StatusBadRequest, "admin_people", v)
-			return
+			return d.Site.Render(w, r, http.StatusBadRequest, "admin_people", v)
 		}
-		list, err := s.Accounts.SearchPeople(r.Context(), q.filter(peoplePageSize+1))
+		list, err := d.Accounts.SearchPeople(r.Context(), q.filter(peoplePageSize+1))
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		more := len(list) > peoplePageSize
 		if more {
@@ -192,15 +193,15 @@ func (s *server) handlePeople() http.Handler {
 				v.FirstPage += "?" + vals.Encode()
 			}
 		}
-		s.render(w, r, http.StatusOK, "admin_people", v)
-	})
+		return d.Site.Render(w, r, http.StatusOK, "admin_people", v)
+	}
 }
 
 // knownRoles are the roles offered in the filter: the four known ones,
 // those the rollout names, and the one asked for.
-func (s *server) knownRoles(asked string) []string {
+func knownRoles(accounts *account.Service, asked string) []string {
 	roles := []string{mfagate.RoleAdmin, mfagate.RoleUser, mfagate.RoleOperator, mfagate.RoleSupport}
-	for _, a := range s.Accounts.RolloutRoles() {
+	for _, a := range accounts.RolloutRoles() {
 		if !slices.Contains(roles, a) {
 			roles = append(roles, a)
 		}
@@ -211,21 +212,20 @@ func (s *server) knownRoles(asked string) []string {
 	return roles
 }
 
-// handlePeopleCSV exports the filtered list, every page of it.
-func (s *server) handlePeopleCSV() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// PeopleCSV exports the filtered list, every page of it (GET
+// /admin/people.csv).
+func PeopleCSV(d Deps) site.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		q, errs := readPeopleQuery(r)
 		if errs != nil {
-			s.renderError(w, r, mfagate.Errorf(mfagate.EINVALID, "%s", errs[0].Message))
-			return
+			return mfagate.Errorf(mfagate.EINVALID, "%s", errs[0].Message)
 		}
 		f := q.filter(csvBatch)
 		// The first batch is read before anything is written, so that an
 		// error still gets a proper page.
-		batch, err := s.Accounts.SearchPeople(r.Context(), f)
+		batch, err := d.Accounts.SearchPeople(r.Context(), f)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		h := w.Header()
 		h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -244,16 +244,17 @@ func (s *server) handlePeopleCSV() http.Handler {
 				break
 			}
 			f.AfterID = batch[len(batch)-1].User.ID
-			if batch, err = s.Accounts.SearchPeople(r.Context(), f); err != nil {
+			if batch, err = d.Accounts.SearchPeople(r.Context(), f); err != nil {
 				// Too late for an error page: cut the download short so it
 				// cannot pass for a complete one.
-				s.Logger.ErrorContext(r.Context(), "export people", "err", err, "request_id", requestID(w))
+				d.Site.Logger().ErrorContext(r.Context(), "export people", "err", err, "request_id", site.RequestID(w))
 				cw.Flush()
 				panic(http.ErrAbortHandler)
 			}
 		}
 		cw.Flush()
-	})
+		return nil
+	}
 }
 
 // csvSafe guards cells against formula injection: a spreadsheet runs a

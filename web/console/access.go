@@ -1,4 +1,4 @@
-package web
+package console
 
 import (
 	"net/http"
@@ -6,19 +6,21 @@ import (
 	"strings"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/web/internal/site"
 )
 
 // The console (/admin) is for the vendor's staff. Who may see what is one
 // table, consoleAccess, read by the middleware that guards every console
 // route and by the navigation, so the two cannot disagree.
 
-// consoleArea is a part of the console with its own audience.
-type consoleArea int
+// Area is a part of the console with its own audience.
+type Area int
 
+// The areas of the console, which routes.go guards each route with.
 const (
-	areaDashboard consoleArea = iota // the rollout dashboard
-	areaPeople                       // people list, person page, support actions, CSV export
-	areaAudit                        // the whole audit log
+	AreaDashboard Area = iota // the rollout dashboard
+	AreaPeople                // people list, person page, support actions, CSV export
+	AreaAudit                 // the whole audit log
 )
 
 // consoleAccess is the role matrix of the console:
@@ -29,22 +31,22 @@ const (
 //	audit log   yes       no
 //
 // Operators run the rollout: they watch progress and read the audit log,
-// but do not act on people's accounts. Support staff help people: they
+// but do not act on people's d.Accounts. Support staff help people: they
 // find them, see their state and history (a person's own audit history is
 // on their page) and act for them. Someone with both roles gets both.
 var consoleAccess = []struct {
-	area  consoleArea
+	area  Area
 	path  string
 	label string
 	roles []string
 }{
-	{areaDashboard, "/admin", "Dashboard", []string{mfagate.RoleOperator, mfagate.RoleSupport}},
-	{areaPeople, "/admin/people", "People", []string{mfagate.RoleSupport}},
-	{areaAudit, "/admin/audit", "Audit log", []string{mfagate.RoleOperator}},
+	{AreaDashboard, "/admin", "Dashboard", []string{mfagate.RoleOperator, mfagate.RoleSupport}},
+	{AreaPeople, "/admin/people", "People", []string{mfagate.RoleSupport}},
+	{AreaAudit, "/admin/audit", "Audit log", []string{mfagate.RoleOperator}},
 }
 
 // mayUse reports whether u may use area of the console.
-func mayUse(u *mfagate.User, area consoleArea) bool {
+func mayUse(u *mfagate.User, area Area) bool {
 	if u == nil {
 		return false
 	}
@@ -56,35 +58,33 @@ func mayUse(u *mfagate.User, area consoleArea) bool {
 	return false
 }
 
-// requireStaff lets through people fully signed in with a second factor
-// whose role may use area; requireSignIn first deals with everyone not
-// fully signed in. Staff always need MFA (SPEC section 4: "only staff who
-// are themselves fully signed in with MFA"): a staff session that has not
-// passed a second factor, or whose account has no factor left, is refused.
-func (s *server) requireStaff(area consoleArea, next http.Handler) http.Handler {
-	return s.requireSignIn(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cur := currentFrom(r)
+// RequireStaff lets through people fully signed in with a second factor
+// whose role may use area; site.RequireSignIn first deals with everyone
+// not fully signed in. Staff always need MFA (SPEC section 4: "only staff
+// who are themselves fully signed in with MFA"): a staff session that has
+// not passed a second factor, or whose account has no factor left, is
+// refused.
+func RequireStaff(d Deps, area Area, next site.HandlerFunc) site.HandlerFunc {
+	return d.Site.RequireSignIn(func(w http.ResponseWriter, r *http.Request) error {
+		cur := site.CurrentFrom(r)
 		if !mayUse(cur.User, area) {
-			s.renderError(w, r, mfagate.Errorf(mfagate.EFORBIDDEN,
-				"This part of the console is for %s. If you need it, ask an operator to give you that role", rolesFor(area)))
-			return
+			return mfagate.Errorf(mfagate.EFORBIDDEN,
+				"This part of the console is for %s. If you need it, ask an operator to give you that role", rolesFor(area))
 		}
-		factors, err := s.Accounts.Factors(r.Context(), cur.User.ID)
+		factors, err := d.Accounts.Factors(r.Context(), cur.User.ID)
 		if err != nil {
-			s.renderError(w, r, err)
-			return
+			return err
 		}
 		if len(factors) == 0 || cur.Session.SecondFactorAt.IsZero() {
-			s.renderError(w, r, mfagate.Errorf(mfagate.EFORBIDDEN,
-				"Staff must sign in with a security code to use the console. Set up a way to get security codes on your account page, then sign out and sign in again"))
-			return
+			return mfagate.Errorf(mfagate.EFORBIDDEN,
+				"Staff must sign in with a security code to use the console. Set up a way to get security codes on your account page, then sign out and sign in again")
 		}
-		next.ServeHTTP(w, r)
-	}))
+		return next(w, r)
+	})
 }
 
 // rolesFor names who may use area, for the refusal page.
-func rolesFor(area consoleArea) string {
+func rolesFor(area Area) string {
 	for _, a := range consoleAccess {
 		if a.area == area {
 			switch {
@@ -107,12 +107,12 @@ type navLink struct {
 // consolePage is what every console view embeds: the page and the
 // console's navigation, limited to what the person's role allows.
 type consolePage struct {
-	page
+	site.Page
 	Nav []navLink
 }
 
-func (s *server) newConsolePage(r *http.Request, title string, here consoleArea) consolePage {
-	p := consolePage{page: s.newPage(r, title)}
+func newConsolePage(st *site.Site, r *http.Request, title string, here Area) consolePage {
+	p := consolePage{Page: st.NewPage(r, title)}
 	for _, a := range consoleAccess {
 		if mayUse(p.User, a.area) {
 			p.Nav = append(p.Nav, navLink{Href: a.path, Label: a.label, Current: a.area == here})
@@ -121,11 +121,11 @@ func (s *server) newConsolePage(r *http.Request, title string, here consoleArea)
 	return p
 }
 
-// ConsoleLink is where the header's "Console" link goes for the signed-in
-// person, or "" when they have no part of the console.
-func (p page) ConsoleLink() string {
+// Link is where the header's "Console" link goes for the signed-in
+// person u, or "" when they have no part of the console.
+func Link(u *mfagate.User) string {
 	for _, a := range consoleAccess {
-		if mayUse(p.User, a.area) {
+		if mayUse(u, a.area) {
 			return a.path
 		}
 	}
@@ -143,10 +143,10 @@ func accessMatrix() []accessRow {
 	for _, a := range consoleAccess {
 		var who []string
 		for _, r := range a.roles {
-			who = append(who, roleLabel(r))
+			who = append(who, site.RoleLabel(r))
 		}
 		label := a.label
-		if a.area == areaPeople {
+		if a.area == AreaPeople {
 			label += ", a person's page and history, support actions, CSV export"
 		}
 		out = append(out, accessRow{Label: label, Who: strings.Join(who, " and ")})
