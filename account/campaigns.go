@@ -11,6 +11,9 @@ import (
 	"github.com/mfagate/mfagate/rollout"
 )
 
+// The rollout's emails: each phase's notice when it starts and its
+// reminders before, queued once per person across every replica.
+
 // noticeGrace is how long after a phase starts its notice may still go
 // out: a server down on the day catches up, but a schedule written after
 // the fact does not mail people about phases long past.
@@ -175,42 +178,4 @@ func shortDuration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
-}
-
-// Extend gives one person more time: until then, phases that require MFA
-// treat them as optional. Staff give a reason; it is audited and the
-// person is emailed. A zero until removes the extension.
-func (s *Service) Extend(ctx context.Context, by Actor, username string, until time.Time, reason string) error {
-	reason, err := staffReason(by, username, reason, "the extension")
-	if err != nil {
-		return err
-	}
-	if !until.IsZero() && !until.After(s.RolloutNow()) {
-		return mfagate.Errorf(mfagate.EINVALID, "The extension must end in the future, not %s", until.In(s.loc).Format("2 January 2006 15:04 MST"))
-	}
-	if err := s.guardStaff(ctx, by, username, mfagate.AuditExtend, "given more time"); err != nil {
-		return err
-	}
-	return s.update(ctx, func(tx *txn) error {
-		u, err := tx.UserByUsername(username)
-		if err != nil {
-			return err
-		}
-		u.ExtendedUntil, u.ExtensionReason = until.UTC().Truncate(time.Millisecond), reason
-		if until.IsZero() {
-			u.ExtensionReason = ""
-		}
-		if err := tx.UpdateUser(u); err != nil {
-			return err
-		}
-		detail := "extension removed"
-		if !until.IsZero() {
-			detail = "until " + until.In(s.loc).Format("2 January 2006 15:04 MST")
-			if err := s.notify(tx, tx.now, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
-				return err
-			}
-		}
-		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditExtend, Outcome: mfagate.OutcomeSuccess,
-			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: detail})
-	})
 }

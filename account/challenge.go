@@ -17,6 +17,9 @@ import (
 	"github.com/mfagate/mfagate/totp"
 )
 
+// The second step: checking a code from an email, an authenticator app
+// or a recovery code, for sign-in and for confirming a change.
+
 // freshFor is how recent a second factor must be to change factors.
 const freshFor = 10 * time.Minute
 

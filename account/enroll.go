@@ -15,6 +15,9 @@ import (
 	"github.com/mfagate/mfagate/totp"
 )
 
+// Enrollment: setting up email codes or an authenticator app, and the
+// recovery codes made with the first factor.
+
 // Enrolled is the outcome of a finished setup.
 type Enrolled struct {
 	// Token is the session's new id when setting up completed sign-in;

@@ -9,6 +9,9 @@ import (
 	"github.com/mfagate/mfagate/seal"
 )
 
+// A person's own factors after setup: skipping an offered setup, their
+// recovery codes, and removing a factor.
+
 // SkipSetup lets a person who is offered setup carry on without it, this
 // time. It is recorded and audited; the offer returns at the next sign-in.
 // EFORBIDDEN when setup is required.
@@ -159,75 +162,5 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 		}
 		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditFactorRemove, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "method " + f.Method})
-	})
-}
-
-// ResetMFA removes every factor and recovery code of an account and ends
-// its sessions, for a person who lost theirs. Staff give a reason; it is
-// audited and the person is emailed. At their next sign-in they set up
-// again as the policy demands. The run of wrong codes goes with the
-// factors it was guessing at. Staff never see or set secrets, and staff
-// accounts are reset only at the server (see guardStaff).
-func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason string) error {
-	reason, err := staffReason(by, username, reason, "resetting")
-	if err != nil {
-		return err
-	}
-	if err := s.guardStaff(ctx, by, username, mfagate.AuditMFAReset, "reset"); err != nil {
-		return err
-	}
-	return s.update(ctx, func(tx *txn) error {
-		// The key before the person's row (see doc.go).
-		if err := tx.ClearThrottle(mfagate.FactorThrottleKey(username)); err != nil {
-			return err
-		}
-		u, err := tx.UserByUsername(username)
-		if err != nil {
-			return err
-		}
-		n, err := tx.DeleteUserFactors(u.ID)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.end.userSessions(tx, u.ID, nil); err != nil {
-			return err
-		}
-		if err := s.notify(tx, tx.now, u, mfaReset, by); err != nil {
-			return err
-		}
-		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
-			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
-			Detail: mfagate.Plural(n, "factor", "factors") + " removed; sessions ended"})
-	})
-}
-
-// Unlock lifts a lock on an account, temporary or hard, by wrong
-// passwords or wrong codes, and forgets the failed attempts. Staff give a
-// reason; it is audited and the person is emailed. Staff accounts are
-// unlocked only at the server (see guardStaff).
-func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string) error {
-	reason, err := staffReason(by, username, reason, "unlocking")
-	if err != nil {
-		return err
-	}
-	if err := s.guardStaff(ctx, by, username, mfagate.AuditUnlock, "unlocked"); err != nil {
-		return err
-	}
-	return s.update(ctx, func(tx *txn) error {
-		// The keys before the person's row (see doc.go).
-		for _, key := range []string{mfagate.PasswordThrottleKey(username), mfagate.FactorThrottleKey(username)} {
-			if err := tx.ClearThrottle(key); err != nil {
-				return err
-			}
-		}
-		u, err := tx.UserByUsername(username)
-		if err != nil {
-			return err
-		}
-		if err := s.notify(tx, tx.now, u, accountUnlocked, by); err != nil {
-			return err
-		}
-		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditUnlock, Outcome: mfagate.OutcomeSuccess,
-			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason})
 	})
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/mfagate/mfagate/rollout"
 )
 
+// The decision after the password: what the rollout's outcome means for
+// one person in one session (step), and the rule that staff always need
+// a second factor.
+
 // Decision is what happens to one person after the password step. Its
 // Outcome is the rollout's own word for it, from the pure core to the
 // pages: rollout.Allow (fully signed in), rollout.Challenge (enter a code

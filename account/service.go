@@ -10,13 +10,16 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync/atomic"
 	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/rollout"
 )
+
+// The service itself: its options and defaults, the actor who asks for a
+// change, the clocks, password hashing and the keys derived from the one
+// server key. The use cases are in the other files (see doc.go).
 
 // Contacts are the support team's details, quoted in emails so a person
 // who did not cause a change knows whom to tell.
@@ -114,40 +117,6 @@ type Service struct {
 	// afterHash, when set (by tests only), runs after each password hash
 	// is checked, while the attempt is between admission and its outcome.
 	afterHash func()
-}
-
-// checkCounts count the guesses whose result was used: admitted by the
-// throttle and compared with the secret. They are what an attacker gets.
-type checkCounts struct {
-	password                  atomic.Int64
-	email, totp, recoveryCode atomic.Int64
-}
-
-// Checks counts the guesses the service has checked since it started.
-type Checks struct {
-	Password int64            // passwords (at sign-in and when changing one)
-	Codes    map[string]int64 // codes by method: email, totp, recovery
-}
-
-// Checks returns how many guesses the service has checked so far.
-func (s *Service) Checks() Checks {
-	return Checks{Password: s.checks.password.Load(), Codes: map[string]int64{
-		mfagate.MethodEmail:    s.checks.email.Load(),
-		mfagate.MethodTOTP:     s.checks.totp.Load(),
-		mfagate.MethodRecovery: s.checks.recoveryCode.Load(),
-	}}
-}
-
-// codeChecked counts one code compared with the secret.
-func (s *Service) codeChecked(method string) {
-	switch method {
-	case mfagate.MethodEmail:
-		s.checks.email.Add(1)
-	case mfagate.MethodTOTP:
-		s.checks.totp.Add(1)
-	case mfagate.MethodRecovery:
-		s.checks.recoveryCode.Add(1)
-	}
 }
 
 // New returns a Service for o.

@@ -11,6 +11,9 @@ import (
 	"github.com/mfagate/mfagate/password"
 )
 
+// Sessions: finding the signed-in person from a cookie, timeouts,
+// signing out, ending other sessions, and changing one's own password.
+
 // touchEvery is how stale LastSeenAt may get before a request writes it:
 // checking a session must not write to the database on every request.
 const touchEvery = time.Minute

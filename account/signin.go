@@ -16,6 +16,9 @@ import (
 	"github.com/mfagate/mfagate/rollout"
 )
 
+// The password step of signing in: admission by the throttles, the
+// check, the new session, and what the rollout says comes next.
+
 // ErrBadCredentials is the one answer for an unknown username, a wrong
 // password, a disabled account or one without a password: which of them
 // it was is never told, so the answer does not reveal who has an account.

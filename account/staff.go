@@ -2,11 +2,8 @@ package account
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
-	"io"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
@@ -179,90 +176,110 @@ func (s *Service) ResendCode(ctx context.Context, by Actor, username, reason str
 	return nil, mfagate.Errorf(mfagate.ENOTFOUND, "%s is not waiting for an email code: they need to sign in first", u.Username)
 }
 
-// CreateToken makes an API token and returns it once, in plain text; only
-// its hash is kept.
-func (s *Service) CreateToken(ctx context.Context, by Actor, name, role string) (string, *mfagate.Token, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 64 || !usernameRE.MatchString(name) {
-		return "", nil, mfagate.Errorf(mfagate.EINVALID, "Name the token with up to 64 letters, numbers and . _ @ + -, such as helpdesk-bot")
-	}
-	if role != mfagate.RoleOperator && role != mfagate.RoleSupport {
-		return "", nil, mfagate.Errorf(mfagate.EINVALID, "A token's role is operator or support, not %q", role)
-	}
-	raw := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
-		return "", nil, fmt.Errorf("make token: %w", err)
-	}
-	plain := "mfag_" + base64.RawURLEncoding.EncodeToString(raw)
-	h := sha256.Sum256([]byte(plain))
-	t := &mfagate.Token{Name: name, Role: role, Hash: h[:]}
-	err := s.update(ctx, func(tx *txn) error {
-		t.CreatedAt = tx.now
-		if err := tx.CreateToken(t); err != nil {
-			return err
-		}
-		return tx.audit(mfagate.AuditEvent{Kind: AuditTokenCreate, Outcome: mfagate.OutcomeSuccess,
-			Actor: by.Name, Subject: "token " + name, ClientAddr: by.ClientAddr, Detail: "role " + role})
-	})
+// ResetMFA removes every factor and recovery code of an account and ends
+// its sessions, for a person who lost theirs. Staff give a reason; it is
+// audited and the person is emailed. At their next sign-in they set up
+// again as the policy demands. The run of wrong codes goes with the
+// factors it was guessing at. Staff never see or set secrets, and staff
+// accounts are reset only at the server (see guardStaff).
+func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason string) error {
+	reason, err := staffReason(by, username, reason, "resetting")
 	if err != nil {
-		return "", nil, err
-	}
-	return plain, t, nil
-}
-
-// Audit kinds of tokens.
-const (
-	AuditTokenCreate = "token.create"
-	AuditTokenRevoke = "token.revoke"
-)
-
-// Tokens lists the API tokens, without their secrets.
-func (s *Service) Tokens(ctx context.Context) ([]*mfagate.Token, error) {
-	var out []*mfagate.Token
-	err := s.view(ctx, func(tx *txn) (err error) {
-		out, err = tx.Tokens()
 		return err
-	})
-	return out, err
-}
-
-// RevokeToken stops the named token from working.
-func (s *Service) RevokeToken(ctx context.Context, by Actor, name string) error {
+	}
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditMFAReset, "reset"); err != nil {
+		return err
+	}
 	return s.update(ctx, func(tx *txn) error {
-		if err := tx.RevokeToken(name, tx.now); err != nil {
+		// The key before the person's row (see doc.go).
+		if err := tx.ClearThrottle(mfagate.FactorThrottleKey(username)); err != nil {
 			return err
 		}
-		return tx.audit(mfagate.AuditEvent{Kind: AuditTokenRevoke, Outcome: mfagate.OutcomeSuccess,
-			Actor: by.Name, Subject: "token " + name, ClientAddr: by.ClientAddr})
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		n, err := tx.DeleteUserFactors(u.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.end.userSessions(tx, u.ID, nil); err != nil {
+			return err
+		}
+		if err := s.notify(tx, tx.now, u, mfaReset, by); err != nil {
+			return err
+		}
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
+			Detail: mfagate.Plural(n, "factor", "factors") + " removed; sessions ended"})
 	})
 }
 
-// ErrBadToken is the answer for a missing, unknown or revoked token.
-var ErrBadToken = mfagate.Errorf(mfagate.EUNAUTHORIZED, "A valid API token is required")
-
-// AuthenticateToken returns the token a bearer value names, if it is valid.
-func (s *Service) AuthenticateToken(ctx context.Context, plain string) (*mfagate.Token, error) {
-	if !strings.HasPrefix(plain, "mfag_") || len(plain) != 48 {
-		return nil, ErrBadToken
-	}
-	h := sha256.Sum256([]byte(plain))
-	var t *mfagate.Token
-	err := s.view(ctx, func(tx *txn) (err error) {
-		t, err = tx.TokenByHash(h[:])
-		return err
-	})
-	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND || (err == nil && !t.RevokedAt.IsZero()) {
-		return nil, ErrBadToken
-	}
+// Unlock lifts a lock on an account, temporary or hard, by wrong
+// passwords or wrong codes, and forgets the failed attempts. Staff give a
+// reason; it is audited and the person is emailed. Staff accounts are
+// unlocked only at the server (see guardStaff).
+func (s *Service) Unlock(ctx context.Context, by Actor, username, reason string) error {
+	reason, err := staffReason(by, username, reason, "unlocking")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	now := s.now()
-	if now.Sub(t.LastUsedAt) >= touchEvery {
-		if err := s.update(ctx, func(tx *txn) error { return tx.TouchToken(t.ID, now) }); err != nil {
-			return nil, err
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditUnlock, "unlocked"); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *txn) error {
+		// The keys before the person's row (see doc.go).
+		for _, key := range []string{mfagate.PasswordThrottleKey(username), mfagate.FactorThrottleKey(username)} {
+			if err := tx.ClearThrottle(key); err != nil {
+				return err
+			}
 		}
-		t.LastUsedAt = now
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		if err := s.notify(tx, tx.now, u, accountUnlocked, by); err != nil {
+			return err
+		}
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditUnlock, Outcome: mfagate.OutcomeSuccess,
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason})
+	})
+}
+
+// Extend gives one person more time: until then, phases that require MFA
+// treat them as optional. Staff give a reason; it is audited and the
+// person is emailed. A zero until removes the extension.
+func (s *Service) Extend(ctx context.Context, by Actor, username string, until time.Time, reason string) error {
+	reason, err := staffReason(by, username, reason, "the extension")
+	if err != nil {
+		return err
 	}
-	return t, nil
+	if !until.IsZero() && !until.After(s.RolloutNow()) {
+		return mfagate.Errorf(mfagate.EINVALID, "The extension must end in the future, not %s", until.In(s.loc).Format("2 January 2006 15:04 MST"))
+	}
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditExtend, "given more time"); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *txn) error {
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		u.ExtendedUntil, u.ExtensionReason = until.UTC().Truncate(time.Millisecond), reason
+		if until.IsZero() {
+			u.ExtensionReason = ""
+		}
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		detail := "extension removed"
+		if !until.IsZero() {
+			detail = "until " + until.In(s.loc).Format("2 January 2006 15:04 MST")
+			if err := s.notify(tx, tx.now, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
+				return err
+			}
+		}
+		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditExtend, Outcome: mfagate.OutcomeSuccess,
+			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: detail})
+	})
 }

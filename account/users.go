@@ -13,6 +13,10 @@ import (
 	"github.com/mfagate/mfagate/password"
 )
 
+// Accounts: creating one or many, finding them, disabling them and
+// setting a password at the server. Staff accounts are made and changed
+// only at the server's command line (guardNewStaff, guardStaff).
+
 // NewUser is what it takes to create an account. Password may be empty:
 // the account then cannot sign in until a password is set.
 type NewUser struct {
