@@ -47,13 +47,9 @@ func WithCurrent(r *http.Request, cur *account.Current) *http.Request {
 // sign-in page, which returns them here afterwards.
 func (s *Site) RequireSignIn(next HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		cur, err := s.Current(r)
-		if err != nil {
-			return err
-		}
+		cur, err := s.currentOrSignIn(w, r)
 		if cur == nil {
-			s.toSignIn(w, r)
-			return nil
+			return err
 		}
 		if cur.Session.Stage != mfagate.StageFull {
 			rd := ""
@@ -75,16 +71,26 @@ func (s *Site) RequireSignIn(next HandlerFunc) HandlerFunc {
 // in or not: the second-step pages. Everyone else goes to sign in.
 func (s *Site) RequireStarted(next HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		cur, err := s.Current(r)
-		if err != nil {
-			return err
-		}
+		cur, err := s.currentOrSignIn(w, r)
 		if cur == nil {
-			s.toSignIn(w, r)
-			return nil
+			return err
 		}
 		return next(w, WithCurrent(r, cur))
 	}
+}
+
+// currentOrSignIn returns the person r is from, past the password step.
+// For someone without a session it sends them to sign in and returns nil;
+// when the session cannot be read it returns nil and the error.
+func (s *Site) currentOrSignIn(w http.ResponseWriter, r *http.Request) (*account.Current, error) {
+	cur, err := s.Current(r)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		s.toSignIn(w, r)
+	}
+	return cur, nil
 }
 
 // toSignIn sends someone without a session to the sign-in page, which
