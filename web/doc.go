@@ -10,8 +10,8 @@
 //     help page (help.go); forward-auth for reverse proxies
 //     (forwardauth.go); health, readiness and metrics (health.go,
 //     metrics.go); the dev outbox (outbox.go); the middleware every
-//     response passes through (middleware.go); and the templates and
-//     static files, pages of the console included;
+//     response passes through (middleware.go); and the layout every page
+//     is drawn in, the account holder's templates and the static files;
 //   - web/console, the staff's pages under /admin;
 //   - web/api, the JSON API under /api/v1 and its OpenAPI document;
 //   - web/internal/site, what all of them share: the handler shape

@@ -3,6 +3,7 @@ package web
 import (
 	"embed"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -72,7 +73,7 @@ func NewServer(o Options) (http.Handler, error) {
 	}
 	names := o.Accounts.Site() // what the use cases write with, for pages to say the same
 	st, err := site.New(site.Config{
-		Templates: templateFS, Accounts: o.Accounts, Logger: o.Logger, Errors: m.errors,
+		Templates: templateFS, MorePages: []fs.FS{console.Templates}, Accounts: o.Accounts, Logger: o.Logger, Errors: m.errors,
 		BaseURL: o.BaseURL, CookieDomain: o.CookieDomain, InsecureCookies: o.InsecureCookies, TrustedProxies: o.TrustedProxies,
 		Product: names.Product, Support: names.Support, Location: names.Location, Rehearsal: o.Rehearsal,
 		ConsoleLink: console.Link,
@@ -105,8 +106,9 @@ func NewServer(o Options) (http.Handler, error) {
 	return h, nil
 }
 
-// templateFS holds the pages of web and web/console alike, parsed once by
-// site.New: the layout and its shared parts are theirs in common.
+// templateFS holds the layout, the parts every page may use and the
+// account holder's pages; the console's pages are web/console's own
+// (console.Templates). site.New parses them all once.
 //
 //go:embed all:templates
 var templateFS embed.FS

@@ -1,7 +1,8 @@
 // Package console is the staff's pages under /admin: the rollout
 // dashboard (dashboard.go, chart.go), the people list and its CSV export
 // (people.go), a person's page and the support actions (person.go), and
-// the audit log (audit.go). Who may use which part is one table,
+// the audit log (audit.go), and their templates (templates/, drawn in
+// web's layout; templates.go). Who may use which part is one table,
 // consoleAccess (access.go), read by RequireStaff, which guards every
 // console route, and by the navigation.
 //

@@ -13,9 +13,11 @@ import (
 	"github.com/mfagate/mfagate/account"
 )
 
-// parsePages parses each page together with the shared layout.
-func parsePages(fsys fs.FS, loc *time.Location) (map[string]*template.Template, error) {
-	names, err := fs.Glob(fsys, "templates/*.html")
+// parsePages parses each page of shared and of more together with the
+// layout and the parts (_*.html) of shared, and the parts of its own set.
+// Two pages of one name are refused: one would hide the other.
+func parsePages(shared fs.FS, more []fs.FS, loc *time.Location) (map[string]*template.Template, error) {
+	names, err := fs.Glob(shared, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -34,16 +36,35 @@ func parsePages(fsys fs.FS, loc *time.Location) (map[string]*template.Template, 
 		"methodLabel": MethodLabel,
 	}
 	pages := map[string]*template.Template{}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || strings.HasPrefix(name, "_") { // shared parts
-			continue
-		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(fsys, "templates/layout.html", "templates/_*.html", n)
+	for i, fsys := range append([]fs.FS{shared}, more...) {
+		names, err := fs.Glob(fsys, "templates/*.html")
 		if err != nil {
-			return nil, fmt.Errorf("parse template %s: %w", n, err)
+			return nil, err
 		}
-		pages[name] = t
+		ownParts, err := fs.Glob(fsys, "templates/_*.html")
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+			if name == "layout" || strings.HasPrefix(name, "_") { // shared parts
+				continue
+			}
+			if _, dup := pages[name]; dup {
+				return nil, fmt.Errorf("parse templates: two pages are called %s", name)
+			}
+			t, err := template.New(name).Funcs(funcs).ParseFS(shared, "templates/layout.html", "templates/_*.html")
+			if err == nil && i > 0 && len(ownParts) > 0 { // shared's parts are in already
+				t, err = t.ParseFS(fsys, "templates/_*.html")
+			}
+			if err == nil {
+				t, err = t.ParseFS(fsys, n)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("parse template %s: %w", n, err)
+			}
+			pages[name] = t
+		}
 	}
 	return pages, nil
 }

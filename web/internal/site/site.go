@@ -30,6 +30,11 @@ type Config struct {
 	// Templates holds templates/*.html: the layout, its shared parts
 	// (templates/_*.html) and one file per page.
 	Templates fs.FS
+	// MorePages hold more pages the same way, each part's own (the
+	// console's, in web/console): each page is parsed with the layout
+	// and shared parts of Templates and the parts (_*.html) of its own
+	// set. Optional.
+	MorePages []fs.FS
 	Accounts  Accounts
 	Logger    *slog.Logger
 	// Errors counts the errors Error answers, by code
@@ -77,7 +82,7 @@ func New(c Config) (*Site, error) {
 	}
 	s := &Site{cfg: c, Cookie: newCookieSpec(c)}
 	if c.Templates != nil {
-		pages, err := parsePages(c.Templates, c.Location)
+		pages, err := parsePages(c.Templates, c.MorePages, c.Location)
 		if err != nil {
 			return nil, err
 		}
