@@ -23,7 +23,7 @@ import (
 // loaded): STYLE.md's rules say what the service depends on, while tests
 // wire real adapters on purpose (a use case's tests open a real SQLite
 // through sqlstore rather than a mock). Test helper packages such as
-// mail/mailtest, sqlstore/sqltest and sqlstore/storetest are ordinary
+// mail/mailtest, sqlstore/sqltest, sqlstore/storetest and web/webtest are ordinary
 // packages, so they are loaded and checked like any other.
 
 // purePackages are STYLE.md's pure packages. They and their sub-packages
@@ -202,7 +202,7 @@ func suiteRefused(module, imp string) string {
 // web/internal.
 func webPart(dep string) string {
 	rest, ok := strings.CutPrefix(dep, "web/")
-	if !ok || within(rest, "internal") {
+	if !ok || within(rest, "internal") || isTestHelper(dep) { // web/webtest is for any package's tests
 		return ""
 	}
 	first, _, _ := strings.Cut(rest, "/")

@@ -28,7 +28,7 @@ func TestImportRules(t *testing.T) {
 	// The layout's packages must all have been loaded and checked, so that
 	// a load that quietly finds less cannot pass.
 	for _, want := range append([]string{"", "account", "sqlstore", "sqlstore/sqltest", "sqlstore/storetest", "mail", "mail/mailtest",
-		"worker", "web", "web/api", "web/console", "web/internal/site", "config", "cli", "cmd/mfagate"}, purePackages...) {
+		"worker", "web", "web/api", "web/console", "web/internal/site", "web/webtest", "config", "cli", "cmd/mfagate"}, purePackages...) {
 		if !slices.Contains(r.packages, want) {
 			t.Errorf("package %q was not checked; checked %q", want, r.packages)
 		}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/mfagate/mfagate/mail/mailtest"
 	"github.com/mfagate/mfagate/totp"
+	"github.com/mfagate/mfagate/web/webtest"
 )
 
 // outsideMetrics are the names the files may use that mfagate does not
@@ -187,7 +188,7 @@ func exercisedServerMetrics(t *testing.T) map[string]bool {
 		if code != 200 {
 			t.Fatalf("the metrics listener: got %d", code)
 		}
-		body, s = text, samples(t, text)
+		body, s = text, webtest.Samples(t, text)
 		// The delivery worker records a message as sent right after the
 		// mail server accepts it: wait for that record.
 		if s[`mfagate_mail_sent_total{priority="security"}`] >= 2 || time.Now().After(deadline) {

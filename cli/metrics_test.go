@@ -11,29 +11,8 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate/cli"
+	"github.com/mfagate/mfagate/web/webtest"
 )
-
-// samples reads a Prometheus text exposition: each sample's name and
-// labels, as printed, and its value.
-func samples(tb testing.TB, body string) map[string]float64 {
-	tb.Helper()
-	out := map[string]float64{}
-	for _, line := range strings.Split(body, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			tb.Fatalf("not a sample: %q", line)
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			tb.Fatalf("not a sample: %q", line)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
 
 // withMetricsAddr gives the installation at cfg a metrics listener.
 func withMetricsAddr(tb testing.TB, cfg, addr string) {
@@ -69,7 +48,7 @@ func TestServeMetricsOnTheMainListener(t *testing.T) {
 	}
 	c := browser(t)
 	code, body := mustGet(t, c, base+"/metrics")
-	s := samples(t, body)
+	s := webtest.Samples(t, body)
 	for _, k := range []string{"mfagate_ready", `mfagate_signins_total{method="password",outcome="success"}`, `mfagate_db_request_duration_seconds_count{kind="ping"}`} {
 		if _, ok := s[k]; code != 200 || !ok {
 			t.Errorf("main listener's /metrics: got %d without %s", code, k)
@@ -107,7 +86,7 @@ func TestServeMetricsAddr(t *testing.T) {
 		}
 	}
 	code, body := mustGet(t, c, "http://"+metrics+"/metrics")
-	s := samples(t, body)
+	s := webtest.Samples(t, body)
 	if code != 200 || s["mfagate_ready"] != 1 || s[`mfagate_http_requests_total{route="/",status="404"}`] != 1 {
 		t.Errorf("the metrics listener: got %d, ready %g, the main listener's 404 counted %g times; want 200, 1, 1",
 			code, s["mfagate_ready"], s[`mfagate_http_requests_total{route="/",status="404"}`])

@@ -7,34 +7,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/web"
+	"github.com/mfagate/mfagate/web/webtest"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// series reads a Prometheus text exposition: each sample's name and
-// labels, as printed, and its value.
-func series(tb testing.TB, body string) map[string]float64 {
-	tb.Helper()
-	out := map[string]float64{}
-	for _, line := range strings.Split(body, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if i < 0 || err != nil {
-			tb.Fatalf("not a sample: %q", line)
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
 
 // metricsMeter scrapes /metrics for the series whose names start with
 // prefix, and keeps the last scrape to compare with.
@@ -56,7 +37,7 @@ func (m *metricsMeter) scrape(tb testing.TB) map[string]float64 {
 	if res.StatusCode != http.StatusOK {
 		tb.Fatalf("/metrics: got %d", res.StatusCode)
 	}
-	all := series(tb, res.body)
+	all := webtest.Samples(tb, res.body)
 	maps.DeleteFunc(all, func(k string, _ float64) bool { return !strings.HasPrefix(k, m.prefix) })
 	return all
 }
@@ -196,7 +177,7 @@ func TestMetricsElsewhere(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if s := series(t, string(body)); s[`mfagate_http_requests_total{route="GET /healthz",status="200"}`] != 1 {
+	if s := webtest.Samples(t, string(body)); s[`mfagate_http_requests_total{route="GET /healthz",status="200"}`] != 1 {
 		t.Errorf("the metrics listener does not show the main routes' requests:\n%s", body)
 	}
 }
