@@ -190,7 +190,7 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	loc := a.accounts.Timeline().Location
+	loc := a.cfg.Rollout.Location
 	when, err := parseTime(*at, loc)
 	if err != nil {
 		return err
@@ -302,7 +302,7 @@ func simulateOne(ctx context.Context, e *env, a *app, username string, at time.T
 		}
 		return writeJSON(e.stdout, out)
 	}
-	loc := a.accounts.Timeline().Location
+	loc := a.cfg.Rollout.Location
 	fmt.Fprintf(e.stdout, "%s on %s: %s.\n", u.Username, at.In(loc).Format("2 January 2006 15:04 MST"), d.Outcome)
 	fmt.Fprintf(e.stdout, "Why: %s\n", why)
 	if d.Next != nil {
@@ -354,7 +354,7 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	loc := a.accounts.Timeline().Location
+	loc := a.cfg.Rollout.Location
 	var end time.Time
 	if *until != "none" {
 		if end, err = parseTime(*until, loc); err != nil {

@@ -22,7 +22,7 @@ type Accounts interface {
 	Authenticate(ctx context.Context, token string) (*account.Current, error)
 	Decide(ctx context.Context, cur *account.Current) (account.Decision, []*mfagate.Factor, error)
 	RolloutNow() time.Time
-	Timeline() account.Timeline
+	Timeline() account.Timeline // read once, in New, for the rollout's zone
 }
 
 // Config are New's dependencies and settings.
@@ -60,9 +60,10 @@ type Config struct {
 // Site holds what the parts of the web adapter share: settings, the
 // parsed templates and the session cookie's spec.
 type Site struct {
-	cfg    Config
-	pages  map[string]*template.Template
-	Cookie CookieSpec
+	cfg        Config
+	pages      map[string]*template.Template
+	rolloutLoc *time.Location // the zone phase dates are written in
+	Cookie     CookieSpec
 }
 
 // New parses the templates, so that a broken one stops start-up rather
@@ -80,7 +81,10 @@ func New(c Config) (*Site, error) {
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
-	s := &Site{cfg: c, Cookie: newCookieSpec(c)}
+	s := &Site{cfg: c, Cookie: newCookieSpec(c), rolloutLoc: c.Location}
+	if c.Accounts != nil { // the schedule's zone is fixed for the service's life
+		s.rolloutLoc = c.Accounts.Timeline().Location
+	}
 	if c.Templates != nil {
 		pages, err := parsePages(c.Templates, c.MorePages, c.Location)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 // write them.
 
 // RolloutLoc is the zone phase dates are written in (the timeline's).
-func (s *Site) RolloutLoc() *time.Location { return s.cfg.Accounts.Timeline().Location }
+func (s *Site) RolloutLoc() *time.Location { return s.rolloutLoc }
 
 // PhaseDate writes a phase's start: the day, and the time when it does
 // not start at midnight.
