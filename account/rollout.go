@@ -105,9 +105,6 @@ type Simulation struct {
 	User     *mfagate.User
 	Person   rollout.Person
 	Decision rollout.Decision
-	// Staff is set when the person works the console: they must have a
-	// second factor whatever the rollout says (see Decision).
-	Staff bool
 }
 
 // Simulate decides for the named person at time at, as the rollout alone
@@ -126,7 +123,7 @@ func (s *Service) Simulate(ctx context.Context, username string, at time.Time) (
 	if r == nil {
 		r = &rollout.Rollout{Location: s.loc}
 	}
-	return Simulation{User: u, Person: p, Decision: rollout.Decide(r, p, at), Staff: IsStaff(u)}, nil
+	return Simulation{User: u, Person: p, Decision: rollout.Decide(r, p, at)}, nil
 }
 
 // forecastFor is how long a forecast is reused: it reads every account
@@ -253,8 +250,8 @@ func (s *Service) fresh(f *Forecast) bool {
 	return !now.Before(f.Made) && now.Sub(f.Made) < forecastFor
 }
 
-// Roles are the roles the rollout's phases name, besides "all", in the
-// order they first appear.
+// RolloutRoles are the roles the rollout's phases name, besides "all",
+// in the order they first appear.
 func (s *Service) RolloutRoles() []string {
 	var roles []string
 	if s.rollout == nil {
