@@ -98,6 +98,19 @@ type People interface {
 	// Progress counts enabled accounts by role and MFA state, for the
 	// rollout dashboard. It must stay fast at a million accounts.
 	Progress() ([]*ProgressRow, error)
+	// Groups returns how many accounts are in each group, every account in
+	// exactly one, disabled ones too; groups with no one are left out.
+	// The counts are kept current in the transaction of every change that
+	// moves an account between groups, so this reads a few rows however
+	// many accounts there are. With them come the accounts whose extension
+	// runs past extendedAfter, as their groups describe them (ID, Username,
+	// Skips and ExtendedUntil set besides), in ID order: they are few, and
+	// read in the same statement, so that both agree.
+	Groups(extendedAfter time.Time) (groups []*Group, extended []*Person, err error)
+	// RecountGroups counts the groups again from the accounts themselves,
+	// slowly, and returns those whose kept count is wrong. With fix, it
+	// also replaces the kept counts by the recount (in Update).
+	RecountGroups(fix bool) ([]*GroupMismatch, error)
 }
 
 // Sessions are the signed-in browsers, by the hash of their token.

@@ -101,6 +101,28 @@ type PersonSummary struct {
 	Locked  bool     // locked at the filter's Now
 }
 
+// Group is a number of accounts alike in everything the rollout counts
+// them by: the same roles, the same factor methods, and the same facts.
+// The store keeps these counts current as accounts change (People.Groups),
+// so that a forecast reads a few dozen groups, not every account.
+type Group struct {
+	Roles         []string // sorted
+	Methods       []string // methods of the confirmed factors, sorted
+	Skipped       bool     // skipped setting up MFA at least once
+	NeverSignedIn bool
+	Unreached     bool // a mail server refused their address for good
+	Disabled      bool
+	People        int
+}
+
+// GroupMismatch is a group whose kept count differs from a recount from
+// the accounts themselves (People.RecountGroups).
+type GroupMismatch struct {
+	Group       Group // People is the kept count
+	Recounted   int
+	WrongPeople int // accounts of the group whose own copy of it was wrong
+}
+
 // ProgressRow counts one role's enabled accounts by MFA state. A person
 // with several roles counts under each.
 type ProgressRow struct {

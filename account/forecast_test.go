@@ -2,99 +2,149 @@ package account_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
+	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
-// stallViews holds every View until release is closed, once entered is
-// signalled, and counts them: a forecast is one View over every account.
-type stallViews struct {
-	mfagate.Store
-	views   atomic.Int64
-	entered chan struct{}
-	release chan struct{}
-}
-
-func (s *stallViews) View(ctx context.Context, fn func(mfagate.Tx) error) error {
-	s.views.Add(1)
-	select {
-	case s.entered <- struct{}{}:
-	default:
-	}
-	<-s.release
-	return s.Store.View(ctx, fn)
-}
-
-// TestLatestForecastWaitsOnlyAsLongAsItsCaller: while one forecast is
-// being made, a second caller waits for it no longer than its own
-// context allows, and does not start a second walk over every account;
-// once made, the forecast is reused without reading again.
-func TestLatestForecastWaitsOnlyAsLongAsItsCaller(t *testing.T) {
-	f := rolloutFixture(t, nil, optionalDay)
-	seedPeople(t, f, 20, 10)
-	stall := &stallViews{Store: f.store, entered: make(chan struct{}, 1), release: make(chan struct{})}
-	svc := policyService(t, stall, f.clock, schedule(t))
-
-	first := make(chan error, 1)
-	go func() {
-		_, err := svc.LatestForecast(context.Background())
-		first <- err
-	}()
-	<-stall.entered // the first forecast is walking the accounts
-
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := svc.LatestForecast(ctx); mfagate.ErrorCode(err) != mfagate.EUNAVAILABLE {
-		t.Fatalf("a caller whose context ended while another forecast was made: got %v, want EUNAVAILABLE", err)
-	}
-	close(stall.release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	got, err := svc.LatestForecast(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Total != 30 {
-		t.Errorf("the forecast counts %d people, want 30", got.Total)
-	}
-	if n := stall.views.Load(); n != 1 {
-		t.Errorf("%d walks over the accounts, want 1: the waiting caller and the last one reuse the first", n)
-	}
-}
-
-// TestRefreshForecastReplacesTheKeptOne: a forecast is reused for five
-// minutes, so a new account shows only after that or after the forecast
-// job makes a new one.
-func TestRefreshForecastReplacesTheKeptOne(t *testing.T) {
+// TestForecastNowCountsChangesAtOnce: nothing is kept between views, so
+// a new account and a new factor show in the next forecast.
+func TestForecastNowCountsChangesAtOnce(t *testing.T) {
 	ctx := context.Background()
-	f := rolloutFixture(t, nil, optionalDay)
+	f := rolloutFixture(t, nil, emailDay)
 	f.mustUser(t, "ada", pw, "admin")
-	first, err := f.svc.LatestForecast(ctx)
+	first, err := f.svc.ForecastNow(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.mustUser(t, "ben", pw, "admin")
-	f.clock.Advance(time.Minute)
-	if again, _ := f.svc.LatestForecast(ctx); again.Total != 1 || !again.Made.Equal(first.Made) {
-		t.Fatalf("within five minutes: got %d people made %v, want the kept forecast of 1 made %v", again.Total, again.Made, first.Made)
+	if first.Total != 1 || first.ByOutcome[rollout.RequireEnrollment] != 1 || !first.Made.Equal(f.clock.Now()) {
+		t.Fatalf("first forecast: %d people, %v, made %v", first.Total, first.ByOutcome, first.Made)
 	}
-	if err := f.svc.RefreshForecast(ctx); err != nil {
+	ben := f.mustUser(t, "ben", pw, "admin")
+	mustEmailFactor(t, f, ben.ID)
+	f.clock.Advance(time.Second)
+	next, err := f.svc.ForecastNow(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, _ := f.svc.LatestForecast(ctx)
-	if fresh.Total != 2 || !fresh.Made.Equal(f.clock.Now()) {
-		t.Fatalf("after a refresh: got %d people made %v, want 2 made %v", fresh.Total, fresh.Made, f.clock.Now())
+	if next.Total != 2 || next.ByOutcome[rollout.Challenge] != 1 || !next.Made.Equal(f.clock.Now()) {
+		t.Fatalf("a second later: %d people, %v, made %v; want ben counted as challenged", next.Total, next.ByOutcome, next.Made)
 	}
-	f.mustUser(t, "cy", pw, "admin")
-	f.clock.Advance(5 * time.Minute)
-	if stale, _ := f.svc.LatestForecast(ctx); stale.Total != 3 {
-		t.Fatalf("after five minutes: got %d people, want a new forecast of 3", stale.Total)
+}
+
+// TestForecastFromGroupsIsEveryoneDecided: on both databases, after a
+// random mix of changes made through the use cases (imports, new people,
+// factors, resets, extensions, disabling, first sign-ins, skips), the
+// forecast read from the rollout groups is exactly what deciding every
+// account one by one gives, at instants before, during and after each
+// phase and as extensions run out.
+func TestForecastFromGroupsIsEveryoneDecided(t *testing.T) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
+		ctx := context.Background()
+		f := rolloutFixture(t, be.New(t), optionalDay.Add(-time.Hour))
+		staff := account.Actor{Name: "test", AtServer: true}
+		r := rand.New(rand.NewPCG(7, 13))
+		roles := [][]string{{"user"}, {"admin"}, {"admin", "user"}, {"support", "user"}}
+		var names []string
+		var rows []account.ImportRow
+		for i := range 60 {
+			name := fmt.Sprintf("p%03d", i)
+			rows = append(rows, account.ImportRow{Line: i + 2, NewUser: account.NewUser{Username: name,
+				Email: name + "@example.com", Roles: roles[r.IntN(len(roles))]}})
+			names = append(names, name)
+		}
+		if _, err := f.svc.ImportUsers(ctx, staff, rows); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 400 {
+			name := names[r.IntN(len(names))]
+			var err error
+			switch r.IntN(7) {
+			case 0:
+				name = fmt.Sprintf("q%03d", i)
+				_, err = f.svc.CreateUser(ctx, staff, account.NewUser{Username: name, Email: name + "@example.com",
+					Roles: roles[r.IntN(len(roles))]})
+				names = append(names, name)
+			case 1:
+				u := mustGet(t, f, name)
+				err = f.store.Update(ctx, func(tx mfagate.Tx) error {
+					m := []string{mfagate.MethodEmail, mfagate.MethodTOTP}[r.IntN(2)]
+					err := tx.CreateFactor(&mfagate.Factor{UserID: u.ID, Method: m, Secret: []byte("0123456789abcdef0123"), CreatedAt: f.clock.Now()})
+					if mfagate.ErrorCode(err) == mfagate.ECONFLICT {
+						return nil
+					}
+					return err
+				})
+			case 2:
+				err = f.svc.ResetMFA(ctx, staff, name, "lost phone")
+			case 3:
+				until := f.clock.Now().Add(time.Duration(1+r.IntN(60*24)) * time.Hour)
+				err = f.svc.Extend(ctx, staff, name, until, "on leave")
+			case 4:
+				err = f.svc.SetDisabled(ctx, staff, name, r.IntN(3) == 0, "left")
+			case 5:
+				u := mustGet(t, f, name)
+				err = f.store.Update(ctx, func(tx mfagate.Tx) error { return tx.RecordSignIn(u.ID, f.clock.Now(), "") })
+			default:
+				u := mustGet(t, f, name)
+				err = f.store.Update(ctx, func(tx mfagate.Tx) error { return tx.RecordSkip(u.ID, f.clock.Now()) })
+			}
+			if err != nil {
+				t.Fatalf("change %d to %s: %v", i, name, err)
+			}
+		}
+		storetest.CheckGroups(t, f.store, "after the changes")
+		for _, at := range []time.Time{notifyDay.Add(-time.Hour), optionalDay, optionalDay.Add(20 * 24 * time.Hour),
+			emailDay, emailDay.Add(24 * time.Hour), allDay, allDay.Add(90 * 24 * time.Hour)} {
+			got, err := f.svc.Forecast(ctx, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := rollout.NewSimulator(schedule(t), at)
+			err = f.store.View(ctx, func(tx mfagate.Tx) error {
+				return tx.People(func(p *mfagate.Person) error {
+					if !p.Disabled {
+						want.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
+							rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := want.Summary(); !reflect.DeepEqual(got, w) {
+				t.Errorf("at %v: from the groups\n %+v\none by one\n %+v", at, got, w)
+			}
+		}
+	})
+}
+
+func mustGet(tb testing.TB, f *fixture, name string) *mfagate.User {
+	tb.Helper()
+	u, err := f.svc.User(context.Background(), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+func mustEmailFactor(tb testing.TB, f *fixture, userID int64) {
+	tb.Helper()
+	err := f.store.Update(context.Background(), func(tx mfagate.Tx) error {
+		return tx.CreateFactor(&mfagate.Factor{UserID: userID, Method: mfagate.MethodEmail, CreatedAt: f.clock.Now()})
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 }
 

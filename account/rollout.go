@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -126,128 +126,102 @@ func (s *Service) Simulate(ctx context.Context, username string, at time.Time) (
 	return Simulation{User: u, Person: p, Decision: rollout.Decide(r, p, at)}, nil
 }
 
-// forecastFor is how long a forecast is reused: it reads every account
-// (about 1.7 s per million), too slow to run at each page view, and an
-// estimate a few minutes old serves the dashboard well. The server's
-// forecast job (RefreshForecast) makes a new one more often than this, so
-// that no view waits for one.
-const forecastFor = 5 * time.Minute
-
-// forecastTimeout is the deadline of making one forecast, far beyond the
-// request timeout a walk over every account would not fit in, and inside
-// the server's 60-second write timeout, so that a view that has to wait
-// for one still gets its page.
-const forecastTimeout = 45 * time.Second
-
 // Forecast is a forecast of the rollout and when it was made.
 type Forecast struct {
 	rollout.Summary
 	Made time.Time // by the service's clock (wall time, not the rollout's)
 }
 
-// forecastCache keeps the latest forecast. gate lets one forecast be made
-// at a time; waiting for it, a caller still gives up when its context
-// ends. mu guards the fields and is never held while one is made.
-type forecastCache struct {
-	gate   chan struct{}
-	mu     sync.Mutex
-	latest *Forecast
-}
-
-func (c *forecastCache) get() *Forecast {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.latest
-}
-
-func (c *forecastCache) set(f *Forecast) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.latest = f
-}
-
 // Forecast runs the rollout over every enabled account as at time at: who
 // signs in how, and who will be forced to set up at the next phase. It
-// reads every account each time; pages use LatestForecast.
+// reads the store's rollout groups, which count the accounts alike in
+// everything a decision depends on, and decides once per group, so that
+// it takes the same time for a thousand accounts or a million. People
+// with an extension past at are the exception: their decision depends on
+// its date, so they are read and decided one by one (they are few).
 func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, error) {
 	r := s.rollout
 	if r == nil {
 		r = &rollout.Rollout{Location: s.loc}
 	}
-	sim := rollout.NewSimulator(r, at)
-	err := s.view(ctx, func(tx *txn) error {
-		return tx.People(func(p *mfagate.Person) error {
-			if !p.Disabled {
-				sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
-					rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
-			}
-			return nil
-		})
-	})
-	return sim.Summary(), err
-}
-
-// LatestForecast returns the forecast as at the rollout's time made less
-// than forecastFor ago, making one when there is none (the first view
-// after start-up, or a server whose forecast job is not running).
-func (s *Service) LatestForecast(ctx context.Context) (Forecast, error) {
-	if f := s.forecast.get(); f != nil && s.fresh(f) {
-		return *f, nil
-	}
-	if err := s.forecastTurn(ctx); err != nil {
-		return Forecast{}, err
-	}
-	defer func() { <-s.forecast.gate }()
-	if f := s.forecast.get(); f != nil && s.fresh(f) { // made while this one waited
-		return *f, nil
-	}
-	f, err := s.makeForecast(ctx)
-	if err != nil {
-		return Forecast{}, err
-	}
-	return *f, nil
-}
-
-// RefreshForecast makes a new forecast for LatestForecast to return: the
-// server's forecast job calls it on a clock, so that views find a recent
-// one ready.
-func (s *Service) RefreshForecast(ctx context.Context) error {
-	if err := s.forecastTurn(ctx); err != nil {
+	var (
+		groups   []*mfagate.Group
+		extended []*mfagate.Person
+	)
+	err := s.view(ctx, func(tx *txn) (err error) {
+		groups, extended, err = tx.Groups(at)
 		return err
+	})
+	if err != nil {
+		return rollout.Summary{}, err
 	}
-	defer func() { <-s.forecast.gate }()
-	_, err := s.makeForecast(ctx)
-	return err
+	// Each extended person is taken out of their group's count and decided
+	// on their own.
+	left := make(map[groupKey]int, len(groups))
+	for _, g := range groups {
+		left[keyOfGroup(g)] += g.People
+	}
+	sim := rollout.NewSimulator(r, at)
+	for _, p := range extended {
+		left[keyOfGroup(&mfagate.Group{Roles: p.Roles, Methods: p.Methods, Skipped: p.Skips > 0,
+			NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled})]--
+		if !p.Disabled {
+			sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
+				rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
+		}
+	}
+	for _, g := range groups {
+		k := keyOfGroup(g)
+		if n := left[k]; n > 0 && !g.Disabled {
+			skips := 0
+			if g.Skipped {
+				skips = 1
+			}
+			sim.AddGroup(rollout.Person{Roles: g.Roles, Methods: g.Methods, Skips: skips},
+				rollout.Facts{SignedIn: !g.NeverSignedIn, Unreached: g.Unreached}, n)
+		}
+		left[k] = 0 // counted once, should the store return a group in several rows
+	}
+	return sim.Summary(), nil
 }
 
-// forecastTurn waits until no other forecast is being made, or ctx ends.
-func (s *Service) forecastTurn(ctx context.Context) error {
-	select {
-	case s.forecast.gate <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return mfagate.Errorf(mfagate.EUNAVAILABLE, "The forecast is still being made: try again in a moment")
+// RecountGroups counts the rollout groups again from the accounts
+// themselves and returns the groups whose kept count was wrong; with fix,
+// it replaces the kept counts by the recount, holding changes to accounts
+// back meanwhile. It reads every account: a check for an operator (and
+// for tests), never for a page.
+func (s *Service) RecountGroups(ctx context.Context, fix bool) ([]*mfagate.GroupMismatch, error) {
+	var out []*mfagate.GroupMismatch
+	run := s.view
+	if fix {
+		run = s.update
 	}
+	err := run(ctx, func(tx *txn) (err error) {
+		out, err = tx.RecountGroups(fix)
+		return err
+	})
+	return out, err
 }
 
-// makeForecast makes and keeps a forecast; the caller holds the turn.
-func (s *Service) makeForecast(ctx context.Context) (*Forecast, error) {
-	ctx, cancel := context.WithTimeout(ctx, forecastTimeout)
-	defer cancel()
+// groupKey is what makes a group, comparable.
+type groupKey struct {
+	roles, methods                      string
+	skipped, never, unreached, disabled bool
+}
+
+func keyOfGroup(g *mfagate.Group) groupKey {
+	return groupKey{strings.Join(g.Roles, ","), strings.Join(g.Methods, ","), g.Skipped, g.NeverSignedIn, g.Unreached, g.Disabled}
+}
+
+// ForecastNow is the forecast as at the rollout's time, made now: the
+// dashboard's and the API's. It is cheap enough to make at each view.
+func (s *Service) ForecastNow(ctx context.Context) (Forecast, error) {
 	made := s.Now()
 	sum, err := s.Forecast(ctx, s.RolloutNow())
 	if err != nil {
-		return nil, fmt.Errorf("forecast the rollout: %w", err)
+		return Forecast{}, fmt.Errorf("forecast the rollout: %w", err)
 	}
-	f := &Forecast{Summary: sum, Made: made}
-	s.forecast.set(f)
-	return f, nil
-}
-
-// fresh reports whether f may still be shown.
-func (s *Service) fresh(f *Forecast) bool {
-	now := s.Now()
-	return !now.Before(f.Made) && now.Sub(f.Made) < forecastFor
+	return Forecast{Summary: sum, Made: made}, nil
 }
 
 // RolloutRoles are the roles the rollout's phases name, besides "all",

@@ -106,7 +106,6 @@ type Service struct {
 	throttle ThrottleSettings
 	rollout  *rollout.Rollout // nil: none (see Options.Rollout)
 	policy   policy           // derived from rollout
-	forecast forecastCache    // the latest forecast of the rollout (rollout.go)
 	// mailRetryFor is Options.MailRetryFor.
 	mailRetryFor time.Duration
 	dummy        string        // hash checked for unknown users, so they cost the same time
@@ -162,7 +161,6 @@ func New(o Options) (*Service, error) {
 	if s.rollout != nil {
 		s.policy = staffNeedMFA(rolloutPolicy(s.rollout))
 	}
-	s.forecast.gate = make(chan struct{}, 1)
 	if s.clock == nil {
 		s.clock = mfagate.SystemClock{}
 	}

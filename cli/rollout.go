@@ -24,6 +24,7 @@ Subcommands:
   simulate --at TIME [--user NAME] [--json]
                                            what would happen at TIME, for one person or everyone
   extend NAME --until DATE --reason TEXT   give one person more time to set up MFA
+  recount [--fix]                          check the counts the forecast reads against every account
   run-due                                  send the notices and reminders that are due, once (for cron)
 
 TIME is a date (midnight in the rollout's time zone) or an RFC 3339 time.`
@@ -32,13 +33,13 @@ func runRollout(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, rolloutUsage)
 		if len(args) == 0 {
-			return usagef("name a rollout subcommand: show, validate, simulate, extend or run-due")
+			return usagef("name a rollout subcommand: show, validate, simulate, extend, recount or run-due")
 		}
 		return nil
 	}
 	sub := map[string]func(context.Context, *env, []string) error{
 		"show": rolloutShow, "validate": rolloutValidate, "simulate": rolloutSimulate,
-		"extend": rolloutExtend, "run-due": rolloutRunDue,
+		"extend": rolloutExtend, "recount": rolloutRecount, "run-due": rolloutRunDue,
 	}[args[0]]
 	if sub == nil {
 		return usagef("unknown rollout subcommand %q; run \"mfagate rollout -h\" to see them", args[0])
@@ -209,6 +210,64 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	printSummary(e.stdout, sum, loc)
 	return nil
+}
+
+// rolloutRecount checks the rollout groups' counts against every account
+// and, with --fix, repairs them. Wrong counts without --fix are an error,
+// so that a scheduled check fails loudly.
+func rolloutRecount(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "rollout recount", "--config FILE [--fix]")
+	sf := addStoreFlags(fs)
+	fix := fs.Bool("fix", false, "replace wrong counts by the recount")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(ctx, longCommandTimeout) // reads every account
+	defer cancel()
+	wrong, err := a.accounts.RecountGroups(ctx, *fix)
+	if err != nil {
+		return err
+	}
+	if len(wrong) == 0 {
+		fmt.Fprintln(e.stdout, "The counts the dashboard and the forecast read agree with the accounts.")
+		return nil
+	}
+	for _, m := range wrong {
+		fmt.Fprintf(e.stdout, "%s: counted %d, recounted %d\n", groupWords(m.Group), m.Group.People, m.Recounted)
+	}
+	if *fix {
+		fmt.Fprintln(e.stdout, "Repaired: the counts now match the accounts.")
+		return nil
+	}
+	return fmt.Errorf("the counts the dashboard and the forecast read are wrong for %s; run \"mfagate rollout recount --fix\" to repair them",
+		mfagate.Plural(len(wrong), "group", "groups"))
+}
+
+// groupWords describes a group for an operator.
+func groupWords(g mfagate.Group) string {
+	roles := "no role"
+	if len(g.Roles) > 0 {
+		roles = "roles " + strings.Join(g.Roles, ", ")
+	}
+	methods := "no factor"
+	if len(g.Methods) > 0 {
+		methods = "factors " + strings.Join(g.Methods, ", ")
+	}
+	words := []string{roles, methods}
+	for _, f := range []struct {
+		on   bool
+		word string
+	}{{g.Skipped, "skipped setup"}, {g.NeverSignedIn, "never signed in"}, {g.Unreached, "unreachable by email"}, {g.Disabled, "disabled"}} {
+		if f.on {
+			words = append(words, f.word)
+		}
+	}
+	return "People with " + strings.Join(words, "; ")
 }
 
 // outcomes in the order reports list them.

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"os"
 	"strings"
@@ -142,5 +143,42 @@ func TestRolloutShowSimulateExtendRunDue(t *testing.T) {
 	}
 	if r := run(t, "", "serve", "--clock", "2027-07-13", "--config", cfg); r.code != 2 || !containsFold(r.stderr, "--rehearsal") {
 		t.Fatalf("--clock without --rehearsal: got %d %q, want 2", r.code, r.stderr)
+	}
+}
+
+// TestRolloutRecountFindsAndRepairsWrongCounts: the counts agree after
+// ordinary changes; made wrong behind mfagate's back (a hand-written
+// change to the database), recount says which group and fails, and
+// --fix repairs them, after which the forecast is right again.
+func TestRolloutRecountFindsAndRepairsWrongCounts(t *testing.T) {
+	cfg := withPhases(t, "Europe/London", specPhases)
+	for _, u := range []struct{ name, roles string }{{"ada", "admin"}, {"bob", "admin"}, {"uma", "user"}} {
+		mustRun(t, "", "user", "add", u.name, "--email", u.name+"@example.com", "--roles", u.roles, "--no-password", "--config", cfg)
+	}
+	if out := mustRun(t, "", "rollout", "recount", "--config", cfg); !strings.Contains(out, "agree with the accounts") {
+		t.Fatalf("recount of right counts: %q", out)
+	}
+	db, err := sql.Open("sqlite", dbPath(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`UPDATE rollout_groups SET people = people + 5
+		WHERE rowid = (SELECT MIN(rowid) FROM rollout_groups WHERE roles = 'admin')`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := run(t, "", "rollout", "recount", "--config", cfg)
+	if bad.code == 0 || !strings.Contains(bad.stdout, "People with roles admin; no factor; never signed in: counted 7, recounted 2") ||
+		!strings.Contains(bad.stderr, `counts the dashboard and the forecast read are wrong for 1 group; run "mfagate rollout recount --fix"`) {
+		t.Fatalf("recount of wrong counts: got %d\n%s%s", bad.code, bad.stdout, bad.stderr)
+	}
+	if out := mustRun(t, "", "rollout", "recount", "--fix", "--config", cfg); !strings.Contains(out, "Repaired") {
+		t.Fatalf("recount --fix: %q", out)
+	}
+	mustRun(t, "", "rollout", "recount", "--config", cfg)
+	sim := mustRun(t, "", "rollout", "simulate", "--at", "2027-07-13", "--config", cfg)
+	if !strings.Contains(sim, "      2 must set up a second factor") {
+		t.Fatalf("simulate after the repair:\n%s", sim)
 	}
 }

@@ -76,7 +76,7 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{}, 5)
+	done := make(chan struct{}, 4)
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
 	go func() { a.retention().Run(workCtx, 5*time.Minute); done <- struct{}{} }()
 	go func() {
@@ -84,10 +84,6 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		done <- struct{}{}
 	}()
 	go func() { campaigns.Run(workCtx, time.Minute); done <- struct{}{} }()
-	go func() {
-		(&worker.Forecasts{Accounts: a.accounts, Logger: a.log}).Run(workCtx, forecastEvery)
-		done <- struct{}{}
-	}()
 
 	a.warnIfKeyIsAnother(ctx)
 	errc := make(chan error, 2)
@@ -154,11 +150,6 @@ func (a *app) drain(srv *http.Server, errc <-chan error) error {
 	}
 	return err
 }
-
-// forecastEvery is how often the forecast job makes a new forecast: well
-// inside the five minutes a forecast is shown for, so that views never
-// wait for one.
-const forecastEvery = 2 * time.Minute
 
 // devMailbox is the mailer as the dev outbox page reads it, or nil for a
 // real mail server.

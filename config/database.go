@@ -23,10 +23,9 @@ func databaseDefaults(driver string) (maxOpen, maxIdle int) {
 	return 8, 8
 }
 
-// minOpenConns is the smallest pool allowed: walking every account (the
-// rollout forecast) streams three tables through three connections at
-// once on SQLite, and with fewer than three one slow call holds up
-// every other.
+// minOpenConns is the smallest pool allowed: walking every account
+// (People) streams three tables through three connections at once on
+// SQLite, and with fewer than three one slow call holds up every other.
 const minOpenConns = 3
 
 // validatePool fills the database keys left out (or 0) with their defaults

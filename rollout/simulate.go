@@ -39,9 +39,9 @@ type Facts struct {
 	Unreached bool // a mail server refused their address for good
 }
 
-// Simulator adds up decisions for a population, one person at a time, so
-// that a million accounts can stream through without being held in
-// memory. It is not safe for concurrent use.
+// Simulator adds up decisions for a population, one person or one group
+// of people alike at a time, so that a million accounts are counted
+// without being held in memory. It is not safe for concurrent use.
 type Simulator struct {
 	r    *Rollout
 	at   time.Time
@@ -70,15 +70,21 @@ func NewSimulator(r *Rollout, at time.Time) *Simulator {
 // Add counts person p; signedIn tells whether they have ever signed in.
 func (s *Simulator) Add(p Person, signedIn bool) { s.AddFacts(p, Facts{SignedIn: signedIn}) }
 
-// AddFacts counts person p, of whom f is known. It makes at most two
-// decisions: at the simulated instant and, for those not yet required to
-// enroll, at the start of the next phase.
-func (s *Simulator) AddFacts(p Person, f Facts) {
+// AddFacts counts person p, of whom f is known.
+func (s *Simulator) AddFacts(p Person, f Facts) { s.AddGroup(p, f, 1) }
+
+// AddGroup counts n people alike: each is p, of whom f is known. It makes
+// at most two decisions, whatever n: at the simulated instant and, for
+// those not yet required to enroll, at the start of the next phase.
+func (s *Simulator) AddGroup(p Person, f Facts, n int) {
+	if n <= 0 {
+		return
+	}
 	signedIn := f.SignedIn
 	d := Decide(s.r, p, s.at)
 	o := d.Outcome
-	s.total++
-	s.byOutcome[o]++
+	s.total += n
+	s.byOutcome[o] += n
 	for i, role := range p.Roles {
 		if seenBefore(p.Roles, i) {
 			continue
@@ -88,24 +94,24 @@ func (s *Simulator) AddFacts(p Person, f Facts) {
 			c = new([Challenge + 1]int)
 			s.byRole[role] = c
 		}
-		c[o]++
+		c[o] += n
 	}
 	if d.Extended {
-		s.extended++
+		s.extended += n
 	}
 	if o == RequireEnrollment {
 		if !signedIn {
-			s.neverSignedIn++
+			s.neverSignedIn += n
 		}
 		return
 	}
 	if s.next != nil && Decide(s.r, p, s.next.Start).Outcome == RequireEnrollment {
-		s.forcedAtNext++
+		s.forcedAtNext += n
 		if !signedIn {
-			s.forcedNeverSignedIn++
+			s.forcedNeverSignedIn += n
 		}
 		if f.Unreached {
-			s.forcedUnreached++
+			s.forcedUnreached += n
 		}
 	}
 }

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"maps"
+	"reflect"
 	"testing"
 	"time"
 
@@ -88,6 +89,35 @@ func TestSimulator(t *testing.T) {
 				t.Errorf("by role: got %v, want %v", got.ByRole, tt.wantByRole)
 			}
 		})
+	}
+}
+
+// TestSimulatorGroupIsItsPeople: adding a group of n people alike counts
+// exactly what adding each of them does, every field of the summary, at
+// instants around each phase; an empty group counts nothing.
+func TestSimulatorGroupIsItsPeople(t *testing.T) {
+	r := specRollout(t)
+	for i := range r.Phases {
+		for _, at := range []time.Time{r.Phases[i].Start.Add(-time.Second), r.Phases[i].Start} {
+			one, grouped := rollout.NewSimulator(r, at), rollout.NewSimulator(r, at)
+			n := 1
+			for _, roles := range roleSets {
+				for _, factors := range factorSets {
+					for _, f := range []rollout.Facts{{}, {SignedIn: true}, {Unreached: true}} {
+						n = n%5 + 1
+						p := rollout.Person{Roles: roles, Methods: factors}
+						for range n {
+							one.AddFacts(p, f)
+						}
+						grouped.AddGroup(p, f, n)
+						grouped.AddGroup(p, f, 0)
+					}
+				}
+			}
+			if got, want := grouped.Summary(), one.Summary(); !reflect.DeepEqual(got, want) {
+				t.Errorf("at %v: grouped %+v\none by one %+v", at, got, want)
+			}
+		}
 	}
 }
 

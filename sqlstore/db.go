@@ -256,6 +256,9 @@ func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error)
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := t.flushGroups(); err != nil {
+		return err
+	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
@@ -323,6 +326,9 @@ type tx struct {
 	writable bool
 	// securityMail is set when the transaction queued security mail.
 	securityMail bool
+	// groups are the changes to the rollout groups' counts the
+	// transaction noted, written just before it commits (groups.go).
+	groups map[groupKey]int
 }
 
 var _ mfagate.Tx = (*tx)(nil)

@@ -36,7 +36,7 @@ func (t *tx) CreateFactor(f *mfagate.Factor) error {
 	if !ok {
 		return factorExists(f.Method)
 	}
-	if err := t.refreshProgress(f.UserID); err != nil {
+	if err := t.regroup(f.UserID); err != nil {
 		return fmt.Errorf("create %s factor: %w", f.Method, err)
 	}
 	f.ID = id
@@ -112,7 +112,7 @@ func (t *tx) DeleteFactor(userID, id int64) error {
 	if n == 0 {
 		return factorNotFound(id)
 	}
-	if err := t.refreshProgress(userID); err != nil {
+	if err := t.regroup(userID); err != nil {
 		return fmt.Errorf("delete factor %d: %w", id, err)
 	}
 	return nil
@@ -131,7 +131,7 @@ func (t *tx) DeleteUserFactors(userID int64) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete factors of user %d: %w", userID, err)
 	}
-	if err := t.refreshProgress(userID); err != nil {
+	if err := t.regroup(userID); err != nil {
 		return 0, fmt.Errorf("delete factors of user %d: %w", userID, err)
 	}
 	return n, nil

@@ -298,6 +298,9 @@ func (t *tx) MarkUnreached(userID int64, address, reason string, at time.Time) (
 		at.UnixMilli(), reason, userID); err != nil {
 		return false, fmt.Errorf("mark user %d unreached: %w", userID, err)
 	}
+	if err := t.regroup(userID); err != nil {
+		return false, fmt.Errorf("mark user %d unreached: %w", userID, err)
+	}
 	return true, nil
 }
 
@@ -309,6 +312,9 @@ func (t *tx) ClearUnreached(userID int64) error {
 	}
 	if n == 0 {
 		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
+	}
+	if err := t.regroup(userID); err != nil {
+		return fmt.Errorf("clear user %d unreached: %w", userID, err)
 	}
 	return nil
 }
@@ -328,33 +334,21 @@ func (t *tx) RequeueFailedMail(userID int64, to string, since, now time.Time) (i
 }
 
 // UnreachedByRole counts enabled unreached people per role; see
-// mfagate.Unreached.
+// mfagate.Unreached. It adds up the rollout groups' kept counts.
 func (t *tx) UnreachedByRole() (map[string]int, error) {
-	out := map[string]int{}
-	var total int
-	if err := t.queryRow(`SELECT COUNT(*) FROM users WHERE unreached_at IS NOT NULL AND disabled = 0`).Scan(&total); err != nil {
-		return nil, fmt.Errorf("count unreached people: %w", err)
-	}
-	out[""] = total
-	if total == 0 {
-		return out, nil
-	}
-	rows, err := t.query(`SELECT r.role, COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id
-		WHERE u.unreached_at IS NOT NULL AND u.disabled = 0 GROUP BY r.role`)
+	groups, err := t.groupRows()
 	if err != nil {
 		return nil, fmt.Errorf("count unreached people: %w", err)
 	}
-	for rows.Next() {
-		var role string
-		var n int
-		if err := rows.Scan(&role, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("count unreached people: %w", err)
+	out := map[string]int{"": 0}
+	for _, g := range groups {
+		if g.state&(stateUnreached|stateDisabled) != stateUnreached {
+			continue
 		}
-		out[role] = n
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("count unreached people: %w", err)
+		out[""] += g.people
+		for _, role := range splitRoles(g.roles) {
+			out[role] += g.people
+		}
 	}
 	return out, nil
 }

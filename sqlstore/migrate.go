@@ -164,8 +164,17 @@ func (db *DB) migrate(ctx context.Context, ms []migration) (applied []string, er
 			applied = append(applied, m.name)
 		}
 	}
+	if slices.ContainsFunc(ms, func(m migration) bool { return m.name == groupsMigration }) {
+		if err := db.inMigrationTx(ctx, db.countUncounted); err != nil {
+			return applied, fmt.Errorf("migrate: count the rollout groups: %w", err)
+		}
+	}
 	return applied, nil
 }
+
+// groupsMigration adds the rollout groups, which Migrate fills in Go
+// once it has applied the files (countUncounted).
+const groupsMigration = "0007_groups.sql"
 
 // inMigrationTx runs fn in a write transaction that holds the migration
 // lock: on SQLite BEGIN IMMEDIATE (from the DSN) is the lock; on PostgreSQL

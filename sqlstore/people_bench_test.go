@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -103,113 +102,6 @@ func BenchmarkPeople(b *testing.B) {
 			}
 		})
 	})
-}
-
-// mustSeedPeople inserts n accounts with IDs 1..n in one transaction,
-// with multi-row INSERTs: everyone is a user, every 7th an admin too,
-// every 50th in support, every 97th without roles; 30% have a factor
-// (email, and every 20th TOTP as well); two in three have signed in; one
-// in a hundred is disabled, one in two hundred has an extension and one
-// in eleven has skipped setting up MFA.
-func mustSeedPeople(tb testing.TB, db *sqlstore.DB, n int) {
-	tb.Helper()
-	const batch = 1000
-	created := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	err := sqlstore.ExecInTx(context.Background(), db, func(exec func(string, ...any) error) error {
-		var users, roles, factors rows
-		for i := 1; i <= n; i++ {
-			var signedIn, extended any
-			if i%3 != 0 {
-				signedIn = created + int64(i)
-			}
-			if i%200 == 0 {
-				extended = created + 86_400_000
-			}
-			name := fmt.Sprintf("user%07d", i)
-			skips := 0
-			if i%11 == 0 {
-				skips = 1 + i%3
-			}
-			users.add(8, i, name, name, created, signedIn, boolInt(i%100 == 0), extended, skips)
-			// What migration 0004 and the store keep on each role row.
-			state := 0
-			if i%10 < 3 {
-				state |= 1
-				if i%20 == 0 {
-					state |= 2
-				}
-			}
-			if skips > 0 {
-				state |= 4
-			}
-			if signedIn == nil {
-				state |= 8
-			}
-			if i%100 == 0 {
-				state |= 16
-			}
-			if i%97 != 0 {
-				roles.add(3, i, mfagate.RoleUser, state)
-				if i%7 == 0 {
-					roles.add(3, i, mfagate.RoleAdmin, state)
-				}
-				if i%50 == 0 {
-					roles.add(3, i, mfagate.RoleSupport, state)
-				}
-			}
-			if i%10 < 3 {
-				factors.add(3, i, mfagate.MethodEmail, created)
-				if i%20 == 0 {
-					factors.add(3, i, mfagate.MethodTOTP, created)
-				}
-			}
-			if i%batch == 0 || i == n {
-				for _, r := range []struct {
-					prefix string
-					rows   *rows
-				}{
-					{`INSERT INTO users (id, username, username_key, created_at, last_sign_in_at, disabled, extended_until, skips) VALUES `, &users},
-					{`INSERT INTO user_roles (user_id, role, progress_state) VALUES `, &roles},
-					{`INSERT INTO factors (user_id, method, created_at) VALUES `, &factors},
-				} {
-					if err := r.rows.flush(r.prefix, exec); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("seed %d people: %v", n, err)
-	}
-}
-
-// rows gathers the VALUES of one multi-row INSERT.
-type rows struct {
-	values []string
-	args   []any
-}
-
-func (r *rows) add(cols int, args ...any) {
-	r.values = append(r.values, "("+strings.TrimSuffix(strings.Repeat("?, ", cols), ", ")+")")
-	r.args = append(r.args, args...)
-}
-
-func (r *rows) flush(prefix string, exec func(string, ...any) error) error {
-	if len(r.values) == 0 {
-		return nil
-	}
-	err := exec(prefix+strings.Join(r.values, ", "), r.args...)
-	r.values, r.args = r.values[:0], r.args[:0]
-	return err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // benchPlan is SPEC.md's four phases.

@@ -14,7 +14,7 @@ import (
 // BenchmarkProgress counts a million accounts by role and MFA state, as
 // the rollout dashboard does on every request: on SQLite, and on
 // PostgreSQL when MFAGATE_TEST_POSTGRES_DSN is set; a hundred thousand
-// with -short. The population is mustSeedPeople's.
+// with -short. The population is sqltest.SeedPeople's.
 //
 //	go test ./sqlstore -run '^$' -bench Progress
 func BenchmarkProgress(b *testing.B) {
@@ -44,7 +44,7 @@ func BenchmarkProgress(b *testing.B) {
 
 // eachSeededBackend runs fn as a sub-benchmark on SQLite and, when
 // MFAGATE_TEST_POSTGRES_DSN is set, PostgreSQL, each seeded with a million
-// accounts by mustSeedPeople (a hundred thousand with -short) and, on
+// accounts by sqltest.SeedPeople (a hundred thousand with -short) and, on
 // PostgreSQL, vacuumed and analysed as autovacuum soon would: statistics
 // for the planner, and the visibility map that lets it count from an index.
 func eachSeededBackend(b *testing.B, fn func(b *testing.B, db *sqlstore.DB, n int)) {
@@ -61,9 +61,12 @@ func eachSeededBackend(b *testing.B, fn func(b *testing.B, db *sqlstore.DB, n in
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			db := be.backend(b).New(b)
+			backend := be.backend(b)
+			dsn := backend.DSN(b)
+			db := backend.Open(b, dsn)
+			sqltest.MustMigrate(b, db)
 			start := time.Now()
-			mustSeedPeople(b, db, n)
+			sqltest.SeedPeople(b, backend, dsn, db, n)
 			b.Logf("seeded %d accounts in %v", n, time.Since(start).Round(time.Millisecond))
 			if be.name == "postgres" {
 				if err := sqlstore.Exec(context.Background(), db, `VACUUM ANALYZE`); err != nil {

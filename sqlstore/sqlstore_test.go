@@ -16,7 +16,7 @@ import (
 )
 
 // allMigrations is the embedded set, in order.
-var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql", "0006_mail.sql"}
+var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql", "0006_mail.sql", "0007_groups.sql"}
 
 func TestSQLite(t *testing.T) { runBackend(t, sqltest.SQLite()) }
 
@@ -48,6 +48,7 @@ func runBackend(t *testing.T, b sqltest.Backend) {
 
 	t.Run("MigrateFrom0004", func(t *testing.T) { testMigrateFrom0004(t, b) })
 	t.Run("MigrateFrom0005", func(t *testing.T) { testMigrateFrom0005(t, b) })
+	t.Run("MigrateFrom0006", func(t *testing.T) { testMigrateFrom0006(t, b) })
 	t.Run("MailQueued", func(t *testing.T) { testMailQueued(t, b) })
 
 	t.Run("MarkCampaignSentTwoReplicas", func(t *testing.T) {
@@ -58,6 +59,11 @@ func runBackend(t *testing.T, b sqltest.Backend) {
 	t.Run("ProgressTwoReplicas", func(t *testing.T) {
 		one, two := b.Replicas(t)
 		storetest.ProgressConcurrently(t, one, two)
+	})
+
+	t.Run("GroupsTwoReplicas", func(t *testing.T) {
+		one, two := b.Replicas(t)
+		storetest.GroupsUnderRandomChanges(t, one, two, 4000)
 	})
 
 	t.Run("MigrateFrom0003", func(t *testing.T) { testMigrateFrom0003(t, b) })

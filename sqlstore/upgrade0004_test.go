@@ -83,3 +83,10 @@ func testMigrateFrom0003(t *testing.T, b sqltest.Backend) {
 	})
 	storetest.CheckProgress(t, db, "after a factor")
 }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

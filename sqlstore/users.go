@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -21,15 +22,17 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	// ON CONFLICT DO NOTHING rather than catching the unique violation: on
 	// PostgreSQL a failed statement aborts the whole transaction, and the
 	// caller may want to go on after a conflict, as on SQLite.
+	roles := normalizeRoles(u.Roles)
+	group := groupKey{roles: rolesKey(roles), state: newUserState(u)}
 	id, ok, err := t.insertID(`INSERT INTO users
 		(username, username_key, email, name, password_hash, disabled, created_at, last_sign_in_at,
-		extended_until, extension_reason, skips, last_skip_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		extended_until, extension_reason, skips, last_skip_at, group_roles, group_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (username_key) DO NOTHING
 		RETURNING id`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
 		boolInt(u.Disabled), millis(u.CreatedAt), millis(u.LastSignInAt),
-		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt))
+		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt), group.roles, group.state)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -39,13 +42,10 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	if !ok {
 		return usernameTaken(u.Username)
 	}
-	roles := normalizeRoles(u.Roles)
 	if err := t.insertRoles(id, roles); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	if err := t.refreshProgressOf(id, roles); err != nil {
-		return fmt.Errorf("create user: %w", err)
-	}
+	t.noteMove(groupKey{state: -1}, group)
 	u.ID, u.Roles = id, roles
 	return nil
 }
@@ -119,7 +119,7 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 	if err := t.insertRoles(u.ID, roles); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
-	if err := t.refreshProgressOf(u.ID, roles); err != nil {
+	if err := t.regroup(u.ID); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
 	u.Roles = roles
@@ -207,19 +207,27 @@ func (t *tx) usersPage(page string, args []any) ([]*mfagate.User, error) {
 // touch only what a sign-in changes, so a sign-in never writes back what
 // it read of the person.
 func (t *tx) RecordSignIn(userID int64, at time.Time, rehash string) error {
-	n, err := t.execCount(`UPDATE users SET last_sign_in_at = ?,
+	rows, err := t.writeQuery(`UPDATE users SET last_sign_in_at = ?,
 			password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END
-		WHERE id = ?`, millis(at), rehash, rehash, userID)
+		WHERE id = ? RETURNING group_state`, millis(at), rehash, rehash, userID)
 	if err != nil {
 		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
 	}
-	if n == 0 {
+	found, state := rows.Next(), 0
+	if found {
+		err = rows.Scan(&state)
+	}
+	if err := cmp.Or(err, closeRows(rows)); err != nil {
+		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+	}
+	if !found {
 		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
 	}
-	// The first sign-in clears "never signed in" from the progress copy.
-	if _, err := t.exec(`UPDATE user_roles SET progress_state = progress_state - ?
-		WHERE user_id = ? AND (progress_state & ?) <> 0`, stateNever, userID, stateNever); err != nil {
-		return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+	// Only the first sign-in moves the person to another group.
+	if state < 0 || state&stateNever != 0 {
+		if err := t.regroup(userID); err != nil {
+			return fmt.Errorf("record sign-in of user %d: %w", userID, err)
+		}
 	}
 	return nil
 }
@@ -234,7 +242,7 @@ func (t *tx) RecordSkip(userID int64, at time.Time) error {
 	if n == 0 {
 		return mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", userID)
 	}
-	if err := t.refreshProgress(userID); err != nil {
+	if err := t.regroup(userID); err != nil {
 		return fmt.Errorf("record skip of user %d: %w", userID, err)
 	}
 	return nil
@@ -298,6 +306,22 @@ func scanUser(s scanner) (*mfagate.User, error) {
 	u.LastSkipAt = fromMillis(skipAt)
 	u.UnreachedAt = fromMillis(unreached)
 	return &u, nil
+}
+
+// newUserState is the group_state of a new account, which has no factor
+// and has not been refused by a mail server yet.
+func newUserState(u *mfagate.User) int {
+	state := 0
+	if u.Skips > 0 {
+		state |= stateSkipped
+	}
+	if u.LastSignInAt.IsZero() {
+		state |= stateNever
+	}
+	if u.Disabled {
+		state |= stateDisabled
+	}
+	return state
 }
 
 // normalizeRoles returns roles sorted, without duplicates or empty

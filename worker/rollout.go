@@ -50,25 +50,3 @@ func (c *Campaigns) Pass(ctx context.Context) (int, error) {
 // failed, since it started: an operator (and a test) can tell that it
 // runs, and that a quiet outbox means nothing was due.
 func (c *Campaigns) Passes() (done, failed int64) { return c.passes.Load(), c.failed.Load() }
-
-// Forecasts is the job that keeps the rollout's forecast recent
-// (account.Service.RefreshForecast), so that no dashboard view or API
-// call waits for one. Each replica keeps its own.
-type Forecasts struct {
-	Accounts *account.Service
-	Logger   *slog.Logger // default: discard
-}
-
-// Run makes a forecast at once and then every interval until ctx is
-// done, while the rollout has phases (without, nothing is forecast).
-func (f *Forecasts) Run(ctx context.Context, interval time.Duration) {
-	Every(ctx, interval, func(ctx context.Context) bool {
-		if len(f.Accounts.Timeline().Phases) == 0 {
-			return false
-		}
-		if err := f.Accounts.RefreshForecast(ctx); err != nil && ctx.Err() == nil {
-			loggerOf(f.Logger).Error("forecast the rollout", "err", err)
-		}
-		return false
-	})
-}

@@ -71,13 +71,55 @@ func MustProgress(tb testing.TB, s mfagate.Store) []*mfagate.ProgressRow {
 	return rows
 }
 
-// CheckProgress fails unless Progress agrees with Recount.
+// CheckProgress fails unless Progress agrees with Recount, and the
+// rollout groups with CheckGroups.
 func CheckProgress(tb testing.TB, s mfagate.Store, when string) {
 	tb.Helper()
 	got, want := MustProgress(tb, s), Recount(tb, s)
 	if !reflect.DeepEqual(dumpProgress(got), dumpProgress(want)) {
 		tb.Errorf("%s: Progress got %v, recount %v", when, dumpProgress(got), dumpProgress(want))
 	}
+	CheckGroups(tb, s, when)
+}
+
+// CheckGroups fails unless the rollout groups' kept counts (Groups) agree
+// with a count of every account as People streams them, in Go, and
+// unless the store's own recount (RecountGroups) finds nothing wrong.
+func CheckGroups(tb testing.TB, s mfagate.Store, when string) {
+	tb.Helper()
+	want := map[string]int{}
+	mustView(tb, s, func(tx mfagate.Tx) error {
+		return tx.People(func(p *mfagate.Person) error {
+			want[groupName(mfagate.Group{Roles: p.Roles, Methods: p.Methods, Skipped: p.Skips > 0,
+				NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled})]++
+			return nil
+		})
+	})
+	got := map[string]int{}
+	var mismatches []*mfagate.GroupMismatch
+	mustView(tb, s, func(tx mfagate.Tx) error {
+		groups, _, err := tx.Groups(time.Time{})
+		for _, g := range groups {
+			got[groupName(*g)] += g.People
+		}
+		if err == nil {
+			mismatches, err = tx.RecountGroups(false)
+		}
+		return err
+	})
+	if !reflect.DeepEqual(got, want) {
+		tb.Errorf("%s: groups got %v, people counted one by one %v", when, got, want)
+	}
+	for _, m := range mismatches {
+		tb.Errorf("%s: RecountGroups: group %s kept %d, recounted %d, %d people with a wrong copy",
+			when, groupName(m.Group), m.Group.People, m.Recounted, m.WrongPeople)
+	}
+}
+
+// groupName is what makes a group, as a string.
+func groupName(g mfagate.Group) string {
+	return fmt.Sprintf("roles=%v methods=%v skipped=%t never=%t unreached=%t disabled=%t",
+		g.Roles, g.Methods, g.Skipped, g.NeverSignedIn, g.Unreached, g.Disabled)
 }
 
 func dumpProgress(rows []*mfagate.ProgressRow) []mfagate.ProgressRow {

@@ -160,7 +160,7 @@ type apiCampaign struct {
 // apiForecast is what the rollout does to every enabled account now, and
 // who will be made to set up when the next phase starts.
 type apiForecast struct {
-	ComputedAt                *string                   `json:"computed_at"` // forecasts are kept for five minutes
+	ComputedAt                *string                   `json:"computed_at"` // when this forecast was made: now
 	At                        *string                   `json:"at"`
 	Total                     int                       `json:"total"`
 	ByOutcome                 map[string]int            `json:"by_outcome"`
@@ -206,11 +206,10 @@ type progressReply struct {
 // Progress counts enrollment by role, the campaigns and the forecast
 // (GET /api/v1/rollout/progress).
 func Progress(d Deps) Func {
-	// The forecast walks every account, so it is shared with the
-	// dashboard and reused for a few minutes (LatestForecast): a client
-	// polling progress cannot make it run on each request.
+	// The forecast reads the rollout groups, not every account: it is
+	// made afresh at each request.
 	forecast := func(r *http.Request) (*apiForecast, error) {
-		f, err := d.Accounts.LatestForecast(r.Context())
+		f, err := d.Accounts.ForecastNow(r.Context())
 		if err != nil {
 			return nil, err
 		}

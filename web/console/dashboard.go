@@ -76,7 +76,7 @@ func Dashboard(d Deps) site.HandlerFunc {
 		v.Chart = newBarChart(v.Progress)
 
 		if v.HasRollout { // without phases there is nothing to forecast
-			f, err := d.Accounts.LatestForecast(ctx)
+			f, err := d.Accounts.ForecastNow(ctx)
 			if err != nil {
 				return err
 			}
