@@ -8,7 +8,6 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
-	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
@@ -36,7 +35,7 @@ func BenchmarkForecastCold(b *testing.B) {
 		{"sqlite", func(testing.TB) sqltest.Backend { return sqltest.SQLite() }},
 		{"postgres", sqltest.Postgres},
 	}
-	plan := benchSchedule()
+	plan := sqltest.SeedSchedule()
 	at := time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC)
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
@@ -84,17 +83,4 @@ func BenchmarkForecastCold(b *testing.B) {
 			}
 		})
 	}
-}
-
-// benchSchedule is SPEC.md's four phases, as the benchmark population's
-// roles meet them.
-func benchSchedule() *rollout.Rollout {
-	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
-	day := func(m time.Month, d int) time.Time { return time.Date(2027, m, d, 0, 0, 0, 0, time.UTC) }
-	return &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{
-		{Name: "Communication", Start: day(5, 26), Audience: []string{"admin"}, Requirement: rollout.Notify},
-		{Name: "Optional", Start: day(6, 11), Audience: []string{"admin"}, Requirement: rollout.Optional, Methods: both},
-		{Name: "Email required", Start: day(7, 13), Audience: []string{"admin"}, Requirement: rollout.Required, Methods: both, DefaultMethod: "email"},
-		{Name: "Full enforcement", Start: day(7, 31), Audience: []string{"all"}, Requirement: rollout.Required, Methods: both},
-	}}
 }

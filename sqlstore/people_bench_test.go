@@ -10,6 +10,7 @@ import (
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // BenchmarkPeople streams every account of a seeded population, as a
@@ -71,7 +72,7 @@ func BenchmarkPeople(b *testing.B) {
 		})
 		b.Run("Simulate", func(b *testing.B) {
 			// What "mfagate rollout simulate" does: stream and decide.
-			plan := benchPlan()
+			plan := sqltest.SeedSchedule()
 			for b.Loop() {
 				sim := rollout.NewSimulator(plan, time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC))
 				err := db.View(ctx, func(tx mfagate.Tx) error {
@@ -102,16 +103,4 @@ func BenchmarkPeople(b *testing.B) {
 			}
 		})
 	})
-}
-
-// benchPlan is SPEC.md's four phases.
-func benchPlan() *rollout.Rollout {
-	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
-	day := func(m time.Month, d int) time.Time { return time.Date(2027, m, d, 0, 0, 0, 0, time.UTC) }
-	return &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{
-		{Name: "Communication", Start: day(5, 26), Audience: []string{"admin"}, Requirement: rollout.Notify},
-		{Name: "Optional", Start: day(6, 11), Audience: []string{"admin"}, Requirement: rollout.Optional, Methods: both},
-		{Name: "Email required", Start: day(7, 13), Audience: []string{"admin"}, Requirement: rollout.Required, Methods: both, DefaultMethod: "email"},
-		{Name: "Full enforcement", Start: day(7, 31), Audience: []string{"all"}, Requirement: rollout.Required, Methods: both},
-	}}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore"
 )
 
@@ -140,4 +141,17 @@ func (r *insertRows) flush(ctx context.Context, tx *sql.Tx, prefix string) error
 	_, err := tx.ExecContext(ctx, prefix+strings.Join(r.values, ", "), r.args...)
 	r.values, r.args = r.values[:0], r.args[:0]
 	return err
+}
+
+// SeedSchedule is SPEC.md's four phases, which the benchmarks forecast
+// SeedPeople's population against: admins first, then everyone.
+func SeedSchedule() *rollout.Rollout {
+	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+	day := func(m time.Month, d int) time.Time { return time.Date(2027, m, d, 0, 0, 0, 0, time.UTC) }
+	return &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{
+		{Name: "Communication", Start: day(5, 26), Audience: []string{"admin"}, Requirement: rollout.Notify},
+		{Name: "Optional", Start: day(6, 11), Audience: []string{"admin"}, Requirement: rollout.Optional, Methods: both},
+		{Name: "Email required", Start: day(7, 13), Audience: []string{"admin"}, Requirement: rollout.Required, Methods: both, DefaultMethod: "email"},
+		{Name: "Full enforcement", Start: day(7, 31), Audience: []string{"all"}, Requirement: rollout.Required, Methods: both},
+	}}
 }
