@@ -13,3 +13,7 @@ func (s *Service) AfterHash(fn func()) { s.afterHash = fn }
 
 // TokenHash is tokenHash, for FuzzTokens.
 var TokenHash = tokenHash
+
+// StaffRule is the forecast's rule for staff, for tests that count the
+// way it does.
+var StaffRule = staffRule

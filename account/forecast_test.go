@@ -110,6 +110,7 @@ func TestForecastFromGroupsIsEveryoneDecided(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := rollout.NewSimulator(schedule(t), at)
+			want.Adjust = account.StaffRule
 			err = f.store.View(ctx, func(tx mfagate.Tx) error {
 				return tx.People(func(p *mfagate.Person) error {
 					if !p.Disabled {
@@ -127,6 +128,34 @@ func TestForecastFromGroupsIsEveryoneDecided(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestForecastSaysWhatSignInDoesForStaff: support and operators must set
+// up a second factor whatever the phase, and the forecast and Simulate
+// count them so, as sign-in decides.
+func TestForecastSaysWhatSignInDoesForStaff(t *testing.T) {
+	ctx := context.Background()
+	f := rolloutFixture(t, nil, notifyDay.Add(-time.Hour)) // before any phase
+	sam := f.mustUser(t, "sam", pw, "support", "user")
+	f.mustUser(t, "uma", pw, "user")
+	if d := f.svc.DecideAt(sam, nil, f.clock.Now()); d.Outcome != rollout.RequireEnrollment {
+		t.Fatalf("sign-in for sam: %v, want require", d.Outcome)
+	}
+	sum, err := f.svc.Forecast(ctx, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ByOutcome[rollout.RequireEnrollment] != 1 || sum.ByOutcome[rollout.Allow] != 1 ||
+		sum.ByRole["support"][rollout.RequireEnrollment] != 1 || sum.ForcedAtNext != 0 {
+		t.Errorf("forecast before any phase: %v by role %v, forced at next %d; want sam required, uma allowed", sum.ByOutcome, sum.ByRole, sum.ForcedAtNext)
+	}
+	sim, err := f.svc.Simulate(ctx, "sam", f.clock.Now())
+	if err != nil || sim.Decision.Outcome != rollout.RequireEnrollment || !sim.Staff || len(sim.Decision.Methods) != 2 {
+		t.Errorf("Simulate sam: %+v, %v; want require, either method, because staff", sim, err)
+	}
+	if sim, _ := f.svc.Simulate(ctx, "uma", f.clock.Now()); sim.Decision.Outcome != rollout.Allow || sim.Staff {
+		t.Errorf("Simulate uma: %+v; want allow", sim)
+	}
 }
 
 func mustGet(tb testing.TB, f *fixture, name string) *mfagate.User {

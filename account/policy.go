@@ -109,22 +109,45 @@ func (s *Service) step(u *mfagate.User, factors []*mfagate.Factor, sess *mfagate
 }
 
 // IsStaff reports whether u works the console: operators and support.
-func IsStaff(u *mfagate.User) bool {
-	return u.HasRole(mfagate.RoleOperator) || u.HasRole(mfagate.RoleSupport)
+func IsStaff(u *mfagate.User) bool { return staffRoles(u.Roles) }
+
+func staffRoles(roles []string) bool {
+	return slices.Contains(roles, mfagate.RoleOperator) || slices.Contains(roles, mfagate.RoleSupport)
 }
 
-// staffNeedMFA wraps a policy so that operators and support always need a
-// second factor, whatever the rollout says: their accounts can reset
-// everyone else's.
+// staffMustSetUp reports whether someone with roles whom the rollout
+// lets in without a second factor (outcome) must set one up all the
+// same: operators and support always need one, whatever the rollout
+// says, because their accounts can reset everyone else's.
+func staffMustSetUp(roles []string, outcome rollout.Outcome) bool {
+	return staffRoles(roles) && (outcome == rollout.Allow || outcome == rollout.OfferEnrollment)
+}
+
+// staffMethods are what staff may set up when no phase says.
+var staffMethods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+
+// staffNeedMFA wraps a policy with staffMustSetUp.
 func staffNeedMFA(p policy) policy {
 	return func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
 		d := p(u, factors, now)
-		if IsStaff(u) && (d.Outcome == rollout.Allow || d.Outcome == rollout.OfferEnrollment) {
+		if staffMustSetUp(u.Roles, d.Outcome) {
 			d.Outcome = rollout.RequireEnrollment
 			if len(d.Methods) == 0 {
-				d.Methods = []string{mfagate.MethodEmail, mfagate.MethodTOTP}
+				d.Methods = staffMethods
 			}
 		}
 		return d
 	}
+}
+
+// staffRule is staffNeedMFA for the rollout's own decisions, in the
+// forecast and Simulate, so that they say what sign-in will do.
+func staffRule(p rollout.Person, d rollout.Decision) rollout.Decision {
+	if staffMustSetUp(p.Roles, d.Outcome) {
+		d.Outcome, d.Extended = rollout.RequireEnrollment, false
+		if len(d.Methods) == 0 {
+			d.Methods = staffMethods
+		}
+	}
+	return d
 }

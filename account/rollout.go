@@ -105,6 +105,9 @@ type Simulation struct {
 	User     *mfagate.User
 	Person   rollout.Person
 	Decision rollout.Decision
+	// Staff is set when the schedule alone would let them in without a
+	// second factor but, as operators or support, they must set one up.
+	Staff bool
 }
 
 // Simulate decides for the named person at time at, as the rollout alone
@@ -123,7 +126,8 @@ func (s *Service) Simulate(ctx context.Context, username string, at time.Time) (
 	if r == nil {
 		r = &rollout.Rollout{Location: s.loc}
 	}
-	return Simulation{User: u, Person: p, Decision: rollout.Decide(r, p, at)}, nil
+	d := rollout.Decide(r, p, at)
+	return Simulation{User: u, Person: p, Decision: staffRule(p, d), Staff: staffMustSetUp(p.Roles, d.Outcome)}, nil
 }
 
 // Forecast is a forecast of the rollout and when it was made.
@@ -162,6 +166,7 @@ func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, 
 		left[keyOfGroup(g)] += g.People
 	}
 	sim := rollout.NewSimulator(r, at)
+	sim.Adjust = staffRule
 	for _, p := range extended {
 		left[keyOfGroup(&mfagate.Group{Roles: p.Roles, Methods: p.Methods, Skipped: p.Skips > 0,
 			NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled})]--

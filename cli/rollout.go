@@ -349,6 +349,9 @@ func simulateOne(ctx context.Context, e *env, a *app, username string, at time.T
 	}
 	u, p, d := sim.User, sim.Person, sim.Decision
 	why := explain(d, p)
+	if sim.Staff {
+		why += "; as operators and support can reset other people's sign-in, they must set up a second factor whatever the phase"
+	}
 	if asJSON {
 		out := map[string]any{"user": u.Username, "at": at, "roles": u.Roles, "factors": p.Methods,
 			"decision": d.Outcome.String(), "methods": d.Methods, "default_method": d.DefaultMethod,

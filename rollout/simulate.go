@@ -43,6 +43,11 @@ type Facts struct {
 // of people alike at a time, so that a million accounts are counted
 // without being held in memory. It is not safe for concurrent use.
 type Simulator struct {
+	// Adjust, when set, is applied to every decision the simulator makes,
+	// for rules beyond the schedule: account's staff always need a second
+	// factor.
+	Adjust func(Person, Decision) Decision
+
 	r    *Rollout
 	at   time.Time
 	next *Phase
@@ -81,7 +86,7 @@ func (s *Simulator) AddGroup(p Person, f Facts, n int) {
 		return
 	}
 	signedIn := f.SignedIn
-	d := Decide(s.r, p, s.at)
+	d := s.decide(p, s.at)
 	o := d.Outcome
 	s.total += n
 	s.byOutcome[o] += n
@@ -105,7 +110,7 @@ func (s *Simulator) AddGroup(p Person, f Facts, n int) {
 		}
 		return
 	}
-	if s.next != nil && Decide(s.r, p, s.next.Start).Outcome == RequireEnrollment {
+	if s.next != nil && s.decide(p, s.next.Start).Outcome == RequireEnrollment {
 		s.forcedAtNext += n
 		if !signedIn {
 			s.forcedNeverSignedIn += n
@@ -114,6 +119,14 @@ func (s *Simulator) AddGroup(p Person, f Facts, n int) {
 			s.forcedUnreached += n
 		}
 	}
+}
+
+func (s *Simulator) decide(p Person, at time.Time) Decision {
+	d := Decide(s.r, p, at)
+	if s.Adjust != nil {
+		d = s.Adjust(p, d)
+	}
+	return d
 }
 
 // seenBefore reports whether roles[i] already appears earlier in roles.
