@@ -210,15 +210,23 @@ func TestCacheBoundAndExpiry(t *testing.T) {
 	if _, err := f2.svc.CheckSession(ctx, tokens[0]); err != nil || cs.lookups.Load() != lookups {
 		t.Fatalf("used 1.999 s ago: got %v with %d lookups, want it from memory", err, cs.lookups.Load()-lookups)
 	}
-	f2.clock.Advance(2 * time.Second)
-	if _, err := f2.svc.CheckSession(ctx, tokens[1]); err != account.ErrNoSession {
-		t.Fatalf("idle for 2 s, entry still warm: got %v, want ErrNoSession", err)
+	f2.clock.Advance(time.Millisecond)
+	if n := f2.svc.CachedChecks(); n != 2 {
+		t.Fatalf("cached %d sessions, want 2", n)
 	}
 	if err := f2.svc.FlushTouches(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := f2.svc.CachedChecks(); n != 0 {
-		t.Errorf("after the flush: %d sessions cached, want the idle one dropped", n)
+	if n := f2.svc.CachedChecks(); n != 1 {
+		t.Errorf("after the flush: %d sessions cached, want the idle one dropped and the other kept", n)
+	}
+	if _, err := f2.svc.CheckSession(ctx, tokens[1]); err != account.ErrNoSession {
+		t.Fatalf("idle for 2 s: got %v, want ErrNoSession", err)
+	}
+	// tokens[0]: read at 1 s (warm until 6 s), last used at 2.999 s.
+	f2.clock.Advance(1999 * time.Millisecond)
+	if _, err := f2.svc.CheckSession(ctx, tokens[0]); err != account.ErrNoSession {
+		t.Fatalf("idle for 2 s, entry still warm: got %v, want ErrNoSession", err)
 	}
 
 	// Absolute: kept busy, but 3 s after sign-in it ends, warm or not.
@@ -533,3 +541,98 @@ func TestIdleAcrossReplicas(t *testing.T) {
 
 // idleGraceLessABit stays inside IdleGrace.
 const idleGraceLessABit = account.IdleGrace - time.Second
+
+// fakeRevocations lets a test say when the listener is connected and
+// what it hears.
+type fakeRevocations struct {
+	listening chan bool
+	ended     chan mfagate.Ended
+	applied   chan struct{}
+}
+
+func (r fakeRevocations) Follow(ctx context.Context, listening func(bool), ended func(mfagate.Ended)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case on := <-r.listening:
+			listening(on)
+		case e := <-r.ended:
+			ended(e)
+		}
+		r.applied <- struct{}{}
+	}
+}
+
+// TestListeningTrustsLonger: while the listener is connected an entry is
+// trusted for CheckTTLListening; when it is lost, for CheckTTL again; when
+// it comes back everything remembered is forgotten (announcements were
+// missed meanwhile); an announcement of "all" forgets everything too.
+func TestListeningTrustsLonger(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f, cs := countedFixture(t, account.Options{})
+	u := f.mustUser(t, "alice", pw)
+	tokens, err := f.svc.NewSessions(ctx, u.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fakeRevocations{listening: make(chan bool), ended: make(chan mfagate.Ended), applied: make(chan struct{})}
+	go f.svc.FollowRevocations(ctx, r)
+	say := func(v any) {
+		switch v := v.(type) {
+		case bool:
+			r.listening <- v
+		case mfagate.Ended:
+			r.ended <- v
+		}
+		<-r.applied
+	}
+	fromMemory := func(tok string) bool {
+		t.Helper()
+		before := cs.lookups.Load()
+		if _, err := f.svc.CheckSession(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		return cs.lookups.Load() == before
+	}
+	say(true)
+	for _, tok := range tokens {
+		fromMemory(tok)
+	}
+	f.clock.Advance(account.CheckTTLListening - time.Millisecond)
+	if !fromMemory(tokens[0]) || !fromMemory(tokens[1]) {
+		t.Fatal("listening, within CheckTTLListening: want the sessions from memory")
+	}
+	f.clock.Advance(time.Millisecond)
+	if fromMemory(tokens[0]) {
+		t.Fatal("listening, at CheckTTLListening: want a lookup")
+	}
+	say(false) // tokens[0] was read just now; tokens[1] and [2] a minute ago
+	if !fromMemory(tokens[0]) || fromMemory(tokens[1]) {
+		t.Fatal("not listening: want an entry read now from memory, one read a minute ago looked up")
+	}
+	say(true)
+	if n := f.svc.CachedChecks(); n != 0 {
+		t.Fatalf("listening again: %d sessions cached, want all forgotten", n)
+	}
+	for _, tok := range tokens {
+		fromMemory(tok)
+	}
+	say(mfagate.Ended{All: true})
+	if n := f.svc.CachedChecks(); n != 0 {
+		t.Fatalf("after an announcement of all: %d sessions cached, want none", n)
+	}
+	for _, tok := range tokens {
+		fromMemory(tok)
+	}
+	h, _ := f.svc.TokenHash(tokens[2])
+	say(mfagate.Ended{Hashes: [][]byte{h}})
+	if !fromMemory(tokens[0]) || fromMemory(tokens[2]) {
+		t.Fatal("after an announcement of one session: want only that one looked up")
+	}
+	say(mfagate.Ended{Users: []int64{u.ID}})
+	if n := f.svc.CachedChecks(); n != 0 {
+		t.Fatalf("after an announcement of the user: %d sessions cached, want none", n)
+	}
+}
