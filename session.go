@@ -22,7 +22,7 @@ type Session struct {
 	UserID         int64
 	Stage          Stage
 	CreatedAt      time.Time // start of the absolute lifetime
-	LastSeenAt     time.Time // start of the idle timeout; updated at most once a minute
+	LastSeenAt     time.Time // start of the idle timeout; written in batches, at most a minute late (account.IdleGrace)
 	SecondFactorAt time.Time // when a second factor was last passed; zero if never
 	ClientAddr     string
 	UserAgent      string
