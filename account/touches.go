@@ -13,7 +13,7 @@ import (
 // used, and writing that on every request would make every check a
 // write. So uses are remembered here and written in batches: FlushTouches
 // writes every session this replica saw since the last flush, in a few
-// transactions of touchTxn sessions each, one statement per 500; the
+// transactions of touchTxn sessions each, one statement per 512; the
 // server runs it every TouchEvery and once more when it stops.
 //
 // The database's LastSeenAt may therefore lag a use: by at most
@@ -40,7 +40,7 @@ const touchFlushTimeout = 10 * time.Second
 
 // touchTxn is how many sessions one of a flush's transactions writes, so
 // that none holds SQLite's write lock for long.
-const touchTxn = 1000
+const touchTxn = 1024
 
 // touches are uses not yet written that are not in the check cache's
 // entries (which keep their own): those of Authenticate, and those of

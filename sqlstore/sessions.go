@@ -263,14 +263,20 @@ func scanSessionAndUser(sc scanner, role *sql.NullString) (*mfagate.Session, *mf
 
 // touchBatch bounds the sessions one statement of TouchSessions writes,
 // well inside both databases' limits on parameters.
-const touchBatch = 500
+const touchBatch = 512
 
 // TouchSessions records many uses of sessions; see mfagate.Sessions. One
-// UPDATE per touchBatch sessions, each row only moved forward.
+// UPDATE per touchBatch sessions, each row only moved forward. Statements
+// write a power of two of sessions (the rest in smaller ones), so that
+// there are a few statements to prepare, not one per count.
 func (t *tx) TouchSessions(touches []mfagate.SessionTouch) (int, error) {
 	changed := 0
 	for len(touches) > 0 {
-		batch := touches[:min(len(touches), touchBatch)]
+		n := touchBatch
+		for n > len(touches) {
+			n /= 2
+		}
+		batch := touches[:n]
 		touches = touches[len(batch):]
 		values := make([]string, len(batch))
 		args := make([]any, 0, 2*len(batch))
