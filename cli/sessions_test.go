@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,7 +17,9 @@ import (
 
 // TestServeWritesSessionUsesWhenItStops: a use of a session waits in
 // memory for the next flush of touches, and the server writes it as it
-// stops, so that a restart does not make a session in use look idle.
+// stops, so that a restart does not make a session in use look idle. On
+// the way, /metrics counts forward-auth's checks by how they were
+// answered.
 func TestServeWritesSessionUsesWhenItStops(t *testing.T) {
 	cfg := install(t, "")
 	if r := run(t, "plum orchard lantern\n", "user", "add", "alice", "--email", "alice@example.com", "--roles", "user",
@@ -64,6 +67,26 @@ func TestServeWritesSessionUsesWhenItStops(t *testing.T) {
 	used := time.Now().Truncate(time.Millisecond)
 	if code, _ := mustGet(t, c, base+"/account"); code != http.StatusOK {
 		t.Fatalf("/account: got %d", code)
+	}
+	for range 2 { // a miss, then a hit
+		if code, _ := mustGet(t, c, base+"/auth/verify"); code != http.StatusOK {
+			t.Fatalf("/auth/verify: got %d", code)
+		}
+	}
+	forged := &http.Request{Method: "GET", Header: http.Header{"Cookie": {"mfagate_session=" + strings.Repeat("A", 64)}}}
+	forged.URL, _ = url.Parse(base + "/auth/verify")
+	if res, err := http.DefaultClient.Do(forged); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/auth/verify with a forged cookie: got %v, %v, want 401", res, err)
+	} else {
+		res.Body.Close()
+	}
+	_, metrics := mustGet(t, c, base+"/metrics")
+	for _, want := range []string{`mfagate_session_checks_total{result="hit"} 1`, `mfagate_session_checks_total{result="miss"} 1`,
+		`mfagate_session_checks_total{result="refused"} 1`, "mfagate_session_cache_sessions 1", "mfagate_session_cache_evictions_total 0",
+		"mfagate_session_revocations_listening 0"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	if got := lastSeen(); got.After(signedIn) {
 		t.Fatalf("stored last use %v while serving: want it still the sign-in's %v (written at the next flush)", got, signedIn)
