@@ -359,7 +359,23 @@ func TestTouchesBatched(t *testing.T) {
 		if _, err := svc.CheckSession(ctx, tokens[0]); err != nil {
 			t.Fatal(err)
 		}
+		usedAt := clock.Now()
 		clock.Advance(29 * time.Minute)
+		// The list of one's sessions shows it, with the use not yet written.
+		list, err := svc.UserSessions(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := svc.TokenHash(tokens[0])
+		found := false
+		for _, sess := range list {
+			if string(sess.Hash) == string(h) {
+				found = sess.LastSeenAt.Equal(usedAt)
+			}
+		}
+		if !found {
+			t.Fatalf("UserSessions: want the session used at %v, not yet written, listed with that time", usedAt)
+		}
 		if _, err := svc.CheckSession(ctx, tokens[0]); err != nil {
 			t.Fatalf("used 29 minutes ago, not yet written: got %v, want the session", err)
 		}

@@ -144,6 +144,11 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Se
 	now := s.now()
 	live := list[:0]
 	for _, sess := range list {
+		if len(sess.Hash) == 32 {
+			if seen := s.localSeen((*[32]byte)(sess.Hash)); seen.After(sess.LastSeenAt) {
+				sess.LastSeenAt = seen // used here since the last flush
+			}
+		}
 		if !s.expired(sess, now) {
 			live = append(live, sess)
 		}
