@@ -14,15 +14,15 @@ const (
 	StageFull Stage = "full"
 )
 
-// Session is a server-side session. The cookie carries a random token; the
-// store keeps only its SHA-256 hash, so a copy of the database does not
-// let anyone sign in.
+// Session is a server-side session. The cookie carries a random token and
+// a MAC of it under the server's key; the store keeps only the SHA-256 of
+// the random part, so a copy of the database does not let anyone sign in.
 type Session struct {
-	Hash           []byte // SHA-256 of the token in the cookie
+	Hash           []byte // SHA-256 of the random part of the token in the cookie
 	UserID         int64
 	Stage          Stage
 	CreatedAt      time.Time // start of the absolute lifetime
-	LastSeenAt     time.Time // start of the idle timeout; updated at most once a minute
+	LastSeenAt     time.Time // start of the idle timeout; written in batches, at most a minute late (account.IdleGrace)
 	SecondFactorAt time.Time // when a second factor was last passed; zero if never
 	ClientAddr     string
 	UserAgent      string

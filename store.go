@@ -133,6 +133,47 @@ type Sessions interface {
 	DeleteUserSessions(userID int64, keep []byte) (int, error)
 	// UserSessions lists a user's sessions, newest first.
 	UserSessions(userID int64) ([]*Session, error)
+	// SessionAndUser returns the session with that token hash and its
+	// user, read together in one query. ENOTFOUND when there is no such
+	// session.
+	SessionAndUser(hash []byte) (*Session, *User, error)
+	// TouchSessions records many uses at once, as TouchSession does one:
+	// each session's LastSeenAt becomes its At where that is later,
+	// nothing else changes, and sessions that are gone are skipped. It
+	// returns how many sessions it changed.
+	TouchSessions(touches []SessionTouch) (int, error)
+	// AnnounceEnded tells every replica following Revocations that the
+	// sessions with these hashes, and every session of these users, have
+	// ended: when the transaction commits, and not at all when it rolls
+	// back. Where no replica can listen (SQLite) it does nothing. Only
+	// inside Update.
+	AnnounceEnded(hashes [][]byte, users []int64) error
+}
+
+// SessionTouch is one use of a session, for TouchSessions.
+type SessionTouch struct {
+	Hash []byte
+	At   time.Time
+}
+
+// Revocations are the announcements of ended sessions
+// (Sessions.AnnounceEnded) that a replica hears from the others, so that
+// what it remembers of sessions can be trusted for longer.
+type Revocations interface {
+	// Follow listens until ctx is done, calling listening(true) each time
+	// it starts to hear announcements (at first and after every
+	// reconnection) and listening(false) when it stops (the connection
+	// was lost); while it is not listening, announcements are missed.
+	// Each announcement heard is handed to ended. Neither callback may
+	// block for long.
+	Follow(ctx context.Context, listening func(bool), ended func(Ended))
+}
+
+// Ended is one announcement of ended sessions.
+type Ended struct {
+	Hashes [][]byte // sessions by token hash
+	Users  []int64  // every session of these users (one may have been kept)
+	All    bool     // too many to name: every session may have ended
 }
 
 // Factors are a person's second factors and their recovery codes.

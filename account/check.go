@@ -3,75 +3,168 @@ package account
 import (
 	"context"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/mfagate/mfagate"
 )
 
 // CheckTTL is how long a checked session is trusted from memory before
-// the database is asked again. It bounds how long a session revoked on
-// another replica keeps working for forward-auth: at most this long.
+// the database is asked again, while this replica does not hear of
+// sessions ended elsewhere (SQLite; PostgreSQL before the listener is
+// connected or after it lost its connection). It bounds how long a
+// session revoked on another replica keeps working for forward-auth.
 const CheckTTL = 5 * time.Second
 
-// checkCacheMax bounds the memory the cache can take.
-const checkCacheMax = 100_000
+// CheckTTLListening is CheckTTL while this replica hears of every session
+// ended on the others (FollowRevocations): such an entry is forgotten as
+// soon as the announcement arrives, so it may be kept longer. It is the
+// worst case when an announcement is missed without the connection being
+// seen to fail.
+const CheckTTLListening = time.Minute
 
-// checkCache remembers recently checked sessions by token hash.
+// NegativeTTL is how long a token that names no live session is refused
+// from memory. Only tokens this server made (their MAC checks) get this
+// far: a session once gone never comes back, and a new session has a new
+// token, so the only cost of a longer time would be memory.
+const NegativeTTL = 30 * time.Second
+
+// DefaultSessionCacheSize is how many sessions the check cache holds
+// unless Options.SessionCacheSize says otherwise: the 100,000 live
+// sessions of SPEC.md's targets, at about 0.8 KB of heap each
+// (BenchmarkCheckSession100k), some 80 MB.
+const DefaultSessionCacheSize = 100_000
+
+// checkCache remembers recently checked sessions by token hash: those
+// that are live (pos), and those that are not (neg).
 type checkCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]checked
+	pos *clockMap[*entry]
+	neg *clockMap[int64] // when the refusal ends, Unix milliseconds
 	// epoch grows each time sessions are forgotten. A check that read the
 	// database before a forget may have read a session that is gone by
 	// now; it is not cached when the epoch moved meanwhile.
-	epoch uint64
+	epoch atomic.Uint64
+	// listening is set while announcements of ended sessions are heard
+	// (FollowRevocations): entries then last CheckTTLListening.
+	listening atomic.Bool
+	// idle and maxAge are the service's limits (idleLimit, maxAge), in
+	// milliseconds, for dead.
+	idle, maxAge int64
+
+	hits, misses, refused, negHits atomic.Uint64
 }
 
-type checked struct {
-	cur *Current // never modified once cached: replaced, not changed
-	at  time.Time
+// entry is one live session as forward-auth reads it. cur (and the
+// session and user it points to, in the same allocation) never changes
+// once cached: it is replaced, not changed. seen and flushed are this
+// replica's uses of the session, for the idle timeout and touches.go.
+type entry struct {
+	cur  Current
+	sess mfagate.Session
+	user mfagate.User
+	key  [32]byte
+	at   int64 // when it was read from the database, Unix milliseconds
+	// seen is the latest use answered here (Unix ms); flushed the latest
+	// written to the database.
+	seen, flushed atomic.Int64
+}
+
+func (c *checkCache) init(size int, idle, maxAge time.Duration) {
+	c.pos, c.neg = newClockMap[*entry](size), newClockMap[int64](max(size/4, 1))
+	c.idle, c.maxAge = idle.Milliseconds(), maxAge.Milliseconds()
+}
+
+// ttl is how long an entry is trusted now, in milliseconds.
+func (c *checkCache) ttl() int64 {
+	if c.listening.Load() {
+		return CheckTTLListening.Milliseconds()
+	}
+	return CheckTTL.Milliseconds()
+}
+
+// lastSeen is the latest use of e known here.
+func (e *entry) lastSeen() int64 {
+	return max(e.sess.LastSeenAt.UnixMilli(), e.seen.Load())
+}
+
+// dead reports whether e's session has passed its idle or absolute
+// timeout at now (Unix ms); see Service.expired.
+func (c *checkCache) dead(e *entry, now int64) bool {
+	return now-e.lastSeen() >= c.idle || now-e.sess.CreatedAt.UnixMilli() >= c.maxAge
 }
 
 // CheckSession is Authenticate for the hot path of forward-auth, called
-// for every request to every protected application. A session checked in
-// the last CheckTTL is answered from memory, still honouring its idle and
-// absolute timeouts; otherwise the database is asked, and a dead session
-// is forgotten at once. Sessions ended on this replica are forgotten at
-// once too (see Service.update); on another replica, within CheckTTL.
-// Tokens that cannot be sessions are refused without any work, so
-// anonymous requests leave no trace in memory. The Current returned is
-// shared with other callers: read it, never modify it.
+// for every request to every protected application.
+//
+// A token this server did not make (wrong length, alphabet or MAC) is
+// refused with no lookup at all, and leaves no trace in memory. A session
+// checked in the last CheckTTL (CheckTTLListening while this replica hears
+// of sessions ended elsewhere) is answered from memory, still honouring
+// its idle and absolute timeouts; a token that named no live session in
+// the last NegativeTTL is refused from memory; otherwise the database is
+// asked. Sessions ended on this replica are forgotten at once (see
+// Service.update); on another, when its announcement arrives, or within
+// the TTL.
+//
+// The Current returned is shared with other callers: read it, never
+// modify it. It carries what forward-auth answers with: the account's
+// identity, roles and state and the session's stage and times, without
+// the secrets (the password hash, pending setups), which have no business
+// in a cache of every live session.
 func (s *Service) CheckSession(ctx context.Context, token string) (*Current, error) {
-	h, ok := tokenHash(token)
+	key, ok := s.sessionKey(token)
 	if !ok {
+		s.check.refused.Add(1)
 		return nil, ErrNoSession
 	}
-	var key [32]byte
-	copy(key[:], h)
-	now := s.now()
-	s.check.mu.Lock()
-	e, hit := s.check.m[key]
-	epoch := s.check.epoch
-	s.check.mu.Unlock()
-	if hit && now.Sub(e.at) < CheckTTL && !s.expired(e.cur.Session, now) {
-		return e.cur, nil
+	now := s.now().UnixMilli()
+	c := &s.check
+	if e, hit := c.pos.get(&key); hit {
+		if now-e.at < c.ttl() && !c.dead(e, now) {
+			if now > e.seen.Load() {
+				e.seen.Store(now) // racing stores are within the same millisecond or so
+			}
+			c.hits.Add(1)
+			return &e.cur, nil
+		}
 	}
-	cur, err := s.Authenticate(ctx, token)
-	s.check.mu.Lock()
-	defer s.check.mu.Unlock()
-	if err != nil {
-		delete(s.check.m, key)
+	if until, hit := c.neg.get(&key); hit && now < until {
+		c.negHits.Add(1)
+		return nil, ErrNoSession
+	}
+	c.misses.Add(1)
+	epoch := c.epoch.Load()
+	cur, err := s.authenticate(ctx, key)
+	if err == ErrNoSession {
+		c.pos.remove(&key)
+		// Why a refusal may be remembered: the token is handed out only
+		// once the transaction that creates its session has committed
+		// (SignIn, rotate), and a lookup reads the latest committed data,
+		// so no lookup of it can run before its session exists; and once
+		// gone, a session never comes back. A refusal therefore never
+		// stands in front of a session that is, or will be, live.
+		c.neg.put(&key, now+NegativeTTL.Milliseconds(), func(until int64) bool { return now >= until }, nil, nil)
 		return nil, err
 	}
-	if s.check.epoch != epoch {
-		return cur, nil // sessions were ended meanwhile: this one may be among them
+	if err != nil {
+		return nil, err
 	}
-	if s.check.m == nil {
-		s.check.m = make(map[[32]byte]checked)
-	}
-	if len(s.check.m) >= checkCacheMax {
-		clear(s.check.m) // rare; starting afresh costs one query per live session
-	}
-	s.check.m[key] = checked{cur: cur, at: now}
-	return cur, nil
+	e := &entry{key: key, at: now}
+	e.sess, e.user = *cur.Session, *cur.User
+	e.sess.Hash = e.key[:]
+	e.sess.UserAgent, e.sess.PendingTOTP, e.sess.PendingRecovery = "", nil, nil
+	e.user.PasswordHash, e.user.ExtensionReason, e.user.UnreachedReason = "", "", ""
+	e.cur = Current{Session: &e.sess, User: &e.user}
+	e.seen.Store(now)
+	e.flushed.Store(now) // authenticate queued this use already
+	c.pos.put(&key, e, func(old *entry) bool { return c.dead(old, now) },
+		func() bool { return c.epoch.Load() == epoch }, // sessions were ended meanwhile: this one may be among them
+		func(old *entry) {
+			if seen := old.seen.Load(); seen > old.flushed.Load() {
+				s.touches.pend(old.key, seen) // pushed out before its flush: its use is still written
+			}
+		})
+	return &e.cur, nil
 }
 
 // forget drops the sessions that end ended from the check cache.
@@ -79,20 +172,62 @@ func (c *checkCache) forget(end *ended) {
 	if len(end.hashes) == 0 && len(end.users) == 0 {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.epoch++
-	for _, h := range end.hashes {
-		var key [32]byte
-		copy(key[:], h)
-		delete(c.m, key)
-	}
-	if len(end.users) == 0 {
+	c.forgetEnded(mfagate.Ended{Hashes: end.hashes, Users: end.users})
+}
+
+// forgetEnded drops the sessions e names, or all of them.
+func (c *checkCache) forgetEnded(e mfagate.Ended) {
+	c.epoch.Add(1)
+	if e.All {
+		c.pos.removeIf(func(*entry) bool { return true })
 		return
 	}
-	for k, e := range c.m {
-		if slices.Contains(end.users, e.cur.User.ID) {
-			delete(c.m, k)
+	for _, h := range e.Hashes {
+		if len(h) != 32 {
+			continue
 		}
+		c.pos.remove((*[32]byte)(h))
 	}
+	if len(e.Users) > 0 {
+		c.pos.removeIf(func(en *entry) bool { return slices.Contains(e.Users, en.user.ID) })
+	}
+}
+
+// CheckStats are the check cache's counts since the service started, for
+// the metrics.
+type CheckStats struct {
+	Hits         uint64 // sessions answered from memory
+	Misses       uint64 // checks that asked the database
+	NegativeHits uint64 // tokens refused from memory: no live session
+	Refused      uint64 // values refused without a lookup: not a token this server made
+	Evictions    uint64 // live sessions pushed out to make room
+	Size         int    // live sessions held now
+	Listening    bool   // hearing of sessions ended on other replicas
+}
+
+// CheckStats returns the check cache's counts.
+func (s *Service) CheckStats() CheckStats {
+	c := &s.check
+	return CheckStats{
+		Hits: c.hits.Load(), Misses: c.misses.Load(), NegativeHits: c.negHits.Load(), Refused: c.refused.Load(),
+		Evictions: c.pos.evicted.Load(), Size: c.pos.len(), Listening: c.listening.Load(),
+	}
+}
+
+// FollowRevocations hears of the sessions ended on other replicas from r
+// until ctx is done, and forgets them here as each announcement arrives.
+// While it hears them, checked sessions are trusted for
+// CheckTTLListening instead of CheckTTL; each time it starts hearing
+// again after a gap, everything remembered is forgotten, since what was
+// announced meanwhile was missed.
+func (s *Service) FollowRevocations(ctx context.Context, r mfagate.Revocations) {
+	c := &s.check
+	r.Follow(ctx, func(on bool) {
+		if on {
+			// Forgotten before trusting for longer: an entry read before
+			// the gap ended is never trusted past CheckTTL.
+			c.forgetEnded(mfagate.Ended{All: true})
+		}
+		c.listening.Store(on)
+	}, c.forgetEnded)
 }

@@ -83,8 +83,9 @@ func BenchmarkCheckSession(b *testing.B) {
 	}
 }
 
-// TestCheckSessionRemembersNoStrangers: tokens that name no session, well
-// formed or not, leave nothing in memory, however many arrive.
+// TestCheckSessionRemembersNoStrangers: tokens that name no session, of
+// the old form, the right length or garbage, leave nothing in memory,
+// however many arrive.
 func TestCheckSessionRemembersNoStrangers(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
@@ -92,9 +93,12 @@ func TestCheckSessionRemembersNoStrangers(t *testing.T) {
 	in := f.mustSignIn(t, "alice", pw)
 	f.svc.CheckSession(ctx, in.Token)
 	for i := range 1000 {
-		tok := fmt.Sprintf("%043d", i) // well formed: looked up, not found
-		if i%2 == 1 {
+		tok := fmt.Sprintf("%043d", i) // the form before MACs
+		switch i % 3 {
+		case 1:
 			tok = "garbage"
+		case 2:
+			tok = fmt.Sprintf("%064d", i) // the right length, no MAC
 		}
 		if _, err := f.svc.CheckSession(ctx, tok); err != account.ErrNoSession {
 			t.Fatalf("got %v, want ErrNoSession", err)

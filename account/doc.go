@@ -12,11 +12,13 @@
 //   - Accounts (users.go, import.go, key.go): creating and importing
 //     accounts, roles, disabling, passwords set at the server, and whether
 //     a key opens the stored secrets.
-//   - Sign-in and sessions (signin.go, sessions.go, check.go,
-//     challenge.go, sendcode.go, throttle.go, device.go): the password
-//     step, sessions and their timeouts, the forward-auth check, the
-//     second step and its email codes, and the throttles that bound
-//     guessing.
+//   - Sign-in and sessions (signin.go, sessions.go, sessiontoken.go,
+//     check.go, clockmap.go, touches.go, challenge.go, sendcode.go,
+//     throttle.go, device.go): the password step, session tokens and
+//     their MAC, sessions and their timeouts, the forward-auth check and
+//     its bounded cache (which hears of sessions other replicas end), the
+//     batched writes of when sessions were used, the second step and its
+//     email codes, and the throttles that bound guessing.
 //   - Enrollment and factors (enroll.go, factors.go): setting up email
 //     codes and authenticator apps, recovery codes, skipping an offered
 //     setup, removing a factor.

@@ -1,18 +1,54 @@
 package account
 
-// CachedChecks reports how many sessions the check cache holds.
-func (s *Service) CachedChecks() int {
-	s.check.mu.Lock()
-	defer s.check.mu.Unlock()
-	return len(s.check.m)
-}
+import "context"
+
+// CachedChecks reports how many live sessions the check cache holds.
+func (s *Service) CachedChecks() int { return s.check.pos.len() }
+
+// CachedRefusals reports how many refusals the check cache holds.
+func (s *Service) CachedRefusals() int { return s.check.neg.len() }
 
 // AfterHash makes fn run after every password check, while the attempt
 // is in flight: admitted, not yet settled.
 func (s *Service) AfterHash(fn func()) { s.afterHash = fn }
 
 // TokenHash is tokenHash, for FuzzTokens.
-var TokenHash = tokenHash
+func (s *Service) TokenHash(token string) ([]byte, bool) { return s.tokenHash(token) }
+
+// PendingTouches reports how many uses of sessions wait for a flush
+// outside the cache's entries.
+func (s *Service) PendingTouches() int {
+	s.touches.mu.Lock()
+	defer s.touches.mu.Unlock()
+	return len(s.touches.pending)
+}
+
+// NewSessions makes n fully signed-in sessions of the user without
+// signing in (no password hashed), as the benchmarks need, and returns
+// their tokens.
+func (s *Service) NewSessions(ctx context.Context, userID int64, n int) ([]string, error) {
+	tokens := make([]string, 0, n)
+	for len(tokens) < n {
+		err := s.update(ctx, func(tx *txn) error {
+			for range min(1000, n-len(tokens)) {
+				token, sess, err := s.newSession(userID, Actor{})
+				if err != nil {
+					return err
+				}
+				sess.CreatedAt, sess.LastSeenAt = tx.now, tx.now
+				if err := tx.CreateSession(sess); err != nil {
+					return err
+				}
+				tokens = append(tokens, token)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return tokens, nil
+}
 
 // StaffRule is the forecast's rule for staff, for tests that count the
 // way it does.

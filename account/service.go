@@ -60,6 +60,13 @@ type Options struct {
 	// else is offered setup, which they may skip. Operators and support
 	// must always have a second factor, whatever it says.
 	Rollout *rollout.Rollout
+	// SessionCacheSize bounds how many live sessions CheckSession keeps
+	// in memory (default DefaultSessionCacheSize); negative is an error.
+	SessionCacheSize int
+	// SharedStore says that other servers use the same store (PostgreSQL
+	// replicas): the idle timeout then allows for their uses not yet
+	// written (see IdleGrace).
+	SharedStore bool
 	// MailRetryFor is the delivery worker's mail.retry_for (default 72h):
 	// how long a message may have waited before its address was refused,
 	// which MarkAddressFixed looks back over.
@@ -113,6 +120,9 @@ type Service struct {
 	checks       checkCounts   // guesses checked, for the metrics
 	counts       counts        // decisions made, for the metrics (counts.go)
 	check        checkCache    // sessions recently checked for forward-auth
+	touches      touches       // uses of sessions not yet written (touches.go)
+	shared       bool          // Options.SharedStore
+	macs         macPool       // keyed HMACs of session tokens (sessiontoken.go)
 	// afterHash, when set (by tests only), runs after each password hash
 	// is checked, while the attempt is between admission and its outcome.
 	afterHash func()
@@ -126,12 +136,15 @@ func New(o Options) (*Service, error) {
 	if len(o.Key) != 32 {
 		return nil, errors.New("account: the secret key must be 32 bytes")
 	}
+	if o.SessionCacheSize < 0 {
+		return nil, fmt.Errorf("account: the session cache size must not be negative, not %d", o.SessionCacheSize)
+	}
 	s := &Service{
 		store: o.Store, clock: o.Clock, params: o.Password,
 		idle: o.SessionIdle, maxAge: o.SessionMaxAge,
 		product: o.Product, siteURL: o.SiteURL, support: o.Support,
 		loc: o.Location, rand: o.Rand,
-		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout,
+		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout, shared: o.SharedStore,
 		mailRetryFor: cmp.Or(o.MailRetryFor, defaultMailRetryFor),
 	}
 	var err error
@@ -177,6 +190,10 @@ func New(o Options) (*Service, error) {
 	if s.maxAge == 0 {
 		s.maxAge = 12 * time.Hour
 	}
+	size := cmp.Or(o.SessionCacheSize, DefaultSessionCacheSize)
+	s.check.init(size, s.idleLimit(), s.maxAge)
+	// Room for every cached session's use and as many again from pages.
+	s.touches.pending, s.touches.max = make(map[[32]byte]int64), 2*size
 	if s.product == "" {
 		s.product = "mfagate"
 	}
@@ -279,6 +296,7 @@ type keys struct {
 	emailCode []byte // keys the hashes of email codes
 	recovery  []byte // keys the hashes of recovery codes
 	device    []byte // keys the MACs of device tokens
+	session   []byte // keys the MACs of session tokens (sessiontoken.go)
 }
 
 func deriveKeys(master []byte) (keys, error) {
@@ -287,7 +305,7 @@ func deriveKeys(master []byte) (keys, error) {
 		dst  *[]byte
 		info string
 	}{{&k.seal, "mfagate seal v1"}, {&k.emailCode, "mfagate email code v1"}, {&k.recovery, "mfagate recovery code v1"},
-		{&k.device, "mfagate device v1"}} {
+		{&k.device, "mfagate device v1"}, {&k.session, "mfagate session v1"}} {
 		key, err := hkdf.Key(sha256.New, master, nil, d.info, 32)
 		if err != nil {
 			return keys{}, fmt.Errorf("account: derive key: %w", err)

@@ -14,8 +14,9 @@ import (
 // Sessions: finding the signed-in person from a cookie, timeouts,
 // signing out, ending other sessions, and changing one's own password.
 
-// touchEvery is how stale LastSeenAt may get before a request writes it:
-// checking a session must not write to the database on every request.
+// touchEvery is how stale an API token's LastUsedAt may get before a
+// use writes it (tokens.go). Sessions' uses are written in batches
+// instead (touches.go).
 const touchEvery = time.Minute
 
 // ErrNoSession is returned for a missing, unknown, expired or revoked
@@ -30,18 +31,23 @@ type Current struct {
 
 // Authenticate returns the session a cookie token names, if it is still
 // valid: known, not idle for longer than the idle timeout, younger than
-// the maximum age, and its account enabled. ErrNoSession otherwise.
+// the maximum age, and its account enabled. ErrNoSession otherwise. A
+// token this server did not make is refused without a lookup.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Current, error) {
-	h, ok := tokenHash(token)
+	key, ok := s.sessionKey(token)
 	if !ok {
 		return nil, ErrNoSession
 	}
+	return s.authenticate(ctx, key)
+}
+
+// authenticate looks the session up, with its account, in one query,
+// counting the uses this replica has not written yet, ends it if it has
+// expired, and records this use for the next flush of touches.
+func (s *Service) authenticate(ctx context.Context, key [32]byte) (*Current, error) {
 	var cur Current
 	err := s.view(ctx, func(tx *txn) (err error) {
-		if cur.Session, err = tx.SessionByHash(h); err != nil {
-			return err
-		}
-		cur.User, err = tx.UserByID(cur.Session.UserID)
+		cur.Session, cur.User, err = tx.SessionAndUser(key[:])
 		return err
 	})
 	if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
@@ -51,38 +57,50 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Current, err
 		return nil, err
 	}
 	now := s.now()
+	if seen := s.localSeen(&key); seen.After(cur.Session.LastSeenAt) {
+		cur.Session.LastSeenAt = seen
+	}
 	if s.expired(cur.Session, now) || cur.User.Disabled {
-		if err := s.update(ctx, func(tx *txn) error { return tx.end.session(tx, h) }); err != nil {
+		if err := s.update(ctx, func(tx *txn) error { return tx.end.session(tx, key[:]) }); err != nil {
 			return nil, err
 		}
 		return nil, ErrNoSession
 	}
-	if now.Sub(cur.Session.LastSeenAt) >= touchEvery {
-		cur.Session.LastSeenAt = now
-		err := s.update(ctx, func(tx *txn) error { return tx.TouchSession(h, now) })
-		if mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
-			return nil, ErrNoSession // revoked meanwhile
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := s.touch(ctx, &key, now); mfagate.ErrorCode(err) == mfagate.ENOTFOUND {
+		return nil, ErrNoSession // revoked meanwhile
+	} else if err != nil {
+		return nil, err
 	}
+	cur.Session.LastSeenAt = now
 	return &cur, nil
 }
 
+// expired reports whether a session has passed its idle or absolute
+// timeout. With replicas sharing the store the idle timeout allows
+// IdleGrace more: another replica may have used the session within that
+// time without having written it yet (touches.go), and a session in use
+// must never be ended for being idle. A lone server knows every use.
 func (s *Service) expired(sess *mfagate.Session, now time.Time) bool {
-	return now.Sub(sess.LastSeenAt) >= s.idle || now.Sub(sess.CreatedAt) >= s.maxAge
+	return now.Sub(sess.LastSeenAt) >= s.idleLimit() || now.Sub(sess.CreatedAt) >= s.maxAge
+}
+
+// idleLimit is the idle timeout as expired applies it.
+func (s *Service) idleLimit() time.Duration {
+	if s.shared {
+		return s.idle + IdleGrace
+	}
+	return s.idle
 }
 
 // SessionTimes returns when a session ends if unused and at the latest.
 func (s *Service) SessionTimes(sess *mfagate.Session) (idleEnd, maxEnd time.Time) {
-	return sess.LastSeenAt.Add(s.idle), sess.CreatedAt.Add(s.maxAge)
+	return sess.LastSeenAt.Add(s.idleLimit()), sess.CreatedAt.Add(s.maxAge)
 }
 
 // SignOut ends the session the token names. An unknown token is not an
 // error: signing out twice is harmless.
 func (s *Service) SignOut(ctx context.Context, token string, c Actor) error {
-	h, ok := tokenHash(token)
+	h, ok := s.tokenHash(token)
 	if !ok {
 		return nil
 	}
@@ -126,6 +144,11 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]*mfagate.Se
 	now := s.now()
 	live := list[:0]
 	for _, sess := range list {
+		if len(sess.Hash) == 32 {
+			if seen := s.localSeen((*[32]byte)(sess.Hash)); seen.After(sess.LastSeenAt) {
+				sess.LastSeenAt = seen // used here since the last flush
+			}
+		}
 		if !s.expired(sess, now) {
 			live = append(live, sess)
 		}

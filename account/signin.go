@@ -191,7 +191,7 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 			sess.Stage = mfagate.StagePassword
 		}
 		if in.OldToken != "" {
-			if h, ok := tokenHash(in.OldToken); ok {
+			if h, ok := s.tokenHash(in.OldToken); ok {
 				if err := tx.end.session(tx, h); err != nil {
 					return err
 				}
@@ -293,32 +293,17 @@ func (s *Service) passwordWrong(tx *txn, pass *ticket, u *mfagate.User, c Actor,
 // callers lower the stage when a second step is due, and set its times to
 // the now of the transaction that stores it.
 func (s *Service) newSession(userID int64, c Actor) (string, *mfagate.Session, error) {
-	raw := make([]byte, 32) // 256 bits
-	if _, err := io.ReadFull(s.rand, raw); err != nil {
+	var raw [tokenRandomLen + tokenMACLen]byte
+	if _, err := io.ReadFull(s.rand, raw[:tokenRandomLen]); err != nil {
 		return "", nil, fmt.Errorf("make session id: %w", err)
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	h := sha256.Sum256(raw)
+	s.tokenMAC(raw[tokenRandomLen:], raw[:tokenRandomLen])
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	h := sha256.Sum256(raw[:tokenRandomLen])
 	return token, &mfagate.Session{
 		Hash: h[:], UserID: userID, Stage: mfagate.StageFull,
 		ClientAddr: c.ClientAddr, UserAgent: clipAgent(c.UserAgent),
 	}, nil
-}
-
-// tokenHash returns the store key of a cookie token, and false for a value
-// that cannot be a token (so it is never looked up). Decoding is strict:
-// 43 characters carry 258 bits for 256, and only the spelling with the
-// two spare bits zero, the one newSession writes, is a token.
-func tokenHash(token string) ([]byte, bool) {
-	if len(token) != 43 {
-		return nil, false
-	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil || len(raw) != 32 {
-		return nil, false
-	}
-	h := sha256.Sum256(raw)
-	return h[:], true
 }
 
 func clipAgent(ua string) string {

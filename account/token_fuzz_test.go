@@ -18,9 +18,10 @@ import (
 // unauthorized, and nothing of the wrong length or alphabet is looked
 // up. The database is real (SQLite) and prepared once.
 //
-// A cookie token is accepted in one spelling only: 43 base64 characters
-// carry 258 bits for 256, and of the four last characters that decode
-// alike only the one newSession writes (spare bits zero) is taken.
+// A cookie token is 64 base64url characters, 32 random bytes and a MAC of
+// them under the server's key: every other value, of any length, a token
+// of the old 43-character form, or one whose MAC does not match, is
+// refused without a lookup.
 func FuzzTokens(f *testing.F) {
 	fx := newFixture(f)
 	fx.mustUser(f, "alice", "plum orchard lantern")
@@ -29,29 +30,30 @@ func FuzzTokens(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	// The other spellings of the session's token: the last character with
-	// its two spare bits set otherwise.
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	last := strings.IndexByte(alphabet, in.Token[42])
-	for k := range 4 {
-		f.Add(in.Token[:42] + string(alphabet[last&^3+k]))
+	// The token with one character changed, in the random part and in the
+	// MAC: right length and alphabet, wrong MAC.
+	for _, i := range []int{0, 20, 42, 43, 63} {
+		c := byte('A')
+		if in.Token[i] == 'A' {
+			c = 'B'
+		}
+		f.Add(in.Token[:i] + string(c) + in.Token[i+1:])
 	}
 	for _, s := range []string{
-		in.Token, api, "", strings.Repeat("A", 43), in.Token[:42], in.Token + "A", in.Token[:42] + "+", in.Token[:42] + "=",
+		in.Token, api, "", strings.Repeat("A", 43), strings.Repeat("A", 64), in.Token[:63], in.Token + "A", in.Token[:63] + "+", in.Token[:63] + "=",
 		"mfag_" + strings.Repeat("A", 43), api[:47], api + " ", strings.ToUpper(api), "mfag_" + in.Token,
-		strings.Repeat("\xff", 43), in.Token[:40] + "é",
+		strings.Repeat("\xff", 64), in.Token[:62] + "é", in.Token[:43],
 	} {
 		f.Add(s)
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, s string) {
-		h, ok := account.TokenHash(s)
+		h, ok := fx.svc.TokenHash(s)
 		if ok {
 			raw, err := base64.RawURLEncoding.DecodeString(s)
-			want := sha256.Sum256(raw)
-			if len(s) != 43 || err != nil || len(raw) != 32 || base64.RawURLEncoding.EncodeToString(raw) != s ||
-				!bytes.Equal(h, want[:]) {
-				t.Fatalf("tokenHash(%q) accepted it: want the one spelling of 32 bytes in URL-safe base64, hashed", s)
+			want := sha256.Sum256(raw[:32])
+			if s != in.Token || err != nil || !bytes.Equal(h, want[:]) {
+				t.Fatalf("tokenHash(%q) accepted it: only the token the server made may pass, hashed", s)
 			}
 		}
 		same := ok && s == in.Token

@@ -33,7 +33,8 @@ func (tx *txn) audit(e mfagate.AuditEvent) error {
 
 // update runs fn in one transaction, as Store.Update does, with its now
 // read once as it begins, and then has this replica's check cache forget
-// the sessions fn ended. It forgets them even when the transaction
+// the sessions fn ended; the other replicas hear of them when it commits
+// (Sessions.AnnounceEnded). It forgets them even when the transaction
 // failed: that costs a lookup, never a session that should be dead.
 func (s *Service) update(ctx context.Context, fn func(tx *txn) error) error {
 	var end ended
@@ -41,7 +42,11 @@ func (s *Service) update(ctx context.Context, fn func(tx *txn) error) error {
 		tx := &txn{Tx: t, now: s.now()}
 		err := fn(tx)
 		end = tx.end
-		return err
+		if err != nil || (len(end.hashes) == 0 && len(end.users) == 0) {
+			return err
+		}
+		// Told to the other replicas at commit (see FollowRevocations).
+		return tx.AnnounceEnded(end.hashes, end.users)
 	})
 	s.check.forget(&end)
 	return err

@@ -77,6 +77,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 	a.accounts, err = account.New(account.Options{
 		Store: store, Clock: a.clock, RolloutClock: a.rclock,
 		SessionIdle: cfg.Server.SessionIdleTimeout, SessionMaxAge: cfg.Server.SessionMaxAge,
+		SessionCacheSize: cfg.Server.SessionCacheSize, SharedStore: cfg.Database.Driver == sqlstore.DriverPostgres,
 		Product: cfg.MFA.Issuer, SiteURL: siteURL,
 		Support:  account.Contacts{Email: cfg.Support.Email, Phone: cfg.Support.Phone, Hours: cfg.Support.Hours},
 		Location: cfg.Rollout.Location,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/config"
 	"github.com/mfagate/mfagate/mail"
 	"github.com/mfagate/mfagate/web"
@@ -43,7 +44,8 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 		Wake: a.store.MailQueued()}
 	campaigns := &worker.Campaigns{Accounts: a.accounts, Logger: a.log}
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{newMailCollector(delivery), newCampaignCollector(campaigns), a.dbTimes.vec} {
+	for _, c := range []prometheus.Collector{newMailCollector(delivery), newCampaignCollector(campaigns), a.dbTimes.vec,
+		newSessionCacheCollector(a.accounts)} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -76,7 +78,9 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{}, 4)
+	done := make(chan struct{}, 6)
+	go func() { a.flushTouches(workCtx); done <- struct{}{} }()
+	go func() { a.followRevocations(workCtx); done <- struct{}{} }()
 	go func() { delivery.Run(workCtx, 2*time.Second); done <- struct{}{} }()
 	go func() { a.retention().Run(workCtx, 5*time.Minute); done <- struct{}{} }()
 	go func() {
@@ -173,7 +177,9 @@ func forwardAuthRules(rules []config.AccessRule) []web.ForwardAuthRule {
 // retention is the job that deletes what is no longer needed.
 func (a *app) retention() *worker.Retention {
 	return &worker.Retention{Store: a.store, Clock: a.clock, Logger: a.log,
-		SessionIdle: a.cfg.Server.SessionIdleTimeout, SessionMaxAge: a.cfg.Server.SessionMaxAge,
+		// A use may wait account.IdleGrace to be written: such a session is
+		// not idle yet.
+		SessionIdle: a.cfg.Server.SessionIdleTimeout + account.IdleGrace, SessionMaxAge: a.cfg.Server.SessionMaxAge,
 		CodeTTL: a.cfg.MFA.Email.CodeTTL, IdleThrottles: a.cfg.Retention.IdleThrottles, SentMail: a.cfg.Retention.SentMail}
 }
 

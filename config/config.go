@@ -54,6 +54,9 @@ type Server struct {
 	// to stop, with /readyz answering 503, so that a load balancer stops
 	// sending it requests before it stops taking them. 0: none.
 	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// SessionCacheSize is how many live sessions each server keeps in
+	// memory for forward-auth's checks (account.DefaultSessionCacheSize).
+	SessionCacheSize int `yaml:"session_cache_size"`
 
 	// ParsedBaseURL is BaseURL parsed; nil when BaseURL is empty.
 	ParsedBaseURL *url.URL `yaml:"-"`
@@ -238,6 +241,7 @@ func Default() *Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			SessionMaxAge:      12 * time.Hour,
 			ShutdownDelay:      5 * time.Second,
+			SessionCacheSize:   100_000,
 		},
 		Mail: Mail{SMTP: SMTP{Port: 587, TLS: "starttls"}, RetryFor: 72 * time.Hour, Connections: 4},
 		MFA: MFA{

@@ -78,6 +78,7 @@ func TestDefaults(t *testing.T) {
 		{"server.session_idle_timeout", cfg.Server.SessionIdleTimeout, 30 * time.Minute},
 		{"server.session_max_age", cfg.Server.SessionMaxAge, 12 * time.Hour},
 		{"server.shutdown_delay", cfg.Server.ShutdownDelay, 5 * time.Second},
+		{"server.session_cache_size", cfg.Server.SessionCacheSize, 100_000},
 		{"mail.smtp.port", cfg.Mail.SMTP.Port, 587},
 		{"mail.smtp.tls", cfg.Mail.SMTP.TLS, "starttls"},
 		{"mail.from parsed", cfg.Mail.FromAddress.Address, "signin@example.com"},

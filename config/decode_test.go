@@ -31,7 +31,7 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			"unknown key in server",
 			"server:\n  addr: x\n\n  adress: y\n",
-			`config line 4: unknown key "adress" in server (known keys: addr, base_url, cookie_domain, trusted_proxies, dev_insecure_cookies, session_idle_timeout, session_max_age, metrics_addr, shutdown_delay)`,
+			`config line 4: unknown key "adress" in server (known keys: addr, base_url, cookie_domain, trusted_proxies, dev_insecure_cookies, session_idle_timeout, session_max_age, metrics_addr, shutdown_delay, session_cache_size)`,
 		},
 		{
 			"unknown key three deep",
@@ -51,7 +51,7 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			"parsed field is not a key",
 			"server:\n  parsedbaseurl: x\n",
-			`config line 2: unknown key "parsedbaseurl" in server (known keys: addr, base_url, cookie_domain, trusted_proxies, dev_insecure_cookies, session_idle_timeout, session_max_age, metrics_addr, shutdown_delay)`,
+			`config line 2: unknown key "parsedbaseurl" in server (known keys: addr, base_url, cookie_domain, trusted_proxies, dev_insecure_cookies, session_idle_timeout, session_max_age, metrics_addr, shutdown_delay, session_cache_size)`,
 		},
 		{"duplicate key", "server:\n  addr: a\n  addr: b\n", `config line 3: duplicate key "addr" in server (first set on line 2)`},
 		{"duplicate section", "server: {}\nserver: {}\n", `config line 2: duplicate key "server" in the top level (first set on line 1)`},

@@ -64,6 +64,9 @@ func TestValidateErrors(t *testing.T) {
 		{"idle too short", "server:\n  session_idle_timeout: 30s\n", "server.session_idle_timeout is 30s; it must be between 1m and 30d", "idle"},
 		{"max age too long", "server:\n  session_max_age: 31d\n", "server.session_max_age is 31d; it must be between 1m and 30d", "max_age"},
 		{"shutdown delay too long", "server:\n  shutdown_delay: 2m\n", "server.shutdown_delay is 2m; it must be between 0s and 1m", "shutdown_delay"},
+		{"session cache too small", "server:\n  session_cache_size: 999\n", "server.session_cache_size is 999; it must be between 1000 and 10000000 sessions (about 0.8 KB of memory each)", "session_cache_size"},
+		{"session cache negative", "server:\n  session_cache_size: -5\n", "server.session_cache_size is -5; it must be between 1000 and 10000000", "session_cache_size"},
+		{"session cache too big", "server:\n  session_cache_size: 20000000\n", "server.session_cache_size is 20000000; it must be between", "session_cache_size"},
 		{"shutdown delay negative", "server:\n  shutdown_delay: -1s\n", "server.shutdown_delay is -1s; it must be between 0s and 1m", "shutdown_delay"},
 		{
 			"idle longer than max age",
@@ -246,7 +249,7 @@ func TestValidWithoutError(t *testing.T) {
 		{"smtp without login", "mail:\n  from: a@example.com\n  driver: smtp\n  smtp: {host: localhost, port: 25, tls: none}\n"},
 		{"empty bootstrap", "admin:\n  bootstrap: []\n"},
 		{"empty sections", "server:\nmfa:\nrollout:\nsupport:\nadmin:\n"},
-		{"bounds", "server:\n  session_idle_timeout: 1m\n  session_max_age: 30d\n  shutdown_delay: 0s\nmfa:\n  recovery_codes: {count: 20}\n  totp: {skew_steps: 0}\n"},
+		{"bounds", "server:\n  session_idle_timeout: 1m\n  session_max_age: 30d\n  shutdown_delay: 0s\n  session_cache_size: 1000\nmfa:\n  recovery_codes: {count: 20}\n  totp: {skew_steps: 0}\n"},
 		{"rfc3339 start", phase("starts: 2027-07-13T09:00:00+01:00")},
 		{"notice", phase("notice: {subject: s, body: b}")},
 	}

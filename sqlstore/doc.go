@@ -17,6 +17,10 @@
 // caused by a passed deadline or an unreachable database becomes
 // EUNAVAILABLE (unavailable.go).
 //
+// On PostgreSQL the transactions that end sessions announce them
+// (AnnounceEnded, pg_notify), and Listener hears the announcements on a
+// connection of its own (revocations.go), for mfagate.Revocations.
+//
 // Every call has a deadline (Options.RequestTimeout unless the caller's
 // context has one) and the connection pool is bounded per backend
 // (DefaultOptions).

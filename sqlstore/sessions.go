@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -154,23 +156,154 @@ func (t *tx) DeleteStaleSessions(idleBefore, createdBefore time.Time) (int, erro
 	return n, nil
 }
 
-func scanSession(sc scanner) (*mfagate.Session, error) {
+// The columns of SessionAndUser's join, each named by its table.
+var (
+	joinedSessionColumns = prefixColumns("s.", sessionColumns)
+	joinedUserColumns    = prefixColumns("u.", userColumns)
+)
+
+func prefixColumns(prefix, columns string) string {
+	names := strings.Split(columns, ",")
+	for i, n := range names {
+		names[i] = prefix + strings.TrimSpace(n)
+	}
+	return strings.Join(names, ", ")
+}
+
+// SessionAndUser returns a session and its user in one query; see
+// mfagate.Sessions. The roles come as one row each (none: one row with a
+// NULL role), so that no separator has to be kept out of role names.
+func (t *tx) SessionAndUser(hash []byte) (*mfagate.Session, *mfagate.User, error) {
+	rows, err := t.query(`SELECT `+joinedSessionColumns+`, `+joinedUserColumns+`, r.role
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN user_roles r ON r.user_id = u.id
+		WHERE s.hash = ?`, hash)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get session and user: %w", err)
+	}
 	var (
-		s                        mfagate.Session
-		stage                    string
-		created, seen, secondFac sql.NullInt64
+		sess  *mfagate.Session
+		u     *mfagate.User
+		roles []string
 	)
-	if err := sc.Scan(&s.Hash, &s.UserID, &stage, &created, &seen, &secondFac, &s.ClientAddr, &s.UserAgent,
-		&s.PendingTOTP, &s.PendingRecovery); err != nil {
+	for rows.Next() {
+		var role sql.NullString
+		if sess, u, err = scanSessionAndUser(rows, &role); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("get session and user: %w", err)
+		}
+		if role.Valid {
+			roles = append(roles, role.String)
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, nil, fmt.Errorf("get session and user: %w", err)
+	}
+	if sess == nil {
+		return nil, nil, mfagate.Errorf(mfagate.ENOTFOUND, "session not found")
+	}
+	// Sorted here, as oneUser sorts them: collations do not sort by byte.
+	slices.Sort(roles)
+	u.Roles = roles
+	return sess, u, nil
+}
+
+func scanSession(sc scanner) (*mfagate.Session, error) {
+	var f sessionFields
+	if err := sc.Scan(f.dests()...); err != nil {
 		return nil, err
 	}
-	s.Stage = mfagate.Stage(stage)
-	s.CreatedAt = fromMillis(created)
-	s.LastSeenAt = fromMillis(seen)
-	s.SecondFactorAt = fromMillis(secondFac)
-	return &s, nil
+	return f.session(), nil
+}
+
+// sessionFields are what a row of sessionColumns is scanned into.
+type sessionFields struct {
+	s                        mfagate.Session
+	stage                    string
+	created, seen, secondFac sql.NullInt64
+}
+
+func (f *sessionFields) dests() []any {
+	return []any{&f.s.Hash, &f.s.UserID, &f.stage, &f.created, &f.seen, &f.secondFac, &f.s.ClientAddr, &f.s.UserAgent,
+		&f.s.PendingTOTP, &f.s.PendingRecovery}
+}
+
+func (f *sessionFields) session() *mfagate.Session {
+	s := f.s
+	s.Stage = mfagate.Stage(f.stage)
+	s.CreatedAt = fromMillis(f.created)
+	s.LastSeenAt = fromMillis(f.seen)
+	s.SecondFactorAt = fromMillis(f.secondFac)
+	return &s
+}
+
+// scanSessionAndUser scans a row of SessionAndUser's join: the session's
+// columns, the user's (as scanUser reads them: a column added to
+// userColumns must be added here too, or the store tests fail), and role.
+func scanSessionAndUser(sc scanner, role *sql.NullString) (*mfagate.Session, *mfagate.User, error) {
+	var (
+		f                                   sessionFields
+		u                                   mfagate.User
+		disabled                            int64
+		created, lastSign, extended, skipAt sql.NullInt64
+		unreached                           sql.NullInt64
+	)
+	dests := append(f.dests(), &u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
+		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason, role)
+	if err := sc.Scan(dests...); err != nil {
+		return nil, nil, err
+	}
+	u.Disabled = disabled != 0
+	u.CreatedAt = fromMillis(created)
+	u.LastSignInAt = fromMillis(lastSign)
+	u.ExtendedUntil = fromMillis(extended)
+	u.LastSkipAt = fromMillis(skipAt)
+	u.UnreachedAt = fromMillis(unreached)
+	return f.session(), &u, nil
+}
+
+// touchBatch bounds the sessions one statement of TouchSessions writes,
+// well inside both databases' limits on parameters.
+const touchBatch = 512
+
+// TouchSessions records many uses of sessions; see mfagate.Sessions. One
+// UPDATE per touchBatch sessions, each row only moved forward. Statements
+// write a power of two of sessions (the rest in smaller ones), so that
+// there are a few statements to prepare, not one per count.
+func (t *tx) TouchSessions(touches []mfagate.SessionTouch) (int, error) {
+	changed := 0
+	for len(touches) > 0 {
+		n := touchBatch
+		for n > len(touches) {
+			n /= 2
+		}
+		batch := touches[:n]
+		touches = touches[len(batch):]
+		values := make([]string, len(batch))
+		args := make([]any, 0, 2*len(batch))
+		for i, tc := range batch {
+			// Typed, so that PostgreSQL compares a bytea with a bytea.
+			values[i] = "(CAST(? AS " + blobType(t.dialect) + "), CAST(? AS BIGINT))"
+			args = append(args, tc.Hash, tc.At.UnixMilli())
+		}
+		n, err := t.execCount(`UPDATE sessions SET last_seen_at = v.column2
+			FROM (VALUES `+strings.Join(values, ", ")+`) AS v
+			WHERE sessions.hash = v.column1 AND sessions.last_seen_at < v.column2`, args...)
+		if err != nil {
+			return changed, fmt.Errorf("touch sessions: %w", err)
+		}
+		changed += n
+	}
+	return changed, nil
 }
 
 func sessionExists() error {
 	return mfagate.Errorf(mfagate.ECONFLICT, "session already exists")
+}
+
+// blobType is the SQL type of a byte string, for a CAST.
+func blobType(d dialect) string {
+	if d == dialectPostgres {
+		return "BYTEA"
+	}
+	return "BLOB"
 }

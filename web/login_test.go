@@ -37,7 +37,7 @@ func TestSignInSetsAStrictSessionCookie(t *testing.T) {
 		{"Path=/", ck.Path == "/"},
 		{"no Domain", !strings.Contains(strings.ToLower(raw), "domain=")},
 		{"no Max-Age or Expires (the server ends sessions)", ck.MaxAge == 0 && ck.RawExpires == ""},
-		{"43-character token (256 bits)", len(ck.Value) == 43},
+		{"64-character token (256 random bits and a 128-bit MAC)", len(ck.Value) == 64},
 	}
 	for _, chk := range checks {
 		if !chk.ok {

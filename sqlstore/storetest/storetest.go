@@ -33,6 +33,8 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"DeleteStaleSessions", testDeleteStaleSessions},
 		{"SessionPending", testSessionPending},
+		{"SessionAndUser", testSessionAndUser},
+		{"TouchSessions", testTouchSessions},
 		{"CreateFactor", testCreateFactor},
 		{"UseFactorTOTP", testUseFactorTOTP},
 		{"UseFactorEmail", testUseFactorEmail},

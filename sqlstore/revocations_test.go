@@ -1,0 +1,117 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/sqlstore"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
+)
+
+// TestAnnounceEnded: on PostgreSQL an announcement reaches a Listener on
+// the same database when its transaction commits, and never when it
+// rolls back; one too long to name its sessions says "all"; and the
+// listener, cut off, says so and comes back. On SQLite announcing does
+// nothing and does not fail.
+func TestAnnounceEnded(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		db := sqltest.SQLite().New(t)
+		if err := db.Update(context.Background(), func(tx mfagate.Tx) error {
+			return tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{1}, 32)}, []int64{7})
+		}); err != nil {
+			t.Fatalf("got %v, want nothing done", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		b := sqltest.Postgres(t)
+		dsn := b.DSN(t)
+		db := b.Open(t, dsn)
+		sqltest.MustMigrate(t, db)
+		l, err := sqlstore.NewListener(dsn, 5*time.Second, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Retry = 10 * time.Millisecond
+		ctx, cancel := context.WithCancel(context.Background())
+		states := make(chan bool, 10)
+		heard := make(chan mfagate.Ended, 10)
+		done := make(chan struct{})
+		go func() {
+			l.Follow(ctx, func(on bool) { states <- on }, func(e mfagate.Ended) { heard <- e })
+			close(done)
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		waitState(t, states, true)
+
+		h := bytes.Repeat([]byte{0xab}, 32)
+		errRollback := errors.New("roll back")
+		if err := db.Update(ctx, func(tx mfagate.Tx) error {
+			if err := tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{0xcd}, 32)}, nil); err != nil {
+				return err
+			}
+			return errRollback
+		}); !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		mustAnnounce(t, db, [][]byte{h}, []int64{42, 43})
+		// Delivered in commit order: had the rolled-back one been sent, it
+		// would come first.
+		got := <-heard
+		if got.All || len(got.Hashes) != 1 || !bytes.Equal(got.Hashes[0], h) || !slices.Equal(got.Users, []int64{42, 43}) {
+			t.Fatalf("heard %+v, want the committed announcement: hash %x, users 42 and 43", got, h)
+		}
+
+		many := make([][]byte, 200) // 200 hashes of 64 hex digits: beyond a payload
+		for i := range many {
+			many[i] = bytes.Repeat([]byte{byte(i)}, 32)
+		}
+		mustAnnounce(t, db, many, nil)
+		if got := <-heard; !got.All {
+			t.Fatalf("heard %+v for 200 sessions, want All", got)
+		}
+
+		// Cut the listener's connection: it stops listening, then
+		// listens again.
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		var cut int
+		if err := admin.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE query = 'LISTEN "' || 'mfagate_ended_' || left(md5(current_schema()), 16) || '"'`).Scan(&cut); err != nil || cut != 1 {
+			t.Fatalf("cut %d listeners (%v), want 1", cut, err)
+		}
+		waitState(t, states, false)
+		waitState(t, states, true)
+		mustAnnounce(t, db, [][]byte{h}, nil)
+		if got := <-heard; len(got.Hashes) != 1 {
+			t.Fatalf("after reconnecting: heard %+v, want the hash", got)
+		}
+	})
+}
+
+func mustAnnounce(tb testing.TB, db *sqlstore.DB, hashes [][]byte, users []int64) {
+	tb.Helper()
+	if err := db.Update(context.Background(), func(tx mfagate.Tx) error { return tx.AnnounceEnded(hashes, users) }); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func waitState(tb testing.TB, states <-chan bool, want bool) {
+	tb.Helper()
+	select {
+	case got := <-states:
+		if got != want {
+			tb.Fatalf("listening: got %v, want %v", got, want)
+		}
+	case <-time.After(30 * time.Second): // a hang, not a timing: the signal never came
+		tb.Fatalf("listening never became %v", want)
+	}
+}
