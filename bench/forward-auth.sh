@@ -24,7 +24,8 @@
 #
 # Settings (environment): DURATION (10), CONNECTIONS (64), THREADS (2),
 # SESSIONS (100000), UNKNOWN_REQUESTS (1000000), TOKEN_LEN (43),
-# ANON_REQUESTS (1000000), MFAGATE_PORT (18080), HELLO_PORT (18081);
+# ANON_REQUESTS (1000000), MFAGATE_PORT (18080), HELLO_PORT (18081),
+# KEEP_LOG (a file to keep mfagate's log in; unset: not kept);
 # GOGC and GOMEMLIMIT reach mfagate (unset: its own defaults, see
 # docs/operations.md).
 set -euo pipefail
@@ -53,6 +54,7 @@ failed=0
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ -n "${KEEP_LOG:-}" ]; then cp "$work/mfagate.log" "$KEEP_LOG" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -239,8 +241,9 @@ after=$(rss)
 echo "requests sent: $sent, all refused (401)"
 echo "mfagate resident memory: before $before, after $after"
 if grep -q 'level=\(INFO\|WARN\|ERROR\).*auth/verify' "$work/mfagate.log"; then
-  echo "bench: anonymous requests were logged above debug:" >&2
+  echo "bench: requests were logged above debug:" >&2
   grep 'auth/verify' "$work/mfagate.log" | head -5 >&2
+  grep 'level=\(WARN\|ERROR\)' "$work/mfagate.log" | grep -v 'msg=request' | head -5 >&2
   exit 1
 fi
 exit "$failed"
