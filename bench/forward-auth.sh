@@ -240,9 +240,14 @@ done
 after=$(rss)
 echo "requests sent: $sent, all refused (401)"
 echo "mfagate resident memory: before $before, after $after"
-if grep -q 'level=\(INFO\|WARN\|ERROR\).*auth/verify' "$work/mfagate.log"; then
+# A request whose client hung up at the end of a wrk run, in the middle of
+# its database query, is logged as an error ("context canceled"): wrk's
+# doing, not the check's, so those are left out (their request lines
+# too, by request id).
+grep 'err=.*context canceled' "$work/mfagate.log" | sed -n 's/.*request_id=\([0-9a-f]*\).*/request_id=\1/p' >"$work/cancelled" || true
+if grep -v -F -f "$work/cancelled" -e 'no-such-request-id' "$work/mfagate.log" | grep -q 'level=\(INFO\|WARN\|ERROR\).*auth/verify'; then
   echo "bench: requests were logged above debug:" >&2
-  grep 'auth/verify' "$work/mfagate.log" | head -5 >&2
+  grep -v -F -f "$work/cancelled" -e 'no-such-request-id' "$work/mfagate.log" | grep 'auth/verify' | head -5 >&2
   grep 'level=\(WARN\|ERROR\)' "$work/mfagate.log" | grep -v 'msg=request' | head -5 >&2
   exit 1
 fi

@@ -24,6 +24,9 @@ import (
 //     stacks). Measured with bench/forward-auth.sh and 20,000 sessions:
 //     GOGC=400 under a 120 MiB limit let the heap fill the limit, 161 MB
 //     resident; GOGC=100 without a limit 100 MB; these settings 126 MB.
+//     With 100,000 sessions: 144 MB, against 209 MB with Go's defaults
+//     (for collections that run more often as the live heap nears the
+//     limit: the check rate was 0.17–0.19 of hello's against 0.23).
 //
 // The limit is soft: a live heap above it is not refused, only collected
 // more often (the runtime caps the collector at half the CPU then).
