@@ -105,8 +105,10 @@ func TestStatementsPreparedInTransactions(t *testing.T) {
 			}()
 		}
 		// Both wait in BEGIN for the write lock, each holding a connection.
-		for db.db.Stats().InUse < 3 {
-			time.Sleep(time.Millisecond)
+		for waited := time.Now(); db.db.Stats().InUse < 3; time.Sleep(time.Millisecond) {
+			if time.Since(waited) > 2*time.Second {
+				return fmt.Errorf("the other transactions hold %d connections, want 2", db.db.Stats().InUse-1)
+			}
 		}
 		return selectN(tx, 7)
 	})
