@@ -14,7 +14,8 @@ import (
 // other (web and worker may use account), and only web mounts its parts
 // (web/api, web/console), which share web/internal; the storage behaviour suite
 // (sqlstore/storetest) reaches a store only through the root's interface,
-// with no SQL; only cli wires them; cmd imports only cli. It fails, rather
+// with no SQL; only cli (and the load-test programs under bench) wires
+// them; cmd imports only cli. It fails, rather
 // than skips, when the packages cannot be loaded.
 // TestImportRulesCatchMutations shows that it can fail.
 func TestImportRules(t *testing.T) {

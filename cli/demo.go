@@ -66,6 +66,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	mem := setMemoryDefaults(e.getenv) // cli/runtime.go
+	defer mem.undo()
 	a, err := openApp(ctx, e, cfg, opts...)
 	if err != nil {
 		return err
@@ -82,6 +84,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Emails are not sent: read them at %s/dev/outbox\n", baseURL)
 	fmt.Fprintf(e.stdout, "The rollout: %s\n", demoSchedule(cfg))
 	fmt.Fprintf(e.stdout, "Data is kept in %s. Press Ctrl+C to stop.\n", *data)
+	a.log.Info("memory settings", "go", mem.String())
 	return a.serve(ctx, ln, nil)
 }
 

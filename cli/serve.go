@@ -43,6 +43,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	mem := setMemoryDefaults(e.getenv) // cli/runtime.go
+	defer mem.undo()
 	a, err := openApp(ctx, e, cfg, opts...)
 	if err != nil {
 		return err
@@ -66,6 +68,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if metricsLn != nil {
 		fmt.Fprintf(e.stdout, "mfagate serves its metrics on http://%s/metrics only\n", metricsLn.Addr())
 	}
+	a.log.Info("memory settings", "go", mem.String())
 	return a.serve(ctx, ln, metricsLn)
 }
 

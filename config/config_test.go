@@ -128,13 +128,13 @@ func TestDatabaseDefaults(t *testing.T) {
 			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 8, MaxIdleConns: 8,
 			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
 		{"postgres", "database:\n  driver: postgres\n  dsn: x\n", Database{Driver: "postgres", DSN: "x",
-			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 10,
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 20,
 			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
 		{"smaller pool", "database:\n  driver: postgres\n  dsn: x\n  max_open_conns: 6\n", Database{Driver: "postgres", DSN: "x",
 			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 6, MaxIdleConns: 6,
 			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
 		{"zero and empty mean the default", "database:\n  driver: postgres\n  dsn: x\n  max_open_conns: 0\n  request_timeout:\n", Database{Driver: "postgres", DSN: "x",
-			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 10,
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 20,
 			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
 	}
 	for _, tt := range tests {

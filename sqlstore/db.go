@@ -49,6 +49,9 @@ type DB struct {
 	// SQLite.
 	path     string
 	observer Observer // may be nil
+	// stmts holds the queries run so far, rebound and, on SQLite,
+	// prepared (stmtcache.go).
+	stmts *stmtCache
 }
 
 var _ mfagate.Store = (*DB)(nil)
@@ -117,7 +120,7 @@ func OpenWith(ctx context.Context, driver, dsn string, o Options) (*DB, error) {
 	sdb.SetConnMaxLifetime(o.ConnMaxLifetime)
 	sdb.SetConnMaxIdleTime(o.ConnMaxIdleTime)
 	db := &DB{db: sdb, dialect: d, requestTimeout: o.RequestTimeout, mailQueued: make(chan struct{}, 1),
-		lock: lock, path: path, observer: o.Observer}
+		lock: lock, path: path, observer: o.Observer, stmts: newStmtCache(sdb, d, o.RequestTimeout)}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -252,7 +255,7 @@ func (db *DB) Update(ctx context.Context, fn func(mfagate.Tx) error) (err error)
 			sqlTx.Rollback()
 		}
 	}()
-	t := &tx{ctx: ctx, q: sqlTx, dialect: db.dialect, writable: true}
+	t := &tx{ctx: ctx, q: sqlTx, sqlTx: sqlTx, stmts: db.stmts, dialect: db.dialect, writable: true}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -279,7 +282,7 @@ func (db *DB) View(ctx context.Context, fn func(mfagate.Tx) error) error {
 	defer db.observe(RequestView, time.Now())
 	ctx, cancel := db.withDeadline(ctx)
 	defer cancel()
-	return unavailable(ctx, fn(&tx{ctx: ctx, q: db.db, dialect: db.dialect}))
+	return unavailable(ctx, fn(&tx{ctx: ctx, q: db.db, stmts: db.stmts, dialect: db.dialect}))
 }
 
 // Ping checks that the database answers, within the request timeout unless
@@ -301,10 +304,11 @@ func (db *DB) observe(kind RequestKind, start time.Time) {
 	}
 }
 
-// Close releases the database and then its lock, once every connection
-// is closed: a restore waiting for the lock never replaces a file still
-// open here.
+// Close releases the prepared statements, the database and then its
+// lock, once every connection is closed: a restore waiting for the lock
+// never replaces a file still open here.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.db.Close()
 	db.lock.Close()
 	return err
@@ -320,8 +324,14 @@ type querier interface {
 // tx implements mfagate.Tx on a transaction (Update) or on the database
 // itself (View).
 type tx struct {
-	ctx      context.Context
-	q        querier
+	ctx context.Context
+	q   querier
+	// sqlTx is q in a transaction (Update), nil in View; statements
+	// prepared on the DB run in it through StmtContext.
+	sqlTx *sql.Tx
+	// stmts is the DB's statement cache; nil (in tests and tools that
+	// make a tx by hand) runs every query as it is.
+	stmts    *stmtCache
 	dialect  dialect
 	writable bool
 	// securityMail is set when the transaction queued security mail.
@@ -340,7 +350,30 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 	if !t.writable {
 		return nil, errReadOnly
 	}
-	return t.q.ExecContext(t.ctx, t.dialect.rebind(query), args...)
+	text, s := t.prepared(query)
+	if s != nil {
+		return s.ExecContext(t.ctx, args...)
+	}
+	return t.q.ExecContext(t.ctx, text, args...)
+}
+
+// prepared returns query rebound for the dialect and, when the DB has it
+// prepared, its statement for this tx (nil otherwise: run the text).
+func (t *tx) prepared(query string) (string, *sql.Stmt) {
+	if t.stmts == nil {
+		return t.dialect.rebind(query), nil
+	}
+	e := t.stmts.lookup(query)
+	if e == nil {
+		return t.dialect.rebind(query), nil
+	}
+	s := t.stmts.statement(t.ctx, e, t.sqlTx != nil)
+	if s != nil && t.sqlTx != nil {
+		// The transaction's connection's copy, prepared there the first
+		// time; closed with the transaction, the DB's statement kept.
+		s = t.sqlTx.StmtContext(t.ctx, s)
+	}
+	return e.text, s
 }
 
 // execCount runs a write and returns the number of rows it changed.
@@ -354,11 +387,19 @@ func (t *tx) execCount(query string, args ...any) (int, error) {
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(t.ctx, t.dialect.rebind(query), args...)
+	text, s := t.prepared(query)
+	if s != nil {
+		return s.QueryContext(t.ctx, args...)
+	}
+	return t.q.QueryContext(t.ctx, text, args...)
 }
 
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, t.dialect.rebind(query), args...)
+	text, s := t.prepared(query)
+	if s != nil {
+		return s.QueryRowContext(t.ctx, args...)
+	}
+	return t.q.QueryRowContext(t.ctx, text, args...)
 }
 
 // writeQuery runs a write that returns rows (INSERT/UPDATE ... RETURNING).

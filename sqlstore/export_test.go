@@ -103,3 +103,12 @@ func Explain(ctx context.Context, db *DB, query string, args ...any) (string, er
 	}
 	return strings.Join(plan, "\n"), rows.Err()
 }
+
+// SetPrepare turns the preparing of statements on or off for db, for
+// BenchmarkStatementCache to compare the two on either backend; it must
+// be called before db runs any query.
+func SetPrepare(db *DB, on bool) { db.stmts.prepare = on }
+
+// StatementsCached is how many statements db has prepared and how many
+// queries its cache holds.
+func StatementsCached(db *DB) (prepared, cached int) { return db.stmts.len() }

@@ -18,7 +18,7 @@ func TestOptionsDefaults(t *testing.T) {
 		want   Options
 	}{
 		{"postgres", DriverPostgres, Options{}, Options{
-			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 10,
+			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 20, MaxIdleConns: 20,
 			ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute}},
 		{"sqlite", DriverSQLite, Options{}, Options{
 			RequestTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second, MaxOpenConns: 8, MaxIdleConns: 8,

@@ -25,16 +25,21 @@ func securityHeaders(next http.Handler, st *site.Site, cookieDomain string) http
 	// answers one per proxied request). Setting a header replaces its
 	// slice and adding one appends to a full slice, which copies it, so a
 	// shared value is never changed in place.
-	fixed := []fixedHeader{
-		{"Content-Security-Policy", []string{csp}},
-		{"X-Frame-Options", []string{"DENY"}},
-		{"X-Content-Type-Options", []string{"nosniff"}},
-		{"Referrer-Policy", []string{"no-referrer"}},
-		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
-		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
+	values := map[string]string{
+		"Content-Security-Policy":    csp,
+		"X-Frame-Options":            "DENY",
+		"X-Content-Type-Options":     "nosniff",
+		"Referrer-Policy":            "no-referrer",
+		"Cross-Origin-Opener-Policy": "same-origin",
+		"Permissions-Policy":         "camera=(), microphone=(), geolocation=()",
+		"Strict-Transport-Security":  "max-age=31536000",
 	}
-	if st.IsHTTPS() {
-		fixed = append(fixed, fixedHeader{"Strict-Transport-Security", []string{"max-age=31536000"}})
+	fixed := make([]fixedHeader, 0, len(browserHeaders))
+	for _, k := range browserHeaders {
+		if k == "Strict-Transport-Security" && !st.IsHTTPS() {
+			continue
+		}
+		fixed = append(fixed, fixedHeader{k, []string{values[k]}})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -60,6 +65,14 @@ func closeWhenStopping(next http.Handler, stopping <-chan struct{}) http.Handler
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// browserHeaders are the security headers securityHeaders sets, in the
+// form http.Header keeps them. They matter only to a browser; forward-auth's
+// 200, which the proxy consumes, goes without them (handleVerify).
+var browserHeaders = []string{
+	"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+	"Cross-Origin-Opener-Policy", "Permissions-Policy", "Strict-Transport-Security",
 }
 
 // fixedHeader is a header set to the same value on every response.
@@ -93,7 +106,7 @@ func observe(next http.Handler, st *site.Site, m *metrics) http.Handler {
 		// The id rides on the writer, not the request's context: copying
 		// the request for a new context costs more than the forward-auth
 		// check itself.
-		sw := &site.StatusWriter{ResponseWriter: w, ID: id}
+		sw := &site.StatusWriter{ResponseWriter: w, IDBits: id}
 		next.ServeHTTP(sw, r)
 		if sw.Status == 0 {
 			sw.Status = http.StatusOK
@@ -114,7 +127,7 @@ func observe(next http.Handler, st *site.Site, m *metrics) http.Handler {
 		log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method), slog.String("path", site.CleanPath(r.URL.Path)),
 			slog.Int("status", sw.Status), slog.Duration("duration", elapsed),
-			slog.String("client", st.ClientAddr(r)), slog.String("request_id", id))
+			slog.String("client", st.ClientAddr(r)), slog.String("request_id", sw.ID()))
 	})
 }
 

@@ -43,6 +43,24 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	if res := h.post(t, c, "/no-such-page", nil); res.StatusCode != 404 || res.Header.Get("X-Frame-Options") != "DENY" {
 		t.Fatalf("POST to an unknown page: got %d without headers, want a 404 page with them", res.StatusCode)
 	}
+	// Forward-auth's 200 alone may go without them (the proxy consumes
+	// it): its path spelt any other way, or asked with another method,
+	// reaches some other answer, which keeps them all.
+	for _, tt := range []struct{ method, path string }{
+		{"POST", "/auth/verify"}, {"GET", "/auth/verify/"}, {"GET", "/auth//verify"},
+		{"GET", "/auth%2Fverify"}, {"GET", "/AUTH/verify"}, {"DELETE", "/auth/verify"},
+	} {
+		req, _ := http.NewRequest(tt.method, h.ts.URL+tt.path, nil)
+		res := do(t, c, req)
+		if res.StatusCode == http.StatusOK {
+			t.Errorf("%s %s: got 200, want a refusal", tt.method, tt.path)
+		}
+		for _, k := range browserSecurityHeaders {
+			if res.Header.Get(k) == "" {
+				t.Errorf("%s %s: %d without %s", tt.method, tt.path, res.StatusCode, k)
+			}
+		}
+	}
 }
 
 func TestNoInlineScriptOrStyle(t *testing.T) {

@@ -130,14 +130,14 @@ func TestErrorAnswersByCode(t *testing.T) {
 		{name: "internal page", path: "/account", err: errors.New("disk on fire"),
 			status: 500, code: mfagate.EINTERNAL, message: "Something went wrong", logged: true, absent: "disk on fire"},
 		{name: "internal in the API", path: "/api/v1/audit", err: errors.New("disk on fire"),
-			status: 500, code: mfagate.EINTERNAL, message: "give support the request id req-1", logged: true, absent: "disk on fire", jsonBody: true},
+			status: 500, code: mfagate.EINTERNAL, message: "give support the request id 000000000000abc1", logged: true, absent: "disk on fire", jsonBody: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs.Reset()
 			before := countOf(tt.code)
 			rec := httptest.NewRecorder()
-			s.Error(&StatusWriter{ResponseWriter: rec, ID: "req-1"}, httptest.NewRequest("GET", tt.path, nil), tt.err)
+			s.Error(&StatusWriter{ResponseWriter: rec, IDBits: 0xabc1}, httptest.NewRequest("GET", tt.path, nil), tt.err)
 			if rec.Code != tt.status {
 				t.Fatalf("status: got %d, want %d", rec.Code, tt.status)
 			}
@@ -153,10 +153,10 @@ func TestErrorAnswersByCode(t *testing.T) {
 			} else if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, tt.message) {
 				t.Errorf("page: got %s with %q, want HTML with %q", ct, body, tt.message)
 			}
-			if tt.logged != strings.Contains(logs.String(), "request_id=req-1") || tt.logged != strings.Contains(logs.String(), "disk on fire") {
+			if tt.logged != strings.Contains(logs.String(), "request_id=000000000000abc1") || tt.logged != strings.Contains(logs.String(), "disk on fire") {
 				t.Errorf("log: got %q, want the cause and the request id logged: %v", logs.String(), tt.logged)
 			}
-			if tt.logged && !strings.Contains(body, "req-1") {
+			if tt.logged && !strings.Contains(body, "000000000000abc1") {
 				t.Errorf("the answer to an internal error lacks its request id: %s", body)
 			}
 			if tt.absent != "" && strings.Contains(body, tt.absent) {

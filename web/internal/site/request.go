@@ -14,7 +14,22 @@ import (
 type StatusWriter struct {
 	http.ResponseWriter
 	Status int
-	ID     string // the request's id, for logs and error pages
+	// IDBits is the request's id (NewRequestID), for logs and error
+	// pages; it is spelt out (ID) only when one of them needs it, so a
+	// request nobody logs makes no string.
+	IDBits uint64
+}
+
+// ID is the request's id as logs and error pages show it.
+func (w *StatusWriter) ID() string {
+	var b [16]byte
+	const digits = "0123456789abcdef"
+	n := w.IDBits
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // RequestID returns the id of the request that w answers, or "".
@@ -22,7 +37,7 @@ func RequestID(w http.ResponseWriter) string {
 	for {
 		switch v := w.(type) {
 		case *StatusWriter:
-			return v.ID
+			return v.ID()
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = v.Unwrap()
 		default:
@@ -47,20 +62,14 @@ func (w *StatusWriter) Write(b []byte) (int, error) {
 
 func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// NewRequestID names a request in logs and on error pages. It only has
-// to tell requests apart, but crypto/rand is cheap enough here and keeps
-// the rule that every id comes from it.
-func NewRequestID() string {
-	var b [16]byte
-	const digits = "0123456789abcdef"
+// NewRequestID names a request in logs and on error pages (as
+// StatusWriter.IDBits). It only has to tell requests apart, but
+// crypto/rand is cheap enough here and keeps the rule that every id comes
+// from it.
+func NewRequestID() uint64 {
 	var raw [8]byte
 	rand.Read(raw[:])
-	n := binary.LittleEndian.Uint64(raw[:])
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = digits[n&0xf]
-		n >>= 4
-	}
-	return string(b[:])
+	return binary.LittleEndian.Uint64(raw[:])
 }
 
 // CleanPath keeps request paths short and printable in logs.
