@@ -94,6 +94,11 @@ func testMigrateFrom0006(t *testing.T, b sqltest.Backend) {
 	// without a group; the next start counts her.
 	exec(`INSERT INTO users (username, username_key, created_at) VALUES ('fay', 'fay', ?)`, base.UnixMilli())
 	exec(`INSERT INTO user_roles (user_id, role) SELECT id, 'user' FROM users WHERE username_key = 'fay'`)
+	var fay *mfagate.User
+	if err := db.View(ctx, func(tx mfagate.Tx) (err error) { fay, err = tx.UserByUsername("fay"); return err }); err != nil ||
+		!reflect.DeepEqual(fay.Roles, []string{"user"}) {
+		t.Fatalf("fay, in no group yet: %+v, %v; want her roles read from user_roles", fay, err)
+	}
 	if got := sqltest.MustMigrate(t, db); len(got) != 0 {
 		t.Fatalf("second Migrate applied %v", got)
 	}

@@ -56,7 +56,7 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 // person (disabling them, a new password) must wait rather than be
 // written over.
 func (t *tx) UserByID(id int64) (*mfagate.User, error) {
-	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE id = ?`+t.forUpdate(), id)
+	u, err := t.oneUser(`WHERE id = ?`+t.forUpdate(), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "user %d not found", id)
 	}
@@ -69,7 +69,7 @@ func (t *tx) UserByID(id int64) (*mfagate.User, error) {
 // UserByUsername returns the user with that username, ignoring case; see
 // mfagate.Users. Inside Update on PostgreSQL the row is locked, as UserByID's.
 func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
-	u, err := t.oneUser(`SELECT `+userColumns+` FROM users WHERE username_key = ?`+t.forUpdate(), mfagate.UsernameKey(username))
+	u, err := t.oneUser(`WHERE username_key = ?`+t.forUpdate(), mfagate.UsernameKey(username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mfagate.Errorf(mfagate.ENOTFOUND, "user %q not found", username)
 	}
@@ -248,11 +248,29 @@ func (t *tx) RecordSkip(userID int64, at time.Time) error {
 	return nil
 }
 
-// oneUser reads one user and its roles. sql.ErrNoRows when there is none.
-func (t *tx) oneUser(query string, args ...any) (*mfagate.User, error) {
-	u, err := scanUser(t.queryRow(query, args...))
+// oneUser reads the one user that where (a WHERE clause and what follows
+// it) finds, with its roles: from the copy of them its rollout group keeps
+// on the same row (group_roles, groups.go), in the same statement, so a
+// sign-in reads an account in one round trip; from user_roles for an
+// account an older release created and nobody has counted yet.
+// sql.ErrNoRows when there is none.
+//
+// The copy is exact: the roles change only with CreateUser and UpdateUser,
+// which write it in the same transaction; and, read with the row, it is
+// what a FOR UPDATE that waited for another transaction then sees.
+func (t *tx) oneUser(where string, args ...any) (*mfagate.User, error) {
+	var (
+		roles string
+		state int
+	)
+	u, err := scanUser(withExtra{t.queryRow(`SELECT `+userColumns+`, group_roles, group_state FROM users `+where, args...),
+		[]any{&roles, &state}})
 	if err != nil {
 		return nil, err
+	}
+	if state >= 0 {
+		u.Roles = splitRoles(roles)
+		return u, nil
 	}
 	rows, err := t.query(`SELECT role FROM user_roles WHERE user_id = ?`, u.ID)
 	if err != nil {
