@@ -1,6 +1,7 @@
 package site
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -103,6 +104,18 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &he) {
 		code, status, message = he.Code, he.Status, he.Message
 	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client hung up while the request ran (a proxy or a person
+		// gave up): nobody reads the answer, and nothing failed here. Not
+		// a 500, not an error in the log; counted apart.
+		if s.cfg.Errors != nil {
+			s.cfg.Errors.WithLabelValues(CodeClientGone).Inc()
+		}
+		s.cfg.Logger.DebugContext(r.Context(), "client went away", "err", err,
+			"method", r.Method, "path", CleanPath(r.URL.Path))
+		w.WriteHeader(StatusClientGone)
+		return
+	}
 	if s.cfg.Errors != nil {
 		s.cfg.Errors.WithLabelValues(code).Inc()
 	}
@@ -136,6 +149,14 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writePage(w, status, body)
 }
+
+// CodeClientGone counts the requests whose client hung up before the
+// answer (mfagate_http_errors_total), and StatusClientGone is what the
+// access log records for them: nginx's 499, as nobody receives it.
+const (
+	CodeClientGone   = "client_gone"
+	StatusClientGone = 499
+)
 
 // errorView is the page shown for an error that is not about one field.
 type errorView struct {

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mfagate/mfagate"
 	"github.com/prometheus/client_golang/prometheus"
@@ -170,6 +173,45 @@ func TestErrorAnswersByCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestErrorWhenTheClientHungUp: a request whose client went away while it
+// ran (its context canceled, the error a cancellation) is neither a 500
+// nor an error in the log; it is counted as client_gone. A cancellation
+// whose client is still there is a failure like any other.
+func TestErrorWhenTheClientHungUp(t *testing.T) {
+	var logs bytes.Buffer
+	base, _ := url.Parse("https://login.example.com")
+	counted := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "errors_total"}, []string{"code"})
+	s, err := New(Config{Templates: os.DirFS("../.."), BaseURL: base, Errors: counted,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	gone := fmt.Errorf("get session: %w", context.Canceled)
+	s.Error(&StatusWriter{ResponseWriter: rec}, httptest.NewRequest("GET", "/auth/verify", nil).WithContext(ctx), gone)
+	if rec.Code != StatusClientGone || logs.Len() != 0 || counterValue(counted.WithLabelValues(CodeClientGone)) != 1 ||
+		counterValue(counted.WithLabelValues(mfagate.EINTERNAL)) != 0 {
+		t.Errorf("client gone: status %d, log %q, counted %v gone and %v internal; want 499, nothing logged, one client_gone",
+			rec.Code, logs.String(), counterValue(counted.WithLabelValues(CodeClientGone)),
+			counterValue(counted.WithLabelValues(mfagate.EINTERNAL)))
+	}
+	rec = httptest.NewRecorder()
+	s.Error(&StatusWriter{ResponseWriter: rec}, httptest.NewRequest("GET", "/auth/verify", nil), gone)
+	if rec.Code != 500 || !strings.Contains(logs.String(), "request failed") {
+		t.Errorf("a cancellation with the client still there: status %d, log %q; want a 500, logged", rec.Code, logs.String())
+	}
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
 }
 
 // TestHandlerAnswersTheError: Handler adapts a HandlerFunc, answering
