@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -397,6 +398,7 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		cs       *countingStore
 		clock    *mfagate.ManualClock
 		dsn      string
+		db2      *sqlstore.DB
 	}
 	open := func(t *testing.T, b sqltest.Backend) replicas {
 		dsn := b.DSN(t)
@@ -405,7 +407,7 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		db2 := b.Open(t, dsn)
 		clock := mfagate.NewManualClock(start)
 		cs := &countingStore{Store: db2}
-		r := replicas{dsn: dsn, clock: clock, cs: cs,
+		r := replicas{dsn: dsn, clock: clock, cs: cs, db2: db2,
 			one: mustServiceWith(t, db1, clock, account.Options{SharedStore: true}),
 			two: mustServiceWith(t, cs, clock, account.Options{SharedStore: true})}
 		f := &fixture{svc: r.one, store: db1, clock: clock}
@@ -429,7 +431,18 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		return in.Token
 	}
 	follow := func(t *testing.T, r replicas, drop bool) <-chan mfagate.Ended {
-		l, err := sqlstore.NewListener(r.dsn, 5*time.Second, nil)
+		var l mfagate.Revocations
+		var err error
+		if strings.HasPrefix(r.dsn, "postgres") {
+			l, err = sqlstore.NewListener(r.dsn, 5*time.Second, nil)
+		} else {
+			var p *sqlstore.Poller
+			p, err = sqlstore.NewPoller(r.db2, nil)
+			if p != nil {
+				p.Every = 5 * time.Millisecond
+			}
+			l = p
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,6 +463,22 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		return heard
 	}
 
+	t.Run("sqlite, announced", func(t *testing.T) {
+		r := open(t, sqltest.SQLite())
+		heard := follow(t, r, false)
+		tok := warm(t, r)
+		r.clock.Advance(account.CheckTTL + time.Second) // past the short time: only the announcement can refuse it
+		if _, err := r.two.CheckSession(ctx, tok); err != nil {
+			t.Fatalf("listening, before the sign-out: got %v", err)
+		}
+		if err := r.one.SignOut(ctx, tok, client); err != nil {
+			t.Fatal(err)
+		}
+		<-heard // forgotten by then: the tap hands it on first
+		if _, err := r.two.CheckSession(ctx, tok); err != account.ErrNoSession {
+			t.Fatalf("replica two once the announcement was read: got %v, want ErrNoSession", err)
+		}
+	})
 	t.Run("postgres, announced", func(t *testing.T) {
 		r := open(t, sqltest.Postgres(t))
 		heard := follow(t, r, false)

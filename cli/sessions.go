@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/sqlstore"
 )
@@ -40,18 +41,24 @@ func (a *app) flushTouches(ctx context.Context) {
 	}
 }
 
-// followRevocations hears, on PostgreSQL, of the sessions other replicas
-// end, until ctx is done; SQLite has no other replica and nothing to hear.
+// followRevocations hears of the sessions that other replicas (on
+// PostgreSQL) or other processes (on SQLite: commands such as "mfagate
+// user disable") end, until ctx is done.
 func (a *app) followRevocations(ctx context.Context) {
-	if a.cfg.Database.Driver != sqlstore.DriverPostgres {
-		return
+	var (
+		r   mfagate.Revocations
+		err error
+	)
+	if a.cfg.Database.Driver == sqlstore.DriverPostgres {
+		r, err = sqlstore.NewListener(a.cfg.Database.DSN, a.cfg.Database.ConnectTimeout, a.log)
+	} else {
+		r, err = sqlstore.NewPoller(a.store, a.log)
 	}
-	l, err := sqlstore.NewListener(a.cfg.Database.DSN, a.cfg.Database.ConnectTimeout, a.log)
 	if err != nil {
-		a.log.Error("not hearing of sessions ended on other replicas", "err", err)
+		a.log.Error("not hearing of sessions ended elsewhere", "err", err)
 		return
 	}
-	a.accounts.FollowRevocations(ctx, l)
+	a.accounts.FollowRevocations(ctx, r)
 }
 
 // sessionCacheCollector exports the check cache's counts.
@@ -71,7 +78,7 @@ func newSessionCacheCollector(a *account.Service) *sessionCacheCollector {
 		size: prometheus.NewDesc("mfagate_session_cache_sessions",
 			"Live sessions held in the check cache.", nil, nil),
 		listener: prometheus.NewDesc("mfagate_session_revocations_listening",
-			"1 while this server hears of sessions ended on other replicas (PostgreSQL), 0 otherwise.", nil, nil),
+			"1 while this server hears of sessions ended on other replicas or by other processes, 0 otherwise.", nil, nil),
 	}
 }
 

@@ -83,7 +83,7 @@ func TestServeWritesSessionUsesWhenItStops(t *testing.T) {
 	_, metrics := mustGet(t, c, base+"/metrics")
 	for _, want := range []string{`mfagate_session_checks_total{result="hit"} 1`, `mfagate_session_checks_total{result="miss"} 1`,
 		`mfagate_session_checks_total{result="refused"} 1`, "mfagate_session_cache_sessions 1", "mfagate_session_cache_evictions_total 0",
-		"mfagate_session_revocations_listening 0"} {
+		"mfagate_session_revocations_listening 1"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

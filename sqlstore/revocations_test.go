@@ -17,15 +17,62 @@ import (
 // TestAnnounceEnded: on PostgreSQL an announcement reaches a Listener on
 // the same database when its transaction commits, and never when it
 // rolls back; one too long to name its sessions says "all"; and the
-// listener, cut off, says so and comes back. On SQLite announcing does
-// nothing and does not fail.
+// listener, cut off, says so and comes back. On SQLite a Poller on another
+// store of the same file hears the committed announcements only, in
+// order, and, when rows went unread, says "all".
 func TestAnnounceEnded(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
-		db := sqltest.SQLite().New(t)
-		if err := db.Update(context.Background(), func(tx mfagate.Tx) error {
-			return tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{1}, 32)}, []int64{7})
-		}); err != nil {
-			t.Fatalf("got %v, want nothing done", err)
+		// Two stores on one file, as a server and a command beside it.
+		b := sqltest.SQLite()
+		dsn := b.DSN(t)
+		db := b.Open(t, dsn)
+		sqltest.MustMigrate(t, db)
+		server := b.Open(t, dsn)
+		mustAnnounce(t, db, [][]byte{bytes.Repeat([]byte{9}, 32)}, nil) // before the poller: not handed on
+		p, err := sqlstore.NewPoller(server, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Every = 5 * time.Millisecond
+		ctx, cancel := context.WithCancel(context.Background())
+		states := make(chan bool, 10)
+		heard := make(chan mfagate.Ended, 10)
+		done := make(chan struct{})
+		go func() {
+			p.Follow(ctx, func(on bool) { states <- on }, func(e mfagate.Ended) { heard <- e })
+			close(done)
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		waitState(t, states, true)
+		h := bytes.Repeat([]byte{0xab}, 32)
+		errRollback := errors.New("roll back")
+		if err := db.Update(ctx, func(tx mfagate.Tx) error {
+			if err := tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{0xcd}, 32)}, nil); err != nil {
+				return err
+			}
+			return errRollback
+		}); !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		mustAnnounce(t, db, [][]byte{h}, []int64{42, 43})
+		got := <-heard
+		if got.All || len(got.Hashes) != 1 || !bytes.Equal(got.Hashes[0], h) || !slices.Equal(got.Users, []int64{42, 43}) {
+			t.Fatalf("heard %+v, want the committed announcement: hash %x, users 42 and 43", got, h)
+		}
+		// Rows removed before they were read (the poller stalled past
+		// Keep): a gap, so everything is forgotten.
+		mustAnnounce(t, db, [][]byte{h}, nil)
+		if got := <-heard; got.All || len(got.Hashes) != 1 {
+			t.Fatalf("heard %+v, want the hash", got)
+		}
+		if err := sqlstore.Exec(ctx, db, `INSERT INTO ended_sessions (id, at, payload) VALUES ((SELECT MAX(id) + 2 FROM ended_sessions), 9999999999999, 'u1')`); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-heard; !got.All {
+			t.Fatalf("after a gap: heard %+v, want All", got)
+		}
+		if _, err := sqlstore.NewPoller(nil, nil); err == nil {
+			t.Error("NewPoller(nil) did not fail")
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
