@@ -11,8 +11,8 @@ import (
 
 // CheckTTL is how long a checked session is trusted from memory before
 // the database is asked again, while this replica does not hear of
-// sessions ended elsewhere (SQLite; PostgreSQL before the listener is
-// connected or after it lost its connection). It bounds how long a
+// sessions ended elsewhere (before FollowRevocations is listening, or
+// while it has lost its connection or cannot read). It bounds how long a
 // session revoked on another replica keeps working for forward-auth.
 const CheckTTL = 5 * time.Second
 
@@ -120,7 +120,10 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 	now := s.now().UnixMilli()
 	c := &s.check
 	if e, hit := c.pos.get(&key); hit {
-		if now-e.at < c.ttl() && !c.dead(e, now) {
+		// A negative age is a clock stepped back (NTP, a restored VM): the
+		// entry's age is unknown, so it is read again rather than trusted
+		// for as long as the clock went back.
+		if age := now - e.at; age >= 0 && age < c.ttl() && !c.dead(e, now) {
 			if now > e.seen.Load() {
 				e.seen.Store(now) // racing stores are within the same millisecond or so
 			}
@@ -165,6 +168,18 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 			}
 		})
 	return &e.cur, nil
+}
+
+// keepUses hands the uses of cached sessions not yet written to the next
+// flush, before the cache is emptied: a session in use must not look idle
+// to the other replicas because this one forgot it.
+func (s *Service) keepUses() {
+	s.check.pos.each(func(e *entry) {
+		if seen := e.seen.Load(); seen > e.flushed.Load() {
+			s.touches.pend(e.key, seen)
+			e.flushed.Store(seen)
+		}
+	})
 }
 
 // forget drops the sessions that end ended from the check cache.
@@ -226,8 +241,14 @@ func (s *Service) FollowRevocations(ctx context.Context, r mfagate.Revocations) 
 		if on {
 			// Forgotten before trusting for longer: an entry read before
 			// the gap ended is never trusted past CheckTTL.
+			s.keepUses()
 			c.forgetEnded(mfagate.Ended{All: true})
 		}
 		c.listening.Store(on)
-	}, c.forgetEnded)
+	}, func(e mfagate.Ended) {
+		if e.All {
+			s.keepUses()
+		}
+		c.forgetEnded(e)
+	})
 }

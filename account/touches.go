@@ -48,7 +48,13 @@ const touchTxn = 1024
 type touches struct {
 	mu      sync.Mutex
 	pending map[[32]byte]int64 // latest use, Unix ms
-	max     int                // beyond this many, a use is written at once
+	// flushing are the pending uses a flush is writing: still counted by
+	// localSeen until they are in the database, or a check in between
+	// would see neither and end a session in use as idle.
+	flushing map[[32]byte]int64
+	max      int // beyond this many, a use is written at once
+	// flush lets one FlushTouches run at a time.
+	flush sync.Mutex
 }
 
 // touch records a use of the session key at now, for the next flush; when
@@ -77,7 +83,7 @@ func (t *touches) pend(key [32]byte, at int64) {
 // written or not; zero when it knows of none.
 func (s *Service) localSeen(key *[32]byte) time.Time {
 	s.touches.mu.Lock()
-	at := s.touches.pending[*key]
+	at := max(s.touches.pending[*key], s.touches.flushing[*key])
 	s.touches.mu.Unlock()
 	if e, ok := s.check.pos.get(key); ok {
 		at = max(at, e.seen.Load())
@@ -94,10 +100,22 @@ func (s *Service) localSeen(key *[32]byte) time.Time {
 // every TouchEvery and when it stops.
 func (s *Service) FlushTouches(ctx context.Context) error {
 	t := &s.touches
+	t.flush.Lock()
+	defer t.flush.Unlock()
 	t.mu.Lock()
-	batch := t.pending
+	pending := t.pending
 	t.pending = make(map[[32]byte]int64) // not len(batch): a burst must not keep its room for ever
+	t.flushing = pending                  // never changed from here on: localSeen reads it
 	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.flushing = nil // written, or back in pending
+		t.mu.Unlock()
+	}()
+	batch := make(map[[32]byte]int64, len(pending))
+	for k, at := range pending {
+		batch[k] = at
+	}
 	now := s.now().UnixMilli()
 	c := &s.check
 	c.pos.each(func(e *entry) {

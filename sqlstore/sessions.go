@@ -73,8 +73,12 @@ func (t *tx) TouchSession(hash []byte, at time.Time) error {
 	}
 	if n == 0 {
 		var one int
-		if err := t.queryRow(`SELECT 1 FROM sessions WHERE hash = ?`, hash).Scan(&one); err != nil {
+		err := t.queryRow(`SELECT 1 FROM sessions WHERE hash = ?`, hash).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			return mfagate.Errorf(mfagate.ENOTFOUND, "session not found")
+		case err != nil: // not "no session": the check must not remember it as one
+			return fmt.Errorf("touch session: %w", err)
 		}
 	}
 	return nil
