@@ -105,7 +105,7 @@ func (s *Service) FlushTouches(ctx context.Context) error {
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = make(map[[32]byte]int64) // not len(batch): a burst must not keep its room for ever
-	t.flushing = pending                  // never changed from here on: localSeen reads it
+	t.flushing = pending                 // never changed from here on: localSeen reads it
 	t.mu.Unlock()
 	defer func() {
 		t.mu.Lock()
