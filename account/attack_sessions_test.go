@@ -73,7 +73,7 @@ func TestAttackTokenShapes(t *testing.T) {
 		if s == tok {
 			continue
 		}
-		for _, check := range []func(context.Context, string) (*account.Current, error){f.svc.CheckSession, f.svc.Authenticate} {
+		for _, check := range bothChecks(f.svc) {
 			if cur, err := check(ctx, s); err != account.ErrNoSession || cur != nil {
 				t.Errorf("%q: got %v, %v, want ErrNoSession", s, cur, err)
 			}
@@ -550,7 +550,7 @@ func TestAttackPartialSessionNeverFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cur.Session.Stage == mfagate.StageFull {
+			if cur.Full {
 				t.Fatalf("check %d: a password-only session answered as fully signed in", i)
 			}
 		}
@@ -567,14 +567,14 @@ func TestAttackPartialSessionNeverFull(t *testing.T) {
 	}
 	for _, svc := range []*account.Service{f.svc, other} {
 		cur, err := svc.CheckSession(ctx, v.Token)
-		if err != nil || cur.Session.Stage != mfagate.StageFull {
+		if err != nil || !cur.Full {
 			t.Fatalf("the new id: got %v, %v; want fully signed in at once", cur, err)
 		}
 	}
 	if _, err := f.svc.CheckSession(ctx, in.Token); err != account.ErrNoSession {
 		t.Fatalf("the old id on the replica that rotated it: got %v, want ErrNoSession", err)
 	}
-	if cur, err := other.CheckSession(ctx, in.Token); err == nil && cur.Session.Stage == mfagate.StageFull {
+	if cur, err := other.CheckSession(ctx, in.Token); err == nil && cur.Full {
 		t.Fatal("the old id on the other replica answered as fully signed in")
 	}
 	f.clock.Set(read.Add(account.CheckTTL))

@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,18 +54,33 @@ type checkCache struct {
 	idle, maxAge int64
 
 	hits, misses, refused, negHits atomic.Uint64
+
+	// roleSets are the role sets of cached sessions, shared (roleSet).
+	roleSets     sync.Map // string (the roles joined) -> []string
+	roleSetCount atomic.Int64
 }
 
-// entry is one live session as forward-auth reads it. cur (and the
-// session and user it points to, in the same allocation) never changes
-// once cached: it is replaced, not changed. seen and flushed are this
-// replica's uses of the session, for the idle timeout and touches.go.
+// Checked is a live session as forward-auth answers with it: whose it is
+// and whether every step of signing in is done. It is shared between
+// callers and never changes once cached (it is replaced, not changed):
+// read it, never modify it. It holds only what forward-auth reads, so
+// that a hundred thousand of them fit in little memory
+// (BenchmarkCheckSession100k reports the heap per session).
+type Checked struct {
+	UserID                int64
+	Username, Name, Email string
+	Roles                 []string // sorted; shared by every session of the same roles
+	Groups                string   // Roles joined with commas, for Remote-Groups
+	Full                  bool     // every step of signing in is done (mfagate.StageFull)
+}
+
+// entry is one cached live session. seen and flushed are this replica's
+// uses of it, for the idle timeout and touches.go.
 type entry struct {
-	cur  Current
-	sess mfagate.Session
-	user mfagate.User
-	key  [32]byte
-	at   int64 // when it was read from the database, Unix milliseconds
+	c                 Checked
+	key               [32]byte
+	at                int64 // when it was read from the database, Unix milliseconds
+	created, lastSeen int64 // the session's times as read, Unix ms
 	// seen is the latest use answered here (Unix ms); flushed the latest
 	// written to the database.
 	seen, flushed atomic.Int64
@@ -82,15 +99,15 @@ func (c *checkCache) ttl() int64 {
 	return CheckTTL.Milliseconds()
 }
 
-// lastSeen is the latest use of e known here.
-func (e *entry) lastSeen() int64 {
-	return max(e.sess.LastSeenAt.UnixMilli(), e.seen.Load())
+// latest is the latest use of e known here.
+func (e *entry) latest() int64 {
+	return max(e.lastSeen, e.seen.Load())
 }
 
 // dead reports whether e's session has passed its idle or absolute
 // timeout at now (Unix ms); see Service.expired.
 func (c *checkCache) dead(e *entry, now int64) bool {
-	return now-e.lastSeen() >= c.idle || now-e.sess.CreatedAt.UnixMilli() >= c.maxAge
+	return now-e.latest() >= c.idle || now-e.created >= c.maxAge
 }
 
 // CheckSession is Authenticate for the hot path of forward-auth, called
@@ -106,12 +123,12 @@ func (c *checkCache) dead(e *entry, now int64) bool {
 // Service.update); on another, when its announcement arrives, or within
 // the TTL.
 //
-// The Current returned is shared with other callers: read it, never
-// modify it. It carries what forward-auth answers with: the account's
-// identity, roles and state and the session's stage and times, without
-// the secrets (the password hash, pending setups), which have no business
-// in a cache of every live session.
-func (s *Service) CheckSession(ctx context.Context, token string) (*Current, error) {
+// The Checked returned is shared with other callers: read it, never
+// modify it. It carries only what forward-auth answers with, the
+// account's identity and roles and whether the session is fully signed
+// in: no secret (the password hash, pending setups) has any business in a
+// cache of every live session, and every byte more is a hundred thousand.
+func (s *Service) CheckSession(ctx context.Context, token string) (*Checked, error) {
 	key, ok := s.sessionKey(token)
 	if !ok {
 		s.check.refused.Add(1)
@@ -128,7 +145,7 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 				e.seen.Store(now) // racing stores are within the same millisecond or so
 			}
 			c.hits.Add(1)
-			return &e.cur, nil
+			return &e.c, nil
 		}
 	}
 	if until, hit := c.neg.get(&key); hit && now < until {
@@ -152,12 +169,10 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{key: key, at: now}
-	e.sess, e.user = *cur.Session, *cur.User
-	e.sess.Hash = e.key[:]
-	e.sess.UserAgent, e.sess.PendingTOTP, e.sess.PendingRecovery = "", nil, nil
-	e.user.PasswordHash, e.user.ExtensionReason, e.user.UnreachedReason = "", "", ""
-	e.cur = Current{Session: &e.sess, User: &e.user}
+	u := cur.User
+	e := &entry{key: key, at: now, created: cur.Session.CreatedAt.UnixMilli(), lastSeen: cur.Session.LastSeenAt.UnixMilli()}
+	e.c = Checked{UserID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, Full: cur.Session.Stage == mfagate.StageFull}
+	e.c.Roles, e.c.Groups = c.roleSet(u.Roles)
 	e.seen.Store(now)
 	e.flushed.Store(now) // authenticate queued this use already
 	c.pos.put(&key, e, func(old *entry) bool { return c.dead(old, now) },
@@ -167,8 +182,30 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Current, err
 				s.touches.pend(old.key, seen) // pushed out before its flush: its use is still written
 			}
 		})
-	return &e.cur, nil
+	return &e.c, nil
 }
+
+// roleSet returns roles and their joined form, shared with every other
+// session of the same roles: most people share a few sets, and a copy
+// each would be most of an entry. Past maxRoleSets distinct sets, a
+// session gets its own.
+func (c *checkCache) roleSet(roles []string) ([]string, string) {
+	groups := strings.Join(roles, ",")
+	if v, ok := c.roleSets.Load(groups); ok {
+		return v.([]string), groups
+	}
+	if c.roleSetCount.Load() >= maxRoleSets {
+		return roles, groups
+	}
+	v, loaded := c.roleSets.LoadOrStore(groups, roles)
+	if !loaded {
+		c.roleSetCount.Add(1)
+	}
+	return v.([]string), groups
+}
+
+// maxRoleSets bounds the role sets roleSet shares.
+const maxRoleSets = 1024
 
 // keepUses hands the uses of cached sessions not yet written to the next
 // flush, before the cache is emptied: a session in use must not look idle
@@ -204,7 +241,7 @@ func (c *checkCache) forgetEnded(e mfagate.Ended) {
 		c.pos.remove((*[32]byte)(h))
 	}
 	if len(e.Users) > 0 {
-		c.pos.removeIf(func(en *entry) bool { return slices.Contains(e.Users, en.user.ID) })
+		c.pos.removeIf(func(en *entry) bool { return slices.Contains(e.Users, en.c.UserID) })
 	}
 }
 

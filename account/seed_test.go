@@ -34,8 +34,8 @@ func TestSeedSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.User.ID != alice.ID || cur.Session.Stage != mfagate.StageFull {
-			t.Fatalf("got %s at stage %v, want alice fully signed in", cur.User.Username, cur.Session.Stage)
+		if cur.UserID != alice.ID || !cur.Full {
+			t.Fatalf("got %s, fully signed in %v; want alice fully signed in", cur.Username, cur.Full)
 		}
 	}
 	var n int

@@ -257,7 +257,7 @@ func handleVerify(st *site.Site, accounts *account.Service, forwardAuth []Forwar
 	return func(w http.ResponseWriter, r *http.Request) error {
 		h := w.Header()
 		h["Cache-Control"] = noStore
-		var cur *account.Current
+		var cur *account.Checked
 		if tok := st.Cookie.Token(r); tok != "" {
 			var err error
 			cur, err = accounts.CheckSession(r.Context(), tok)
@@ -266,7 +266,7 @@ func handleVerify(st *site.Site, accounts *account.Service, forwardAuth []Forwar
 				return err
 			}
 		}
-		if cur == nil || cur.Session.Stage != mfagate.StageFull {
+		if cur == nil || !cur.Full {
 			if wantsRedirect(r) {
 				orig, err := originalURL(st, r)
 				if err != nil { // the answer reaches the browser: say why
@@ -286,14 +286,13 @@ func handleVerify(st *site.Site, accounts *account.Service, forwardAuth []Forwar
 			w.WriteHeader(http.StatusUnauthorized)
 			return nil
 		}
-		u := cur.User
 		if len(rules) > 0 {
 			orig, err := originalURL(st, r)
 			if err != nil && wantsRedirect(r) {
 				m.decided(verifyBadRequest)
 				return err
 			}
-			if !rules.allows(orig, u.Roles) {
+			if !rules.allows(orig, cur.Roles) {
 				m.decided(verifyForbidden)
 				w.WriteHeader(http.StatusForbidden)
 				return nil
@@ -311,7 +310,7 @@ func handleVerify(st *site.Site, accounts *account.Service, forwardAuth []Forwar
 		// One backing array for the four values; each slice is capped at
 		// one element, so appending to a header copies instead of
 		// overwriting its neighbour.
-		v := []string{headerValue(u.Username), headerValue(u.Name), headerValue(u.Email), headerValue(strings.Join(u.Roles, ","))}
+		v := []string{headerValue(cur.Username), headerValue(cur.Name), headerValue(cur.Email), headerValue(cur.Groups)}
 		h["Remote-User"], h["Remote-Name"], h["Remote-Email"], h["Remote-Groups"] = v[0:1:1], v[1:2:2], v[2:3:3], v[3:4:4]
 		m.decided(verifyAllowed)
 		w.WriteHeader(http.StatusOK)
