@@ -298,15 +298,6 @@ func handleVerify(st *site.Site, accounts *account.Service, forwardAuth []Forwar
 				return nil
 			}
 		}
-		// The proxy consumes this answer and never passes its headers to
-		// a browser (SPEC.md section 4 lets it go without the browser's
-		// security headers), so they are taken off again: writing them out
-		// was a fifth of a check's cost. Every other answer, refusals and
-		// errors included, keeps them. With them gone the header map stays
-		// within its first eight slots and never grows.
-		for _, k := range browserHeaders {
-			delete(h, k)
-		}
 		// One backing array for the four values; each slice is capped at
 		// one element, so appending to a header copies instead of
 		// overwriting its neighbour.

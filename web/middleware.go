@@ -42,6 +42,14 @@ func securityHeaders(next http.Handler, st *site.Site, cookieDomain string) http
 		fixed = append(fixed, fixedHeader{k, []string{values[k]}})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pathVerify {
+			// Forward-auth's 200 goes to the proxy, never to a browser
+			// (SPEC.md section 4 lets it go without these): they are set
+			// only on its other answers, as they are written, refusals
+			// and errors from any layer alike.
+			next.ServeHTTP(&refusalHeaders{ResponseWriter: w, fixed: fixed}, r)
+			return
+		}
 		h := w.Header()
 		for _, f := range fixed {
 			h[f.key] = f.value
@@ -49,6 +57,36 @@ func securityHeaders(next http.Handler, st *site.Site, cookieDomain string) http
 		next.ServeHTTP(w, r)
 	})
 }
+
+// refusalHeaders sets the browser's security headers on every answer but
+// a 200, as its status is written. Setting them on each check and taking
+// them off again for the 200 was a tenth of its cost.
+type refusalHeaders struct {
+	http.ResponseWriter
+	fixed []fixedHeader
+	wrote bool
+}
+
+func (w *refusalHeaders) WriteHeader(code int) {
+	if !w.wrote && code != http.StatusOK && code >= 200 { // 1xx answers are not the answer
+		h := w.Header()
+		for _, f := range w.fixed {
+			h[f.key] = f.value
+		}
+	}
+	if code >= 200 {
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *refusalHeaders) Write(b []byte) (int, error) {
+	w.wrote = true // an implicit 200
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *refusalHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // closeWhenStopping asks each client to close its connection once the
 // server is stopping (Options.Stopping). A connection left idle would be
@@ -69,7 +107,7 @@ func closeWhenStopping(next http.Handler, stopping <-chan struct{}) http.Handler
 
 // browserHeaders are the security headers securityHeaders sets, in the
 // form http.Header keeps them. They matter only to a browser; forward-auth's
-// 200, which the proxy consumes, goes without them (handleVerify).
+// 200, which the proxy consumes, goes without them (refusalHeaders).
 var browserHeaders = []string{
 	"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
 	"Cross-Origin-Opener-Policy", "Permissions-Policy", "Strict-Transport-Security",
