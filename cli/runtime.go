@@ -17,22 +17,23 @@ import (
 //   - GOGC=200: a collection marks what is live, and how often one runs
 //     is the garbage allocated over GOGC percent of it, so the collector's
 //     CPU per sign-in is about halved against 100, whatever is live;
-//   - a soft memory limit of 100 MiB keeps the process within SPEC.md's
+//   - a soft memory limit of 90 MiB keeps the process within SPEC.md's
 //     150 MB of resident memory under load, 100,000 live sessions
 //     included, leaving room for what the Go heap does not hold (SQLite's
 //     page caches, which modernc allocates outside it, the program, thread
-//     stacks). Measured with bench/forward-auth.sh and 20,000 sessions:
-//     GOGC=400 under a 120 MiB limit let the heap fill the limit, 161 MB
-//     resident; GOGC=100 without a limit 100 MB; these settings 126 MB.
-//     With 100,000 sessions: 144 MB, against 209 MB with Go's defaults
-//     (for collections that run more often as the live heap nears the
-//     limit: the check rate was 0.17–0.19 of hello's against 0.23).
+//     stacks). Measured with bench/forward-auth.sh, 100,000 sessions
+//     (about 34 MB of them live in the check cache): 141 MB resident (peak
+//     143) at 0.63 of hello's rate under 90 MiB; 147 MB (peak 151) at
+//     0.65 under 100 MiB. With the cache's entries twice that size, a
+//     limit this close to the live heap made the collector run without
+//     rest (0.21 of hello's rate), which is why entries hold only what
+//     forward-auth reads.
 //
 // The limit is soft: a live heap above it is not refused, only collected
 // more often (the runtime caps the collector at half the CPU then).
 const (
 	defaultGOGC        = 200
-	defaultMemoryLimit = 100 << 20 // bytes
+	defaultMemoryLimit = 90 << 20 // bytes
 )
 
 // memorySettings is what setMemoryDefaults did, to report and undo it.
