@@ -241,28 +241,27 @@ func (f *sessionFields) session() *mfagate.Session {
 }
 
 // scanSessionAndUser scans a row of SessionAndUser's join: the session's
-// columns, the user's (as scanUser reads them: a column added to
-// userColumns must be added here too, or the store tests fail), and role.
+// columns, the user's (read by scanUser itself, so that a column added to
+// userColumns is read here too), and role.
 func scanSessionAndUser(sc scanner, role *sql.NullString) (*mfagate.Session, *mfagate.User, error) {
-	var (
-		f                                   sessionFields
-		u                                   mfagate.User
-		disabled                            int64
-		created, lastSign, extended, skipAt sql.NullInt64
-		unreached                           sql.NullInt64
-	)
-	dests := append(f.dests(), &u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
-		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason, role)
-	if err := sc.Scan(dests...); err != nil {
+	var f sessionFields
+	u, err := scanUser(withAround{rows: sc, before: f.dests(), after: []any{role}})
+	if err != nil {
 		return nil, nil, err
 	}
-	u.Disabled = disabled != 0
-	u.CreatedAt = fromMillis(created)
-	u.LastSignInAt = fromMillis(lastSign)
-	u.ExtendedUntil = fromMillis(extended)
-	u.LastSkipAt = fromMillis(skipAt)
-	u.UnreachedAt = fromMillis(unreached)
-	return f.session(), &u, nil
+	return f.session(), u, nil
+}
+
+// withAround scans a row's leading columns into before, the next into
+// what the wrapped caller asks for, and the rest into after.
+type withAround struct {
+	rows          scanner
+	before, after []any
+}
+
+func (w withAround) Scan(dest ...any) error {
+	all := make([]any, 0, len(w.before)+len(dest)+len(w.after))
+	return w.rows.Scan(append(append(append(all, w.before...), dest...), w.after...)...)
 }
 
 // touchBatch bounds the sessions one statement of TouchSessions writes,
