@@ -149,7 +149,7 @@ func (c *Config) validateServer(v *validator) {
 
 	v.durationRange("server.shutdown_delay", s.ShutdownDelay, 0, time.Minute)
 	if n := s.SessionCacheSize; n < 1000 || n > 10_000_000 {
-		v.fail("server.session_cache_size", "server.session_cache_size is %d; it must be between 1000 and 10000000 sessions (about 0.8 KB of memory each)", n)
+		v.fail("server.session_cache_size", "server.session_cache_size is %d; it must be between 1000 and 10000000 sessions (about 0.35 KB of memory each)", n)
 	}
 	idleOK := v.durationRange("server.session_idle_timeout", s.SessionIdleTimeout, time.Minute, 30*day)
 	maxOK := v.durationRange("server.session_max_age", s.SessionMaxAge, time.Minute, 30*day)

@@ -64,7 +64,7 @@ func TestValidateErrors(t *testing.T) {
 		{"idle too short", "server:\n  session_idle_timeout: 30s\n", "server.session_idle_timeout is 30s; it must be between 1m and 30d", "idle"},
 		{"max age too long", "server:\n  session_max_age: 31d\n", "server.session_max_age is 31d; it must be between 1m and 30d", "max_age"},
 		{"shutdown delay too long", "server:\n  shutdown_delay: 2m\n", "server.shutdown_delay is 2m; it must be between 0s and 1m", "shutdown_delay"},
-		{"session cache too small", "server:\n  session_cache_size: 999\n", "server.session_cache_size is 999; it must be between 1000 and 10000000 sessions (about 0.8 KB of memory each)", "session_cache_size"},
+		{"session cache too small", "server:\n  session_cache_size: 999\n", "server.session_cache_size is 999; it must be between 1000 and 10000000 sessions (about 0.35 KB of memory each)", "session_cache_size"},
 		{"session cache negative", "server:\n  session_cache_size: -5\n", "server.session_cache_size is -5; it must be between 1000 and 10000000", "session_cache_size"},
 		{"session cache too big", "server:\n  session_cache_size: 20000000\n", "server.session_cache_size is 20000000; it must be between", "session_cache_size"},
 		{"shutdown delay negative", "server:\n  shutdown_delay: -1s\n", "server.shutdown_delay is -1s; it must be between 0s and 1m", "shutdown_delay"},
