@@ -1,6 +1,7 @@
 package account_test
 
 import (
+	"crypto/rand"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
 )
 
 // FuzzTokens: of all text, only a session's cookie token opens that
@@ -23,7 +25,21 @@ import (
 // of the old 43-character form, or one whose MAC does not match, is
 // refused without a lookup.
 func FuzzTokens(f *testing.F) {
-	fx := newFixture(f)
+	// A key of this process's own: under -fuzz each worker process runs
+	// this setup again and signs alice in afresh, and the seeds carry the
+	// coordinator's token. Under one shared key that token would pass the
+	// worker's MAC without being the worker's alice's; under a key of its
+	// own it is a stranger's, refused like any other.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		f.Fatal(err)
+	}
+	fx := &fixture{store: sqltest.SQLite().New(f), clock: mfagate.NewManualClock(start)}
+	svc, err := account.New(account.Options{Store: fx.store, Clock: fx.clock, Password: cheap, Key: key})
+	if err != nil {
+		f.Fatal(err)
+	}
+	fx.svc = svc
 	fx.mustUser(f, "alice", "plum orchard lantern")
 	in := fx.mustSignIn(f, "alice", "plum orchard lantern")
 	api, _, err := fx.svc.CreateToken(context.Background(), account.Actor{Name: "test"}, "bot", mfagate.RoleSupport)
