@@ -15,7 +15,7 @@ const seedBatch = 1000
 // SeedSessions starts n fully signed-in sessions for the account named
 // username, through the path sign-in takes to make one (newSession), and
 // returns their cookie tokens. It is for load tests and seeding only
-// (bench/seed, which bench/sessions.sh runs): it checks no password and
+// (bench/seed, which bench/forward-auth.sh runs): it checks no password and
 // no code, and writes no audit event, so nothing that answers a request
 // may call it. A disabled or unknown account is refused.
 func (s *Service) SeedSessions(ctx context.Context, username string, n int, c Actor) ([]string, error) {

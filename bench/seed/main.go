@@ -1,5 +1,5 @@
 // Command seed starts signed-in sessions for the load tests of
-// bench/sessions.sh: it opens the database a mfagate configuration names
+// bench/forward-auth.sh: it opens the database a mfagate configuration names
 // and asks account.SeedSessions for N fully signed-in sessions of one
 // account, without hashing a password for each, then writes their cookie
 // tokens one per line. Tokens are whatever account makes: never built
