@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/mfagate/mfagate"
@@ -60,6 +61,10 @@ type Options struct {
 	// else is offered setup, which they may skip. Operators and support
 	// must always have a second factor, whatever it says.
 	Rollout *rollout.Rollout
+	// Roles are the roles this installation gives people (config's roles,
+	// with operator and support): a role off the list is refused wherever
+	// roles are given. Nil accepts any well-formed role (tests, embedding).
+	Roles []string
 	// SessionCacheSize bounds how many live sessions CheckSession keeps
 	// in memory (default DefaultSessionCacheSize); negative is an error.
 	SessionCacheSize int
@@ -113,6 +118,7 @@ type Service struct {
 	throttle ThrottleSettings
 	rollout  *rollout.Rollout // nil: none (see Options.Rollout)
 	policy   policy           // derived from rollout
+	roles    []string         // Options.Roles
 	// mailRetryFor is Options.MailRetryFor.
 	mailRetryFor time.Duration
 	dummy        string        // hash checked for unknown users, so they cost the same time
@@ -144,7 +150,7 @@ func New(o Options) (*Service, error) {
 		idle: o.SessionIdle, maxAge: o.SessionMaxAge,
 		product: o.Product, siteURL: o.SiteURL, support: o.Support,
 		loc: o.Location, rand: o.Rand,
-		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout, shared: o.SharedStore,
+		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout, shared: o.SharedStore, roles: slices.Clone(o.Roles),
 		mailRetryFor: cmp.Or(o.MailRetryFor, defaultMailRetryFor),
 	}
 	var err error

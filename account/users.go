@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -107,6 +108,56 @@ func NormalizeRoles(roles []string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
+// knownRoles refuses a role this installation does not use (Options.Roles),
+// naming the one closest to it: a mistyped role would otherwise be given,
+// and then counted in forecasts as a role nobody meant.
+func (s *Service) knownRoles(roles []string) error {
+	if s.roles == nil {
+		return nil
+	}
+	for _, r := range roles {
+		if slices.Contains(s.roles, r) {
+			continue
+		}
+		if near := mfagate.Suggest(r, s.roles); near != "" {
+			return mfagate.Errorf(mfagate.EINVALID, "Role %q is not one of the roles this installation uses (%s). Did you mean %q?",
+				clip(r), strings.Join(s.roles, ", "), near)
+		}
+		return mfagate.Errorf(mfagate.EINVALID, "Role %q is not one of the roles this installation uses (%s). An operator can add it to roles in the configuration",
+			clip(r), strings.Join(s.roles, ", "))
+	}
+	return nil
+}
+
+// UnknownRoles counts, for each role that accounts hold and this
+// installation no longer lists (Options.Roles), how many hold it: roles
+// taken off the list, or given before there was one. It reads the rollout
+// groups' counts, so it is cheap at any size. Empty when any role is
+// accepted.
+func (s *Service) UnknownRoles(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	if s.roles == nil {
+		return out, nil
+	}
+	var groups []*mfagate.Group
+	err := s.view(ctx, func(tx *txn) (err error) {
+		groups, _, err = tx.Groups(time.Time{})
+		return err
+	})
+	for _, g := range groups {
+		for _, r := range g.Roles {
+			if !slices.Contains(s.roles, r) {
+				out[r] += g.People
+			}
+		}
+	}
+	return out, err
+}
+
+// Roles are the roles this installation uses, for forms and messages; nil
+// when any is accepted.
+func (s *Service) Roles() []string { return slices.Clone(s.roles) }
+
 // SplitRoles splits a list written as "admin,user", "admin;user" or
 // "admin user".
 func SplitRoles(s string) []string {
@@ -151,6 +202,9 @@ func (s *Service) prepare(ctx context.Context, ins []NewUser) ([]*mfagate.User, 
 	for i := range ins {
 		in := ins[i]
 		if err := in.validate(); err != nil {
+			return nil, rowError(i, err)
+		}
+		if err := s.knownRoles(in.Roles); err != nil {
 			return nil, rowError(i, err)
 		}
 		if _, dup := seen[mfagate.UsernameKey(in.Username)]; dup {

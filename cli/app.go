@@ -85,6 +85,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		MFA:      mfaSettings(cfg),
 		Throttle: account.ThrottleSettings(cfg.Throttle),
 		Rollout:  plan,
+		Roles:    cfg.RoleNames(),
 
 		MailRetryFor: cfg.Mail.RetryFor,
 	})

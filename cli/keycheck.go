@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -63,5 +65,22 @@ func (a *app) warnIfKeyIsAnother(ctx context.Context) {
 	if ok, err := account.KeyOpens(a.key, sample); err == nil && !ok {
 		a.log.Error("the secret key opens none of the authenticator-app secrets in the database: it is not the key they were sealed with, so people who use an authenticator app cannot sign in; start mfagate with that key (docs/operations.md#backups)",
 			"key_file", a.cfg.Secrets.KeyFile, "accounts_with_an_app", n)
+	}
+}
+
+// warnOfUnknownRoles names, at start, the roles accounts hold that the
+// configuration's roles does not list, with how many hold each: such a
+// role can no longer be given, and rollout phases and access rules cannot
+// name it.
+func (a *app) warnOfUnknownRoles(ctx context.Context) {
+	unknown, err := a.accounts.UnknownRoles(ctx)
+	if err != nil {
+		a.log.Warn("could not check the accounts' roles against roles", "err", err)
+		return
+	}
+	names := slices.Sorted(maps.Keys(unknown))
+	for _, r := range names {
+		a.log.Warn("accounts hold a role that roles does not list: add it to roles, or give them another",
+			"role", r, "accounts", unknown[r])
 	}
 }

@@ -90,6 +90,7 @@ func (a *app) serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	go func() { campaigns.Run(workCtx, time.Minute); done <- struct{}{} }()
 
 	a.warnIfKeyIsAnother(ctx)
+	a.warnOfUnknownRoles(ctx)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("mfagate is listening", "addr", ln.Addr().String(), "base_url", a.cfg.Server.BaseURL)

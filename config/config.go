@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,6 +29,8 @@ type Config struct {
 	// ForwardAuth says who may reach the applications protected through
 	// GET /auth/verify.
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
+	// Roles are the roles this installation gives people (roles.go).
+	Roles []Role `yaml:"roles"`
 
 	// Warnings are problems that do not stop mfagate from starting, such as
 	// an MFAGATE_ variable that matches no key. Callers should print them.
@@ -262,6 +265,7 @@ func Default() *Config {
 		},
 		Retention: Retention{SentMail: 30 * 24 * time.Hour, IdleThrottles: 24 * time.Hour},
 		Rollout:   Rollout{Timezone: "UTC"},
+		Roles:     slices.Clone(defaultRoles),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mfagate/mfagate"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -218,7 +219,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		idx, ok := fields.index(key)
 		if !ok {
 			msg := fmt.Sprintf("unknown key %q in %s (known keys: %s)", key, where, strings.Join(fields.names, ", "))
-			if s := suggest(key, fields.names); s != "" {
+			if s := mfagate.Suggest(key, fields.names); s != "" {
 				msg += fmt.Sprintf(", did you mean %q?", s)
 			}
 			d.fail(k.Line, "%s", msg)
@@ -300,40 +301,4 @@ func describe(n *yaml.Node) string {
 		return "an alias"
 	}
 	return "something else"
-}
-
-// suggest returns the name closest to key when it is close enough to be a
-// likely typo, or "".
-func suggest(key string, names []string) string {
-	if len(key) > 64 {
-		return ""
-	}
-	best, bestDist := "", min(3, len(key)/2)+1
-	for _, n := range names {
-		if dist := editDistance(strings.ToLower(key), strings.ToLower(n)); dist < bestDist {
-			best, bestDist = n, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mfagate/mfagate"
 )
 
 // EnvPrefix starts the name of every environment variable that overrides a
@@ -131,7 +133,7 @@ func UnknownEnv(environ []string) []string {
 		}
 		seen[name] = true
 		w := fmt.Sprintf("environment variable %s matches no configuration key and is ignored", name)
-		if s := suggest(name, names); s != "" {
+		if s := mfagate.Suggest(name, names); s != "" {
 			w += fmt.Sprintf(", did you mean %s?", s)
 		}
 		warnings = append(warnings, w)

@@ -43,6 +43,7 @@ func (c *Config) validateForwardAuth(v *validator) {
 			if strings.TrimSpace(role) == "" {
 				v.fail(fmt.Sprintf("%s.roles[%d]", p, j), "%s: roles has an empty entry", label)
 			}
+			c.checkRole(v, fmt.Sprintf("%s.roles[%d]", p, j), label, role, true)
 		}
 		if len(r.Roles) > 1 && slices.Contains(r.Roles, roleAll) {
 			v.fail(p+".roles", "%s: roles lists %q with other roles; %q alone already lets everyone signed in through", label, roleAll, roleAll)

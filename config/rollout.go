@@ -38,11 +38,11 @@ func (c *Config) validateRollout(v *validator) {
 		}
 	}
 	for i := range r.Phases {
-		validatePhase(v, &r.Phases[i], i, r.Location)
+		c.validatePhase(v, &r.Phases[i], i, r.Location)
 	}
 }
 
-func validatePhase(v *validator, p *Phase, i int, loc *time.Location) {
+func (c *Config) validatePhase(v *validator, p *Phase, i int, loc *time.Location) {
 	path := fmt.Sprintf("rollout.phases[%d]", i)
 	label := path
 	if p.Name != "" {
@@ -68,6 +68,7 @@ func validatePhase(v *validator, p *Phase, i int, loc *time.Location) {
 		if strings.TrimSpace(a) == "" {
 			v.fail(fmt.Sprintf("%s.audience[%d]", path, j), "%s: audience has an empty entry", label)
 		}
+		c.checkRole(v, fmt.Sprintf("%s.audience[%d]", path, j), label, a, true)
 	}
 
 	switch {

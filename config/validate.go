@@ -23,6 +23,7 @@ import (
 // CheckServe.
 func (c *Config) Validate() error {
 	v := &validator{src: c.src}
+	c.validateRoles(v)
 	c.validateServer(v)
 	c.validateStores(v)
 	c.validateMail(v)
@@ -347,6 +348,7 @@ func (c *Config) validateAccounts(v *validator) {
 			if strings.TrimSpace(r) == "" {
 				v.fail(fmt.Sprintf("%s.roles[%d]", path, j), "%s: roles has an empty entry", label)
 			}
+			c.checkRole(v, fmt.Sprintf("%s.roles[%d]", path, j), label, r, false)
 		}
 		if a.PasswordFile == "" {
 			v.fail(path+".password_file", "%s: password_file is required: a file holding the first password", label)

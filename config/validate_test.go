@@ -136,6 +136,22 @@ func TestValidateErrors(t *testing.T) {
 		{"phase starts no zone", phase("starts: 2027-07-13T09:00:00"), `starts "2027-07-13T09:00:00" is not a date`, "starts"},
 		{"phase audience missing", phase("audience: []"), `rollout.phases[0] ("p"): audience is required`, "audience"},
 		{"phase audience empty entry", phase("audience: [admin, '']"), `rollout.phases[0] ("p"): audience has an empty entry`, "audience"},
+		// roles
+		{"phase audience unknown role", phase("audience: [admn]"),
+			`rollout.phases[0] ("p"): role "admn" is not one of the roles this installation uses (admin, user, operator, support); did you mean "admin"?`, "audience"},
+		{"phase audience new role", phase("audience: [wizard]"),
+			`role "wizard" is not one of the roles this installation uses (admin, user, operator, support); add it to roles if it is new`, "audience"},
+		{"rule role unknown", "forward_auth:\n  rules:\n    - {host: app.example.com, roles: [suport]}\n",
+			`role "suport" is not one of the roles this installation uses (admin, user, operator, support); did you mean "support"?`, "suport"},
+		{"bootstrap role unknown", "admin:\n  bootstrap:\n    - {username: ada, email: ada@example.com, roles: [operater], password_file: /p}\n",
+			`did you mean "operator"?`, "operater"},
+		{"roles empty", "roles: []\n", "roles is empty", "roles"},
+		{"role named all", "roles:\n  - {name: all}\n", `roles[0]: "all" is kept for rollout audiences`, "all"},
+		{"role name bad", "roles:\n  - {name: Team Leads}\n", `roles[0]: name "Team Leads" must start with a lowercase letter`, "Team"},
+		{"role twice", "roles:\n  - {name: user}\n  - {name: user, description: again}\n", `roles[1]: "user" is listed twice (first at roles[0])`, "again"},
+		{"role description long", "roles:\n  - {name: user, description: " + strings.Repeat("x", 201) + "}\n", "roles[0]: description must be 200 characters or fewer", "description"},
+		{"custom roles replace the default", "roles:\n  - {name: staff}\n" + phase("audience: [admin]"),
+			`role "admin" is not one of the roles this installation uses (staff, operator, support)`, "audience"},
 		{
 			"phase requirement",
 			"rollout:\n  phases:\n    - name: a\n      starts: 2027-01-01\n      audience: [all]\n      requirement: notify\n" +
@@ -252,6 +268,8 @@ func TestValidWithoutError(t *testing.T) {
 		{"bounds", "server:\n  session_idle_timeout: 1m\n  session_max_age: 30d\n  shutdown_delay: 0s\n  session_cache_size: 1000\nmfa:\n  recovery_codes: {count: 20}\n  totp: {skew_steps: 0}\n"},
 		{"rfc3339 start", phase("starts: 2027-07-13T09:00:00+01:00")},
 		{"notice", phase("notice: {subject: s, body: b}")},
+		{"custom roles", "roles:\n  - {name: nurse, description: Ward staff}\n  - {name: admin}\n" + phase("audience: [nurse, all]") +
+			"forward_auth:\n  rules:\n    - {host: ward.example.com, roles: [nurse, support]}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

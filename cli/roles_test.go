@@ -1,0 +1,51 @@
+package cli_test
+
+import (
+	"regexp"
+
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRolesOffTheListAreRefused: the command line refuses a role the
+// configuration does not list, naming the closest one, in user add and in
+// a CSV import (which then imports nothing); a role added to roles is
+// taken; and the server names, at start, roles that accounts hold but
+// roles no longer lists.
+func TestRolesOffTheListAreRefused(t *testing.T) {
+	cfg := install(t, "")
+	bad := run(t, "", "user", "add", "bob", "--email", "bob@example.com", "--roles", "usr", "--no-password", "--config", cfg)
+	if bad.code == 0 || !strings.Contains(bad.stderr, `Role "usr" is not one of the roles this installation uses (admin, user, operator, support). Did you mean "user"?`) {
+		t.Fatalf("user add --roles usr: got %d %q", bad.code, bad.stderr)
+	}
+	csv := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(csv, []byte("username,email,name,roles\ncy,cy@example.com,Cy,user\ndee,dee@example.com,Dee,nurse\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	imp := run(t, "", "user", "import", csv, "--config", cfg)
+	if imp.code == 0 || !strings.Contains(imp.stderr, "line 3") || !strings.Contains(imp.stderr, `Role "nurse" is not one of the roles`) {
+		t.Fatalf("import with an unknown role: got %d %q", imp.code, imp.stderr)
+	}
+	if out := mustRun(t, "", "user", "list", "--config", cfg); strings.Contains(out, "cy@example.com") {
+		t.Fatalf("the import's good row was imported:\n%s", out)
+	}
+
+	// A role added to roles is taken.
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withNurse := string(data) + "roles:\n  - {name: nurse, description: Ward staff}\n  - {name: user}\n"
+	if err := os.WriteFile(cfg, []byte(withNurse), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "user", "import", csv, "--config", cfg)
+	// Taken off the list again: the accounts keep it, and serve says so.
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := start(t, "serve", "--config", cfg)
+	errOut.await(t, regexp.MustCompile(`accounts hold a role that roles does not list.*role=nurse accounts=1`))
+}
