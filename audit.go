@@ -35,6 +35,7 @@ const (
 	AuditExtend        = "rollout.extend" // one person given more time
 	AuditCampaign      = "rollout.send"   // a batch of rollout emails queued
 	AuditAddressFixed  = "mail.fixed"     // a refused address marked fixed by staff, its emails sent again
+	AuditRolesChange   = "user.roles"     // an account's roles changed by staff
 )
 
 // Actors that are not people.

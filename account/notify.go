@@ -108,6 +108,11 @@ If this was you, there is nothing to do. If not, someone knows your password: ch
 
 {{.Actor}} from your support team signed your account {{.Username}} out on every device on {{.When}}. Sign in again to carry on.
 `)
+	rolesChanged = newAccountNotice("Your roles have changed", `Hello {{.Name}},
+
+{{.Actor}} changed the roles of your account {{.Username}} on {{.When}}. They are now: {{.Detail}}.
+What you can reach follows them from your next visit.
+`)
 	extended = newAccountNotice("You have more time to set up security codes", `Hello {{.Name}},
 
 Your support team has given you until {{.Detail}} to set up a second step for signing in to your account {{.Username}}. Until then you can still sign in without it.

@@ -2,11 +2,13 @@ package account_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/sqlstore/storetest"
 )
 
 // TestRolesFromTheKnownList: with the installation's roles given, a role
@@ -62,4 +64,87 @@ func TestRolesFromTheKnownList(t *testing.T) {
 
 func (f *fixture) newServiceAnyRoles(tb testing.TB) *account.Service {
 	return mustServiceWith(tb, f.store, f.clock, account.Options{})
+}
+
+// TestSetRoles: staff change a person's roles with a reason, from the
+// known list; it is audited with the roles before and after, the person is
+// emailed, and forward-auth answers with the new roles at the next check
+// though its entry was warm (the session itself goes on). The console and
+// the API (not at the server) can neither grant operator or support nor
+// change a staff account's roles; the server's command line can.
+func TestSetRoles(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.svc = mustServiceWith(t, f.store, f.clock, account.Options{Roles: []string{"admin", "user", "operator", "support"}})
+	f.mustUser(t, "ada", pw, "user")
+	f.mustUser(t, "sam", pw, "support")
+	console := account.Actor{Name: "sam", ClientAddr: "192.0.2.7"}
+	in, err := f.svc.SignIn(ctx, account.SignIn{Username: "ada", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := f.svc.CheckSession(ctx, in.Token); err != nil || cur.Groups != "user" {
+		t.Fatalf("before: %+v, %v", cur, err)
+	}
+
+	if err := f.svc.SetRoles(ctx, console, "ada", []string{"admin", "user"}, ""); mfagate.ErrorCode(err) != mfagate.EINVALID {
+		t.Errorf("no reason: got %v, want EINVALID", err)
+	}
+	if err := f.svc.SetRoles(ctx, console, "ada", []string{"admn"}, "promoted"); err == nil || !strings.Contains(err.Error(), `Did you mean "admin"?`) {
+		t.Errorf("a role off the list: got %v", err)
+	}
+	if err := f.svc.SetRoles(ctx, console, "ada", []string{"support", "user"}, "promoted"); mfagate.ErrorCode(err) != mfagate.EFORBIDDEN {
+		t.Errorf("granting support from the console: got %v, want EFORBIDDEN", err)
+	}
+	if err := f.svc.SetRoles(ctx, account.Actor{Name: "ada"}, "sam", []string{"user"}, "demoted"); mfagate.ErrorCode(err) != mfagate.EFORBIDDEN {
+		t.Errorf("changing a staff account from the console: got %v, want EFORBIDDEN", err)
+	}
+	if got := successes(f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditRolesChange})); len(got) != 0 {
+		t.Fatalf("refused changes were applied: %+v", got)
+	}
+
+	if err := f.svc.SetRoles(ctx, console, "ada", []string{"user", "admin"}, "leads the ops team"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.svc.User(ctx, "ada")
+	if err != nil || !slices.Equal(u.Roles, []string{"admin", "user"}) {
+		t.Fatalf("ada's roles: %v, %v", u, err)
+	}
+	evs := successes(f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditRolesChange}))
+	if len(evs) != 1 || evs[0].Actor != "sam" || evs[0].Reason != "leads the ops team" || evs[0].Detail != "roles user → admin, user" {
+		t.Errorf("audit: %+v", evs)
+	}
+	if n := len(f.mailsAbout(t, "Your roles have changed")); n != 1 {
+		t.Errorf("%d emails about the change, want 1", n)
+	}
+	cur, err := f.svc.CheckSession(ctx, in.Token) // the entry was warm, within CheckTTL
+	if err != nil || cur.Groups != "admin,user" || !slices.Equal(cur.Roles, []string{"admin", "user"}) {
+		t.Errorf("forward-auth after the change: %+v, %v; want the new roles at once", cur, err)
+	}
+	if err := f.svc.SetRoles(ctx, console, "ada", []string{"admin", "user"}, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(successes(f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditRolesChange}))); n != 1 {
+		t.Errorf("the same roles again: %d changes audited, want still 1", n)
+	}
+
+	// At the server's command line: staff roles too.
+	if err := f.svc.SetRoles(ctx, account.Actor{Name: mfagate.ActorCLI, AtServer: true}, "ada", []string{"operator", "user"}, "on call"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := f.svc.User(ctx, "ada"); !slices.Equal(u.Roles, []string{"operator", "user"}) {
+		t.Errorf("at the server: %v", u.Roles)
+	}
+	storetest.CheckGroups(t, f.store, "after the role changes")
+}
+
+// successes are the events of evs that succeeded.
+func successes(evs []*mfagate.AuditEvent) []*mfagate.AuditEvent {
+	var out []*mfagate.AuditEvent
+	for _, e := range evs {
+		if e.Outcome == mfagate.OutcomeSuccess {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -298,6 +298,14 @@ func (e *ended) session(tx mfagate.Sessions, hash []byte) error {
 	return nil
 }
 
+// refresh has every replica forget what it remembers of the user's
+// sessions without ending them, so that they are read again with what
+// changed (their roles): the cache forgets a user's sessions as it would
+// ended ones, and the database still has them.
+func (e *ended) refresh(userID int64) {
+	e.users = append(e.users, userID)
+}
+
 // userSessions ends every session of the user except keep's (nil keeps
 // none) and returns how many it ended.
 func (e *ended) userSessions(tx mfagate.Sessions, userID int64, keep []byte) (int, error) {

@@ -365,6 +365,61 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, di
 	})
 }
 
+// SetRoles gives an account new roles, from the installation's list
+// (Options.Roles). Staff give a reason; it is audited and the person is
+// emailed. The console and the API (by not at the server) change roles
+// among the others only: operator and support are granted and taken away
+// only at the server's command line, and a staff account's roles change
+// only there (see guardStaff). Every replica forgets what it remembers of
+// the person's sessions, so that forward-auth answers with the new roles
+// at the next request (within the documented bound when an announcement
+// is missed); the sessions themselves go on.
+func (s *Service) SetRoles(ctx context.Context, by Actor, username string, roles []string, reason string) error {
+	reason, err := staffReason(by, username, reason, "the role change")
+	if err != nil {
+		return err
+	}
+	if roles, err = NormalizeRoles(roles); err != nil {
+		return err
+	}
+	if err := s.knownRoles(roles); err != nil {
+		return err
+	}
+	if !by.AtServer && staffRoles(roles) {
+		return mfagate.Errorf(mfagate.EFORBIDDEN,
+			"The operator and support roles are given only at the server's command line (mfagate user set-roles), not from the console or the API")
+	}
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditRolesChange, "given other roles"); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *txn) error {
+		u, err := tx.UserByUsername(username)
+		if err != nil {
+			return err
+		}
+		if slices.Equal(u.Roles, roles) {
+			return nil
+		}
+		if !by.AtServer && IsStaff(u) { // made staff meanwhile
+			return staffAccountError(u.Username, "given other roles")
+		}
+		was := strings.Join(u.Roles, ", ")
+		u.Roles = roles
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		tx.end.refresh(u.ID)
+		if err := s.notify(tx, tx.now, u, rolesChanged, by, strings.Join(roles, ", ")); err != nil {
+			return err
+		}
+		return tx.audit(mfagate.AuditEvent{
+			Kind: mfagate.AuditRolesChange, Outcome: mfagate.OutcomeSuccess, Actor: by.Name,
+			Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
+			Detail: "roles " + was + " → " + strings.Join(roles, ", "),
+		})
+	})
+}
+
 // SetPassword gives an account a new password chosen by staff or at the
 // command line, and ends its sessions. Staff accounts get one only at the
 // server (see guardStaff).

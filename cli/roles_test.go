@@ -49,3 +49,25 @@ func TestRolesOffTheListAreRefused(t *testing.T) {
 	_, errOut := start(t, "serve", "--config", cfg)
 	errOut.await(t, regexp.MustCompile(`accounts hold a role that roles does not list.*role=nurse accounts=1`))
 }
+
+// TestUserSetRoles: the command line changes an account's roles, staff
+// roles included, with a reason; a role off the list is refused with a
+// suggestion; user show lists the new roles.
+func TestUserSetRoles(t *testing.T) {
+	cfg := install(t, "")
+	mustRun(t, "", "user", "add", "ada", "--email", "ada@example.com", "--roles", "user", "--no-password", "--config", cfg)
+	if r := run(t, "", "user", "set-roles", "ada", "--roles", "admin", "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "--reason") {
+		t.Fatalf("without a reason: got %d %q", r.code, r.stderr)
+	}
+	if r := run(t, "", "user", "set-roles", "ada", "--roles", "admin,supprt", "--reason", "x", "--config", cfg); r.code == 0 ||
+		!strings.Contains(r.stderr, `Did you mean "support"?`) {
+		t.Fatalf("a role off the list: got %d %q", r.code, r.stderr)
+	}
+	out := mustRun(t, "", "user", "set-roles", "ada", "--roles", "admin,support", "--reason", "joins the help desk", "--config", cfg)
+	if !strings.Contains(out, "ada now has the roles admin, support.") {
+		t.Fatalf("set-roles: %q", out)
+	}
+	if show := mustRun(t, "", "user", "show", "ada", "--config", cfg); !strings.Contains(show, "admin") || !strings.Contains(show, "support") {
+		t.Fatalf("user show after set-roles:\n%s", show)
+	}
+}

@@ -31,6 +31,8 @@ Subcommands:
   enable NAME --reason TEXT
   reset-mfa NAME --reason TEXT   remove every factor; the person sets up again at next sign-in
   unlock NAME --reason TEXT      lift a lock after too many failed attempts
+  set-roles NAME --roles ROLE[,ROLE] --reason TEXT
+                                 give the account these roles (from the configuration's roles)
 
 Every subcommand takes --config FILE, or --data FOLDER for the demo's data.`
 
@@ -38,14 +40,14 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, userUsage)
 		if len(args) == 0 {
-			return usagef("name a user subcommand: add, import, list, show, set-password, disable, enable, reset-mfa or unlock")
+			return usagef("name a user subcommand: add, import, list, show, set-password, disable, enable, reset-mfa, unlock or set-roles")
 		}
 		return nil
 	}
 	sub := map[string]func(context.Context, *env, []string) error{
 		"add": userAdd, "import": userImport, "list": userList, "show": userShow,
 		"set-password": userSetPassword, "disable": userDisable, "enable": userEnable,
-		"reset-mfa": userResetMFA, "unlock": userUnlock,
+		"reset-mfa": userResetMFA, "unlock": userUnlock, "set-roles": userSetRoles,
 	}[args[0]]
 	if sub == nil {
 		return usagef("unknown user subcommand %q; run \"mfagate user -h\" to see them", args[0])
@@ -366,10 +368,42 @@ func userUnlock(ctx context.Context, e *env, args []string) error {
 
 // staffAction runs a support action on one account that needs a reason
 // for the audit log.
+// userSetRoles gives an account new roles; at the command line, operator
+// and support too.
+func userSetRoles(ctx context.Context, e *env, args []string) error {
+	var roles *string
+	return staffActionWith(ctx, e, args, "set-roles", "NAME --roles ROLE[,ROLE] --reason TEXT", func(fs *flag.FlagSet) {
+		roles = fs.String("roles", "", "the account's `roles` from now on, comma-separated")
+	}, func(a *app, name, reason string) (string, error) {
+		if strings.TrimSpace(*roles) == "" {
+			return "", usagef("give --roles, such as --roles admin,user")
+		}
+		if err := a.accounts.SetRoles(ctx, cliActor, name, account.SplitRoles(*roles), reason); err != nil {
+			return "", err
+		}
+		u, err := a.accounts.User(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s now has the roles %s. They have been emailed; what they can reach follows from their next request.",
+			name, strings.Join(u.Roles, ", ")), nil
+	})
+}
+
 func staffAction(ctx context.Context, e *env, args []string, verb string, do func(a *app, name, reason string) (string, error)) error {
-	fs := newFlags(e, "user "+verb, "NAME --reason TEXT")
+	return staffActionWith(ctx, e, args, verb, "NAME --reason TEXT", nil, do)
+}
+
+// staffActionWith is staffAction with more flags, added by flags, and
+// their usage.
+func staffActionWith(ctx context.Context, e *env, args []string, verb, usage string, flags func(*flag.FlagSet),
+	do func(a *app, name, reason string) (string, error)) error {
+	fs := newFlags(e, "user "+verb, usage)
 	sf := addStoreFlags(fs)
 	reason := fs.String("reason", "", "why, for the audit log")
+	if flags != nil {
+		flags(fs)
+	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

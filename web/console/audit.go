@@ -39,6 +39,7 @@ var auditKinds = []struct{ Kind, Label string }{
 	{mfagate.AuditAddressFixed, "Email address marked as fixed, emails sent again"},
 	{mfagate.AuditUserCreate, "Account created"},
 	{mfagate.AuditUserUpdate, "Account changed"},
+	{mfagate.AuditRolesChange, "Roles changed"},
 	{mfagate.AuditUserDisable, "Account disabled"},
 	{mfagate.AuditUserEnable, "Account enabled"},
 	{mfagate.AuditPasswordChange, "Password changed"},
