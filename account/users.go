@@ -386,6 +386,13 @@ func (s *Service) SetRoles(ctx context.Context, by Actor, username string, roles
 		return err
 	}
 	if !by.AtServer && staffRoles(roles) {
+		// As a refused staff account is: a leaked token trying it shows.
+		if err := s.update(ctx, func(tx *txn) error {
+			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditRolesChange, Outcome: mfagate.OutcomeDenied, Actor: by.Name,
+				Subject: username, ClientAddr: by.ClientAddr, Detail: "refused: operator and support are given only at the server's command line"})
+		}); err != nil {
+			return err
+		}
 		return mfagate.Errorf(mfagate.EFORBIDDEN,
 			"The operator and support roles are given only at the server's command line (mfagate user set-roles), not from the console or the API")
 	}

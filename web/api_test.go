@@ -146,6 +146,7 @@ func TestAPIAccessControl(t *testing.T) {
 		{"POST", "/api/v1/people", created, supportOnly, 201},
 		{"GET", "/api/v1/people/{username}", nil, bothRoles, 200},
 		{"POST", "/api/v1/people/{username}/disable", reason, supportOnly, 200},
+		{"POST", "/api/v1/people/{username}/roles", func() string { return `{"roles": ["admin", "user"], "reason": "asked by phone"}` }, supportOnly, 200},
 		{"GET", "/api/v1/people/{username}/mfa", nil, bothRoles, 200},
 		{"POST", "/api/v1/people/{username}/reset-mfa", reason, supportOnly, 200},
 		{"POST", "/api/v1/people/{username}/unlock", reason, supportOnly, 200},
@@ -315,6 +316,10 @@ func TestAPIErrors(t *testing.T) {
 		{"support token cannot reset staff", "POST", "/api/v1/people/sam/reset-mfa", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be reset at the server's command line"},
 		{"support token cannot unlock staff", "POST", "/api/v1/people/sam/unlock", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be unlocked at the server's command line"},
 		{"support token cannot disable staff", "POST", "/api/v1/people/SAM/disable", support, `{"reason": "x"}`, nil, 403, "forbidden", "can only be disabled at the server's command line"},
+		{"roles missing", "POST", "/api/v1/people/bob/roles", support, `{"reason": "x"}`, nil, 400, "invalid", `Give "roles"`},
+		{"roles not a list", "POST", "/api/v1/people/bob/roles", support, `{"roles": "admin", "reason": "x"}`, nil, 400, "invalid", `roles`},
+		{"support token cannot grant support", "POST", "/api/v1/people/bob/roles", support, `{"roles": ["support", "user"], "reason": "x"}`, nil, 403, "forbidden", "given only at the server's command line"},
+		{"support token cannot change staff roles", "POST", "/api/v1/people/sam/roles", support, `{"roles": ["user"], "reason": "x"}`, nil, 403, "forbidden", "can only be given other roles at the server's command line"},
 		{"operator token cannot reset", "POST", "/api/v1/people/bob/reset-mfa", operator, `{"reason": "x"}`, nil, 403, "forbidden", "needs a token with the role support"},
 		{"wrong method", "DELETE", "/api/v1/people/bob", support, "", nil, 405, "method_not_allowed", "DELETE is not allowed here"},
 		{"wrong method on a list", "PUT", "/api/v1/people", support, `{}`, nil, 405, "method_not_allowed", "use GET, HEAD, POST"},
@@ -348,7 +353,7 @@ func TestAPIErrors(t *testing.T) {
 		}
 		denied = append(denied, e.Kind+" "+e.Subject)
 	}
-	if want := []string{"user.disable sam", "account.unlock sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
+	if want := []string{"user.roles sam", "user.roles bob", "user.disable sam", "account.unlock sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
 		t.Fatalf("denied changes audited: got %q, want %q", denied, want)
 	}
 	if u, _ := h.accounts.User(context.Background(), "sam"); u.Disabled {
@@ -721,5 +726,33 @@ func TestAPIRefusesBrowserCrossOriginCallsInJSON(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") ||
 		!strings.Contains(strings.ReplaceAll(res.body, " ", ""), `"code":"forbidden"`) {
 		t.Fatalf("got %d %s %s, want a JSON 403", res.StatusCode, res.Header.Get("Content-Type"), res.body)
+	}
+}
+
+// TestAPISetRoles: support changes a person's roles through the API; the
+// reply has them, the change is audited with the roles before and after,
+// and forward-auth answers the person's next request with the new roles
+// in Remote-Groups, though their session was checked a moment before.
+func TestAPISetRoles(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw)
+	if res := h.verify(t, c, ""); res.StatusCode != 200 || res.Header.Get("Remote-Groups") != "user" {
+		t.Fatalf("before: %d, Remote-Groups %q", res.StatusCode, res.Header.Get("Remote-Groups"))
+	}
+	tok := h.mustToken(t, "helpdesk-bot", mfagate.RoleSupport)
+	res := h.api(t, "POST", "/api/v1/people/alice/roles", tok, `{"roles": ["admin", "user"], "reason": "joins the admins"}`)
+	var reply struct {
+		Roles []string `json:"roles"`
+	}
+	if err := json.Unmarshal([]byte(res.body), &reply); res.StatusCode != 200 || err != nil || !slices.Equal(reply.Roles, []string{"admin", "user"}) {
+		t.Fatalf("set roles: %d %s", res.StatusCode, res.body)
+	}
+	evs := h.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditRolesChange, Subject: "alice"})
+	if len(evs) != 1 || evs[0].Actor != "token:helpdesk-bot" || evs[0].Reason != "joins the admins" || evs[0].Detail != "roles user → admin, user" {
+		t.Fatalf("audit: %+v", evs)
+	}
+	if res := h.verify(t, c, ""); res.StatusCode != 200 || res.Header.Get("Remote-Groups") != "admin,user" {
+		t.Fatalf("forward-auth after the change: %d, Remote-Groups %q, want admin,user", res.StatusCode, res.Header.Get("Remote-Groups"))
 	}
 }

@@ -124,6 +124,7 @@ var apiRoutes = []apiRoute{
 	{"POST /api/v1/people", api.Support, api.CreatePerson},
 	{"GET /api/v1/people/{username}", api.Staff, api.Person},
 	{"POST /api/v1/people/{username}/disable", api.Support, api.Disable},
+	{"POST /api/v1/people/{username}/roles", api.Support, api.SetRoles},
 	{"GET /api/v1/people/{username}/mfa", api.Staff, api.PersonMFA},
 	{"POST /api/v1/people/{username}/reset-mfa", api.Support, api.ResetMFA},
 	{"POST /api/v1/people/{username}/unlock", api.Support, api.Unlock},

@@ -219,6 +219,43 @@ func Disable(d Deps) Func {
 	})
 }
 
+// rolesRequest is the body of POST /api/v1/people/{username}/roles.
+type rolesRequest struct {
+	Roles  []string `json:"roles"`
+	Reason string   `json:"reason"`
+}
+
+// SetRoles gives a person other roles from the installation's list (POST
+// /api/v1/people/{username}/roles); never operator or support, and never
+// a staff account's (the use case refuses both, audited).
+func SetRoles(d Deps) Func {
+	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
+		var req rolesRequest
+		if err := decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		if len(req.Roles) == 0 {
+			return mfagate.Errorf(mfagate.EINVALID, `Give "roles": the person's roles from now on, such as ["admin", "user"]`)
+		}
+		if err := checkReason(req.Reason); err != nil {
+			return err
+		}
+		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
+		if err != nil {
+			return err
+		}
+		if err := d.Accounts.SetRoles(r.Context(), actorOf(d.Site, r, tok), u.Username, req.Roles, req.Reason); err != nil {
+			return err
+		}
+		p, err := personReply(r.Context(), d.Accounts, u.Username)
+		if err != nil {
+			return err
+		}
+		site.WriteJSON(w, http.StatusOK, p)
+		return nil
+	}
+}
+
 // ResetMFA removes a person's factors and recovery codes (POST
 // /api/v1/people/{username}/reset-mfa).
 func ResetMFA(d Deps) Func { return supportAction(d, d.Accounts.ResetMFA) }
