@@ -154,10 +154,6 @@ func (s *Service) UnknownRoles(ctx context.Context) (map[string]int, error) {
 	return out, err
 }
 
-// Roles are the roles this installation uses, for forms and messages; nil
-// when any is accepted.
-func (s *Service) Roles() []string { return slices.Clone(s.roles) }
-
 // SplitRoles splits a list written as "admin,user", "admin;user" or
 // "admin user".
 func SplitRoles(s string) []string {
