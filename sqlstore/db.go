@@ -338,7 +338,8 @@ type tx struct {
 	securityMail bool
 	// groups are the changes to the rollout groups' counts the
 	// transaction noted, written just before it commits (groups.go).
-	groups map[groupKey]int
+	groups     map[groupKey]int
+	groupShard int // the shard they go to
 }
 
 var _ mfagate.Tx = (*tx)(nil)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -85,14 +84,18 @@ type groupKey struct {
 	state int
 }
 
-// noteMove notes that one account moves from group from to group to;
-// a state below zero is no group (an account not counted yet).
-func (t *tx) noteMove(from, to groupKey) {
+// noteMove notes that account userID moves from group from to group to;
+// a state below zero is no group (an account not counted yet). The
+// transaction writes its counts in the shard of the first account it
+// moves: changes to different people mostly land on different rows, and
+// changes to one person wait for each other on their row anyway.
+func (t *tx) noteMove(userID int64, from, to groupKey) {
 	if from == to {
 		return
 	}
 	if t.groups == nil {
 		t.groups = make(map[groupKey]int)
+		t.groupShard = int(uint64(userID) % groupShards)
 	}
 	if from.state >= 0 {
 		t.groups[from]--
@@ -125,7 +128,7 @@ func (t *tx) regroup(userID int64) error {
 	if _, err := t.exec(`UPDATE users SET group_roles = ?, group_state = ? WHERE id = ?`, now.roles, now.state, userID); err != nil {
 		return fmt.Errorf("group: %w", err)
 	}
-	t.noteMove(was, now)
+	t.noteMove(userID, was, now)
 	return nil
 }
 
@@ -146,8 +149,8 @@ func (t *tx) lockUser(userID int64) error {
 	return nil
 }
 
-// flushGroups writes the counts the transaction noted, in one shard
-// chosen at random, in the order of their keys, as the transaction's last
+// flushGroups writes the counts the transaction noted, in its shard
+// (noteMove), in the order of their keys, as the transaction's last
 // statements. Locks on count rows are so taken last, and in one order by
 // every transaction: one that holds some waits for no other lock but
 // another count row further in that order, so they cannot deadlock, and
@@ -165,7 +168,7 @@ func (t *tx) flushGroups() error {
 	slices.SortFunc(keys, func(a, b groupKey) int {
 		return cmp.Or(strings.Compare(a.roles, b.roles), cmp.Compare(a.state, b.state))
 	})
-	shard := rand.IntN(groupShards)
+	shard := t.groupShard
 	for _, k := range keys {
 		if _, err := t.exec(`INSERT INTO rollout_groups (roles, state, shard, people) VALUES (?, ?, ?, ?)
 			ON CONFLICT (roles, state, shard) DO UPDATE SET people = rollout_groups.people + excluded.people`,
@@ -351,12 +354,15 @@ func (t *tx) countAll() error {
 // after migration 0007, or created by an older release during an
 // upgrade), under the migration lock; see Migrate.
 func (db *DB) countUncounted(t *tx) error {
-	var n int
-	if err := t.queryRow(`SELECT COUNT(*) FROM users WHERE group_state < 0`).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
+	// Along users_uncounted (migration 0007): one row at most, at every
+	// start, however many accounts there are.
+	var id int64
+	err := t.queryRow(`SELECT id FROM users WHERE group_state < 0 LIMIT 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if t.dialect == dialectPostgres {
 		if _, err := t.exec(`LOCK TABLE users, user_roles, factors, rollout_groups IN EXCLUSIVE MODE`); err != nil {

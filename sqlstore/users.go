@@ -45,7 +45,7 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	if err := t.insertRoles(id, roles); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	t.noteMove(groupKey{state: -1}, group)
+	t.noteMove(id, groupKey{state: -1}, group)
 	u.ID, u.Roles = id, roles
 	return nil
 }
