@@ -463,54 +463,42 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		return heard
 	}
 
-	t.Run("sqlite, announced", func(t *testing.T) {
-		r := open(t, sqltest.SQLite())
-		heard := follow(t, r, false)
-		tok := warm(t, r)
-		r.clock.Advance(account.CheckTTL + time.Second) // past the short time: only the announcement can refuse it
-		if _, err := r.two.CheckSession(ctx, tok); err != nil {
-			t.Fatalf("listening, before the sign-out: got %v", err)
-		}
-		if err := r.one.SignOut(ctx, tok, client); err != nil {
-			t.Fatal(err)
-		}
-		<-heard // forgotten by then: the tap hands it on first
-		if _, err := r.two.CheckSession(ctx, tok); err != account.ErrNoSession {
-			t.Fatalf("replica two once the announcement was read: got %v, want ErrNoSession", err)
-		}
+	t.Run("announced", func(t *testing.T) {
+		sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
+			r := open(t, b)
+			heard := follow(t, r, false)
+			tok := warm(t, r)
+			r.clock.Advance(account.CheckTTL + time.Second) // past the short time: only the announcement can refuse it
+			if _, err := r.two.CheckSession(ctx, tok); err != nil {
+				t.Fatalf("listening, before the sign-out: got %v", err)
+			}
+			if err := r.one.SignOut(ctx, tok, client); err != nil {
+				t.Fatal(err)
+			}
+			<-heard // forgotten by then: the tap hands it on first
+			if _, err := r.two.CheckSession(ctx, tok); err != account.ErrNoSession {
+				t.Fatalf("replica two once the announcement arrived: got %v, want ErrNoSession", err)
+			}
+		})
 	})
-	t.Run("postgres, announced", func(t *testing.T) {
-		r := open(t, sqltest.Postgres(t))
-		heard := follow(t, r, false)
-		tok := warm(t, r)
-		r.clock.Advance(account.CheckTTL + time.Second) // past the short time: only the announcement can refuse it
-		if _, err := r.two.CheckSession(ctx, tok); err != nil {
-			t.Fatalf("listening, before the sign-out: got %v", err)
-		}
-		if err := r.one.SignOut(ctx, tok, client); err != nil {
-			t.Fatal(err)
-		}
-		<-heard // forgotten by then: the tap hands it on first
-		if _, err := r.two.CheckSession(ctx, tok); err != account.ErrNoSession {
-			t.Fatalf("replica two once the announcement arrived: got %v, want ErrNoSession", err)
-		}
-	})
-	t.Run("postgres, announcement lost", func(t *testing.T) {
-		r := open(t, sqltest.Postgres(t))
-		heard := follow(t, r, true)
-		tok := warm(t, r)
-		if err := r.one.SignOut(ctx, tok, client); err != nil {
-			t.Fatal(err)
-		}
-		<-heard // arrived, and dropped by the tap
-		r.clock.Advance(account.CheckTTLListening - time.Millisecond)
-		if _, err := r.two.CheckSession(ctx, tok); err != nil {
-			t.Fatalf("within CheckTTLListening: got %v, want the remembered session", err)
-		}
-		r.clock.Advance(time.Millisecond)
-		if _, err := r.two.CheckSession(ctx, tok); err != account.ErrNoSession {
-			t.Fatalf("at CheckTTLListening: got %v, want ErrNoSession", err)
-		}
+	t.Run("announcement lost", func(t *testing.T) {
+		sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
+			r := open(t, b)
+			heard := follow(t, r, true)
+			tok := warm(t, r)
+			if err := r.one.SignOut(ctx, tok, client); err != nil {
+				t.Fatal(err)
+			}
+			<-heard // arrived, and dropped by the tap
+			r.clock.Advance(account.CheckTTLListening - time.Millisecond)
+			if _, err := r.two.CheckSession(ctx, tok); err != nil {
+				t.Fatalf("within CheckTTLListening: got %v, want the remembered session", err)
+			}
+			r.clock.Advance(time.Millisecond)
+			if _, err := r.two.CheckSession(ctx, tok); err != account.ErrNoSession {
+				t.Fatalf("at CheckTTLListening: got %v, want ErrNoSession", err)
+			}
+		})
 	})
 	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
 		r := open(t, b)

@@ -34,31 +34,11 @@ func TestAnnounceEnded(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.Every = 5 * time.Millisecond
-		ctx, cancel := context.WithCancel(context.Background())
-		states := make(chan bool, 10)
-		heard := make(chan mfagate.Ended, 10)
-		done := make(chan struct{})
-		go func() {
-			p.Follow(ctx, func(on bool) { states <- on }, func(e mfagate.Ended) { heard <- e })
-			close(done)
-		}()
-		t.Cleanup(func() { cancel(); <-done })
+		ctx := context.Background()
+		states, heard := follow(t, p)
 		waitState(t, states, true)
+		checkCommittedOnly(t, db, heard)
 		h := bytes.Repeat([]byte{0xab}, 32)
-		errRollback := errors.New("roll back")
-		if err := db.Update(ctx, func(tx mfagate.Tx) error {
-			if err := tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{0xcd}, 32)}, nil); err != nil {
-				return err
-			}
-			return errRollback
-		}); !errors.Is(err, errRollback) {
-			t.Fatal(err)
-		}
-		mustAnnounce(t, db, [][]byte{h}, []int64{42, 43})
-		got := <-heard
-		if got.All || len(got.Hashes) != 1 || !bytes.Equal(got.Hashes[0], h) || !slices.Equal(got.Users, []int64{42, 43}) {
-			t.Fatalf("heard %+v, want the committed announcement: hash %x, users 42 and 43", got, h)
-		}
 		// Rows removed before they were read (the poller stalled past
 		// Keep): a gap, so everything is forgotten.
 		mustAnnounce(t, db, [][]byte{h}, nil)
@@ -85,34 +65,10 @@ func TestAnnounceEnded(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.Retry = 10 * time.Millisecond
-		ctx, cancel := context.WithCancel(context.Background())
-		states := make(chan bool, 10)
-		heard := make(chan mfagate.Ended, 10)
-		done := make(chan struct{})
-		go func() {
-			l.Follow(ctx, func(on bool) { states <- on }, func(e mfagate.Ended) { heard <- e })
-			close(done)
-		}()
-		t.Cleanup(func() { cancel(); <-done })
+		states, heard := follow(t, l)
 		waitState(t, states, true)
-
+		checkCommittedOnly(t, db, heard)
 		h := bytes.Repeat([]byte{0xab}, 32)
-		errRollback := errors.New("roll back")
-		if err := db.Update(ctx, func(tx mfagate.Tx) error {
-			if err := tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{0xcd}, 32)}, nil); err != nil {
-				return err
-			}
-			return errRollback
-		}); !errors.Is(err, errRollback) {
-			t.Fatal(err)
-		}
-		mustAnnounce(t, db, [][]byte{h}, []int64{42, 43})
-		// Delivered in commit order: had the rolled-back one been sent, it
-		// would come first.
-		got := <-heard
-		if got.All || len(got.Hashes) != 1 || !bytes.Equal(got.Hashes[0], h) || !slices.Equal(got.Users, []int64{42, 43}) {
-			t.Fatalf("heard %+v, want the committed announcement: hash %x, users 42 and 43", got, h)
-		}
 
 		many := make([][]byte, 200) // 200 hashes of 64 hex digits: beyond a payload
 		for i := range many {
@@ -142,6 +98,43 @@ func TestAnnounceEnded(t *testing.T) {
 			t.Fatalf("after reconnecting: heard %+v, want the hash", got)
 		}
 	})
+}
+
+// follow runs r until the test ends, telling its states and what it
+// hears.
+func follow(tb testing.TB, r mfagate.Revocations) (<-chan bool, <-chan mfagate.Ended) {
+	ctx, cancel := context.WithCancel(context.Background())
+	states := make(chan bool, 10)
+	heard := make(chan mfagate.Ended, 10)
+	done := make(chan struct{})
+	go func() {
+		r.Follow(ctx, func(on bool) { states <- on }, func(e mfagate.Ended) { heard <- e })
+		close(done)
+	}()
+	tb.Cleanup(func() { cancel(); <-done })
+	return states, heard
+}
+
+// checkCommittedOnly announces in a transaction that rolls back, then in
+// one that commits: only the second is heard. They are delivered in
+// commit order, so had the first been sent it would come first.
+func checkCommittedOnly(tb testing.TB, db *sqlstore.DB, heard <-chan mfagate.Ended) {
+	tb.Helper()
+	errRollback := errors.New("roll back")
+	if err := db.Update(context.Background(), func(tx mfagate.Tx) error {
+		if err := tx.AnnounceEnded([][]byte{bytes.Repeat([]byte{0xcd}, 32)}, nil); err != nil {
+			return err
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		tb.Fatal(err)
+	}
+	h := bytes.Repeat([]byte{0xab}, 32)
+	mustAnnounce(tb, db, [][]byte{h}, []int64{42, 43})
+	got := <-heard
+	if got.All || len(got.Hashes) != 1 || !bytes.Equal(got.Hashes[0], h) || !slices.Equal(got.Users, []int64{42, 43}) {
+		tb.Fatalf("heard %+v, want the committed announcement: hash %x, users 42 and 43", got, h)
+	}
 }
 
 func mustAnnounce(tb testing.TB, db *sqlstore.DB, hashes [][]byte, users []int64) {
