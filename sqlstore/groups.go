@@ -31,24 +31,31 @@ const (
 	stateUnreached = 32 // a mail server refused their address for good
 )
 
-// groupState computes an account's group_state from users and factors.
-const groupState = `(CASE WHEN EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.method = 'email') THEN 1 ELSE 0 END
-	+ CASE WHEN EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.method = 'totp') THEN 2 ELSE 0 END
-	+ CASE WHEN users.skips > 0 THEN 4 ELSE 0 END
+// userFlags is the part of group_state read from the users row alone.
+const userFlags = `CASE WHEN users.skips > 0 THEN 4 ELSE 0 END
 	+ CASE WHEN users.last_sign_in_at IS NULL THEN 8 ELSE 0 END
 	+ users.disabled * 16
-	+ CASE WHEN users.unreached_at IS NULL THEN 0 ELSE 32 END)`
+	+ CASE WHEN users.unreached_at IS NULL THEN 0 ELSE 32 END`
+
+// groupState computes one account's group_state from users and factors.
+const groupState = `(CASE WHEN EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.method = 'email') THEN 1 ELSE 0 END
+	+ CASE WHEN EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.method = 'totp') THEN 2 ELSE 0 END
+	+ ` + userFlags + `)`
 
 // groupRoles computes an account's group_roles: its roles sorted by byte
 // and joined with commas, as rolesKey does in Go (role names cannot hold
 // a comma: account.NormalizeRoles), "" for none. PostgreSQL collations do
 // not sort by byte, hence COLLATE "C".
 func (d dialect) groupRoles() string {
-	agg := `group_concat(r.role, ',' ORDER BY r.role)`
+	return `COALESCE((SELECT ` + d.rolesAgg() + ` FROM user_roles WHERE user_roles.user_id = users.id), '')`
+}
+
+// rolesAgg joins user_roles.role values as group_roles holds them.
+func (d dialect) rolesAgg() string {
 	if d == dialectPostgres {
-		agg = `string_agg(r.role, ',' ORDER BY r.role COLLATE "C")`
+		return `string_agg(role, ',' ORDER BY role COLLATE "C")`
 	}
-	return `COALESCE((SELECT ` + agg + ` FROM user_roles r WHERE r.user_id = users.id), '')`
+	return `group_concat(role, ',' ORDER BY role)`
 }
 
 // accountGroups is a subquery giving every account's group as it is now
@@ -57,17 +64,11 @@ func (d dialect) groupRoles() string {
 // a million accounts, where groupRoles and groupState per account, a
 // lookup each, took minutes.
 func (d dialect) accountGroups() string {
-	agg := `group_concat(role, ',' ORDER BY role)`
-	if d == dialectPostgres {
-		agg = `string_agg(role, ',' ORDER BY role COLLATE "C")`
-	}
 	return `SELECT users.id AS id, users.group_roles AS kept_roles, users.group_state AS kept_state,
 		COALESCE(r.roles, '') AS roles,
-		COALESCE(f.bits, 0) + CASE WHEN users.skips > 0 THEN 4 ELSE 0 END
-			+ CASE WHEN users.last_sign_in_at IS NULL THEN 8 ELSE 0 END + users.disabled * 16
-			+ CASE WHEN users.unreached_at IS NULL THEN 0 ELSE 32 END AS state
+		COALESCE(f.bits, 0) + ` + userFlags + ` AS state
 		FROM users
-		LEFT JOIN (SELECT user_id, ` + agg + ` AS roles FROM user_roles GROUP BY user_id) r ON r.user_id = users.id
+		LEFT JOIN (SELECT user_id, ` + d.rolesAgg() + ` AS roles FROM user_roles GROUP BY user_id) r ON r.user_id = users.id
 		LEFT JOIN (SELECT user_id, SUM(CASE method WHEN 'email' THEN 1 WHEN 'totp' THEN 2 ELSE 0 END) AS bits
 			FROM factors GROUP BY user_id) f ON f.user_id = users.id`
 }
