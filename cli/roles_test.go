@@ -67,7 +67,7 @@ func TestUserSetRoles(t *testing.T) {
 	if !strings.Contains(out, "ada now has the roles admin, support.") {
 		t.Fatalf("set-roles: %q", out)
 	}
-	if show := mustRun(t, "", "user", "show", "ada", "--config", cfg); !strings.Contains(show, "admin") || !strings.Contains(show, "support") {
+	if show := mustRun(t, "", "user", "show", "ada", "--config", cfg); !regexp.MustCompile(`(?m)^Roles:\s+admin,support$`).MatchString(show) {
 		t.Fatalf("user show after set-roles:\n%s", show)
 	}
 }
