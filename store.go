@@ -54,6 +54,7 @@ type Tx interface {
 	Unreached
 	Campaigns
 	Tokens
+	Links
 	Jobs
 	Retention
 }
@@ -382,6 +383,26 @@ type Tokens interface {
 	TouchToken(id int64, at time.Time) error
 }
 
+// Links are the single-use links emailed to choose a password
+// (invitations and password resets), by the hash of their token.
+type Links interface {
+	// CreateLink removes the user's earlier links of the same purpose (a
+	// new link voids the old one), then inserts l and sets l.ID.
+	CreateLink(l *Link) error
+	// LinkByHash returns the link with that token hash, used or not.
+	// ENOTFOUND.
+	LinkByHash(hash []byte) (*Link, error)
+	// LatestLink returns the user's newest link of purpose. ENOTFOUND.
+	LatestLink(userID int64, purpose string) (*Link, error)
+	// UseLink marks the link used at at, in one statement, when it is
+	// unused and not expired at at: of two uses at once, on any replica,
+	// one succeeds. ENOTFOUND when it is used, expired or gone.
+	UseLink(id int64, at time.Time) error
+	// DeleteLinks removes the user's links of purpose ("" for every
+	// purpose) and returns how many it removed.
+	DeleteLinks(userID int64, purpose string) (int, error)
+}
+
 // Jobs let one replica of the cluster run each scheduled job.
 type Jobs interface {
 	// ClaimJob lets one replica run the named scheduled job: it reports
@@ -409,12 +430,16 @@ type Retention interface {
 	// right answer or support ends it. It returns how many it removed.
 	DeleteIdleThrottles(idleBefore, now time.Time) (int, error)
 	// ExpireSecretMail gives up on pending secret messages (Message.Secret)
-	// created before createdBefore and not leased (by the database's
-	// clock), removing their text: the code they carry has expired. It
-	// returns how many. now is kept for callers; leases do not use it.
+	// created before createdBefore, not leased (by the database's clock),
+	// and whose ExpiresAt, when they have one, is not after now (a link
+	// outlives a code), removing their text: what they carry has expired.
+	// It returns how many.
 	ExpireSecretMail(createdBefore, now time.Time) (int, error)
 	// DeleteOldMail removes up to limit sent and failed messages created
 	// before createdBefore, oldest first, keeping their campaigns' counts
 	// in CampaignStats, and returns how many it removed.
 	DeleteOldMail(createdBefore time.Time, limit int) (int, error)
+	// DeleteOldLinks removes links that expired before expiredBefore, used
+	// or not, and returns how many.
+	DeleteOldLinks(expiredBefore time.Time) (int, error)
 }

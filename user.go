@@ -41,7 +41,14 @@ type User struct {
 	// the address clears both.
 	UnreachedAt     time.Time
 	UnreachedReason string
+
+	// InvitedAt is when the person was last sent an invitation to choose
+	// their first password, until they accept it; zero for everyone else.
+	InvitedAt time.Time
 }
+
+// Invited reports whether the person has an invitation not yet accepted.
+func (u *User) Invited() bool { return !u.InvitedAt.IsZero() }
 
 // HasRole reports whether the user has role r.
 func (u *User) HasRole(r string) bool { return slices.Contains(u.Roles, r) }
@@ -69,6 +76,7 @@ type Person struct {
 	Skips         int
 	Disabled      bool
 	Unreached     bool // a mail server refused their address for good
+	Invited       bool // invited, and not yet accepted
 }
 
 // MFA states a search can ask for.
@@ -112,6 +120,7 @@ type Group struct {
 	NeverSignedIn bool
 	Unreached     bool // a mail server refused their address for good
 	Disabled      bool
+	Invited       bool // invited, and not yet accepted
 	People        int
 }
 

@@ -29,13 +29,15 @@ const (
 	stateNever     = 8  // never signed in
 	stateDisabled  = 16 // the account is disabled
 	stateUnreached = 32 // a mail server refused their address for good
+	stateInvited   = 64 // invited, and not yet accepted
 )
 
 // userFlags is the part of group_state read from the users row alone.
 const userFlags = `CASE WHEN users.skips > 0 THEN 4 ELSE 0 END
 	+ CASE WHEN users.last_sign_in_at IS NULL THEN 8 ELSE 0 END
 	+ users.disabled * 16
-	+ CASE WHEN users.unreached_at IS NULL THEN 0 ELSE 32 END`
+	+ CASE WHEN users.unreached_at IS NULL THEN 0 ELSE 32 END
+	+ CASE WHEN users.invited_at IS NULL THEN 0 ELSE 64 END`
 
 // groupState computes one account's group_state from users and factors.
 const groupState = `(CASE WHEN EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.method = 'email') THEN 1 ELSE 0 END
@@ -234,7 +236,8 @@ func (k groupKey) group(people int) *mfagate.Group {
 		Roles: splitRoles(k.roles), Methods: methodsOf(k.state),
 		Skipped: k.state&stateSkipped != 0, NeverSignedIn: k.state&stateNever != 0,
 		Unreached: k.state&stateUnreached != 0, Disabled: k.state&stateDisabled != 0,
-		People: people,
+		Invited: k.state&stateInvited != 0,
+		People:  people,
 	}
 }
 
@@ -272,7 +275,7 @@ func (t *tx) Groups(extendedAfter time.Time) ([]*mfagate.Group, []*mfagate.Perso
 			continue
 		}
 		p.ExtendedUntil = time.UnixMilli(until).UTC()
-		p.Roles, p.Methods, p.SignedIn, p.Unreached, p.Disabled = g.Roles, g.Methods, !g.NeverSignedIn, g.Unreached, g.Disabled
+		p.Roles, p.Methods, p.SignedIn, p.Unreached, p.Disabled, p.Invited = g.Roles, g.Methods, !g.NeverSignedIn, g.Unreached, g.Disabled, g.Invited
 		extended = append(extended, &p)
 	}
 	if err := closeRows(rows); err != nil {

@@ -42,8 +42,9 @@ func (t *tx) DeleteOldEmailCodes(expiredBefore, createdBefore time.Time) (int, e
 func (t *tx) ExpireSecretMail(createdBefore, now time.Time) (int, error) {
 	n, err := t.execCount(`UPDATE mail_outbox SET status = ?, body_text = '', lease_until = NULL,
 			last_error = 'not delivered before the code in it expired'
-		WHERE secret = 1 AND status = ? AND created_at < ? AND (lease_until IS NULL OR lease_until <= `+t.dialect.nowMillis()+`)`,
-		mfagate.MailFailed, mfagate.MailPending, createdBefore.UnixMilli())
+		WHERE secret = 1 AND status = ? AND created_at < ? AND (expires_at IS NULL OR expires_at <= ?)
+		AND (lease_until IS NULL OR lease_until <= `+t.dialect.nowMillis()+`)`,
+		mfagate.MailFailed, mfagate.MailPending, createdBefore.UnixMilli(), now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("expire secret mail: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 var _ mfagate.Users = (*tx)(nil)
 
 const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at,
-	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason`
+	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason, invited_at`
 
 // CreateUser inserts u and sets u.ID; see mfagate.Users.
 func (t *tx) CreateUser(u *mfagate.User) error {
@@ -26,13 +26,13 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	group := groupKey{roles: rolesKey(roles), state: newUserState(u)}
 	id, ok, err := t.insertID(`INSERT INTO users
 		(username, username_key, email, name, password_hash, disabled, created_at, last_sign_in_at,
-		extended_until, extension_reason, skips, last_skip_at, group_roles, group_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		extended_until, extension_reason, skips, last_skip_at, invited_at, group_roles, group_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (username_key) DO NOTHING
 		RETURNING id`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
 		boolInt(u.Disabled), millis(u.CreatedAt), millis(u.LastSignInAt),
-		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt), group.roles, group.state)
+		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt), millis(u.InvitedAt), group.roles, group.state)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -97,12 +97,13 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 	// A new address clears the unreached mark (the right-hand sides see
 	// the row as it was, so email there is the old address).
 	n, err := t.execCount(`UPDATE users SET username = ?, username_key = ?, email = ?, name = ?,
-		password_hash = ?, disabled = ?, last_sign_in_at = ?, extended_until = ?, extension_reason = ?,
+		password_hash = ?, disabled = ?, last_sign_in_at = ?, extended_until = ?, extension_reason = ?, invited_at = ?,
 		unreached_at = CASE WHEN email = ? THEN unreached_at ELSE NULL END,
 		unreached_reason = CASE WHEN email = ? THEN unreached_reason ELSE '' END
 		WHERE id = ?`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
-		boolInt(u.Disabled), millis(u.LastSignInAt), millis(u.ExtendedUntil), u.ExtensionReason, u.Email, u.Email, u.ID)
+		boolInt(u.Disabled), millis(u.LastSignInAt), millis(u.ExtendedUntil), u.ExtensionReason, millis(u.InvitedAt),
+		u.Email, u.Email, u.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -311,10 +312,10 @@ func scanUser(s scanner) (*mfagate.User, error) {
 		u                                   mfagate.User
 		disabled                            int64
 		created, lastSign, extended, skipAt sql.NullInt64
-		unreached                           sql.NullInt64
+		unreached, invited                  sql.NullInt64
 	)
 	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
-		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason); err != nil {
+		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason, &invited); err != nil {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
@@ -323,6 +324,7 @@ func scanUser(s scanner) (*mfagate.User, error) {
 	u.ExtendedUntil = fromMillis(extended)
 	u.LastSkipAt = fromMillis(skipAt)
 	u.UnreachedAt = fromMillis(unreached)
+	u.InvitedAt = fromMillis(invited)
 	return &u, nil
 }
 
@@ -335,6 +337,9 @@ func newUserState(u *mfagate.User) int {
 	}
 	if u.LastSignInAt.IsZero() {
 		state |= stateNever
+	}
+	if u.Invited() {
+		state |= stateInvited
 	}
 	if u.Disabled {
 		state |= stateDisabled

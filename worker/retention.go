@@ -54,11 +54,11 @@ type Retention struct {
 
 // Removed counts what one run of Retention removed.
 type Removed struct {
-	Sessions, EmailCodes, Throttles, ExpiredCodeMail, OldMail int
+	Sessions, EmailCodes, Throttles, ExpiredCodeMail, OldMail, Links int
 }
 
 func (r Removed) total() int {
-	return r.Sessions + r.EmailCodes + r.Throttles + r.ExpiredCodeMail + r.OldMail
+	return r.Sessions + r.EmailCodes + r.Throttles + r.ExpiredCodeMail + r.OldMail + r.Links
 }
 
 // RunOnce removes everything due at the clock's now.
@@ -102,6 +102,9 @@ func (r *Retention) RunOnce(ctx context.Context) (Removed, error) {
 	step("undelivered code emails", &out.ExpiredCodeMail, func(tx mfagate.Retention) (int, error) {
 		return tx.ExpireSecretMail(now.Add(-codeTTL), now)
 	})
+	step("expired links", &out.Links, func(tx mfagate.Retention) (int, error) {
+		return tx.DeleteOldLinks(now)
+	})
 	cutoff := now.Add(-or(r.SentMail, DefaultSentMail))
 	for ctx.Err() == nil {
 		var n int
@@ -126,7 +129,7 @@ func (r *Retention) Run(ctx context.Context, interval time.Duration) {
 		if out.total() > 0 {
 			log.InfoContext(ctx, "retention removed what is no longer needed",
 				"sessions", out.Sessions, "email_codes", out.EmailCodes, "throttles", out.Throttles,
-				"expired_code_mail", out.ExpiredCodeMail, "old_mail", out.OldMail)
+				"expired_code_mail", out.ExpiredCodeMail, "old_mail", out.OldMail, "links", out.Links)
 		}
 	})
 }

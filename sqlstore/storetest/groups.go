@@ -17,7 +17,8 @@ import (
 // one database, or one store twice): new accounts, alone and in batches
 // as an import makes them, factors set up and removed, resets, skips,
 // first sign-ins, extensions, disabling and enabling, role changes,
-// addresses refused and fixed, and transactions rolled back half-way.
+// addresses refused and fixed, invitations sent and accepted, and
+// transactions rolled back half-way.
 // Then the rollout groups' kept counts must agree with a recount, by the
 // store and one by one (CheckGroups), and with Progress (CheckProgress).
 func GroupsUnderRandomChanges(t *testing.T, a, b mfagate.Store, changes int) {
@@ -48,6 +49,8 @@ func GroupsUnderRandomChanges(t *testing.T, a, b mfagate.Store, changes int) {
 			Roles: roleSets[r.IntN(len(roleSets))], CreatedAt: base, Disabled: r.IntN(10) == 0}
 		if r.IntN(3) == 0 {
 			u.LastSignInAt = base
+		} else if r.IntN(2) == 0 {
+			u.InvitedAt = base
 		}
 		return u
 	}
@@ -100,11 +103,18 @@ func GroupsUnderRandomChanges(t *testing.T, a, b mfagate.Store, changes int) {
 			if err != nil {
 				return ignoreNotFound(err)
 			}
-			switch r.IntN(3) {
+			switch r.IntN(4) {
 			case 0:
 				cur.ExtendedUntil = base.Add(time.Duration(r.IntN(48)) * time.Hour)
 			case 1:
 				cur.Disabled = !cur.Disabled
+			case 2:
+				// Invited again, or the invitation accepted or revoked.
+				if cur.Invited() {
+					cur.InvitedAt = time.Time{}
+				} else {
+					cur.InvitedAt = base
+				}
 			default:
 				cur.Roles = roleSets[r.IntN(len(roleSets))]
 			}

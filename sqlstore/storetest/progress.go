@@ -91,7 +91,7 @@ func CheckGroups(tb testing.TB, s mfagate.Store, when string) {
 	mustView(tb, s, func(tx mfagate.Tx) error {
 		return tx.People(func(p *mfagate.Person) error {
 			want[groupName(mfagate.Group{Roles: p.Roles, Methods: p.Methods, Skipped: p.Skips > 0,
-				NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled})]++
+				NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled, Invited: p.Invited})]++
 			return nil
 		})
 	})
@@ -118,8 +118,8 @@ func CheckGroups(tb testing.TB, s mfagate.Store, when string) {
 
 // groupName is what makes a group, as a string.
 func groupName(g mfagate.Group) string {
-	return fmt.Sprintf("roles=%v methods=%v skipped=%t never=%t unreached=%t disabled=%t",
-		g.Roles, g.Methods, g.Skipped, g.NeverSignedIn, g.Unreached, g.Disabled)
+	return fmt.Sprintf("roles=%v methods=%v skipped=%t never=%t unreached=%t disabled=%t invited=%t",
+		g.Roles, g.Methods, g.Skipped, g.NeverSignedIn, g.Unreached, g.Disabled, g.Invited)
 }
 
 func dumpProgress(rows []*mfagate.ProgressRow) []mfagate.ProgressRow {

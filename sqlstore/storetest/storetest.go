@@ -97,6 +97,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		}},
 		{"CampaignStats", testCampaignStats},
 		{"Tokens", testTokens},
+		{"Links", testLinks},
 		{"TokenErrors", testTokenErrors},
 		{"SearchPeople", testSearchPeople},
 		{"SearchPeopleLargePage", testSearchPeopleLargePage},
