@@ -22,20 +22,24 @@ const (
 	AuditPasswordChange = "password.change"
 	AuditPasswordRehash = "password.rehash"
 
-	AuditSignInFactor  = "signin.factor"  // a second-factor code checked at sign-in
-	AuditCodeSent      = "code.sent"      // an email code sent
-	AuditFactorAdd     = "factor.add"     // a factor set up
-	AuditFactorRemove  = "factor.remove"  // a factor removed by its owner
-	AuditRecoveryUse   = "recovery.use"   // a recovery code used to sign in
-	AuditRecoveryRenew = "recovery.renew" // recovery codes made anew
-	AuditSetupSkip     = "mfa.skip"       // setting up MFA skipped
-	AuditMFAReset      = "mfa.reset"      // every factor removed by staff
-	AuditLock          = "account.lock"   // locked after too many failures
-	AuditUnlock        = "account.unlock" // a lock lifted by staff
-	AuditExtend        = "rollout.extend" // one person given more time
-	AuditCampaign      = "rollout.send"   // a batch of rollout emails queued
-	AuditAddressFixed  = "mail.fixed"     // a refused address marked fixed by staff, its emails sent again
-	AuditRolesChange   = "user.roles"     // an account's roles changed by staff
+	AuditSignInFactor  = "signin.factor"   // a second-factor code checked at sign-in
+	AuditCodeSent      = "code.sent"       // an email code sent
+	AuditFactorAdd     = "factor.add"      // a factor set up
+	AuditFactorRemove  = "factor.remove"   // a factor removed by its owner
+	AuditRecoveryUse   = "recovery.use"    // a recovery code used to sign in
+	AuditRecoveryRenew = "recovery.renew"  // recovery codes made anew
+	AuditSetupSkip     = "mfa.skip"        // setting up MFA skipped
+	AuditMFAReset      = "mfa.reset"       // every factor removed by staff
+	AuditLock          = "account.lock"    // locked after too many failures
+	AuditUnlock        = "account.unlock"  // a lock lifted by staff
+	AuditExtend        = "rollout.extend"  // one person given more time
+	AuditCampaign      = "rollout.send"    // a batch of rollout emails queued
+	AuditAddressFixed  = "mail.fixed"      // a refused address marked fixed by staff, its emails sent again
+	AuditRolesChange   = "user.roles"      // an account's roles changed by staff
+	AuditInvite        = "user.invite"     // an invitation sent, sent again or revoked
+	AuditInviteAccept  = "invite.accept"   // an invitation followed: a first password chosen
+	AuditResetAsk      = "password.forgot" // a reset link asked for
+	AuditPasswordReset = "password.reset"  // a reset link followed: a new password chosen
 )
 
 // Actors that are not people.

@@ -72,6 +72,11 @@ type Options struct {
 	// replicas): the idle timeout then allows for their uses not yet
 	// written (see IdleGrace).
 	SharedStore bool
+	// InviteTTL is how long an invitation's link works (default 7 days,
+	// config invite.ttl); ResetTTL a password reset's (default 30
+	// minutes).
+	InviteTTL time.Duration
+	ResetTTL  time.Duration
 	// MailRetryFor is the delivery worker's mail.retry_for (default 72h):
 	// how long a message may have waited before its address was refused,
 	// which MarkAddressFixed looks back over.
@@ -121,6 +126,8 @@ type Service struct {
 	roles    []string         // Options.Roles
 	// mailRetryFor is Options.MailRetryFor.
 	mailRetryFor time.Duration
+	inviteTTL    time.Duration // Options.InviteTTL
+	resetTTL     time.Duration // Options.ResetTTL
 	dummy        string        // hash checked for unknown users, so they cost the same time
 	hashSlot     chan struct{} // bounds concurrent argon2 runs (each takes ~19 MiB)
 	checks       checkCounts   // guesses checked, for the metrics
@@ -152,6 +159,11 @@ func New(o Options) (*Service, error) {
 		loc: o.Location, rand: o.Rand,
 		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout, shared: o.SharedStore, roles: slices.Clone(o.Roles),
 		mailRetryFor: cmp.Or(o.MailRetryFor, defaultMailRetryFor),
+		inviteTTL:    cmp.Or(o.InviteTTL, DefaultInviteTTL),
+		resetTTL:     cmp.Or(o.ResetTTL, DefaultResetTTL),
+	}
+	if s.inviteTTL < 0 || s.resetTTL < 0 {
+		return nil, errors.New("account: a link's lifetime must not be negative")
 	}
 	var err error
 	if s.keys, err = deriveKeys(o.Key); err != nil {
