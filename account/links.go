@@ -182,10 +182,15 @@ func (s *Service) ChoosePassword(ctx context.Context, in ChoosePassword) (*Signe
 		}
 		u = fresh
 		u.PasswordHash = h
+		// Choosing a password accepts an invitation, whichever link it
+		// came by: an invited person who asked for a reset link instead.
+		u.InvitedAt = time.Time{}
+		if _, err := tx.DeleteLinks(u.ID, mfagate.LinkInvite); err != nil {
+			return err
+		}
 		kind, detail := mfagate.AuditPasswordReset, "a new password chosen with a reset link"
 		if in.Purpose == mfagate.LinkInvite {
 			kind, detail = mfagate.AuditInviteAccept, "the invitation accepted and a first password chosen"
-			u.InvitedAt = time.Time{}
 		}
 		if err := tx.UpdateUser(u); err != nil {
 			return err
