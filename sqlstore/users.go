@@ -137,6 +137,10 @@ func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 		conds = append(conds, `EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = users.id AND r.role = ?)`)
 		args = append(args, f.Role)
 	}
+	if f.Email != "" {
+		conds = append(conds, `lower(users.email) = lower(?)`)
+		args = append(args, f.Email)
+	}
 	if f.AfterID > 0 {
 		conds = append(conds, `users.id > ?`)
 		args = append(args, f.AfterID)

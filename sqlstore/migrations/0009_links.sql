@@ -20,3 +20,8 @@ CREATE INDEX links_expires ON links (expires_at);
 -- the dashboard and the forecast count those still to accept; NULL for
 -- every existing account keeps their groups as they are.
 ALTER TABLE users ADD COLUMN invited_at BIGINT;
+
+-- Accounts by address, ignoring case: an invitation refuses an address
+-- another account has, and a forgotten password may be asked for by
+-- address.
+CREATE INDEX users_email ON users (lower(email));
