@@ -144,4 +144,5 @@ type ProgressRow struct {
 	None          int // no factor
 	Skipped       int // no factor and skipped setup at least once
 	NeverSignedIn int // no factor and never signed in
+	Invited       int // invited and not accepted yet
 }

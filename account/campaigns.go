@@ -140,10 +140,19 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello %s,\n\n", u.Name)
 	subject := ""
+	if u.Invited() {
+		// Not "sign in as usual": they have no password to sign in with.
+		b.WriteString("Your account is waiting for you: use the link in your invitation email to choose your password. " +
+			"If the link has expired or you cannot find the email, ask your support team for a new invitation.\n\n")
+	}
 	if c.Reminder {
 		subject = fmt.Sprintf("Reminder: set up your security codes before %s", p.Start.In(s.loc).Format("2 January"))
 		fmt.Fprintf(&b, "From %s, %s.\n\n", day, PhaseAsks(p))
-		b.WriteString("You have not set this up yet. It takes about two minutes: sign in as usual and follow the steps after your password.\n")
+		if u.Invited() {
+			b.WriteString("You have not set this up yet. It takes about two minutes: once you have chosen your password, follow the steps after it.\n")
+		} else {
+			b.WriteString("You have not set this up yet. It takes about two minutes: sign in as usual and follow the steps after your password.\n")
+		}
 	} else {
 		subject = p.Notice.Subject
 		b.WriteString(strings.TrimSpace(p.Notice.Body) + "\n\n")

@@ -68,12 +68,23 @@ func TestForecastFromGroupsIsEveryoneDecided(t *testing.T) {
 		for i := range 400 {
 			name := names[r.IntN(len(names))]
 			var err error
-			switch r.IntN(7) {
+			switch r.IntN(8) {
 			case 0:
 				name = fmt.Sprintf("q%03d", i)
 				_, err = f.svc.CreateUser(ctx, staff, account.NewUser{Username: name, Email: name + "@example.com",
-					Roles: roles[r.IntN(len(roles))]})
+					Roles: roles[r.IntN(len(roles))], Invite: r.IntN(2) == 0})
 				names = append(names, name)
+			case 7:
+				// Invited again, or the invitation withdrawn; refused when
+				// there is nothing to do.
+				if r.IntN(2) == 0 {
+					err = f.svc.Reinvite(ctx, staff, name, "")
+				} else {
+					err = f.svc.RevokeInvite(ctx, staff, name, "")
+				}
+				if mfagate.ErrorCode(err) == mfagate.ECONFLICT {
+					err = nil
+				}
 			case 1:
 				u := mustGet(t, f, name)
 				err = f.store.Update(ctx, func(tx mfagate.Tx) error {
@@ -115,7 +126,7 @@ func TestForecastFromGroupsIsEveryoneDecided(t *testing.T) {
 				return tx.People(func(p *mfagate.Person) error {
 					if !p.Disabled {
 						want.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
-							rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
+							rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached, Invited: p.Invited})
 					}
 					return nil
 				})
@@ -125,6 +136,9 @@ func TestForecastFromGroupsIsEveryoneDecided(t *testing.T) {
 			}
 			if w := want.Summary(); !reflect.DeepEqual(got, w) {
 				t.Errorf("at %v: from the groups\n %+v\none by one\n %+v", at, got, w)
+			}
+			if got.Invited == 0 {
+				t.Errorf("at %v: no one invited is counted: the changes should leave some", at)
 			}
 		}
 	})

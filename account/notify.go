@@ -165,6 +165,8 @@ func (s *Service) when(t time.Time) string { return t.In(s.loc).Format("2 Januar
 // humanDuration writes a duration as people say it: "10 minutes".
 func humanDuration(d time.Duration) string {
 	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return mfagate.Plural(int(d/(24*time.Hour)), "day", "days")
 	case d >= time.Hour && d%time.Hour == 0:
 		return mfagate.Plural(int(d/time.Hour), "hour", "hours")
 	case d >= time.Minute && d%time.Minute == 0:

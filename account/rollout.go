@@ -169,10 +169,10 @@ func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, 
 	sim.Adjust = staffRule
 	for _, p := range extended {
 		left[keyOfGroup(&mfagate.Group{Roles: p.Roles, Methods: p.Methods, Skipped: p.Skips > 0,
-			NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled})]--
+			NeverSignedIn: !p.SignedIn, Unreached: p.Unreached, Disabled: p.Disabled, Invited: p.Invited})]--
 		if !p.Disabled {
 			sim.AddFacts(rollout.Person{Roles: p.Roles, Methods: p.Methods, Skips: p.Skips, ExtendedUntil: p.ExtendedUntil},
-				rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached})
+				rollout.Facts{SignedIn: p.SignedIn, Unreached: p.Unreached, Invited: p.Invited})
 		}
 	}
 	for _, g := range groups {
@@ -183,7 +183,7 @@ func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, 
 				skips = 1
 			}
 			sim.AddGroup(rollout.Person{Roles: g.Roles, Methods: g.Methods, Skips: skips},
-				rollout.Facts{SignedIn: !g.NeverSignedIn, Unreached: g.Unreached}, n)
+				rollout.Facts{SignedIn: !g.NeverSignedIn, Unreached: g.Unreached, Invited: g.Invited}, n)
 		}
 		left[k] = 0 // counted once, should the store return a group in several rows
 	}
@@ -210,12 +210,12 @@ func (s *Service) RecountGroups(ctx context.Context, fix bool) ([]*mfagate.Group
 
 // groupKey is what makes a group, comparable.
 type groupKey struct {
-	roles, methods                      string
-	skipped, never, unreached, disabled bool
+	roles, methods                               string
+	skipped, never, unreached, disabled, invited bool
 }
 
 func keyOfGroup(g *mfagate.Group) groupKey {
-	return groupKey{strings.Join(g.Roles, ","), strings.Join(g.Methods, ","), g.Skipped, g.NeverSignedIn, g.Unreached, g.Disabled}
+	return groupKey{strings.Join(g.Roles, ","), strings.Join(g.Methods, ","), g.Skipped, g.NeverSignedIn, g.Unreached, g.Disabled, g.Invited}
 }
 
 // ForecastNow is the forecast as at the rollout's time, made now: the

@@ -18,13 +18,17 @@ import (
 // only at the server's command line (guardNewStaff, guardStaff).
 
 // NewUser is what it takes to create an account. Password may be empty:
-// the account then cannot sign in until a password is set.
+// the account then cannot sign in until a password is set, which Invite
+// asks the person to do (invite.go).
 type NewUser struct {
 	Username string
 	Email    string
 	Name     string
 	Roles    []string
 	Password string
+	// Invite emails the person a link to choose their own password; the
+	// account then has none until they do.
+	Invite bool
 }
 
 var (
@@ -208,6 +212,14 @@ func (s *Service) prepare(ctx context.Context, ins []NewUser) ([]*mfagate.User, 
 		}
 		seen[mfagate.UsernameKey(in.Username)] = struct{}{}
 		u := &mfagate.User{Username: in.Username, Email: in.Email, Name: in.Name, Roles: in.Roles}
+		if in.Invite {
+			if in.Password != "" {
+				return nil, rowError(i, mfagate.Errorf(mfagate.EINVALID,
+					"%s is to be invited, so they choose their own password: leave the password out", in.Username))
+			}
+			// Marks the invitation; insert stamps it with its transaction's now.
+			u.InvitedAt = s.now()
+		}
 		if in.Password != "" {
 			if err := password.Check(in.Password, in.Username, in.Email); err != nil {
 				return nil, rowError(i, err)
@@ -260,13 +272,26 @@ func rowError(i int, err error) error { return &badRow{i: i, err: err} }
 
 func (s *Service) insert(tx *txn, by Actor, u *mfagate.User) error {
 	u.CreatedAt = tx.now
+	invited := u.Invited()
+	if invited {
+		u.InvitedAt = tx.now
+		if err := addressFree(tx, u); err != nil {
+			return err
+		}
+	}
 	if err := tx.CreateUser(u); err != nil {
 		return err
 	}
+	detail := "roles " + strings.Join(u.Roles, ",")
+	if invited {
+		if err := s.invite(tx, u); err != nil {
+			return err
+		}
+		detail += "; invited by email to " + u.Email
+	}
 	return tx.audit(mfagate.AuditEvent{
 		Kind: mfagate.AuditUserCreate, Outcome: mfagate.OutcomeSuccess,
-		Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr,
-		Detail: "roles " + strings.Join(u.Roles, ","),
+		Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Detail: detail,
 	})
 }
 

@@ -30,6 +30,13 @@ type Summary struct {
 	ForcedAtNext              int
 	ForcedAtNextNeverSignedIn int
 	ForcedAtNextUnreached     int
+	// Invited counts people invited who have not accepted yet (they have
+	// no password to sign in with), whatever their outcome; InvitedByRole
+	// the same under each of their roles, and ForcedAtNextInvited those of
+	// ForcedAtNext.
+	Invited             int
+	InvitedByRole       map[string]int
+	ForcedAtNextInvited int
 }
 
 // Facts are what a simulation counts about a person besides what decides
@@ -37,6 +44,7 @@ type Summary struct {
 type Facts struct {
 	SignedIn  bool // they have signed in at least once
 	Unreached bool // a mail server refused their address for good
+	Invited   bool // invited, and not yet accepted
 }
 
 // Simulator adds up decisions for a population, one person or one group
@@ -54,13 +62,15 @@ type Simulator struct {
 
 	total, extended, neverSignedIn                     int
 	forcedAtNext, forcedNeverSignedIn, forcedUnreached int
+	invited, forcedInvited                             int
 	byOutcome                                          [Challenge + 1]int
 	byRole                                             map[string]*[Challenge + 1]int
+	invitedByRole                                      map[string]int
 }
 
 // NewSimulator returns a Simulator of rollout r at instant at.
 func NewSimulator(r *Rollout, at time.Time) *Simulator {
-	s := &Simulator{r: r, at: at, byRole: make(map[string]*[Challenge + 1]int)}
+	s := &Simulator{r: r, at: at, byRole: make(map[string]*[Challenge + 1]int), invitedByRole: make(map[string]int)}
 	if r != nil {
 		for i := range r.Phases {
 			ph := &r.Phases[i]
@@ -100,6 +110,12 @@ func (s *Simulator) AddGroup(p Person, f Facts, n int) {
 			s.byRole[role] = c
 		}
 		c[o] += n
+		if f.Invited {
+			s.invitedByRole[role] += n
+		}
+	}
+	if f.Invited {
+		s.invited += n
 	}
 	if d.Extended {
 		s.extended += n
@@ -117,6 +133,9 @@ func (s *Simulator) AddGroup(p Person, f Facts, n int) {
 		}
 		if f.Unreached {
 			s.forcedUnreached += n
+		}
+		if f.Invited {
+			s.forcedInvited += n
 		}
 	}
 }
@@ -152,6 +171,12 @@ func (s *Simulator) Summary() Summary {
 		ForcedAtNext:              s.forcedAtNext,
 		ForcedAtNextNeverSignedIn: s.forcedNeverSignedIn,
 		ForcedAtNextUnreached:     s.forcedUnreached,
+		Invited:                   s.invited,
+		InvitedByRole:             make(map[string]int, len(s.invitedByRole)),
+		ForcedAtNextInvited:       s.forcedInvited,
+	}
+	for role, n := range s.invitedByRole {
+		sum.InvitedByRole[role] = n
 	}
 	for role, c := range s.byRole {
 		sum.ByRole[role] = counts(c)

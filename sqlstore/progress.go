@@ -43,6 +43,9 @@ func (t *tx) Progress() ([]*mfagate.ProgressRow, error) {
 // addCount adds n enabled accounts in state to r.
 func addCount(r *mfagate.ProgressRow, state, n int) {
 	r.Total += n
+	if state&stateInvited != 0 {
+		r.Invited += n
+	}
 	switch state & (stateEmail | stateTOTP) {
 	case stateEmail:
 		r.Email += n
@@ -58,5 +61,6 @@ func addCount(r *mfagate.ProgressRow, state, n int) {
 		if state&stateNever != 0 {
 			r.NeverSignedIn += n
 		}
+
 	}
 }

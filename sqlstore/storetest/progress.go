@@ -32,6 +32,9 @@ func Recount(tb testing.TB, s mfagate.Store) []*mfagate.ProgressRow {
 					byRole[role] = r
 				}
 				r.Total++
+				if p.Invited {
+					r.Invited++
+				}
 				switch {
 				case email && totp:
 					r.Both++

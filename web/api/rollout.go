@@ -148,6 +148,7 @@ type apiProgressRow struct {
 	None          int    `json:"none"`
 	Skipped       int    `json:"skipped"`
 	NeverSignedIn int    `json:"never_signed_in"`
+	Invited       int    `json:"invited"`
 }
 
 type apiCampaign struct {
@@ -173,6 +174,11 @@ type apiForecast struct {
 	// ForcedAtNextUnreached are those forced at the next phase whose
 	// address a mail server refuses: its notice will not reach them.
 	ForcedAtNextUnreached int `json:"forced_at_next_unreached"`
+	// Invited are those invited who have not accepted yet, also by role,
+	// and those of ForcedAtNext.
+	Invited             int            `json:"invited"`
+	InvitedByRole       map[string]int `json:"invited_by_role"`
+	ForcedAtNextInvited int            `json:"forced_at_next_invited"`
 }
 
 func newAPIForecast(sum rollout.Summary, computed time.Time) *apiForecast {
@@ -187,7 +193,11 @@ func newAPIForecast(sum rollout.Summary, computed time.Time) *apiForecast {
 		ByOutcome: outcomes(sum.ByOutcome), ByRole: map[string]map[string]int{},
 		Extended: sum.Extended, NeverSignedIn: sum.NeverSignedIn,
 		ForcedAtNext: sum.ForcedAtNext, ForcedAtNextNeverSignedIn: sum.ForcedAtNextNeverSignedIn,
-		ForcedAtNextUnreached: sum.ForcedAtNextUnreached}
+		ForcedAtNextUnreached: sum.ForcedAtNextUnreached,
+		Invited:               sum.Invited, InvitedByRole: sum.InvitedByRole, ForcedAtNextInvited: sum.ForcedAtNextInvited}
+	if f.InvitedByRole == nil {
+		f.InvitedByRole = map[string]int{}
+	}
 	for role, m := range sum.ByRole {
 		f.ByRole[role] = outcomes(m)
 	}
