@@ -88,6 +88,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		Roles:    cfg.RoleNames(),
 
 		MailRetryFor: cfg.Mail.RetryFor,
+		InviteTTL:    cfg.Invite.TTL,
 	})
 	if err != nil {
 		store.Close()

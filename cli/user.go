@@ -22,8 +22,12 @@ import (
 const userUsage = `Usage: mfagate user SUBCOMMAND [options]
 
 Subcommands:
-  add NAME --email ADDRESS --roles ROLE[,ROLE] [--name "Full Name"] [--password-stdin | --no-password]
-  import FILE.csv        columns: username,email,name,roles (all or nothing)
+  add NAME --email ADDRESS --roles ROLE[,ROLE] [--name "Full Name"] [--invite | --password-stdin | --no-password]
+                                 --invite emails them a link to choose their own password
+  import [--invite] FILE.csv     columns: username,email,name,roles (all or nothing)
+  invite NAME [--reason TEXT]    send a new invitation (the old link stops working)
+  invite NAME --revoke [--reason TEXT]
+                                 withdraw the invitation: its link stops working
   list [--role ROLE]
   show NAME
   set-password NAME [--password-stdin]
@@ -40,12 +44,12 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, userUsage)
 		if len(args) == 0 {
-			return usagef("name a user subcommand: add, import, list, show, set-password, disable, enable, reset-mfa, unlock or set-roles")
+			return usagef("name a user subcommand: add, import, invite, list, show, set-password, disable, enable, reset-mfa, unlock or set-roles")
 		}
 		return nil
 	}
 	sub := map[string]func(context.Context, *env, []string) error{
-		"add": userAdd, "import": userImport, "list": userList, "show": userShow,
+		"add": userAdd, "import": userImport, "invite": userInvite, "list": userList, "show": userShow,
 		"set-password": userSetPassword, "disable": userDisable, "enable": userEnable,
 		"reset-mfa": userResetMFA, "unlock": userUnlock, "set-roles": userSetRoles,
 	}[args[0]]
@@ -91,13 +95,14 @@ func (f storeFlags) open(ctx context.Context, e *env) (*app, error) {
 var cliActor = account.Actor{Name: mfagate.ActorCLI, AtServer: true}
 
 func userAdd(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "user add", "NAME --email ADDRESS --roles ROLES [--name NAME] [--password-stdin | --no-password]")
+	fs := newFlags(e, "user add", "NAME --email ADDRESS --roles ROLES [--name NAME] [--invite | --password-stdin | --no-password]")
 	sf := addStoreFlags(fs)
 	email := fs.String("email", "", "the person's email `address`")
 	name := fs.String("name", "", "the person's full `name` (default: the username)")
 	roles := fs.String("roles", "", "comma-separated `roles`, such as admin or user")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	noPassword := fs.Bool("no-password", false, "create the account without a password (it cannot sign in until one is set)")
+	invite := fs.Bool("invite", false, "email them a link to choose their own password")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -105,11 +110,11 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("give exactly one username, as in \"mfagate user add alice --email alice@example.com --roles user\"")
 	}
-	if *fromStdin && *noPassword {
-		return usagef("give --password-stdin or --no-password, not both")
+	if n := countTrue(*fromStdin, *noPassword, *invite); n > 1 {
+		return usagef("give one of --invite, --password-stdin and --no-password, not several")
 	}
 	pw := ""
-	if !*noPassword {
+	if !*noPassword && !*invite {
 		if pw, err = readPassword(e, *fromStdin, "Password for "+pos[0]); err != nil {
 			return err
 		}
@@ -120,13 +125,44 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	u, err := a.accounts.CreateUser(ctx, cliActor, account.NewUser{
-		Username: pos[0], Email: *email, Name: *name, Roles: account.SplitRoles(*roles), Password: pw,
+		Username: pos[0], Email: *email, Name: *name, Roles: account.SplitRoles(*roles), Password: pw, Invite: *invite,
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Created account %s (%s) with roles %s.\n", u.Username, u.Email, strings.Join(u.Roles, ","))
+	if *invite {
+		fmt.Fprintf(e.stdout, "%s\n", invitationOnItsWay(a, 1))
+	}
 	return nil
+}
+
+// invitationOnItsWay says where n invitations are: queued in the
+// database, for the running server to send.
+func invitationOnItsWay(a *app, n int) string {
+	what := "An invitation is on its way: the running server sends it."
+	if n != 1 {
+		what = "Their invitations are on their way: the running server sends them."
+	}
+	return fmt.Sprintf("%s Each link works once, for %s.", what, humanDays(a.cfg.Invite.TTL))
+}
+
+// humanDays writes a lifetime in days when it is whole days.
+func humanDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return mfagate.Plural(int(d/(24*time.Hour)), "day", "days")
+	}
+	return d.String()
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // readPassword reads a password from standard input: one line with
@@ -167,8 +203,9 @@ func readPassword(e *env, fromStdin bool, prompt string) (string, error) {
 }
 
 func userImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "user import", "FILE.csv")
+	fs := newFlags(e, "user import", "[--invite] FILE.csv")
 	sf := addStoreFlags(fs)
+	invite := fs.Bool("invite", false, "email each person a link to choose their own password")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -185,6 +222,9 @@ func userImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s %s; nothing was imported", pos[0], operatorMessage(err))
 	}
+	for i := range rows {
+		rows[i].Invite = *invite
+	}
 	a, err := sf.open(ctx, e)
 	if err != nil {
 		return err
@@ -199,7 +239,44 @@ func userImport(ctx context.Context, e *env, args []string) error {
 		}
 		return fmt.Errorf("%s %s; nothing was imported", pos[0], operatorMessage(err))
 	}
-	fmt.Fprintf(e.stdout, "Imported %d accounts. They have no password yet: set one with \"mfagate user set-password NAME\".\n", n)
+	if *invite {
+		fmt.Fprintf(e.stdout, "Imported %d accounts. %s\n", n, invitationOnItsWay(a, n))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Imported %d accounts. They have no password yet: invite them with \"mfagate user invite NAME\" "+
+		"(next time, import with --invite), or set one with \"mfagate user set-password NAME\".\n", n)
+	return nil
+}
+
+// userInvite sends an invitation again, or withdraws it with --revoke.
+func userInvite(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "user invite", "NAME [--revoke] [--reason TEXT]")
+	sf := addStoreFlags(fs)
+	revoke := fs.Bool("revoke", false, "withdraw the invitation instead: its link stops working")
+	reason := fs.String("reason", "", "why, for the audit log (optional)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one username, as in \"mfagate user invite alice\"")
+	}
+	a, err := sf.open(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *revoke {
+		if err := a.accounts.RevokeInvite(ctx, cliActor, pos[0], *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Withdrew the invitation of %s: its link no longer works.\n", pos[0])
+		return nil
+	}
+	if err := a.accounts.Reinvite(ctx, cliActor, pos[0], *reason); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Sent %s a new invitation; the earlier link no longer works. %s\n", pos[0], invitationOnItsWay(a, 1))
 	return nil
 }
 
@@ -275,6 +352,17 @@ func userShow(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(tw, "Username:\t%s\nName:\t%s\nEmail:\t%s\nRoles:\t%s\nStatus:\t%s\nPassword:\t%s\nCreated:\t%s\nLast sign-in:\t%s\n",
 		u.Username, u.Name, u.Email, strings.Join(u.Roles, ","), st,
 		map[bool]string{true: "set", false: "not set"}[u.PasswordHash != ""], when(u.CreatedAt), when(u.LastSignInAt))
+	inv, err := a.accounts.PendingInvitation(ctx, u)
+	if err != nil {
+		return err
+	}
+	if inv != nil {
+		state := "its link works until " + when(inv.ExpiresAt)
+		if inv.Expired(a.accounts.Now()) {
+			state = "its link expired on " + when(inv.ExpiresAt) + `: send a new one with "mfagate user invite ` + u.Username + `"`
+		}
+		fmt.Fprintf(tw, "Invitation:\tsent %s, not yet accepted; %s\n", when(inv.SentAt), state)
+	}
 	if len(factors) == 0 {
 		fmt.Fprintf(tw, "MFA:\tnot set up\n")
 	}

@@ -31,6 +31,8 @@ type Config struct {
 	ForwardAuth ForwardAuth `yaml:"forward_auth"`
 	// Roles are the roles this installation gives people (roles.go).
 	Roles []Role `yaml:"roles"`
+	// Invite configures the invitations emailed to new people.
+	Invite Invite `yaml:"invite"`
 
 	// Warnings are problems that do not stop mfagate from starting, such as
 	// an MFAGATE_ variable that matches no key. Callers should print them.
@@ -204,6 +206,12 @@ type Support struct {
 	Hours string `yaml:"hours"`
 }
 
+// Invite configures invitations: the emailed link with which a new person
+// chooses their first password.
+type Invite struct {
+	TTL time.Duration `yaml:"ttl"` // how long the link works (default 7 days)
+}
+
 // Admin lists the accounts created at start-up when they are missing.
 type Admin struct {
 	Bootstrap []BootstrapAccount `yaml:"bootstrap"`
@@ -266,6 +274,7 @@ func Default() *Config {
 		Retention: Retention{SentMail: 30 * 24 * time.Hour, IdleThrottles: 24 * time.Hour},
 		Rollout:   Rollout{Timezone: "UTC"},
 		Roles:     slices.Clone(defaultRoles),
+		Invite:    Invite{TTL: 7 * 24 * time.Hour},
 	}
 }
 

@@ -26,7 +26,7 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			"unknown top-level key",
 			"sever:\n  addr: x\n",
-			`config line 1: unknown key "sever" in the top level (known keys: server, database, secrets, mail, mfa, rollout, throttle, retention, support, admin, forward_auth, roles), did you mean "server"?`,
+			`config line 1: unknown key "sever" in the top level (known keys: server, database, secrets, mail, mfa, rollout, throttle, retention, support, admin, forward_auth, roles, invite), did you mean "server"?`,
 		},
 		{
 			"unknown key in server",
@@ -55,7 +55,7 @@ func TestDecodeErrors(t *testing.T) {
 		},
 		{"duplicate key", "server:\n  addr: a\n  addr: b\n", `config line 3: duplicate key "addr" in server (first set on line 2)`},
 		{"duplicate section", "server: {}\nserver: {}\n", `config line 2: duplicate key "server" in the top level (first set on line 1)`},
-		{"merge key", "base: &b {addr: x}\n", `config line 1: unknown key "base" in the top level (known keys: server, database, secrets, mail, mfa, rollout, throttle, retention, support, admin, forward_auth, roles)`},
+		{"merge key", "base: &b {addr: x}\n", `config line 1: unknown key "base" in the top level (known keys: server, database, secrets, mail, mfa, rollout, throttle, retention, support, admin, forward_auth, roles, invite)`},
 		{"merge key used", "server:\n  <<: {addr: x}\n", "config line 2: merge keys (<<) are not supported in server; write the keys out"},
 		{"key is a list", "server:\n  [a]: x\n", "config line 2: keys in server must be plain names, not a list"},
 		{"section is a string", "server: yes\n", `config line 1: server: expected a mapping of keys, got "yes"`},

@@ -100,7 +100,7 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("got %s, want no variables for lists of records", name)
 		}
 	}
-	if got, want := len(vars), 48; got != want {
+	if got, want := len(vars), 49; got != want {
 		t.Errorf("count: got %v, want %v", got, want)
 	}
 }

@@ -320,6 +320,7 @@ func (c *Config) validateRetention(v *validator) {
 }
 
 func (c *Config) validateAccounts(v *validator) {
+	v.durationRange("invite.ttl", c.Invite.TTL, time.Hour, 30*24*time.Hour)
 	if e := c.Support.Email; e != "" {
 		if _, err := mail.ParseAddress(e); err != nil {
 			v.fail("support.email", "support.email %q is not an email address", e)
