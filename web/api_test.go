@@ -121,6 +121,10 @@ func TestAPIAccessControl(t *testing.T) {
 	h := newHarness(t)
 	h.mustUser(t, "bob", pw)
 	h.markUnreached(t, "bob", "550 no such user")
+	if _, err := h.accounts.CreateUser(context.Background(), account.Actor{Name: "test", AtServer: true},
+		account.NewUser{Username: "ivy", Email: "ivy@example.com", Roles: []string{"user"}, Invite: true}); err != nil {
+		t.Fatal(err)
+	}
 	tokens := map[string]string{
 		mfagate.RoleOperator: h.mustToken(t, "ops-dashboard", mfagate.RoleOperator),
 		mfagate.RoleSupport:  h.mustToken(t, "helpdesk-bot", mfagate.RoleSupport),
@@ -151,13 +155,19 @@ func TestAPIAccessControl(t *testing.T) {
 		{"POST", "/api/v1/people/{username}/reset-mfa", reason, supportOnly, 200},
 		{"POST", "/api/v1/people/{username}/unlock", reason, supportOnly, 200},
 		{"POST", "/api/v1/people/{username}/address-fixed", reason, supportOnly, 200}, // bob's address is refused
+		{"POST", "/api/v1/people/{username}/invite", reason, supportOnly, 200},        // ivy's, not bob's
+		{"POST", "/api/v1/people/{username}/invite/revoke", reason, supportOnly, 200},
 		{"GET", "/api/v1/audit", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout/progress", nil, bothRoles, 200},
 	}
 	var tested []apiRoute
 	for _, rt := range routes {
-		path := strings.ReplaceAll(rt.path, "{username}", "bob")
+		who := "bob"
+		if strings.Contains(rt.path, "/invite") {
+			who = "ivy" // invited, with no password yet
+		}
+		path := strings.ReplaceAll(rt.path, "{username}", who)
 		body := func() string {
 			if rt.body == nil {
 				return ""

@@ -128,6 +128,8 @@ var apiRoutes = []apiRoute{
 	{"GET /api/v1/people/{username}/mfa", api.Staff, api.PersonMFA},
 	{"POST /api/v1/people/{username}/reset-mfa", api.Support, api.ResetMFA},
 	{"POST /api/v1/people/{username}/unlock", api.Support, api.Unlock},
+	{"POST /api/v1/people/{username}/invite", api.Support, api.Reinvite},
+	{"POST /api/v1/people/{username}/invite/revoke", api.Support, api.RevokeInvite},
 	{"POST /api/v1/people/{username}/address-fixed", api.Support, api.AddressFixed},
 	{"GET /api/v1/audit", api.Staff, api.Audit},
 	{"GET /api/v1/rollout", api.Staff, api.Rollout},

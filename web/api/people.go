@@ -31,6 +31,9 @@ type apiPerson struct {
 	// (null while it takes our mail), UnreachedReason its answer.
 	UnreachedAt     *string `json:"unreached_at"`
 	UnreachedReason string  `json:"unreached_reason"`
+	// InvitedAt is when their invitation was sent, while they have not
+	// accepted it (null otherwise).
+	InvitedAt *string `json:"invited_at"`
 }
 
 func newAPIPerson(u *mfagate.User, methods []string, locked bool) apiPerson {
@@ -41,7 +44,7 @@ func newAPIPerson(u *mfagate.User, methods []string, locked bool) apiPerson {
 		Username: u.Username, Email: u.Email, Name: u.Name, Roles: u.Roles,
 		Disabled: u.Disabled, PasswordSet: u.PasswordHash != "", MFAMethods: methods, Locked: locked,
 		CreatedAt: apiTime(u.CreatedAt), LastSignInAt: apiTime(u.LastSignInAt), ExtendedUntil: apiTime(u.ExtendedUntil),
-		UnreachedAt: apiTime(u.UnreachedAt), UnreachedReason: u.UnreachedReason,
+		UnreachedAt: apiTime(u.UnreachedAt), UnreachedReason: u.UnreachedReason, InvitedAt: apiTime(u.InvitedAt),
 	}
 }
 
@@ -146,9 +149,11 @@ type createPersonRequest struct {
 	Email    string   `json:"email"`
 	Name     string   `json:"name"`
 	Roles    []string `json:"roles"`
+	Invite   bool     `json:"invite"`
 }
 
-// CreatePerson makes an account without a password (POST /api/v1/people).
+// CreatePerson makes an account without a password (POST /api/v1/people),
+// and with "invite" emails the person a link to choose one.
 func CreatePerson(d Deps) Func {
 	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
 		var req createPersonRequest
@@ -158,7 +163,7 @@ func CreatePerson(d Deps) Func {
 		// The use case refuses staff accounts (operator, support): only
 		// the server's command line makes those.
 		u, err := d.Accounts.CreateUser(r.Context(), actorOf(d.Site, r, tok), account.NewUser{
-			Username: req.Username, Email: req.Email, Name: req.Name, Roles: req.Roles,
+			Username: req.Username, Email: req.Email, Name: req.Name, Roles: req.Roles, Invite: req.Invite,
 		})
 		if err != nil {
 			return err
@@ -262,6 +267,14 @@ func ResetMFA(d Deps) Func { return supportAction(d, d.Accounts.ResetMFA) }
 
 // Unlock lifts a lock (POST /api/v1/people/{username}/unlock).
 func Unlock(d Deps) Func { return supportAction(d, d.Accounts.Unlock) }
+
+// Reinvite sends a new invitation, voiding the old link (POST
+// /api/v1/people/{username}/invite).
+func Reinvite(d Deps) Func { return supportAction(d, d.Accounts.Reinvite) }
+
+// RevokeInvite withdraws an invitation (POST
+// /api/v1/people/{username}/invite/revoke).
+func RevokeInvite(d Deps) Func { return supportAction(d, d.Accounts.RevokeInvite) }
 
 // addressFixedReply is the person's new state and how many of their
 // emails were queued again.
