@@ -58,7 +58,9 @@ func TestAPIInvite(t *testing.T) {
 	}
 	wantError(t, h.api(t, "POST", "/api/v1/people/carol/invite/revoke", tok, `{"reason": "again"}`), 409, "conflict", "no invitation waiting")
 	evs := h.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditInvite})
-	if len(evs) != 2 || evs[0].Actor != "helpdesk-bot" || !strings.Contains(evs[1].Detail, "revoked") {
-		t.Errorf("audit: %+v", evs)
+	if len(evs) != 2 || evs[0].Actor != "token:helpdesk-bot" || !strings.Contains(evs[0].Detail, "revoked") || !strings.Contains(evs[1].Detail, "sent again") { // newest first
+		for _, e := range evs {
+			t.Errorf("audit: %+v", *e)
+		}
 	}
 }
