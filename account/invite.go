@@ -57,6 +57,9 @@ The link works once, for {{.Lasts}} (until {{.Until}}). If it has expired, ask y
 After choosing your password you may be asked to set up a second step for signing in, such as a code from an app on your phone. It takes about two minutes.
 `, mfagate.MailAccount)
 
+// InviteLasts says how long an invitation's link works, for pages.
+func (s *Service) InviteLasts() string { return humanDuration(s.inviteTTL) }
+
 // sendLink queues m for u with the link of purpose and token, lasting
 // until expires.
 func (s *Service) sendLink(tx *txn, u *mfagate.User, m linkMail, purpose, token string, expires time.Time) error {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"time"
@@ -65,6 +66,9 @@ type Options struct {
 	// with operator and support): a role off the list is refused wherever
 	// roles are given. Nil accepts any well-formed role (tests, embedding).
 	Roles []string
+	// RoleHelp describes roles for the console, by name (config's roles'
+	// descriptions).
+	RoleHelp map[string]string
 	// SessionCacheSize bounds how many live sessions CheckSession keeps
 	// in memory (default DefaultSessionCacheSize); negative is an error.
 	SessionCacheSize int
@@ -124,6 +128,7 @@ type Service struct {
 	rollout  *rollout.Rollout // nil: none (see Options.Rollout)
 	policy   policy           // derived from rollout
 	roles    []string         // Options.Roles
+	roleHelp map[string]string
 	// mailRetryFor is Options.MailRetryFor.
 	mailRetryFor time.Duration
 	inviteTTL    time.Duration // Options.InviteTTL
@@ -158,6 +163,7 @@ func New(o Options) (*Service, error) {
 		product: o.Product, siteURL: o.SiteURL, support: o.Support,
 		loc: o.Location, rand: o.Rand,
 		mfa: o.MFA, throttle: o.Throttle, rollout: o.Rollout, shared: o.SharedStore, roles: slices.Clone(o.Roles),
+		roleHelp:     maps.Clone(o.RoleHelp),
 		mailRetryFor: cmp.Or(o.MailRetryFor, defaultMailRetryFor),
 		inviteTTL:    cmp.Or(o.InviteTTL, DefaultInviteTTL),
 		resetTTL:     cmp.Or(o.ResetTTL, DefaultResetTTL),

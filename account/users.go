@@ -132,6 +132,28 @@ func (s *Service) knownRoles(roles []string) error {
 	return nil
 }
 
+// Role is a role this installation gives, with what the console says of
+// it.
+type Role struct {
+	Name, Description string
+	Staff             bool // operator or support: given only at the server
+}
+
+// KnownRoles lists the roles people can be given here (Options.Roles,
+// in its order), or, when any role is accepted, the four with a meaning
+// of their own.
+func (s *Service) KnownRoles() []Role {
+	names := s.roles
+	if names == nil {
+		names = []string{mfagate.RoleAdmin, mfagate.RoleUser, mfagate.RoleOperator, mfagate.RoleSupport}
+	}
+	out := make([]Role, len(names))
+	for i, n := range names {
+		out[i] = Role{Name: n, Description: s.roleHelp[n], Staff: n == mfagate.RoleOperator || n == mfagate.RoleSupport}
+	}
+	return out
+}
+
 // UnknownRoles counts, for each role that accounts hold and this
 // installation no longer lists (Options.Roles), how many hold it: roles
 // taken off the list, or given before there was one. It reads the rollout

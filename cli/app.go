@@ -86,6 +86,7 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, opts ...appOption)
 		Throttle: account.ThrottleSettings(cfg.Throttle),
 		Rollout:  plan,
 		Roles:    cfg.RoleNames(),
+		RoleHelp: cfg.RoleHelp(),
 
 		MailRetryFor: cfg.Mail.RetryFor,
 		InviteTTL:    cfg.Invite.TTL,

@@ -334,6 +334,9 @@ func TestDemo(t *testing.T) {
 	for _, m := range accountLine.FindAllStringSubmatch(out.String(), -1) {
 		accounts[m[1]] = [2]string{m[2], m[3]}
 	}
+	if !strings.Contains(out.String(), "The console ("+base+"/admin) opens for sam, the operator and support account") {
+		t.Errorf("the demo does not say which account opens the console:\n%s", out.String())
+	}
 	wantRoles := map[string]string{"ada": "admin", "uma": "user", "sam": "operator,support"}
 	for name, roles := range wantRoles {
 		if accounts[name][1] != roles {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,16 @@ var demoAccounts = []demoAccount{
 	{"ada", "Ada Administrator", []string{mfagate.RoleAdmin}},
 	{"uma", "Uma User", []string{mfagate.RoleUser}},
 	{"sam", "Sam Support", []string{mfagate.RoleOperator, mfagate.RoleSupport}},
+}
+
+// demoStaff is the demo account that opens the console.
+func demoStaff() string {
+	for _, d := range demoAccounts {
+		if slices.Contains(d.roles, mfagate.RoleOperator) || slices.Contains(d.roles, mfagate.RoleSupport) {
+			return d.username
+		}
+	}
+	return ""
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
@@ -81,6 +92,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	for _, l := range lines {
 		fmt.Fprintln(e.stdout, l)
 	}
+	fmt.Fprintf(e.stdout, "The console (%s/admin) opens for %s, the operator and support account: staff set up a security code at their first sign-in.\n",
+		baseURL, demoStaff())
 	fmt.Fprintf(e.stdout, "Emails are not sent: read them at %s/dev/outbox\n", baseURL)
 	fmt.Fprintf(e.stdout, "The rollout: %s\n", demoSchedule(cfg))
 	fmt.Fprintf(e.stdout, "Data is kept in %s. Press Ctrl+C to stop.\n", *data)

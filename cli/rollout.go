@@ -434,7 +434,7 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Removed the extension of %s.\n", pos[0])
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. They have been emailed.\n", pos[0], end.In(loc).Format("2 January 2006 15:04 MST"))
+	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. An email telling them is on its way: the running server sends it.\n", pos[0], end.In(loc).Format("2 January 2006 15:04 MST"))
 	return nil
 }
 

@@ -412,7 +412,7 @@ func userSetPassword(ctx context.Context, e *env, args []string) error {
 	if err := a.accounts.SetPassword(ctx, cliActor, pos[0], pw); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Set a new password for %s and signed them out everywhere. They have been emailed.\n", pos[0])
+	fmt.Fprintf(e.stdout, "Set a new password for %s and signed them out everywhere. An email telling them is on its way: the running server sends it.\n", pos[0])
 	return nil
 }
 
@@ -441,7 +441,7 @@ func userResetMFA(ctx context.Context, e *env, args []string) error {
 		if err := a.accounts.ResetMFA(ctx, cliActor, name, reason); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("Removed the security codes of %s and ended their sessions. They have been emailed, and will set up again at their next sign-in.", name), nil
+		return fmt.Sprintf("Removed the security codes of %s and ended their sessions. An email telling them is on its way; they will set up again at their next sign-in.", name), nil
 	})
 }
 
@@ -450,7 +450,7 @@ func userUnlock(ctx context.Context, e *env, args []string) error {
 		if err := a.accounts.Unlock(ctx, cliActor, name, reason); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("Unlocked %s. They have been emailed.", name), nil
+		return fmt.Sprintf("Unlocked %s. An email telling them is on its way: the running server sends it.", name), nil
 	})
 }
 
@@ -473,7 +473,7 @@ func userSetRoles(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s now has the roles %s. They have been emailed; what they can reach follows from their next request.",
+		return fmt.Sprintf("%s now has the roles %s. An email telling them is on its way; what they can reach follows from their next request.",
 			name, strings.Join(u.Roles, ", ")), nil
 	})
 }

@@ -49,6 +49,15 @@ func (c *Config) KnownRoles() []Role {
 	return out
 }
 
+// RoleHelp are KnownRoles' descriptions, by name.
+func (c *Config) RoleHelp() map[string]string {
+	out := make(map[string]string)
+	for _, r := range c.KnownRoles() {
+		out[r.Name] = r.Description
+	}
+	return out
+}
+
 // RoleNames are KnownRoles' names.
 func (c *Config) RoleNames() []string {
 	var names []string

@@ -79,7 +79,7 @@ func handleAccount(st *site.Site, accounts *account.Service) site.HandlerFunc {
 		case r.URL.Query().Has("added"):
 			v.Notice = "Done: you will be asked for a code from it when you sign in."
 		case r.URL.Query().Has("removed"):
-			v.Notice = "Removed. We have emailed you to confirm."
+			v.Notice = "Removed. An email confirming it is on its way to you."
 		}
 		return st.Render(w, r, http.StatusOK, "account", v)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 )
 
 // staff creates an account with roles and signs it in fully with an
@@ -106,6 +107,11 @@ func TestConsoleAccess(t *testing.T) {
 	// dave's address is refused.
 	h.mustUser(t, "dave", pw, "user")
 	h.markUnreached(t, "dave", "550 no such user")
+	// ivy is invited and has not accepted.
+	if _, err := h.accounts.CreateUser(context.Background(), account.Actor{Name: "test", AtServer: true},
+		account.NewUser{Username: "ivy", Email: "ivy@example.com", Roles: []string{"user"}, Invite: true}); err != nil {
+		t.Fatal(err)
+	}
 
 	const (
 		toSignIn = "sign in"
@@ -113,7 +119,7 @@ func TestConsoleAccess(t *testing.T) {
 		refused  = "403"
 		allowed  = "allowed"
 	)
-	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}}
+	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}, "roles": {"admin", "user"}}
 	routes := []struct {
 		method, path string
 		operator     bool // operators may use it
@@ -130,6 +136,11 @@ func TestConsoleAccess(t *testing.T) {
 		{"POST", "/admin/people/{username}/extend", false, true, 303},
 		{"POST", "/admin/people/{username}/reset-mfa", false, true, 303},
 		{"POST", "/admin/people/{username}/address-fixed", false, true, 303},
+		{"POST", "/admin/people/{username}/roles", false, true, 303},
+		{"POST", "/admin/people/{username}/invite", false, true, 303},
+		{"POST", "/admin/people/{username}/revoke-invite", false, true, 303},
+		{"GET", "/admin/add-person", false, true, 200},
+		{"POST", "/admin/add-person", false, true, 400}, // the form has no username: checked, so let in
 		{"GET", "/admin/audit", true, false, 200},
 	}
 
@@ -158,6 +169,9 @@ func TestConsoleAccess(t *testing.T) {
 		}
 		if strings.HasSuffix(rt.path, "/address-fixed") {
 			target = "dave"
+		}
+		if strings.HasSuffix(rt.path, "-invite") || strings.HasSuffix(rt.path, "/invite") {
+			target = "ivy"
 		}
 		path := strings.Replace(rt.path, "{username}", target, 1)
 		who := []struct {
@@ -206,6 +220,11 @@ func TestConsoleAccess(t *testing.T) {
 				}
 			})
 		}
+	}
+	// The refusal says which roles may enter, and whom to ask.
+	if res := h.get(t, plain, "/admin/people"); !strings.Contains(res.body, "This part of the console is for people with the support role") ||
+		!strings.Contains(res.body, "ask whoever runs mfagate for your organisation") {
+		t.Errorf("the console's 403 page does not say who may enter and whom to ask:\n%s", between(res.body, "<main", "</main>"))
 	}
 	if res := h.get(t, noFactor, "/admin"); !strings.Contains(res.body, "Staff must sign in with a security code") {
 		t.Error("the refusal of staff without a factor does not say why")

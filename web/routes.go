@@ -71,12 +71,17 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("GET /admin/people", staff(console.AreaPeople, console.People(cd)))
 	mux.Handle("GET /admin/people.csv", staff(console.AreaPeople, console.PeopleCSV(cd)))
 	mux.Handle("GET /admin/people/{username}", staff(console.AreaPeople, console.Person(cd)))
+	mux.Handle("GET /admin/add-person", staff(console.AreaPeople, console.AddPersonForm(cd)))
+	mux.Handle("POST /admin/add-person", staff(console.AreaPeople, console.AddPerson(cd)))
 	mux.Handle("POST /admin/people/{username}/reset-mfa", staff(console.AreaPeople, console.PersonAction(cd, "reset-mfa")))
 	mux.Handle("POST /admin/people/{username}/unlock", staff(console.AreaPeople, console.PersonAction(cd, "unlock")))
 	mux.Handle("POST /admin/people/{username}/resend-code", staff(console.AreaPeople, console.PersonAction(cd, "resend-code")))
 	mux.Handle("POST /admin/people/{username}/end-sessions", staff(console.AreaPeople, console.PersonAction(cd, "end-sessions")))
 	mux.Handle("POST /admin/people/{username}/extend", staff(console.AreaPeople, console.PersonAction(cd, "extend")))
 	mux.Handle("POST /admin/people/{username}/address-fixed", staff(console.AreaPeople, console.PersonAction(cd, console.FixAddress)))
+	mux.Handle("POST /admin/people/{username}/roles", staff(console.AreaPeople, console.PersonRoles(cd)))
+	mux.Handle("POST /admin/people/{username}/invite", staff(console.AreaPeople, console.PersonAction(cd, console.Invite)))
+	mux.Handle("POST /admin/people/{username}/revoke-invite", staff(console.AreaPeople, console.PersonAction(cd, console.RevokeInvite)))
 	mux.Handle("GET /admin/audit", staff(console.AreaAudit, console.Audit(cd)))
 
 	// JSON API (web/api, docs/api.md, web/api/openapi.json): programs with

@@ -69,7 +69,8 @@ func RequireStaff(d Deps, area Area, next site.HandlerFunc) site.HandlerFunc {
 		cur := site.CurrentFrom(r)
 		if !mayUse(cur.User, area) {
 			return mfagate.Errorf(mfagate.EFORBIDDEN,
-				"This part of the console is for %s. If you need it, ask an operator to give you that role", rolesFor(area))
+				"This part of the console is for %s. Those roles are given only at the server that runs mfagate: "+
+					"if you need one, ask whoever runs mfagate for your organisation, or your support team", rolesFor(area))
 		}
 		factors, err := d.Accounts.Factors(r.Context(), cur.User.ID)
 		if err != nil {
@@ -89,13 +90,13 @@ func rolesFor(area Area) string {
 		if a.area == area {
 			switch {
 			case len(a.roles) == 1 && a.roles[0] == mfagate.RoleSupport:
-				return "support staff"
+				return "people with the support role"
 			case len(a.roles) == 1 && a.roles[0] == mfagate.RoleOperator:
-				return "operators"
+				return "people with the operator role"
 			}
 		}
 	}
-	return "operators and support staff"
+	return "people with the operator or support role"
 }
 
 // navLink is one link of the console's navigation.

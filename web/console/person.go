@@ -46,6 +46,21 @@ type personView struct {
 	// with the unreached panel; nil while their address takes our mail.
 	FixAddress *actionForm
 	Self       bool
+	// RolesForm changes their roles; nil for a staff account, whose roles
+	// change only at the server.
+	RolesForm *rolesForm
+	RolesPath string
+	// Invitation is where their invitation stands, with its actions; nil
+	// for someone who has chosen a password.
+	Invitation *invitationView
+}
+
+// invitationView is the person page's invitation panel.
+type invitationView struct {
+	Sent    time.Time // zero when no invitation waits
+	Until   time.Time
+	Expired bool
+	Actions []actionForm
 }
 
 type factorRow struct {
@@ -89,11 +104,33 @@ type personAction struct {
 // page shows with the panel about it rather than among the others.
 const FixAddress = "address-fixed"
 
+// The keys of the invitation's actions, shown with its panel.
+const (
+	Invite       = "invite"
+	RevokeInvite = "revoke-invite"
+)
+
 // personActions in the order the page shows them; their keys are the last
 // part of each action's path.
 var personActionOrder = []string{"resend-code", "unlock", "end-sessions", "extend", "reset-mfa"}
 
 var personActions = map[string]personAction{
+	Invite: {
+		title: "Send a new invitation", button: "Send a new invitation",
+		hint:   "Emails them a new link to choose their password, for example when the first one expired or went astray. The earlier link stops working at once.",
+		notice: "A new invitation is on its way to them. The earlier link no longer works.",
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return 0, accounts.Reinvite(ctx, by, username, reason)
+		},
+	},
+	RevokeInvite: {
+		title: "Withdraw the invitation", button: "Withdraw the invitation", warning: true,
+		hint:   "Its link stops working at once. Use this when the invitation went to the wrong person or is no longer wanted.",
+		notice: "The invitation is withdrawn: its link no longer works.",
+		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
+			return 0, accounts.RevokeInvite(ctx, by, username, reason)
+		},
+	},
 	"resend-code": {
 		title: "Send a new email code", button: "Send a new code",
 		hint:   "For someone part-way through signing in or setting up email codes who did not get their code. The usual wait between codes applies.",
@@ -106,7 +143,7 @@ var personActions = map[string]personAction{
 	"unlock": {
 		title: "Unlock the account", button: "Unlock",
 		hint:   "Lifts a lock after too many wrong passwords or codes, and forgets the failed attempts. Check who you are talking to first.",
-		notice: "The account is unlocked. They have been emailed.",
+		notice: "The account is unlocked. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.Unlock(ctx, by, username, reason)
 		},
@@ -114,7 +151,7 @@ var personActions = map[string]personAction{
 	"end-sessions": {
 		title: "Sign them out everywhere", button: "Sign out everywhere",
 		hint:   "Ends every session, for example after a lost or stolen device. They can sign in again straight away.",
-		notice: "They have been signed out everywhere and emailed.",
+		notice: "They have been signed out everywhere. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			_, err := accounts.EndSessions(ctx, by, username, reason)
 			return 0, err
@@ -123,7 +160,7 @@ var personActions = map[string]personAction{
 	"extend": {
 		title: "Give more time to set up", button: "Give more time", until: true,
 		hint:   "Until the end of the day you choose, a phase that requires security codes lets them skip setting up. Someone who has set up is still asked for a code.",
-		notice: "The extension is saved. They have been emailed.",
+		notice: "The extension is saved. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error) {
 			return 0, accounts.Extend(ctx, by, username, until, reason)
 		},
@@ -131,7 +168,7 @@ var personActions = map[string]personAction{
 	"reset-mfa": {
 		title: "Reset security codes", button: "Reset security codes", warning: true,
 		hint:   "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
-		notice: "Security codes reset. They have been signed out and emailed; they will set up again when they next sign in.",
+		notice: "Security codes reset and they have been signed out. An email is on its way to tell them; they will set up again when they next sign in.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.ResetMFA(ctx, by, username, reason)
 		},
@@ -168,6 +205,12 @@ func Person(d Deps) site.HandlerFunc {
 		v, err := newPersonView(d, r, u)
 		if err != nil {
 			return err
+		}
+		switch r.URL.Query().Get("done") {
+		case "roles":
+			v.Notice = rolesNotice
+		case "added":
+			v.Notice = addedNotice
 		}
 		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
 			v.Notice = a.notice
@@ -257,8 +300,31 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 		f := form(FixAddress)
 		v.FixAddress = &f
 	}
+	if !IsStaffAccount(u) {
+		v.RolesForm, v.RolesPath = newRolesForm(d.Accounts, u), base+"/roles"
+	}
+	if u.PasswordHash == "" && !u.Disabled {
+		inv, err := d.Accounts.PendingInvitation(ctx, u)
+		if err != nil {
+			return v, err
+		}
+		v.Invitation = &invitationView{Actions: []actionForm{form(Invite)}}
+		if inv != nil {
+			v.Invitation.Sent, v.Invitation.Until = inv.SentAt, inv.ExpiresAt
+			v.Invitation.Expired = inv.Expired(d.Accounts.Now())
+			v.Invitation.Actions = append(v.Invitation.Actions, form(RevokeInvite))
+		} else {
+			a := &v.Invitation.Actions[0]
+			a.Title, a.Button = "Send an invitation", "Send an invitation"
+			a.Hint = "They have no password yet, so they cannot sign in. This emails them a link to choose one."
+		}
+	}
 	return v, nil
 }
+
+// IsStaffAccount reports whether u is an operator or support account,
+// which the console does not change.
+func IsStaffAccount(u *mfagate.User) bool { return account.IsStaff(u) }
 
 func phaseName(p string) string {
 	if p == "" {
@@ -332,7 +398,7 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 				form.UntilError = mfagate.ErrorMessage(err)
 			case code == mfagate.EINVALID || code == mfagate.EFORBIDDEN || code == mfagate.ETHROTTLED:
 				form.Error, status = mfagate.ErrorMessage(err), site.Status(code)
-			case code == mfagate.ENOTFOUND: // the person is there; what the action needs is not
+			case code == mfagate.ENOTFOUND || code == mfagate.ECONFLICT: // the person is there; what the action needs is not
 				form.Error, status = mfagate.ErrorMessage(err), http.StatusConflict
 			default:
 				return err
@@ -345,6 +411,11 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 		forms := make([]*actionForm, 0, len(v.Actions)+1)
 		for i := range v.Actions {
 			forms = append(forms, &v.Actions[i])
+		}
+		if v.Invitation != nil {
+			for i := range v.Invitation.Actions {
+				forms = append(forms, &v.Invitation.Actions[i])
+			}
 		}
 		if v.FixAddress != nil {
 			forms = append(forms, v.FixAddress)
