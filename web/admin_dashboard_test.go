@@ -22,6 +22,7 @@ type seeded struct {
 	skips    int
 	signedIn bool
 	disabled bool
+	invited  bool // invited, not accepted
 }
 
 // seedPeople imports n people in a spread of states: every mix of role,
@@ -51,9 +52,10 @@ func seedPeople(tb testing.TB, h *harness, n int) map[string]seeded {
 			p.disabled, p.methods = true, []string{mfagate.MethodEmail}
 		}
 		p.signedIn = i%7 != 4 && i%7 != 5 && i%5 != 0
+		p.invited = i%7 == 4 && i%2 == 0
 		plan[name] = p
 		rows = append(rows, account.ImportRow{Line: i + 2, NewUser: account.NewUser{
-			Username: name, Email: name + "@example.com", Name: "Person " + name, Roles: p.roles}})
+			Username: name, Email: name + "@example.com", Name: "Person " + name, Roles: p.roles, Invite: p.invited}})
 	}
 	if _, err := h.accounts.ImportUsers(ctx, account.Actor{Name: "test"}, rows); err != nil {
 		tb.Fatal(err)
@@ -98,13 +100,16 @@ func seedPeople(tb testing.TB, h *harness, n int) map[string]seeded {
 
 // countByHand counts the progress row of role from the seeding plan:
 // people, email only, app only, both, none, skipped, never signed in.
-func countByHand(plan map[string]seeded, role string) [7]int {
-	var c [7]int
+func countByHand(plan map[string]seeded, role string) [8]int {
+	var c [8]int
 	for _, p := range plan {
 		if p.disabled || !slices.Contains(p.roles, role) {
 			continue
 		}
 		c[0]++
+		if p.invited {
+			c[7]++
+		}
 		email, app := slices.Contains(p.methods, mfagate.MethodEmail), slices.Contains(p.methods, mfagate.MethodTOTP)
 		switch {
 		case email && app:
@@ -129,14 +134,14 @@ func countByHand(plan map[string]seeded, role string) [7]int {
 var numCellRE = regexp.MustCompile(`<td class="num">(\d+)`)
 
 // progressCells reads one role's row of the progress table.
-func progressCells(tb testing.TB, page, role string) [7]int {
+func progressCells(tb testing.TB, page, role string) [8]int {
 	tb.Helper()
 	row := between(page, `<th scope="row">`+role+`</th>`, "</tr>")
 	cells := numCellRE.FindAllStringSubmatch(row, -1)
-	if len(cells) != 7 {
-		tb.Fatalf("row %s: got %d number cells, want 7:\n%s", role, len(cells), row)
+	if len(cells) != 8 {
+		tb.Fatalf("row %s: got %d number cells, want 8:\n%s", role, len(cells), row)
 	}
-	var got [7]int
+	var got [8]int
 	for i, c := range cells {
 		got[i], _ = strconv.Atoi(c[1])
 	}
@@ -184,20 +189,26 @@ func TestDashboardCountsMatchTheAccounts(t *testing.T) {
 	page := res.body
 	for _, role := range []string{"admin", "user"} {
 		if got, want := progressCells(t, page, role), countByHand(people, role); got != want {
-			t.Errorf("%s row: got %v, want %v (people, email, app, both, none, skipped, never signed in)", role, got, want)
+			t.Errorf("%s row: got %v, want %v (people, email, app, both, none, skipped, never signed in, invited)", role, got, want)
 		}
 	}
 
 	// The forecast, counted by hand: at 13 July, admins without a factor
 	// must set up.
-	forced, never := 0, 0
+	forced, never, invited := 0, 0, 0
 	for _, p := range people {
 		if !p.disabled && slices.Contains(p.roles, "admin") && len(p.methods) == 0 {
 			forced++
 			if !p.signedIn {
 				never++
 			}
+			if p.invited {
+				invited++
+			}
 		}
+	}
+	if want := fmt.Sprintf("<strong>%d</strong> of them have not accepted their invitations yet", invited); invited < 2 || !strings.Contains(page, want) {
+		t.Errorf("the forecast does not say %q (%d invited)", want, invited)
 	}
 	want := fmt.Sprintf("When <strong>Email verification required</strong> starts on 13 July 2027, <strong>%d</strong> people will be forced to set up security codes (%d of them have never signed in).", forced, never)
 	if !strings.Contains(page, want) {

@@ -187,9 +187,9 @@ func shareText(n, total int) string {
 
 // progressRow is one role's line of the progress table.
 type progressRow struct {
-	Role                                            string
-	Total                                           int
-	Email, TOTP, Both, None, Skipped, NeverSignedIn countCell
+	Role                                                     string
+	Total                                                    int
+	Email, TOTP, Both, None, Skipped, NeverSignedIn, Invited countCell
 }
 
 func newProgressRow(p *mfagate.ProgressRow) progressRow {
@@ -197,6 +197,7 @@ func newProgressRow(p *mfagate.ProgressRow) progressRow {
 		Role: p.Role, Total: p.Total,
 		Email: newCount(p.Email, p.Total), TOTP: newCount(p.TOTP, p.Total), Both: newCount(p.Both, p.Total),
 		None: newCount(p.None, p.Total), Skipped: newCount(p.Skipped, p.Total), NeverSignedIn: newCount(p.NeverSignedIn, p.Total),
+		Invited: newCount(p.Invited, p.Total),
 	}
 }
 
@@ -231,7 +232,10 @@ type forecastView struct {
 	// ForcedUnreached are those of Forced whose address is refused: the
 	// phase's notice and reminders do not reach them.
 	ForcedUnreached int
-	HasNextDecide   bool
+	// ForcedInvited are those of Forced who have not accepted their
+	// invitation: they have no password yet.
+	ForcedInvited int
+	HasNextDecide bool
 }
 
 func newForecastView(st *site.Site, sum rollout.Summary, asOf time.Time) forecastView {
@@ -239,6 +243,7 @@ func newForecastView(st *site.Site, sum rollout.Summary, asOf time.Time) forecas
 		AsOf:  asOf.In(st.RolloutLoc()).Format("15:04"),
 		Total: sum.Total, MustSetUpNow: sum.ByOutcome[rollout.RequireEnrollment], NeverNow: sum.NeverSignedIn,
 		Forced: sum.ForcedAtNext, ForcedNever: sum.ForcedAtNextNeverSignedIn, ForcedUnreached: sum.ForcedAtNextUnreached,
+		ForcedInvited: sum.ForcedAtNextInvited,
 	}
 	if sum.Next != nil {
 		v.HasNextDecide = true
