@@ -323,3 +323,43 @@ func TestDeadLinksLookAlike(t *testing.T) {
 		t.Errorf("the link of a disabled account: %v, want ErrLinkDead", err)
 	}
 }
+
+// TestRolloutEmailsToTheInvited: the rollout's notice and reminders to
+// someone who has not accepted their invitation tell them their account
+// is waiting, not to "sign in as usual"; once they accept, the next
+// emails are the usual ones.
+func TestRolloutEmailsToTheInvited(t *testing.T) {
+	f := rolloutFixture(t, nil, notifyDay.Add(time.Hour))
+	ctx := context.Background()
+	f.mustInvite(t, "ivy", "admin")
+	f.mustUser(t, "ada", pw, "admin")
+	if _, err := f.svc.RunCampaigns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(emailDay.Add(-7 * 24 * time.Hour))
+	if _, err := f.svc.RunCampaigns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string][]string{}
+	for _, m := range f.mail(t) {
+		if m.Campaign != "" {
+			texts[m.To] = append(texts[m.To], m.Text)
+		}
+	}
+	if len(texts["ivy@example.com"]) != 2 || len(texts["ada@example.com"]) != 2 {
+		t.Fatalf("campaign emails: %d to ivy, %d to ada; want the notice and a reminder each", len(texts["ivy@example.com"]), len(texts["ada@example.com"]))
+	}
+	for _, text := range texts["ivy@example.com"] {
+		if !strings.Contains(text, "Your account is waiting for you: use the link in your invitation email") || strings.Contains(text, "sign in as usual") {
+			t.Errorf("an email to the invited ivy:\n%s", text)
+		}
+	}
+	for _, text := range texts["ada@example.com"] {
+		if strings.Contains(text, "invitation") {
+			t.Errorf("an email to ada, who has a password, mentions an invitation:\n%s", text)
+		}
+	}
+	if !strings.Contains(texts["ada@example.com"][0], "sign in as usual") && !strings.Contains(texts["ada@example.com"][1], "sign in as usual") {
+		t.Error("ada's reminder does not tell her to sign in as usual")
+	}
+}

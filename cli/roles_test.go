@@ -1,12 +1,12 @@
 package cli_test
 
 import (
-	"regexp"
-
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRolesOffTheListAreRefused: the command line refuses a role the
@@ -69,5 +69,41 @@ func TestUserSetRoles(t *testing.T) {
 	}
 	if show := mustRun(t, "", "user", "show", "ada", "--config", cfg); !regexp.MustCompile(`(?m)^Roles:\s+admin,support$`).MatchString(show) {
 		t.Fatalf("user show after set-roles:\n%s", show)
+	}
+}
+
+// TestSetRolesReachesForwardAuth: roles changed at the command line,
+// beside a running server, are what forward-auth answers with at the
+// signed-in person's next requests: the server hears of the change
+// (ended_sessions on SQLite) rather than trusting its cache.
+func TestSetRolesReachesForwardAuth(t *testing.T) {
+	cfg := install(t, "")
+	mustRun(t, "plum orchard lantern\n", "user", "add", "ada", "--email", "ada@example.com", "--roles", "user", "--password-stdin", "--config", cfg)
+	out, _ := start(t, "serve", "--config", cfg)
+	base := "http://" + out.await(t, regexp.MustCompile(`listening on (\S+),`))[1]
+	c := browser(t)
+	signIn(t, c, base, "ada", "plum orchard lantern")
+	groups := func() string {
+		t.Helper()
+		res, err := c.Get(base + "/auth/verify")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("verify: %d", res.StatusCode)
+		}
+		return res.Header.Get("Remote-Groups")
+	}
+	if g := groups(); g != "user" {
+		t.Fatalf("before: Remote-Groups %q", g)
+	}
+	mustRun(t, "", "user", "set-roles", "ada", "--roles", "admin,user", "--reason", "joins the admins", "--config", cfg)
+	deadline := time.Now().Add(5 * time.Second)
+	for g := groups(); g != "admin,user"; g = groups() {
+		if time.Now().After(deadline) {
+			t.Fatalf("5 s after set-roles, forward-auth still answers Remote-Groups %q", g)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

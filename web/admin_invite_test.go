@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -125,6 +126,11 @@ func TestConsoleChangesRoles(t *testing.T) {
 	h := newHarness(t, withKnownRoles("nurse", "user", "operator", "support"))
 	sam := h.staff(t, "sam", "support")
 	h.mustUser(t, "bob", pw, "user")
+	bob := h.client(t)
+	h.signIn(t, bob, "bob", pw)
+	if res := h.verify(t, bob, ""); res.StatusCode != 200 || res.Header.Get("Remote-Groups") != "user" {
+		t.Fatalf("bob before: %d, Remote-Groups %q", res.StatusCode, res.Header.Get("Remote-Groups"))
+	}
 
 	page := h.get(t, sam, "/admin/people/bob").body
 	if !strings.Contains(page, `id="roles-user" name="roles" value="user" checked`) || !strings.Contains(page, `id="roles-nurse" name="roles" value="nurse"`) {
@@ -148,6 +154,13 @@ func TestConsoleChangesRoles(t *testing.T) {
 			}
 		})
 	}
+	// The same words from the API, the console and (cli.TestRolesOffTheListAreRefused) the command line.
+	const offList = `Role "nurze" is not one of the roles this installation uses (nurse, user, operator, support). Did you mean "nurse"?`
+	tok := h.mustToken(t, "helpdesk-bot", mfagate.RoleSupport)
+	wantError(t, h.api(t, "POST", "/api/v1/people/bob/roles", tok, `{"roles": ["nurze"], "reason": "x"}`), 400, "invalid", offList)
+	if res := h.post(t, sam, "/admin/people/bob/roles", url.Values{"roles": {"nurze"}, "reason": {"x"}}); !strings.Contains(res.body, html.EscapeString(offList)) {
+		t.Errorf("the console does not refuse with %q", offList)
+	}
 	if u, _ := h.accounts.User(t.Context(), "bob"); strings.Join(u.Roles, ",") != "user" {
 		t.Fatalf("refused changes changed bob's roles to %v", u.Roles)
 	}
@@ -157,6 +170,9 @@ func TestConsoleChangesRoles(t *testing.T) {
 	}
 	if page := h.get(t, sam, res.Header.Get("Location")).body; !strings.Contains(page, "Their roles are changed. An email is on its way") || !strings.Contains(page, "nurse, user") {
 		t.Error("bob's page does not confirm the new roles")
+	}
+	if res := h.verify(t, bob, ""); res.StatusCode != 200 || res.Header.Get("Remote-Groups") != "nurse,user" {
+		t.Errorf("forward-auth after the change: %d, Remote-Groups %q, want nurse,user", res.StatusCode, res.Header.Get("Remote-Groups"))
 	}
 	evs := h.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditRolesChange, Subject: "bob"})
 	if len(evs) == 0 || evs[0].Actor != "sam" || evs[0].Reason != "moved to the ward" || evs[0].Outcome != mfagate.OutcomeSuccess {
