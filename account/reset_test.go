@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
+
 	"regexp"
 	"slices"
 	"strings"
@@ -480,4 +480,30 @@ func TestResetNeverBypassesMFA(t *testing.T) {
 	})
 }
 
-var _ io.Reader = (*countingReader)(nil)
+// FuzzLinkToken: whatever a link's path carries, the one real token opens
+// its page and anything else is the one dead link, never another error.
+func FuzzLinkToken(f *testing.F) {
+	fx := newFixture(f)
+	fx.mustUser(f, "alice", pw)
+	if err := fx.svc.ForgotPassword(context.Background(), "alice", client); err != nil {
+		f.Fatal(err)
+	}
+	live := fx.resetToken(f)
+	for _, s := range []string{live, live[:42], live + "A", strings.ToUpper(live), "", "%00", "====", strings.Repeat("A", 43)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		linked, err := fx.svc.OpenLink(context.Background(), mfagate.LinkReset, token)
+		switch {
+		case token == live:
+			if err != nil || linked.User.Username != "alice" {
+				t.Fatalf("the live token: %v", err)
+			}
+		case err != account.ErrLinkDead:
+			t.Fatalf("OpenLink(%q): got %v, want ErrLinkDead", token, err)
+		}
+		if _, err := fx.svc.OpenLink(context.Background(), mfagate.LinkInvite, token); err != account.ErrLinkDead {
+			t.Fatalf("OpenLink(invite, %q): got %v, want ErrLinkDead", token, err)
+		}
+	})
+}

@@ -303,3 +303,28 @@ func TestLinkTokenNotLogged(t *testing.T) {
 		t.Fatalf("the token is in the logs:\n%s", logs.String())
 	}
 }
+
+// TestForgotPasswordAddressLimit: one client address may ask 20 times an
+// hour, whatever the names; then a page says so, the same for everyone.
+func TestForgotPasswordAddressLimit(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	for i := range 20 {
+		if res := h.post(t, c, "/login/forgot", url.Values{"username": {"name" + string(rune('a'+i))}}); res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: got %d", i+1, res.StatusCode)
+		}
+	}
+	known := h.post(t, c, "/login/forgot", url.Values{"username": {"alice"}})
+	unknown := h.post(t, c, "/login/forgot", url.Values{"username": {"nobody"}})
+	if known.StatusCode != http.StatusTooManyRequests || known.body != unknown.body ||
+		!strings.Contains(known.body, "too many requests to reset a password from your network") {
+		t.Fatalf("got %d and %d\n%s", known.StatusCode, unknown.StatusCode, known.body)
+	}
+	if n := len(outboxMail(t, h)); n != 0 {
+		t.Fatalf("got %d emails, want none", n)
+	}
+	h.clock.Advance(time.Hour)
+	if res := h.post(t, c, "/login/forgot", url.Values{"username": {"alice"}}); res.StatusCode != http.StatusOK || len(outboxMail(t, h)) != 1 {
+		t.Fatalf("an hour later: got %d", res.StatusCode)
+	}
+}
