@@ -71,6 +71,11 @@ type Users interface {
 	// UserByUsername returns the user with that username, ignoring case,
 	// held as UserByID holds it. ENOTFOUND.
 	UserByUsername(username string) (*User, error)
+	// UsersByEmail lists up to limit users whose email address is
+	// address, compared case-insensitively, disabled ones included, in ID
+	// order. It holds nothing: a use case that changes one of them reads
+	// it again with UserByID.
+	UsersByEmail(address string, limit int) ([]*User, error)
 	// UpdateUser saves every field of u but ID, CreatedAt, Skips and
 	// LastSkipAt (see RecordSkip). ENOTFOUND; ECONFLICT when a changed
 	// username is taken.

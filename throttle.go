@@ -1,6 +1,9 @@
 package mfagate
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Throttle is the run of consecutive attempts behind one key, such as
 // "user:alice" (passwords), "mfa:alice" (second-factor codes) or
@@ -38,6 +41,16 @@ func FactorThrottleKey(username string) string { return "mfa:" + UsernameKey(use
 
 // AddressThrottleKey is the key of the attempts from one client address.
 func AddressThrottleKey(addr string) string { return "addr:" + addr }
+
+// ResetThrottleKey is the key of the password-reset links asked for one
+// account (by its username), or for a name or an address nobody has (as
+// typed): both are counted alike, so that the limit tells nobody whether
+// an account exists.
+func ResetThrottleKey(who string) string { return "reset:" + strings.ToLower(who) }
+
+// ResetAddressThrottleKey is the key of the password resets asked for
+// from one client address.
+func ResetAddressThrottleKey(addr string) string { return "reset-addr:" + addr }
 
 // Kinds of security notice that are coalesced: at most one email of a
 // kind per person per NoticeEvery, the next one saying how many more

@@ -12,6 +12,9 @@
 //   - Accounts (users.go, import.go, key.go): creating and importing
 //     accounts, roles, disabling, passwords set at the server, and whether
 //     a key opens the stored secrets.
+//   - Emailed links (links.go, reset.go): choosing a password with a
+//     single-use link, and asking for one when the password is
+//     forgotten, with the same answer and work whoever exists.
 //   - Sign-in and sessions (signin.go, sessions.go, sessiontoken.go,
 //     check.go, clockmap.go, touches.go, challenge.go, sendcode.go,
 //     throttle.go, device.go): the password step, session tokens and

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -51,16 +53,25 @@ func (s *Service) linkURL(purpose, token string) string {
 // transaction's now, voiding u's earlier one of that purpose, and returns
 // its token.
 func (s *Service) newLink(tx *txn, u *mfagate.User, purpose string, ttl time.Duration) (string, *mfagate.Link, error) {
-	raw := make([]byte, linkTokenBytes)
-	if _, err := s.rand.Read(raw); err != nil {
+	token, hash, err := s.linkToken()
+	if err != nil {
 		return "", nil, err
 	}
-	sum := sha256.Sum256(raw)
-	l := &mfagate.Link{UserID: u.ID, Purpose: purpose, Hash: sum[:], CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
+	l := &mfagate.Link{UserID: u.ID, Purpose: purpose, Hash: hash, CreatedAt: tx.now, ExpiresAt: tx.now.Add(ttl)}
 	if err := tx.CreateLink(l); err != nil {
 		return "", nil, err
 	}
-	return base64.RawURLEncoding.EncodeToString(raw), l, nil
+	return token, l, nil
+}
+
+// linkToken makes a new link's token and the hash the store keeps.
+func (s *Service) linkToken() (string, []byte, error) {
+	raw := make([]byte, linkTokenBytes)
+	if _, err := io.ReadFull(s.rand, raw); err != nil {
+		return "", nil, fmt.Errorf("make a link's token: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return base64.RawURLEncoding.EncodeToString(raw), sum[:], nil
 }
 
 // linkHash is the stored hash of a link's token; false for anything that

@@ -42,7 +42,7 @@ const noticeSummary = `{{with .Summary}}
 const noticeFooter = `
 If this was not you, contact your support team straight away{{with .Support.Email}}: {{.}}{{end}}{{with .Support.Phone}}{{if $.Support.Email}} or{{else}}:{{end}} {{.}}{{end}}{{with .Support.Hours}} ({{.}}){{end}}.
 
-This email was sent by {{.Product}}. Our emails never contain a link to sign in: if one does, it is not from us.
+This email was sent by {{.Product}}. We only send you a link when you or your organisation asked for one, and we never ask for your password or a security code by email.
 `
 
 var (

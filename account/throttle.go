@@ -287,12 +287,18 @@ func (s *Service) admitCode(tx mfagate.Throttles, cur *Current, c Actor, now tim
 // counted by their /64, the block one household or host is given: one
 // machine can pick any address in it.
 func (s *Service) addressKey(addr string) string {
+	return mfagate.AddressThrottleKey(clientBlock(addr))
+}
+
+// clientBlock is the part of a client address its throttles count by: the
+// address itself, or the /64 of an IPv6 address.
+func clientBlock(addr string) string {
 	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
 		if p, err := a.Prefix(64); err == nil {
-			return mfagate.AddressThrottleKey(p.String())
+			return p.String()
 		}
 	}
-	return mfagate.AddressThrottleKey(addr)
+	return addr
 }
 
 // codeRight settles a right code that proves the person's identity (a

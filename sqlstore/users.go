@@ -79,6 +79,22 @@ func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
 	return u, nil
 }
 
+// UsersByEmail lists the users with that address; see mfagate.Users.
+// lower() on both sides, so that each database compares by its own rule
+// and the expression index of migration 0011 serves the lookup.
+func (t *tx) UsersByEmail(address string, limit int) ([]*mfagate.User, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	args := []any{address}
+	lim, args := limitClause(limit, args)
+	users, err := t.usersPage(` FROM users WHERE lower(email) = lower(?) ORDER BY users.id`+lim, args)
+	if err != nil {
+		return nil, fmt.Errorf("find users by email: %w", err)
+	}
+	return users, nil
+}
+
 // UpdateUser saves every field of u but ID, CreatedAt, Skips and
 // LastSkipAt; see mfagate.Users. The skip count is RecordSkip's alone, so a
 // use case that read the user before a concurrent skip cannot undo it.

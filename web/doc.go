@@ -5,7 +5,8 @@
 // It owns the one routes.go, where every route of the service is listed
 // once as "METHOD /path", and mounts from there the parts it is made of:
 //   - here, the account holder's pages: signing in and out (login.go),
-//     the second step (challenge.go, setup.go, steps.go), recovery codes
+//     a forgotten password (forgot.go) and the pages emailed links open
+//     (links.go), the second step (challenge.go, setup.go, steps.go), recovery codes
 //     (recovery.go), the account page (account.go, banner.go) and the
 //     help page (help.go); forward-auth for reverse proxies
 //     (forwardauth.go); health, readiness and metrics (health.go,

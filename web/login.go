@@ -70,16 +70,23 @@ func handleLogin(st *site.Site, accounts *account.Service) site.HandlerFunc {
 			v.Errors = []site.FieldError{{Field: "username", Message: mfagate.ErrorMessage(err)}}
 			return st.Render(w, r, site.Status(code), "login", v)
 		}
-		st.Cookie.Set(w, in.Token)
-		st.Cookie.SetDevice(w, in.Device)
-		cur := &account.Current{Session: in.Session, User: in.User}
-		target, err := nextStep(st, accounts, site.WithCurrent(r, cur), cur, in.Next, r.PostForm.Get("rd"))
-		if err != nil {
-			return err
-		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
-		return nil
+		return startSession(st, accounts, w, r, in, r.PostForm.Get("rd"))
 	}
+}
+
+// startSession gives the browser the new session that a password step
+// began (a sign-in, or a password chosen by an emailed link) and sends
+// the person on to what comes next: the challenge, setup, or rd.
+func startSession(st *site.Site, accounts *account.Service, w http.ResponseWriter, r *http.Request, in *account.SignedIn, rd string) error {
+	st.Cookie.Set(w, in.Token)
+	st.Cookie.SetDevice(w, in.Device)
+	cur := &account.Current{Session: in.Session, User: in.User}
+	target, err := nextStep(st, accounts, site.WithCurrent(r, cur), cur, in.Next, rd)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
 }
 
 func handleLogout(st *site.Site, accounts *account.Service) site.HandlerFunc {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/web/api"
 	"github.com/mfagate/mfagate/web/console"
 	"github.com/mfagate/mfagate/web/internal/site"
@@ -33,6 +34,14 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("GET /login", h(handleLoginForm(st)))
 	mux.Handle("POST /login", h(handleLogin(st, a)))
 	mux.Handle("POST /logout", h(handleLogout(st, a)))
+	mux.Handle("GET /login/forgot", h(handleForgotForm(st)))
+	mux.Handle("POST /login/forgot", h(handleForgot(st, a)))
+	// Emailed links (links.go): the token in the path to open the page,
+	// in the form to use it.
+	mux.Handle("GET /reset/{token}", h(handleLinkPage(st, a, mfagate.LinkReset)))
+	mux.Handle("POST /reset", h(handleLinkChoose(st, a, mfagate.LinkReset)))
+	mux.Handle("GET /invite/{token}", h(handleLinkPage(st, a, mfagate.LinkInvite)))
+	mux.Handle("POST /invite", h(handleLinkChoose(st, a, mfagate.LinkInvite)))
 	mux.Handle("GET /help", h(handleHelp(st, a)))
 
 	mux.Handle("GET /{$}", h(signedIn(handleHome(st, a))))

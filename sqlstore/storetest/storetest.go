@@ -24,6 +24,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"UpdateUser", testUpdateUser},
 		{"UserTimes", testUserTimes},
 		{"Users", testUsers},
+		{"UsersByEmail", testUsersByEmail},
 		{"Rollback", testRollback},
 		{"CanceledContext", testCanceledContext},
 		{"BadText", testBadText},

@@ -375,3 +375,59 @@ func testRecordSignIn(t *testing.T, newStore func(*testing.T) mfagate.Store) {
 	CheckProgress(t, s, "after first sign-ins")
 	wantCode(t, "RecordSignIn of nobody", update(s, func(tx mfagate.Tx) error { return tx.RecordSignIn(9999, at, "") }), mfagate.ENOTFOUND)
 }
+
+func testUsersByEmail(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	a := mustCreateUser(t, s, "a")
+	b := mustCreateUser(t, s, "b", "admin")
+	c := mustCreateUser(t, s, "c")
+	mustCreateUser(t, s, "d")
+	mustUpdate(t, s, func(tx mfagate.Tx) error {
+		for _, u := range []*mfagate.User{a, b, c} {
+			u.Email = "Shared.Box@Example.com"
+		}
+		c.Disabled = true
+		for _, u := range []*mfagate.User{a, b, c} {
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	names := func(address string, limit int) []string {
+		t.Helper()
+		var out []string
+		mustView(t, s, func(tx mfagate.Tx) error {
+			us, err := tx.UsersByEmail(address, limit)
+			for _, u := range us {
+				out = append(out, u.Username)
+				if u.Username == "b" && (len(u.Roles) != 1 || u.Roles[0] != "admin") {
+					t.Errorf("UsersByEmail: b's roles: got %v, want [admin]", u.Roles)
+				}
+				if u.Username == "c" && !u.Disabled {
+					t.Error("UsersByEmail: c is disabled, got it enabled")
+				}
+			}
+			return err
+		})
+		return out
+	}
+	for _, tc := range []struct {
+		name, address string
+		limit         int
+		want          []string
+	}{
+		{"any case, disabled included, in ID order", "shared.box@example.COM", 10, []string{"a", "b", "c"}},
+		{"limited", "shared.box@example.com", 2, []string{"a", "b"}},
+		{"one", "d@example.com", 10, []string{"d"}},
+		{"nobody", "nobody@example.com", 10, nil},
+		{"not a pattern", "%@example.com", 10, nil},
+		{"no limit finds nobody", "d@example.com", 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := names(tc.address, tc.limit); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("UsersByEmail(%q, %d): got %v, want %v", tc.address, tc.limit, got, tc.want)
+			}
+		})
+	}
+}

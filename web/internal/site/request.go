@@ -72,8 +72,17 @@ func NewRequestID() uint64 {
 	return binary.LittleEndian.Uint64(raw[:])
 }
 
-// CleanPath keeps request paths short and printable in logs.
+// CleanPath keeps request paths short and printable in logs, and keeps
+// the tokens of emailed links (/reset/TOKEN, /invite/TOKEN) out of them:
+// whoever reads the logs must not be able to follow someone's link.
 func CleanPath(p string) string {
+	for _, prefix := range linkPrefixes {
+		// Anywhere in the path: "//reset/TOKEN" reaches the server too
+		// (and is redirected to the clean path).
+		if i := strings.Index(p, prefix); i >= 0 && len(p) > i+len(prefix) {
+			p = p[:i+len(prefix)] + "REDACTED"
+		}
+	}
 	if len(p) > 200 {
 		p = p[:200] + "…"
 	}
@@ -130,3 +139,7 @@ func (s *Site) trusted(a netip.Addr) bool {
 	}
 	return false
 }
+
+// linkPrefixes begin the paths of emailed links, whose rest is a secret
+// (account.LinkPath).
+var linkPrefixes = []string{"/reset/", "/invite/"}

@@ -86,3 +86,30 @@ func FuzzClientAddr(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCleanPathHidesLinkTokens: whatever the path, nothing that follows
+// /reset/ or /invite/ reaches a log.
+func FuzzCleanPathHidesLinkTokens(f *testing.F) {
+	for _, s := range []string{"/reset/abc", "//reset/abc", "/invite/abc/reset/def", "/reset/", "/x/reset/a\xff", "/reset"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		got := CleanPath(p)
+		end := -1 // where the secret begins: after the earliest prefix
+		for _, prefix := range linkPrefixes {
+			if i := strings.Index(p, prefix); i >= 0 && len(p) > i+len(prefix) && (end < 0 || i+len(prefix) < end) {
+				end = i + len(prefix)
+			}
+		}
+		if end < 0 {
+			return
+		}
+		// What is logged does not depend on the secret at all.
+		if other := CleanPath(p[:end] + "x"); got != other {
+			t.Fatalf("CleanPath(%q) = %q, but %q for another secret: it keeps some of it", p, got, other)
+		}
+		if end < 150 && !strings.HasSuffix(got, "REDACTED") {
+			t.Fatalf("CleanPath(%q) = %q: does not say it hid something", p, got)
+		}
+	})
+}
