@@ -44,17 +44,43 @@ var resetURLRE = regexp.MustCompile(`https?://\S+/reset/[A-Za-z0-9_-]{43}`)
 // the test ends.
 func startServe(t *testing.T, smtp *mailtest.Server, pass string) string {
 	t.Helper()
-	dir := t.TempDir()
-	run := func(stdin string, args ...string) {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		if code := cli.Run(context.Background(), args, func(string) string { return "" },
-			strings.NewReader(stdin), &stdout, &stderr); code != 0 {
-			t.Fatalf("mfagate %v: exit %d: %s", args, code, stderr.String())
-		}
+	return startServeWith(t, smtp, "", func(s *serveSite) {
+		s.run(t, pass+"\n", "user", "add", "alice", "--email", "alice@example.com", "--name", "Alice Example",
+			"--roles", "user", "--password-stdin")
+	}).URL
+}
+
+// serveSite is a production server under test: where it is reached, and
+// its configuration, for commands run beside it.
+type serveSite struct {
+	URL, Config string
+}
+
+// run runs an mfagate command against the site's configuration (added as
+// --config) and returns what it printed; a failure stops the test.
+func (s *serveSite) run(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	args = append(args, "--config", s.Config)
+	if code := cli.Run(context.Background(), args, func(string) string { return "" },
+		strings.NewReader(stdin), &stdout, &stderr); code != 0 {
+		t.Fatalf("mfagate %v: exit %d: %s", args, code, stderr.String())
 	}
+	return stdout.String()
+}
+
+// startServeWith runs "mfagate serve" as startServe does, with extra
+// appended to its configuration and before run once the configuration is
+// written, before the server starts.
+func startServeWith(t *testing.T, smtp *mailtest.Server, extra string, before func(*serveSite)) *serveSite {
+	t.Helper()
+	dir := t.TempDir()
 	key := filepath.Join(dir, "secret.key")
-	run("", "keygen", key)
+	var stdout, stderr bytes.Buffer
+	if code := cli.Run(context.Background(), []string{"keygen", key}, func(string) string { return "" },
+		strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("mfagate keygen: exit %d: %s", code, stderr.String())
+	}
 	// A free port, so that the links in emails (built from base_url) lead
 	// to this server.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -63,9 +89,8 @@ func startServe(t *testing.T, smtp *mailtest.Server, pass string) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	base := "http://" + addr
-	cfg := filepath.Join(dir, "mfagate.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`server:
+	site := &serveSite{URL: "http://" + addr, Config: filepath.Join(dir, "mfagate.yaml")}
+	if err := os.WriteFile(site.Config, []byte(fmt.Sprintf(`server:
   addr: %q
   base_url: %q
   dev_insecure_cookies: true
@@ -84,18 +109,19 @@ mail:
     tls: none
 support:
   email: "support@example.com"
-`, addr, base, filepath.Join(dir, "db", "mfagate.db"), key, smtp.Host(), smtp.Port())), 0o600); err != nil {
+`, addr, site.URL, filepath.Join(dir, "db", "mfagate.db"), key, smtp.Host(), smtp.Port())+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run(pass+"\n", "user", "add", "alice", "--email", "alice@example.com", "--name", "Alice Example",
-		"--roles", "user", "--password-stdin", "--config", cfg)
+	if before != nil {
+		before(site)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr mailtest.LogBuffer
+	var out, errOut mailtest.LogBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, []string{"serve", "--config", cfg}, func(string) string { return "" },
-			strings.NewReader(""), &stdout, &stderr)
+		done <- cli.Run(ctx, []string{"serve", "--config", site.Config}, func(string) string { return "" },
+			strings.NewReader(""), &out, &errOut)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -108,13 +134,13 @@ support:
 			t.Errorf("mfagate serve did not stop within %v", stopTimeout)
 		}
 		if t.Failed() {
-			t.Logf("mfagate serve stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+			t.Logf("mfagate serve stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 		}
 	})
 	deadline := time.NewTimer(startTimeout)
 	defer deadline.Stop()
-	waitHealthy(t, base, deadline.C)
-	return base
+	waitHealthy(t, site.URL, deadline.C)
+	return site
 }
 
 // resetMail waits for the n-th reset email to alice at the SMTP server
