@@ -123,7 +123,9 @@ func statusTags(u *mfagate.User, methods []string, locked bool) []string {
 		}
 		tags = append(tags, "Set up: "+strings.Join(names, " and "))
 	}
-	if u.LastSignInAt.IsZero() {
+	if u.Invited() {
+		tags = append(tags, "Invited, not accepted")
+	} else if u.LastSignInAt.IsZero() {
 		tags = append(tags, "Never signed in")
 	}
 	if locked {
