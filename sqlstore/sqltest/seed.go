@@ -19,8 +19,9 @@ import (
 // million accounts through the use cases would take an hour): everyone is
 // a user, every 7th an admin too, every 50th in support, every 97th
 // without roles; 30% have a factor (email, and every 20th TOTP as well);
-// two in three have signed in; one in a hundred is disabled, one in two
-// hundred has an extension and one in eleven has skipped setting up MFA.
+// two in three have signed in, and a quarter of the others were invited
+// and have not accepted; one in a hundred is disabled, one in two hundred
+// has an extension and one in eleven has skipped setting up MFA.
 // Rows written by hand are in no rollout group, so it then counts the
 // groups through db, as Migrate does after an upgrade. For benchmarks.
 func SeedPeople(tb testing.TB, b Backend, dsn string, db *sqlstore.DB, n int) {
@@ -47,9 +48,11 @@ func SeedPeople(tb testing.TB, b Backend, dsn string, db *sqlstore.DB, n int) {
 		r.postgres = driver == "pgx"
 	}
 	for i := 1; i <= n; i++ {
-		var signedIn, extended any
+		var signedIn, extended, invited any
 		if i%3 != 0 {
 			signedIn = created + int64(i)
+		} else if i%4 == 0 {
+			invited = created
 		}
 		if i%200 == 0 {
 			extended = created + 86_400_000
@@ -63,7 +66,7 @@ func SeedPeople(tb testing.TB, b Backend, dsn string, db *sqlstore.DB, n int) {
 		if i%100 == 0 {
 			disabled = 1
 		}
-		users.add(i, name, name, created, signedIn, disabled, extended, skips)
+		users.add(i, name, name, created, signedIn, disabled, extended, skips, invited)
 		if i%97 != 0 {
 			roles.add(i, mfagate.RoleUser)
 			if i%7 == 0 {
@@ -84,7 +87,7 @@ func SeedPeople(tb testing.TB, b Backend, dsn string, db *sqlstore.DB, n int) {
 				prefix string
 				rows   *insertRows
 			}{
-				{`INSERT INTO users (id, username, username_key, created_at, last_sign_in_at, disabled, extended_until, skips) VALUES `, &users},
+				{`INSERT INTO users (id, username, username_key, created_at, last_sign_in_at, disabled, extended_until, skips, invited_at) VALUES `, &users},
 				{`INSERT INTO user_roles (user_id, role) VALUES `, &roles},
 				{`INSERT INTO factors (user_id, method, created_at) VALUES `, &factors},
 			} {
