@@ -140,45 +140,48 @@ func (s *Service) PendingInvitation(ctx context.Context, u *mfagate.User) (*Invi
 // who have not chosen a password yet: ECONFLICT for the others, who use
 // "forgotten your password" instead. Staff accounts only at the server.
 func (s *Service) Reinvite(ctx context.Context, by Actor, username, reason string) error {
-	if err := s.guardStaff(ctx, by, username, mfagate.AuditInvite, "invited"); err != nil {
-		return err
-	}
-	reason, err := inviteReason(reason)
-	if err != nil {
-		return err
-	}
-	return s.update(ctx, func(tx *txn) error {
-		u, err := tx.UserByUsername(username)
-		if err != nil {
-			return err
-		}
+	return s.changeInvitation(ctx, by, username, reason, "invited", func(tx *txn, u *mfagate.User) (string, error) {
 		switch {
 		case u.Disabled:
-			return mfagate.Errorf(mfagate.ECONFLICT, "%s's account is disabled: enable it before inviting them", u.Username)
+			return "", mfagate.Errorf(mfagate.ECONFLICT, "%s's account is disabled: enable it before inviting them", u.Username)
 		case u.PasswordHash != "":
-			return mfagate.Errorf(mfagate.ECONFLICT,
+			return "", mfagate.Errorf(mfagate.ECONFLICT,
 				"%s has already chosen a password, so there is nothing to accept. If they have forgotten it, they can use \"Forgotten your password?\" on the sign-in page", u.Username)
 		}
 		if err := addressFree(tx, u); err != nil {
-			return err
+			return "", err
 		}
 		u.InvitedAt = tx.now
 		if err := tx.UpdateUser(u); err != nil {
-			return err
+			return "", err
 		}
-		if err := s.invite(tx, u); err != nil {
-			return err
-		}
-		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditInvite, Outcome: mfagate.OutcomeSuccess, Actor: by.Name,
-			Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
-			Detail: "invitation sent again to " + u.Email + "; the earlier link no longer works"})
+		return "invitation sent again to " + u.Email + "; the earlier link no longer works", s.invite(tx, u)
 	})
 }
 
 // RevokeInvite withdraws a person's invitation: its link stops working at
 // once and they no longer count as invited. ECONFLICT when there is none.
 func (s *Service) RevokeInvite(ctx context.Context, by Actor, username, reason string) error {
-	if err := s.guardStaff(ctx, by, username, mfagate.AuditInvite, "changed"); err != nil {
+	return s.changeInvitation(ctx, by, username, reason, "changed", func(tx *txn, u *mfagate.User) (string, error) {
+		if !u.Invited() {
+			return "", mfagate.Errorf(mfagate.ECONFLICT, "%s has no invitation waiting to be accepted", u.Username)
+		}
+		u.InvitedAt = time.Time{}
+		if err := tx.UpdateUser(u); err != nil {
+			return "", err
+		}
+		_, err := tx.DeleteLinks(u.ID, mfagate.LinkInvite)
+		return "invitation revoked; its link no longer works", err
+	})
+}
+
+// changeInvitation runs change on the person's account, held, and audits
+// what it did (the detail it returns) with the staff member and reason.
+// Staff accounts are changed only at the server (what is guardStaff's
+// verb).
+func (s *Service) changeInvitation(ctx context.Context, by Actor, username, reason, what string,
+	change func(tx *txn, u *mfagate.User) (string, error)) error {
+	if err := s.guardStaff(ctx, by, username, mfagate.AuditInvite, what); err != nil {
 		return err
 	}
 	reason, err := inviteReason(reason)
@@ -190,19 +193,12 @@ func (s *Service) RevokeInvite(ctx context.Context, by Actor, username, reason s
 		if err != nil {
 			return err
 		}
-		if !u.Invited() {
-			return mfagate.Errorf(mfagate.ECONFLICT, "%s has no invitation waiting to be accepted", u.Username)
-		}
-		u.InvitedAt = time.Time{}
-		if err := tx.UpdateUser(u); err != nil {
-			return err
-		}
-		if _, err := tx.DeleteLinks(u.ID, mfagate.LinkInvite); err != nil {
+		detail, err := change(tx, u)
+		if err != nil {
 			return err
 		}
 		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditInvite, Outcome: mfagate.OutcomeSuccess, Actor: by.Name,
-			Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
-			Detail: "invitation revoked; its link no longer works"})
+			Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason, Detail: detail})
 	})
 }
 

@@ -18,7 +18,7 @@ import (
 type addPersonView struct {
 	consolePage
 	Username, Name, Email string
-	Choices               []roleChoice
+	Roles                 roleField
 	InviteFor             string // how long the invitation's link works
 }
 
@@ -27,13 +27,15 @@ type addPersonView struct {
 func AddPersonForm(d Deps) site.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v := newAddPersonView(d, r)
-		v.Choices = roleChoices(d.Accounts, []string{mfagate.RoleUser})
+		v.Roles.Choices = roleChoices(d.Accounts, []string{mfagate.RoleUser})
 		return d.Site.Render(w, r, http.StatusOK, "admin_add_person", v)
 	}
 }
 
 func newAddPersonView(d Deps, r *http.Request) addPersonView {
-	return addPersonView{consolePage: newConsolePage(d.Site, r, "Add a person", AreaPeople), InviteFor: d.Accounts.InviteLasts()}
+	return addPersonView{consolePage: newConsolePage(d.Site, r, "Add a person", AreaPeople), InviteFor: d.Accounts.InviteLasts(),
+		Roles: roleField{Hint: "Tick every role they should have. Roles decide which phase of the rollout applies to them and which applications let them in. " +
+			"Operator and support accounts are made only at the server's command line."}}
 }
 
 // AddPerson makes the account and sends the invitation (POST
@@ -47,9 +49,10 @@ func AddPerson(d Deps) site.HandlerFunc {
 		v := newAddPersonView(d, r)
 		v.Username, v.Name, v.Email = r.PostForm.Get("username"), r.PostForm.Get("name"), r.PostForm.Get("email")
 		roles := r.PostForm["roles"]
-		v.Choices = roleChoices(d.Accounts, roles)
+		v.Roles.Choices = roleChoices(d.Accounts, roles)
 		if len(roles) == 0 {
-			v.Errors = append(v.Errors, site.FieldError{Field: "roles-" + firstRole(v.Choices), Message: "Choose at least one role"})
+			v.Roles.Error = "Choose at least one role"
+			v.Errors = append(v.Errors, site.FieldError{Field: "roles-" + firstRole(v.Roles.Choices), Message: v.Roles.Error})
 			return d.Site.Render(w, r, http.StatusBadRequest, "admin_add_person", v)
 		}
 		u, err := d.Accounts.CreateUser(r.Context(), d.Site.Actor(r), account.NewUser{
@@ -63,7 +66,7 @@ func AddPerson(d Deps) site.HandlerFunc {
 			msg := mfagate.ErrorMessage(err)
 			field := fieldOf(msg)
 			if field == "roles" || code == mfagate.EFORBIDDEN { // a staff role
-				field = "roles-" + firstRole(v.Choices)
+				field, v.Roles.Error = "roles-"+firstRole(v.Roles.Choices), msg
 			}
 			v.Errors = append(v.Errors, site.FieldError{Field: field, Message: msg})
 			return d.Site.Render(w, r, site.Status(code), "admin_add_person", v)

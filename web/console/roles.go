@@ -25,14 +25,22 @@ type roleChoice struct {
 	Checked           bool
 }
 
+// roleField is the checkboxes of the roles (templates/_roles.html).
+type roleField struct {
+	Choices     []roleChoice
+	Hint, Error string
+}
+
 // rolesForm is the person page's form to change roles.
 type rolesForm struct {
-	Choices     []roleChoice
-	Staff       []string // staff roles the person holds, which this form cannot change
+	Field       roleField
 	Reason      string
-	Error       string // about the roles
 	ReasonError string
 }
+
+// staffOnlyHint is the roles' hint where operator and support cannot be
+// given.
+const staffOnlyHint = "Operator and support are given only at the server's command line."
 
 // roleChoices are the roles support may give, checked when in held.
 func roleChoices(accounts *account.Service, held []string) []roleChoice {
@@ -46,13 +54,7 @@ func roleChoices(accounts *account.Service, held []string) []roleChoice {
 }
 
 func newRolesForm(accounts *account.Service, u *mfagate.User) *rolesForm {
-	f := &rolesForm{Choices: roleChoices(accounts, u.Roles)}
-	for _, r := range u.Roles {
-		if r == mfagate.RoleOperator || r == mfagate.RoleSupport {
-			f.Staff = append(f.Staff, r)
-		}
-	}
-	return f
+	return &rolesForm{Field: roleField{Choices: roleChoices(accounts, u.Roles), Hint: "Tick every role they should have. " + staffOnlyHint}}
 }
 
 // rolesNotice is the person page's confirmation after a change of roles.
@@ -98,10 +100,10 @@ func PersonRoles(d Deps) site.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v.RolesForm.Choices = roleChoices(d.Accounts, roles)
-		v.RolesForm.Reason, v.RolesForm.Error, v.RolesForm.ReasonError = r.PostForm.Get("reason"), roleErr, reasonErr
+		v.RolesForm.Field.Choices, v.RolesForm.Field.Error = roleChoices(d.Accounts, roles), roleErr
+		v.RolesForm.Reason, v.RolesForm.ReasonError = r.PostForm.Get("reason"), reasonErr
 		if roleErr != "" {
-			v.Errors = append(v.Errors, site.FieldError{Field: "roles-" + firstRole(v.RolesForm.Choices), Message: roleErr})
+			v.Errors = append(v.Errors, site.FieldError{Field: "roles-" + firstRole(v.RolesForm.Field.Choices), Message: roleErr})
 		}
 		if reasonErr != "" {
 			v.Errors = append(v.Errors, site.FieldError{Field: "roles-reason", Message: reasonErr})
