@@ -143,7 +143,7 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 	if u.Invited() {
 		// Not "sign in as usual": they have no password to sign in with.
 		b.WriteString("Your account is waiting for you: use the link in your invitation email to choose your password. " +
-			"If the link has expired or you cannot find the email, ask your support team for a new invitation.\n\n")
+			"If the link has expired or you cannot find the email, get a new one with \"Forgotten your password?\" on the sign-in page, or ask your support team.\n\n")
 	}
 	if c.Reminder {
 		subject = fmt.Sprintf("Reminder: set up your security codes before %s", p.Start.In(s.loc).Format("2 January"))

@@ -53,7 +53,7 @@ An account has been made for you{{with .SiteURL}} at {{.}}{{end}}. Your username
 To start using it, choose your password here:
 {{.Link}}
 
-The link works once, for {{.Lasts}} (until {{.Until}}). If it has expired, ask your support team for a new invitation.
+The link works once, for {{.Lasts}} (until {{.Until}}). If it has expired, get a new one with "Forgotten your password?" on the sign-in page{{with .SiteURL}} ({{.}}/login/forgot){{end}}, or ask your support team.
 After choosing your password you may be asked to set up a second step for signing in, such as a code from an app on your phone. It takes about two minutes.
 `, mfagate.MailAccount)
 
@@ -64,7 +64,7 @@ func (s *Service) InviteLasts() string { return humanDuration(s.inviteTTL) }
 // until expires.
 func (s *Service) sendLink(tx *txn, u *mfagate.User, m linkMail, purpose, token string, expires time.Time) error {
 	d := linkData{Name: u.Name, Username: u.Username, Link: s.linkURL(purpose, token), Until: s.when(expires),
-		Lasts: humanDuration(expires.Sub(tx.now)), Product: s.product, SiteURL: s.siteURL, Support: s.support}
+		Lasts: humanDuration(expires.Sub(tx.now)), Product: s.product, SiteURL: strings.TrimSuffix(s.siteURL, "/"), Support: s.support}
 	var b strings.Builder
 	if err := m.body.Execute(&b, d); err != nil {
 		return fmt.Errorf("write %q email: %w", m.subject, err)
