@@ -60,9 +60,8 @@ func UsernameKey(username string) string { return strings.ToLower(username) }
 // UserFilter narrows a list of users. Zero values mean "any".
 type UserFilter struct {
 	Role    string
-	Email   string // this address, ignoring case
-	AfterID int64  // for paging: only users with a larger ID
-	Limit   int    // 0 means no limit
+	AfterID int64 // for paging: only users with a larger ID
+	Limit   int   // 0 means no limit
 }
 
 // Person is what the rollout needs to know about one account: enough to

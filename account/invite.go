@@ -91,7 +91,7 @@ func (s *Service) invite(tx *txn, u *mfagate.User) error {
 // already has: the invitation would reach whoever holds that account, and
 // a forgotten password asked for by address could not tell them apart.
 func addressFree(tx *txn, u *mfagate.User) error {
-	others, err := tx.Users(mfagate.UserFilter{Email: u.Email, Limit: 2})
+	others, err := tx.UsersByEmail(u.Email, 2)
 	if err != nil {
 		return err
 	}

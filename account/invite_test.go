@@ -363,3 +363,52 @@ func TestRolloutEmailsToTheInvited(t *testing.T) {
 		t.Error("ada's reminder does not tell her to sign in as usual")
 	}
 }
+
+// TestResetLiftsThePasswordLockNotTheCodeLock: wrong passwords were
+// guesses at the old password; after a reset they no longer keep the
+// owner out. Wrong codes are another matter: their lock stays.
+func TestResetLiftsThePasswordLockNotTheCodeLock(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.mustUser(t, "alice", pw)
+	for range 10 {
+		f.wrongPassword(t, f.svc, "alice")
+	}
+	if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
+		t.Fatal("ten wrong passwords did not lock alice")
+	}
+	if err := f.svc.ForgotPassword(ctx, "alice", client); err != nil {
+		t.Fatal(err)
+	}
+	const fresh = "quiet harbour violin"
+	if _, err := f.svc.ChoosePassword(ctx, account.ChoosePassword{Purpose: mfagate.LinkReset, Token: f.resetToken(t), Password: fresh}); err != nil {
+		t.Fatal(err)
+	}
+	if locked, _, _ := f.svc.Locked(ctx, "alice"); locked {
+		t.Error("alice is still locked after choosing a new password")
+	}
+	f.mustSignIn(t, "alice", fresh)
+
+	// A lock from wrong codes holds through a reset.
+	err := f.store.Update(ctx, func(tx mfagate.Tx) error {
+		th, err := tx.HoldThrottle(mfagate.FactorThrottleKey("alice"))
+		if err != nil {
+			return err
+		}
+		th.Failures, th.LockedUntil = 10, f.clock.Now().Add(time.Hour)
+		return tx.SaveThrottle(th)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(3 * time.Minute) // past the reset cooldown
+	if err := f.svc.ForgotPassword(ctx, "alice", client); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ChoosePassword(ctx, account.ChoosePassword{Purpose: mfagate.LinkReset, Token: f.resetToken(t), Password: "amber meadow falcon"}); err != nil {
+		t.Fatal(err)
+	}
+	if locked, _, _ := f.svc.Locked(ctx, "alice"); !locked {
+		t.Error("a reset lifted the lock set by wrong codes")
+	}
+}

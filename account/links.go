@@ -155,7 +155,8 @@ type ChoosePassword struct {
 // wins), sets the password and starts a session at the step a sign-in
 // with that password would reach, so a person with a second factor must
 // still pass it. Following an invitation accepts it. A reset ends every
-// other session and emails the person that the password changed.
+// other session, forgets wrong passwords (not wrong codes) and emails the
+// person that the password changed.
 // ErrLinkDead, or EINVALID for a password the policy refuses (the link
 // then still works).
 func (s *Service) ChoosePassword(ctx context.Context, in ChoosePassword) (*SignedIn, error) {
@@ -213,6 +214,12 @@ func (s *Service) ChoosePassword(ctx context.Context, in ChoosePassword) (*Signe
 				return err
 			}
 			if _, err := tx.DeleteLinks(u.ID, mfagate.LinkReset); err != nil {
+				return err
+			}
+			// Wrong passwords were guesses at the old one, which is gone:
+			// a lock they set would only keep the owner out. Wrong codes
+			// stay counted, and their lock holds.
+			if err := tx.ClearThrottle(mfagate.PasswordThrottleKey(u.Username)); err != nil {
 				return err
 			}
 			if err := s.notify(tx, tx.now, u, passwordChanged, in.Client); err != nil {

@@ -81,7 +81,7 @@ func (t *tx) UserByUsername(username string) (*mfagate.User, error) {
 
 // UsersByEmail lists the users with that address; see mfagate.Users.
 // lower() on both sides, so that each database compares by its own rule
-// and the expression index of migration 0011 serves the lookup.
+// and the expression index users_email (migration 0009) serves the lookup.
 func (t *tx) UsersByEmail(address string, limit int) ([]*mfagate.User, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -152,10 +152,6 @@ func (t *tx) Users(f mfagate.UserFilter) ([]*mfagate.User, error) {
 	if f.Role != "" {
 		conds = append(conds, `EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = users.id AND r.role = ?)`)
 		args = append(args, f.Role)
-	}
-	if f.Email != "" {
-		conds = append(conds, `lower(users.email) = lower(?)`)
-		args = append(args, f.Email)
 	}
 	if f.AfterID > 0 {
 		conds = append(conds, `users.id > ?`)
