@@ -42,6 +42,10 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("POST /account/sessions/end-others", h(signedIn(handleEndOtherSessions(st, a))))
 	mux.Handle("POST /account/factors/{id}/remove", h(signedIn(handleRemoveFactor(st, a))))
 	mux.Handle("POST /account/recovery-codes", h(signedIn(handleRenewRecoveryCodes(st, a))))
+	mux.Handle("GET /account/email", h(signedIn(handleAddressForm(st))))
+	mux.Handle("POST /account/email", h(signedIn(handleAddressSend(st, a))))
+	mux.Handle("GET /account/email/code", h(signedIn(handleAddressCodePage(st, a))))
+	mux.Handle("POST /account/email/code", h(signedIn(handleAddressConfirm(st, a))))
 
 	// The second step: reachable part-way through signing in.
 	mux.Handle("GET /mfa/challenge", h(started(handleChallengePage(st, a))))

@@ -1,0 +1,206 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/sqlstore/sqltest"
+)
+
+// Changing one's email address through the pages, and what someone with
+// only the password can do to it (nothing).
+
+// codeTo reads the newest code emailed to addr.
+func (h *harness) codeTo(tb testing.TB, addr string) string {
+	tb.Helper()
+	for _, m := range mustMail(tb, h.store) {
+		if c := mailRE.FindStringSubmatch(m.Text); c != nil && strings.EqualFold(m.To, addr) {
+			return c[1]
+		}
+	}
+	tb.Fatalf("no code emailed to %s", addr)
+	return ""
+}
+
+// mailTo lists what was emailed to addr, newest first.
+func (h *harness) mailTo(tb testing.TB, addr string) []*mfagate.Message {
+	tb.Helper()
+	var out []*mfagate.Message
+	for _, m := range mustMail(tb, h.store) {
+		if strings.EqualFold(m.To, addr) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// emailFactor signs name in on c and sets up email codes through the
+// pages, leaving c fully signed in.
+func (h *harness) emailFactor(tb testing.TB, c *http.Client, name string) {
+	tb.Helper()
+	h.login(tb, c, name)
+	h.post(tb, c, "/mfa/setup", url.Values{"method": {"email"}})
+	if res := h.post(tb, c, "/mfa/setup/email", url.Values{"code": {h.codeTo(tb, name+"@example.com")}}); res.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("setting up email codes: got %d", res.StatusCode)
+	}
+	h.post(tb, c, "/mfa/recovery-codes", url.Values{"action": {"saved"}})
+}
+
+func TestChangeAddressPages(t *testing.T) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
+		h := newBackendHarness(t, b)
+		h.mustUser(t, "bob", pw)
+		c := h.client(t)
+		h.emailFactor(t, c, "alice")
+
+		if page := h.get(t, c, "/account"); !strings.Contains(page.body, `href="/account/email">Change your email address`) {
+			t.Fatal("the account page has no link to change the address")
+		}
+		form := h.get(t, c, "/account/email")
+		for _, want := range []string{"<h1>Change your email address</h1>", `name="email" type="email" autocomplete="email"`, `<label for="email">`, "alice@example.com"} {
+			if !strings.Contains(form.body, want) {
+				t.Errorf("the form lacks %q", want)
+			}
+		}
+		for _, tt := range []struct {
+			name, email string
+			status      int
+			says        string
+		}{
+			{"empty", "", http.StatusBadRequest, "Enter the new email address"},
+			{"bad", "alice.example.com", http.StatusBadRequest, "in the correct format"},
+			{"the same", "Alice@Example.com", http.StatusBadRequest, "already the email address of your account"},
+			{"bob's", "bob@example.com", http.StatusConflict, "used by another account"},
+		} {
+			res := h.post(t, c, "/account/email", url.Values{"email": {tt.email}})
+			body := html.UnescapeString(res.body)
+			if res.StatusCode != tt.status || !strings.Contains(body, tt.says) || !strings.Contains(body, "<title>Error: ") ||
+				!strings.Contains(body, "There is a problem") || !strings.Contains(body, `value="`+tt.email+`"`) {
+				t.Errorf("%s: got %d, want %d with %q in an error summary, keeping what was typed", tt.name, res.StatusCode, tt.status, tt.says)
+			}
+		}
+		if n := len(h.mailTo(t, "bob@example.com")); n != 0 {
+			t.Fatalf("bob got %d emails", n)
+		}
+
+		res := h.post(t, c, "/account/email", url.Values{"email": {"alice@new.example.com"}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account/email/code" {
+			t.Fatalf("sending: got %d to %q, want the code page", res.StatusCode, res.Header.Get("Location"))
+		}
+		page := h.get(t, c, "/account/email/code")
+		for _, want := range []string{"<h1>Check your email</h1>", "alice@new.example.com", `autocomplete="one-time-code"`, `inputmode="numeric"`, `name="code"`} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("the code page lacks %q", want)
+			}
+		}
+		code := h.codeTo(t, "alice@new.example.com")
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		if res := h.post(t, c, "/account/email/code", url.Values{"code": {wrong}}); res.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(res.body, "That code is not correct") {
+			t.Fatalf("a wrong code: got %d", res.StatusCode)
+		}
+		h.clock.Advance(time.Minute)
+		res = h.post(t, c, "/account/email/code", url.Values{"code": {code}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account?email_changed" {
+			t.Fatalf("the right code: got %d to %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		if page := h.get(t, c, "/account?email_changed"); !strings.Contains(page.body, "Your email address is now alice@new.example.com") {
+			t.Fatal("the account page does not say the address changed")
+		}
+		if got := h.mailTo(t, "alice@example.com")[0]; got.Subject != "The email address of your account was changed" {
+			t.Fatalf("newest email to the old address: got %q, want the notice", got.Subject)
+		}
+	})
+}
+
+// TestPasswordOnlySessionCannotChangeTheAddress is the attack over HTTP:
+// someone who has alice's password, stopped at the challenge, posts to
+// each step of the address change directly. Nothing is sent anywhere new
+// and the address stays; the sign-in code emailed to alice does not
+// confirm anything either.
+func TestPasswordOnlySessionCannotChangeTheAddress(t *testing.T) {
+	sqltest.EachBackend(t, func(t *testing.T, b sqltest.Backend) {
+		h := newBackendHarness(t, b)
+		h.emailFactor(t, h.client(t), "alice")
+		h.clock.Advance(time.Hour)
+		thief := h.client(t)
+		if loc := h.login(t, thief, "alice").Header.Get("Location"); !strings.HasPrefix(loc, "/mfa/challenge") {
+			t.Fatalf("after the password: got %q, want the challenge", loc)
+		}
+		signInCode := h.codeTo(t, "alice@example.com")
+		before := len(mustMail(t, h.store))
+		for _, step := range []struct {
+			method, path string
+			form         url.Values
+		}{
+			{"GET", "/account/email", nil},
+			{"POST", "/account/email", url.Values{"email": {"thief@evil.example"}}},
+			{"GET", "/account/email/code", nil},
+			{"POST", "/account/email/code", url.Values{"code": {signInCode}}},
+		} {
+			var res response
+			if step.method == "GET" {
+				res = h.get(t, thief, step.path)
+			} else {
+				res = h.post(t, thief, step.path, step.form)
+			}
+			if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/mfa/challenge") {
+				t.Errorf("%s %s: got %d to %q, want to be sent to the challenge", step.method, step.path, res.StatusCode, res.Header.Get("Location"))
+			}
+		}
+		if got := len(mustMail(t, h.store)); got != before {
+			t.Fatalf("got %d emails, want none", got-before)
+		}
+		if u, _ := h.accounts.User(context.Background(), "alice"); u.Email != "alice@example.com" {
+			t.Fatalf("alice's address is now %q", u.Email)
+		}
+		// The sign-in code still works for signing in: it was not used up.
+		if res := h.post(t, thief, "/mfa/challenge", url.Values{"method": {"email"}, "code": {signInCode}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the sign-in code at the challenge: got %d", res.StatusCode)
+		}
+	})
+}
+
+// TestAddressSetBySupportIsConfirmedAfterSignIn: after support sets a new
+// address, the sign-in code still goes to the old one, and once past it
+// the person is asked to confirm the new one with a code sent there.
+func TestAddressSetBySupportIsConfirmedAfterSignIn(t *testing.T) {
+	h := newHarness(t)
+	h.emailFactor(t, h.client(t), "alice")
+	if err := h.accounts.ChangeEmail(context.Background(), account.Actor{Name: "sam"}, "alice", "alice@new.example.com", "asked by phone"); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	c := h.client(t)
+	h.login(t, c, "alice")
+	if page := h.get(t, c, "/mfa/challenge?method=email"); !strings.Contains(page.body, "<strong>alice@example.com</strong>") {
+		t.Fatal("the challenge does not say the code went to the confirmed address")
+	}
+	res := h.post(t, c, "/mfa/challenge", url.Values{"method": {"email"}, "code": {h.codeTo(t, "alice@example.com")}})
+	if res.Header.Get("Location") != "/account/email" {
+		t.Fatalf("after the second factor: got %q, want the confirmation page", res.Header.Get("Location"))
+	}
+	page := h.get(t, c, "/account/email")
+	if !strings.Contains(page.body, "<h1>Confirm your email address</h1>") || !strings.Contains(page.body, "alice@new.example.com") {
+		t.Fatal("the confirmation page does not name the new address")
+	}
+	if res := h.post(t, c, "/account/email", url.Values{"email": {"alice@new.example.com"}}); res.Header.Get("Location") != "/account/email/code" {
+		t.Fatalf("sending: got %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := h.post(t, c, "/account/email/code", url.Values{"code": {h.codeTo(t, "alice@new.example.com")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirming: got %d", res.StatusCode)
+	}
+	if u, _ := h.accounts.User(context.Background(), "alice"); u.EmailUnconfirmed() || u.CodeAddress() != "alice@new.example.com" {
+		t.Fatalf("got unconfirmed %v, codes to %q; want the new address confirmed", u.EmailUnconfirmed(), u.CodeAddress())
+	}
+}
