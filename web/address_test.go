@@ -204,3 +204,71 @@ func TestAddressSetBySupportIsConfirmedAfterSignIn(t *testing.T) {
 		t.Fatalf("got unconfirmed %v, codes to %q; want the new address confirmed", u.EmailUnconfirmed(), u.CodeAddress())
 	}
 }
+
+// TestChangeEmailFromTheConsole: support gives alice another address,
+// with a reason, from her page; staff accounts, their own and an address
+// in use are refused with the reason next to the field; an operator
+// cannot reach the form.
+func TestChangeEmailFromTheConsole(t *testing.T) {
+	h := newHarness(t)
+	h.mustUser(t, "bob", pw)
+	h.mustUser(t, "olga", pw, "operator")
+	sam := h.staff(t, "sam", "support")
+	alice := h.client(t)
+	h.signIn(t, alice, "alice", pw)
+
+	page := h.get(t, sam, "/admin/people/alice").body
+	for _, want := range []string{`<form method="post" action="/admin/people/alice/email" novalidate>`, `<label for="new-email">New email address</label>`,
+		`<label for="email-reason">Reason</label>`, "Change their email address"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("alice's page lacks %q", want)
+		}
+	}
+	for _, tt := range []struct {
+		name, who, email, reason string
+		status                   int
+		says                     string
+	}{
+		{"no address", "alice", "", "asked by phone", http.StatusBadRequest, "Enter the new email address"},
+		{"no reason", "alice", "alice@new.example.com", " ", http.StatusBadRequest, "Enter a reason"},
+		{"a bad address", "alice", "alice@", "asked by phone", http.StatusBadRequest, "correct format"},
+		{"bob's address", "alice", "BOB@example.com", "asked by phone", http.StatusConflict, "used by another account"},
+		{"an operator", "olga", "olga@new.example.com", "asked by phone", http.StatusForbidden, "operator or support account"},
+		{"their own", "sam", "sam@new.example.com", "asked by phone", http.StatusForbidden, "your own account"},
+	} {
+		res := h.post(t, sam, "/admin/people/"+tt.who+"/email", url.Values{"email": {tt.email}, "reason": {tt.reason}})
+		if body := html.UnescapeString(res.body); res.StatusCode != tt.status || !strings.Contains(body, tt.says) || !strings.Contains(body, "There is a problem") {
+			t.Errorf("%s: got %d, want %d saying %q", tt.name, res.StatusCode, tt.status, tt.says)
+		}
+	}
+	if u, _ := h.accounts.User(context.Background(), "olga"); u.Email != "olga@example.com" {
+		t.Fatal("support changed an operator's address")
+	}
+
+	res := h.post(t, sam, "/admin/people/alice/email", url.Values{"email": {"alice@new.example.com"}, "reason": {"left her old employer"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/people/alice?done=email" {
+		t.Fatalf("changing: got %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	page = h.get(t, sam, "/admin/people/alice?done=email").body
+	if !strings.Contains(page, "The new address is saved") || !strings.Contains(page, "Not confirmed yet") {
+		t.Fatal("alice's page does not say the address waits for her")
+	}
+	if res := h.get(t, alice, "/account"); res.StatusCode == http.StatusOK {
+		t.Fatal("alice is still signed in after the change")
+	}
+	var found bool
+	for _, ev := range h.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditEmailChange, Subject: "alice"}) {
+		found = found || ev.Actor == "sam" && ev.Reason == "left her old employer" && strings.Contains(ev.Detail, "alice@example.com → alice@new.example.com")
+	}
+	if !found {
+		t.Fatal("the change is not audited with sam, the reason and old → new")
+	}
+	if got := h.mailTo(t, "alice@example.com")[0].Subject; got != "A new email address was set for your account" {
+		t.Fatalf("newest email to the old address: got %q", got)
+	}
+
+	olga := h.staff(t, "opal", "operator")
+	if res := h.post(t, olga, "/admin/people/bob/email", url.Values{"email": {"bob@new.example.com"}, "reason": {"x"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("an operator: got %d, want 403", res.StatusCode)
+	}
+}

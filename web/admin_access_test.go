@@ -113,7 +113,7 @@ func TestConsoleAccess(t *testing.T) {
 		refused  = "403"
 		allowed  = "allowed"
 	)
-	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}}
+	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}, "email": {"carol@new.example.com"}}
 	routes := []struct {
 		method, path string
 		operator     bool // operators may use it
@@ -130,6 +130,7 @@ func TestConsoleAccess(t *testing.T) {
 		{"POST", "/admin/people/{username}/extend", false, true, 303},
 		{"POST", "/admin/people/{username}/reset-mfa", false, true, 303},
 		{"POST", "/admin/people/{username}/address-fixed", false, true, 303},
+		{"POST", "/admin/people/{username}/email", false, true, 303},
 		{"GET", "/admin/audit", true, false, 200},
 	}
 

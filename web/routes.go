@@ -81,6 +81,7 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("POST /admin/people/{username}/end-sessions", staff(console.AreaPeople, console.PersonAction(cd, "end-sessions")))
 	mux.Handle("POST /admin/people/{username}/extend", staff(console.AreaPeople, console.PersonAction(cd, "extend")))
 	mux.Handle("POST /admin/people/{username}/address-fixed", staff(console.AreaPeople, console.PersonAction(cd, console.FixAddress)))
+	mux.Handle("POST /admin/people/{username}/email", staff(console.AreaPeople, console.PersonEmail(cd)))
 	mux.Handle("GET /admin/audit", staff(console.AreaAudit, console.Audit(cd)))
 
 	// JSON API (web/api, docs/api.md, web/api/openapi.json): programs with
@@ -129,6 +130,7 @@ var apiRoutes = []apiRoute{
 	{"GET /api/v1/people/{username}", api.Staff, api.Person},
 	{"POST /api/v1/people/{username}/disable", api.Support, api.Disable},
 	{"POST /api/v1/people/{username}/roles", api.Support, api.SetRoles},
+	{"POST /api/v1/people/{username}/email", api.Support, api.SetEmail},
 	{"GET /api/v1/people/{username}/mfa", api.Staff, api.PersonMFA},
 	{"POST /api/v1/people/{username}/reset-mfa", api.Support, api.ResetMFA},
 	{"POST /api/v1/people/{username}/unlock", api.Support, api.Unlock},

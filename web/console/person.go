@@ -45,7 +45,9 @@ type personView struct {
 	// FixAddress is the form to mark a refused address as fixed, shown
 	// with the unreached panel; nil while their address takes our mail.
 	FixAddress *actionForm
-	Self       bool
+	// ChangeEmail is the form to give them another address (email.go).
+	ChangeEmail *emailForm
+	Self        bool
 }
 
 type factorRow struct {
@@ -169,6 +171,9 @@ func Person(d Deps) site.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if r.URL.Query().Get("done") == emailDone {
+			v.Notice = "The new address is saved, to be confirmed by them at their next sign-in. They have been signed out, and an email is on its way to both addresses."
+		}
 		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
 			v.Notice = a.notice
 			// The count comes back in the link; a mangled one gets no number.
@@ -257,6 +262,7 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 		f := form(FixAddress)
 		v.FixAddress = &f
 	}
+	v.ChangeEmail = newEmailForm(u)
 	return v, nil
 }
 
