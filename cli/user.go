@@ -33,6 +33,8 @@ Subcommands:
   unlock NAME --reason TEXT      lift a lock after too many failed attempts
   set-roles NAME --roles ROLE[,ROLE] --reason TEXT
                                  give the account these roles (from the configuration's roles)
+  set-email NAME --email ADDRESS --reason TEXT
+                                 give the account another address; the person confirms it at next sign-in
 
 Every subcommand takes --config FILE, or --data FOLDER for the demo's data.`
 
@@ -40,7 +42,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, userUsage)
 		if len(args) == 0 {
-			return usagef("name a user subcommand: add, import, list, show, set-password, disable, enable, reset-mfa, unlock or set-roles")
+			return usagef("name a user subcommand: add, import, list, show, set-password, disable, enable, reset-mfa, unlock, set-roles or set-email")
 		}
 		return nil
 	}
@@ -48,6 +50,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		"add": userAdd, "import": userImport, "list": userList, "show": userShow,
 		"set-password": userSetPassword, "disable": userDisable, "enable": userEnable,
 		"reset-mfa": userResetMFA, "unlock": userUnlock, "set-roles": userSetRoles,
+		"set-email": userSetEmail,
 	}[args[0]]
 	if sub == nil {
 		return usagef("unknown user subcommand %q; run \"mfagate user -h\" to see them", args[0])
@@ -275,6 +278,9 @@ func userShow(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(tw, "Username:\t%s\nName:\t%s\nEmail:\t%s\nRoles:\t%s\nStatus:\t%s\nPassword:\t%s\nCreated:\t%s\nLast sign-in:\t%s\n",
 		u.Username, u.Name, u.Email, strings.Join(u.Roles, ","), st,
 		map[bool]string{true: "set", false: "not set"}[u.PasswordHash != ""], when(u.CreatedAt), when(u.LastSignInAt))
+	if u.EmailUnconfirmed() {
+		fmt.Fprintf(tw, "Email confirmed:\tnot yet, set by staff %s; security codes still go to %s\n", when(u.EmailUnconfirmedAt), u.CodeAddress())
+	}
 	if len(factors) == 0 {
 		fmt.Fprintf(tw, "MFA:\tnot set up\n")
 	}
