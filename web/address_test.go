@@ -117,6 +117,9 @@ func TestChangeAddressPages(t *testing.T) {
 		if page := h.get(t, c, "/account?email_changed"); !strings.Contains(page.body, "Your email address is now alice@new.example.com") {
 			t.Fatal("the account page does not say the address changed")
 		}
+		if got := h.verify(t, c, "").Header.Get("Remote-Email"); got != "alice@new.example.com" {
+			t.Fatalf("forward-auth's Remote-Email: got %q, want the new address at the next request", got)
+		}
 		if got := h.mailTo(t, "alice@example.com")[0]; got.Subject != "The email address of your account was changed" {
 			t.Fatalf("newest email to the old address: got %q, want the notice", got.Subject)
 		}
@@ -190,6 +193,10 @@ func TestAddressSetBySupportIsConfirmedAfterSignIn(t *testing.T) {
 	if res.Header.Get("Location") != "/account/email" {
 		t.Fatalf("after the second factor: got %q, want the confirmation page", res.Header.Get("Location"))
 	}
+	// Applications are not told an address nobody has proved yet.
+	if got := h.verify(t, c, "").Header.Get("Remote-Email"); got != "alice@example.com" {
+		t.Fatalf("Remote-Email before confirming: got %q, want the confirmed address", got)
+	}
 	page := h.get(t, c, "/account/email")
 	if !strings.Contains(page.body, "<h1>Confirm your email address</h1>") || !strings.Contains(page.body, "alice@new.example.com") {
 		t.Fatal("the confirmation page does not name the new address")
@@ -202,6 +209,9 @@ func TestAddressSetBySupportIsConfirmedAfterSignIn(t *testing.T) {
 	}
 	if u, _ := h.accounts.User(context.Background(), "alice"); u.EmailUnconfirmed() || u.CodeAddress() != "alice@new.example.com" {
 		t.Fatalf("got unconfirmed %v, codes to %q; want the new address confirmed", u.EmailUnconfirmed(), u.CodeAddress())
+	}
+	if got := h.verify(t, c, "").Header.Get("Remote-Email"); got != "alice@new.example.com" {
+		t.Fatalf("Remote-Email after confirming: got %q, want the new address at once", got)
 	}
 }
 
