@@ -273,7 +273,7 @@ func TestBackupUnderWritesRestoresAndSignsIn(t *testing.T) {
 		l.epoch.Add(1)
 		r := run(t, "", "backup", target, "--config", cfg)
 		l.epoch.Add(1)
-		if r.code != 0 || !regexp.MustCompile(`^Wrote .+: [0-9.]+ [kMG]B, \d+ accounts, schema 0008_ended; its integrity check passed\.\n`).MatchString(r.stdout) ||
+		if r.code != 0 || !regexp.MustCompile(`^Wrote .+: [0-9.]+ [kMG]B, \d+ accounts, schema 0010_address; its integrity check passed\.\n`).MatchString(r.stdout) ||
 			!strings.Contains(r.stdout, "Keep the secret key file") {
 			t.Fatalf("backup under writes: got %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
