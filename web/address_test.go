@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -280,5 +281,33 @@ func TestChangeEmailFromTheConsole(t *testing.T) {
 	olga := h.staff(t, "opal", "operator")
 	if res := h.post(t, olga, "/admin/people/bob/email", url.Values{"email": {"bob@new.example.com"}, "reason": {"x"}}); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("an operator: got %d, want 403", res.StatusCode)
+	}
+}
+
+// TestAPISetEmail: a support token gives alice another address; the reply
+// shows it, the change is audited with the token and the reason, and her
+// session ends.
+func TestAPISetEmail(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw)
+	tok := h.mustToken(t, "helpdesk-bot", mfagate.RoleSupport)
+	res := h.api(t, "POST", "/api/v1/people/alice/email", tok, `{"email": "alice@new.example.com", "reason": "new employer"}`)
+	var reply struct {
+		Email string `json:"email"`
+	}
+	if err := json.Unmarshal([]byte(res.body), &reply); res.StatusCode != 200 || err != nil || reply.Email != "alice@new.example.com" {
+		t.Fatalf("set email: %d %s", res.StatusCode, res.body)
+	}
+	evs := h.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditEmailChange, Subject: "alice"})
+	if len(evs) != 1 || evs[0].Actor != "token:helpdesk-bot" || evs[0].Reason != "new employer" ||
+		!strings.HasPrefix(evs[0].Detail, "email alice@example.com → alice@new.example.com") {
+		t.Fatalf("audit: %+v", evs)
+	}
+	if res := h.verify(t, c, ""); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("alice's session after the change: got %d, want 401", res.StatusCode)
+	}
+	if got := h.mailTo(t, "alice@example.com")[0].Subject; got != "A new email address was set for your account" {
+		t.Fatalf("newest email to the old address: %q", got)
 	}
 }
