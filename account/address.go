@@ -20,6 +20,10 @@ var (
 	// has not passed its second factor (SPEC section 4, Addresses).
 	ErrAddressNeedsSignIn = mfagate.Errorf(mfagate.EFORBIDDEN,
 		"Finish signing in before you change your email address")
+	// ErrAddressNeedsFactor refuses an address change to someone with no
+	// second factor: nothing but the password would stand behind it.
+	ErrAddressNeedsFactor = mfagate.Errorf(mfagate.EFORBIDDEN,
+		"Set up a way to get security codes first: your email address can be changed once a security code has confirmed it's you")
 	// ErrSameAddress is the address the account has already.
 	ErrSameAddress = mfagate.Errorf(mfagate.EINVALID,
 		"That is already the email address of your account. Enter a different one")
@@ -74,8 +78,9 @@ func checkNewAddress(tx mfagate.Users, u *mfagate.User, address string) error {
 // SendAddressCode emails a code to address for the person to prove that
 // it is theirs before it becomes the account's: a new address of their
 // choosing, or the one staff set for them, still unconfirmed. Only a
-// fully signed-in session may ask, and, for someone with a factor, only
-// within ten minutes of passing it, as for changing factors (ErrReauth).
+// fully signed-in session may ask, with a second factor passed within the
+// last ten minutes, as for changing factors (ErrReauth): someone with no
+// factor may only confirm the address staff set (ErrAddressNeedsFactor).
 // The code is an email code of its own purpose (PurposeAddress), with the
 // same cooldown, hourly cap, lock and failure limit as the others; it
 // never goes to the address in use, and a sign-in code never confirms an
@@ -101,6 +106,12 @@ func (s *Service) SendAddressCode(ctx context.Context, cur *Current, address str
 		if err != nil {
 			return err
 		}
+		// Confirming the address support set needs only what signing in
+		// needed; any other address, a second factor too.
+		confirming := cur.User.EmailUnconfirmed() && strings.EqualFold(address, cur.User.Email)
+		if len(fs) == 0 && !confirming {
+			return ErrAddressNeedsFactor
+		}
 		if s.NeedsReauth(cur, fs) {
 			return ErrReauth
 		}
@@ -110,11 +121,11 @@ func (s *Service) SendAddressCode(ctx context.Context, cur *Current, address str
 		sent, err = s.issueCode(tx, cur, mfagate.PurposeAddress, address, c)
 		return err
 	})
-	if errors.Is(err, ErrAddressNeedsSignIn) {
+	if errors.Is(err, ErrAddressNeedsSignIn) || errors.Is(err, ErrAddressNeedsFactor) {
 		if aerr := s.update(ctx, func(tx *txn) error {
 			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditEmailChange, Outcome: mfagate.OutcomeDenied,
 				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
-				Detail: "refused: the session has not passed its second factor"})
+				Detail: "refused: no second factor passed"})
 		}); aerr != nil {
 			return nil, aerr
 		}

@@ -436,3 +436,53 @@ func TestAddressCodesAreThrottled(t *testing.T) {
 		t.Fatal("the address changed")
 	}
 }
+
+// TestAddressChangeNeedsAFactor: someone fully signed in with only their
+// password (they have no factor) cannot move their address; they can
+// confirm the one support set.
+func TestAddressChangeNeedsAFactor(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.mustUser(t, "alice", pw)
+	in := f.mustSignIn(t, "alice", pw)
+	token, err := f.svc.SkipSetup(ctx, f.current(t, in.Token), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := f.current(t, token)
+	if cur.Session.Stage != mfagate.StageFull {
+		t.Fatalf("got stage %v, want fully signed in", cur.Session.Stage)
+	}
+	before := len(f.mail(t))
+	if _, err := f.svc.SendAddressCode(ctx, cur, newAddr, client); !errors.Is(err, account.ErrAddressNeedsFactor) {
+		t.Fatalf("with the password only: got %v, want ErrAddressNeedsFactor", err)
+	}
+	if got := len(f.mail(t)); got != before {
+		t.Fatalf("got %d emails, want none", got-before)
+	}
+	if evs := f.emailEvents(t, mfagate.OutcomeDenied); len(evs) != 1 {
+		t.Fatalf("got %d refusals audited, want 1", len(evs))
+	}
+
+	if err := f.svc.ChangeEmail(ctx, account.Actor{Name: "sam"}, "alice", newAddr, "typo at import"); err != nil {
+		t.Fatal(err)
+	}
+	in = f.mustSignIn(t, "alice", pw)
+	token, err = f.svc.SkipSetup(ctx, f.current(t, in.Token), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur = f.current(t, token)
+	if _, err := f.svc.SendAddressCode(ctx, cur, "alice@third.example.com", client); !errors.Is(err, account.ErrAddressNeedsFactor) {
+		t.Fatalf("another address: got %v, want ErrAddressNeedsFactor", err)
+	}
+	if _, err := f.svc.SendAddressCode(ctx, cur, newAddr, client); err != nil {
+		t.Fatalf("confirming support's address: %v", err)
+	}
+	if err := f.svc.ConfirmAddress(ctx, cur, f.codeTo(t, newAddr), client); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := f.svc.User(ctx, "alice"); u.EmailUnconfirmed() || u.Email != newAddr {
+		t.Fatalf("got %q unconfirmed %v, want %q confirmed", u.Email, u.EmailUnconfirmed(), newAddr)
+	}
+}

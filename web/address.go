@@ -73,8 +73,8 @@ func handleAddressSend(st *site.Site, accounts *account.Service) site.HandlerFun
 				return err
 			}
 		}
-		switch mfagate.ErrorCode(err) {
-		case mfagate.EINVALID, mfagate.ECONFLICT, mfagate.ETHROTTLED:
+		switch c := mfagate.ErrorCode(err); {
+		case c == mfagate.EINVALID, c == mfagate.ECONFLICT, c == mfagate.ETHROTTLED, errors.Is(err, account.ErrAddressNeedsFactor):
 		default:
 			return err
 		}

@@ -311,3 +311,22 @@ func TestAPISetEmail(t *testing.T) {
 		t.Fatalf("newest email to the old address: %q", got)
 	}
 }
+
+// TestNoFactorNoAddressChange: fully signed in with the password alone
+// (no factor), the address cannot be moved through the pages either.
+func TestNoFactorNoAddressChange(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw)
+	if page := h.get(t, c, "/account").body; strings.Contains(page, `href="/account/email"`) || !strings.Contains(page, "first set up a way to get security codes") {
+		t.Fatal("the account page offers to change the address to someone with no factor")
+	}
+	before := len(mustMail(t, h.store))
+	res := h.post(t, c, "/account/email", url.Values{"email": {"thief@evil.example"}})
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(html.UnescapeString(res.body), "Set up a way to get security codes first") {
+		t.Fatalf("got %d, want 403 saying why", res.StatusCode)
+	}
+	if got := len(mustMail(t, h.store)); got != before {
+		t.Fatalf("got %d emails, want none", got-before)
+	}
+}
