@@ -330,3 +330,20 @@ func TestNoFactorNoAddressChange(t *testing.T) {
 		t.Fatalf("got %d emails, want none", got-before)
 	}
 }
+
+// TestAddressChangeAsksForARecentCode: eleven minutes after the second
+// factor, the change first sends the person to confirm it's them, and
+// back to the form afterwards; nothing goes to the new address meanwhile.
+func TestAddressChangeAsksForARecentCode(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.emailFactor(t, c, "alice")
+	h.clock.Advance(11 * time.Minute)
+	res := h.post(t, c, "/account/email", url.Values{"email": {"alice@new.example.com"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/mfa/challenge?rd=%2Faccount%2Femail" {
+		t.Fatalf("got %d to %q, want the challenge, then back to the form", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := len(h.mailTo(t, "alice@new.example.com")); n != 0 {
+		t.Fatalf("got %d emails to the new address, want none", n)
+	}
+}
