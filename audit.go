@@ -40,6 +40,7 @@ const (
 	AuditInviteAccept  = "invite.accept"   // an invitation followed: a first password chosen
 	AuditResetAsk      = "password.forgot" // a reset link asked for
 	AuditPasswordReset = "password.reset"  // a reset link followed: a new password chosen
+	AuditEmailChange   = "user.email"      // an address change: asked for, confirmed, or set by staff
 )
 
 // Actors that are not people.

@@ -80,6 +80,9 @@ type RecoveryCode struct {
 const (
 	PurposeSignIn = "signin" // the second step of signing in
 	PurposeSetup  = "setup"  // proving an address while setting up email codes
+	// PurposeAddress proves a new address before it becomes the account's:
+	// the code goes to the new address, never to the one in use.
+	PurposeAddress = "address"
 )
 
 // EmailCode is a one-time code sent by email. It is bound to the sign-in

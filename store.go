@@ -89,6 +89,10 @@ type Users interface {
 	// RecordSkip adds one to the user's Skips and sets LastSkipAt, in one
 	// statement. ENOTFOUND.
 	RecordSkip(userID int64, at time.Time) error
+	// EmailInUse reports whether an account other than exceptID has the
+	// address email (compared ignoring case), as its address or as one
+	// waiting to be confirmed's predecessor (PreviousEmail).
+	EmailInUse(email string, exceptID int64) (bool, error)
 }
 
 // People are the read models over every account, for the rollout and for

@@ -45,6 +45,27 @@ type User struct {
 	// InvitedAt is when the person was last sent an invitation to choose
 	// their first password, until they accept it; zero for everyone else.
 	InvitedAt time.Time
+
+	// EmailUnconfirmedAt is when staff set Email to an address the person
+	// has not confirmed yet (zero once they have, or when nobody did).
+	// Until then sign-in codes still go to PreviousEmail, the address
+	// before (see CodeAddress), and notices go to both: an address given
+	// to support by someone else is not a way in by itself.
+	EmailUnconfirmedAt time.Time
+	PreviousEmail      string
+}
+
+// EmailUnconfirmed reports whether staff set an address the person has
+// not confirmed yet.
+func (u *User) EmailUnconfirmed() bool { return !u.EmailUnconfirmedAt.IsZero() }
+
+// CodeAddress is where the person's sign-in codes go: their address, or,
+// while an address set by staff waits to be confirmed, the one before it.
+func (u *User) CodeAddress() string {
+	if u.EmailUnconfirmed() && u.PreviousEmail != "" {
+		return u.PreviousEmail
+	}
+	return u.Email
 }
 
 // Invited reports whether the person has an invitation not yet accepted.

@@ -316,6 +316,11 @@ func (s *Service) checkEmail(tx *txn, cur *Current, factors []*mfagate.Factor, i
 	if err != nil {
 		return "", nil, err
 	}
+	if purpose == mfagate.PurposeSignIn && !strings.EqualFold(code.Address, cur.User.CodeAddress()) {
+		// Sent to an address that is no longer where codes go: not
+		// redirected, and no longer any use.
+		return "", nil, errAddressChanged
+	}
 	err = emailcode.Check(code, s.keys.emailCode, input, now, s.mfa.MaxFailures)
 	if err == nil || errors.Is(err, emailcode.ErrWrongCode) {
 		s.codeChecked(mfagate.MethodEmail)

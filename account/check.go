@@ -171,7 +171,9 @@ func (s *Service) CheckSession(ctx context.Context, token string) (*Checked, err
 	}
 	u := cur.User
 	e := &entry{key: key, at: now, created: cur.Session.CreatedAt.UnixMilli(), lastSeen: cur.Session.LastSeenAt.UnixMilli()}
-	e.c = Checked{UserID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, Full: cur.Session.Stage == mfagate.StageFull}
+	// An address set by staff reaches applications once the person has
+	// confirmed it: until then, the one before (mfagate.User.CodeAddress).
+	e.c = Checked{UserID: u.ID, Username: u.Username, Name: u.Name, Email: u.CodeAddress(), Full: cur.Session.Stage == mfagate.StageFull}
 	e.c.Roles, e.c.Groups = c.roleSet(u.Roles)
 	e.seen.Store(now)
 	e.flushed.Store(now) // authenticate queued this use already

@@ -41,10 +41,17 @@ func (s *Service) ConfirmEmailSetup(ctx context.Context, cur *Current, input str
 		}
 		if !strings.EqualFold(code.Address, cur.User.Email) {
 			// Sent before the address changed: it proves nothing now.
-			return nil, false, mfagate.Errorf(mfagate.EINVALID, "Your email address has changed since that code was sent. Send a new code")
+			return nil, false, errAddressChanged
 		}
 		if _, failed, err := s.checkEmail(tx, cur, nil, input, mfagate.PurposeSetup, now); err != nil || failed != nil {
 			return nil, false, errors.Join(err, failed)
+		}
+		if cur.User.EmailUnconfirmed() {
+			// The code went to the address staff set, and came back: that
+			// confirms it, and email codes start out there.
+			if err := s.confirmedBySetup(tx, cur, c); err != nil {
+				return nil, false, err
+			}
 		}
 		return &mfagate.Factor{UserID: cur.User.ID, Method: mfagate.MethodEmail, CreatedAt: now, LastUsedAt: now}, true, nil
 	})

@@ -69,7 +69,7 @@ func (s *Service) sendLink(tx *txn, u *mfagate.User, m linkMail, purpose, token 
 	if err := m.body.Execute(&b, d); err != nil {
 		return fmt.Errorf("write %q email: %w", m.subject, err)
 	}
-	msg := &mfagate.Message{To: u.Email, Subject: m.subject, Text: b.String(), CreatedAt: tx.now,
+	msg := &mfagate.Message{To: u.CodeAddress(), Subject: m.subject, Text: b.String(), CreatedAt: tx.now,
 		Priority: m.priority, UserID: u.ID, Secret: true, ExpiresAt: expires}
 	if err := tx.EnqueueMail(msg); err != nil {
 		return fmt.Errorf("queue %q email: %w", m.subject, err)
@@ -100,6 +100,15 @@ func addressFree(tx *txn, u *mfagate.User) error {
 			return mfagate.Errorf(mfagate.ECONFLICT,
 				"The address %s is already used by the account %s: an invitation must go to an address of its own", u.Email, o.Username)
 		}
+	}
+	// Another's address before an unconfirmed change: their codes go there.
+	taken, err := tx.EmailInUse(u.Email, u.ID)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return mfagate.Errorf(mfagate.ECONFLICT,
+			"The address %s is still where another account's security codes go: an invitation must go to an address of its own", u.Email)
 	}
 	return nil
 }

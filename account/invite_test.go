@@ -412,3 +412,49 @@ func TestResetLiftsThePasswordLockNotTheCodeLock(t *testing.T) {
 		t.Error("a reset lifted the lock set by wrong codes")
 	}
 }
+
+// TestAddressChangesAndLinks: a link sent to an address stops working
+// when support replaces the address; while the new one waits to be
+// confirmed, a reset link goes to the address before (an address given to
+// support is no way in by itself); an invited person's address is simply
+// corrected, and the new invitation goes there.
+func TestAddressChangesAndLinks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sam := account.Actor{Name: "sam"}
+	f.mustUser(t, "alice", pw)
+	if err := f.svc.ForgotPassword(ctx, "alice", client); err != nil {
+		t.Fatal(err)
+	}
+	old := f.resetToken(t)
+	if err := f.svc.ChangeEmail(ctx, sam, "alice", "alice@new.example.com", "left her old mailbox"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenLink(ctx, mfagate.LinkReset, old); err != account.ErrLinkDead {
+		t.Errorf("a reset link to the replaced address: %v, want ErrLinkDead", err)
+	}
+	f.clock.Advance(3 * time.Minute)
+	if err := f.svc.ForgotPassword(ctx, "alice@new.example.com", client); err != nil {
+		t.Fatal(err)
+	}
+	if ms := f.resetMails(t); len(ms) != 2 || ms[0].To != "alice@example.com" {
+		t.Errorf("the reset asked for by the unconfirmed address went to %q, want the address before", ms[0].To)
+	}
+
+	f.mustInvite(t, "ivy")
+	first := f.invitationToken(t, "ivy@example.com")
+	if err := f.svc.ChangeEmail(ctx, sam, "ivy", "ivy.lee@example.com", "typo in the import"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenLink(ctx, mfagate.LinkInvite, first); err != account.ErrLinkDead {
+		t.Errorf("the invitation to the mistyped address: %v, want ErrLinkDead", err)
+	}
+	u, _ := f.svc.User(ctx, "ivy")
+	if u.Email != "ivy.lee@example.com" || u.EmailUnconfirmed() || !u.Invited() {
+		t.Errorf("ivy after the correction: %q, unconfirmed %v, invited %v", u.Email, u.EmailUnconfirmed(), u.Invited())
+	}
+	if _, err := f.svc.ChoosePassword(ctx, account.ChoosePassword{Purpose: mfagate.LinkInvite,
+		Token: f.invitationToken(t, "ivy.lee@example.com"), Password: pw}); err != nil {
+		t.Errorf("the invitation to the corrected address: %v", err)
+	}
+}

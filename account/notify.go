@@ -151,10 +151,18 @@ func (s *Service) writeNotice(q mfagate.MailQueue, at time.Time, u *mfagate.User
 	if err := n.body.Execute(&b, d); err != nil {
 		return fmt.Errorf("write %q email: %w", n.subject, err)
 	}
-	m := &mfagate.Message{To: u.Email, Subject: n.subject, Text: b.String(), CreatedAt: at,
-		Priority: n.priority, UserID: u.ID}
-	if err := q.EnqueueMail(m); err != nil {
-		return fmt.Errorf("queue %q email: %w", n.subject, err)
+	// While an address set by staff waits to be confirmed, the address
+	// before hears of everything too: its owner may not have asked.
+	to := []string{u.Email}
+	if u.EmailUnconfirmed() && u.PreviousEmail != "" && !strings.EqualFold(u.PreviousEmail, u.Email) {
+		to = append(to, u.PreviousEmail)
+	}
+	for _, addr := range to {
+		m := &mfagate.Message{To: addr, Subject: n.subject, Text: b.String(), CreatedAt: at,
+			Priority: n.priority, UserID: u.ID}
+		if err := q.EnqueueMail(m); err != nil {
+			return fmt.Errorf("queue %q email: %w", n.subject, err)
+		}
 	}
 	return nil
 }

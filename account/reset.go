@@ -260,7 +260,9 @@ func (s *Service) resetMail(u *mfagate.User, token string, expires time.Time, c 
 	}
 	text := fmt.Sprintf(resetEmailText, cmp.Or(u.Name, u.Username), s.product, u.Username, from,
 		s.linkURL(mfagate.LinkReset, token), s.when(expires), humanDuration(s.resetTTL), s.contactLine())
-	return &mfagate.Message{To: u.Email, Subject: fmt.Sprintf("Choose a new password for %s", s.product),
+	// To the address sign-in codes go to: one set by staff and not yet
+	// confirmed is no way in by itself.
+	return &mfagate.Message{To: u.CodeAddress(), Subject: fmt.Sprintf("Choose a new password for %s", s.product),
 		Text: text, CreatedAt: now, Priority: mfagate.MailSecurity, Secret: true, UserID: u.ID, ExpiresAt: expires}
 }
 

@@ -48,7 +48,11 @@ Do not share this code with anyone. %s will never ask you for it by phone or ema
 // on any replica, take turns (the account's second-factor key is held),
 // so the cooldown and the cap hold for them too.
 func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address string, c Actor) (*CodeSent, error) {
-	if address = strings.TrimSpace(address); address != "" && !strings.EqualFold(address, cur.User.Email) {
+	registered := cur.User.Email
+	if purpose == mfagate.PurposeSignIn {
+		registered = cur.User.CodeAddress()
+	}
+	if address = strings.TrimSpace(address); address != "" && !strings.EqualFold(address, registered) {
 		if err := s.update(ctx, func(tx *txn) error {
 			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeDenied,
 				Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
@@ -74,6 +78,10 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 		address := cur.User.Email
 		switch purpose {
 		case mfagate.PurposeSignIn:
+			// The email factor's address: while an address set by staff
+			// waits to be confirmed, still the one before (see
+			// mfagate.User.CodeAddress).
+			address = cur.User.CodeAddress()
 			fs, err := tx.UserFactors(cur.User.ID)
 			if err != nil {
 				return err
@@ -100,61 +108,8 @@ func (s *Service) SendCode(ctx context.Context, cur *Current, purpose, address s
 		default:
 			return fmt.Errorf("send code: unknown purpose %q", purpose)
 		}
-		// The cooldown is the account's, not the session's: sign-ins at
-		// once in ten tabs get one code between them. (A sign-in code just
-		// after the setup code is another matter: it is let through.)
-		lastSent, err := tx.LastEmailCodeAt(cur.User.ID, purpose)
-		if err != nil {
-			return err
-		}
-		if wait := emailcode.CanResend(lastSent, now, s.mfa.ResendCooldown); wait > 0 {
-			return mfagate.Errorf(mfagate.ETHROTTLED, "A code was sent moments ago. You can ask for a new one from %s",
-				s.clockTime(now.Add(wait)))
-		}
-		failures := 0
-		last, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
-		switch {
-		case err == nil:
-			failures = last.Failures
-		case mfagate.ErrorCode(err) != mfagate.ENOTFOUND:
-			return err
-		}
-		n, err := tx.EmailCodesSince(cur.User.ID, now.Add(-time.Hour))
-		if err != nil {
-			return err
-		}
-		if n >= s.mfa.HourlyCap {
-			return mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %d codes in the last hour, the most allowed. Try again in an hour, or contact your support team", n)
-		}
-		code, err := emailcode.Generate(s.rand)
-		if err != nil {
-			return err
-		}
-		ec := &mfagate.EmailCode{
-			UserID: cur.User.ID, SessionHash: cur.Session.Hash, Purpose: purpose, Address: address,
-			Hash: emailcode.Hash(s.keys.emailCode, cur.Session.Hash, code), CreatedAt: now,
-			ExpiresAt: now.Add(s.mfa.CodeTTL), Failures: failures,
-		}
-		if err := tx.CreateEmailCode(ec); err != nil {
-			return err
-		}
-		what := "to finish signing in"
-		if purpose == mfagate.PurposeSetup {
-			what = "to confirm this email address"
-		}
-		contact := ""
-		if s.support.Email != "" {
-			contact = " at " + s.support.Email
-		}
-		m := &mfagate.Message{To: address, Subject: fmt.Sprintf("Your %s security code", s.product), CreatedAt: now,
-			Text:   fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product),
-			Secret: true, Priority: mfagate.MailSecurity, UserID: cur.User.ID, ExpiresAt: ec.ExpiresAt}
-		if err := tx.EnqueueMail(m); err != nil {
-			return err
-		}
-		sent = &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, NextSendAt: now.Add(s.mfa.ResendCooldown)}
-		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
-			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "purpose " + purpose})
+		sent, err = s.issueCode(tx, cur, purpose, address, c)
+		return err
 	})
 	return sent, err
 }
@@ -184,3 +139,69 @@ var ErrOtherAddress = mfagate.Errorf(mfagate.EFORBIDDEN,
 
 // CodeMinutes is how long an email code lasts, for pages to say.
 func (s *Service) CodeMinutes() int { return int(s.mfa.CodeTTL.Minutes()) }
+
+// issueCode makes a new code for the session and purpose, to address,
+// with the account's resend cooldown and hourly cap, and queues the email
+// that carries it. The caller holds the account's second-factor key and
+// has checked that the session may have it sent there.
+func (s *Service) issueCode(tx *txn, cur *Current, purpose, address string, c Actor) (*CodeSent, error) {
+	now := tx.now
+	// The cooldown is the account's, not the session's: sign-ins at once
+	// in ten tabs get one code between them. (A sign-in code just after
+	// the setup code is another matter: it is let through.)
+	lastSent, err := tx.LastEmailCodeAt(cur.User.ID, purpose)
+	if err != nil {
+		return nil, err
+	}
+	if wait := emailcode.CanResend(lastSent, now, s.mfa.ResendCooldown); wait > 0 {
+		return nil, mfagate.Errorf(mfagate.ETHROTTLED, "A code was sent moments ago. You can ask for a new one from %s",
+			s.clockTime(now.Add(wait)))
+	}
+	failures := 0
+	last, err := tx.LatestEmailCode(cur.Session.Hash, purpose)
+	switch {
+	case err == nil:
+		failures = last.Failures
+	case mfagate.ErrorCode(err) != mfagate.ENOTFOUND:
+		return nil, err
+	}
+	n, err := tx.EmailCodesSince(cur.User.ID, now.Add(-time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	if n >= s.mfa.HourlyCap {
+		return nil, mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %d codes in the last hour, the most allowed. Try again in an hour, or contact your support team", n)
+	}
+	code, err := emailcode.Generate(s.rand)
+	if err != nil {
+		return nil, err
+	}
+	ec := &mfagate.EmailCode{
+		UserID: cur.User.ID, SessionHash: cur.Session.Hash, Purpose: purpose, Address: address,
+		Hash: emailcode.Hash(s.keys.emailCode, cur.Session.Hash, code), CreatedAt: now,
+		ExpiresAt: now.Add(s.mfa.CodeTTL), Failures: failures,
+	}
+	if err := tx.CreateEmailCode(ec); err != nil {
+		return nil, err
+	}
+	what := "to finish signing in"
+	switch purpose {
+	case mfagate.PurposeSetup:
+		what = "to confirm this email address"
+	case mfagate.PurposeAddress:
+		what = "to make this the email address of your account " + cur.User.Username
+	}
+	contact := ""
+	if s.support.Email != "" {
+		contact = " at " + s.support.Email
+	}
+	m := &mfagate.Message{To: address, Subject: fmt.Sprintf("Your %s security code", s.product), CreatedAt: now,
+		Text:   fmt.Sprintf(codeEmailText, cur.User.Name, code, what, humanDuration(s.mfa.CodeTTL), contact, s.product),
+		Secret: true, Priority: mfagate.MailSecurity, UserID: cur.User.ID, ExpiresAt: ec.ExpiresAt}
+	if err := tx.EnqueueMail(m); err != nil {
+		return nil, err
+	}
+	return &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, NextSendAt: now.Add(s.mfa.ResendCooldown)},
+		tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
+			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "purpose " + purpose})
+}

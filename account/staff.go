@@ -163,7 +163,7 @@ func (s *Service) ResendCode(ctx context.Context, by Actor, username, reason str
 			if pending == nil {
 				continue
 			}
-			sent, err := s.SendCode(ctx, cur, purpose, pending.Address, by)
+			sent, err := s.SendCode(ctx, cur, purpose, "", by) // where codes go now, which may not be where the last one went
 			if err != nil {
 				return nil, err
 			}

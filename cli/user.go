@@ -37,6 +37,8 @@ Subcommands:
   unlock NAME --reason TEXT      lift a lock after too many failed attempts
   set-roles NAME --roles ROLE[,ROLE] --reason TEXT
                                  give the account these roles (from the configuration's roles)
+  set-email NAME --email ADDRESS --reason TEXT
+                                 give the account another address; the person confirms it at next sign-in
 
 Every subcommand takes --config FILE, or --data FOLDER for the demo's data.`
 
@@ -44,7 +46,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, userUsage)
 		if len(args) == 0 {
-			return usagef("name a user subcommand: add, import, invite, list, show, set-password, disable, enable, reset-mfa, unlock or set-roles")
+			return usagef("name a user subcommand: add, import, invite, list, show, set-password, disable, enable, reset-mfa, unlock, set-roles or set-email")
 		}
 		return nil
 	}
@@ -52,6 +54,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		"add": userAdd, "import": userImport, "invite": userInvite, "list": userList, "show": userShow,
 		"set-password": userSetPassword, "disable": userDisable, "enable": userEnable,
 		"reset-mfa": userResetMFA, "unlock": userUnlock, "set-roles": userSetRoles,
+		"set-email": userSetEmail,
 	}[args[0]]
 	if sub == nil {
 		return usagef("unknown user subcommand %q; run \"mfagate user -h\" to see them", args[0])
@@ -362,6 +365,9 @@ func userShow(ctx context.Context, e *env, args []string) error {
 			state = "its link expired on " + when(inv.ExpiresAt) + `: send a new one with "mfagate user invite ` + u.Username + `"`
 		}
 		fmt.Fprintf(tw, "Invitation:\tsent %s, not yet accepted; %s\n", when(inv.SentAt), state)
+	}
+	if u.EmailUnconfirmed() {
+		fmt.Fprintf(tw, "Email confirmed:\tnot yet, set by staff %s; security codes still go to %s\n", when(u.EmailUnconfirmedAt), u.CodeAddress())
 	}
 	if len(factors) == 0 {
 		fmt.Fprintf(tw, "MFA:\tnot set up\n")

@@ -15,7 +15,8 @@ import (
 var _ mfagate.Users = (*tx)(nil)
 
 const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at,
-	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason, invited_at`
+	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason, invited_at,
+	email_unconfirmed_at, previous_email`
 
 // CreateUser inserts u and sets u.ID; see mfagate.Users.
 func (t *tx) CreateUser(u *mfagate.User) error {
@@ -26,13 +27,15 @@ func (t *tx) CreateUser(u *mfagate.User) error {
 	group := groupKey{roles: rolesKey(roles), state: newUserState(u)}
 	id, ok, err := t.insertID(`INSERT INTO users
 		(username, username_key, email, name, password_hash, disabled, created_at, last_sign_in_at,
-		extended_until, extension_reason, skips, last_skip_at, invited_at, group_roles, group_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		extended_until, extension_reason, skips, last_skip_at, invited_at, group_roles, group_state,
+		email_unconfirmed_at, previous_email)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (username_key) DO NOTHING
 		RETURNING id`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
 		boolInt(u.Disabled), millis(u.CreatedAt), millis(u.LastSignInAt),
-		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt), millis(u.InvitedAt), group.roles, group.state)
+		millis(u.ExtendedUntil), u.ExtensionReason, u.Skips, millis(u.LastSkipAt), millis(u.InvitedAt), group.roles, group.state,
+		millis(u.EmailUnconfirmedAt), u.PreviousEmail)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return usernameTaken(u.Username)
@@ -114,11 +117,13 @@ func (t *tx) UpdateUser(u *mfagate.User) error {
 	// the row as it was, so email there is the old address).
 	n, err := t.execCount(`UPDATE users SET username = ?, username_key = ?, email = ?, name = ?,
 		password_hash = ?, disabled = ?, last_sign_in_at = ?, extended_until = ?, extension_reason = ?, invited_at = ?,
+		email_unconfirmed_at = ?, previous_email = ?,
 		unreached_at = CASE WHEN email = ? THEN unreached_at ELSE NULL END,
 		unreached_reason = CASE WHEN email = ? THEN unreached_reason ELSE '' END
 		WHERE id = ?`,
 		u.Username, mfagate.UsernameKey(u.Username), u.Email, u.Name, u.PasswordHash,
 		boolInt(u.Disabled), millis(u.LastSignInAt), millis(u.ExtendedUntil), u.ExtensionReason, millis(u.InvitedAt),
+		millis(u.EmailUnconfirmedAt), u.PreviousEmail,
 		u.Email, u.Email, u.ID)
 	if err != nil {
 		if isUniqueViolation(err) {
@@ -265,6 +270,21 @@ func (t *tx) RecordSkip(userID int64, at time.Time) error {
 	return nil
 }
 
+// EmailInUse reports whether another account has the address; see
+// mfagate.Users. Both sides lowercased, as the indexes of 0010 are.
+func (t *tx) EmailInUse(email string, exceptID int64) (bool, error) {
+	if email == "" { // nobody's address, though most have no previous one
+		return false, nil
+	}
+	var n int
+	err := t.queryRow(`SELECT COUNT(*) FROM users WHERE (lower(email) = lower(?) OR lower(previous_email) = lower(?)) AND id <> ?`,
+		email, email, exceptID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up address: %w", err)
+	}
+	return n > 0, nil
+}
+
 // oneUser reads the one user that where (a WHERE clause and what follows
 // it) finds, with its roles: from the copy of them its rollout group keeps
 // on the same row (group_roles, groups.go), in the same statement, so a
@@ -328,10 +348,11 @@ func scanUser(s scanner) (*mfagate.User, error) {
 		u                                   mfagate.User
 		disabled                            int64
 		created, lastSign, extended, skipAt sql.NullInt64
-		unreached, invited                  sql.NullInt64
+		unreached, invited, unconfirmed     sql.NullInt64
 	)
 	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
-		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason, &invited); err != nil {
+		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason, &invited,
+		&unconfirmed, &u.PreviousEmail); err != nil {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
@@ -341,6 +362,7 @@ func scanUser(s scanner) (*mfagate.User, error) {
 	u.LastSkipAt = fromMillis(skipAt)
 	u.UnreachedAt = fromMillis(unreached)
 	u.InvitedAt = fromMillis(invited)
+	u.EmailUnconfirmedAt = fromMillis(unconfirmed)
 	return &u, nil
 }
 

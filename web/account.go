@@ -78,6 +78,8 @@ func handleAccount(st *site.Site, accounts *account.Service) site.HandlerFunc {
 			v.Notice = "You have been signed out everywhere else."
 		case r.URL.Query().Has("added"):
 			v.Notice = "Done: you will be asked for a code from it when you sign in."
+		case r.URL.Query().Has("email_changed"):
+			v.Notice = "Your email address is now " + cur.User.Email + ". An email is on its way to your old address to tell it."
 		case r.URL.Query().Has("removed"):
 			v.Notice = "Removed. An email confirming it is on its way to you."
 		}

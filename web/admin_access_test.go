@@ -119,7 +119,7 @@ func TestConsoleAccess(t *testing.T) {
 		refused  = "403"
 		allowed  = "allowed"
 	)
-	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}, "roles": {"admin", "user"}}
+	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}, "roles": {"admin", "user"}, "email": {"carol@new.example.com"}}
 	routes := []struct {
 		method, path string
 		operator     bool // operators may use it
@@ -141,6 +141,7 @@ func TestConsoleAccess(t *testing.T) {
 		{"POST", "/admin/people/{username}/revoke-invite", false, true, 303},
 		{"GET", "/admin/add-person", false, true, 200},
 		{"POST", "/admin/add-person", false, true, 400}, // the form has no username: checked, so let in
+		{"POST", "/admin/people/{username}/email", false, true, 303},
 		{"GET", "/admin/audit", true, false, 200},
 	}
 

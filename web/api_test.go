@@ -157,6 +157,7 @@ func TestAPIAccessControl(t *testing.T) {
 		{"POST", "/api/v1/people/{username}/address-fixed", reason, supportOnly, 200}, // bob's address is refused
 		{"POST", "/api/v1/people/{username}/invite", reason, supportOnly, 200},        // ivy's, not bob's
 		{"POST", "/api/v1/people/{username}/invite/revoke", reason, supportOnly, 200},
+		{"POST", "/api/v1/people/{username}/email", func() string { return `{"email": "bob@new.example.com", "reason": "asked by phone"}` }, supportOnly, 200},
 		{"GET", "/api/v1/audit", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout/progress", nil, bothRoles, 200},
@@ -330,6 +331,12 @@ func TestAPIErrors(t *testing.T) {
 		{"roles not a list", "POST", "/api/v1/people/bob/roles", support, `{"roles": "admin", "reason": "x"}`, nil, 400, "invalid", `roles`},
 		{"support token cannot grant support", "POST", "/api/v1/people/bob/roles", support, `{"roles": ["support", "user"], "reason": "x"}`, nil, 403, "forbidden", "given only at the server's command line"},
 		{"support token cannot change staff roles", "POST", "/api/v1/people/sam/roles", support, `{"roles": ["user"], "reason": "x"}`, nil, 403, "forbidden", "can only be given other roles at the server's command line"},
+		{"email missing", "POST", "/api/v1/people/bob/email", support, `{"reason": "x"}`, nil, 400, "invalid", `Give "email"`},
+		{"email not an address", "POST", "/api/v1/people/bob/email", support, `{"email": "bob", "reason": "x"}`, nil, 400, "invalid", "Enter an email address in the correct format"},
+		{"email another's", "POST", "/api/v1/people/bob/email", support, `{"email": "Alice@example.com", "reason": "x"}`, nil, 409, "conflict", "used by another account"},
+		{"email unknown field", "POST", "/api/v1/people/bob/email", support, `{"email": "b@example.com", "reason": "x", "confirmed": true}`, nil, 400, "invalid", `"confirmed"`},
+		{"support token cannot change a staff address", "POST", "/api/v1/people/sam/email", support, `{"email": "sam@new.example.com", "reason": "x"}`, nil, 403, "forbidden", "can only be given another email address at the server's command line"},
+		{"operator token cannot change an address", "POST", "/api/v1/people/bob/email", operator, `{"email": "b@example.com", "reason": "x"}`, nil, 403, "forbidden", "needs a token with the role support"},
 		{"operator token cannot reset", "POST", "/api/v1/people/bob/reset-mfa", operator, `{"reason": "x"}`, nil, 403, "forbidden", "needs a token with the role support"},
 		{"wrong method", "DELETE", "/api/v1/people/bob", support, "", nil, 405, "method_not_allowed", "DELETE is not allowed here"},
 		{"wrong method on a list", "PUT", "/api/v1/people", support, `{}`, nil, 405, "method_not_allowed", "use GET, HEAD, POST"},
@@ -363,7 +370,7 @@ func TestAPIErrors(t *testing.T) {
 		}
 		denied = append(denied, e.Kind+" "+e.Subject)
 	}
-	if want := []string{"user.roles sam", "user.roles bob", "user.disable sam", "account.unlock sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
+	if want := []string{"user.email sam", "user.roles sam", "user.roles bob", "user.disable sam", "account.unlock sam", "mfa.reset sam", "user.create carol"}; !reflect.DeepEqual(denied, want) {
 		t.Fatalf("denied changes audited: got %q, want %q", denied, want)
 	}
 	if u, _ := h.accounts.User(context.Background(), "sam"); u.Disabled {

@@ -90,7 +90,7 @@ func handleChallenge(st *site.Site, accounts *account.Service) site.HandlerFunc 
 			return nil
 		}
 		if err == nil {
-			finishStep(st, w, r, out.Token, st.SafeRedirect(r.PostForm.Get("rd")))
+			finishStep(st, w, r, out.Token, afterSignIn(st, cur, r.PostForm.Get("rd")))
 			return nil
 		}
 		if done, err := limitReached(st, accounts, w, r, err); done {

@@ -51,6 +51,10 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("POST /account/sessions/end-others", h(signedIn(handleEndOtherSessions(st, a))))
 	mux.Handle("POST /account/factors/{id}/remove", h(signedIn(handleRemoveFactor(st, a))))
 	mux.Handle("POST /account/recovery-codes", h(signedIn(handleRenewRecoveryCodes(st, a))))
+	mux.Handle("GET /account/email", h(signedIn(handleAddressForm(st))))
+	mux.Handle("POST /account/email", h(signedIn(handleAddressSend(st, a))))
+	mux.Handle("GET /account/email/code", h(signedIn(handleAddressCodePage(st, a))))
+	mux.Handle("POST /account/email/code", h(signedIn(handleAddressConfirm(st, a))))
 
 	// The second step: reachable part-way through signing in.
 	mux.Handle("GET /mfa/challenge", h(started(handleChallengePage(st, a))))
@@ -91,6 +95,7 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 	mux.Handle("POST /admin/people/{username}/roles", staff(console.AreaPeople, console.PersonRoles(cd)))
 	mux.Handle("POST /admin/people/{username}/invite", staff(console.AreaPeople, console.PersonAction(cd, console.Invite)))
 	mux.Handle("POST /admin/people/{username}/revoke-invite", staff(console.AreaPeople, console.PersonAction(cd, console.RevokeInvite)))
+	mux.Handle("POST /admin/people/{username}/email", staff(console.AreaPeople, console.PersonEmail(cd)))
 	mux.Handle("GET /admin/audit", staff(console.AreaAudit, console.Audit(cd)))
 
 	// JSON API (web/api, docs/api.md, web/api/openapi.json): programs with
@@ -139,6 +144,7 @@ var apiRoutes = []apiRoute{
 	{"GET /api/v1/people/{username}", api.Staff, api.Person},
 	{"POST /api/v1/people/{username}/disable", api.Support, api.Disable},
 	{"POST /api/v1/people/{username}/roles", api.Support, api.SetRoles},
+	{"POST /api/v1/people/{username}/email", api.Support, api.SetEmail},
 	{"GET /api/v1/people/{username}/mfa", api.Staff, api.PersonMFA},
 	{"POST /api/v1/people/{username}/reset-mfa", api.Support, api.ResetMFA},
 	{"POST /api/v1/people/{username}/unlock", api.Support, api.Unlock},

@@ -21,7 +21,7 @@ func nextStep(st *site.Site, accounts *account.Service, r *http.Request, cur *ac
 	c := st.Actor(r)
 	switch d.Outcome {
 	case rollout.Allow:
-		return st.SafeRedirect(rd), nil
+		return afterSignIn(st, cur, rd), nil
 	case rollout.Challenge:
 		factors, err := accounts.Factors(r.Context(), cur.User.ID)
 		if err != nil {

@@ -199,7 +199,7 @@ func TestMarkAddressFixedThroughTheConsole(t *testing.T) {
 		"Their mail server refuses the address <strong class=\"wrap-anywhere\">bob@example.com</strong>",
 		"<dt>Refused since</dt><dd>20 June 2027 at 10:00 BST</dd>",
 		"Recipient address rejected: User unknown",
-		"mfagate cannot change an email address yet",
+		"give them another address",
 		`<form method="post" action="/admin/people/bob/address-fixed" novalidate>`,
 		`<label for="address-fixed-reason">Reason</label>`,
 		"Mark the address as fixed and send their emails again",

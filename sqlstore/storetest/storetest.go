@@ -105,6 +105,8 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"MarkUnreached", testMarkUnreached},
 		{"ClearUnreached", testClearUnreached},
 		{"UpdateUserUnreached", testUpdateUserUnreached},
+		{"UnconfirmedAddress", testUnconfirmedAddress},
+		{"EmailInUse", testEmailInUse},
 		{"RequeueFailedMail", testRequeueFailedMail},
 		{"MailQueue", testMailQueue},
 		{"UnreachedByRole", testUnreachedByRole},

@@ -261,6 +261,42 @@ func SetRoles(d Deps) Func {
 	}
 }
 
+type emailRequest struct {
+	Email  string `json:"email"`
+	Reason string `json:"reason"`
+}
+
+// SetEmail gives a person another email address (POST
+// /api/v1/people/{username}/email), which they confirm at their next
+// sign-in; never a staff account's (the use case refuses it, audited).
+func SetEmail(d Deps) Func {
+	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
+		var req emailRequest
+		if err := decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		if req.Email == "" {
+			return mfagate.Errorf(mfagate.EINVALID, `Give "email": the person's new address`)
+		}
+		if err := checkReason(req.Reason); err != nil {
+			return err
+		}
+		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
+		if err != nil {
+			return err
+		}
+		if err := d.Accounts.ChangeEmail(r.Context(), actorOf(d.Site, r, tok), u.Username, req.Email, req.Reason); err != nil {
+			return err
+		}
+		p, err := personReply(r.Context(), d.Accounts, u.Username)
+		if err != nil {
+			return err
+		}
+		site.WriteJSON(w, http.StatusOK, p)
+		return nil
+	}
+}
+
 // ResetMFA removes a person's factors and recovery codes (POST
 // /api/v1/people/{username}/reset-mfa).
 func ResetMFA(d Deps) Func { return supportAction(d, d.Accounts.ResetMFA) }

@@ -40,6 +40,7 @@ var auditKinds = []struct{ Kind, Label string }{
 	{mfagate.AuditUserCreate, "Account created"},
 	{mfagate.AuditUserUpdate, "Account changed"},
 	{mfagate.AuditRolesChange, "Roles changed"},
+	{mfagate.AuditEmailChange, "Email address changed"},
 	{mfagate.AuditUserDisable, "Account disabled"},
 	{mfagate.AuditUserEnable, "Account enabled"},
 	{mfagate.AuditPasswordChange, "Password changed"},

@@ -46,6 +46,8 @@ type personView struct {
 	// with the unreached panel; nil while their address takes our mail.
 	FixAddress *actionForm
 	Self       bool
+	// ChangeEmail is the form to give them another address (email.go).
+	ChangeEmail *emailForm
 	// RolesForm changes their roles; nil for a staff account, whose roles
 	// change only at the server.
 	RolesForm *rolesForm
@@ -211,6 +213,8 @@ func Person(d Deps) site.HandlerFunc {
 			v.Notice = rolesNotice
 		case "added":
 			v.Notice = addedNotice
+		case emailDone:
+			v.Notice = "The new address is saved, to be confirmed by them at their next sign-in. They have been signed out, and an email is on its way to both addresses."
 		}
 		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
 			v.Notice = a.notice
@@ -319,6 +323,7 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 			a.Hint = "They have no password yet, so they cannot sign in. This emails them a link to choose one."
 		}
 	}
+	v.ChangeEmail = newEmailForm(u)
 	return v, nil
 }
 
