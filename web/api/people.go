@@ -234,31 +234,14 @@ type rolesRequest struct {
 // /api/v1/people/{username}/roles); never operator or support, and never
 // a staff account's (the use case refuses both, audited).
 func SetRoles(d Deps) Func {
-	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
-		var req rolesRequest
-		if err := decodeBody(w, r, &req); err != nil {
-			return err
-		}
+	return personChange(d, func(req *rolesRequest) error {
 		if len(req.Roles) == 0 {
 			return mfagate.Errorf(mfagate.EINVALID, `Give "roles": the person's roles from now on, such as ["admin", "user"]`)
 		}
-		if err := checkReason(req.Reason); err != nil {
-			return err
-		}
-		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
-		if err != nil {
-			return err
-		}
-		if err := d.Accounts.SetRoles(r.Context(), actorOf(d.Site, r, tok), u.Username, req.Roles, req.Reason); err != nil {
-			return err
-		}
-		p, err := personReply(r.Context(), d.Accounts, u.Username)
-		if err != nil {
-			return err
-		}
-		site.WriteJSON(w, http.StatusOK, p)
-		return nil
-	}
+		return checkReason(req.Reason)
+	}, func(ctx context.Context, by account.Actor, username string, req *rolesRequest) error {
+		return d.Accounts.SetRoles(ctx, by, username, req.Roles, req.Reason)
+	})
 }
 
 type emailRequest struct {
@@ -270,22 +253,33 @@ type emailRequest struct {
 // /api/v1/people/{username}/email), which they confirm at their next
 // sign-in; never a staff account's (the use case refuses it, audited).
 func SetEmail(d Deps) Func {
-	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
-		var req emailRequest
-		if err := decodeBody(w, r, &req); err != nil {
-			return err
-		}
+	return personChange(d, func(req *emailRequest) error {
 		if req.Email == "" {
 			return mfagate.Errorf(mfagate.EINVALID, `Give "email": the person's new address`)
 		}
-		if err := checkReason(req.Reason); err != nil {
+		return checkReason(req.Reason)
+	}, func(ctx context.Context, by account.Actor, username string, req *emailRequest) error {
+		return d.Accounts.ChangeEmail(ctx, by, username, req.Email, req.Reason)
+	})
+}
+
+// personChange makes the handler of a change to one person that a body
+// of type B describes: it reads the body, checks it, runs do on the
+// person the path names and replies with their new state.
+func personChange[B any](d Deps, check func(*B) error, do func(ctx context.Context, by account.Actor, username string, req *B) error) Func {
+	return func(w http.ResponseWriter, r *http.Request, tok *mfagate.Token) error {
+		var req B
+		if err := decodeBody(w, r, &req); err != nil {
+			return err
+		}
+		if err := check(&req); err != nil {
 			return err
 		}
 		u, err := d.Accounts.User(r.Context(), r.PathValue("username"))
 		if err != nil {
 			return err
 		}
-		if err := d.Accounts.ChangeEmail(r.Context(), actorOf(d.Site, r, tok), u.Username, req.Email, req.Reason); err != nil {
+		if err := do(r.Context(), actorOf(d.Site, r, tok), u.Username, &req); err != nil {
 			return err
 		}
 		p, err := personReply(r.Context(), d.Accounts, u.Username)

@@ -1,13 +1,10 @@
 package console
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
-	"github.com/mfagate/mfagate/account"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
 
@@ -49,13 +46,10 @@ func PersonEmail(d Deps) site.HandlerFunc {
 		f.Email, f.Reason = r.PostForm.Get("email"), r.PostForm.Get("reason")
 		reason := strings.TrimSpace(f.Reason)
 		status := http.StatusBadRequest
-		switch {
-		case strings.TrimSpace(f.Email) == "":
+		if strings.TrimSpace(f.Email) == "" {
 			f.EmailError = "Enter the new email address"
-		case reason == "":
-			f.ReasonError = "Enter a reason; it is kept in the audit log"
-		case utf8.RuneCountInString(reason) > account.MaxReason:
-			f.ReasonError = fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
+		} else {
+			f.ReasonError = reasonError(reason)
 		}
 		if f.EmailError == "" && f.ReasonError == "" {
 			err := d.Accounts.ChangeEmail(r.Context(), d.Site.Actor(r), u.Username, f.Email, reason)

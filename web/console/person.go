@@ -378,10 +378,8 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 		switch {
 		case key == FixAddress && u.UnreachedAt.IsZero():
 			form.Error = "Emails to " + u.Username + " are not being refused, so there is nothing to send again"
-		case reason == "":
-			form.Error = "Enter a reason; it is kept in the audit log"
-		case utf8.RuneCountInString(reason) > account.MaxReason:
-			form.Error = fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
+		default:
+			form.Error = reasonError(reason)
 		}
 		if a.until {
 			if until, err = endOfDay(d.Site, form.UntilValue); err != nil {
@@ -443,6 +441,18 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 		}
 		return d.Site.Render(w, r, status, "admin_person", v)
 	}
+}
+
+// reasonError is what is wrong with the reason of a support action, ""
+// when nothing is (it is trimmed already).
+func reasonError(reason string) string {
+	switch {
+	case reason == "":
+		return "Enter a reason; it is kept in the audit log"
+	case utf8.RuneCountInString(reason) > account.MaxReason:
+		return fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
+	}
+	return ""
 }
 
 // endOfDay reads a date (as a date field sends it) as the last second of

@@ -1,12 +1,10 @@
 package console
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -73,16 +71,11 @@ func PersonRoles(d Deps) site.HandlerFunc {
 		}
 		roles := r.PostForm["roles"]
 		reason := strings.TrimSpace(r.PostForm.Get("reason"))
-		var roleErr, reasonErr string
+		var roleErr string
+		reasonErr := reasonError(reason)
 		status := http.StatusBadRequest
 		if len(roles) == 0 {
 			roleErr = "Choose at least one role"
-		}
-		switch {
-		case reason == "":
-			reasonErr = "Enter a reason; it is kept in the audit log"
-		case utf8.RuneCountInString(reason) > account.MaxReason:
-			reasonErr = fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
 		}
 		if roleErr == "" && reasonErr == "" {
 			err := d.Accounts.SetRoles(r.Context(), d.Site.Actor(r), u.Username, roles, reason)
