@@ -45,6 +45,8 @@ const (
 	searchButton = `//form[@action="/admin/people"]//button[normalize-space()="Search"]`
 	resetButton  = `//form[substring(@action, string-length(@action) - string-length("/reset-mfa") + 1) = "/reset-mfa"]//button[normalize-space()="Reset security codes"]`
 	helpLink     = `//footer//a[normalize-space()="Get help signing in"]`
+	// confirmResetButton is on the page that asks before a reset.
+	confirmResetButton = `//main//form//button[normalize-space()="Yes, reset security codes"]`
 )
 
 // setUpStaff signs a staff member in for the first time: after the
@@ -130,6 +132,13 @@ func TestSupportResetsMFA(t *testing.T) {
 	mustDo(t, ctx, "type the reason for the reset",
 		chromedp.SendKeys(chromedp.ID("reset-mfa-reason"), reason, chromedp.NodeVisible))
 	clickAndWait(t, ctx, "click Reset security codes", resetButton)
+	// A page of its own asks first, naming her and what will happen.
+	expectPage(t, ctx, "/admin/people/"+ada.Username+"/reset-mfa", "Reset the security codes of Ada Administrator?")
+	if main := text(t, ctx, "main"); !strings.Contains(main, "When they next sign in:") || !strings.Contains(main, reason) {
+		t.Errorf("the confirmation page does not say what will happen and why:\n%s", main)
+	}
+	saveScreenshots(t, ctx, "admin-confirm-reset")
+	clickAndWait(t, ctx, "click Yes, reset security codes", confirmResetButton)
 	expectPage(t, ctx, "/admin/people/"+ada.Username, "Ada Administrator")
 	if got := text(t, ctx, "main .notice"); got != resetNotice {
 		t.Errorf("after the reset the page says %q, want %q", got, resetNotice)

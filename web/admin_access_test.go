@@ -119,7 +119,7 @@ func TestConsoleAccess(t *testing.T) {
 		refused  = "403"
 		allowed  = "allowed"
 	)
-	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}, "roles": {"admin", "user"}, "email": {"carol@new.example.com"}}
+	form := url.Values{"reason": {"Asked by phone, identity checked"}, "until": {"2027-12-31"}, "roles": {"admin", "user"}, "email": {"carol@new.example.com"}, "confirm": {"yes"}}
 	routes := []struct {
 		method, path string
 		operator     bool // operators may use it

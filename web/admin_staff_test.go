@@ -28,7 +28,7 @@ func TestSupportCannotTouchStaffAccounts(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{"reset-mfa", url.Values{"reason": {"lost phone"}}, "can only be reset at the server's command line"},
+		{"reset-mfa", url.Values{"reason": {"lost phone"}, "confirm": {"yes"}}, "can only be reset at the server's command line"},
 		{"unlock", url.Values{"reason": {"called in"}}, "can only be unlocked at the server's command line"},
 		{"extend", url.Values{"reason": {"on leave"}, "until": {"2027-07-20"}}, "can only be given more time at the server's command line"},
 	}

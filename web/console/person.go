@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
@@ -82,6 +84,7 @@ type staffSessionRow struct {
 // actionForm is one support action's form on the person page.
 type actionForm struct {
 	Path, Title, Hint, Button string
+	Example                   string // a reason that fits the action, for its hint
 	Field                     string // id of the reason field
 	Reason                    string // as typed, after an error
 	Error                     string
@@ -93,8 +96,12 @@ type actionForm struct {
 // personAction is a support action.
 type personAction struct {
 	title, hint, button string
-	warning, until      bool
-	notice              string // shown on success
+	// confirm asks on a page of its own, naming the person and what will
+	// happen, before a destructive action runs.
+	confirm        bool
+	example        string // a reason that fits, shown in the reason's hint
+	warning, until bool
+	notice         string // shown on success
 	// counted actions report a number on success, which the page's
 	// notice gives (noticeN, taking the number and the person) in place
 	// of notice.
@@ -119,24 +126,27 @@ var personActionOrder = []string{"resend-code", "unlock", "end-sessions", "exten
 var personActions = map[string]personAction{
 	Invite: {
 		title: "Send a new invitation", button: "Send a new invitation",
-		hint:   "Emails them a new link to choose their password, for example when the first one expired or went astray. The earlier link stops working at once.",
-		notice: "A new invitation is on its way to them. The earlier link no longer works.",
+		example: "Their first invitation went to their spam folder and expired",
+		hint:    "Emails them a new link to choose their password, for example when the first one expired or went astray. The earlier link stops working at once.",
+		notice:  "A new invitation is on its way to them. The earlier link no longer works.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.Reinvite(ctx, by, username, reason)
 		},
 	},
 	RevokeInvite: {
 		title: "Withdraw the invitation", button: "Withdraw the invitation", warning: true,
-		hint:   "Its link stops working at once. Use this when the invitation went to the wrong person or is no longer wanted.",
-		notice: "The invitation is withdrawn: its link no longer works.",
+		example: "Invited by mistake: they left before starting",
+		hint:    "Its link stops working at once. Use this when the invitation went to the wrong person or is no longer wanted.",
+		notice:  "The invitation is withdrawn: its link no longer works.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.RevokeInvite(ctx, by, username, reason)
 		},
 	},
 	"resend-code": {
 		title: "Send a new email code", button: "Send a new code",
-		hint:   "For someone part-way through signing in or setting up email codes who did not get their code. The usual wait between codes applies.",
-		notice: "A new code was sent to the address they are signing in or setting up with.",
+		example: "Called to say the code never arrived",
+		hint:    "For someone part-way through signing in or setting up email codes who did not get their code. The usual wait between codes applies.",
+		notice:  "A new code was sent to the address they are signing in or setting up with.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			_, err := accounts.ResendCode(ctx, by, username, reason)
 			return 0, err
@@ -144,16 +154,18 @@ var personActions = map[string]personAction{
 	},
 	"unlock": {
 		title: "Unlock the account", button: "Unlock",
-		hint:   "Lifts a lock after too many wrong passwords or codes, and forgets the failed attempts. Check who you are talking to first.",
-		notice: "The account is unlocked. An email is on its way to tell them.",
+		example: "Locked out after mistyping; identity checked by call-back",
+		hint:    "Lifts a lock after too many wrong passwords or codes, and forgets the failed attempts. Check who you are talking to first.",
+		notice:  "The account is unlocked. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.Unlock(ctx, by, username, reason)
 		},
 	},
 	"end-sessions": {
 		title: "Sign them out everywhere", button: "Sign out everywhere",
-		hint:   "Ends every session, for example after a lost or stolen device. They can sign in again straight away.",
-		notice: "They have been signed out everywhere. An email is on its way to tell them.",
+		example: "Laptop stolen on the train, reported by phone",
+		hint:    "Ends every session, for example after a lost or stolen device. They can sign in again straight away.",
+		notice:  "They have been signed out everywhere. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			_, err := accounts.EndSessions(ctx, by, username, reason)
 			return 0, err
@@ -161,24 +173,27 @@ var personActions = map[string]personAction{
 	},
 	"extend": {
 		title: "Give more time to set up", button: "Give more time", until: true,
-		hint:   "Until the end of the day you choose, a phase that requires security codes lets them skip setting up. Someone who has set up is still asked for a code.",
-		notice: "The extension is saved. An email is on its way to tell them.",
+		example: "On leave until the end of the month, agreed with their manager",
+		hint:    "Until the end of the day you choose, a phase that requires security codes lets them skip setting up. Someone who has set up is still asked for a code.",
+		notice:  "The extension is saved. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, until time.Time) (int, error) {
 			return 0, accounts.Extend(ctx, by, username, until, reason)
 		},
 	},
 	"reset-mfa": {
-		title: "Reset security codes", button: "Reset security codes", warning: true,
-		hint:   "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
-		notice: "Security codes reset and they have been signed out. An email is on its way to tell them; they will set up again when they next sign in.",
+		title: "Reset security codes", button: "Reset security codes", warning: true, confirm: true,
+		example: "Lost phone, no recovery codes; identity checked by call-back",
+		hint:    "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
+		notice:  "Security codes reset and they have been signed out. An email is on its way to tell them; they will set up again when they next sign in.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.ResetMFA(ctx, by, username, reason)
 		},
 	},
 	FixAddress: {
-		title:  "Mark the address as fixed and send their emails again",
-		button: "Mark as fixed and send again",
-		notice: "The address is marked as fixed. Their emails are queued to be sent again.",
+		title:   "Mark the address as fixed and send their emails again",
+		example: "Mailbox restored by their IT team, checked by phone",
+		button:  "Mark as fixed and send again",
+		notice:  "The address is marked as fixed. Their emails are queued to be sent again.",
 		hint: "Do this once their mailbox takes email again, for example after their email team has restored it or lifted a block. " +
 			"Check with them first, by phone. The emails we could not deliver to them are sent again to the address above; " +
 			"security codes are not, as they have expired. If the address is still refused, this panel comes back.",
@@ -294,11 +309,21 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 	base := personLink(u.Username)
 	form := func(key string) actionForm {
 		a := personActions[key]
-		return actionForm{Path: base + "/" + key, Title: a.title, Hint: a.hint, Button: a.button,
+		return actionForm{Path: base + "/" + key, Title: a.title, Hint: a.hint, Button: a.button, Example: a.example,
 			Field: key + "-reason", Until: a.until, Warning: a.warning}
 	}
+	partWay := slices.ContainsFunc(sessions, func(s *mfagate.Session) bool { return s.Stage != mfagate.StageFull })
+	applies := map[string]bool{ // only the actions that would do something
+		"resend-code":  partWay,
+		"unlock":       locked || hard,
+		"end-sessions": len(sessions) > 0,
+		"extend":       true,
+		"reset-mfa":    len(factors) > 0 || v.RecoveryLeft > 0,
+	}
 	for _, key := range personActionOrder {
-		v.Actions = append(v.Actions, form(key))
+		if applies[key] {
+			v.Actions = append(v.Actions, form(key))
+		}
 	}
 	if !u.UnreachedAt.IsZero() {
 		f := form(FixAddress)
@@ -386,6 +411,12 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 				form.UntilError = mfagate.ErrorMessage(err)
 			}
 		}
+		// Staff accounts and one's own are refused by the use case, audited:
+		// nothing to confirm there.
+		self := mfagate.UsernameKey(site.CurrentFrom(r).User.Username) == mfagate.UsernameKey(u.Username)
+		if a.confirm && r.PostForm.Get("confirm") != "yes" && form.Error == "" && !account.IsStaff(u) && !self {
+			return confirmAction(d, w, r, u, key, reason)
+		}
 		if form.Error == "" && form.UntilError == "" {
 			n, err := a.run(d.Accounts, r.Context(), d.Site.Actor(r), u.Username, reason, until)
 			code := mfagate.ErrorCode(err)
@@ -427,10 +458,12 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 			// there is no form to put the message next to.
 			v.Errors = append(v.Errors, site.FieldError{Field: "help-them", Message: form.Error})
 		}
+		placed := false
 		for _, f := range forms {
 			if f.Field != form.Field {
 				continue
 			}
+			placed = true
 			f.Reason, f.Error, f.UntilValue, f.UntilError = form.Reason, form.Error, form.UntilValue, form.UntilError
 			if f.UntilError != "" {
 				v.Errors = append(v.Errors, site.FieldError{Field: key + "-until", Message: f.UntilError})
@@ -439,8 +472,63 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 				v.Errors = append(v.Errors, site.FieldError{Field: f.Field, Message: f.Error})
 			}
 		}
+		if !placed && form.Error != "" && key != FixAddress {
+			// The action no longer applies (unlocked meanwhile, say), so
+			// the page has no form to put the message next to.
+			v.Errors = append(v.Errors, site.FieldError{Field: "help-them", Message: form.Error})
+		}
 		return d.Site.Render(w, r, status, "admin_person", v)
 	}
+}
+
+// confirmView is the page that asks before a destructive action: whom it
+// is done to, and what will happen, computed for them.
+type confirmView struct {
+	consolePage
+	Person          *mfagate.User
+	Path, Back      string
+	Button, Reason  string
+	Factors         []string // how they get codes now, in words
+	RecoveryLeft    int
+	Sessions        int
+	AfterwardsToday string // what happens at their next sign-in, from the rollout
+	AfterwardsNext  string // and from the next phase, if it changes
+	NextWhen        string
+}
+
+// confirmAction asks support to confirm action key on u (the reset of
+// their security codes), with the reason they gave carried along.
+func confirmAction(d Deps, w http.ResponseWriter, r *http.Request, u *mfagate.User, key, reason string) error {
+	a := personActions[key]
+	ctx := r.Context()
+	factors, err := d.Accounts.Factors(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	left, err := d.Accounts.RecoveryCodesLeft(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	sessions, err := d.Accounts.UserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	v := confirmView{consolePage: newConsolePage(d.Site, r, "Reset the security codes of "+u.Name+"?", AreaPeople),
+		Person: u, Path: personLink(u.Username) + "/" + key, Back: personLink(u.Username), Button: "Yes, " + strings.ToLower(a.button[:1]) + a.button[1:],
+		Reason: reason, RecoveryLeft: left, Sessions: len(sessions)}
+	for _, f := range factors {
+		v.Factors = append(v.Factors, mfagate.MethodName(f.Method))
+	}
+	// What the rollout asks of them once they have no factor.
+	now := d.Accounts.RolloutNow()
+	dec := d.Accounts.DecideAt(u, nil, now)
+	v.AfterwardsToday = decisionText(d.Site, dec)
+	if n := dec.NextPhase; n != nil {
+		if next := decisionText(d.Site, d.Accounts.DecideAt(u, nil, n.Start)); next != v.AfterwardsToday {
+			v.AfterwardsNext, v.NextWhen = next, d.Site.PhaseDate(n.Start)
+		}
+	}
+	return d.Site.Render(w, r, http.StatusOK, "admin_confirm", v)
 }
 
 // reasonError is what is wrong with the reason of a support action, ""
@@ -455,15 +543,40 @@ func reasonError(reason string) string {
 	return ""
 }
 
-// endOfDay reads a date (as a date field sends it) as the last second of
-// that day in the rollout's zone.
+// endOfDay reads a day (see parseDay) as the last second of that day in
+// the rollout's zone.
 func endOfDay(st *site.Site, in string) (time.Time, error) {
 	if in == "" {
 		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the last day of the extension")
 	}
-	d, err := time.Parse(time.DateOnly, in)
+	d, err := parseDay(in)
 	if err != nil {
-		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20")
+		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20, or as 20 July 2027")
 	}
 	return rollout.StartOfDay(d.AddDate(0, 0, 1), st.RolloutLoc()).Add(-time.Second), nil
+}
+
+// dayLayouts are the ways a day may be typed: as a machine writes it, and
+// as people do, with the month's name in full or short, in any case.
+var dayLayouts = []string{time.DateOnly, "2 January 2006", "2 Jan 2006"}
+
+// parseDay reads a day typed into a date field: "2027-07-20",
+// "20 July 2027" or "20 jul 2027". The day is midnight UTC of that date.
+func parseDay(in string) (time.Time, error) {
+	in = strings.Join(strings.Fields(in), " ")
+	if i := strings.IndexFunc(in, unicode.IsLetter); i >= 0 { // "july" → "July": time.Parse wants the case it prints
+		j := i + 1
+		for j < len(in) && unicode.IsLetter(rune(in[j])) {
+			j++
+		}
+		in = in[:i] + strings.ToUpper(in[i:i+1]) + strings.ToLower(in[i+1:j]) + in[j:]
+	}
+	var err error
+	for _, layout := range dayLayouts {
+		var d time.Time
+		if d, err = time.Parse(layout, in); err == nil {
+			return d, nil
+		}
+	}
+	return time.Time{}, err
 }
