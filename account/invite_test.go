@@ -458,3 +458,32 @@ func TestAddressChangesAndLinks(t *testing.T) {
 		t.Errorf("the invitation to the corrected address: %v", err)
 	}
 }
+
+// TestResetSaysWhatHappensNext: the email after a support reset says what
+// the rollout, not the reset, will ask at the next sign-in: the password
+// alone with no phase, an offer in an optional phase (with the date it
+// becomes required), setup in a required one.
+func TestResetSaysWhatHappensNext(t *testing.T) {
+	sam := account.Actor{Name: "sam"}
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"before any phase", notifyDay.Add(-time.Hour), "For now your password alone signs you in."},
+		{"optional", optionalDay.Add(time.Hour), "you will be offered to set up a way to get security codes again. You can skip it for now. From 13 July 2027 it will be required."},
+		{"required", emailDay.Add(time.Hour), "you will be asked to set up a way to get security codes again before you can carry on."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := rolloutFixture(t, nil, tt.at)
+			f.mustUser(t, "ada", pw, "admin")
+			if err := f.svc.ResetMFA(context.Background(), sam, "ada", "lost phone"); err != nil {
+				t.Fatal(err)
+			}
+			m := f.mail(t)[0]
+			if m.Subject != "Your sign-in security was reset" || !strings.Contains(m.Text, tt.want) {
+				t.Errorf("the reset email (%q) does not say %q:\n%s", m.Subject, tt.want, m.Text)
+			}
+		})
+	}
+}

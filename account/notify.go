@@ -88,7 +88,7 @@ From now on you will be asked for a security code when you sign in.
 	mfaReset = newNotice("Your sign-in security was reset", `Hello {{.Name}},
 
 {{.Actor}} from your support team removed the security codes set up for your account {{.Username}} on {{.When}}.
-You have been signed out everywhere. The next time you sign in you will be asked to set up a way to get security codes again.
+You have been signed out everywhere. {{.Detail}}
 `)
 	recoveryUsed = newNotice("A recovery code was used to sign in", `Hello {{.Name}},
 

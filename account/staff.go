@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // The use cases of the console and the JSON API: finding people, looking
@@ -206,13 +207,35 @@ func (s *Service) ResetMFA(ctx context.Context, by Actor, username, reason strin
 		if _, err := tx.end.userSessions(tx, u.ID, nil); err != nil {
 			return err
 		}
-		if err := s.notify(tx, tx.now, u, mfaReset, by); err != nil {
+		if err := s.notify(tx, tx.now, u, mfaReset, by, s.AfterReset(u)); err != nil {
 			return err
 		}
 		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditMFAReset, Outcome: mfagate.OutcomeSuccess,
 			Actor: by.Name, Subject: u.Username, ClientAddr: by.ClientAddr, Reason: reason,
 			Detail: mfagate.Plural(n, "factor", "factors") + " removed; sessions ended"})
 	})
+}
+
+// AfterReset tells a person, in their words, what their next sign-in asks
+// of them once they have no factor: what the rollout says for them now,
+// and from its next phase when that is stricter. A reset does not make
+// anyone set up again by itself: with no phase asking, the password is
+// enough.
+func (s *Service) AfterReset(u *mfagate.User) string {
+	d := s.decideNow(u, nil)
+	var t string
+	switch d.Outcome {
+	case rollout.RequireEnrollment:
+		t = "The next time you sign in you will be asked to set up a way to get security codes again before you can carry on."
+	case rollout.OfferEnrollment:
+		t = "The next time you sign in you will be offered to set up a way to get security codes again. You can skip it for now."
+	default:
+		t = "For now your password alone signs you in. You can set up a way to get security codes again from your account page."
+	}
+	if n := d.NextPhase; n != nil && n.Required && d.Outcome != rollout.RequireEnrollment {
+		t += " From " + n.Start.In(s.loc).Format("2 January 2006") + " it will be required."
+	}
+	return t
 }
 
 // Unlock lifts a lock on an account, temporary or hard, by wrong

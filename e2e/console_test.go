@@ -30,7 +30,7 @@ const (
 	auditHeading      = "Audit log"
 	helpHeading       = "Get help signing in"
 	signInHeading     = "Sign in"
-	resetNotice       = "Security codes reset and they have been signed out. An email is on its way to tell them; they will set up again when they next sign in."
+	resetNotice       = "Security codes reset and they have been signed out. An email is on its way to tell them. When they next sign in: asked to set up security codes after their password; they can skip it."
 	resetSubject      = "Your sign-in security was reset"
 	resetKind         = "mfa.reset"
 	resetLabel        = "Security codes reset by staff"

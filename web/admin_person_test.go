@@ -69,7 +69,8 @@ func TestResetThroughTheConsole(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/people/bob?done=reset-mfa" {
 		t.Fatalf("reset: got %d to %q, want back to the person page", res.StatusCode, res.Header.Get("Location"))
 	}
-	if page := h.get(t, sam, res.Header.Get("Location")).body; !strings.Contains(page, "Security codes reset and they have been signed out.") || !strings.Contains(page, "Not set up") {
+	if page := h.get(t, sam, res.Header.Get("Location")).body; !strings.Contains(page, "Security codes reset and they have been signed out.") || !strings.Contains(page, "Not set up") ||
+		!strings.Contains(page, "When they next sign in: asked to set up security codes after their password; they can skip it.") {
 		t.Fatal("the person page does not confirm the reset")
 	}
 

@@ -184,7 +184,7 @@ var personActions = map[string]personAction{
 		title: "Reset security codes", button: "Reset security codes", warning: true, confirm: true,
 		example: "Lost phone, no recovery codes; identity checked by call-back",
 		hint:    "For someone who lost their phone and has no recovery code. Removes every way they get security codes and their recovery codes, and signs them out. They set up again at their next sign-in. Check who you are talking to first.",
-		notice:  "Security codes reset and they have been signed out. An email is on its way to tell them; they will set up again when they next sign in.",
+		notice:  "Security codes reset and they have been signed out. An email is on its way to tell them.",
 		run: func(accounts *account.Service, ctx context.Context, by account.Actor, username, reason string, _ time.Time) (int, error) {
 			return 0, accounts.ResetMFA(ctx, by, username, reason)
 		},
@@ -233,6 +233,10 @@ func Person(d Deps) site.HandlerFunc {
 		}
 		if a, ok := personActions[r.URL.Query().Get("done")]; ok {
 			v.Notice = a.notice
+			if r.URL.Query().Get("done") == "reset-mfa" {
+				// What the rollout, not the reset, asks of them now.
+				v.Notice += " When they next sign in: " + lowerFirst(v.Today) + "."
+			}
 			// The count comes back in the link; a mangled one gets no number.
 			if n, err := strconv.Atoi(r.URL.Query().Get("n")); a.noticeN != nil && err == nil && n >= 0 {
 				v.Notice = a.noticeN(n, u)
@@ -529,6 +533,14 @@ func confirmAction(d Deps, w http.ResponseWriter, r *http.Request, u *mfagate.Us
 		}
 	}
 	return d.Site.Render(w, r, http.StatusOK, "admin_confirm", v)
+}
+
+// lowerFirst lowers a sentence's first letter, to go after a colon.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // reasonError is what is wrong with the reason of a support action, ""
