@@ -21,6 +21,10 @@ type CodeSent struct {
 	// NextSendAt is when another code may be sent; the page says so rather
 	// than showing a countdown.
 	NextSendAt time.Time
+	// ResendNow reports that NextSendAt had passed when this was read: the
+	// page then says a new code can be asked for now, not from a time
+	// gone by.
+	ResendNow bool
 }
 
 // codeEmail is the message that carries a code. It says what the code is
@@ -127,6 +131,7 @@ func (s *Service) PendingCode(ctx context.Context, cur *Current, purpose string)
 			return err
 		}
 		sent = &CodeSent{Address: ec.Address, ExpiresAt: ec.ExpiresAt, NextSendAt: ec.CreatedAt.Add(s.mfa.ResendCooldown)}
+		sent.ResendNow = !tx.now.Before(sent.NextSendAt)
 		return nil
 	})
 	return sent, err

@@ -33,6 +33,7 @@ func parsePages(shared fs.FS, more []fs.FS, loc *time.Location) (map[string]*tem
 		},
 		"clock":       func(t time.Time) string { return t.In(loc).Format("15:04:05 MST") },
 		"method":      mfagate.MethodName,
+		"plural":      mfagate.Plural, // {{plural .N "minute" "minutes"}}: "1 minute", "2 minutes"
 		"methodLabel": MethodLabel,
 	}
 	pages := map[string]*template.Template{}
