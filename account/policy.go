@@ -28,6 +28,7 @@ type Decision struct {
 	// What the rollout says, for banners and the setup page; empty under
 	// DefaultPolicy.
 	Phase         string    // the phase in force for this person
+	PhaseStart    time.Time // when it started
 	NextPhase     *Upcoming // the next change for this person, if any
 	ExtendedUntil time.Time // set while an extension softens a requirement
 }

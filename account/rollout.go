@@ -25,7 +25,7 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 			d.ExtendedUntil = u.ExtendedUntil
 		}
 		if rd.Active != nil {
-			d.Phase = rd.Active.Name
+			d.Phase, d.PhaseStart = rd.Active.Name, rd.Active.Start
 		}
 		if n := rd.Next; n != nil && n.Requirement > rollout.Notify { // a notice changes nothing at sign-in
 			d.NextPhase = &Upcoming{Name: n.Name, Start: n.Start, Required: n.Requirement == rollout.Required,

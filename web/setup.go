@@ -26,6 +26,8 @@ type setupView struct {
 	Required bool
 	Deadline string          // when setting up becomes required, if it will
 	Has      map[string]bool // methods already set up
+	Why      string          // why setting up is required, when it is
+	PartWay  bool            // signing in, not signed in: the way out is to sign out
 }
 
 // handleSetupChoice asks how the person wants to get security codes.
@@ -55,6 +57,7 @@ func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, tit
 	}
 	v.CanSkip = cur.Session.Stage == mfagate.StagePassword && d.Outcome == rollout.OfferEnrollment
 	v.Required = d.Outcome == rollout.RequireEnrollment
+	v.Why, v.PartWay = whyRequired(st, d), cur.Session.Stage == mfagate.StagePassword
 	switch {
 	case !d.ExtendedUntil.IsZero():
 		v.Deadline = st.Day(d.ExtendedUntil)
@@ -115,6 +118,21 @@ type emailSetupView struct {
 	Sent    *account.CodeSent
 	Email   string // the registered address, the only one codes go to
 	Minutes int
+	Why     string // why they are setting up, when their organisation requires it
+	PartWay bool   // signing in, not signed in: the way out is to sign out
+}
+
+// whyRequired says why a person is being made to set up security codes,
+// so the required day does not arrive unexplained: "" when nothing
+// requires it (they chose to).
+func whyRequired(st *site.Site, d account.Decision) string {
+	if d.Outcome != rollout.RequireEnrollment {
+		return ""
+	}
+	if d.PhaseStart.IsZero() { // staff, whatever the schedule
+		return "Staff must use a second step when they sign in."
+	}
+	return "From " + st.Day(d.PhaseStart) + " your organisation requires a second step when you sign in."
 }
 
 func newEmailSetupView(st *site.Site, accounts *account.Service, r *http.Request) (emailSetupView, error) {
@@ -127,8 +145,13 @@ func newEmailSetupView(st *site.Site, accounts *account.Service, r *http.Request
 	if sent != nil {
 		title = "Check your email"
 	}
+	d, _, err := accounts.Decide(r.Context(), cur)
+	if err != nil {
+		return emailSetupView{}, err
+	}
 	return emailSetupView{Page: st.NewPage(r, title), Rd: st.KeepRedirect(r.FormValue("rd")), Sent: sent,
-		Email: cur.User.Email, Minutes: accounts.CodeMinutes()}, nil
+		Email: cur.User.Email, Minutes: accounts.CodeMinutes(), Why: whyRequired(st, d),
+		PartWay: cur.Session.Stage == mfagate.StagePassword}, nil
 }
 
 // setupBlocked answers the cases where a setup page must not show: the
@@ -258,6 +281,7 @@ type totpSetupView struct {
 	Setup   *account.TOTPSetup
 	QR      template.URL // data: URI of the QR code PNG, made here, so safe
 	Account string
+	PartWay bool // signing in, not signed in: the way out is to sign out
 }
 
 func newTOTPSetupView(st *site.Site, accounts *account.Service, r *http.Request) (totpSetupView, error) {
@@ -271,7 +295,7 @@ func newTOTPSetupView(st *site.Site, accounts *account.Service, r *http.Request)
 		return totpSetupView{}, err
 	}
 	v := totpSetupView{Page: st.NewPage(r, "Set up an authenticator app"), Rd: st.KeepRedirect(r.FormValue("rd")),
-		Apps: authenticatorApps, Setup: setup, QR: template.URL(qr)}
+		Apps: authenticatorApps, Setup: setup, QR: template.URL(qr), PartWay: site.CurrentFrom(r).Session.Stage == mfagate.StagePassword}
 	v.CodeHint = appCodeHint
 	return v, nil
 }
