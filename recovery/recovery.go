@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
 )
@@ -24,16 +26,6 @@ const randomBytes = Length * 5 / 8
 
 // maxCount bounds the n of Generate, to catch a misconfigured caller.
 const maxCount = 100
-
-// Errors returned by Normalize. Both are *mfagate.Error values with code
-// EINVALID; compare with == or errors.Is.
-var (
-	// ErrNoCode means nothing but spaces and hyphens was typed.
-	ErrNoCode = mfagate.Errorf(mfagate.EINVALID, "Enter a recovery code")
-	// ErrFormat means the input is not 16 characters of the code alphabet.
-	ErrFormat = mfagate.Errorf(mfagate.EINVALID,
-		"Recovery codes are 16 letters and numbers, like ABCD-EFGH-IJKL-MNOP")
-)
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -68,41 +60,90 @@ func Generate(rand io.Reader, n int) ([]string, error) {
 	return codes, nil
 }
 
-// maxInput bounds the input Normalize looks at.
+// maxInput bounds the input Normalize looks at: a code with generous
+// spacing fits many times over.
 const maxInput = 128
 
-// Normalize returns a typed code in the form Hash takes: upper case, with
-// spaces, tabs and hyphens removed. What is left must be 16 characters of
-// A-Z and 2-7, else ErrFormat (ErrNoCode when nothing is left). Look-alike
-// characters such as 0 and 1 are not mapped to letters: they never appear
-// in a code, so the message tells the person what codes look like instead.
+// ErrNoCode is Normalize's answer when nothing but spaces and dashes was
+// typed. It is an *mfagate.Error with code EINVALID, like every error
+// Normalize returns; the others say what is wrong with the code typed.
+var ErrNoCode = mfagate.Errorf(mfagate.EINVALID, "Enter a recovery code")
+
+// Normalize returns a typed code in the form Hash takes: 16 characters of
+// A-Z and 2-7. It reads a code the way a person may type or copy it:
+//
+//   - letters in either case;
+//   - spaces, tabs, line breaks and dashes anywhere (hyphen, en dash, em
+//     dash, minus sign, non-breaking space: whatever a copy from a
+//     document or a printed sheet brings along) are left out;
+//   - the digit 0 is read as the letter O: codes have no 0, and O is the
+//     only character it can be mistaken for.
+//
+// The digit 1 is not read as a letter, because two letters of the
+// alphabet look like it, I and L: reading it as either would spend one of
+// the person's tries on a guess, and trying both would check two codes for
+// one try. The message asks which letter it is instead. 8 and 9 are
+// refused like any other character that codes do not use.
+//
+// Anything else gives an error that says what is wrong, in words for the
+// person who typed it: which character codes do not use, or how many
+// characters were typed. None of them is a guess at a code: the caller
+// checks nothing and counts nothing for them.
 func Normalize(input string) (string, error) {
 	if len(input) > maxInput {
-		return "", ErrFormat
+		return "", mfagate.Errorf(mfagate.EINVALID, "A recovery code has %d letters and numbers; you entered far more", Length)
 	}
 	var b strings.Builder
 	b.Grow(Length)
-	for i := 0; i < len(input); i++ {
-		c := input[i]
+	n := 0 // characters of the code typed, beyond Length too
+	for _, r := range input {
 		switch {
-		case c == ' ' || c == '\t' || c == '-':
-		case b.Len() == Length:
-			return "", ErrFormat
-		case 'A' <= c && c <= 'Z', '2' <= c && c <= '7':
-			b.WriteByte(c)
-		case 'a' <= c && c <= 'z':
-			b.WriteByte(c - 'a' + 'A')
+		case isSeparator(r):
+			continue
+		case 'A' <= r && r <= 'Z', '2' <= r && r <= '7':
+		case 'a' <= r && r <= 'z':
+			r -= 'a' - 'A'
+		case r == '0':
+			r = 'O'
+		case r == '1':
+			return "", errOne
 		default:
-			return "", ErrFormat // 0, 1, 8, 9, punctuation or any non-ASCII byte
+			return "", notInAlphabet(r)
+		}
+		n++
+		if n <= Length {
+			b.WriteRune(r)
 		}
 	}
-	switch b.Len() {
-	case 0:
+	switch {
+	case n == 0:
 		return "", ErrNoCode
-	case Length:
-		return b.String(), nil
+	case n != Length:
+		return "", mfagate.Errorf(mfagate.EINVALID, "A recovery code has %d letters and numbers; you entered %d", Length, n)
 	}
-	return "", ErrFormat
+	return b.String(), nil
+}
+
+// errOne answers a typed 1, which could stand for I or for L.
+var errOne = mfagate.Errorf(mfagate.EINVALID,
+	"A recovery code has no number 1. Type the letter I or the letter L, whichever your code shows")
+
+// isSeparator reports whether r is a space or a dash of any kind, which a
+// code may be typed or copied with.
+func isSeparator(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || r == '\u2212' || // minus sign
+		r == '\u00a0' || r == '\u200b' || r == '\ufeff' // no-break space, zero-width space, byte order mark
+}
+
+// notInAlphabet says which character typed is not in the code alphabet,
+// quoting it when it is printable and describing it when it is not.
+func notInAlphabet(r rune) error {
+	what := "‘" + string(r) + "’"
+	if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.Is(unicode.Mn, r) {
+		what = "a character you typed"
+	}
+	return mfagate.Errorf(mfagate.EINVALID,
+		"A recovery code uses only the letters A to Z and the numbers 2 to 7; %s is not one of them", what)
 }
 
 // Hash returns the value stored in place of a code: HMAC-SHA-256 under the

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/recovery"
@@ -90,43 +91,115 @@ func TestGenerateRefuses(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
+	const (
+		alphabet = "A recovery code uses only the letters A to Z and the numbers 2 to 7; "
+		one      = "A recovery code has no number 1. Type the letter I or the letter L, whichever your code shows"
+	)
 	tests := []struct {
-		name, in, want string
-		err            error
+		name, in, want, msg string
 	}{
-		{"as shown", "ABCD-EFGH-IJKL-MN23", "ABCDEFGHIJKLMN23", nil},
-		{"no hyphens", "ABCDEFGHIJKLMN23", "ABCDEFGHIJKLMN23", nil},
-		{"lower case", "abcd-efgh-ijkl-mn23", "ABCDEFGHIJKLMN23", nil},
-		{"mixed case", "aBcD-eFgH-iJkL-mN23", "ABCDEFGHIJKLMN23", nil},
-		{"spaces", " ABCD EFGH IJKL MN23 ", "ABCDEFGHIJKLMN23", nil},
-		{"spaces and hyphens", "ABCD - EFGH - IJKL - MN23", "ABCDEFGHIJKLMN23", nil},
-		{"tab", "ABCD\tEFGHIJKLMN23", "ABCDEFGHIJKLMN23", nil},
-		{"all digits", "2345-6723-4567-2345", "2345672345672345", nil},
-		{"empty", "", "", recovery.ErrNoCode},
-		{"only separators", " - - ", "", recovery.ErrNoCode},
-		{"15 characters", "ABCD-EFGH-IJKL-MN2", "", recovery.ErrFormat},
-		{"17 characters", "ABCD-EFGH-IJKL-MN23A", "", recovery.ErrFormat},
-		{"zero", "ABCD-EFGH-IJKL-MN20", "", recovery.ErrFormat},
-		{"one", "ABCD-EFGH-IJKL-MN21", "", recovery.ErrFormat},
-		{"eight", "ABCD-EFGH-IJKL-MN28", "", recovery.ErrFormat},
-		{"nine", "ABCD-EFGH-IJKL-MN29", "", recovery.ErrFormat},
-		{"underscore", "ABCD_EFGH_IJKL_MN23", "", recovery.ErrFormat},
-		{"padding", "ABCDEFGHIJKLMN23=", "", recovery.ErrFormat},
-		{"non-ASCII letter", "ÄBCD-EFGH-IJKL-MN23", "", recovery.ErrFormat},
-		{"full-width letters", "ＡＢＣＤ-EFGH-IJKL-MN23", "", recovery.ErrFormat},
-		{"a TOTP code", "123456", "", recovery.ErrFormat},
-		{"very long", strings.Repeat("-", 200) + "ABCDEFGHIJKLMN23", "", recovery.ErrFormat},
+		{"as shown", "ABCD-EFGH-IJKL-MN23", "ABCDEFGHIJKLMN23", ""},
+		{"no hyphens", "ABCDEFGHIJKLMN23", "ABCDEFGHIJKLMN23", ""},
+		{"lower case", "abcd-efgh-ijkl-mn23", "ABCDEFGHIJKLMN23", ""},
+		{"mixed case", "aBcD-eFgH-iJkL-mN23", "ABCDEFGHIJKLMN23", ""},
+		{"spaces", " ABCD EFGH IJKL MN23 ", "ABCDEFGHIJKLMN23", ""},
+		{"spaces and hyphens", "ABCD - EFGH - IJKL - MN23", "ABCDEFGHIJKLMN23", ""},
+		{"tab", "ABCD\tEFGHIJKLMN23", "ABCDEFGHIJKLMN23", ""},
+		{"pasted with a line break", "ABCD-EFGH-IJKL-MN23\r\n", "ABCDEFGHIJKLMN23", ""},
+		{"en dashes", "ABCD–EFGH–IJKL–MN23", "ABCDEFGHIJKLMN23", ""},
+		{"em dashes", "ABCD—EFGH—IJKL—MN23", "ABCDEFGHIJKLMN23", ""},
+		{"minus signs", "ABCD−EFGH−IJKL−MN23", "ABCDEFGHIJKLMN23", ""},
+		{"non-breaking spaces", "ABCD EFGH IJKL MN23", "ABCDEFGHIJKLMN23", ""},
+		{"zero-width space", "ABCD​EFGHIJKLMN23", "ABCDEFGHIJKLMN23", ""},
+		{"all digits", "2345-6723-4567-2345", "2345672345672345", ""},
+		// The confusables: 0 can only be O; the letters I, L and O are
+		// code characters themselves and stay as typed.
+		{"zero for O", "OOPS-0OPS-0000-MN23", "OOPSOOPSOOOOMN23", ""},
+		{"lower-case o", "oops-oops-oooo-mn23", "OOPSOOPSOOOOMN23", ""},
+		{"capital I stays I", "IIII-AAAA-AAAA-AAAA", "IIIIAAAAAAAAAAAA", ""},
+		{"lower-case i is I", "iiii-aaaa-aaaa-aaaa", "IIIIAAAAAAAAAAAA", ""},
+		{"capital L stays L", "LLLL-AAAA-AAAA-AAAA", "LLLLAAAAAAAAAAAA", ""},
+		{"lower-case l is L, not I", "llll-aaaa-aaaa-aaaa", "LLLLAAAAAAAAAAAA", ""},
+		{"everything at once", " abcd efgh ijkl mn2o ", "ABCDEFGHIJKLMN2O", ""},
+		{"zero, spaces and lower case", "r0se 4bcd efgh ijk7", "ROSE4BCDEFGHIJK7", ""},
+		// 1 could be I or L: it is refused with a message that asks.
+		{"one", "ABCD-EFGH-1JKL-MN23", "", one},
+		{"one among confusables", "0000-1111-llll-iiii", "", one},
+		{"empty", "", "", "Enter a recovery code"},
+		{"only separators", " - - – ", "", "Enter a recovery code"},
+		{"15 characters", "ABCD-EFGH-IJKL-MN2", "", "A recovery code has 16 letters and numbers; you entered 15"},
+		{"1 character", "A", "", "A recovery code has 16 letters and numbers; you entered 1"},
+		{"17 characters", "ABCD-EFGH-IJKL-MN23A", "", "A recovery code has 16 letters and numbers; you entered 17"},
+		{"a TOTP-length code of letters", "ABCDEF", "", "A recovery code has 16 letters and numbers; you entered 6"},
+		{"eight", "ABCD-EFGH-IJKL-MN28", "", alphabet + "‘8’ is not one of them"},
+		{"nine", "ABCD-EFGH-IJKL-MN29", "", alphabet + "‘9’ is not one of them"},
+		{"a TOTP code", "123456", "", one},
+		{"an email code", "842375", "", alphabet + "‘8’ is not one of them"},
+		{"underscore", "ABCD_EFGH_IJKL_MN23", "", alphabet + "‘_’ is not one of them"},
+		{"padding", "ABCDEFGHIJKLMN23=", "", alphabet + "‘=’ is not one of them"},
+		{"non-ASCII letter", "ÄBCD-EFGH-IJKL-MN23", "", alphabet + "‘Ä’ is not one of them"},
+		{"full-width letters", "ＡＢＣＤ-EFGH-IJKL-MN23", "", alphabet + "‘Ａ’ is not one of them"},
+		{"Cyrillic O", "ОBCD-EFGH-IJKL-MN23", "", alphabet + "‘О’ is not one of them"},
+		{"a control character", "ABCD\x00EFGHIJKLMN23", "", alphabet + "a character you typed is not one of them"},
+		{"invalid UTF-8", "ABCD\xffEFGHIJKLMN23", "", alphabet + "a character you typed is not one of them"},
+		{"very long", strings.Repeat("-", 200) + "ABCDEFGHIJKLMN23", "", "A recovery code has 16 letters and numbers; you entered far more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := recovery.Normalize(tt.in)
-			if got != tt.want || err != tt.err {
-				t.Fatalf("got %q, %v; want %q, %v", got, err, tt.want, tt.err)
+			if tt.msg == "" {
+				if got != tt.want || err != nil {
+					t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+				}
+				return
 			}
-			if err != nil && mfagate.ErrorCode(err) != mfagate.EINVALID {
-				t.Fatalf("got code %q, want %q", mfagate.ErrorCode(err), mfagate.EINVALID)
+			if got != "" || err == nil || err.Error() != tt.msg {
+				t.Fatalf("got %q, %v; want the message %q", got, err, tt.msg)
+			}
+			if mfagate.ErrorCode(err) != mfagate.EINVALID || mfagate.ErrorMessage(err) != tt.msg {
+				t.Fatalf("got code %q, want %q with the message shown", mfagate.ErrorCode(err), mfagate.EINVALID)
 			}
 		})
+	}
+}
+
+// TestNormalizeEveryCharacter holds the mapping to its rule over every
+// ASCII character: letters fold to upper case, 0 reads as O, separators
+// vanish, and every other character is refused by name, 1 with its own
+// message; nothing else maps onto a code character.
+func TestNormalizeEveryCharacter(t *testing.T) {
+	for c := rune(0); c < 128; c++ {
+		in := "AAAA-AAAA-AAAA-AAA" + string(c)
+		got, err := recovery.Normalize(in)
+		var want string
+		switch {
+		case 'A' <= c && c <= 'Z', '2' <= c && c <= '7':
+			want = "AAAAAAAAAAAAAAA" + string(c)
+		case 'a' <= c && c <= 'z':
+			want = "AAAAAAAAAAAAAAA" + strings.ToUpper(string(c))
+		case c == '0':
+			want = "AAAAAAAAAAAAAAAO"
+		case c == ' ' || c == '-' || ('\t' <= c && c <= '\r'):
+			if err == nil || !strings.HasSuffix(err.Error(), "you entered 15") {
+				t.Errorf("%q: got %q, %v; want it left out, leaving 15", c, got, err)
+			}
+			continue
+		}
+		if want != "" {
+			if got != want || err != nil {
+				t.Errorf("%q: got %q, %v; want %q", c, got, err, want)
+			}
+			continue
+		}
+		if got != "" || err == nil || !strings.Contains(err.Error(), "A recovery code") {
+			t.Errorf("%q: got %q, %v; want it refused with a message", c, got, err)
+		}
+		if c == '1' != strings.Contains(err.Error(), "no number 1") {
+			t.Errorf("%q: got %v", c, err)
+		}
+		if unicode.IsPrint(c) && c != '1' && !strings.Contains(err.Error(), "‘"+string(c)+"’") {
+			t.Errorf("%q: got %v, want the message to name it", c, err)
+		}
 	}
 }
 

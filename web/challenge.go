@@ -21,6 +21,11 @@ type challengeView struct {
 	Sent    *account.CodeSent
 	Minutes int
 	Reauth  bool // confirming a change, not signing in
+	// Typed is a recovery code refused for its form, shown again in the
+	// field so that the person can mend the one character the message
+	// names. A well-formed code that is wrong is not kept: it is used up
+	// or not theirs, and mending will not help.
+	Typed string
 }
 
 func newChallengeView(st *site.Site, accounts *account.Service, r *http.Request, method string) (challengeView, error) {
@@ -109,6 +114,9 @@ func handleChallenge(st *site.Site, accounts *account.Service) site.HandlerFunc 
 			msg = "That code is not correct. Check the email and try again"
 		case errors.Is(err, totp.ErrWrongCode):
 			msg = "That code is not correct. Check your app and try again"
+		}
+		if typed := r.PostForm.Get("code"); method == mfagate.MethodRecovery && err != account.ErrWrongRecoveryCode && len(typed) <= 64 {
+			v.Typed = typed
 		}
 		v.Errors = []site.FieldError{{Field: "code", Message: msg}}
 		return st.Render(w, r, http.StatusBadRequest, "challenge", v)

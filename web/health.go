@@ -54,7 +54,7 @@ func isClosed(c <-chan struct{}) bool {
 //go:embed static
 var staticFS embed.FS
 
-// handleStatic serves the embedded stylesheet and script.
+// handleStatic serves the embedded stylesheet, script and icon.
 func handleStatic() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
@@ -65,5 +65,22 @@ func handleStatic() http.Handler {
 		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
+	})
+}
+
+// favicon is the icon browsers ask for at /favicon.ico whatever the page
+// says: one 32-pixel PNG in an ICO file, the same picture as
+// static/favicon.svg, which the layout links for browsers that take SVG.
+//
+//go:embed static/favicon.ico
+var favicon []byte
+
+// handleFavicon answers /favicon.ico with the embedded icon, cached for a
+// day.
+func handleFavicon() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/x-icon")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Write(favicon)
 	})
 }

@@ -21,6 +21,7 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 
 	// For machines: plain answers, not pages (health.go, metrics.go).
 	mux.Handle("GET /static/", handleStatic())
+	mux.Handle("GET /favicon.ico", handleFavicon())
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(db, o.Logger))
 	if !o.MetricsElsewhere {
