@@ -18,6 +18,7 @@ import (
 type CodeSent struct {
 	Address   string
 	ExpiresAt time.Time
+	SentAt    time.Time
 	// NextSendAt is when another code may be sent; the page says so rather
 	// than showing a countdown.
 	NextSendAt time.Time
@@ -130,7 +131,7 @@ func (s *Service) PendingCode(ctx context.Context, cur *Current, purpose string)
 		if err != nil {
 			return err
 		}
-		sent = &CodeSent{Address: ec.Address, ExpiresAt: ec.ExpiresAt, NextSendAt: ec.CreatedAt.Add(s.mfa.ResendCooldown)}
+		sent = &CodeSent{Address: ec.Address, ExpiresAt: ec.ExpiresAt, SentAt: ec.CreatedAt, NextSendAt: ec.CreatedAt.Add(s.mfa.ResendCooldown)}
 		sent.ResendNow = !tx.now.Before(sent.NextSendAt)
 		return nil
 	})
@@ -206,7 +207,7 @@ func (s *Service) issueCode(tx *txn, cur *Current, purpose, address string, c Ac
 	if err := tx.EnqueueMail(m); err != nil {
 		return nil, err
 	}
-	return &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, NextSendAt: now.Add(s.mfa.ResendCooldown)},
+	return &CodeSent{Address: address, ExpiresAt: ec.ExpiresAt, SentAt: now, NextSendAt: now.Add(s.mfa.ResendCooldown)},
 		tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCodeSent, Outcome: mfagate.OutcomeSuccess,
 			Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: "purpose " + purpose})
 }

@@ -26,6 +26,25 @@ type challengeView struct {
 	// names. A well-formed code that is wrong is not kept: it is used up
 	// or not theirs, and mending will not help.
 	Typed string
+	// SendAgain shows the button for a new code next to the error, when
+	// the code typed can no longer work (expired or used).
+	SendAgain bool
+}
+
+// sentNotice confirms that a code is on its way, on the page after
+// asking for one (?sent=1), so that a resend does not pass unnoticed.
+func sentNotice(st *site.Site, r *http.Request, sent *account.CodeSent) string {
+	if sent == nil || r.URL.Query().Get("sent") != "1" {
+		return ""
+	}
+	return "A new code is on its way to " + sent.Address + ", sent at " + sent.SentAt.In(st.Loc()).Format("15:04 MST") +
+		". Codes sent before it no longer work."
+}
+
+// codeDead reports whether a code error means the code can no longer
+// work, so that a new one is what helps.
+func codeDead(err error) bool {
+	return errors.Is(err, emailcode.ErrExpired) || errors.Is(err, emailcode.ErrUsed)
 }
 
 func newChallengeView(st *site.Site, accounts *account.Service, r *http.Request, method string) (challengeView, error) {
@@ -47,6 +66,7 @@ func newChallengeView(st *site.Site, accounts *account.Service, r *http.Request,
 		if v.Sent, err = accounts.PendingCode(r.Context(), cur, mfagate.PurposeSignIn); err != nil {
 			return v, err
 		}
+		v.Notice = sentNotice(st, r, v.Sent)
 	case mfagate.MethodTOTP:
 		v.Page = st.NewPage(r, "Enter the code from your authenticator app")
 		v.CodeHint = appCodeHint
@@ -119,6 +139,7 @@ func handleChallenge(st *site.Site, accounts *account.Service) site.HandlerFunc 
 			v.Typed = typed
 		}
 		v.Errors = []site.FieldError{{Field: "code", Message: msg}}
+		v.SendAgain = method == mfagate.MethodEmail && codeDead(err)
 		return st.Render(w, r, http.StatusBadRequest, "challenge", v)
 	}
 }
@@ -131,7 +152,7 @@ func handleChallengeSend(st *site.Site, accounts *account.Service) site.HandlerF
 		}
 		_, err := accounts.SendCode(r.Context(), site.CurrentFrom(r), mfagate.PurposeSignIn, "", st.Actor(r))
 		if err == nil {
-			http.Redirect(w, r, st.WithRd("/mfa/challenge?method=email", r.PostForm.Get("rd")), http.StatusSeeOther)
+			http.Redirect(w, r, st.WithRd("/mfa/challenge?method=email&sent=1", r.PostForm.Get("rd")), http.StatusSeeOther)
 			return nil
 		}
 		if errors.Is(err, account.ErrLocked) {

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -30,5 +32,37 @@ func TestCodePageWords(t *testing.T) {
 	page = h.get(t, c, "/mfa/challenge?method=email").body
 	if !strings.Contains(page, "You can ask for a new code now.") || strings.Contains(page, "You can ask for a new code from ") {
 		t.Errorf("after the wait the page still names a time gone by:\n%s", between(page, "<details", "</details>"))
+	}
+}
+
+// TestExpiredCodeOffersANewOne: an expired code's error has the button for
+// a new code right after it, outside "Problems with the code?", and after
+// sending, the page confirms where and when the new code went.
+func TestExpiredCodeOffersANewOne(t *testing.T) {
+	h := newHarness(t)
+	h.mustUser(t, "bob", pw, "user")
+	h.addFactor(t, "bob", "email")
+	c := h.client(t)
+	h.login(t, c, "bob")
+	code := h.latestCode(t)
+	h.clock.Advance(11 * time.Minute)
+	res := h.post(t, c, "/mfa/challenge", url.Values{"method": {"email"}, "code": {code}})
+	main := between(res.body, "<main", "<details")
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(main, "That code has expired") ||
+		!strings.Contains(main, `<form method="post" action="/mfa/challenge/send" class="send-again">`) {
+		t.Fatalf("an expired code (%d): the send-again button is not next to the error:\n%s", res.StatusCode, main)
+	}
+	res = h.post(t, c, "/mfa/challenge/send", nil)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "sent=1") {
+		t.Fatalf("send: %d to %q", res.StatusCode, loc)
+	}
+	page := h.get(t, c, res.Header.Get("Location")).body
+	if !strings.Contains(page, "A new code is on its way to ") || !strings.Contains(page, ", sent at ") {
+		t.Errorf("after sending, the page does not confirm it:\n%s", between(page, "<main", "</form>"))
+	}
+	// A wrong code is not dead: no button there, the code can be retyped.
+	res = h.post(t, c, "/mfa/challenge", url.Values{"method": {"email"}, "code": {"000000"}})
+	if strings.Contains(between(res.body, "<main", "<details"), `class="send-again"`) {
+		t.Error("a wrong code offers to send a new one as if the code had expired")
 	}
 }

@@ -120,6 +120,8 @@ type emailSetupView struct {
 	Minutes int
 	Why     string // why they are setting up, when their organisation requires it
 	PartWay bool   // signing in, not signed in: the way out is to sign out
+	// SendAgain shows the button for a new code next to the error.
+	SendAgain bool
 }
 
 // whyRequired says why a person is being made to set up security codes,
@@ -149,9 +151,11 @@ func newEmailSetupView(st *site.Site, accounts *account.Service, r *http.Request
 	if err != nil {
 		return emailSetupView{}, err
 	}
-	return emailSetupView{Page: st.NewPage(r, title), Rd: st.KeepRedirect(r.FormValue("rd")), Sent: sent,
+	v := emailSetupView{Page: st.NewPage(r, title), Rd: st.KeepRedirect(r.FormValue("rd")), Sent: sent,
 		Email: cur.User.Email, Minutes: accounts.CodeMinutes(), Why: whyRequired(st, d),
-		PartWay: cur.Session.Stage == mfagate.StagePassword}, nil
+		PartWay: cur.Session.Stage == mfagate.StagePassword}
+	v.Notice = sentNotice(st, r, sent)
+	return v, nil
 }
 
 // setupBlocked answers the cases where a setup page must not show: the
@@ -199,7 +203,7 @@ func handleEmailSetupSend(st *site.Site, accounts *account.Service) site.Handler
 		}
 		_, err := accounts.SendCode(r.Context(), site.CurrentFrom(r), mfagate.PurposeSetup, r.PostForm.Get("email"), st.Actor(r))
 		if err == nil {
-			http.Redirect(w, r, st.WithRd("/mfa/setup/email", r.PostForm.Get("rd")), http.StatusSeeOther)
+			http.Redirect(w, r, st.WithRd("/mfa/setup/email?sent=1", r.PostForm.Get("rd")), http.StatusSeeOther)
 			return nil
 		}
 		if errors.Is(err, account.ErrLocked) {
@@ -238,6 +242,7 @@ func handleEmailSetupConfirm(st *site.Site, accounts *account.Service) site.Hand
 			return verr
 		}
 		v.Errors = []site.FieldError{{Field: "code", Message: codeMessage(err)}}
+		v.SendAgain = codeDead(err)
 		return st.Render(w, r, http.StatusBadRequest, "setup_email", v)
 	}
 }
