@@ -40,17 +40,23 @@ var ErrLocked = mfagate.Errorf(mfagate.ETHROTTLED,
 // that suits their step.
 var errKeyLocked = errors.New("throttle key locked")
 
-// waitError says how long to wait before the next attempt.
-func waitError(d time.Duration) error {
-	secs := int(d.Round(time.Second) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	unit := "seconds"
-	if secs == 1 {
-		unit = "second"
-	}
-	return mfagate.Errorf(mfagate.ETHROTTLED, "Too many attempts in a row. Wait %d %s, then try again", secs, unit)
+// WaitError refuses an attempt that came too soon after wrong ones: the
+// next may come at Until. Its message says how long to wait; pages that
+// ask for a code say the time instead, next to the field.
+type WaitError struct {
+	Until time.Time
+	Wait  time.Duration // from the attempt to Until
+	err   error
+}
+
+func (e *WaitError) Error() string { return e.err.Error() }
+func (e *WaitError) Unwrap() error { return e.err }
+
+// waitError says how long to wait, d from now, before the next attempt.
+func waitError(d time.Duration, now time.Time) error {
+	secs := max(int(d.Round(time.Second)/time.Second), 1)
+	return &WaitError{Until: now.Add(d), Wait: d, err: mfagate.Errorf(mfagate.ETHROTTLED,
+		"Too many attempts in a row. Wait %s, then try again", mfagate.Plural(secs, "second", "seconds"))}
 }
 
 // rule is how a kind of key throttles.
@@ -132,7 +138,7 @@ func (s *Service) admit(tx mfagate.Throttles, key string, r rule, now time.Time)
 		// would block for as long as the clock was off. Replicas' clocks
 		// must agree to within clockTolerance (run NTP).
 		if wait := th.LastFailureAt.Add(d).Sub(now); wait > 0 && wait <= max(2*d, clockTolerance) {
-			return nil, waitError(wait)
+			return nil, waitError(wait, now)
 		}
 	}
 	t := &ticket{key: key, run: th.Run, n: th.Failures + 1, prevLast: th.LastFailureAt}

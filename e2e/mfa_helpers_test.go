@@ -30,7 +30,6 @@ const (
 	signedInHeading      = "You are signed in"
 	totpChallengeHeading = "Enter the code from your authenticator app"
 	recoveryHeading      = "Enter a recovery code"
-	tooManyHeading       = "Too many attempts"
 	wrongTooOftenHeading = "You entered the wrong code too many times"
 )
 
@@ -323,26 +322,31 @@ func emailedCode(t *testing.T, srv *server, address string, before int) string {
 	return c[1]
 }
 
-// throttleWait reads "Wait N seconds" from a "Too many attempts" page.
-var throttleWait = regexp.MustCompile(`Too many attempts in a row\. Wait (\d+) seconds?, then try again`)
+// throttleWait reads the wait from the error by the code field after too
+// many wrong codes in a row: the form stays, and says when to try again.
+var throttleWait = regexp.MustCompile(`Too many wrong codes in a row\. You can try again at \d\d:\d\d:\d\d \(in (\d+) seconds?\)`)
 
 // enterCodeWaiting enters code on the challenge page at challengeURL as
-// enterCode does; when the answer is a "Too many attempts" page it waits
-// the seconds the page says, opens the challenge again and retries.
+// enterCode does; when the answer is that it came too soon after wrong
+// codes, it checks the form is still there, waits the seconds the error
+// says, opens the challenge again and retries.
 func enterCodeWaiting(t *testing.T, ctx context.Context, challengeURL, code string) {
 	t.Helper()
 	for try := 0; ; try++ {
 		enterCode(t, ctx, code, continueButton)
-		if heading(t, ctx) != tooManyHeading {
+		if count(t, ctx, "#code-error") == 0 {
 			return
 		}
-		main := text(t, ctx, "main")
-		m := throttleWait.FindStringSubmatch(main)
+		msg := text(t, ctx, "#code-error")
+		m := throttleWait.FindStringSubmatch(msg)
 		if m == nil {
-			t.Fatalf("the %q page does not say how long to wait; it says:\n%s", tooManyHeading, main)
+			return // another error: the caller checks it
+		}
+		if count(t, ctx, "#code") != 1 {
+			t.Fatalf("after too many wrong codes the page has no code field; it says:\n%s", text(t, ctx, "main"))
 		}
 		if try >= 3 {
-			t.Fatalf("still %q after waiting %d times; the page says:\n%s", tooManyHeading, try, main)
+			t.Fatalf("still told to wait after waiting %d times: %s", try, msg)
 		}
 		secs, _ := strconv.Atoi(m[1])
 		t.Logf("the page says: %s", m[0])

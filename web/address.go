@@ -127,6 +127,7 @@ func handleAddressConfirm(st *site.Site, accounts *account.Service) site.Handler
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return nil
 		}
+		err = waitInline(st, err)
 		if done, err := limitReached(st, accounts, w, r, err); done {
 			return err
 		}

@@ -118,6 +118,7 @@ func handleChallenge(st *site.Site, accounts *account.Service) site.HandlerFunc 
 			finishStep(st, w, r, out.Token, afterSignIn(st, cur, r.PostForm.Get("rd")))
 			return nil
 		}
+		err = waitInline(st, err)
 		if done, err := limitReached(st, accounts, w, r, err); done {
 			return err
 		}

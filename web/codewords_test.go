@@ -66,3 +66,22 @@ func TestExpiredCodeOffersANewOne(t *testing.T) {
 		t.Error("a wrong code offers to send a new one as if the code had expired")
 	}
 }
+
+// TestTooSoonKeepsTheForm: a code typed too soon after wrong ones is
+// answered on the same page, the code field still there, saying the time
+// from which the person may try again, not by a page with no form.
+func TestTooSoonKeepsTheForm(t *testing.T) {
+	h := newHarness(t)
+	h.mustUser(t, "bob", pw, "user")
+	h.addFactor(t, "bob", "email")
+	c := h.client(t)
+	h.login(t, c, "bob")
+	for range 3 {
+		h.post(t, c, "/mfa/challenge", url.Values{"method": {"email"}, "code": {"000000"}})
+	}
+	res := h.post(t, c, "/mfa/challenge", url.Values{"method": {"email"}, "code": {"000000"}})
+	if !strings.Contains(res.body, `id="code"`) || !strings.Contains(res.body, "Too many wrong codes in a row. You can try again at 09:00:0") ||
+		!strings.Contains(res.body, `<a href="#code">`) {
+		t.Errorf("too soon (%d): the code form is not there with the time to try again:\n%s", res.StatusCode, between(res.body, "<main", "</form>"))
+	}
+}

@@ -234,6 +234,7 @@ func handleEmailSetupConfirm(st *site.Site, accounts *account.Service) site.Hand
 			finishSetup(st, w, r, out)
 			return nil
 		}
+		err = waitInline(st, err)
 		if done, err := limitReached(st, accounts, w, r, err); done {
 			return err
 		}
@@ -346,6 +347,7 @@ func handleTOTPSetupConfirm(st *site.Site, accounts *account.Service) site.Handl
 			finishSetup(st, w, r, out)
 			return nil
 		}
+		err = waitInline(st, err)
 		if done, err := limitReached(st, accounts, w, r, err); done {
 			return err
 		}

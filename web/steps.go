@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
@@ -94,3 +95,17 @@ func limitReached(st *site.Site, accounts *account.Service, w http.ResponseWrite
 }
 
 func errorIsReauth(err error) bool { return errors.Is(err, account.ErrReauth) }
+
+// waitInline turns a code refused for coming too soon after wrong ones
+// into an error for the code field, saying the time from which the
+// person may try again, so that the page keeps its form instead of
+// giving way to a page with none. Other errors are returned as they are.
+func waitInline(st *site.Site, err error) error {
+	var we *account.WaitError
+	if !errors.As(err, &we) {
+		return err
+	}
+	secs := max(int(we.Wait.Round(time.Second)/time.Second), 1)
+	return mfagate.Errorf(mfagate.EINVALID, "Too many wrong codes in a row. You can try again at %s (in %s)",
+		we.Until.In(st.Loc()).Format("15:04:05"), mfagate.Plural(secs, "second", "seconds"))
+}
