@@ -32,7 +32,8 @@ type sessionRow struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ClientAddr string
-	UserAgent  string
+	Device     string // "Chrome on Linux"
+	Active     string // "5 minutes ago"
 }
 
 type accountView struct {
@@ -64,11 +65,15 @@ func handleAccount(st *site.Site, accounts *account.Service) site.HandlerFunc {
 		if v.RecoveryLeft, err = accounts.RecoveryCodesLeft(r.Context(), cur.User.ID); err != nil {
 			return err
 		}
+		now := accounts.Now()
 		for _, sess := range list {
+			if sess.Stage != mfagate.StageFull {
+				continue // part-way through signing in: not signed in there
+			}
 			v.Sessions = append(v.Sessions, sessionRow{
 				Current:   bytes.Equal(sess.Hash, cur.Session.Hash),
 				CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt,
-				ClientAddr: sess.ClientAddr, UserAgent: sess.UserAgent,
+				ClientAddr: sess.ClientAddr, Device: site.Device(sess.UserAgent), Active: site.Ago(sess.LastSeenAt, now),
 			})
 		}
 		switch {
