@@ -353,6 +353,9 @@ func TestScreenshots(t *testing.T) {
 	expectPage(t, ctx, "/login", signInHeading)
 	mustDo(t, ctx, "find the error summary", chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 	shoot("signin-error")
+	mustDo(t, ctx, "open the forgotten-password page", chromedp.Navigate(srv.URL+"/login/forgot"))
+	expectPage(t, ctx, "/login/forgot", forgotHeading)
+	shoot("forgot-password")
 
 	// Ada sets up email codes, then looks at adding an app.
 	signIn(t, ctx, srv, ada)
@@ -392,12 +395,13 @@ func TestScreenshots(t *testing.T) {
 		{"/admin/people", peopleHeading, "console-people"},
 		{"/admin/people/" + ada.Username, "Ada Administrator", "console-person"},
 		{"/admin/audit", auditHeading, "console-audit"},
+		{"/admin/add-person", addPersonHeading, "console-add-person"},
 	} {
 		mustDo(t, ctx, "open "+p.path, chromedp.Navigate(srv.URL+p.path))
 		expectPage(t, ctx, p.path, p.h1)
 		shoot(p.name)
 	}
-	t.Logf("saved screenshots of 13 pages at %v px wide in %s", screenshotWidths, dir)
+	t.Logf("saved screenshots of 15 pages at %v px wide in %s", screenshotWidths, dir)
 }
 
 // shootPage saves full-page PNG screenshots of the current page at each
