@@ -264,7 +264,11 @@ func groupWords(g mfagate.Group) string {
 	}
 	methods := "no factor"
 	if len(g.Methods) > 0 {
-		methods = "factors " + strings.Join(g.Methods, ", ")
+		names := make([]string, len(g.Methods))
+		for i, m := range g.Methods {
+			names[i] = mfagate.MethodName(m)
+		}
+		methods = "factors " + strings.Join(names, ", ")
 	}
 	words := []string{roles, methods}
 	for _, f := range []struct {

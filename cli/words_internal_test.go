@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
 )
 
@@ -57,5 +58,15 @@ func TestSentenceKeepsNamesAsTyped(t *testing.T) {
 		if got := sentence(in); got != want {
 			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestGroupWordsNameFactorsInWords: recount names a group's factors as
+// people do, not by their identifiers.
+func TestGroupWordsNameFactorsInWords(t *testing.T) {
+	got := groupWords(mfagate.Group{Roles: []string{"admin"}, Methods: []string{mfagate.MethodTOTP, mfagate.MethodEmail}})
+	if want := "People with roles admin; factors " + mfagate.MethodName(mfagate.MethodTOTP) + ", " + mfagate.MethodName(mfagate.MethodEmail); got != want ||
+		strings.Contains(got, mfagate.MethodTOTP+",") {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }
