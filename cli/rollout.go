@@ -158,7 +158,7 @@ func asks(p *rollout.Phase) string {
 	if len(p.Reminders) > 0 {
 		var rs []string
 		for _, r := range p.Reminders {
-			rs = append(rs, durationWords(r))
+			rs = append(rs, humanDays(r))
 		}
 		s += "; reminders " + strings.Join(rs, ", ") + " before"
 	}

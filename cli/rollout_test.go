@@ -81,7 +81,8 @@ func TestRolloutShowSimulateExtendRunDue(t *testing.T) {
 	}
 	show := run(t, "", "rollout", "show", "--at", "2027-07-01", "--config", cfg)
 	if show.code != 0 || !strings.Contains(show.stdout, "✓") || !strings.Contains(show.stdout, "→") ||
-		!strings.Contains(show.stdout, "2027-07-13 00:00  Email verification required") {
+		!strings.Contains(show.stdout, "2027-07-13 00:00  Email verification required") ||
+		!strings.Contains(show.stdout, "; reminders 7 days, 1 day before") {
 		t.Fatalf("show: got %d\n%s%s", show.code, show.stdout, show.stderr)
 	}
 	var timeline struct {
