@@ -46,7 +46,7 @@ Security codes and emails about your account will come here from now on.
 `)
 	addressSetByStaff = newNotice("A new email address was set for your account", `Hello {{.Name}},
 
-{{.Actor}} from your support team set {{.Detail}} as the email address of your account {{.Username}} on {{.When}}. You have been signed out everywhere.
+{{.Actor}} set {{.Detail}} as the email address of your account {{.Username}} on {{.When}}. You have been signed out everywhere.
 The next time you sign in, you will be asked to confirm the new address with a code sent to it. Until then, security codes still go to the address you had before, and emails about your account go to both.
 `)
 )

@@ -53,7 +53,7 @@ You have been signed out everywhere else.
 `)
 	passwordSetByStaff = newNotice("Your password was reset", `Hello {{.Name}},
 
-A new password was set for your account {{.Username}} by {{.Actor}} on {{.When}}.
+A new password was set for your account {{.Username}} by {{.By}} on {{.When}}.
 You have been signed out everywhere. Sign in again with the new password you were given.
 `)
 
@@ -74,7 +74,7 @@ To keep your account safe, signing in is blocked until your support team unlocks
 `)
 	accountUnlocked = newAccountNotice("Your account has been unlocked", `Hello {{.Name}},
 
-Your account {{.Username}} was unlocked by {{.Actor}} on {{.When}}. You can sign in again.
+Your account {{.Username}} was unlocked by {{.By}} on {{.When}}. You can sign in again.
 `)
 	factorAdded = newNotice("A new way to confirm it's you was added", `Hello {{.Name}},
 
@@ -87,7 +87,7 @@ From now on you will be asked for a security code when you sign in.
 `)
 	mfaReset = newNotice("Your sign-in security was reset", `Hello {{.Name}},
 
-{{.Actor}} from your support team removed the security codes set up for your account {{.Username}} on {{.When}}.
+{{.Actor}} removed the security codes set up for your account {{.Username}} on {{.When}}.
 You have been signed out everywhere. {{.Detail}}
 `)
 	recoveryUsed = newNotice("A recovery code was used to sign in", `Hello {{.Name}},
@@ -106,7 +106,7 @@ If this was you, there is nothing to do. If not, someone knows your password: ch
 `)
 	sessionsEnded = newAccountNotice("You have been signed out everywhere", `Hello {{.Name}},
 
-{{.Actor}} from your support team signed your account {{.Username}} out on every device on {{.When}}. Sign in again to carry on.
+{{.Actor}} signed your account {{.Username}} out on every device on {{.When}}. Sign in again to carry on.
 `)
 	rolesChanged = newAccountNotice("Your roles have changed", `Hello {{.Name}},
 
@@ -125,21 +125,41 @@ If this was you, there is nothing to do: wait for your app to show a new code. I
 `)
 )
 
-// noticeData is what notice templates can use.
+// noticeData is what notice templates can use. Actor and By name the
+// staff member who acted, as a sentence's subject ("sam from your support
+// team", "Your support team") and after "by" ("your support team"); a
+// username is written as it is, lowercase or not.
 type noticeData struct {
-	Name, Username, When, From, Actor string
-	Detail                            string
-	Summary                           string // held-back events, in a coalesced notice
-	Product, SiteURL                  string
-	Support                           Contacts
+	Name, Username, When, From, Actor, By string
+	Detail                                string
+	Summary                               string // held-back events, in a coalesced notice
+	Product, SiteURL                      string
+	Support                               Contacts
 }
 
 // notify writes a notice for u into the outbox, as of at (the
 // transaction's now). detail fills the notice's one variable phrase, where
 // it has one.
 func (s *Service) notify(q mfagate.MailQueue, at time.Time, u *mfagate.User, n notice, by Actor, detail ...string) error {
-	return s.writeNotice(q, at, u, n, noticeData{When: s.when(at), From: by.ClientAddr, Actor: by.Name,
-		Detail: strings.Join(detail, " ")})
+	who := staffWords(by)
+	subject := who
+	if rest, ok := strings.CutPrefix(who, "your "); ok {
+		subject = "Your " + rest
+	}
+	return s.writeNotice(q, at, u, n, noticeData{When: s.when(at), From: by.ClientAddr,
+		Actor: subject, By: who, Detail: strings.Join(detail, " ")})
+}
+
+// staffWords names who acted for the person told of it: a staff member by
+// their username, from the support team; the server's command line
+// (mfagate.ActorCLI), the server itself (mfagate.ActorSystem) and API
+// tokens ("token:NAME") as the support team, never by those internal
+// names.
+func staffWords(by Actor) string {
+	if by.AtServer || by.Name == "" || by.Name == mfagate.ActorCLI || by.Name == mfagate.ActorSystem || strings.Contains(by.Name, ":") {
+		return "your support team"
+	}
+	return by.Name + " from your support team"
 }
 
 // writeNotice fills in d's account and contact fields and queues n,

@@ -159,7 +159,7 @@ func (a *app) bootstrap(ctx context.Context) error {
 			Password: strings.TrimRight(string(pw), "\r\n"),
 		})
 		if err != nil {
-			return fmt.Errorf("bootstrap account %q: %s", b.Username, operatorMessage(err))
+			return fmt.Errorf("bootstrap account %q: %s", b.Username, operatorMessage(forAdministrator(err)))
 		}
 		if created {
 			a.log.Info("created bootstrap account", "username", b.Username)

@@ -126,7 +126,7 @@ func keyFileName(cfg *config.Config) string {
 func byteSize(n int64) string {
 	switch {
 	case n < 1000:
-		return fmt.Sprintf("%d bytes", n)
+		return mfagate.Plural(int(n), "byte", "bytes")
 	case n < 1000*1000:
 		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 	case n < 1000*1000*1000:

@@ -20,6 +20,20 @@ type env struct {
 }
 
 // usageError is a mistake in how the command was called: exit status 2.
+//
+// The rule: a command line is a usage mistake (2) when it can be seen to
+// be wrong without reading the configuration, the database or standard
+// input: an unknown command, subcommand or flag, a required flag or
+// argument missing or empty, too many or too few arguments, flags that
+// exclude each other, a value outside a fixed set the command's -h names
+// (token create --role operator|support) or a time not written as a date
+// or RFC 3339 time. Standard input that is not a terminal when a password
+// must be typed is one too: the command needed --password-stdin.
+// Everything else is a failure of a well-formed command (1): the
+// configuration or the database cannot be read, a file cannot be opened,
+// a name is not found or is taken, or the installation's rules refuse a
+// value (an address, a password, a role the configuration lacks, a row
+// of an import).
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
@@ -85,10 +99,7 @@ func exitStatus(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	msg := err.Error()
-	if msg != "" {
-		msg = strings.ToUpper(msg[:1]) + msg[1:]
-	}
+	msg := sentence(err.Error())
 	msg = strings.TrimSuffix(msg, ".")
 	fmt.Fprintf(stderr, "mfagate: %s.\n", msg)
 	var ue *usageError
@@ -96,6 +107,18 @@ func exitStatus(stderr io.Writer, err error) int {
 		return 2
 	}
 	return 1
+}
+
+// sentence starts msg with a capital letter, unless its first word is a
+// name written as it must be typed: a file such as bad.csv or
+// ./people.csv, a flag, a quoted value.
+func sentence(msg string) string {
+	first, _, _ := strings.Cut(msg, " ")
+	first = strings.TrimRight(first, ":;,")
+	if first == "" || strings.HasPrefix(first, "-") || strings.ContainsAny(first, "./\\_\"'0123456789") {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
 }
 
 // operatorMessage says what went wrong to the operator at the server, who
@@ -143,4 +166,30 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// noArguments refuses arguments to a command that takes only options:
+// "rollout show extra" is a typing mistake, not something to ignore.
+func noArguments(cmd string, pos []string) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	return usagef("\"mfagate %s\" takes no arguments, only options (got %q); run \"mfagate %s -h\" to see them", cmd, pos[0], cmd)
+}
+
+// forAdministrator words the account layer's refusals for the
+// administrator at the command line, who acts on someone else's account:
+// "The password must be…", not "Your password must be…".
+func forAdministrator(err error) error {
+	code := mfagate.ErrorCode(err)
+	if code == mfagate.EINTERNAL {
+		return err
+	}
+	msg := mfagate.ErrorMessage(err)
+	if !strings.Contains(msg, "Your password") {
+		return err
+	}
+	msg = strings.ReplaceAll(msg, "Your password", "The password")
+	msg = strings.ReplaceAll(msg, "your username or email address", "the account's username or email address")
+	return mfagate.Errorf(code, "%s", msg)
 }

@@ -47,10 +47,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "the loopback `address` to listen on")
 	data := fs.String("data", "mfagate-data", "the `folder` for the database, key and demo passwords")
 	rf := addRehearsalFlags(fs)
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("demo", pos); err != nil {
 		return err
 	}
 	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	if err := rf.check(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*data, 0o700); err != nil {

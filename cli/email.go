@@ -12,12 +12,15 @@ import (
 // line, staff accounts too.
 func userSetEmail(ctx context.Context, e *env, args []string) error {
 	var email *string
-	return staffActionWith(ctx, e, args, "set-email", "NAME --email ADDRESS --reason TEXT", func(fs *flag.FlagSet) {
+	return staffActionWith(ctx, e, args, "set-email", "NAME --email ADDRESS --reason TEXT", func(fs *flag.FlagSet) func() error {
 		email = fs.String("email", "", "the account's new email `address`")
-	}, func(a *app, name, reason string) (string, error) {
-		if strings.TrimSpace(*email) == "" {
-			return "", usagef("give --email, such as --email ada@example.com")
+		return func() error {
+			if strings.TrimSpace(*email) == "" {
+				return usagef("give --email, such as --email ada@example.com")
+			}
+			return nil
 		}
+	}, func(a *app, name, reason string) (string, error) {
 		if err := a.accounts.ChangeEmail(ctx, cliActor, name, *email, reason); err != nil {
 			return "", err
 		}

@@ -63,7 +63,9 @@ func loadPlan(e *env, path string) (*config.Config, *rollout.Rollout, error) {
 func rolloutValidate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rollout validate", "--config FILE")
 	path := fs.String("config", "", "the configuration `file`")
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("rollout validate", pos); err != nil {
 		return err
 	}
 	_, plan, err := loadPlan(e, *path)
@@ -92,7 +94,9 @@ func rolloutShow(ctx context.Context, e *env, args []string) error {
 	path := fs.String("config", "", "the configuration `file`")
 	at := fs.String("at", "", "show the timeline as at this `time` (default: now)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("rollout show", pos); err != nil {
 		return err
 	}
 	cfg, plan, err := loadPlan(e, *path)
@@ -154,7 +158,7 @@ func asks(p *rollout.Phase) string {
 	if len(p.Reminders) > 0 {
 		var rs []string
 		for _, r := range p.Reminders {
-			rs = append(rs, durationWords(r))
+			rs = append(rs, humanDays(r))
 		}
 		s += "; reminders " + strings.Join(rs, ", ") + " before"
 	}
@@ -180,7 +184,9 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 	at := fs.String("at", "", "the `time` to simulate")
 	user := fs.String("user", "", "simulate for this `username` only")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("rollout simulate", pos); err != nil {
 		return err
 	}
 	if *at == "" {
@@ -219,7 +225,9 @@ func rolloutRecount(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rollout recount", "--config FILE [--fix]")
 	sf := addStoreFlags(fs)
 	fix := fs.Bool("fix", false, "replace wrong counts by the recount")
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("rollout recount", pos); err != nil {
 		return err
 	}
 	a, err := sf.open(ctx, e)
@@ -256,7 +264,11 @@ func groupWords(g mfagate.Group) string {
 	}
 	methods := "no factor"
 	if len(g.Methods) > 0 {
-		methods = "factors " + strings.Join(g.Methods, ", ")
+		names := make([]string, len(g.Methods))
+		for i, m := range g.Methods {
+			names[i] = mfagate.MethodName(m)
+		}
+		methods = "factors " + strings.Join(names, ", ")
 	}
 	words := []string{roles, methods}
 	for _, f := range []struct {
@@ -273,23 +285,35 @@ func groupWords(g mfagate.Group) string {
 // outcomes in the order reports list them.
 var outcomes = []rollout.Outcome{rollout.Allow, rollout.OfferEnrollment, rollout.RequireEnrollment, rollout.Challenge}
 
-var outcomeWords = map[rollout.Outcome]string{
-	rollout.Allow:             "sign in with the password alone",
-	rollout.OfferEnrollment:   "are offered setup (may skip)",
-	rollout.RequireEnrollment: "must set up a second factor",
-	rollout.Challenge:         "are asked for their second factor",
+// outcomeWords says what each outcome means for people, for one person
+// and for several: the text output is read by people, so it never shows
+// the identifiers (require_enrollment) that --json keeps for programs.
+var outcomeWords = map[rollout.Outcome][2]string{
+	rollout.Allow:             {"signs in with the password alone", "sign in with the password alone"},
+	rollout.OfferEnrollment:   {"is offered setup (may skip)", "are offered setup (may skip)"},
+	rollout.RequireEnrollment: {"must set up a second factor", "must set up a second factor"},
+	rollout.Challenge:         {"is asked for their second factor", "are asked for their second factor"},
+}
+
+// verb picks the form of a verb that agrees with n people.
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func printSummary(w io.Writer, s rollout.Summary, loc *time.Location) {
 	fmt.Fprintf(w, "On %s, of %s:\n", s.At.In(loc).Format("2 January 2006 15:04 MST"), mfagate.Plural(s.Total, "active account", "active accounts"))
 	for _, o := range outcomes {
-		fmt.Fprintf(w, "  %7d %s\n", s.ByOutcome[o], outcomeWords[o])
+		n := s.ByOutcome[o]
+		fmt.Fprintf(w, "  %7d %s\n", n, verb(n, outcomeWords[o][0], outcomeWords[o][1]))
 	}
 	if s.NeverSignedIn > 0 {
-		fmt.Fprintf(w, "  Of those who must set up, %d have never signed in.\n", s.NeverSignedIn)
+		fmt.Fprintf(w, "  Of those who must set up, %d %s never signed in.\n", s.NeverSignedIn, verb(s.NeverSignedIn, "has", "have"))
 	}
 	if s.Extended > 0 {
-		fmt.Fprintf(w, "  %d have an extension that softens a requirement.\n", s.Extended)
+		fmt.Fprintf(w, "  %d %s an extension that softens a requirement.\n", s.Extended, verb(s.Extended, "has", "have"))
 	}
 	roles := make([]string, 0, len(s.ByRole))
 	for r := range s.ByRole {
@@ -310,7 +334,7 @@ func printSummary(w io.Writer, s rollout.Summary, loc *time.Location) {
 		fmt.Fprintf(w, "\nNext: %q on %s: %d more will have to set up a second factor", s.Next.Name,
 			s.Next.Start.In(loc).Format("2 January 2006"), s.ForcedAtNext)
 		if s.ForcedAtNextNeverSignedIn > 0 {
-			fmt.Fprintf(w, ", %d of them have never signed in", s.ForcedAtNextNeverSignedIn)
+			fmt.Fprintf(w, ", %d of them %s never signed in", s.ForcedAtNextNeverSignedIn, verb(s.ForcedAtNextNeverSignedIn, "has", "have"))
 		}
 		fmt.Fprintln(w, ".")
 		if s.ForcedAtNextUnreached > 0 {
@@ -365,7 +389,7 @@ func simulateOne(ctx context.Context, e *env, a *app, username string, at time.T
 		return writeJSON(e.stdout, out)
 	}
 	loc := a.cfg.Rollout.Location
-	fmt.Fprintf(e.stdout, "%s on %s: %s.\n", u.Username, at.In(loc).Format("2 January 2006 15:04 MST"), d.Outcome)
+	fmt.Fprintf(e.stdout, "On %s, %s %s.\n", at.In(loc).Format("2 January 2006 15:04 MST"), u.Username, outcomeWords[d.Outcome][0])
 	fmt.Fprintf(e.stdout, "Why: %s\n", why)
 	if d.Next != nil {
 		fmt.Fprintf(e.stdout, "Next: %q from %s.\n", d.Next.Name, d.Next.Start.In(loc).Format("2 January 2006"))
@@ -380,15 +404,20 @@ func explain(d rollout.Decision, p rollout.Person) string {
 	case d.Active == nil:
 		b.WriteString("no phase applies to their roles (" + strings.Join(p.Roles, ",") + ") yet")
 	default:
-		fmt.Fprintf(&b, "phase %q (%s, for %s) is in force for them", d.Active.Name, d.Active.Requirement, strings.Join(d.Active.Audience, ","))
+		req := account.PhaseRequires(d.Active)
+		fmt.Fprintf(&b, "phase %q (%s, for %s) is in force for them", d.Active.Name, strings.ToLower(req[:1])+req[1:], strings.Join(d.Active.Audience, ","))
 	}
 	if len(p.Methods) == 0 {
 		b.WriteString("; they have no second factor")
 	} else {
-		b.WriteString("; they have set up " + strings.Join(p.Methods, " and ") + ", which is always asked for")
+		names := make([]string, len(p.Methods))
+		for i, m := range p.Methods {
+			names[i] = mfagate.MethodPhrase(m)
+		}
+		b.WriteString("; they have set up " + strings.Join(names, " and ") + ", which is always asked for")
 	}
 	if d.Outcome == rollout.RequireEnrollment && len(p.Methods) > 0 {
-		b.WriteString(", but the phase accepts only " + strings.Join(d.Methods, " or "))
+		b.WriteString(", but the phase accepts only " + mfagate.MethodPhrases(d.Methods))
 	}
 	if d.Extended {
 		b.WriteString("; an extension makes the requirement optional for them until " + p.ExtendedUntil.Format("2006-01-02"))
@@ -441,7 +470,9 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 func rolloutRunDue(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rollout run-due", "--config FILE")
 	sf := addStoreFlags(fs)
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("rollout run-due", pos); err != nil {
 		return err
 	}
 	a, err := sf.open(ctx, e)

@@ -29,7 +29,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "--config FILE [--clock TIME --rehearsal]")
 	path := fs.String("config", "", "the configuration `file`")
 	rf := addRehearsalFlags(fs)
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("serve", pos); err != nil {
+		return err
+	}
+	if err := rf.check(); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(e, *path)
@@ -75,7 +80,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 func runMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "migrate", "--config FILE")
 	path := fs.String("config", "", "the configuration `file`")
-	if _, err := parseFlags(fs, args); err != nil {
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if err := noArguments("migrate", pos); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(e, *path)
@@ -113,14 +120,21 @@ func addRehearsalFlags(fs *flag.FlagSet) rehearsalFlags {
 	}
 }
 
-func (f rehearsalFlags) options(cfg *config.Config) ([]appOption, error) {
+// check refuses --clock without --rehearsal and the other way round,
+// before anything is opened.
+func (f rehearsalFlags) check() error {
 	switch {
 	case *f.clock == "" && *f.rehearsal:
-		return nil, usagef("--rehearsal goes with --clock TIME")
-	case *f.clock == "":
-		return nil, nil
-	case !*f.rehearsal:
-		return nil, usagef("--clock moves the server's time for everyone using it; add --rehearsal to confirm this is a rehearsal")
+		return usagef("--rehearsal goes with --clock TIME")
+	case *f.clock != "" && !*f.rehearsal:
+		return usagef("--clock moves the server's time for everyone using it; add --rehearsal to confirm this is a rehearsal")
+	}
+	return nil
+}
+
+func (f rehearsalFlags) options(cfg *config.Config) ([]appOption, error) {
+	if err := f.check(); err != nil || *f.clock == "" {
+		return nil, err
 	}
 	at, err := parseTime(*f.clock, cfg.Rollout.Location)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/mfagate/mfagate"
 )
 
 const tokenUsage = `Usage: mfagate token SUBCOMMAND [options]
@@ -43,10 +45,14 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("token create takes no arguments, only options, as in \"mfagate token create --name helpdesk-bot --role support\"")
+		return usagef("\"mfagate token create\" takes no arguments, only options, as in \"mfagate token create --name helpdesk-bot --role support\"")
 	}
 	if *name == "" || *role == "" {
 		return usagef("give --name and --role, as in \"mfagate token create --name helpdesk-bot --role support\"")
+	}
+	// The roles a token may have are fixed, so another is a usage mistake.
+	if *role != mfagate.RoleOperator && *role != mfagate.RoleSupport {
+		return usagef("--role is operator or support, not %q; what each may do is in docs/api.md", *role)
 	}
 	a, err := sf.open(ctx, e)
 	if err != nil {
@@ -68,8 +74,8 @@ func tokenList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return usagef("token list takes no arguments, only options")
+	if err := noArguments("token list", pos); err != nil {
+		return err
 	}
 	a, err := sf.open(ctx, e)
 	if err != nil {

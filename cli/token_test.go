@@ -52,7 +52,7 @@ func TestTokenCommands(t *testing.T) {
 	fails(2, "give --name and --role", "token", "create", "--name", "x")
 	fails(2, "takes no arguments", "token", "create", "extra", "--name", "x", "--role", "support")
 	fails(1, "already exists", "token", "create", "--name", "helpdesk-bot", "--role", "operator")
-	fails(1, "operator or support", "token", "create", "--name", "x", "--role", "admin")
+	fails(2, "operator or support", "token", "create", "--name", "x", "--role", "admin") // a fixed choice: a usage mistake
 	fails(1, "Name the token", "token", "create", "--name", "has space", "--role", "support")
 	if r := run(t, "", "token"); r.code != 2 || !containsFold(r.stderr, "name a token subcommand") {
 		t.Fatalf("token alone: got %d %q, want 2", r.code, r.stderr)

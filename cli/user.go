@@ -116,13 +116,25 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if n := countTrue(*fromStdin, *noPassword, *invite); n > 1 {
 		return usagef("give one of --invite, --password-stdin and --no-password, not several")
 	}
+	// The command line first, then the configuration, and only then the
+	// password: nobody types a password for a command that cannot run.
+	switch {
+	case strings.TrimSpace(*email) == "":
+		return usagef("give --email ADDRESS, as in \"mfagate user add %s --email %s@example.com --roles user\"", pos[0], pos[0])
+	case strings.TrimSpace(*roles) == "":
+		return usagef("give --roles, such as --roles user or --roles admin,user")
+	}
+	cfg, err := sf.load(e)
+	if err != nil {
+		return err
+	}
 	pw := ""
 	if !*noPassword && !*invite {
 		if pw, err = readPassword(e, *fromStdin, "Password for "+pos[0]); err != nil {
 			return err
 		}
 	}
-	a, err := sf.open(ctx, e)
+	a, err := openApp(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -131,7 +143,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 		Username: pos[0], Email: *email, Name: *name, Roles: account.SplitRoles(*roles), Password: pw, Invite: *invite,
 	})
 	if err != nil {
-		return err
+		return forAdministrator(err)
 	}
 	fmt.Fprintf(e.stdout, "Created account %s (%s) with roles %s.\n", u.Username, u.Email, strings.Join(u.Roles, ","))
 	if *invite {
@@ -179,7 +191,8 @@ func readPassword(e *env, fromStdin bool, prompt string) (string, error) {
 		}
 		pw := strings.TrimRight(line, "\r\n")
 		if pw == "" {
-			return "", usagef("standard input held no password")
+			// What came in is wrong, not the command: exit status 1.
+			return "", errors.New("standard input held no password: give it on one line")
 		}
 		return pw, nil
 	}
@@ -243,11 +256,12 @@ func userImport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s %s; nothing was imported", pos[0], operatorMessage(err))
 	}
 	if *invite {
-		fmt.Fprintf(e.stdout, "Imported %d accounts. %s\n", n, invitationOnItsWay(a, n))
+		fmt.Fprintf(e.stdout, "Imported %s. %s\n", mfagate.Plural(n, "account", "accounts"), invitationOnItsWay(a, n))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "Imported %d accounts. They have no password yet: invite them with \"mfagate user invite NAME\" "+
-		"(next time, import with --invite), or set one with \"mfagate user set-password NAME\".\n", n)
+	fmt.Fprintf(e.stdout, "Imported %s. %s no password yet: invite them with \"mfagate user invite NAME\" "+
+		"(next time, import with --invite), or set one with \"mfagate user set-password NAME\".\n",
+		mfagate.Plural(n, "account", "accounts"), map[bool]string{true: "It has", false: "They have"}[n == 1])
 	return nil
 }
 
@@ -291,8 +305,8 @@ func userList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return usagef("user list takes no arguments, only options")
+	if err := noArguments("user list", pos); err != nil {
+		return err
 	}
 	a, err := sf.open(ctx, e)
 	if err != nil {
@@ -406,17 +420,21 @@ func userSetPassword(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("give exactly one username, as in \"mfagate user set-password alice\"")
 	}
+	cfg, err := sf.load(e)
+	if err != nil {
+		return err
+	}
 	pw, err := readPassword(e, *fromStdin, "New password for "+pos[0])
 	if err != nil {
 		return err
 	}
-	a, err := sf.open(ctx, e)
+	a, err := openApp(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if err := a.accounts.SetPassword(ctx, cliActor, pos[0], pw); err != nil {
-		return err
+		return forAdministrator(err)
 	}
 	fmt.Fprintf(e.stdout, "Set a new password for %s and signed them out everywhere. An email telling them is on its way: the running server sends it.\n", pos[0])
 	return nil
@@ -466,12 +484,15 @@ func userUnlock(ctx context.Context, e *env, args []string) error {
 // and support too.
 func userSetRoles(ctx context.Context, e *env, args []string) error {
 	var roles *string
-	return staffActionWith(ctx, e, args, "set-roles", "NAME --roles ROLE[,ROLE] --reason TEXT", func(fs *flag.FlagSet) {
+	return staffActionWith(ctx, e, args, "set-roles", "NAME --roles ROLE[,ROLE] --reason TEXT", func(fs *flag.FlagSet) func() error {
 		roles = fs.String("roles", "", "the account's `roles` from now on, comma-separated")
-	}, func(a *app, name, reason string) (string, error) {
-		if strings.TrimSpace(*roles) == "" {
-			return "", usagef("give --roles, such as --roles admin,user")
+		return func() error {
+			if strings.TrimSpace(*roles) == "" {
+				return usagef("give --roles, such as --roles admin,user")
+			}
+			return nil
 		}
+	}, func(a *app, name, reason string) (string, error) {
 		if err := a.accounts.SetRoles(ctx, cliActor, name, account.SplitRoles(*roles), reason); err != nil {
 			return "", err
 		}
@@ -489,14 +510,16 @@ func staffAction(ctx context.Context, e *env, args []string, verb string, do fun
 }
 
 // staffActionWith is staffAction with more flags, added by flags, and
-// their usage.
-func staffActionWith(ctx context.Context, e *env, args []string, verb, usage string, flags func(*flag.FlagSet),
+// their usage. The function flags returns checks them once parsed,
+// before anything is opened.
+func staffActionWith(ctx context.Context, e *env, args []string, verb, usage string, flags func(*flag.FlagSet) func() error,
 	do func(a *app, name, reason string) (string, error)) error {
 	fs := newFlags(e, "user "+verb, usage)
 	sf := addStoreFlags(fs)
 	reason := fs.String("reason", "", "why, for the audit log")
+	check := func() error { return nil }
 	if flags != nil {
-		flags(fs)
+		check = flags(fs)
 	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -507,6 +530,9 @@ func staffActionWith(ctx context.Context, e *env, args []string, verb, usage str
 	}
 	if strings.TrimSpace(*reason) == "" {
 		return usagef("give a --reason; it is kept in the audit log")
+	}
+	if err := check(); err != nil {
+		return err
 	}
 	a, err := sf.open(ctx, e)
 	if err != nil {
