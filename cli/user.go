@@ -465,7 +465,14 @@ func userResetMFA(ctx context.Context, e *env, args []string) error {
 		if err := a.accounts.ResetMFA(ctx, cliActor, name, reason); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("Removed the security codes of %s and ended their sessions. An email telling them is on its way; they will set up again at their next sign-in.", name), nil
+		u, err := a.accounts.User(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		// What the rollout, not the reset, asks of them now.
+		next := outcomeWords[a.accounts.DecideAt(u, nil, a.accounts.RolloutNow()).Outcome][0]
+		return fmt.Sprintf("Removed the security codes of %s and ended their sessions. An email telling them is on its way. At their next sign-in, %s %s.",
+			name, name, next), nil
 	})
 }
 
