@@ -94,6 +94,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "mfagate demo is running at %s\n", baseURL)
+	if *rf.clock != "" {
+		at, err := parseTime(*rf.clock, cfg.Rollout.Location)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "This is a rehearsal: the demo behaves as on %s, the clock running on from there, and every page says so.\n",
+			at.In(cfg.Rollout.Location).Format("2 January 2006 at 15:04 MST"))
+	}
 	for _, l := range lines {
 		fmt.Fprintln(e.stdout, l)
 	}

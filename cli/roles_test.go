@@ -107,3 +107,16 @@ func TestSetRolesReachesForwardAuth(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestDemoSaysItRehearses: the demo started at another time says so in
+// its printout, and the account lines keep the form SPEC.md gives them.
+func TestDemoSaysItRehearses(t *testing.T) {
+	out, _ := start(t, "demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--clock", "2030-01-01", "--rehearsal")
+	out.await(t, regexp.MustCompile(`/dev/outbox`))
+	if !strings.Contains(out.String(), "This is a rehearsal: the demo behaves as on 1 January 2030 at 00:00") {
+		t.Errorf("the demo does not say it rehearses:\n%s", out.String())
+	}
+	if n := len(accountLine.FindAllString(out.String(), -1)); n != 3 {
+		t.Errorf("%d account lines in the SPEC's form, want 3:\n%s", n, out.String())
+	}
+}
