@@ -90,6 +90,15 @@ func TestKeygen(t *testing.T) {
 	if again, _ := os.ReadFile(path); !bytes.Equal(again, data) {
 		t.Fatal("the key file changed")
 	}
+
+	// A folder that does not exist is made, readable by its owner only.
+	nested := filepath.Join(t.TempDir(), "etc", "mfagate", "secret.key")
+	if r := run(t, "", "keygen", nested); r.code != 0 {
+		t.Fatalf("keygen into a new folder: got %d: %s", r.code, r.stderr)
+	}
+	if fi, err := os.Stat(filepath.Dir(nested)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the key's new folder: %v, mode %v; want 0700", err, fi.Mode().Perm())
+	}
 }
 
 // install writes a key and a configuration for a fresh installation and
