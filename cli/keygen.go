@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"os"
+	"path/filepath"
 )
 
 func runKeygen(ctx context.Context, e *env, args []string) error {
