@@ -16,15 +16,15 @@ import (
 
 // The person we cannot reach by email (issue 10). Pat's mailbox is gone:
 // the demo's outbox refuses every address under .invalid, as a real mail
-// server refuses an unknown mailbox. Sam, from support, signs Pat out
-// everywhere; the email that says so is refused, and Pat's page in the
+// server refuses an unknown mailbox. Sam, from support, gives Pat more
+// time to set up; the email that says so is refused, and Pat's page in the
 // console then says their emails are being refused, with the server's
 // answer. Sam marks the address as fixed: the refused email is queued
 // again (and, the address still being refused, the panel comes back).
 
 const (
 	unreachedHeading = "Emails to them are being refused"
-	endSessionsBtn   = `//form[substring(@action, string-length(@action) - string-length("/end-sessions") + 1) = "/end-sessions"]//button`
+	extendBtn        = `//form[substring(@action, string-length(@action) - string-length("/extend") + 1) = "/extend"]//button`
 	fixAddressBtn    = `//form[substring(@action, string-length(@action) - string-length("/address-fixed") + 1) = "/address-fixed"]//button`
 )
 
@@ -40,9 +40,15 @@ func TestSupportSeesAPersonWeCannotReach(t *testing.T) {
 	if main := text(t, ctx, "main"); strings.Contains(main, unreachedHeading) {
 		t.Fatalf("Pat's page says %q before any email to them was refused", unreachedHeading)
 	}
-	mustDo(t, ctx, "type the reason for signing Pat out",
-		chromedp.SendKeys(chromedp.ID("end-sessions-reason"), "Reported a lost laptop", chromedp.NodeVisible))
-	clickAndWait(t, ctx, "click Sign out everywhere", endSessionsBtn)
+	// Pat has no session, so the page offers no "Sign out everywhere"; an
+	// extension emails them too.
+	if n := count(t, ctx, "#end-sessions-reason"); n != 0 {
+		t.Error("Pat's page offers to sign out everywhere someone signed in nowhere")
+	}
+	mustDo(t, ctx, "give Pat more time, with a reason",
+		chromedp.SendKeys(chromedp.ID("extend-until"), time.Now().AddDate(0, 1, 0).Format(time.DateOnly), chromedp.NodeVisible),
+		chromedp.SendKeys(chromedp.ID("extend-reason"), "On leave until next month", chromedp.NodeVisible))
+	clickAndWait(t, ctx, "click Give more time", extendBtn)
 	expectPage(t, ctx, "/admin/people/pat", "Pat Gone")
 
 	// The delivery worker runs every few seconds: look again until the
