@@ -88,6 +88,8 @@ type addressCodeView struct {
 	Rd      string
 	Sent    *account.CodeSent
 	Minutes int
+	// SendAgain shows the button for a new code next to the error.
+	SendAgain bool
 }
 
 func newAddressCodeView(st *site.Site, accounts *account.Service, r *http.Request) (addressCodeView, error) {
@@ -143,6 +145,7 @@ func handleAddressConfirm(st *site.Site, accounts *account.Service) site.Handler
 			msg = "That code is not correct. Check the email and try again"
 		}
 		v.Errors = []site.FieldError{{Field: "code", Message: msg}}
+		v.SendAgain = codeDead(err) && v.Sent != nil
 		return st.Render(w, r, site.Status(mfagate.ErrorCode(err)), "address_code", v)
 	}
 }

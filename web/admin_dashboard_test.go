@@ -267,7 +267,7 @@ func TestTimelineMarksThePhasesInForce(t *testing.T) {
 		{"before the rollout", time.Date(2027, 5, 25, 12, 0, 0, 0, time.UTC),
 			[]string{"Next: Communication starts on 26 May 2027, tomorrow.", "Next, tomorrow", "Upcoming, in 67 days"}},
 		{"the day email becomes required", time.Date(2027, 7, 13, 8, 0, 0, 0, time.UTC),
-			[]string{"<strong class=\"tag tag-active\">In force for administrators</strong>", "Started; a stricter phase now applies", "Next: Full enforcement starts on 31 July 2027, in 18 days."}},
+			[]string{"<strong class=\"tag tag-active\">In force for administrators</strong>", "Started; a later phase now applies to the same people", "Next: Full enforcement starts on 31 July 2027, in 18 days."}},
 		{"full enforcement", time.Date(2027, 8, 1, 8, 0, 0, 0, time.UTC),
 			[]string{"<strong class=\"tag tag-active\">In force for everyone</strong>", "Every phase has started"}},
 	}

@@ -85,3 +85,21 @@ func TestTooSoonKeepsTheForm(t *testing.T) {
 		t.Errorf("too soon (%d): the code form is not there with the time to try again:\n%s", res.StatusCode, between(res.body, "<main", "</form>"))
 	}
 }
+
+// TestExpiredAddressCodeOffersANewOne: the address-change page, too, has
+// the button for a new code next to an expired code's error.
+func TestExpiredAddressCodeOffersANewOne(t *testing.T) {
+	h := newHarness(t)
+	c := h.client(t)
+	h.emailFactor(t, c, "alice")
+	if res := h.post(t, c, "/account/email", url.Values{"email": {"alice@new.example.com"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sending the code: %d", res.StatusCode)
+	}
+	code := h.codeTo(t, "alice@new.example.com")
+	h.clock.Advance(11 * time.Minute)
+	res := h.post(t, c, "/account/email/code", url.Values{"code": {code}})
+	main := between(res.body, "<main", "<details")
+	if !strings.Contains(main, "That code has expired") || !strings.Contains(main, `<form method="post" action="/account/email" class="send-again">`) {
+		t.Errorf("an expired address code (%d): no send-again button by the error:\n%s", res.StatusCode, main)
+	}
+}

@@ -129,7 +129,7 @@ func timeline(st *site.Site, t account.Timeline) ([]phaseRow, string) {
 			row.Active = true
 			row.Status = "In force for " + strings.Join(who, " and ")
 		case ph.Started:
-			row.Status = "Started; a stricter phase now applies"
+			row.Status = "Started; a later phase now applies to the same people"
 		case next == "":
 			row.Status = "Next, " + inDays(daysUntil(st, t.At, ph.Start))
 			next = ph.Name + " starts on " + row.When + ", " + inDays(daysUntil(st, t.At, ph.Start))
