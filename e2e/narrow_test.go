@@ -33,8 +33,9 @@ func noSidewaysScroll(t *testing.T, ctx context.Context, what string) {
 	saveScreenshots(t, ctx, what)
 }
 
-// TestTablesFitAPhone: the account page, the console's people list and
-// the audit log show their tables at 360 px without scrolling sideways:
+// TestTablesFitAPhone: the account page, the console's people list, a
+// person's page and the audit log show their tables at 360 px without
+// scrolling sideways:
 // each row becomes a card of label: value lines.
 func TestTablesFitAPhone(t *testing.T) {
 	t.Parallel()
@@ -51,6 +52,8 @@ func TestTablesFitAPhone(t *testing.T) {
 	noSidewaysScroll(t, ctx, "admin-people-narrow")
 	mustDo(t, ctx, "open the audit log", chromedp.Navigate(srv.URL+"/admin/audit"))
 	noSidewaysScroll(t, ctx, "admin-audit-narrow")
+	mustDo(t, ctx, "open sam's own page in the console", chromedp.Navigate(srv.URL+"/admin/people/sam"))
+	noSidewaysScroll(t, ctx, "admin-person-narrow")
 }
 
 // contains reports whether s holds every one of parts.

@@ -78,7 +78,7 @@ type staffSessionRow struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ClientAddr string
-	UserAgent  string
+	Device     string // "Chrome on Linux"
 }
 
 // actionForm is one support action's form on the person page.
@@ -272,7 +272,7 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 			stage = "Part-way: password entered"
 		}
 		v.Sessions = append(v.Sessions, staffSessionRow{Stage: stage, CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt,
-			ClientAddr: sess.ClientAddr, UserAgent: sess.UserAgent})
+			ClientAddr: sess.ClientAddr, Device: site.Device(sess.UserAgent)})
 	}
 	locked, hard, err := d.Accounts.Locked(ctx, u.Username)
 	if err != nil {
