@@ -71,6 +71,27 @@ func handleLinkChoose(st *site.Site, accounts *account.Service, purpose string) 
 			return mfagate.Errorf(mfagate.EINVALID, "The form could not be read. Go back and try again")
 		}
 		token, pw, again := r.PostForm.Get("token"), r.PostForm.Get("password"), r.PostForm.Get("confirm")
+		var fieldErr site.FieldError
+		switch {
+		case pw == "":
+			fieldErr = site.FieldError{Field: "password", Message: "Enter a password"}
+		case pw != again:
+			fieldErr = site.FieldError{Field: "confirm", Message: "The passwords do not match. Type the password again"}
+		default:
+			// ChoosePassword checks the link itself: opened here only to
+			// draw the page again after an error.
+			in, err := accounts.ChoosePassword(r.Context(), account.ChoosePassword{Purpose: purpose, Token: token,
+				Password: pw, Client: st.Actor(r), OldToken: st.Cookie.Token(r)})
+			switch {
+			case err == nil:
+				return startSession(st, accounts, w, r, in, "")
+			case errors.Is(err, account.ErrLinkDead):
+				return deadLink(st, w, r)
+			case mfagate.ErrorCode(err) != mfagate.EINVALID:
+				return err
+			}
+			fieldErr = site.FieldError{Field: "password", Message: mfagate.ErrorMessage(err)}
+		}
 		linked, err := accounts.OpenLink(r.Context(), purpose, token)
 		if errors.Is(err, account.ErrLinkDead) {
 			return deadLink(st, w, r)
@@ -79,25 +100,7 @@ func handleLinkChoose(st *site.Site, accounts *account.Service, purpose string) 
 			return err
 		}
 		v := newLinkView(st, r, purpose, token, linked)
-		switch {
-		case pw == "":
-			v.Errors = []site.FieldError{{Field: "password", Message: "Enter a password"}}
-		case pw != again:
-			v.Errors = []site.FieldError{{Field: "confirm", Message: "The passwords do not match. Type the password again"}}
-		}
-		if v.Errors == nil {
-			in, err := accounts.ChoosePassword(r.Context(), account.ChoosePassword{Purpose: purpose, Token: token,
-				Password: pw, Client: st.Actor(r), OldToken: st.Cookie.Token(r)})
-			switch {
-			case err == nil:
-				return startSession(st, accounts, w, r, in, "")
-			case errors.Is(err, account.ErrLinkDead):
-				return deadLink(st, w, r) // used meanwhile, elsewhere
-			case mfagate.ErrorCode(err) != mfagate.EINVALID:
-				return err
-			}
-			v.Errors = []site.FieldError{{Field: "password", Message: mfagate.ErrorMessage(err)}}
-		}
+		v.Errors = []site.FieldError{fieldErr}
 		return st.Render(w, r, http.StatusBadRequest, "choose_password", v)
 	}
 }
