@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/mfagate/mfagate"
@@ -333,7 +332,7 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 		f := form(FixAddress)
 		v.FixAddress = &f
 	}
-	if !IsStaffAccount(u) {
+	if !account.IsStaff(u) {
 		v.RolesForm, v.RolesPath = newRolesForm(d.Accounts, u), base+"/roles"
 	}
 	if u.PasswordHash == "" && !u.Disabled {
@@ -355,10 +354,6 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 	v.ChangeEmail = newEmailForm(u)
 	return v, nil
 }
-
-// IsStaffAccount reports whether u is an operator or support account,
-// which the console does not change.
-func IsStaffAccount(u *mfagate.User) bool { return account.IsStaff(u) }
 
 func phaseName(p string) string {
 	if p == "" {
@@ -485,56 +480,6 @@ func PersonAction(d Deps, key string) site.HandlerFunc {
 	}
 }
 
-// confirmView is the page that asks before a destructive action: whom it
-// is done to, and what will happen, computed for them.
-type confirmView struct {
-	consolePage
-	Person          *mfagate.User
-	Path, Back      string
-	Button, Reason  string
-	Factors         []string // how they get codes now, in words
-	RecoveryLeft    int
-	Sessions        int
-	AfterwardsToday string // what happens at their next sign-in, from the rollout
-	AfterwardsNext  string // and from the next phase, if it changes
-	NextWhen        string
-}
-
-// confirmAction asks support to confirm action key on u (the reset of
-// their security codes), with the reason they gave carried along.
-func confirmAction(d Deps, w http.ResponseWriter, r *http.Request, u *mfagate.User, key, reason string) error {
-	a := personActions[key]
-	ctx := r.Context()
-	factors, err := d.Accounts.Factors(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	left, err := d.Accounts.RecoveryCodesLeft(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	sessions, err := d.Accounts.UserSessions(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	v := confirmView{consolePage: newConsolePage(d.Site, r, "Reset the security codes of "+u.Name+"?", AreaPeople),
-		Person: u, Path: personLink(u.Username) + "/" + key, Back: personLink(u.Username), Button: "Yes, " + strings.ToLower(a.button[:1]) + a.button[1:],
-		Reason: reason, RecoveryLeft: left, Sessions: len(sessions)}
-	for _, f := range factors {
-		v.Factors = append(v.Factors, mfagate.MethodName(f.Method))
-	}
-	// What the rollout asks of them once they have no factor.
-	now := d.Accounts.RolloutNow()
-	dec := d.Accounts.DecideAt(u, nil, now)
-	v.AfterwardsToday = decisionText(d.Site, dec)
-	if n := dec.NextPhase; n != nil {
-		if next := decisionText(d.Site, d.Accounts.DecideAt(u, nil, n.Start)); next != v.AfterwardsToday {
-			v.AfterwardsNext, v.NextWhen = next, d.Site.PhaseDate(n.Start)
-		}
-	}
-	return d.Site.Render(w, r, http.StatusOK, "admin_confirm", v)
-}
-
 // lowerFirst lowers a sentence's first letter, to go after a colon.
 func lowerFirst(s string) string {
 	if s == "" {
@@ -553,42 +498,4 @@ func reasonError(reason string) string {
 		return fmt.Sprintf("The reason must be %d characters or fewer", account.MaxReason)
 	}
 	return ""
-}
-
-// endOfDay reads a day (see parseDay) as the last second of that day in
-// the rollout's zone.
-func endOfDay(st *site.Site, in string) (time.Time, error) {
-	if in == "" {
-		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the last day of the extension")
-	}
-	d, err := parseDay(in)
-	if err != nil {
-		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20, or as 20 July 2027")
-	}
-	return rollout.StartOfDay(d.AddDate(0, 0, 1), st.RolloutLoc()).Add(-time.Second), nil
-}
-
-// dayLayouts are the ways a day may be typed: as a machine writes it, and
-// as people do, with the month's name in full or short, in any case.
-var dayLayouts = []string{time.DateOnly, "2 January 2006", "2 Jan 2006"}
-
-// parseDay reads a day typed into a date field: "2027-07-20",
-// "20 July 2027" or "20 jul 2027". The day is midnight UTC of that date.
-func parseDay(in string) (time.Time, error) {
-	in = strings.Join(strings.Fields(in), " ")
-	if i := strings.IndexFunc(in, unicode.IsLetter); i >= 0 { // "july" → "July": time.Parse wants the case it prints
-		j := i + 1
-		for j < len(in) && unicode.IsLetter(rune(in[j])) {
-			j++
-		}
-		in = in[:i] + strings.ToUpper(in[i:i+1]) + strings.ToLower(in[i+1:j]) + in[j:]
-	}
-	var err error
-	for _, layout := range dayLayouts {
-		var d time.Time
-		if d, err = time.Parse(layout, in); err == nil {
-			return d, nil
-		}
-	}
-	return time.Time{}, err
 }
