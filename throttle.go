@@ -48,6 +48,12 @@ func AddressThrottleKey(addr string) string { return "addr:" + addr }
 // an account exists.
 func ResetThrottleKey(who string) string { return "reset:" + strings.ToLower(who) }
 
+// AddressClaimKey is held, as a throttle key is, by a transaction that
+// gives an account an email address, so that two accounts cannot take one
+// address at once on any replica: the check that nobody has it and the
+// write that gives it then stand together.
+func AddressClaimKey(email string) string { return "claim:" + strings.ToLower(email) }
+
 // ResetAddressThrottleKey is the key of the password resets asked for
 // from one client address.
 func ResetAddressThrottleKey(addr string) string { return "reset-addr:" + addr }

@@ -55,7 +55,7 @@ The next time you sign in, you will be asked to confirm the new address with a c
 // usual form, not the one they have, and nobody else's. Two accounts on
 // one address would share its codes and reset links, and notices for one
 // would reach the other.
-func checkNewAddress(tx mfagate.Users, u *mfagate.User, address string) error {
+func checkNewAddress(tx *txn, u *mfagate.User, address string) error {
 	if address == "" {
 		return mfagate.Errorf(mfagate.EINVALID, "Enter the new email address")
 	}
@@ -64,6 +64,9 @@ func checkNewAddress(tx mfagate.Users, u *mfagate.User, address string) error {
 	}
 	if strings.EqualFold(address, u.Email) && !u.EmailUnconfirmed() {
 		return ErrSameAddress
+	}
+	if err := claimAddress(tx, address); err != nil {
+		return err
 	}
 	taken, err := tx.EmailInUse(address, u.ID)
 	if err != nil {

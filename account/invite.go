@@ -91,6 +91,9 @@ func (s *Service) invite(tx *txn, u *mfagate.User) error {
 // already has: the invitation would reach whoever holds that account, and
 // a forgotten password asked for by address could not tell them apart.
 func addressFree(tx *txn, u *mfagate.User) error {
+	if err := claimAddress(tx, u.Email); err != nil {
+		return err
+	}
 	others, err := tx.UsersByEmail(u.Email, 2)
 	if err != nil {
 		return err
@@ -111,6 +114,15 @@ func addressFree(tx *txn, u *mfagate.User) error {
 			"The address %s is still where another account's security codes go: an invitation must go to an address of its own", u.Email)
 	}
 	return nil
+}
+
+// claimAddress holds address until the transaction ends, on every
+// replica, before it is checked and given: of two transactions giving one
+// address to two accounts at once, the second waits and then finds it
+// taken.
+func claimAddress(tx mfagate.Throttles, address string) error {
+	_, err := tx.HoldThrottle(mfagate.AddressClaimKey(address))
+	return err
 }
 
 // Invitation is where a person's invitation stands, for the person page.

@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -486,4 +487,56 @@ func TestResetSaysWhatHappensNext(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOneAddressOneAccountAcrossReplicas: twenty people invited at once
+// to one address, half on each replica: one account is made and one
+// invitation sent; the rest are refused as taken.
+func TestOneAddressOneAccountAcrossReplicas(t *testing.T) {
+	sqltest.EachBackend(t, func(t *testing.T, be sqltest.Backend) {
+		one, two := be.Replicas(t)
+		f := &fixture{store: one, clock: mfagate.NewManualClock(start)}
+		f.svc = mustService(t, one, f.clock, cheap)
+		other := mustService(t, two, f.clock, cheap)
+		const n = 20
+		var (
+			wg          sync.WaitGroup
+			mu          sync.Mutex
+			made, taken int
+			errs        []error
+		)
+		for i := range n {
+			svc := f.svc
+			if i%2 == 1 {
+				svc = other
+			}
+			wg.Go(func() {
+				_, err := svc.CreateUser(context.Background(), atServer, account.NewUser{Username: fmt.Sprintf("p%02d", i),
+					Email: "Shared@Example.com", Roles: []string{"user"}, Invite: true})
+				mu.Lock()
+				defer mu.Unlock()
+				switch mfagate.ErrorCode(err) {
+				case "":
+					made++
+				case mfagate.ECONFLICT:
+					taken++
+				default:
+					errs = append(errs, err)
+				}
+			})
+		}
+		wg.Wait()
+		if made != 1 || taken != n-1 || len(errs) > 0 {
+			t.Fatalf("%d made, %d refused as taken, errors %v; want 1 and %d", made, taken, errs, n-1)
+		}
+		invites := 0
+		for _, m := range f.mail(t) {
+			if m.Subject == "Set up your account" {
+				invites++
+			}
+		}
+		if invites != 1 {
+			t.Errorf("%d invitations queued, want 1", invites)
+		}
+	})
 }
