@@ -173,7 +173,7 @@ func (s *Service) ConfirmAddress(ctx context.Context, cur *Current, input string
 		}
 		if failed != nil {
 			wrong = tk.factor
-			locked, err = s.wrongCode(tx, cur, tk, mfagate.MethodEmail, false, c)
+			locked, err = s.wrongCode(tx, cur, tk, mfagate.MethodEmail, failed, c)
 			return err
 		}
 		if err := errors.Join(s.takeBack(tx, tk.factor, now), s.takeBack(tx, tk.addr, now)); err != nil {

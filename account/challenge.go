@@ -31,6 +31,20 @@ const notifyAfterFailures = 3
 // ten minutes; the caller sends the person through the challenge first.
 var ErrReauth = mfagate.Errorf(mfagate.EFORBIDDEN, "Confirm it's you with a security code first")
 
+// ErrSetupCodeAgain is a replay of the very code that set up the app,
+// while it is still accepted and before the app has been used to sign in:
+// the person typing, at their next sign-in, the code still on their
+// screen. It is refused, counted and audited like any replay (it is one,
+// so errors.Is(err, totp.ErrReplay) holds), but nobody is emailed that a
+// code was used twice: that would alarm them for their own typing.
+var ErrSetupCodeAgain error = setupCodeAgain{mfagate.Errorf(mfagate.EINVALID,
+	"You used that code to set up your app. Wait for your app to show a new one, then enter it")}
+
+type setupCodeAgain struct{ msg *mfagate.Error }
+
+func (e setupCodeAgain) Error() string   { return e.msg.Message }
+func (e setupCodeAgain) Unwrap() []error { return []error{e.msg, totp.ErrReplay} }
+
 // Factors lists the person's confirmed factors, oldest first.
 func (s *Service) Factors(ctx context.Context, userID int64) ([]*mfagate.Factor, error) {
 	var fs []*mfagate.Factor
@@ -114,7 +128,7 @@ func (s *Service) Verify(ctx context.Context, cur *Current, method, input string
 		}
 		if failed != nil {
 			wrong = tk.factor
-			locked, err = s.wrongCode(tx, cur, tk, method, errors.Is(failed, totp.ErrReplay), c)
+			locked, err = s.wrongCode(tx, cur, tk, method, failed, c)
 			return err
 		}
 		if err := s.codeRight(tx, tk, now); err != nil {
@@ -250,16 +264,20 @@ func (s *Service) stillLive(tx mfagate.Sessions, cur *Current) error {
 // wrongCode records a wrong code, which stays counted: it audits it,
 // warns the person where due and, when its admission locked the account's
 // codes, announces the lock and ends the session, reporting true.
-func (s *Service) wrongCode(tx *txn, cur *Current, tk codeTickets, method string, replayed bool, c Actor) (bool, error) {
+func (s *Service) wrongCode(tx *txn, cur *Current, tk codeTickets, method string, failed error, c Actor) (bool, error) {
+	replayed, setupAgain := errors.Is(failed, totp.ErrReplay), errors.Is(failed, ErrSetupCodeAgain)
 	detail := "method " + method + ": wrong code"
-	if replayed {
+	switch {
+	case setupAgain:
+		detail = "method totp: the code that set up the app was entered again"
+	case replayed:
 		detail = "method totp: a code already used was entered again"
 	}
 	if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditSignInFactor, Outcome: mfagate.OutcomeFailure,
 		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr, Detail: detail}); err != nil {
 		return false, err
 	}
-	if replayed {
+	if replayed && !setupAgain {
 		if err := s.alert(tx, cur.User, mfagate.NoticeReplay, c); err != nil {
 			return false, err
 		}
@@ -359,6 +377,13 @@ func (s *Service) checkTOTP(tx mfagate.Factors, cur *Current, factors []*mfagate
 	step, err := totp.Verify(secret, input, now, f.LastStep, s.mfa.TOTPSkew)
 	if err == nil || errors.Is(err, totp.ErrWrongCode) || errors.Is(err, totp.ErrReplay) {
 		s.codeChecked(mfagate.MethodTOTP)
+	}
+	if errors.Is(err, totp.ErrReplay) && !f.LastUsedAt.After(f.CreatedAt) {
+		// Not used since it was set up, so only the setup code has been
+		// accepted: is this it again?
+		if again, err := totp.Verify(secret, input, now, f.LastStep-1, s.mfa.TOTPSkew); err == nil && again == f.LastStep {
+			return "", ErrSetupCodeAgain, nil
+		}
 	}
 	if errors.Is(err, totp.ErrWrongCode) || errors.Is(err, totp.ErrReplay) {
 		return "", err, nil

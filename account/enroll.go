@@ -167,7 +167,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 		f, proves, err := check(tx, now)
 		if errors.Is(err, emailcode.ErrWrongCode) || errors.Is(err, totp.ErrWrongCode) {
 			failed, wrong = err, tk.factor
-			locked, err = s.wrongCode(tx, cur, tk, method, false, c)
+			locked, err = s.wrongCode(tx, cur, tk, method, failed, c)
 			return err
 		}
 		if err != nil {

@@ -360,11 +360,24 @@ func TestTOTPSetupAndReplay(t *testing.T) {
 		t.Fatal("the stored secret holds the plain secret")
 	}
 
-	// The code used at setup cannot sign in: its step is spent.
+	// The code used at setup cannot sign in: its step is spent. Typed
+	// again at once, it is Alice's own repeat, not an attack: refused and
+	// audited, but she is not emailed that a code was used twice.
+	mailed := len(f.subjects(t))
 	in := f.mustSignIn(t, "alice", pw)
 	cur = f.current(t, in.Token)
-	if _, err := f.svc.Verify(ctx, cur, mfagate.MethodTOTP, code, client); !errors.Is(err, totp.ErrReplay) {
-		t.Fatalf("the setup code again: got %v, want ErrReplay", err)
+	if _, err := f.svc.Verify(ctx, cur, mfagate.MethodTOTP, code, client); !errors.Is(err, account.ErrSetupCodeAgain) || !errors.Is(err, totp.ErrReplay) {
+		t.Fatalf("the setup code again: got %v, want ErrSetupCodeAgain, a replay", err)
+	}
+	if msg := mfagate.ErrorMessage(account.ErrSetupCodeAgain); !strings.Contains(msg, "Wait for your app to show a new one") {
+		t.Fatalf("the page would say %q, which does not ask for the next code", msg)
+	}
+	f.svc.SendHeldAlerts(ctx, 10)
+	if subj := f.subjects(t); len(subj) != mailed {
+		t.Fatalf("the setup code typed again emailed %q", subj[:len(subj)-mailed])
+	}
+	if evs := f.audit(t, mfagate.AuditFilter{Kind: mfagate.AuditSignInFactor}); evs[0].Outcome != mfagate.OutcomeFailure || !strings.Contains(evs[0].Detail, "set up the app") {
+		t.Fatalf("got %+v, want the repeat of the setup code audited", evs[0])
 	}
 	f.clock.Advance(30 * time.Second)
 	next := totp.Code(secret, totp.Step(f.clock.Now()))
