@@ -233,3 +233,52 @@ func userEmail(t *testing.T, srv *server, a demoAccount) string {
 	t.Fatalf("no email in the outbox names the account %s, so its address is unknown", a.Username)
 	return ""
 }
+
+// TestExpiredEmailCode: Ada comes back to the challenge after her code
+// has expired. The error has "Send a new code" right by it, visible
+// without opening "Problems with the code?"; after sending, the page says
+// where the new code went and when, and the new code signs her in.
+func TestExpiredEmailCode(t *testing.T) {
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	ada := srv.account(t, "ada")
+
+	signIn(t, ctx, srv, ada)
+	address := setUpEmail(t, ctx, srv)
+	saveRecoveryCodes(t, ctx, false)
+	signOut(t, ctx)
+
+	before := len(mailsTo(t, srv, address, codeSubject))
+	signIn(t, ctx, srv, ada)
+	expectPage(t, ctx, "/mfa/challenge", checkEmailHeading)
+	shown := shownAddress(t, ctx)
+	code := emailedCode(t, srv, address, before)
+
+	expireEmailCodes(t, srv)
+	enterCode(t, ctx, code, continueButton)
+	expectPage(t, ctx, "/mfa/challenge", checkEmailHeading)
+	expectCodeError(t, ctx, "That code has expired")
+	const sendAgain = `//main//form[contains(@class, "send-again")]//button[normalize-space()="Send a new code"]`
+	if n := count(t, ctx, "details.details[open]"); n != 0 {
+		t.Errorf("%q is open; the way out of an expired code must not need it", "Problems with the code?")
+	}
+	// Visible as the page stands: nothing is clicked open first.
+	visible := mustRun(t, ctx, "check Send a new code is visible", chromedp.Evaluate[bool](
+		`(() => { const b = document.evaluate(`+jsString(sendAgain)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+		  if (!b) return false; const r = b.getBoundingClientRect(); return r.width > 0 && r.height > 0 && b.checkVisibility(); })()`))
+	if !visible {
+		t.Fatalf("no visible %q by the expired code's error; the page says:\n%s", "Send a new code", text(t, ctx, "main"))
+	}
+	saveScreenshots(t, ctx, "challenge-expired-code")
+
+	before = len(mailsTo(t, srv, address, codeSubject))
+	clickAndWait(t, ctx, "click Send a new code", sendAgain)
+	expectPage(t, ctx, "/mfa/challenge", checkEmailHeading)
+	notice := text(t, ctx, ".notice")
+	if want := "A new code is on its way to " + shown + ", sent at "; !strings.Contains(notice, want) {
+		t.Errorf("after sending again the page's notice says %q, want it to start %q", notice, want)
+	}
+	fresh := emailedCode(t, srv, address, before)
+	enterCode(t, ctx, fresh, continueButton)
+	expectSignedIn(t, ctx)
+}

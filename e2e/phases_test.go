@@ -101,6 +101,24 @@ func expectNoSkip(t *testing.T, ctx context.Context) {
 	}
 }
 
+// expectWhyRequired checks that a setup page says from which day the
+// organisation requires a second step, and has a way out that is not a
+// skip: signing out.
+func expectWhyRequired(t *testing.T, ctx context.Context, since time.Time) {
+	t.Helper()
+	main := text(t, ctx, "main")
+	if want := "From " + longDate(since) + " your organisation requires a second step when you sign in."; !strings.Contains(main, want) {
+		t.Errorf("the setup page does not say %q; it says:\n%s", want, main)
+	}
+	if strings.Contains(strings.ToLower(main), "skip it for now") {
+		t.Errorf("the setup page says it can be skipped where it cannot; it says:\n%s", main)
+	}
+	mustDo(t, ctx, "find Cancel and sign out", chromedp.WaitVisible(cancelSignOutButton))
+}
+
+// cancelSignOutButton is the way out of a setup page while signing in.
+const cancelSignOutButton = `//main//form[@action="/logout"]//button[normalize-space()="Cancel and sign out"]`
+
 // expectBothMethods checks that the setup page offers email and the app,
 // neither chosen yet.
 func expectBothMethods(t *testing.T, ctx context.Context) {
@@ -278,6 +296,7 @@ func TestPhaseEmailRequired(t *testing.T) {
 	expectPage(t, ctx, "/mfa/setup/email", checkEmailHeading)
 	expectRehearsal(t, ctx, clock)
 	expectNoSkip(t, ctx)
+	expectWhyRequired(t, ctx, srv.phaseStart(t, emailRequiredPhase))
 	if got := shownAddress(t, ctx); got != demoEmail(ada) {
 		t.Errorf("the page says the code went to %q, want %q", got, demoEmail(ada))
 	}
@@ -319,6 +338,12 @@ func TestPhaseFullEnforcement(t *testing.T) {
 	if main := text(t, ctx, "main"); !strings.Contains(main, "You need to set this up now") {
 		t.Errorf("the setup page does not say it is required now; it says:\n%s", main)
 	}
+	expectWhyRequired(t, ctx, srv.phaseStart(t, fullPhase))
+	// The way out signs her out; the next sign-in asks again.
+	clickAndWait(t, ctx, "click Cancel and sign out", cancelSignOutButton)
+	expectPage(t, ctx, "/login", signInHeading)
+	signIn(t, ctx, srv, uma)
+	expectPage(t, ctx, "/mfa/setup", setupHeading)
 	secret, _ := setUpApp(t, ctx, false)
 	checkAppCodeAtRehearsal(t, ctx, srv, secret, finishButton)
 	saveRecoveryCodes(t, ctx, false)
@@ -367,6 +392,7 @@ func TestPhaseSkippedUntilDeadline(t *testing.T) {
 	expectPage(t, ctx, "/mfa/setup/email", checkEmailHeading)
 	expectRehearsal(t, ctx, clock)
 	expectNoSkip(t, ctx)
+	expectWhyRequired(t, ctx, srv.phaseStart(t, emailRequiredPhase))
 	code := emailedCode(t, srv, demoEmail(ada), 0)
 	enterCode(t, ctx, code, continueButton)
 	saveRecoveryCodes(t, ctx, false)
