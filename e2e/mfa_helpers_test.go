@@ -351,7 +351,11 @@ func enterCodeWaiting(t *testing.T, ctx context.Context, challengeURL, code stri
 		}
 		secs, _ := strconv.Atoi(m[1])
 		t.Logf("the page says: %s", m[0])
-		time.Sleep(time.Duration(secs)*time.Second + 150*time.Millisecond)
+		time.Sleep(time.Duration(secs)*time.Second + 400*time.Millisecond)
+		// The page counted down by itself, and says so when the wait is over.
+		if now := text(t, ctx, "#code-error"); !strings.Contains(now, "You can try again now") {
+			t.Errorf("%s after the page said %q, it says %q, want %q", time.Duration(secs)*time.Second, m[0], now, "You can try again now")
+		}
 		mustDo(t, ctx, "open the challenge again", chromedp.Navigate(challengeURL))
 	}
 }

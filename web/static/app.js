@@ -42,6 +42,33 @@
       });
     });
   });
+  // A wait after wrong codes counts down. The message already names the
+  // time to try again from ("You can try again at 10:42:08 (in 5
+  // seconds)"), for when this does not run; here the seconds go down, and
+  // at the end it says the person can try now. Text nodes are changed, so
+  // the hidden "Error:" prefix stays.
+  var waitPattern = /You can try again at [0-9:]+ \(in (\d+) seconds?\)/;
+  var waits = [];
+  var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    if (waitPattern.test(walker.currentNode.nodeValue)) { waits.push(walker.currentNode); }
+  }
+  if (waits.length > 0) {
+    var total = parseInt(waitPattern.exec(waits[0].nodeValue)[1], 10);
+    var started = Date.now();
+    var originals = waits.map(function (node) { return node.nodeValue; });
+    var tick = function () {
+      var left = total - Math.floor((Date.now() - started) / 1000);
+      waits.forEach(function (node, i) {
+        node.nodeValue = originals[i].replace(waitPattern, function (whole) {
+          if (left <= 0) { return "You can try again now"; }
+          return whole.replace(/\(in \d+ seconds?\)/, "(in " + left + (left === 1 ? " second)" : " seconds)"));
+        });
+      });
+      if (left <= 0) { clearInterval(timer); }
+    };
+    var timer = setInterval(tick, 250);
+  }
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
 })();
