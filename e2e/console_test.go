@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -451,5 +452,58 @@ func shootPage(t *testing.T, ctx context.Context, dir, name string) {
 		if err := os.WriteFile(file, png, 0o644); err != nil {
 			t.Fatalf("save a screenshot: %v", err)
 		}
+	}
+}
+
+// TestPersonPageShowsWhatApplies: Uma has set nothing up and is signed in
+// nowhere, so her page offers no unlock, no sign-out and no reset: only
+// what would do something. Each reason box has its own example; the last
+// day of an extension is typed as a person writes it, and a day that does
+// not exist is refused by name, saving nothing.
+func TestPersonPageShowsWhatApplies(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	sam, uma := srv.account(t, "sam"), srv.account(t, "uma")
+	const name = "Uma User"
+
+	setUpStaff(t, ctx, srv, sam)
+	openPerson(t, ctx, uma.Username, name)
+	buttons := mustRun(t, ctx, "read the buttons", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('main form button'), b => b.textContent.trim())`))
+	for _, absent := range []string{"Unlock", "Sign out everywhere", "Reset security codes", "Send a new code"} {
+		if slices.Contains(buttons, absent) {
+			t.Errorf("Uma's page offers %q, which does nothing for her; its buttons are %q", absent, buttons)
+		}
+	}
+	if !slices.Contains(buttons, "Give more time") {
+		t.Fatalf("Uma's page has no %q; its buttons are %q", "Give more time", buttons)
+	}
+	hints := mustRun(t, ctx, "read the reason hints", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('main p.hint[id$="reason-hint"]'), p => p.textContent.trim())`))
+	seen := map[string]bool{}
+	for _, h := range hints {
+		if !strings.HasPrefix(h, `Kept in the audit log, for example "`) || seen[h] {
+			t.Errorf("reason hint %q is not an example of its own; the hints are %q", h, hints)
+		}
+		seen[h] = true
+	}
+
+	const reason = "On leave until the end of the month, agreed with their manager"
+	extend := func(day string) {
+		t.Helper()
+		mustDo(t, ctx, "type the last day "+day, chromedp.SetValue(chromedp.ID("extend-until"), day), chromedp.SetValue(chromedp.ID("extend-reason"), reason))
+		clickAndWait(t, ctx, "click Give more time", `//main//form//button[normalize-space()="Give more time"]`)
+	}
+	extend("31 June 2027")
+	if msg := text(t, ctx, "#extend-until-error"); !strings.Contains(msg, "31 June 2027") {
+		t.Errorf("the error for 31 June 2027 says %q, want it to name what was typed", msg)
+	}
+	if main := text(t, ctx, "main"); !strings.Contains(main, "Extension\nNone") && !strings.Contains(main, "Extension None") {
+		t.Errorf("a day that does not exist saved an extension; the page says:\n%s", main)
+	}
+	extend("20 July 2027")
+	if main := text(t, ctx, "main"); !strings.Contains(main, "Until 20 July 2027") {
+		t.Errorf("after giving Uma until 20 July 2027 her page says:\n%s", main)
 	}
 }

@@ -97,10 +97,10 @@ func Audit(d Deps) site.HandlerFunc {
 		}
 		var err error
 		if f.Since, err = auditDay(d.Site, q.Since, 0); err != nil {
-			v.Errors = append(v.Errors, site.FieldError{Field: "since", Message: "Enter the first day as year-month-day, such as 2027-07-01, or as 1 July 2027"})
+			v.Errors = append(v.Errors, site.FieldError{Field: "since", Message: dayMessage(err, q.Since, "Enter the first day as year-month-day, such as 2027-07-01, or as 1 July 2027")})
 		}
 		if f.Until, err = auditDay(d.Site, q.Until, 1); err != nil {
-			v.Errors = append(v.Errors, site.FieldError{Field: "until", Message: "Enter the last day as year-month-day, such as 2027-07-31, or as 31 July 2027"})
+			v.Errors = append(v.Errors, site.FieldError{Field: "until", Message: dayMessage(err, q.Until, "Enter the last day as year-month-day, such as 2027-07-31, or as 31 July 2027")})
 		}
 		if err == nil && !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 			v.Errors = append(v.Errors, site.FieldError{Field: "until", Message: "The last day must be the same as or after the first day"})

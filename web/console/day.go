@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -20,9 +21,18 @@ func endOfDay(st *site.Site, in string) (time.Time, error) {
 	}
 	d, err := parseDay(in)
 	if err != nil {
-		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "Enter the date as year-month-day, such as 2027-07-20, or as 20 July 2027")
+		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "%s", dayMessage(err, in, "Enter the date as year-month-day, such as 2027-07-20, or as 20 July 2027"))
 	}
 	return rollout.StartOfDay(d.AddDate(0, 0, 1), st.RolloutLoc()).Add(-time.Second), nil
+}
+
+// dayMessage says what is wrong with a day parseDay refused: that the
+// calendar has no such day, or else how to write one (format).
+func dayMessage(err error, typed, format string) string {
+	if errors.Is(err, errNoSuchDay) {
+		return "There is no " + strings.Join(strings.Fields(typed), " ") + " in the calendar: check the day of the month"
+	}
+	return format
 }
 
 // dayLayouts are the ways a day may be typed: as a machine writes it, and
@@ -46,6 +56,14 @@ func parseDay(in string) (time.Time, error) {
 		if d, err = time.Parse(layout, in); err == nil {
 			return d, nil
 		}
+		// Written right, but the month has no such day ("31 June 2027").
+		if pe := (*time.ParseError)(nil); errors.As(err, &pe) && pe.Message == ": day out of range" {
+			return time.Time{}, errNoSuchDay
+		}
 	}
 	return time.Time{}, err
 }
+
+// errNoSuchDay is a day written as parseDay reads it that the calendar
+// does not have, such as 31 June or 29 February of a common year.
+var errNoSuchDay = errors.New("no such day in the calendar")

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,6 +17,22 @@ func TestParseDay(t *testing.T) {
 	for _, in := range []string{"", "20/07/2027", "2027-7-20", "31 June 2027", "July 20 2027", "20 Julyy 2027", "20 Jüly 2027", "2027-07-20x"} {
 		if got, err := parseDay(in); err == nil {
 			t.Errorf("parseDay(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestNoSuchDayIsSaid(t *testing.T) {
+	for _, in := range []string{"31 June 2027", "2027-02-29", "30 feb 2028"} {
+		if _, err := parseDay(in); !errors.Is(err, errNoSuchDay) {
+			t.Errorf("parseDay(%q) = %v, want errNoSuchDay", in, err)
+		}
+		if msg := dayMessage(errNoSuchDay, " "+in, "format"); !strings.Contains(msg, "There is no "+in+" in the calendar") {
+			t.Errorf("the message for %q is %q", in, msg)
+		}
+	}
+	for _, in := range []string{"20/07/2027", "July 20 2027", "2027-13-01"} {
+		if _, err := parseDay(in); err == nil || errors.Is(err, errNoSuchDay) {
+			t.Errorf("parseDay(%q) = %v, want a format error", in, err)
 		}
 	}
 }
