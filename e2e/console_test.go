@@ -357,6 +357,8 @@ func TestScreenshots(t *testing.T) {
 	mustDo(t, ctx, "open the forgotten-password page", chromedp.Navigate(srv.URL+"/login/forgot"))
 	expectPage(t, ctx, "/login/forgot", forgotHeading)
 	shoot("forgot-password")
+	mustDo(t, ctx, "open the demo's outbox", chromedp.Navigate(srv.URL+"/dev/outbox"))
+	shoot("demo-outbox")
 
 	// Ada sets up email codes, then looks at adding an app.
 	signIn(t, ctx, srv, ada)
@@ -370,6 +372,12 @@ func TestScreenshots(t *testing.T) {
 	shoot("recovery-codes")
 	clickAndWait(t, ctx, "click I've saved them — continue", savedButton)
 	expectSignedIn(t, ctx)
+	shoot("home")
+	mustDo(t, ctx, "open the change-password page", chromedp.Navigate(srv.URL+"/account/password"))
+	expectPage(t, ctx, "/account/password", "Change your password")
+	shoot("change-password")
+	mustDo(t, ctx, "open a page that does not exist", chromedp.Navigate(srv.URL+"/no-such-page"))
+	shoot("not-found")
 	mustDo(t, ctx, "open the account page", chromedp.Navigate(srv.URL+"/account"))
 	if got := pagePath(t, ctx); got != "/account" {
 		t.Fatalf("the account page led to %s (%q)", got, heading(t, ctx))
@@ -402,7 +410,7 @@ func TestScreenshots(t *testing.T) {
 		expectPage(t, ctx, p.path, p.h1)
 		shoot(p.name)
 	}
-	t.Logf("saved screenshots of 15 pages at %v px wide in %s", screenshotWidths, dir)
+	t.Logf("saved screenshots of 19 pages at %v px wide in %s", screenshotWidths, dir)
 }
 
 // shootPage saves full-page PNG screenshots of the current page at each

@@ -208,9 +208,13 @@ func saveRecoveryCodes(t *testing.T, ctx context.Context, screenshots bool) []st
 }
 
 // saveScreenshots keeps full-page screenshots of the current page at 360
-// and 1280 px wide, for reviewers. It never fails the test.
+// and 1280 px wide, for reviewers: in the screenshots folder with the
+// pages TestScreenshots takes (as WIDTH-name.png), so that the folder
+// holds every page the journeys reach, and with the test's artifacts.
 func saveScreenshots(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	shots := screenshotDir(t)
+	shootPage(t, ctx, shots, name)
 	dir := os.Getenv(artifactsEnv)
 	if dir != "" {
 		dir = filepath.Join(dir, safeName(t.Name()))
@@ -221,26 +225,16 @@ func saveScreenshots(t *testing.T, ctx context.Context, name string) {
 		t.Logf("keep screenshots: %v", err)
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	defer chromedp.Do(sctx, chromedp.ResetViewport())
-	for _, width := range []int64{360, 1280} {
-		if err := chromedp.Do(sctx, chromedp.EmulateViewport(width, 800)); err != nil {
-			t.Logf("set the viewport to %d px: %v", width, err)
-			return
+	for _, width := range screenshotWidths {
+		png, err := os.ReadFile(filepath.Join(shots, fmt.Sprintf("%d-%s.png", width, name)))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644)
 		}
-		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 		if err != nil {
-			t.Logf("take a screenshot at %d px: %v", width, err)
-			return
-		}
-		file := filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width))
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Logf("save a screenshot: %v", err)
+			t.Logf("keep the screenshot with the artifacts: %v", err)
 			return
 		}
 	}
-	t.Logf("saved screenshots of %s in %s", name, dir)
 }
 
 // mail is one message of the demo's outbox.

@@ -156,6 +156,7 @@ func TestWrongEmailCodeFiveTimes(t *testing.T) {
 	}
 	mustDo(t, ctx, "find the way back to the sign-in page",
 		chromedp.WaitVisible(`//main//a[normalize-space()="Go to the sign-in page"]`))
+	saveScreenshots(t, ctx, "wrong-code-too-often")
 	mustDo(t, ctx, "open the home page", chromedp.Navigate(srv.URL+"/"))
 	if got := heading(t, ctx); got == signedInHeading {
 		t.Errorf("after five wrong codes the right one signed Ada in")
@@ -191,6 +192,7 @@ func TestTOTPReplayIsRefused(t *testing.T) {
 	enterCode(t, ctx, c, continueButton)
 	expectPage(t, ctx, "/mfa/challenge", totpChallengeHeading)
 	expectCodeError(t, ctx, "That code has already been used. Wait for your app to show a new one")
+	saveScreenshots(t, ctx, "totp-challenge-replayed")
 	waitMail(t, srv, address, replayedSubject, 0)
 }
 

@@ -297,6 +297,7 @@ func TestPhaseEmailRequired(t *testing.T) {
 	expectRehearsal(t, ctx, clock)
 	expectNoSkip(t, ctx)
 	expectWhyRequired(t, ctx, srv.phaseStart(t, emailRequiredPhase))
+	saveScreenshots(t, ctx, "setup-email-required")
 	if got := shownAddress(t, ctx); got != demoEmail(ada) {
 		t.Errorf("the page says the code went to %q, want %q", got, demoEmail(ada))
 	}
@@ -393,6 +394,7 @@ func TestPhaseSkippedUntilDeadline(t *testing.T) {
 	expectRehearsal(t, ctx, clock)
 	expectNoSkip(t, ctx)
 	expectWhyRequired(t, ctx, srv.phaseStart(t, emailRequiredPhase))
+	saveScreenshots(t, ctx, "setup-email-required")
 	code := emailedCode(t, srv, demoEmail(ada), 0)
 	enterCode(t, ctx, code, continueButton)
 	saveRecoveryCodes(t, ctx, false)
