@@ -52,8 +52,12 @@ func TestEmailsWithCountsSayThemInWords(t *testing.T) {
 		"extended":           {extended, func(int) []string { return []string{"1 July 2027"} }},
 		"codeReplayed":       {codeReplayed, nil},
 	}
-	// Every notice declared in the package has a case above.
+	// Every notice declared in the package has a case above, and no
+	// count is formatted straight before a plural noun: audit details
+	// (shown in the console) and emails alike write counts with
+	// mfagate.Plural.
 	declared := regexp.MustCompile(`(?m)^\s*(\w+)\s*=\s*new(Account)?Notice\(`)
+	countedPlural := regexp.MustCompile(`"[^"\n]*%d (?:[a-z]+ )?(?:[a-z]+s|people)\b[^"\n]*"`)
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -62,6 +66,9 @@ func TestEmailsWithCountsSayThemInWords(t *testing.T) {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, m := range countedPlural.FindAllString(string(src), -1) {
+			t.Errorf("%s: %s reads wrong for 1: write the count with mfagate.Plural", f, m)
 		}
 		for _, m := range declared.FindAllStringSubmatch(string(src), -1) {
 			if _, ok := notices[m[1]]; !ok {
