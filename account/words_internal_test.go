@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/rollout"
 	"github.com/mfagate/mfagate/sqlstore/sqltest"
 	"github.com/mfagate/mfagate/web/webtest"
 )
 
 // TestEmailsWithCountsSayThemInWords writes every email the use cases
 // send — each notice, with the summary of held events, the invitation, the
-// code and the reset mails — with 0, 1 and 2 of each thing they count, and
+// code, reset and shared-address mails, the rollout's notices and
+// reminders — with 0, 1 and 2 of each thing they count, and
 // holds the text to plain words: no name from the code, and every count
 // agreeing with its noun.
 func TestEmailsWithCountsSayThemInWords(t *testing.T) {
@@ -138,6 +140,20 @@ func TestEmailsWithCountsSayThemInWords(t *testing.T) {
 			check(t, "invitation lasting "+d.Lasts, []*mfagate.Message{{Subject: invitation.subject, Text: b.String()}})
 			code := fmt.Sprintf(codeEmailText, u.Name, "123456", "to sign in", humanDuration(time.Duration(n)*unit), " at help@example.com", s.product)
 			check(t, "code lasting "+d.Lasts, []*mfagate.Message{{Subject: "Your security code", Text: code}})
+		}
+		// The rollout's notices and reminders, for each requirement, with
+		// n methods, to someone who has signed in and to someone invited.
+		for req := rollout.Notify; req <= rollout.Required; req++ {
+			p := &rollout.Phase{Name: "phase-" + strconv.Itoa(n), Start: at.AddDate(0, 0, 7), Audience: []string{"all"}, Requirement: req,
+				Methods: methods[:n], Notice: &rollout.Notice{Subject: "Security codes are coming", Body: "From next week you will need a code."}}
+			for _, reminder := range []bool{false, true} {
+				for _, invitedAt := range []time.Time{{}, at} {
+					who := *u
+					who.InvitedAt = invitedAt
+					m := s.campaignMail(Campaign{Key: "notice/" + p.Name, Reminder: reminder, Phase: p, Due: at}, &who, at)
+					check(t, fmt.Sprintf("campaign %v reminder=%v invited=%v n=%d", req, reminder, who.Invited(), n), []*mfagate.Message{m})
+				}
+			}
 		}
 		check(t, "reset n="+strconv.Itoa(n), []*mfagate.Message{s.resetMail(u, "tok", at.Add(s.resetTTL), Actor{ClientAddr: "192.0.2.1"}, at)})
 		if n > 0 {
