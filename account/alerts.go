@@ -41,6 +41,24 @@ func (k alertKind) noun(n int) string {
 	return k.many
 }
 
+// heldBefore tells, in the next email of the kind, of the held events
+// before it: "there was 1 more" or "there were 2 more".
+func (k alertKind) heldBefore(held int, since string) string {
+	verb := "were"
+	if held == 1 {
+		verb = "was"
+	}
+	return fmt.Sprintf("Before this there %s %d more %s since %s. We did not email you about each one, so as not to flood your inbox.",
+		verb, held, k.noun(held), since)
+}
+
+// heldAll tells, in the summary sent once events stop, how many there
+// were in all.
+func (k alertKind) heldAll(held int, since string) string {
+	return fmt.Sprintf("That makes %d %s since %s. We sent one email for them all, so as not to flood your inbox.",
+		held, k.noun(held), since)
+}
+
 func (k alertKind) data(s *Service) noticeData {
 	var d noticeData
 	if k.detail != nil {
@@ -73,8 +91,7 @@ func (s *Service) alert(tx *txn, u *mfagate.User, kind string, by Actor) error {
 	d := k.data(s)
 	d.When, d.From = s.when(now), by.ClientAddr
 	if st.Held > 0 {
-		d.Summary = fmt.Sprintf("Before this there were %d more %s since %s. We did not email you about each one, so as not to flood your inbox.",
-			st.Held, k.noun(st.Held), s.clockTime(st.HeldSince))
+		d.Summary = k.heldBefore(st.Held, s.clockTime(st.HeldSince))
 	}
 	*st = mfagate.NoticeState{UserID: u.ID, Kind: kind, SentAt: now}
 	if err := tx.SaveNotice(st); err != nil {
@@ -122,8 +139,7 @@ func (s *Service) SendHeldAlerts(ctx context.Context, limit int) (int, error) {
 			data := k.data(s)
 			data.When, data.From = s.when(st.HeldLastAt), st.HeldFrom
 			if st.Held > 1 {
-				data.Summary = fmt.Sprintf("That makes %d %s since %s. We sent one email for them all, so as not to flood your inbox.",
-					st.Held, k.noun(st.Held), s.clockTime(st.HeldSince))
+				data.Summary = k.heldAll(st.Held, s.clockTime(st.HeldSince))
 			}
 			if err := s.writeNotice(tx, tx.now, u, k.notice, data); err != nil {
 				return err

@@ -123,7 +123,7 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 			}
 			queued += n
 			return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditCampaign, Outcome: mfagate.OutcomeSuccess,
-				Actor: mfagate.ActorSystem, Detail: fmt.Sprintf("%s: %d emails queued", c.Key, n)})
+				Actor: mfagate.ActorSystem, Detail: c.Key + ": " + mfagate.Plural(n, "email", "emails") + " queued"})
 		})
 		cancel()
 		if err != nil || page < campaignBatch {

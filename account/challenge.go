@@ -423,10 +423,10 @@ func (s *Service) checkRecovery(tx *txn, cur *Current, factors []*mfagate.Factor
 	}
 	if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditRecoveryUse, Outcome: mfagate.OutcomeSuccess,
 		Actor: cur.User.Username, Subject: cur.User.Username, ClientAddr: c.ClientAddr,
-		Detail: fmt.Sprintf("%d recovery codes left", left)}); err != nil {
+		Detail: mfagate.Plural(left, "recovery code", "recovery codes") + " left"}); err != nil {
 		return "", nil, err
 	}
-	return fmt.Sprintf(", %d recovery codes left", left), nil, nil
+	return ", " + mfagate.Plural(left, "recovery code", "recovery codes") + " left", nil, nil
 }
 
 // ErrWrongRecoveryCode is a recovery code that is not one of the

@@ -63,11 +63,11 @@ func ParseImportCSV(r io.Reader) ([]ImportRow, error) {
 			continue // blank line
 		}
 		if len(rec) != len(importColumns) {
-			return nil, mfagate.Errorf(mfagate.EINVALID, "line %d: expected %d columns (%s), found %d",
-				line, len(importColumns), strings.Join(importColumns, ","), len(rec))
+			return nil, mfagate.Errorf(mfagate.EINVALID, "line %d: expected %s (%s), found %d",
+				line, mfagate.Plural(len(importColumns), "column", "columns"), strings.Join(importColumns, ","), len(rec))
 		}
 		if len(rows) == MaxImportRows {
-			return nil, mfagate.Errorf(mfagate.EINVALID, "line %d: an import holds at most %d accounts; split the file", line, MaxImportRows)
+			return nil, mfagate.Errorf(mfagate.EINVALID, "line %d: an import holds at most %s; split the file", line, mfagate.Plural(MaxImportRows, "account", "accounts"))
 		}
 		rows = append(rows, ImportRow{Line: line, NewUser: NewUser{
 			Username: rec[0], Email: rec[1], Name: rec[2], Roles: SplitRoles(rec[3]),

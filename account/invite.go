@@ -228,7 +228,7 @@ func (s *Service) changeInvitation(ctx context.Context, by Actor, username, reas
 func inviteReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) > MaxReason {
-		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to %d characters or fewer", MaxReason)
+		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to %s or fewer", mfagate.Plural(MaxReason, "character", "characters"))
 	}
 	return reason, nil
 }

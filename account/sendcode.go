@@ -176,7 +176,7 @@ func (s *Service) issueCode(tx *txn, cur *Current, purpose, address string, c Ac
 		return nil, err
 	}
 	if n >= s.mfa.HourlyCap {
-		return nil, mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %d codes in the last hour, the most allowed. Try again in an hour, or contact your support team", n)
+		return nil, mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %s in the last hour, the most allowed. Try again in an hour, or contact your support team", mfagate.Plural(n, "code", "codes"))
 	}
 	code, err := emailcode.Generate(s.rand)
 	if err != nil {

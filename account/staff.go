@@ -68,7 +68,7 @@ func staffReason(by Actor, username, reason, what string) (string, error) {
 		return "", mfagate.Errorf(mfagate.EINVALID, "Give a reason for %s; it is kept in the audit log", what)
 	}
 	if utf8.RuneCountInString(reason) > MaxReason {
-		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to %d characters or fewer", MaxReason)
+		return "", mfagate.Errorf(mfagate.EINVALID, "Keep the reason to %s or fewer", mfagate.Plural(MaxReason, "character", "characters"))
 	}
 	if !by.AtServer && mfagate.UsernameKey(by.Name) == mfagate.UsernameKey(username) {
 		return "", mfagate.Errorf(mfagate.EFORBIDDEN, "You cannot do this to your own account: ask another member of staff")

@@ -224,9 +224,9 @@ func (s *Service) takeBack(tx mfagate.Throttles, t *ticket, now time.Time) error
 // turned out wrong: it audits the lock and, for a real account, emails
 // the person (at most once a quarter of an hour per kind, see alert).
 func (s *Service) locked(tx *txn, t *ticket, u *mfagate.User, c Actor, codes bool) error {
-	detail := fmt.Sprintf("locked for %s after %d failed attempts", s.throttle.LockFor, t.n)
+	detail := "locked for " + humanDuration(s.throttle.LockFor) + " after " + mfagate.Plural(t.n, "failed attempt", "failed attempts")
 	if t.hard {
-		detail = fmt.Sprintf("locked until support unlocks it, after %d failed attempts", t.n)
+		detail = "locked until support unlocks it, after " + mfagate.Plural(t.n, "failed attempt", "failed attempts")
 	}
 	what := "passwords"
 	if codes {
