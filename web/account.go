@@ -8,6 +8,7 @@ import (
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/password"
 	"github.com/mfagate/mfagate/web/internal/site"
 )
 
@@ -104,17 +105,18 @@ func handleEndOtherSessions(st *site.Site, accounts *account.Service) site.Handl
 
 type passwordView struct {
 	site.Page
+	MinLength int // the shortest password accepted, for the hint
 }
 
 func handlePasswordForm(st *site.Site) site.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		return st.Render(w, r, http.StatusOK, "password", passwordView{Page: st.NewPage(r, "Change your password")})
+		return st.Render(w, r, http.StatusOK, "password", passwordView{Page: st.NewPage(r, "Change your password"), MinLength: password.MinLength})
 	}
 }
 
 func handlePasswordChange(st *site.Site, accounts *account.Service) site.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		v := passwordView{Page: st.NewPage(r, "Change your password")}
+		v := passwordView{Page: st.NewPage(r, "Change your password"), MinLength: password.MinLength}
 		r.Body = http.MaxBytesReader(w, r.Body, site.MaxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			v.Errors = []site.FieldError{{Field: "current_password", Message: "The form could not be read. Try again"}}
