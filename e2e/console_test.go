@@ -121,6 +121,10 @@ func TestSupportResetsMFA(t *testing.T) {
 	if len(methods) != 1 || methods[0] != "Authenticator app" {
 		t.Errorf("the methods listed on Ada's page are %q, want just %q", methods, "Authenticator app")
 	}
+	// She has set up: more time to set up would do nothing for her.
+	if n := count(t, ctx, `main form button`); n == 0 || strings.Contains(text(t, ctx, "main"), "Give more time") {
+		t.Errorf("Ada, who has set up, is offered more time to set up (or no action at all); the page says:\n%s", text(t, ctx, "main"))
+	}
 	page := mustRun(t, ctx, "read the page's HTML", chromedp.OuterHTML(chromedp.CSS("html")))
 	plain := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret)
 	for _, leak := range []string{plain, plain[:16], groupsOfFour(plain), "otpauth://"} {

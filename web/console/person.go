@@ -320,8 +320,10 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 		"resend-code":  partWay,
 		"unlock":       locked || hard,
 		"end-sessions": len(sessions) > 0,
-		"extend":       true,
-		"reset-mfa":    len(factors) > 0 || v.RecoveryLeft > 0,
+		// More time to set up helps only someone with nothing set up (or
+		// an extension to change); staff set up whatever the schedule.
+		"extend":    !account.IsStaff(u) && (len(factors) == 0 || !u.ExtendedUntil.IsZero()),
+		"reset-mfa": len(factors) > 0 || v.RecoveryLeft > 0,
 	}
 	for _, key := range personActionOrder {
 		if applies[key] {
