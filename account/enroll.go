@@ -213,7 +213,7 @@ func (s *Service) enroll(ctx context.Context, cur *Current, method string, c Act
 				return err
 			}
 		}
-		if err := s.notify(tx, tx.now, cur.User, factorAdded, c, capitalize(mfagate.MethodPhrase(method))); err != nil {
+		if err := s.notify(tx, tx.now, cur.User, factorAdded, c, mfagate.MethodPhrase(method)); err != nil {
 			return err
 		}
 		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditFactorAdd, Outcome: mfagate.OutcomeSuccess,
@@ -262,11 +262,4 @@ func pendingContext(cur *Current) []byte {
 
 func recoveryContext(cur *Current) []byte {
 	return []byte(fmt.Sprintf("recovery-pending:user:%d", cur.User.ID))
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

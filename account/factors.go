@@ -157,7 +157,7 @@ func (s *Service) RemoveFactor(ctx context.Context, cur *Current, id int64, c Ac
 		} else if err := tx.DeleteFactor(cur.User.ID, id); err != nil {
 			return err
 		}
-		if err := s.notify(tx, tx.now, cur.User, factorRemoved, c, capitalize(mfagate.MethodPhrase(f.Method))); err != nil {
+		if err := s.notify(tx, tx.now, cur.User, factorRemoved, c, mfagate.MethodPhrase(f.Method)); err != nil {
 			return err
 		}
 		return tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditFactorRemove, Outcome: mfagate.OutcomeSuccess,

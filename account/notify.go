@@ -78,12 +78,12 @@ Your account {{.Username}} was unlocked by {{.By}} on {{.When}}. You can sign in
 `)
 	factorAdded = newNotice("A new way to confirm it's you was added", `Hello {{.Name}},
 
-{{.Detail}} was set up for your account {{.Username}} on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+Your account {{.Username}} has a new way to confirm it's you: {{.Detail}}. It was set up on {{.When}}{{with .From}} from the address {{.}}{{end}}.
 From now on you will be asked for a security code when you sign in.
 `)
 	factorRemoved = newNotice("A way to confirm it's you was removed", `Hello {{.Name}},
 
-{{.Detail}} was removed from your account {{.Username}} on {{.When}}{{with .From}} from the address {{.}}{{end}}.
+A way to confirm it's you was removed from your account {{.Username}}: {{.Detail}}. It was removed on {{.When}}{{with .From}} from the address {{.}}{{end}}.
 `)
 	mfaReset = newNotice("Your sign-in security was reset", `Hello {{.Name}},
 

@@ -38,6 +38,10 @@ func VisibleText(page string) string {
 // outcomes and requirements, audit actors, token kinds.
 var internal = regexp.MustCompile(`(?i)require_enrollment|offer_enrollment|require_totp|require_email|\bby (cli|system)\b|\btoken:|\bActor[A-Z][a-z]+\b`)
 
+// pluralMethod is a method named in the plural with a verb for one, as
+// "Email codes was set up" was.
+var pluralMethod = regexp.MustCompile(`(?i)\b(?:email|recovery|security) codes (?:was|is|has)\b`)
+
 // snakeCase is an identifier_with_underscores, which no sentence holds.
 var snakeCase = regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b`)
 
@@ -83,6 +87,12 @@ func WordProblems(text string) []string {
 	var out []string
 	for _, w := range internal.FindAllString(text, -1) {
 		out = append(out, "internal name "+strconv.Quote(w))
+	}
+	for _, m := range pluralMethod.FindAllStringIndex(text, -1) {
+		if before := strings.ToLower(text[:m[0]]); strings.HasSuffix(before, "of your ") || strings.HasSuffix(before, "of their ") || strings.HasSuffix(before, "of the ") {
+			continue // "One of your recovery codes was used": one is
+		}
+		out = append(out, "broken agreement "+strconv.Quote(text[m[0]:m[1]]))
 	}
 	for _, w := range snakeCase.FindAllString(text, -1) {
 		if !internal.MatchString(w) {

@@ -25,6 +25,8 @@ func TestWordProblems(t *testing.T) {
 		{"there was one", "there was 1 more wrong code, there are 2 codes", nil},
 		{"an outcome", "Decision: require_enrollment", []string{`internal name "require_enrollment"`}},
 		{"an actor", "Changed by cli", []string{`internal name "by cli"`}},
+		{"codes was", "Email codes was set up", []string{`broken agreement "Email codes was"`}},
+		{"codes were", "Email codes were set up; the security code is 6 digits. One of your recovery codes was used", nil},
 		{"snake case", "the mfa_state field", []string{`identifier "mfa_state"`}},
 		{"cells", VisibleText("<table><tr><td>2</td><td>user</td></tr></table>"), nil},
 	}
