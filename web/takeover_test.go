@@ -75,7 +75,7 @@ func TestFirstAppFromAPasswordWarnsAtOnce(t *testing.T) {
 	}
 	ms := mustMail(t, h.store)
 	if len(ms) == 0 || ms[0].To != "alice@example.com" || ms[0].Subject != "A new way to confirm it's you was added" ||
-		!strings.Contains(ms[0].Text, "An authenticator app was set up") || !strings.Contains(ms[0].Text, "contact your support team") {
+		!strings.Contains(ms[0].Text, "has a new way to confirm it's you: an authenticator app. It was set up") || !strings.Contains(ms[0].Text, "contact your support team") {
 		t.Fatalf("got %d emails, the newest %+v; want the 'was this you?' notice to alice", len(ms), ms[0])
 	}
 }
