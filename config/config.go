@@ -185,6 +185,19 @@ type Phase struct {
 	DefaultMethod string   `yaml:"default_method"`
 	Notice        *Notice  `yaml:"notice"`
 	Reminders     []string `yaml:"reminders"`
+	// Pacing, person by person (see rollout.Phase): a grace window on a
+	// required phase, capped skips on an optional one.
+	Grace         string `yaml:"grace"`          // such as 14d
+	GraceUntil    string `yaml:"grace_until"`    // a date: every window ends with that day
+	MaxSkips      int    `yaml:"max_skips"`      // skips allowed before Then applies
+	RepromptAfter string `yaml:"reprompt_after"` // such as 1d
+	Then          string `yaml:"then"`           // "required"
+
+	// GraceFor, GraceEnd and RepromptFor are Grace, GraceUntil (the
+	// first moment after that day) and RepromptAfter parsed.
+	GraceFor    time.Duration `yaml:"-"`
+	GraceEnd    time.Time     `yaml:"-"`
+	RepromptFor time.Duration `yaml:"-"`
 
 	// Start is Starts parsed; a date means midnight in the rollout's zone.
 	Start time.Time `yaml:"-"`

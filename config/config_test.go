@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mfagate/mfagate/rollout"
 )
 
 // minimal holds the sections without which no file is valid.
@@ -295,5 +297,55 @@ func TestErrorJoinsProblemsOnOneLine(t *testing.T) {
 	want := `config line 2: database.driver "mysql" is not one of sqlite, postgres`
 	if got := cerr.Problems[0].String(); got != want {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestPacingKeys(t *testing.T) {
+	src := withMinimal(`rollout:
+  timezone: Europe/London
+  phases:
+    - name: offered
+      starts: 2027-06-11
+      audience: [admin]
+      requirement: optional
+      methods: [email, totp]
+      max_skips: 3
+      reprompt_after: 1d
+      then: required
+    - name: required
+      starts: 2027-07-13
+      audience: [all]
+      requirement: required
+      methods: [email, totp]
+      grace: 14d
+      grace_until: 2027-08-31
+`)
+	cfg := mustParse(t, src, nil)
+	r, err := cfg.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	london, _ := time.LoadLocation("Europe/London")
+	offered, required := r.Phases[0], r.Phases[1]
+	if offered.MaxSkips != 3 || offered.RepromptAfter != 24*time.Hour || offered.Then != rollout.Required {
+		t.Errorf("offered: got max_skips %d, reprompt_after %v, then %v", offered.MaxSkips, offered.RepromptAfter, offered.Then)
+	}
+	// grace_until is a day: windows end when it does, at the next midnight.
+	if required.Grace != 14*24*time.Hour || !required.GraceUntil.Equal(time.Date(2027, 9, 1, 0, 0, 0, 0, london)) {
+		t.Errorf("required: got grace %v until %v", required.Grace, required.GraceUntil)
+	}
+
+	for _, tt := range []struct{ key, value, want string }{
+		{"grace", "two weeks", `grace "two weeks" is not a length of time such as 14d`},
+		{"grace", "0d", `grace "0d" is not a length of time such as 14d`},
+		{"grace_until", "31 August", `grace_until "31 August" is not a date such as 2027-08-31`},
+		{"reprompt_after", "-1d", `reprompt_after "-1d" is not a length of time such as 1d`},
+		{"then", "optional", `then "optional" is not required`},
+		{"max_skips", "-2", `max_skips -2 is negative`},
+	} {
+		bad := withMinimal("rollout:\n  timezone: UTC\n  phases:\n    - name: p\n      starts: 2027-06-11\n      audience: [all]\n      requirement: optional\n      methods: [email]\n      " + tt.key + ": " + tt.value + "\n")
+		if _, err := Parse([]byte(bad), nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %s: got %v, want %q", tt.key, tt.value, err, tt.want)
+		}
 	}
 }

@@ -107,6 +107,8 @@ func (c *Config) validatePhase(v *validator, p *Phase, i int, loc *time.Location
 		}
 	}
 
+	c.validatePacing(v, p, path, label, loc)
+
 	p.ReminderOffsets = nil
 	for j, s := range p.Reminders {
 		d, err := parseDuration(s)
@@ -115,6 +117,40 @@ func (c *Config) validatePhase(v *validator, p *Phase, i int, loc *time.Location
 			continue
 		}
 		p.ReminderOffsets = append(p.ReminderOffsets, d)
+	}
+}
+
+// validatePacing reads a phase's grace window and capped skips. How they
+// fit the phase (grace only on a required phase, then with max_skips) is
+// package rollout's check.
+func (c *Config) validatePacing(v *validator, p *Phase, path, label string, loc *time.Location) {
+	p.GraceFor, p.GraceEnd, p.RepromptFor = 0, time.Time{}, 0
+	if p.Grace != "" {
+		if d, err := parseDuration(p.Grace); err != nil || d <= 0 {
+			v.fail(path+".grace", "%s: grace %q is not a length of time such as 14d", label, p.Grace)
+		} else {
+			p.GraceFor = d
+		}
+	}
+	if p.GraceUntil != "" {
+		if d, err := time.Parse(time.DateOnly, p.GraceUntil); err != nil {
+			v.fail(path+".grace_until", "%s: grace_until %q is not a date such as 2027-08-31", label, p.GraceUntil)
+		} else {
+			p.GraceEnd = rollout.StartOfDay(d.AddDate(0, 0, 1), loc) // through the whole of that day
+		}
+	}
+	if p.MaxSkips < 0 {
+		v.fail(path+".max_skips", "%s: max_skips %d is negative; it counts skips, such as 3", label, p.MaxSkips)
+	}
+	if p.RepromptAfter != "" {
+		if d, err := parseDuration(p.RepromptAfter); err != nil || d <= 0 {
+			v.fail(path+".reprompt_after", "%s: reprompt_after %q is not a length of time such as 1d", label, p.RepromptAfter)
+		} else {
+			p.RepromptFor = d
+		}
+	}
+	if p.Then != "" && p.Then != "required" {
+		v.fail(path+".then", "%s: then %q is not required, the only requirement that can follow the last skip", label, p.Then)
 	}
 }
 
@@ -148,6 +184,12 @@ func (c *Config) Plan() (*rollout.Rollout, error) {
 		ph := rollout.Phase{
 			Name: p.Name, Start: p.Start, Audience: p.Audience, Requirement: req,
 			Methods: p.Methods, DefaultMethod: p.DefaultMethod, Reminders: p.ReminderOffsets,
+			Grace: p.GraceFor, GraceUntil: p.GraceEnd, MaxSkips: p.MaxSkips, RepromptAfter: p.RepromptFor,
+		}
+		if p.Then != "" {
+			if ph.Then, err = rollout.ParseRequirement(p.Then); err != nil {
+				return nil, fmt.Errorf("rollout phase %q: then: %w", p.Name, err)
+			}
 		}
 		if p.Notice != nil {
 			ph.Notice = &rollout.Notice{Subject: p.Notice.Subject, Body: p.Notice.Body}

@@ -48,21 +48,64 @@ func Decide(r *Rollout, p Person, now time.Time) Decision {
 	d.Next = next(phases, d.Active, p.Roles, now)
 
 	req := None
+	var pace Pace
 	if d.Active != nil {
 		req = level(d.Active)
+		if p.Pace.Phase == d.Active.Name {
+			pace = p.Pace
+		}
+	}
+	var loc *time.Location
+	if r != nil {
+		loc = r.Location
+	}
+	// Capped skips: once they are used up, the phase's Then applies.
+	if req == Optional && d.Active.MaxSkips > 0 {
+		d.Capped = true
+		if d.SkipsLeft = d.Active.MaxSkips - pace.Skips; d.SkipsLeft <= 0 {
+			d.SkipsLeft, d.SkipsUsed = 0, true
+			req = max(req, min(d.Active.Then, Required))
+		}
 	}
 	extended := req == Required && now.Before(p.ExtendedUntil)
+	// A grace window: the later of the start and the first time shown,
+	// now if never; it ends at GraceUntil at the latest.
+	grace := false
+	if req == Required && !d.SkipsUsed && d.Active.Grace > 0 {
+		from := pace.Shown
+		if from.IsZero() {
+			from, d.Unshown = now, true
+		}
+		if from.Before(d.Active.Start) {
+			from = d.Active.Start
+		}
+		end := after(from, d.Active.Grace, loc)
+		if g := d.Active.GraceUntil; !g.IsZero() && g.Before(end) {
+			end = g
+		}
+		if grace = now.Before(end); grace {
+			d.Deadline = end
+		} else {
+			d.Unshown = false
+		}
+	}
+	if extended && p.ExtendedUntil.After(d.Deadline) {
+		d.Deadline = p.ExtendedUntil
+	}
+	soft := extended || grace
 
 	if len(p.Methods) > 0 {
 		d.Outcome, d.Methods = Challenge, p.Methods
+		d.Capped, d.SkipsLeft, d.SkipsUsed = false, 0, false // they have set up: nothing to skip
 		if req != Required {
+			d.Unshown = false
 			return d
 		}
 		switch m := qualifying(p.Methods, d.Active.Methods); {
 		case len(m) > 0:
-			d.Methods = m
-		case extended:
-			d.Extended = true
+			d.Methods, d.Unshown, d.Deadline = m, false, time.Time{}
+		case soft:
+			d.Extended, d.Grace = extended, grace
 		default:
 			d.Outcome, d.Methods, d.DefaultMethod = RequireEnrollment, d.Active.Methods, d.Active.DefaultMethod
 		}
@@ -70,12 +113,24 @@ func Decide(r *Rollout, p Person, now time.Time) Decision {
 	}
 
 	switch {
-	case req == Optional || extended:
-		d.Outcome, d.Extended = OfferEnrollment, extended
+	case req == Optional:
+		// A skip is not followed by another offer before RepromptAfter.
+		if ra := d.Active.RepromptAfter; ra > 0 && !pace.LastSkip.IsZero() {
+			if back := after(pace.LastSkip, ra, loc); now.Before(back) {
+				d.Outcome, d.Snoozed, d.Deadline = Allow, true, back
+				return d
+			}
+		}
+		d.Outcome = OfferEnrollment
+	case soft:
+		d.Outcome, d.Extended, d.Grace = OfferEnrollment, extended, grace
 	case req == Required:
 		d.Outcome = RequireEnrollment
 	default:
 		return d // Allow
+	}
+	if !soft {
+		d.Deadline = time.Time{}
 	}
 	d.Methods, d.DefaultMethod = d.Active.Methods, d.Active.DefaultMethod
 	return d

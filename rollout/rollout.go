@@ -69,6 +69,29 @@ type Phase struct {
 	// Reminders are how long before Start to remind people in the audience
 	// who have no factor yet, such as 7*24h and 24h.
 	Reminders []time.Duration
+
+	// Pacing: how each person in the audience meets the phase.
+
+	// Grace, on a required phase, is each person's own time to set up: it
+	// runs from the later of Start and the first time the requirement was
+	// shown to them at sign-in (Pace.Shown), and until it ends the phase
+	// counts as optional for them. Whole days are calendar days in the
+	// rollout's zone, so a window keeps its hour across a clock change.
+	// Zero: none.
+	Grace time.Duration
+	// GraceUntil, when set, ends every grace window of the phase by then
+	// at the latest.
+	GraceUntil time.Time
+	// MaxSkips, on an optional phase, is how many times a person may skip
+	// setting up; once they have, Then applies to them. Zero: no limit.
+	MaxSkips int
+	// RepromptAfter, on an optional phase, is how long after a skip setup
+	// is not offered again (days count as Grace's do). Zero: at every
+	// sign-in.
+	RepromptAfter time.Duration
+	// Then is the requirement that applies to a person who has skipped
+	// MaxSkips times: Required.
+	Then Requirement
 }
 
 // Rollout is the whole schedule.
@@ -118,6 +141,19 @@ type Person struct {
 	// ExtendedUntil is a per-person extension: before this instant a
 	// required phase counts as optional for them. Zero means none.
 	ExtendedUntil time.Time
+	// Pace is how far the person has come through the one phase that
+	// paces them. It counts only while that phase is the active one:
+	// under another, the person starts afresh.
+	Pace Pace
+}
+
+// Pace is a person's own course through a phase with a grace window or
+// capped skips.
+type Pace struct {
+	Phase    string    // the phase's name; "" for none
+	Shown    time.Time // when its requirement was first shown to them at sign-in; zero if never
+	Skips    int       // how often they skipped setting up under it
+	LastSkip time.Time // when they last did; zero if never
 }
 
 // Outcome is what happens after the password step.
@@ -157,4 +193,44 @@ type Decision struct {
 	// Extended is set when an extension softened the decision: a required
 	// phase was treated as optional because of Person.ExtendedUntil.
 	Extended bool
+
+	// Grace is set when the person's grace window softened the decision
+	// as an extension does. Deadline, while either softens a required
+	// phase, is when the later of them ends and the requirement is
+	// enforced for the person; for a snoozed offer, when it comes back.
+	// Unshown is set when the window starts now, the requirement never
+	// having been shown to them under this phase: the caller records now
+	// as their Pace.Shown.
+	Grace    bool
+	Deadline time.Time
+	Unshown  bool
+	// SkipsLeft, for an offer under a phase with MaxSkips, is how many
+	// more times the person may skip; Capped tells that there is a limit.
+	// SkipsUsed is set when they have used every skip, so the phase's
+	// Then applies to them.
+	SkipsLeft int
+	Capped    bool
+	SkipsUsed bool
+	// Snoozed is set when the person skipped setup less than the phase's
+	// RepromptAfter ago: it is not offered now (Outcome Allow), and comes
+	// back at Deadline.
+	Snoozed bool
+}
+
+// Paced reports whether the phase paces people one by one: a grace
+// window or capped skips, which need each person's Pace.
+func (ph *Phase) Paced() bool {
+	return ph.Grace > 0 || ph.MaxSkips > 0 || ph.RepromptAfter > 0
+}
+
+// after returns t moved on by d: whole days as calendar days in loc
+// (the same wall-clock time, whatever the clocks did), the rest as
+// elapsed time.
+func after(t time.Time, d time.Duration, loc *time.Location) time.Time {
+	const day = 24 * time.Hour
+	if loc == nil {
+		loc = time.UTC
+	}
+	days := int(d / day)
+	return t.In(loc).AddDate(0, 0, days).Add(d % day).In(t.Location())
 }

@@ -113,6 +113,8 @@ func validatePhase(v *problems, phases []Phase, i int, loc *time.Location) {
 		}
 	}
 
+	validatePacing(v, phases, i, loc)
+
 	for j, d := range p.Reminders {
 		switch {
 		case d <= 0:
@@ -139,4 +141,143 @@ func showDuration(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/day)
 	}
 	return d.String()
+}
+
+// validatePacing checks a phase's grace window and capped skips: each on
+// the kind of phase it is for, and a window that ends before the next
+// phase asking more of the same people takes over.
+func validatePacing(v *problems, phases []Phase, i int, loc *time.Location) {
+	p := &phases[i]
+	at := phaseLabel(phases, i)
+	switch {
+	case p.Grace < 0:
+		v.add("%s: grace %s is negative", at, showDuration(p.Grace))
+	case p.Grace > 0 && p.Requirement != Required:
+		v.add("%s: grace is set, but the phase is %s; only a required phase gives each person time before it is enforced", at, p.Requirement)
+	}
+	if !p.GraceUntil.IsZero() {
+		switch {
+		case p.Grace == 0:
+			v.add("%s: grace_until is set without grace; set grace too, such as 14d", at)
+		case !p.Start.IsZero() && !p.GraceUntil.After(p.Start):
+			v.add("%s: grace_until %s is not after the phase starts (%s)", at, showTime(p.GraceUntil, loc), showTime(p.Start, loc))
+		}
+	}
+	if p.Grace > 0 && !p.Start.IsZero() {
+		for j := i + 1; j < len(phases); j++ {
+			q := &phases[j]
+			if q.Start.IsZero() || !overlap(p.Audience, q.Audience) || !stricter(q, p) {
+				continue
+			}
+			if end := after(p.Start, p.Grace, loc); end.After(q.Start) {
+				v.add("%s: grace %s runs past the start of %s (%s), which asks more of the same people; make the grace shorter than the %s between them",
+					at, showDuration(p.Grace), phaseLabel(phases, j), showTime(q.Start, loc), showDays(q.Start.Sub(p.Start)))
+			}
+			break
+		}
+	}
+
+	if p.MaxSkips < 0 {
+		v.add("%s: max_skips %d is negative", at, p.MaxSkips)
+	}
+	if p.RepromptAfter < 0 {
+		v.add("%s: reprompt_after %s is negative", at, showDuration(p.RepromptAfter))
+	}
+	if (p.MaxSkips != 0 || p.RepromptAfter != 0) && p.Requirement != Optional {
+		v.add("%s: max_skips and reprompt_after are for an optional phase, where setup can be skipped; this one is %s", at, p.Requirement)
+	}
+	switch {
+	case p.MaxSkips > 0 && p.Then == None:
+		v.add("%s: max_skips is set without then; say what applies after the last skip: then: required", at)
+	case p.Then != None && p.MaxSkips == 0:
+		v.add("%s: then is set without max_skips; say after how many skips it applies, such as max_skips: 3", at)
+	case p.Then != None && p.Then != Required:
+		v.add("%s: then %s does not ask more than optional; after the last skip only required makes sense", at, p.Then)
+	}
+}
+
+// reaches reports whether a phase for audience reaches everyone in a
+// (a role, or "all").
+func reaches(audience []string, a string) bool {
+	return slices.Contains(audience, Everyone) || a != Everyone && slices.Contains(audience, a)
+}
+
+// overlap reports whether two audiences share anyone: a role, or "all".
+func overlap(a, b []string) bool {
+	for _, x := range a {
+		if x == Everyone || slices.Contains(b, x) || slices.Contains(b, Everyone) {
+			return true
+		}
+	}
+	return false
+}
+
+// showDays prints a span as whole days, or as a duration below a day.
+func showDays(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day {
+		n := int((d + day/2) / day)
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return d.String()
+}
+
+// WarnBefore is how long before a required phase its audience should
+// first hear of it: a week, as the best rollouts give.
+const WarnBefore = 7 * 24 * time.Hour
+
+// Warnings lists what is allowed but likely a mistake: a required phase
+// whose audience hears of it (a notice of an earlier phase for the same
+// people, or a reminder of its own) less than a week before it starts,
+// with no grace window of a week or more to make up for it.
+func (r *Rollout) Warnings() []string {
+	if r == nil {
+		return nil
+	}
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	var out []string
+	for i := range r.Phases {
+		p := &r.Phases[i]
+		if p.Requirement != Required || p.Start.IsZero() || p.Grace >= WarnBefore {
+			continue
+		}
+		at := phaseLabel(r.Phases, i)
+		var reminded time.Time // the first reminder of its own
+		for _, d := range p.Reminders {
+			if t := p.Start.Add(-d); d > 0 && (reminded.IsZero() || t.Before(reminded)) {
+				reminded = t
+			}
+		}
+		// Each part of the audience hears first from the phase's own
+		// reminders or from the notice of an earlier phase reaching it.
+		for _, a := range p.Audience {
+			first := reminded
+			for j := 0; j < i; j++ {
+				q := &r.Phases[j]
+				if q.Notice != nil && !q.Start.IsZero() && reaches(q.Audience, a) && (first.IsZero() || q.Start.Before(first)) {
+					first = q.Start
+				}
+			}
+			who := fmt.Sprintf("its audience (%s)", a)
+			if len(p.Audience) == 1 {
+				who = "its audience"
+			}
+			if first.IsZero() {
+				out = append(out, fmt.Sprintf("%s: %s is emailed nothing about it before it starts; add a reminder such as 7d, an earlier phase with a notice, or a grace of at least 7d", at, who))
+				break
+			}
+			if p.Start.Sub(first) < WarnBefore {
+				out = append(out, fmt.Sprintf("%s: %s first hears of it %s before it starts (%s); give them at least 7 days: a reminder of 7d, an earlier notice, or a grace of at least 7d",
+					at, who, showDays(p.Start.Sub(first)), showTime(first, loc)))
+				break
+			}
+		}
+	}
+	return out
 }

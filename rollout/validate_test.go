@@ -53,6 +53,29 @@ func TestValidate(t *testing.T) {
 		{"duplicate reminder in hours", func(r *rollout.Rollout) { r.Phases[3].Reminders = []time.Duration{12 * time.Hour, 12 * time.Hour} }, p4 + ": reminder 12h0m0s is listed twice"},
 		{"notice without subject", func(r *rollout.Rollout) { r.Phases[0].Notice.Subject = "" }, `phase 1 ("Communication"): notice has no subject`},
 		{"notice without body", func(r *rollout.Rollout) { r.Phases[0].Notice.Body = "\n" }, `phase 1 ("Communication"): notice has no body`},
+		{"grace on a required phase", func(r *rollout.Rollout) { r.Phases[2].Grace = 14 * day; r.Phases[2].GraceUntil = r.Phases[3].Start }, ""},
+		{"grace past a later phase asking the same", func(r *rollout.Rollout) { r.Phases[2].Grace = 30 * day }, ""},
+		{"grace past the next stricter phase", func(r *rollout.Rollout) { r.Phases[2].Grace = 19 * day; r.Phases[3].Methods = []string{"totp"} },
+			p3 + `: grace 19d runs past the start of ` + p4 + ` (2027-07-31 (midnight BST)), which asks more of the same people; make the grace shorter than the 18 days between them`},
+		{"grace up to the next stricter phase", func(r *rollout.Rollout) { r.Phases[2].Grace = 18 * day; r.Phases[3].Methods = []string{"totp"} }, ""},
+		{"grace on an optional phase", func(r *rollout.Rollout) { r.Phases[1].Grace = 14 * day },
+			p2 + ": grace is set, but the phase is optional; only a required phase gives each person time before it is enforced"},
+		{"grace_until without grace", func(r *rollout.Rollout) { r.Phases[2].GraceUntil = r.Phases[3].Start },
+			p3 + ": grace_until is set without grace; set grace too, such as 14d"},
+		{"grace_until before the start", func(r *rollout.Rollout) { r.Phases[2].Grace = 7 * day; r.Phases[2].GraceUntil = r.Phases[1].Start },
+			p3 + ": grace_until 2027-06-11 (midnight BST) is not after the phase starts (2027-07-13 (midnight BST))"},
+		{"capped skips", func(r *rollout.Rollout) {
+			r.Phases[1].MaxSkips, r.Phases[1].RepromptAfter, r.Phases[1].Then = 3, day, rollout.Required
+		}, ""},
+		{"a reprompt alone", func(r *rollout.Rollout) { r.Phases[1].RepromptAfter = day }, ""},
+		{"max_skips without then", func(r *rollout.Rollout) { r.Phases[1].MaxSkips = 3 },
+			p2 + ": max_skips is set without then; say what applies after the last skip: then: required"},
+		{"then without max_skips", func(r *rollout.Rollout) { r.Phases[1].Then = rollout.Required },
+			p2 + ": then is set without max_skips; say after how many skips it applies, such as max_skips: 3"},
+		{"then optional", func(r *rollout.Rollout) { r.Phases[1].MaxSkips, r.Phases[1].Then = 2, rollout.Optional },
+			p2 + ": then optional does not ask more than optional; after the last skip only required makes sense"},
+		{"max_skips on a required phase", func(r *rollout.Rollout) { r.Phases[2].MaxSkips, r.Phases[2].Then = 2, rollout.Required },
+			p3 + ": max_skips and reprompt_after are for an optional phase, where setup can be skipped; this one is required"},
 		{"every problem at once", func(r *rollout.Rollout) {
 			r.Phases[1].Methods = nil
 			r.Phases[3].Audience = nil
@@ -94,5 +117,31 @@ func TestValidateNil(t *testing.T) {
 	empty := &rollout.Rollout{Location: time.UTC}
 	if err := empty.Validate(); err != nil {
 		t.Errorf("got %v, want no error", err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	r := specRollout(t)
+	if w := r.Warnings(); len(w) != 0 {
+		t.Errorf("the SPEC schedule: got warnings %q, want none", w)
+	}
+	// Full enforcement reminds a week ahead; with only a day's reminder
+	// its people hear of it a day before.
+	r.Phases[3].Reminders = []time.Duration{day}
+	want := `phase 4 ("Full enforcement"): its audience first hears of it 1 day before it starts (2027-07-30 (midnight BST)); give them at least 7 days: a reminder of 7d, an earlier notice, or a grace of at least 7d`
+	if w := r.Warnings(); len(w) != 1 || w[0] != want {
+		t.Errorf("a day's reminder: got %q, want %q", w, want)
+	}
+	r.Phases[3].Reminders = []time.Duration{7*day - time.Second}
+	if w := r.Warnings(); len(w) != 1 {
+		t.Errorf("a reminder a second short of a week: got %q, want a warning", w)
+	}
+	r.Phases[3].Reminders = nil
+	if w := r.Warnings(); len(w) != 1 || !strings.Contains(w[0], "is emailed nothing about it before it starts") {
+		t.Errorf("no reminder: got %q", w)
+	}
+	r.Phases[3].Grace = 7 * day // everyone gets a week of their own
+	if w := r.Warnings(); len(w) != 0 {
+		t.Errorf("with a week's grace: got %q, want none", w)
 	}
 }
