@@ -89,6 +89,17 @@ type Users interface {
 	// RecordSkip adds one to the user's Skips and sets LastSkipAt, in one
 	// statement. ENOTFOUND.
 	RecordSkip(userID int64, at time.Time) error
+	// RecordSkipIn is RecordSkip under a paced phase: it also counts the
+	// skip in the user's Pace for that phase (starting it afresh if Pace
+	// was another phase's), all in one statement. With maxSkips > 0 it
+	// changes nothing and reports false once the user has skipped that
+	// many times under the phase, so concurrent skips cannot pass the
+	// cap. ENOTFOUND.
+	RecordSkipIn(userID int64, phase string, maxSkips int, at time.Time) (bool, error)
+	// MarkShown records at as when phase's requirement was first shown to
+	// the user, unless it already is (starting Pace afresh if it was
+	// another phase's). ENOTFOUND.
+	MarkShown(userID int64, phase string, at time.Time) error
 	// EmailInUse reports whether an account other than exceptID has the
 	// address email (compared ignoring case), as its address or as one
 	// waiting to be confirmed's predecessor (PreviousEmail).

@@ -35,6 +35,9 @@ type User struct {
 	// is the latest. Kept for progress reports.
 	Skips      int
 	LastSkipAt time.Time
+	// Pace is the person's course through the one rollout phase that paces
+	// them one by one (a grace window, capped skips); see rollout.Pace.
+	Pace Pace
 
 	// UnreachedAt is when a mail server refused the person's address for
 	// good (zero when it has not), UnreachedReason its answer. Changing
@@ -165,4 +168,16 @@ type ProgressRow struct {
 	Skipped       int // no factor and skipped setup at least once
 	NeverSignedIn int // no factor and never signed in
 	Invited       int // invited and not accepted yet
+}
+
+// Pace is a person's own course through a rollout phase with a grace
+// window or capped skips: the phase's name ("" for none), when its
+// requirement was first shown to them at sign-in, and their skips under
+// it. A new phase starts them afresh (see Users.MarkShown and
+// Users.RecordSkipIn).
+type Pace struct {
+	Phase      string
+	ShownAt    time.Time
+	Skips      int
+	LastSkipAt time.Time
 }

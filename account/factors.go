@@ -26,10 +26,26 @@ func (s *Service) SkipSetup(ctx context.Context, cur *Current, c Actor) (string,
 		if err != nil {
 			return err
 		}
-		if d := s.decideNow(cur.User, fs); d.Outcome != rollout.OfferEnrollment {
+		d := s.decideNow(cur.User, fs)
+		if d.Outcome != rollout.OfferEnrollment {
 			return mfagate.Errorf(mfagate.EFORBIDDEN, "Setting up a way to get security codes is required now: it cannot be skipped")
 		}
-		if err := tx.RecordSkip(cur.User.ID, now); err != nil {
+		if d.paced {
+			// Counted under the phase, whose cap the statement itself
+			// checks: skips at once on any replica cannot pass it. An
+			// extension lets them skip past it.
+			limit := d.maxSkips
+			if !d.ExtendedUntil.IsZero() {
+				limit = 0
+			}
+			ok, err := tx.RecordSkipIn(cur.User.ID, d.Phase, limit, s.RolloutNow())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return mfagate.Errorf(mfagate.EFORBIDDEN, "You have skipped setting up %s already: set it up now", mfagate.Plural(d.maxSkips, "time", "times"))
+			}
+		} else if err := tx.RecordSkip(cur.User.ID, now); err != nil {
 			return err
 		}
 		if err := tx.audit(mfagate.AuditEvent{Kind: mfagate.AuditSetupSkip, Outcome: mfagate.OutcomeSuccess,

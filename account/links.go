@@ -237,6 +237,9 @@ func (s *Service) ChoosePassword(ctx context.Context, in ChoosePassword) (*Signe
 			return err
 		}
 		decision = s.step(u, factors, nil)
+		if err := s.markShown(tx, u, decision); err != nil {
+			return err
+		}
 		sess.CreatedAt, sess.LastSeenAt = tx.now, tx.now
 		if decision.Outcome != rollout.Allow {
 			sess.Stage = mfagate.StagePassword

@@ -31,6 +31,26 @@ type Decision struct {
 	PhaseStart    time.Time // when it started
 	NextPhase     *Upcoming // the next change for this person, if any
 	ExtendedUntil time.Time // set while an extension softens a requirement
+
+	// Pacing, person by person (see rollout.Decision). Grace is set while
+	// the person's own grace window softens a required phase, and
+	// Deadline is then when the requirement is enforced for them (the
+	// later of the window and an extension); for a snoozed offer it is
+	// when the offer comes back.
+	Grace    bool
+	Deadline time.Time
+	// Capped is set when the phase limits skips: SkipsLeft more are
+	// allowed; SkipsUsed when none are left and setup is required.
+	Capped    bool
+	SkipsLeft int
+	SkipsUsed bool
+	// Snoozed is set when setup was skipped less than the phase's
+	// reprompt_after ago, so it is not offered now.
+	Snoozed bool
+
+	unshown  bool // the grace window starts now: record the phase as shown
+	paced    bool // the phase in force paces people: record skips under it
+	maxSkips int  // its max_skips
 }
 
 // Upcoming is a phase that will change things for a person.

@@ -26,7 +26,10 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 		}
 		if rd.Active != nil {
 			d.Phase, d.PhaseStart = rd.Active.Name, rd.Active.Start
+			d.paced, d.maxSkips = rd.Active.Paced(), rd.Active.MaxSkips
 		}
+		d.Grace, d.Deadline, d.unshown = rd.Grace, rd.Deadline, rd.Unshown
+		d.Capped, d.SkipsLeft, d.SkipsUsed, d.Snoozed = rd.Capped, rd.SkipsLeft, rd.SkipsUsed, rd.Snoozed
 		if n := rd.Next; n != nil && n.Requirement > rollout.Notify { // a notice changes nothing at sign-in
 			d.NextPhase = &Upcoming{Name: n.Name, Start: n.Start, Required: n.Requirement == rollout.Required,
 				Methods: n.Methods, DefaultMethod: n.DefaultMethod}
@@ -37,7 +40,28 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 
 // personOf is what the rollout needs to know about an account.
 func personOf(u *mfagate.User, factors []*mfagate.Factor) rollout.Person {
-	return rollout.Person{Roles: u.Roles, Methods: methodsOf(factors), Skips: u.Skips, ExtendedUntil: u.ExtendedUntil}
+	return rollout.Person{Roles: u.Roles, Methods: methodsOf(factors), Skips: u.Skips, ExtendedUntil: u.ExtendedUntil,
+		Pace: rollout.Pace{Phase: u.Pace.Phase, Shown: u.Pace.ShownAt, Skips: u.Pace.Skips, LastSkip: u.Pace.LastSkipAt}}
+}
+
+// markShown records, when d opened the person's grace window just now,
+// that the phase's requirement has been shown to them: their window runs
+// from this sign-in. It is the rollout's time, as decisions are.
+func (s *Service) markShown(tx *txn, u *mfagate.User, d Decision) error {
+	if !d.unshown {
+		return nil
+	}
+	at := s.RolloutNow()
+	if err := tx.MarkShown(u.ID, d.Phase, at); err != nil {
+		return err
+	}
+	if u.Pace.Phase != d.Phase {
+		u.Pace = mfagate.Pace{Phase: d.Phase}
+	}
+	if u.Pace.ShownAt.IsZero() {
+		u.Pace.ShownAt = at
+	}
+	return nil
 }
 
 // Timeline is the rollout's schedule as at the rollout's time.

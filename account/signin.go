@@ -187,6 +187,9 @@ func (s *Service) SignIn(ctx context.Context, in SignIn) (out *SignedIn, err err
 			return err
 		}
 		decision = s.step(u, factors, nil)
+		if err := s.markShown(tx, u, decision); err != nil {
+			return err
+		}
 		if decision.Outcome != rollout.Allow {
 			sess.Stage = mfagate.StagePassword
 		}

@@ -16,7 +16,7 @@ var _ mfagate.Users = (*tx)(nil)
 
 const userColumns = `id, username, email, name, password_hash, disabled, created_at, last_sign_in_at,
 	extended_until, extension_reason, skips, last_skip_at, unreached_at, unreached_reason, invited_at,
-	email_unconfirmed_at, previous_email`
+	email_unconfirmed_at, previous_email, pace_phase, pace_shown_at, pace_skips, pace_skip_at`
 
 // CreateUser inserts u and sets u.ID; see mfagate.Users.
 func (t *tx) CreateUser(u *mfagate.User) error {
@@ -270,6 +270,52 @@ func (t *tx) RecordSkip(userID int64, at time.Time) error {
 	return nil
 }
 
+// RecordSkipIn adds one to the user's skips, and to their skips under
+// phase; see mfagate.Users. One conditional UPDATE: the cap is checked by
+// the statement that counts, so concurrent skips on any replica cannot
+// pass it.
+func (t *tx) RecordSkipIn(userID int64, phase string, maxSkips int, at time.Time) (bool, error) {
+	n, err := t.execCount(`UPDATE users SET skips = skips + 1, last_skip_at = ?,
+		pace_skips = CASE WHEN pace_phase = ? THEN pace_skips + 1 ELSE 1 END,
+		pace_shown_at = CASE WHEN pace_phase = ? THEN pace_shown_at ELSE NULL END,
+		pace_skip_at = ?, pace_phase = ?
+		WHERE id = ? AND (? <= 0 OR pace_phase <> ? OR pace_skips < ?)`,
+		millis(at), phase, phase, millis(at), phase, userID, maxSkips, phase, maxSkips)
+	if err != nil {
+		return false, fmt.Errorf("record skip of user %d: %w", userID, err)
+	}
+	if n == 0 {
+		if _, err := t.UserByID(userID); err != nil {
+			return false, err
+		}
+		return false, nil // every skip is used
+	}
+	if err := t.regroup(userID); err != nil {
+		return false, fmt.Errorf("record skip of user %d: %w", userID, err)
+	}
+	return true, nil
+}
+
+// MarkShown records when phase's requirement was first shown to the
+// user; see mfagate.Users. Only the first time counts: a later call, on
+// any replica, finds it set and changes nothing.
+func (t *tx) MarkShown(userID int64, phase string, at time.Time) error {
+	n, err := t.execCount(`UPDATE users SET pace_shown_at = ?,
+		pace_skips = CASE WHEN pace_phase = ? THEN pace_skips ELSE 0 END,
+		pace_skip_at = CASE WHEN pace_phase = ? THEN pace_skip_at ELSE NULL END,
+		pace_phase = ?
+		WHERE id = ? AND (pace_phase <> ? OR pace_shown_at IS NULL)`,
+		millis(at), phase, phase, phase, userID, phase)
+	if err != nil {
+		return fmt.Errorf("mark phase shown to user %d: %w", userID, err)
+	}
+	if n == 0 {
+		_, err := t.UserByID(userID) // ENOTFOUND, or already shown
+		return err
+	}
+	return nil
+}
+
 // EmailInUse reports whether another account has the address; see
 // mfagate.Users. Both sides lowercased, as the indexes of 0010 are.
 func (t *tx) EmailInUse(email string, exceptID int64) (bool, error) {
@@ -349,12 +395,14 @@ func scanUser(s scanner) (*mfagate.User, error) {
 		disabled                            int64
 		created, lastSign, extended, skipAt sql.NullInt64
 		unreached, invited, unconfirmed     sql.NullInt64
+		shown, paceSkip                     sql.NullInt64
 	)
 	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.Name, &u.PasswordHash, &disabled, &created, &lastSign,
 		&extended, &u.ExtensionReason, &u.Skips, &skipAt, &unreached, &u.UnreachedReason, &invited,
-		&unconfirmed, &u.PreviousEmail); err != nil {
+		&unconfirmed, &u.PreviousEmail, &u.Pace.Phase, &shown, &u.Pace.Skips, &paceSkip); err != nil {
 		return nil, err
 	}
+	u.Pace.ShownAt, u.Pace.LastSkipAt = fromMillis(shown), fromMillis(paceSkip)
 	u.Disabled = disabled != 0
 	u.CreatedAt = fromMillis(created)
 	u.LastSignInAt = fromMillis(lastSign)

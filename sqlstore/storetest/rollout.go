@@ -1,9 +1,11 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,5 +214,96 @@ func testPeopleStopsOnError(t *testing.T, newStore func(*testing.T) mfagate.Stor
 				t.Errorf("people afterwards: got %d, want 4", len(got))
 			}
 		})
+	}
+}
+
+func testPace(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	u := mustCreateUser(t, s, "alice", "user")
+	first, later := base.Add(time.Minute), base.Add(time.Hour)
+	if got := mustGetUser(t, s, u.ID).Pace; got != (mfagate.Pace{}) {
+		t.Fatalf("a new account: got pace %+v, want none", got)
+	}
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkShown(u.ID, "Required", first) })
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkShown(u.ID, "Required", later) }) // only the first counts
+	if got := mustGetUser(t, s, u.ID).Pace; got.Phase != "Required" || got.ShownAt != first || got.Skips != 0 {
+		t.Errorf("shown twice: got %+v, want Required shown at %v", got, first)
+	}
+
+	// Skips under a capped phase: counted, until the cap.
+	for i := 1; i <= 3; i++ {
+		var ok bool
+		mustUpdate(t, s, func(tx mfagate.Tx) (err error) {
+			ok, err = tx.RecordSkipIn(u.ID, "Optional", 2, base.Add(time.Duration(i)*time.Hour))
+			return err
+		})
+		if want := i <= 2; ok != want {
+			t.Errorf("skip %d of at most 2: got %v, want %v", i, ok, want)
+		}
+	}
+	got := mustGetUser(t, s, u.ID)
+	if got.Pace.Phase != "Optional" || got.Pace.Skips != 2 || got.Pace.LastSkipAt != base.Add(2*time.Hour) || !got.Pace.ShownAt.IsZero() {
+		t.Errorf("after skips under a new phase: got %+v, want 2 skips under Optional, the last at +2h, not shown", got.Pace)
+	}
+	if got.Skips != 2 {
+		t.Errorf("all skips: got %d, want 2 (the refused one is not counted)", got.Skips)
+	}
+	checkUTC(t, "Pace.LastSkipAt", got.Pace.LastSkipAt)
+	// With no cap every skip counts; a new phase starts afresh.
+	mustUpdate(t, s, func(tx mfagate.Tx) error { _, err := tx.RecordSkipIn(u.ID, "Optional", 0, later); return err })
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.MarkShown(u.ID, "Required", later) })
+	if got := mustGetUser(t, s, u.ID).Pace; got.Phase != "Required" || got.ShownAt != later || got.Skips != 0 || !got.LastSkipAt.IsZero() {
+		t.Errorf("a new phase: got %+v, want Required shown at %v and no skips", got, later)
+	}
+	// Saving an old copy of the account does not undo the pace.
+	mustUpdate(t, s, func(tx mfagate.Tx) error { return tx.UpdateUser(u) })
+	if got := mustGetUser(t, s, u.ID).Pace; got.Phase != "Required" {
+		t.Errorf("after UpdateUser of an old copy: got %+v", got)
+	}
+
+	err := update(s, func(tx mfagate.Tx) error { return tx.MarkShown(u.ID+1000, "Required", first) })
+	wantCode(t, "MarkShown of a missing user", err, mfagate.ENOTFOUND)
+	err = update(s, func(tx mfagate.Tx) error { _, err := tx.RecordSkipIn(u.ID+1000, "Optional", 3, first); return err })
+	wantCode(t, "RecordSkipIn of a missing user", err, mfagate.ENOTFOUND)
+}
+
+// SkipCapConcurrently skips 40 times at once for one account, half on
+// each store (two replicas of one database): exactly the cap's 3 are
+// counted, however the statements interleave.
+func SkipCapConcurrently(t *testing.T, a, b mfagate.Store) {
+	t.Helper()
+	u := mustCreateUser(t, a, "alice", "user")
+	const n, capped = 40, 3
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counted := 0
+	start := make(chan struct{})
+	for i := range n {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			<-start
+			var ok bool
+			err := s.Update(context.Background(), func(tx mfagate.Tx) (err error) {
+				ok, err = tx.RecordSkipIn(u.ID, "Optional", capped, base.Add(time.Duration(i)*time.Second))
+				return err
+			})
+			if err != nil {
+				t.Errorf("skip %d: %v", i, err)
+			}
+			if ok {
+				mu.Lock()
+				counted++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	got := mustGetUser(t, a, u.ID)
+	if counted != capped || got.Pace.Skips != capped || got.Skips != capped {
+		t.Errorf("%d skips at once, at most %d: %d were accepted, the account counts %d (%d in all); want %d", n, capped, counted, got.Pace.Skips, got.Skips, capped)
 	}
 }

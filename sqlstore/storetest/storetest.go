@@ -18,6 +18,11 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		fn   func(*testing.T, func(*testing.T) mfagate.Store)
 	}{
 		{"CreateUser", testCreateUser},
+		{"Pace", testPace},
+		{"SkipCapConcurrently", func(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+			s := newStore(t)
+			SkipCapConcurrently(t, s, s)
+		}},
 		{"UsernameConflict", testUsernameConflict},
 		{"ConflictKeepsTransaction", testConflictKeepsTransaction},
 		{"UserNotFound", testUserNotFound},
