@@ -45,8 +45,10 @@ type Decision struct {
 	SkipsLeft int
 	SkipsUsed bool
 	// Snoozed is set when setup was skipped less than the phase's
-	// reprompt_after ago, so it is not offered now.
-	Snoozed bool
+	// reprompt_after ago, so it is not offered now; Reprompt is that
+	// reprompt_after, how long a skip puts the offer off.
+	Snoozed  bool
+	Reprompt time.Duration
 
 	unshown  bool // the grace window starts now: record the phase as shown
 	paced    bool // the phase in force paces people: record skips under it

@@ -25,6 +25,7 @@ type setupView struct {
 	CanSkip  bool
 	Required bool
 	Deadline string          // when setting up becomes required, if it will
+	SkipNote string          // under "Skip for now": when they are asked again, and skips left
 	Has      map[string]bool // methods already set up
 	Why      string          // why setting up is required, when it is
 	PartWay  bool            // signing in, not signed in: the way out is to sign out
@@ -58,9 +59,12 @@ func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, tit
 	v.CanSkip = cur.Session.Stage == mfagate.StagePassword && d.Outcome == rollout.OfferEnrollment
 	v.Required = d.Outcome == rollout.RequireEnrollment
 	v.Why, v.PartWay = whyRequired(st, d), cur.Session.Stage == mfagate.StagePassword
+	v.SkipNote = skipNote(d)
 	switch {
 	case !d.ExtendedUntil.IsZero():
 		v.Deadline = st.Day(d.ExtendedUntil)
+	case d.Grace:
+		v.Deadline = st.PhaseDate(d.Deadline)
 	case d.NextPhase != nil && d.NextPhase.Required:
 		v.Deadline = st.Day(d.NextPhase.Start)
 	}

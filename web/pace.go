@@ -1,0 +1,75 @@
+package web
+
+import (
+	"time"
+
+	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
+	"github.com/mfagate/mfagate/web/internal/site"
+)
+
+// What the rollout's pacing means for one person, in their words: their
+// own grace window's end, the skips they have left, when a skipped offer
+// comes back.
+
+// paceBanner is the banner for a person whose phase paces them, or nil.
+func paceBanner(st *site.Site, d account.Decision) *site.Banner {
+	switch {
+	case d.Grace && d.ExtendedUntil.IsZero():
+		return &site.Banner{Text: "You have until " + st.PhaseDate(d.Deadline) +
+			" to set up a way to get security codes. After that you will need one to sign in. It takes about two minutes.", Link: "/mfa/setup"}
+	case d.Snoozed:
+		return &site.Banner{Text: "You skipped setting up security codes. We will ask you again from " + st.PhaseDate(d.Deadline) +
+			"." + skipsLeft(d), Link: "/mfa/setup"}
+	case d.Outcome == rollout.RequireEnrollment && d.SkipsUsed:
+		// Signed in by their last skip: the next sign-in asks for setup.
+		return &site.Banner{Text: "Set up a way to get security codes now: it takes about two minutes." + skipsLeft(d), Link: "/mfa/setup"}
+	case d.Outcome == rollout.OfferEnrollment && d.Capped:
+		return &site.Banner{Text: "Set up a way to get security codes: it takes about two minutes." + skipsLeft(d), Link: "/mfa/setup"}
+	}
+	return nil
+}
+
+// skipsLeft says, with a space before it, how many more times the person
+// may skip setting up, when the phase limits it.
+func skipsLeft(d account.Decision) string {
+	switch {
+	case !d.Capped:
+		return ""
+	case d.SkipsLeft <= 0:
+		return " You cannot skip it again: the next time you sign in you will need to set it up."
+	case d.SkipsLeft == 1:
+		return " You can skip it 1 more time. After that you will need to set it up to sign in."
+	}
+	return " You can skip it " + mfagate.Plural(d.SkipsLeft, "more time", "more times") + ". After that you will need to set it up to sign in."
+}
+
+// skipNote is the line under "Skip for now": when the offer comes back,
+// and how many skips are left after this one.
+func skipNote(d account.Decision) string {
+	again := "You will be asked again the next time you sign in."
+	if d.Reprompt > 0 {
+		again = "You will not be asked again for " + spanWords(d.Reprompt) + "."
+	}
+	if !d.Capped {
+		return again
+	}
+	switch after := d.SkipsLeft - 1; {
+	case after <= 0:
+		return "This is the last time you can skip it: after this, you will need to set it up to sign in."
+	default:
+		return again + " After this skip you can skip " + mfagate.Plural(after, "more time", "more times") + "."
+	}
+}
+
+// spanWords writes a length of time as people say it: "1 day", "12 hours".
+func spanWords(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return mfagate.Plural(int(d/(24*time.Hour)), "day", "days")
+	}
+	if d >= time.Hour && d%time.Hour == 0 {
+		return mfagate.Plural(int(d/time.Hour), "hour", "hours")
+	}
+	return mfagate.Plural(int(d.Round(time.Minute)/time.Minute), "minute", "minutes")
+}
