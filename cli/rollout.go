@@ -73,6 +73,9 @@ func rolloutValidate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "The rollout is valid: %s in %s.\n", mfagate.Plural(len(plan.Phases), "phase", "phases"), plan.Location)
+	for _, w := range plan.Warnings() { // allowed, but likely a mistake
+		fmt.Fprintf(e.stderr, "Warning: %s\n", w)
+	}
 	return nil
 }
 

@@ -10,8 +10,20 @@ import (
 
 func TestRolloutValidateExample(t *testing.T) {
 	r := run(t, "", "rollout", "validate", "--config", "../examples/mfagate.yaml")
-	if r.code != 0 || !strings.Contains(r.stdout, "The rollout is valid: 4 phases") {
-		t.Fatalf("got %d %q %q, want the example valid", r.code, r.stdout, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "The rollout is valid: 4 phases") || r.stderr != "" {
+		t.Fatalf("got %d %q %q, want the example valid, with no warning", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRolloutValidateWarns: a required phase its people hear of a day
+// ahead is allowed, with a warning on stderr and exit status 0.
+func TestRolloutValidateWarns(t *testing.T) {
+	cfg := withPhases(t, "UTC", `    - {name: Sudden, starts: 2027-07-13, audience: [all], requirement: required, methods: [email], reminders: [1d]}
+`)
+	r := run(t, "", "rollout", "validate", "--config", cfg)
+	want := `Warning: phase 1 ("Sudden"): its audience first hears of it 1 day before it starts`
+	if r.code != 0 || !strings.Contains(r.stdout, "The rollout is valid") || !strings.HasPrefix(r.stderr, want) {
+		t.Fatalf("got %d %q %q, want valid with the warning %q", r.code, r.stdout, r.stderr, want)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 func paceBanner(st *site.Site, d account.Decision) *site.Banner {
 	switch {
 	case d.Grace && d.ExtendedUntil.IsZero():
-		return &site.Banner{Text: "You have until " + st.PhaseDate(d.Deadline) +
+		return &site.Banner{Text: "You have until " + until(st, d.Deadline) +
 			" to set up a way to get security codes. After that you will need one to sign in. It takes about two minutes.", Link: "/mfa/setup"}
 	case d.Snoozed:
 		return &site.Banner{Text: "You skipped setting up security codes. We will ask you again from " + st.PhaseDate(d.Deadline) +
@@ -29,6 +29,17 @@ func paceBanner(st *site.Site, d account.Decision) *site.Banner {
 		return &site.Banner{Text: "Set up a way to get security codes: it takes about two minutes." + skipsLeft(d), Link: "/mfa/setup"}
 	}
 	return nil
+}
+
+// until names the end of a window as people say it: "the end of 30
+// September 2027" for one that ends at midnight, "16 August 2027 at
+// 10:00 BST" otherwise.
+func until(st *site.Site, t time.Time) string {
+	local := t.In(st.RolloutLoc())
+	if local.Hour() == 0 && local.Minute() == 0 && local.Second() == 0 {
+		return "the end of " + local.Add(-time.Second).Format("2 January 2006")
+	}
+	return st.PhaseDate(t)
 }
 
 // skipsLeft says, with a space before it, how many more times the person

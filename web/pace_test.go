@@ -92,3 +92,17 @@ func TestCappedSkipsCountDown(t *testing.T) {
 		t.Errorf("after three skips the setup page still offers one:\n%s", setup)
 	}
 }
+
+// TestGraceUntilEndsWithTheDay: a window cut short by grace_until ends
+// with that day, and the banner says so in those words.
+func TestGraceUntilEndsWithTheDay(t *testing.T) {
+	h := newPolicyHarness(t, pacePlan(t, func(ph *rollout.Phase) {
+		ph.Requirement, ph.Grace = rollout.Required, 14*24*time.Hour
+		ph.GraceUntil = time.Date(2027, 6, 6, 0, 0, 0, 0, time.UTC) // grace_until: 2027-06-05
+	}))
+	c := h.client(t)
+	h.signIn(t, c, "alice", pw)
+	if home := h.get(t, c, "/").body; !strings.Contains(home, "You have until the end of 5 June 2027 to set up") {
+		t.Errorf("the banner does not name the last day:\n%s", home)
+	}
+}
