@@ -62,6 +62,9 @@ type Upcoming struct {
 	Required      bool // false: setup will be offered (skippable)
 	Methods       []string
 	DefaultMethod string
+	// Grace is each person's own time once it starts (see
+	// rollout.Phase.Grace); zero for none.
+	Grace time.Duration
 }
 
 // policy decides, from a person's account and confirmed factors, what

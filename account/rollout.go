@@ -32,7 +32,7 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 		d.Capped, d.SkipsLeft, d.SkipsUsed, d.Snoozed = rd.Capped, rd.SkipsLeft, rd.SkipsUsed, rd.Snoozed
 		if n := rd.Next; n != nil && n.Requirement > rollout.Notify { // a notice changes nothing at sign-in
 			d.NextPhase = &Upcoming{Name: n.Name, Start: n.Start, Required: n.Requirement == rollout.Required,
-				Methods: n.Methods, DefaultMethod: n.DefaultMethod}
+				Methods: n.Methods, DefaultMethod: n.DefaultMethod, Grace: n.Grace}
 		}
 		return d
 	}

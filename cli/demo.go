@@ -150,7 +150,9 @@ func demoConfig(data, keyFile, addr, baseURL string, today time.Time) *config.Co
 
 // demoPhases is the four-phase schedule of the example configuration,
 // placed so that today falls in optional enrollment: email verification
-// becomes required in two weeks, for everyone a month from now.
+// becomes required in two weeks, for everyone a month from now. As in the
+// example, administrators may skip three times, and at full enforcement
+// each person has 14 days of their own from their first sign-in.
 func demoPhases(today time.Time) []config.Phase {
 	day := func(days int) string { return today.UTC().AddDate(0, 0, days).Format("2006-01-02") }
 	both := []string{mfagate.MethodEmail, mfagate.MethodTOTP}
@@ -158,11 +160,12 @@ func demoPhases(today time.Time) []config.Phase {
 		{Name: "Communication", Starts: day(-14), Audience: []string{mfagate.RoleAdmin}, Requirement: "notify",
 			Notice: &config.Notice{Subject: "Sign-in is getting a second step",
 				Body: "To protect your organisation's data, signing in will soon need a second step as well as your password: a code from your email or from an authenticator app. We will tell you before anything changes."}},
-		{Name: "Optional enrollment", Starts: day(-2), Audience: []string{mfagate.RoleAdmin}, Requirement: "optional", Methods: both},
+		{Name: "Optional enrollment", Starts: day(-2), Audience: []string{mfagate.RoleAdmin}, Requirement: "optional", Methods: both,
+			MaxSkips: 3, Then: "required"},
 		{Name: "Email verification required", Starts: day(14), Audience: []string{mfagate.RoleAdmin}, Requirement: "required",
 			Methods: both, DefaultMethod: mfagate.MethodEmail, Reminders: []string{"7d", "1d"}},
 		{Name: "Full enforcement", Starts: day(30), Audience: []string{"all"}, Requirement: "required",
-			Methods: both, Reminders: []string{"7d", "1d"}},
+			Methods: both, Reminders: []string{"7d", "1d"}, Grace: "14d"},
 	}
 }
 

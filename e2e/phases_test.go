@@ -323,14 +323,34 @@ func TestPhaseEmailRequired(t *testing.T) {
 	}
 }
 
-// 5. Full enforcement: Uma must set up a method, either one, and cannot
-// skip; she chooses the app.
+// 5. Full enforcement: Uma, who never signed in before it, is a late
+// joiner of a kind: her first sign-in after it starts her own 14 days,
+// and the page names their end. When they are over she must set up a
+// method, either one, and cannot skip; she chooses the app.
 func TestPhaseFullEnforcement(t *testing.T) {
 	clock := dayFromToday(31)
 	srv := startDemo(t, demoOptions{Clock: clock})
 	ctx := newBrowser(t)
 	uma := srv.account(t, "uma")
 
+	signIn(t, ctx, srv, uma)
+	expectPage(t, ctx, "/mfa/setup", setupHeading)
+	expectRehearsal(t, ctx, clock)
+	ends := srv.now(t).AddDate(0, 0, 14)
+	main := text(t, ctx, "main")
+	if want := "From " + longDate(ends) + " at "; !strings.Contains(main, want) || !strings.Contains(main, "it will be required") {
+		t.Errorf("her first sign-in does not name the end of her 14 days (%q); the page says:\n%s", want, main)
+	}
+	mustDo(t, ctx, "find Skip for now", chromedp.WaitVisible(skipButton))
+	saveScreenshots(t, ctx, "setup-grace")
+	skipSetup(t, ctx)
+	if banner := text(t, ctx, "div.banner"); !strings.Contains(banner, "You have until "+longDate(ends)+" at ") {
+		t.Errorf("the banner does not name her date; it says %q", banner)
+	}
+	signOut(t, ctx)
+
+	clock = dayFromToday(46)
+	srv = restartServer(t, srv, clock)
 	signIn(t, ctx, srv, uma)
 	expectPage(t, ctx, "/mfa/setup", setupHeading)
 	expectRehearsal(t, ctx, clock)
@@ -348,6 +368,37 @@ func TestPhaseFullEnforcement(t *testing.T) {
 	secret, _ := setUpApp(t, ctx, false)
 	checkAppCodeAtRehearsal(t, ctx, srv, secret, finishButton)
 	saveRecoveryCodes(t, ctx, false)
+}
+
+// Ada may skip three times while setup is optional: each setup page says
+// how many skips are left, the third says it is the last, and the next
+// sign-in has no skip.
+func TestThirdSkipIsTheLast(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	ctx := newBrowser(t)
+	ada := srv.account(t, "ada")
+
+	for i, hint := range []string{
+		"After this skip you can skip 2 more times.",
+		"After this skip you can skip 1 more time.",
+		"This is the last time you can skip it: after this, you will need to set it up to sign in.",
+	} {
+		signIn(t, ctx, srv, ada)
+		expectPage(t, ctx, "/mfa/setup", setupHeading)
+		if got := text(t, ctx, "form.skip-form .hint"); !strings.Contains(got, hint) {
+			t.Errorf("sign-in %d: under Skip for now the page says %q, want %q", i+1, got, hint)
+		}
+		if i == 2 {
+			saveScreenshots(t, ctx, "setup-last-skip")
+		}
+		skipSetup(t, ctx)
+		expectSignedIn(t, ctx)
+		signOut(t, ctx)
+	}
+	signIn(t, ctx, srv, ada)
+	expectPage(t, ctx, "/mfa/setup", setupHeading)
+	expectNoSkip(t, ctx)
 }
 
 // 6. Ada sets up the app while it is optional; when email verification

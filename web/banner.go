@@ -29,10 +29,16 @@ func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	}
 	n := d.NextPhase
-	if n == nil || d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
+	if d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
 		return nil // people with a factor are asked for it already; the others are on the setup page
 	}
+	if n == nil {
+		return withSkips(st, nil, d)
+	}
 	b := &site.Banner{Text: "From " + st.Day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}
+	if n.Required && n.Grace > 0 {
+		b.Text += " From your first sign-in after that you will have " + spanWords(n.Grace) + " to set it up."
+	}
 	switch {
 	case !n.Required:
 		b.Text += " It takes about two minutes."
@@ -44,5 +50,5 @@ func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 	default:
 		b.Text += " It takes about two minutes to set up."
 	}
-	return b
+	return withSkips(st, b, d)
 }

@@ -19,16 +19,28 @@ func paceBanner(st *site.Site, d account.Decision) *site.Banner {
 	case d.Grace && d.ExtendedUntil.IsZero():
 		return &site.Banner{Text: "You have until " + until(st, d.Deadline) +
 			" to set up a way to get security codes. After that you will need one to sign in. It takes about two minutes.", Link: "/mfa/setup"}
-	case d.Snoozed:
-		return &site.Banner{Text: "You skipped setting up security codes. We will ask you again from " + st.PhaseDate(d.Deadline) +
-			"." + skipsLeft(d), Link: "/mfa/setup"}
 	case d.Outcome == rollout.RequireEnrollment && d.SkipsUsed:
 		// Signed in by their last skip: the next sign-in asks for setup.
 		return &site.Banner{Text: "Set up a way to get security codes now: it takes about two minutes." + skipsLeft(d), Link: "/mfa/setup"}
-	case d.Outcome == rollout.OfferEnrollment && d.Capped:
-		return &site.Banner{Text: "Set up a way to get security codes: it takes about two minutes." + skipsLeft(d), Link: "/mfa/setup"}
 	}
 	return nil
+}
+
+// withSkips adds to the banner b (nil for none) what capped skips and a
+// snoozed offer mean for the person: when they will be asked again, and
+// how many skips they have left.
+func withSkips(st *site.Site, b *site.Banner, d account.Decision) *site.Banner {
+	if !d.Capped && !d.Snoozed {
+		return b
+	}
+	if b == nil {
+		b = &site.Banner{Text: "Set up a way to get security codes: it takes about two minutes.", Link: "/mfa/setup"}
+	}
+	if d.Snoozed {
+		b.Text += " You skipped setting it up: we will ask you again from " + st.PhaseDate(d.Deadline) + "."
+	}
+	b.Text += skipsLeft(d)
+	return b
 }
 
 // until names the end of a window as people say it: "the end of 30
