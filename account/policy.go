@@ -39,6 +39,9 @@ type Decision struct {
 	// when the offer comes back.
 	Grace    bool
 	Deadline time.Time
+	// Accepts are the methods the phase in force counts, for telling
+	// someone whose factor it does not count what to add.
+	Accepts []string
 	// Capped is set when the phase limits skips: SkipsLeft more are
 	// allowed; SkipsUsed when none are left and setup is required.
 	Capped    bool

@@ -27,6 +27,7 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 		if rd.Active != nil {
 			d.Phase, d.PhaseStart = rd.Active.Name, rd.Active.Start
 			d.paced, d.maxSkips, d.Reprompt = rd.Active.Paced(), rd.Active.MaxSkips, rd.Active.RepromptAfter
+			d.Accepts = rd.Active.Methods
 		}
 		d.Grace, d.Deadline, d.unshown = rd.Grace, rd.Deadline, rd.Unshown
 		d.Capped, d.SkipsLeft, d.SkipsUsed, d.Snoozed = rd.Capped, rd.SkipsLeft, rd.SkipsUsed, rd.Snoozed

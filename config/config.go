@@ -192,6 +192,9 @@ type Phase struct {
 	MaxSkips      int    `yaml:"max_skips"`      // skips allowed before Then applies
 	RepromptAfter string `yaml:"reprompt_after"` // such as 1d
 	Then          string `yaml:"then"`           // "required"
+	// Retire lists methods that stop counting for the audience from the
+	// phase's start, such as [email]; methods then defaults to the rest.
+	Retire []string `yaml:"retire"`
 
 	// GraceFor, GraceEnd and RepromptFor are Grace, GraceUntil (the
 	// first moment after that day) and RepromptAfter parsed.

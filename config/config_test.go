@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -335,7 +336,25 @@ func TestPacingKeys(t *testing.T) {
 		t.Errorf("required: got grace %v until %v", required.Grace, required.GraceUntil)
 	}
 
+	retiring := withMinimal(`rollout:
+  timezone: UTC
+  phases:
+    - {name: apps, starts: 2027-10-01, audience: [admin], requirement: required, retire: [email]}
+`)
+	if r, err := mustParse(t, retiring, nil).Plan(); err != nil || !slices.Equal(r.Phases[0].Methods, []string{"totp"}) || !slices.Equal(r.Phases[0].Retire, []string{"email"}) {
+		t.Errorf("retire: [email] with no methods: got %+v, %v; want methods [totp]", r, err)
+	}
+	everything := withMinimal(`rollout:
+  timezone: UTC
+  phases:
+    - {name: none, starts: 2027-10-01, audience: [admin], requirement: required, retire: [email, totp]}
+`)
+	if _, err := mustParse(t, everything, nil).Plan(); err == nil || !strings.Contains(err.Error(), "retire leaves no method") {
+		t.Errorf("retiring every method: got %v, want it refused", err)
+	}
+
 	for _, tt := range []struct{ key, value, want string }{
+		{"retire", "[sms]", `retire names "sms", which is not one of email, totp`},
 		{"grace", "two weeks", `grace "two weeks" is not a length of time such as 14d`},
 		{"grace", "0d", `grace "0d" is not a length of time such as 14d`},
 		{"grace_until", "31 August", `grace_until "31 August" is not a date such as 2027-08-31`},

@@ -41,7 +41,7 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			"unknown key in a phase",
 			"rollout:\n  phases:\n    - name: a\n    - name: b\n      requirment: notify\n",
-			`config line 5: unknown key "requirment" in rollout.phases[1] (known keys: name, starts, audience, requirement, methods, default_method, notice, reminders, grace, grace_until, max_skips, reprompt_after, then), did you mean "requirement"?`,
+			`config line 5: unknown key "requirment" in rollout.phases[1] (known keys: name, starts, audience, requirement, methods, default_method, notice, reminders, grace, grace_until, max_skips, reprompt_after, then, retire), did you mean "requirement"?`,
 		},
 		{
 			"unknown key in a notice",

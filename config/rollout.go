@@ -86,7 +86,12 @@ func (c *Config) validatePhase(v *validator, p *Phase, i int, loc *time.Location
 			v.fail(fmt.Sprintf("%s.methods[%d]", path, j), "%s: method %q is listed twice", label, m)
 		}
 	}
-	if len(p.Methods) == 0 && (p.Requirement == "optional" || p.Requirement == "required") {
+	for j, m := range p.Retire {
+		if !slices.Contains(methods, m) {
+			v.fail(fmt.Sprintf("%s.retire[%d]", path, j), "%s: retire names %q, which is not one of %s", label, m, strings.Join(methods, ", "))
+		}
+	}
+	if len(p.Methods) == 0 && len(p.Retire) == 0 && (p.Requirement == "optional" || p.Requirement == "required") {
 		v.fail(path+".methods", "%s: methods is required when requirement is %s: list email, totp or both", label, p.Requirement)
 	}
 	if d := p.DefaultMethod; d != "" {
@@ -185,6 +190,10 @@ func (c *Config) Plan() (*rollout.Rollout, error) {
 			Name: p.Name, Start: p.Start, Audience: p.Audience, Requirement: req,
 			Methods: p.Methods, DefaultMethod: p.DefaultMethod, Reminders: p.ReminderOffsets,
 			Grace: p.GraceFor, GraceUntil: p.GraceEnd, MaxSkips: p.MaxSkips, RepromptAfter: p.RepromptFor,
+			Retire: p.Retire,
+		}
+		if len(ph.Methods) == 0 && len(ph.Retire) > 0 {
+			ph.Methods = rollout.Remaining(ph.Retire) // the methods left
 		}
 		if p.Then != "" {
 			if ph.Then, err = rollout.ParseRequirement(p.Then); err != nil {

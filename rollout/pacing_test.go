@@ -1,6 +1,7 @@
 package rollout_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -147,5 +148,46 @@ func TestCappedSkips(t *testing.T) {
 	p.ExtendedUntil = at(t, "2027-03-31 23:59:59")
 	if d := rollout.Decide(r, p, at(t, "2027-03-20 09:00:00")); d.Outcome != rollout.OfferEnrollment || !d.Extended || !d.Deadline.Equal(p.ExtendedUntil) {
 		t.Errorf("skips used, extension running: got %+v, want an offer until the extension ends", d)
+	}
+}
+
+func TestRetiringEmail(t *testing.T) {
+	start := at(t, "2027-10-01 00:00:00")
+	r := &rollout.Rollout{Location: london, Phases: []rollout.Phase{
+		{Name: "Email and apps", Start: at(t, "2027-07-31 00:00:00"), Audience: []string{rollout.Everyone},
+			Requirement: rollout.Required, Methods: []string{"email", "totp"}},
+		{Name: "Apps only", Start: start, Audience: []string{"admin"}, Requirement: rollout.Required,
+			Methods: []string{"totp"}, Retire: []string{"email"}, Grace: 14 * 24 * time.Hour},
+	}}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	admin := func(methods ...string) rollout.Person { return rollout.Person{Roles: []string{"admin"}, Methods: methods} }
+	shownAt := rollout.Pace{Phase: "Apps only", Shown: at(t, "2027-10-04 09:00:00")}
+	emailOnly := admin("email")
+	emailOnly.Pace = shownAt
+
+	tests := []struct {
+		name    string
+		p       rollout.Person
+		now     time.Time
+		outcome rollout.Outcome
+		methods []string
+		grace   bool
+	}{
+		{"email only, a second before: email still counts", admin("email"), start.Add(-time.Second), rollout.Challenge, []string{"email"}, false},
+		{"email only, in their window: asked for email, told to add an app", emailOnly, at(t, "2027-10-18 08:59:59"), rollout.Challenge, []string{"email"}, true},
+		{"email only, after their window: must add an app", emailOnly, at(t, "2027-10-18 09:00:00"), rollout.RequireEnrollment, []string{"totp"}, false},
+		{"both: email no longer asked for", admin("email", "totp"), start, rollout.Challenge, []string{"totp"}, false},
+		{"nothing yet: offered an app in their window", admin(), start, rollout.OfferEnrollment, []string{"totp"}, true},
+		{"not an administrator: email still counts", rollout.Person{Roles: []string{"user"}, Methods: []string{"email"}}, start, rollout.Challenge, []string{"email"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := rollout.Decide(r, tt.p, tt.now)
+			if d.Outcome != tt.outcome || !slices.Equal(d.Methods, tt.methods) || d.Grace != tt.grace {
+				t.Errorf("got %v %v grace=%v; want %v %v grace=%v", d.Outcome, d.Methods, d.Grace, tt.outcome, tt.methods, tt.grace)
+			}
+		})
 	}
 }

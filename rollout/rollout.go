@@ -92,6 +92,12 @@ type Phase struct {
 	// Then is the requirement that applies to a person who has skipped
 	// MaxSkips times: Required.
 	Then Requirement
+
+	// Retire lists methods that stop counting from Start for the
+	// audience, such as email: Methods never holds them, so someone whose
+	// only factor is retired must add one of Methods (with the phase's
+	// grace), and is no longer asked for the retired one once they have.
+	Retire []string
 }
 
 // Rollout is the whole schedule.

@@ -114,6 +114,7 @@ func validatePhase(v *problems, phases []Phase, i int, loc *time.Location) {
 	}
 
 	validatePacing(v, phases, i, loc)
+	validateRetire(v, phases, i)
 
 	for j, d := range p.Reminders {
 		switch {
@@ -194,6 +195,52 @@ func validatePacing(v *problems, phases []Phase, i int, loc *time.Location) {
 	case p.Then != None && p.Then != Required:
 		v.add("%s: then %s does not ask more than optional; after the last skip only required makes sense", at, p.Then)
 	}
+}
+
+// validateRetire checks a phase's retired methods: known ones, each once,
+// on a phase that asks for a factor, leaving at least one method.
+func validateRetire(v *problems, phases []Phase, i int) {
+	p := &phases[i]
+	if len(p.Retire) == 0 {
+		return
+	}
+	at := phaseLabel(phases, i)
+	if p.Requirement == Notify {
+		v.add("%s: retire is set on a notify phase, which asks nobody for a factor", at)
+	}
+	for j, m := range p.Retire {
+		switch {
+		case !slices.Contains(knownMethods, m):
+			v.add("%s: retire names %q, which is not one of %s", at, m, strings.Join(knownMethods, ", "))
+		case slices.Index(p.Retire, m) < j:
+			v.add("%s: retire lists %q twice", at, m)
+		case slices.Contains(p.Methods, m):
+			v.add("%s: %q is both retired and one of the phase's methods; a retired method no longer counts", at, m)
+		case p.DefaultMethod == m:
+			v.add("%s: default_method %q is retired by the same phase", at, m)
+		}
+	}
+	left := 0
+	for _, m := range knownMethods {
+		if !slices.Contains(p.Retire, m) {
+			left++
+		}
+	}
+	if left == 0 {
+		v.add("%s: retire leaves no method to sign in with; keep at least one of %s", at, strings.Join(knownMethods, ", "))
+	}
+}
+
+// Remaining is the known methods without those retired, in the usual
+// order: what a phase that retires some and names no methods asks for.
+func Remaining(retire []string) []string {
+	var out []string
+	for _, m := range knownMethods {
+		if !slices.Contains(retire, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // reaches reports whether a phase for audience reaches everyone in a

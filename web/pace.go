@@ -16,6 +16,10 @@ import (
 // paceBanner is the banner for a person whose phase paces them, or nil.
 func paceBanner(st *site.Site, d account.Decision) *site.Banner {
 	switch {
+	case d.Grace && d.ExtendedUntil.IsZero() && d.Outcome == rollout.Challenge:
+		// Their factor stops counting when the window ends.
+		return &site.Banner{Text: "After " + until(st, d.Deadline) + " the way you get security codes now will no longer be accepted for your account. Before then, set up " +
+			mfagate.MethodPhrases(d.Accepts) + ": it takes about two minutes.", Link: "/account"}
 	case d.Grace && d.ExtendedUntil.IsZero():
 		return &site.Banner{Text: "You have until " + until(st, d.Deadline) +
 			" to set up a way to get security codes. After that you will need one to sign in. It takes about two minutes.", Link: "/mfa/setup"}

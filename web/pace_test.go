@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,24 @@ func TestGraceUntilEndsWithTheDay(t *testing.T) {
 	h.signIn(t, c, "alice", pw)
 	if home := h.get(t, c, "/").body; !strings.Contains(home, "You have until the end of 5 June 2027 to set up") {
 		t.Errorf("the banner does not name the last day:\n%s", home)
+	}
+}
+
+// TestRetiredMethodBanner: under a phase that retires email codes, Alice,
+// whose only factor is email, is still asked for it during her window,
+// and the banner says by when to add an app.
+func TestRetiredMethodBanner(t *testing.T) {
+	h := newPolicyHarness(t, pacePlan(t, func(ph *rollout.Phase) {
+		ph.Requirement, ph.Grace, ph.Methods, ph.Retire = rollout.Required, 14*24*time.Hour, []string{"totp"}, []string{"email"}
+	}))
+	h.addFactor(t, "alice", "email")
+	c := h.client(t)
+	h.login(t, c, "alice") // her first sign-in under the phase opens her window
+	if res := h.post(t, c, "/mfa/challenge", url.Values{"method": {"email"}, "code": {h.codeTo(t, "alice@example.com")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("her email code during her window: got %d", res.StatusCode)
+	}
+	home := h.get(t, c, "/").body
+	if want := "After 15 June 2027 at 09:00 UTC the way you get security codes now will no longer be accepted for your account. Before then, set up an authenticator app"; !strings.Contains(home, want) {
+		t.Errorf("the banner does not say %q:\n%s", want, home)
 	}
 }
