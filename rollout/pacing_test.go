@@ -162,7 +162,9 @@ func TestRetiringEmail(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	admin := func(methods ...string) rollout.Person { return rollout.Person{Roles: []string{"admin"}, Methods: methods} }
+	admin := func(methods ...string) rollout.Person {
+		return rollout.Person{Roles: []string{"admin"}, Methods: methods}
+	}
 	shownAt := rollout.Pace{Phase: "Apps only", Shown: at(t, "2027-10-04 09:00:00")}
 	emailOnly := admin("email")
 	emailOnly.Pace = shownAt

@@ -76,13 +76,17 @@ func TestValidate(t *testing.T) {
 			p2 + ": then optional does not ask more than optional; after the last skip only required makes sense"},
 		{"max_skips on a required phase", func(r *rollout.Rollout) { r.Phases[2].MaxSkips, r.Phases[2].Then = 2, rollout.Required },
 			p3 + ": max_skips and reprompt_after are for an optional phase, where setup can be skipped; this one is required"},
-		{"retiring email codes", func(r *rollout.Rollout) { r.Phases[3].Methods, r.Phases[3].Retire = []string{"totp"}, []string{"email"} }, ""},
+		{"retiring email codes", func(r *rollout.Rollout) {
+			r.Phases[3].Methods, r.Phases[3].Retire = []string{"totp"}, []string{"email"}
+		}, ""},
 		{"retiring every method", func(r *rollout.Rollout) {
 			r.Phases[3].Methods, r.Phases[3].Retire = []string{"totp"}, []string{"email", "totp"}
 		}, p4 + `: "totp" is both retired and one of the phase's methods; a retired method no longer counts; ` + p4 + ": retire leaves no method to sign in with; keep at least one of email, totp"},
 		{"retiring an unknown method", func(r *rollout.Rollout) { r.Phases[3].Retire = []string{"sms"} },
 			p4 + `: retire names "sms", which is not one of email, totp`},
-		{"retiring the default method", func(r *rollout.Rollout) { r.Phases[2].Methods, r.Phases[2].Retire = []string{"totp"}, []string{"email"} },
+		{"retiring the default method", func(r *rollout.Rollout) {
+			r.Phases[2].Methods, r.Phases[2].Retire = []string{"totp"}, []string{"email"}
+		},
 			p3 + `: default_method "email" is not one of the phase's methods (totp); ` + p3 + `: default_method "email" is retired by the same phase`},
 		{"retiring on a notify phase", func(r *rollout.Rollout) { r.Phases[0].Retire = []string{"email"} },
 			`phase 1 ("Communication"): retire is set on a notify phase, which asks nobody for a factor`},
