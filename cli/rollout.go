@@ -90,6 +90,13 @@ type phaseJSON struct {
 	Notice        bool      `json:"notice"`
 	Reminders     []string  `json:"reminders,omitempty"`
 	Started       bool      `json:"started"`
+	// Pacing, person by person.
+	Grace         string     `json:"grace,omitempty"`
+	GraceUntil    *time.Time `json:"grace_until,omitempty"` // every window ends by then
+	MaxSkips      int        `json:"max_skips,omitempty"`
+	RepromptAfter string     `json:"reprompt_after,omitempty"`
+	Then          string     `json:"then,omitempty"`
+	Retire        []string   `json:"retire,omitempty"`
 }
 
 func rolloutShow(ctx context.Context, e *env, args []string) error {
@@ -122,6 +129,19 @@ func rolloutShow(ctx context.Context, e *env, args []string) error {
 		for _, r := range p.Reminders {
 			pj.Reminders = append(pj.Reminders, durationWords(r))
 		}
+		if p.Grace > 0 {
+			pj.Grace = durationWords(p.Grace)
+		}
+		if !p.GraceUntil.IsZero() {
+			pj.GraceUntil = &p.GraceUntil
+		}
+		if p.RepromptAfter > 0 {
+			pj.RepromptAfter = durationWords(p.RepromptAfter)
+		}
+		if p.Then != rollout.None {
+			pj.Then = p.Then.String()
+		}
+		pj.MaxSkips, pj.Retire = p.MaxSkips, p.Retire
 		phases = append(phases, pj)
 	}
 	if *asJSON {
@@ -164,6 +184,21 @@ func asks(p *rollout.Phase) string {
 			rs = append(rs, humanDays(r))
 		}
 		s += "; reminders " + strings.Join(rs, ", ") + " before"
+	}
+	if len(p.Retire) > 0 {
+		s += "; " + mfagate.MethodPhrases(p.Retire) + " no longer count"
+	}
+	if p.Grace > 0 {
+		s += "; each person has " + humanDays(p.Grace) + " from their first sign-in"
+		if !p.GraceUntil.IsZero() {
+			s += ", until " + p.GraceUntil.Add(-time.Second).In(p.GraceUntil.Location()).Format("2 January 2006") + " at the latest"
+		}
+	}
+	if p.MaxSkips > 0 {
+		s += "; " + mfagate.Plural(p.MaxSkips, "skip", "skips") + ", then " + p.Then.String()
+	}
+	if p.RepromptAfter > 0 {
+		s += "; asked again " + humanDays(p.RepromptAfter) + " after a skip"
 	}
 	return s
 }

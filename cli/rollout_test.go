@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRolloutValidateExample(t *testing.T) {
@@ -202,5 +203,36 @@ func TestRolloutRecountFindsAndRepairsWrongCounts(t *testing.T) {
 	sim := mustRun(t, "", "rollout", "simulate", "--at", "2027-07-13", "--config", cfg)
 	if !strings.Contains(sim, "      2 must set up a second factor") {
 		t.Fatalf("simulate after the repair:\n%s", sim)
+	}
+}
+
+// TestRolloutShowPacing: show says each phase's pacing in words, and
+// --json gives its settings.
+func TestRolloutShowPacing(t *testing.T) {
+	r := run(t, "", "rollout", "show", "--config", "../examples/mfagate.yaml", "--at", "2027-06-01")
+	for _, want := range []string{"3 skips, then required; asked again 1 day after a skip",
+		"each person has 14 days from their first sign-in, until 30 September 2027 at the latest"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("rollout show: got %d %q, want it to say %q", r.code, r.stdout, want)
+		}
+	}
+	r = run(t, "", "rollout", "show", "--config", "../examples/mfagate.yaml", "--json")
+	var out struct {
+		Phases []struct {
+			Name       string    `json:"name"`
+			Grace      string    `json:"grace"`
+			GraceUntil time.Time `json:"grace_until"`
+			MaxSkips   int       `json:"max_skips"`
+			Then       string    `json:"then"`
+		} `json:"phases"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Phases) != 4 {
+		t.Fatalf("rollout show --json: %v\n%s", err, r.stdout)
+	}
+	if p := out.Phases[1]; p.MaxSkips != 3 || p.Then != "required" {
+		t.Errorf("optional enrollment in JSON: got %+v", p)
+	}
+	if p := out.Phases[3]; p.Grace != "14d" || p.GraceUntil.UTC().Format(time.RFC3339) != "2027-09-30T23:00:00Z" {
+		t.Errorf("full enforcement in JSON: got %+v, want grace 14d until the end of 30 September (London)", p)
 	}
 }
