@@ -193,3 +193,22 @@ func TestRetiringEmail(t *testing.T) {
 		})
 	}
 }
+
+// TestPacedDecideAllocatesNothing: grace windows and capped skips keep
+// Decide free of allocations, as it is at every sign-in.
+func TestPacedDecideAllocatesNothing(t *testing.T) {
+	ph := rollout.Phase{Name: "Required", Start: at(t, "2027-03-15 00:00:00"), Audience: []string{"admin"},
+		Requirement: rollout.Required, Methods: []string{"email"}, Grace: 14 * 24 * time.Hour, GraceUntil: at(t, "2027-05-01 00:00:00")}
+	opt := rollout.Phase{Name: "Optional", Start: at(t, "2027-03-01 00:00:00"), Audience: []string{"user"},
+		Requirement: rollout.Optional, Methods: []string{"email"}, MaxSkips: 3, RepromptAfter: 24 * time.Hour, Then: rollout.Required}
+	r := &rollout.Rollout{Location: london, Phases: []rollout.Phase{opt, ph}}
+	now := at(t, "2027-03-28 12:00:00")
+	for _, p := range []rollout.Person{
+		{Roles: []string{"admin"}, Pace: rollout.Pace{Phase: "Required", Shown: at(t, "2027-03-20 10:00:00")}},
+		{Roles: []string{"user"}, Pace: rollout.Pace{Phase: "Optional", Skips: 2, LastSkip: at(t, "2027-03-28 09:00:00")}},
+	} {
+		if n := testing.AllocsPerRun(100, func() { rollout.Decide(r, p, now) }); n != 0 {
+			t.Errorf("Decide for %v allocates %v times per run, want 0", p.Roles, n)
+		}
+	}
+}
