@@ -2,6 +2,7 @@ package account
 
 import (
 	"slices"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
@@ -36,6 +37,19 @@ func PhaseRequires(p *rollout.Phase) string {
 		return t
 	}
 	return p.Requirement.String()
+}
+
+// ExtensionEnds says when an extension stored as until runs out, in loc
+// (the rollout's zone), for the person and for staff alike: the last day
+// it covers, "20 July 2027", for one that lasts to the end of a day (as
+// rollout.EndOfDay stores it, or to the midnight after), else that day
+// and the time ("20 July 2027 at 15:00 BST").
+func ExtensionEnds(until time.Time, loc *time.Location) string {
+	last := until.Add(-time.Nanosecond).In(loc) // the last moment it covers
+	if end := rollout.EndOfDay(last, loc); until.Equal(end) || until.Equal(end.Add(time.Second)) {
+		return last.Format("2 January 2006")
+	}
+	return until.In(loc).Format("2 January 2006 at 15:04 MST")
 }
 
 // Asks is PhaseAsks for the next change a Decision names.

@@ -297,8 +297,8 @@ func (s *Service) Extend(ctx context.Context, by Actor, username string, until t
 		}
 		detail := "extension removed"
 		if !until.IsZero() {
-			detail = "until " + until.In(s.loc).Format("2 January 2006 15:04 MST")
-			if err := s.notify(tx, tx.now, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
+			detail = "until " + ExtensionEnds(until, s.rolloutLoc())
+			if err := s.notify(tx, tx.now, u, extended, by, ExtensionEnds(until, s.rolloutLoc())); err != nil {
 				return err
 			}
 		}

@@ -19,3 +19,12 @@ func StartOfDay(date time.Time, loc *time.Location) time.Time {
 	}
 	return t
 }
+
+// EndOfDay is the last second in loc of the calendar day date falls on
+// (read as StartOfDay reads it). An extension "until 20 July" is stored
+// as this moment of 20 July, so that every place that shows it, reading
+// the day of the moment stored, names 20 July.
+func EndOfDay(date time.Time, loc *time.Location) time.Time {
+	y, m, d := date.Date()
+	return StartOfDay(time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC), loc).Add(-time.Second)
+}

@@ -22,7 +22,7 @@ func rolloutBanner(st *site.Site, accounts *account.Service, r *http.Request) (*
 
 func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 	if !d.ExtendedUntil.IsZero() {
-		return &site.Banner{Text: "You have been given until " + st.Day(d.ExtendedUntil) +
+		return &site.Banner{Text: "You have been given until " + st.ExtensionEnds(d.ExtendedUntil) +
 			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	}
 	n := d.NextPhase

@@ -60,7 +60,7 @@ func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, tit
 	v.Why, v.PartWay = whyRequired(st, d), cur.Session.Stage == mfagate.StagePassword
 	switch {
 	case !d.ExtendedUntil.IsZero():
-		v.Deadline = st.Day(d.ExtendedUntil)
+		v.Deadline = st.ExtensionEnds(d.ExtendedUntil)
 	case d.NextPhase != nil && d.NextPhase.Required:
 		v.Deadline = st.Day(d.NextPhase.Start)
 	}

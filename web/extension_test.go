@@ -1,0 +1,57 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mfagate/mfagate/account"
+	"github.com/mfagate/mfagate/rollout"
+)
+
+// extend gives name an extension until, as staff do.
+func (h *harness) extend(tb testing.TB, name string, until time.Time) {
+	tb.Helper()
+	if err := h.accounts.Extend(context.Background(), account.Actor{Name: "sam", AtServer: true}, name, until, "On leave"); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestExtensionNamesTheLastDayItCovers: an extension through 20 August
+// (in the rollout's zone) is written "20 August 2027" on the banner, the
+// setup page and the person's page in the console, whether it was stored
+// as the last second of that day or, as the command line once stored it,
+// as the midnight after.
+func TestExtensionNamesTheLastDayItCovers(t *testing.T) {
+	london := plan(t).Location
+	for _, tt := range []struct {
+		name  string
+		until time.Time
+	}{
+		{"the last second of the day", rollout.EndOfDay(time.Date(2027, 8, 20, 0, 0, 0, 0, time.UTC), london)},
+		{"the midnight after", time.Date(2027, 8, 21, 0, 0, 0, 0, london)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newRolloutHarness(t, time.Date(2027, 8, 1, 12, 0, 0, 0, time.UTC))
+			sam := h.staff(t, "sam", "support")
+			h.extend(t, "alice", tt.until)
+			c := h.client(t)
+			if res := h.login(t, c, "alice"); res.Header.Get("Location") != "/mfa/setup" {
+				t.Fatalf("after the password: got %q, want the setup offer", res.Header.Get("Location"))
+			}
+			pages := map[string]string{"setup page": h.get(t, c, "/mfa/setup").body}
+			if res := h.post(t, c, "/mfa/setup/skip", nil); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("skip: got %d", res.StatusCode)
+			}
+			pages["home page"] = h.get(t, c, "/").body
+			pages["person page"] = h.get(t, sam, "/admin/people/alice").body
+			for name, page := range pages {
+				if !strings.Contains(page, "20 August 2027") || strings.Contains(page, "21 August") {
+					t.Errorf("the %s does not name 20 August 2027 alone:\n%s", name, page)
+				}
+			}
+		})
+	}
+}
