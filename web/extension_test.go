@@ -55,3 +55,37 @@ func TestExtensionNamesTheLastDayItCovers(t *testing.T) {
 		})
 	}
 }
+
+// TestExtendedPersonIsOfferedSetup: in a required phase whose
+// default_method is email, an administrator with an extension is not
+// taken into email setup with a code already sent: they see the offer,
+// with "Skip for now" and until when, as long as the extension runs, and
+// once it ends they are taken into email setup as everyone else.
+func TestExtendedPersonIsOfferedSetup(t *testing.T) {
+	h := newRolloutHarness(t, time.Date(2027, 7, 14, 9, 0, 0, 0, time.UTC))
+	h.extend(t, "ada", rollout.EndOfDay(time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC), plan(t).Location))
+	c := h.client(t)
+	if res := h.login(t, c, "ada"); res.Header.Get("Location") != "/mfa/setup" {
+		t.Fatalf("after the password: got %q, want /mfa/setup (the offer)", res.Header.Get("Location"))
+	}
+	for _, m := range mustMail(t, h.store) {
+		if mailRE.MatchString(m.Text) {
+			t.Errorf("a security code was sent on the way to the offer:\n%s", m.Text)
+		}
+	}
+	page := h.get(t, c, "/mfa/setup").body
+	for _, want := range []string{"Skip for now", "20 July 2027"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the setup page does not say %q:\n%s", want, page)
+		}
+	}
+	if res := h.post(t, c, "/mfa/setup/skip", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("skip during the extension: got %d, want 303", res.StatusCode)
+	}
+
+	h.clock.Set(time.Date(2027, 7, 21, 9, 0, 0, 0, time.UTC))
+	later := h.client(t)
+	if res := h.login(t, later, "ada"); res.Header.Get("Location") != "/mfa/setup/email" {
+		t.Fatalf("after the extension: got %q, want /mfa/setup/email", res.Header.Get("Location"))
+	}
+}
