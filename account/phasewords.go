@@ -84,12 +84,37 @@ func phaseAsks(req rollout.Requirement, methods []string, defaultMethod string) 
 	case req == rollout.Optional:
 		return "you will be asked to set up security codes when you sign in; you can skip it at first"
 	}
+	return "you will need " + phaseNeeds(methods, defaultMethod)
+}
+
+// phaseNeeds says what a required phase with methods needs at sign-in,
+// to follow "you need" or "you will need": "to verify a code sent to your
+// email at every sign-in".
+func phaseNeeds(methods []string, defaultMethod string) string {
 	switch startsWith(methods, defaultMethod) {
 	case mfagate.MethodEmail:
-		return "you will need to verify a code sent to your email at every sign-in"
+		return "to verify a code sent to your email at every sign-in"
 	case mfagate.MethodTOTP:
-		return "you will need a code from an authenticator app at every sign-in"
+		return "a code from an authenticator app at every sign-in"
 	default:
-		return "you will need to enter a security code at every sign-in"
+		return "to enter a security code at every sign-in"
+	}
+}
+
+// timeLeft says how long is left at until start, in loc's calendar
+// days, for a reminder's subject: "in 7 days", "tomorrow", or "today"
+// for a phase starting later on the same day.
+func timeLeft(start, at time.Time, loc *time.Location) string {
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	switch n := int(day(start).Sub(day(at)) / (24 * time.Hour)); {
+	case n <= 0:
+		return "today"
+	case n == 1:
+		return "tomorrow"
+	default:
+		return "in " + mfagate.Plural(n, "day", "days")
 	}
 }
