@@ -55,8 +55,11 @@ func ExtensionEnds(until time.Time, loc *time.Location) string {
 // Asks is PhaseAsks for the next change a Decision names.
 func (u *Upcoming) Asks() string {
 	req := rollout.Optional
-	if u.Required {
+	switch {
+	case u.Required:
 		req = rollout.Required
+	case u.NoticeOnly:
+		req = rollout.Notify
 	}
 	return phaseAsks(req, u.Methods, u.DefaultMethod)
 }

@@ -27,9 +27,13 @@ type Decision struct {
 
 	// What the rollout says, for banners and the setup page; empty under
 	// DefaultPolicy.
-	Phase         string    // the phase in force for this person
-	PhaseStart    time.Time // when it started
-	NextPhase     *Upcoming // the next change for this person, if any
+	Phase      string    // the phase in force for this person
+	PhaseStart time.Time // when it started
+	NextPhase  *Upcoming // the next change for this person, if any
+	// NextNotice is, when nothing is set to change at sign-in, a
+	// notice-only phase still to start for them, whose email will say
+	// what is coming.
+	NextNotice    *Upcoming
 	ExtendedUntil time.Time // set while an extension softens a requirement
 }
 
@@ -38,6 +42,7 @@ type Upcoming struct {
 	Name          string
 	Start         time.Time
 	Required      bool // false: setup will be offered (skippable)
+	NoticeOnly    bool // only an email: nothing changes at sign-in
 	Methods       []string
 	DefaultMethod string
 }

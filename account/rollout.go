@@ -27,9 +27,13 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 		if rd.Active != nil {
 			d.Phase, d.PhaseStart = rd.Active.Name, rd.Active.Start
 		}
-		if n := rd.Next; n != nil && n.Requirement > rollout.Notify { // a notice changes nothing at sign-in
+		switch n := rd.Next; {
+		case n == nil:
+		case n.Requirement > rollout.Notify:
 			d.NextPhase = &Upcoming{Name: n.Name, Start: n.Start, Required: n.Requirement == rollout.Required,
 				Methods: n.Methods, DefaultMethod: n.DefaultMethod}
+		case n.Notice != nil: // it changes nothing at sign-in, but its email announces what will
+			d.NextNotice = &Upcoming{Name: n.Name, Start: n.Start, NoticeOnly: true}
 		}
 		return d
 	}

@@ -25,9 +25,15 @@ func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 		return &site.Banner{Text: "You have been given until " + st.ExtensionEnds(d.ExtendedUntil) +
 			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	}
-	n := d.NextPhase
-	if n == nil || d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
+	if d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
 		return nil // people with a factor are asked for it already; the others are on the setup page
+	}
+	n := d.NextPhase
+	if n == nil {
+		if c := d.NextNotice; c != nil && d.Outcome == rollout.Allow {
+			return &site.Banner{Text: "From " + st.Day(c.Start) + " " + c.Asks() + "."}
+		}
+		return nil
 	}
 	b := &site.Banner{Text: "From " + st.Day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}
 	switch {

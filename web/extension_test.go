@@ -89,3 +89,24 @@ func TestExtendedPersonIsOfferedSetup(t *testing.T) {
 		t.Fatalf("after the extension: got %q, want /mfa/setup/email", res.Header.Get("Location"))
 	}
 }
+
+// TestBannerAnnouncesANotice: before a notice-only phase for
+// administrators starts, an administrator's banner says it is coming and
+// when; a user, whom it does not concern, hears of their own next phase.
+func TestBannerAnnouncesANotice(t *testing.T) {
+	r := plan(t)
+	r.Phases[0].Notice = &rollout.Notice{Subject: "MFA is coming", Body: "Sign-in is getting a second step."}
+	h := newPolicyHarness(t, r)
+	h.mustUser(t, "ada", pw, "admin")
+	h.clock.Set(time.Date(2027, 5, 1, 9, 0, 0, 0, time.UTC))
+	for _, tt := range []struct{ user, want string }{
+		{"ada", "From 26 May 2027 you will get an email explaining what is coming; nothing changes when you sign in."},
+		{"alice", "From 31 July 2027 you will need to enter a security code at every sign-in."},
+	} {
+		c := h.client(t)
+		h.signIn(t, c, tt.user, pw)
+		if page := h.get(t, c, "/").body; !strings.Contains(page, tt.want) {
+			t.Errorf("%s's home page lacks the banner %q:\n%s", tt.user, tt.want, between(page, "<body", "</header>"))
+		}
+	}
+}
