@@ -39,12 +39,29 @@ type Decision struct {
 
 // Upcoming is a phase that will change things for a person.
 type Upcoming struct {
-	Name          string
-	Start         time.Time
-	Required      bool // false: setup will be offered (skippable)
-	NoticeOnly    bool // only an email: nothing changes at sign-in
+	Name       string
+	Start      time.Time
+	Required   bool // false: setup will be offered (skippable)
+	NoticeOnly bool // only an email: nothing changes at sign-in
+	// ExtendedUntil is the person's extension when it runs past Start:
+	// the phase will offer them setup, not require it, until then.
+	ExtendedUntil time.Time
 	Methods       []string
 	DefaultMethod string
+}
+
+// RequiredAfter is the end of the extension that puts off the
+// requirement for this person, running now or past the next phase's
+// start, or the zero time when none does: banners and the setup page
+// then say "You have until ..." rather than when the phase starts.
+func (d Decision) RequiredAfter() time.Time {
+	if !d.ExtendedUntil.IsZero() {
+		return d.ExtendedUntil
+	}
+	if n := d.NextPhase; n != nil {
+		return n.ExtendedUntil
+	}
+	return time.Time{}
 }
 
 // policy decides, from a person's account and confirmed factors, what

@@ -32,6 +32,9 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 		case n.Requirement > rollout.Notify:
 			d.NextPhase = &Upcoming{Name: n.Name, Start: n.Start, Required: n.Requirement == rollout.Required,
 				Methods: n.Methods, DefaultMethod: n.DefaultMethod}
+			if d.NextPhase.Required && u.ExtendedUntil.After(n.Start) {
+				d.NextPhase.ExtendedUntil = u.ExtendedUntil
+			}
 		case n.Notice != nil: // it changes nothing at sign-in, but its email announces what will
 			d.NextNotice = &Upcoming{Name: n.Name, Start: n.Start, NoticeOnly: true}
 		}

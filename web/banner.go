@@ -21,12 +21,16 @@ func rolloutBanner(st *site.Site, accounts *account.Service, r *http.Request) (*
 }
 
 func bannerFor(st *site.Site, d account.Decision) *site.Banner {
+	extension := &site.Banner{Text: "You have been given until " + st.ExtensionEnds(d.RequiredAfter()) +
+		" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	if !d.ExtendedUntil.IsZero() {
-		return &site.Banner{Text: "You have been given until " + st.ExtensionEnds(d.ExtendedUntil) +
-			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
+		return extension
 	}
 	if d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
 		return nil // people with a factor are asked for it already; the others are on the setup page
+	}
+	if !d.RequiredAfter().IsZero() {
+		return extension // the next phase will not require it of them before then
 	}
 	n := d.NextPhase
 	if n == nil {

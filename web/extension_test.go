@@ -110,3 +110,30 @@ func TestBannerAnnouncesANotice(t *testing.T) {
 		}
 	}
 }
+
+// TestBannerCountsTheExtension: someone whose extension runs past the
+// next required phase's start is not told that it applies to them from
+// then: the banner (and the setup page) say until when they have.
+func TestBannerCountsTheExtension(t *testing.T) {
+	london := plan(t).Location
+	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC))
+	h.extend(t, "alice", rollout.EndOfDay(time.Date(2027, 8, 20, 0, 0, 0, 0, time.UTC), london))
+	h.extend(t, "ada", rollout.EndOfDay(time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC), london))
+	for _, tt := range []struct{ user, until, phase string }{
+		{"alice", "20 August 2027", "31 July 2027"},
+		{"ada", "20 July 2027", "13 July 2027"},
+	} {
+		c := h.client(t)
+		pages := map[string]string{}
+		if res := h.login(t, c, tt.user); res.Header.Get("Location") == "/mfa/setup" {
+			pages["setup page"] = h.get(t, c, "/mfa/setup").body
+			h.post(t, c, "/mfa/setup/skip", nil)
+		}
+		pages["home page"] = h.get(t, c, "/").body
+		for name, page := range pages {
+			if strings.Contains(page, tt.phase) || !strings.Contains(page, tt.until) {
+				t.Errorf("%s's %s names %s, or not %s:\n%s", tt.user, name, tt.phase, tt.until, between(page, "<body", "</main>"))
+			}
+		}
+	}
+}

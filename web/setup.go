@@ -25,6 +25,7 @@ type setupView struct {
 	CanSkip  bool
 	Required bool
 	Deadline string          // when setting up becomes required, if it will
+	Until    string          // the last day of an extension that puts it off
 	Has      map[string]bool // methods already set up
 	Why      string          // why setting up is required, when it is
 	PartWay  bool            // signing in, not signed in: the way out is to sign out
@@ -59,8 +60,8 @@ func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, tit
 	v.Required = d.Outcome == rollout.RequireEnrollment
 	v.Why, v.PartWay = whyRequired(st, d), cur.Session.Stage == mfagate.StagePassword
 	switch {
-	case !d.ExtendedUntil.IsZero():
-		v.Deadline = st.ExtensionEnds(d.ExtendedUntil)
+	case !d.RequiredAfter().IsZero():
+		v.Until = st.ExtensionEnds(d.RequiredAfter())
 	case d.NextPhase != nil && d.NextPhase.Required:
 		v.Deadline = st.Day(d.NextPhase.Start)
 	}
