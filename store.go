@@ -237,6 +237,10 @@ type EmailCodes interface {
 	UpdateEmailCode(c *EmailCode) error
 	// EmailCodesSince counts the codes sent to the user at or after since.
 	EmailCodesSince(userID int64, since time.Time) (int, error)
+	// EmailCodeTimesSince returns when each code sent to the user at or
+	// after since was made, oldest first: from them the hourly cap knows
+	// when it lets the next one through.
+	EmailCodeTimesSince(userID int64, since time.Time) ([]time.Time, error)
 	// LastEmailCodeAt is when the newest code of purpose was sent to the
 	// user, for any session; zero when none was.
 	LastEmailCodeAt(userID int64, purpose string) (time.Time, error)

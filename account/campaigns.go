@@ -146,8 +146,24 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 			"If the link has expired or you cannot find the email, get a new one with \"Forgotten your password?\" on the sign-in page, or ask your support team.\n\n")
 	}
 	if c.Reminder {
-		subject = fmt.Sprintf("Reminder: set up your security codes before %s", p.Start.In(s.loc).Format("2 January"))
-		fmt.Fprintf(&b, "From %s, %s.\n\n", day, PhaseAsks(p))
+		// What applies to them, not only what the phase says: someone
+		// required since an earlier phase, for whom this one changes
+		// nothing, or given more time beyond its start, is not told that
+		// it starts then.
+		at := s.RolloutNow()
+		now := rollout.Decide(s.rollout, personOf(u, nil), at)
+		switch {
+		case p.Requirement == rollout.Required && u.ExtendedUntil.After(p.Start):
+			until := ExtensionEnds(u.ExtendedUntil, s.rolloutLoc())
+			subject = "Reminder: you have until " + until + " to set up your security codes"
+			fmt.Fprintf(&b, "Your support team has given you until %s to set up a second step for signing in. Until then you can still sign in without it.\n\n", until)
+		case now.Outcome == rollout.RequireEnrollment && now.Active != nil && now.Next != p:
+			subject = "Reminder: you need security codes to sign in"
+			fmt.Fprintf(&b, "You already need %s.\n\n", phaseNeeds(now.Active.Methods, now.Active.DefaultMethod))
+		default:
+			subject = fmt.Sprintf("Reminder: set up your security codes before %s (%s)", p.Start.In(s.loc).Format("2 January"), timeLeft(p.Start, at, s.loc))
+			fmt.Fprintf(&b, "From %s, %s.\n\n", day, PhaseAsks(p))
+		}
 		if u.Invited() {
 			b.WriteString("You have not set this up yet. It takes about two minutes: once you have chosen your password, follow the steps after it.\n")
 		} else {

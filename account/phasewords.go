@@ -2,6 +2,7 @@ package account
 
 import (
 	"slices"
+	"time"
 
 	"github.com/mfagate/mfagate"
 	"github.com/mfagate/mfagate/rollout"
@@ -38,11 +39,29 @@ func PhaseRequires(p *rollout.Phase) string {
 	return p.Requirement.String()
 }
 
+// ExtensionEnds says when an extension stored as until runs out, in loc
+// (the rollout's zone), for the person and for staff alike: the last day
+// it covers, "20 July 2027", for one that lasts to the end of a day (as
+// rollout.EndOfDay stores it, or to the midnight after), else that day
+// and the time ("20 July 2027 at 15:00 BST").
+func ExtensionEnds(until time.Time, loc *time.Location) string {
+	last := until.Add(-time.Nanosecond).In(loc) // the last moment it covers
+	// The end of a day as stored now, as the console stored it (its last
+	// second), or the midnight after.
+	if end := rollout.EndOfDay(last, loc).Add(time.Millisecond); until.Equal(end.Add(-time.Millisecond)) || until.Equal(end.Add(-time.Second)) || until.Equal(end) {
+		return last.Format("2 January 2006")
+	}
+	return until.In(loc).Format("2 January 2006 at 15:04 MST")
+}
+
 // Asks is PhaseAsks for the next change a Decision names.
 func (u *Upcoming) Asks() string {
 	req := rollout.Optional
-	if u.Required {
+	switch {
+	case u.Required:
 		req = rollout.Required
+	case u.NoticeOnly:
+		req = rollout.Notify
 	}
 	return phaseAsks(req, u.Methods, u.DefaultMethod)
 }
@@ -70,12 +89,37 @@ func phaseAsks(req rollout.Requirement, methods []string, defaultMethod string) 
 	case req == rollout.Optional:
 		return "you will be asked to set up security codes when you sign in; you can skip it at first"
 	}
+	return "you will need " + phaseNeeds(methods, defaultMethod)
+}
+
+// phaseNeeds says what a required phase with methods needs at sign-in,
+// to follow "you need" or "you will need": "to verify a code sent to your
+// email at every sign-in".
+func phaseNeeds(methods []string, defaultMethod string) string {
 	switch startsWith(methods, defaultMethod) {
 	case mfagate.MethodEmail:
-		return "you will need to verify a code sent to your email at every sign-in"
+		return "to verify a code sent to your email at every sign-in"
 	case mfagate.MethodTOTP:
-		return "you will need a code from an authenticator app at every sign-in"
+		return "a code from an authenticator app at every sign-in"
 	default:
-		return "you will need to enter a security code at every sign-in"
+		return "to enter a security code at every sign-in"
+	}
+}
+
+// timeLeft says how long is left at until start, in loc's calendar
+// days, for a reminder's subject: "in 7 days", "tomorrow", or "today"
+// for a phase starting later on the same day.
+func timeLeft(start, at time.Time, loc *time.Location) string {
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	switch n := int(day(start).Sub(day(at)) / (24 * time.Hour)); {
+	case n <= 0:
+		return "today"
+	case n == 1:
+		return "tomorrow"
+	default:
+		return "in " + mfagate.Plural(n, "day", "days")
 	}
 }

@@ -27,9 +27,13 @@ type Decision struct {
 
 	// What the rollout says, for banners and the setup page; empty under
 	// DefaultPolicy.
-	Phase         string    // the phase in force for this person
-	PhaseStart    time.Time // when it started
-	NextPhase     *Upcoming // the next change for this person, if any
+	Phase      string    // the phase in force for this person
+	PhaseStart time.Time // when it started
+	NextPhase  *Upcoming // the next change for this person, if any
+	// NextNotice is, when nothing is set to change at sign-in, a
+	// notice-only phase still to start for them, whose email will say
+	// what is coming.
+	NextNotice    *Upcoming
 	ExtendedUntil time.Time // set while an extension softens a requirement
 
 	// Pacing, person by person (see rollout.Decision). Grace is set while
@@ -60,14 +64,32 @@ type Decision struct {
 
 // Upcoming is a phase that will change things for a person.
 type Upcoming struct {
-	Name          string
-	Start         time.Time
-	Required      bool // false: setup will be offered (skippable)
+	Name       string
+	Start      time.Time
+	Required   bool // false: setup will be offered (skippable)
+	NoticeOnly bool // only an email: nothing changes at sign-in
+	// ExtendedUntil is the person's extension when it runs past Start:
+	// the phase will offer them setup, not require it, until then.
+	ExtendedUntil time.Time
 	Methods       []string
 	DefaultMethod string
 	// Grace is each person's own time once it starts (see
 	// rollout.Phase.Grace); zero for none.
 	Grace time.Duration
+}
+
+// RequiredAfter is the end of the extension that puts off the
+// requirement for this person, running now or past the next phase's
+// start, or the zero time when none does: banners and the setup page
+// then say "You have until ..." rather than when the phase starts.
+func (d Decision) RequiredAfter() time.Time {
+	if !d.ExtendedUntil.IsZero() {
+		return d.ExtendedUntil
+	}
+	if n := d.NextPhase; n != nil {
+		return n.ExtendedUntil
+	}
+	return time.Time{}
 }
 
 // policy decides, from a person's account and confirmed factors, what

@@ -179,6 +179,11 @@ func (t recordingTx) DeleteUserSessions(a0 int64, a1 []byte) (int, error) {
 	return t.Tx.DeleteUserSessions(a0, a1)
 }
 
+func (t recordingTx) EmailCodeTimesSince(a0 int64, a1 time.Time) ([]time.Time, error) {
+	t.r.record("EmailCodeTimesSince")
+	return t.Tx.EmailCodeTimesSince(a0, a1)
+}
+
 func (t recordingTx) EmailCodesSince(a0 int64, a1 time.Time) (int, error) {
 	t.r.record("EmailCodesSince")
 	return t.Tx.EmailCodesSince(a0, a1)

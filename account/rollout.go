@@ -31,9 +31,16 @@ func rolloutPolicy(r *rollout.Rollout) policy {
 		}
 		d.Grace, d.Deadline, d.unshown = rd.Grace, rd.Deadline, rd.Unshown
 		d.Capped, d.SkipsLeft, d.SkipsUsed, d.Snoozed = rd.Capped, rd.SkipsLeft, rd.SkipsUsed, rd.Snoozed
-		if n := rd.Next; n != nil && n.Requirement > rollout.Notify { // a notice changes nothing at sign-in
+		switch n := rd.Next; {
+		case n == nil:
+		case n.Requirement > rollout.Notify:
 			d.NextPhase = &Upcoming{Name: n.Name, Start: n.Start, Required: n.Requirement == rollout.Required,
 				Methods: n.Methods, DefaultMethod: n.DefaultMethod, Grace: n.Grace}
+			if d.NextPhase.Required && u.ExtendedUntil.After(n.Start) {
+				d.NextPhase.ExtendedUntil = u.ExtendedUntil
+			}
+		case n.Notice != nil: // it changes nothing at sign-in, but its email announces what will
+			d.NextNotice = &Upcoming{Name: n.Name, Start: n.Start, NoticeOnly: true}
 		}
 		return d
 	}

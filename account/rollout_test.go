@@ -445,3 +445,55 @@ func TestStaffAlwaysNeedMFA(t *testing.T) {
 		t.Fatalf("a user before any phase: got %v, want straight in", in.Next.Outcome)
 	}
 }
+
+// TestRemindersSayNothingFalse: the reminders of the phase for everyone
+// (31 July) tell a user "From 31 July you will need...", but an
+// administrator, required since 13 July, is told what already applies,
+// never that it starts on 31 July. The 7-day and 1-day reminders have
+// different subjects, saying how long is left. Someone given more time
+// beyond 31 July is told until when.
+func TestRemindersSayNothingFalse(t *testing.T) {
+	ctx := context.Background()
+	f := rolloutFixture(t, nil, allDay.Add(-7*24*time.Hour))
+	f.mustUser(t, "ada", "plum orchard lantern", "admin")
+	f.mustUser(t, "uma", "plum orchard lantern", "user")
+	f.mustUser(t, "bob", "plum orchard lantern", "user")
+	if err := f.svc.Extend(ctx, account.Actor{Name: "sam", AtServer: true}, "bob", rollout.EndOfDay(allDay.AddDate(0, 0, 20), time.UTC), "On leave"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RunCampaigns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(allDay.Add(-24 * time.Hour))
+	if _, err := f.svc.RunCampaigns(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := allDay.Format("Monday 2 January 2006")
+	subjects := map[string]string{}
+	for _, m := range f.mail(t) {
+		if !strings.HasPrefix(m.Campaign, "reminder/Full enforcement/") {
+			continue
+		}
+		switch m.To {
+		case "uma@example.com":
+			if !strings.Contains(m.Text, "From "+start+", you will need") {
+				t.Errorf("the reminder to a user does not say from when:\n%s", m.Text)
+			}
+			if prev, ok := subjects[m.Subject]; ok {
+				t.Errorf("the reminders %s and %s have the same subject %q", prev, m.Campaign, m.Subject)
+			}
+			subjects[m.Subject] = m.Campaign
+		case "bob@example.com":
+			if until := allDay.AddDate(0, 0, 20).Format("2 January 2006"); strings.Contains(m.Text, start) || !strings.Contains(m.Text, "until "+until) || !strings.Contains(m.Subject, until) {
+				t.Errorf("the reminder to a user given until %s says:\n%s\n%s", until, m.Subject, m.Text)
+			}
+		case "ada@example.com":
+			if strings.Contains(m.Text, start) || strings.Contains(m.Subject, allDay.Format("2 January")) || !strings.Contains(m.Text, "You already need") {
+				t.Errorf("the reminder to an administrator, required since 13 July, says:\n%s\n%s", m.Subject, m.Text)
+			}
+		}
+	}
+	if len(subjects) != 2 {
+		t.Errorf("got the user's reminders %v, want the 7-day and the 1-day one", subjects)
+	}
+}

@@ -132,6 +132,13 @@ func (s *Service) PendingCode(ctx context.Context, cur *Current, purpose string)
 			return err
 		}
 		sent = &CodeSent{Address: ec.Address, ExpiresAt: ec.ExpiresAt, SentAt: ec.CreatedAt, NextSendAt: ec.CreatedAt.Add(s.mfa.ResendCooldown)}
+		_, capEnds, err := s.hourlyCap(tx, cur.User.ID, tx.now)
+		if err != nil {
+			return err
+		}
+		if capEnds.After(sent.NextSendAt) {
+			sent.NextSendAt = capEnds
+		}
 		sent.ResendNow = !tx.now.Before(sent.NextSendAt)
 		return nil
 	})
@@ -145,6 +152,29 @@ var ErrOtherAddress = mfagate.Errorf(mfagate.EFORBIDDEN,
 
 // CodeMinutes is how long an email code lasts, for pages to say.
 func (s *Service) CodeMinutes() int { return int(s.mfa.CodeTTL.Minutes()) }
+
+// hourlyCap returns how many codes were sent to the user in the hour
+// before now and, when that is the most allowed, when the cap lets the
+// next one through: an hour after the oldest that must leave the window
+// (zero while it lets them through now).
+func (s *Service) hourlyCap(tx *txn, userID int64, now time.Time) (int, time.Time, error) {
+	times, err := tx.EmailCodeTimesSince(userID, now.Add(-time.Hour))
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	n := len(times)
+	if n < s.mfa.HourlyCap {
+		return n, time.Time{}, nil
+	}
+	// A code sent exactly an hour ago still counts (at or after since), so
+	// the window lets the next through just after; pages name whole
+	// seconds, so the time is the next whole second.
+	ends := times[n-s.mfa.HourlyCap].Add(time.Hour + time.Millisecond)
+	if t := ends.Truncate(time.Second); t.Before(ends) {
+		ends = t.Add(time.Second)
+	}
+	return n, ends, nil
+}
 
 // issueCode makes a new code for the session and purpose, to address,
 // with the account's resend cooldown and hourly cap, and queues the email
@@ -171,12 +201,13 @@ func (s *Service) issueCode(tx *txn, cur *Current, purpose, address string, c Ac
 	case mfagate.ErrorCode(err) != mfagate.ENOTFOUND:
 		return nil, err
 	}
-	n, err := tx.EmailCodesSince(cur.User.ID, now.Add(-time.Hour))
+	n, capEnds, err := s.hourlyCap(tx, cur.User.ID, now)
 	if err != nil {
 		return nil, err
 	}
-	if n >= s.mfa.HourlyCap {
-		return nil, mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %s in the last hour, the most allowed. Try again in an hour, or contact your support team", mfagate.Plural(n, "code", "codes"))
+	if !capEnds.IsZero() {
+		return nil, mfagate.Errorf(mfagate.ETHROTTLED, "You have asked for %s in the last hour, the most allowed. You can ask for a new code from %s, or contact your support team",
+			mfagate.Plural(n, "code", "codes"), s.clockTime(capEnds))
 	}
 	code, err := emailcode.Generate(s.rand)
 	if err != nil {

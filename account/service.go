@@ -313,6 +313,15 @@ func (s *Service) Now() time.Time { return s.clock.Now() }
 // rehearsal moved it.
 func (s *Service) RolloutNow() time.Time { return s.rclock.Now().UTC().Truncate(time.Millisecond) }
 
+// rolloutLoc is the zone the rollout's days are in: the day an extension
+// covers is a day there, whatever zone pages show times in.
+func (s *Service) rolloutLoc() *time.Location {
+	if s.rollout != nil && s.rollout.Location != nil {
+		return s.rollout.Location
+	}
+	return s.loc
+}
+
 // keys are derived from the one server key, one per use, so a value made
 // for one purpose can never stand in for another.
 type keys struct {

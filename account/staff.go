@@ -232,7 +232,11 @@ func (s *Service) AfterReset(u *mfagate.User) string {
 	default:
 		t = "For now your password alone signs you in. You can set up a way to get security codes again from your account page."
 	}
-	if n := d.NextPhase; n != nil && n.Required && d.Outcome != rollout.RequireEnrollment {
+	switch n := d.NextPhase; {
+	case d.Outcome == rollout.RequireEnrollment:
+	case !d.RequiredAfter().IsZero():
+		t += " You have until " + ExtensionEnds(d.RequiredAfter(), s.rolloutLoc()) + " to set it up; after that it will be required."
+	case n != nil && n.Required:
 		t += " From " + n.Start.In(s.loc).Format("2 January 2006") + " it will be required."
 	}
 	return t
@@ -297,8 +301,8 @@ func (s *Service) Extend(ctx context.Context, by Actor, username string, until t
 		}
 		detail := "extension removed"
 		if !until.IsZero() {
-			detail = "until " + until.In(s.loc).Format("2 January 2006 15:04 MST")
-			if err := s.notify(tx, tx.now, u, extended, by, until.In(s.loc).Format("2 January 2006")); err != nil {
+			detail = "until " + ExtensionEnds(until, s.rolloutLoc())
+			if err := s.notify(tx, tx.now, u, extended, by, ExtensionEnds(until, s.rolloutLoc())); err != nil {
 				return err
 			}
 		}

@@ -410,7 +410,7 @@ func simulateOne(ctx context.Context, e *env, a *app, username string, at time.T
 		return err
 	}
 	u, p, d := sim.User, sim.Person, sim.Decision
-	why := explain(d, p)
+	why := explain(d, p, a.cfg.Rollout.Location)
 	if sim.Staff {
 		why += "; as operators and support can reset other people's sign-in, they must set up a second factor whatever the phase"
 	}
@@ -435,8 +435,8 @@ func simulateOne(ctx context.Context, e *env, a *app, username string, at time.T
 	return nil
 }
 
-// explain says why the decision came out as it did.
-func explain(d rollout.Decision, p rollout.Person) string {
+// explain says why the decision came out as it did, with days in loc.
+func explain(d rollout.Decision, p rollout.Person, loc *time.Location) string {
 	var b strings.Builder
 	switch {
 	case d.Active == nil:
@@ -458,7 +458,7 @@ func explain(d rollout.Decision, p rollout.Person) string {
 		b.WriteString(", but the phase accepts only " + mfagate.MethodPhrases(d.Methods))
 	}
 	if d.Extended {
-		b.WriteString("; an extension makes the requirement optional for them until " + p.ExtendedUntil.Format("2006-01-02"))
+		b.WriteString("; an extension makes the requirement optional for them until " + account.ExtensionEnds(p.ExtendedUntil, loc))
 	}
 	return b.String()
 }
@@ -490,8 +490,9 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if d, err := time.Parse(time.DateOnly, *until); err == nil {
-			// A date means to the end of that day: until the next begins.
-			end = rollout.StartOfDay(d.AddDate(0, 0, 1), loc)
+			// A date means the whole of that day, stored as its last
+			// second, as the console stores it.
+			end = rollout.EndOfDay(d, loc)
 		}
 	}
 	if err := a.accounts.Extend(ctx, cliActor, pos[0], end, *reason); err != nil {
@@ -501,7 +502,7 @@ func rolloutExtend(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Removed the extension of %s.\n", pos[0])
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. An email telling them is on its way: the running server sends it.\n", pos[0], end.In(loc).Format("2 January 2006 15:04 MST"))
+	fmt.Fprintf(e.stdout, "%s has until %s to set up MFA. An email telling them is on its way: the running server sends it.\n", pos[0], account.ExtensionEnds(end, loc))
 	return nil
 }
 

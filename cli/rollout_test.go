@@ -236,3 +236,40 @@ func TestRolloutShowPacing(t *testing.T) {
 		t.Errorf("full enforcement in JSON: got %+v, want grace 14d until the end of 30 September (London)", p)
 	}
 }
+
+// TestRolloutExtendNamesTheDayGiven: "--until 2027-07-20" lets the person
+// in without a second factor through the whole of 20 July in the
+// rollout's zone, and the command's output, the email and the simulation
+// all name 20 July, never the day after. New York, behind UTC, catches a
+// day written in UTC.
+func TestRolloutExtendNamesTheDayGiven(t *testing.T) {
+	cfg := withPhases(t, "America/New_York", specPhases)
+	mustRun(t, "", "user", "add", "bob", "--email", "bob@example.com", "--roles", "admin", "--no-password", "--config", cfg)
+	out := mustRun(t, "", "rollout", "extend", "bob", "--until", "2027-07-20", "--reason", "on leave", "--config", cfg)
+	if !strings.Contains(out, "20 July 2027") || strings.Contains(out, "21 July") {
+		t.Errorf("extend says %q, want 20 July 2027 and not 21 July", out)
+	}
+	db := openSQLite(t, dbPath(cfg))
+	var until int64
+	var body string
+	if err := db.QueryRow(`SELECT extended_until FROM users WHERE username = 'bob'`).Scan(&until); err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	if got, want := time.UnixMilli(until).In(ny), time.Date(2027, 7, 20, 23, 59, 59, 999e6, ny); !got.Equal(want) {
+		t.Errorf("stored until %v, want %v, the last moment of 20 July", got, want)
+	}
+	if err := db.QueryRow(`SELECT body_text FROM mail_outbox WHERE to_addr = 'bob@example.com' AND subject LIKE '%more time%'`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "20 July 2027") || strings.Contains(body, "21 July") {
+		t.Errorf("the email says:\n%s\nwant 20 July 2027 and not 21 July", body)
+	}
+	sim := mustRun(t, "", "rollout", "simulate", "--at", "2027-07-20T23:59:00-04:00", "--user", "bob", "--config", cfg)
+	if !strings.Contains(sim, "bob is offered setup (may skip).") || !strings.Contains(sim, "until 20 July 2027") || strings.Contains(sim, "21 July") {
+		t.Errorf("simulate late on 20 July:\n%s", sim)
+	}
+	if sim := mustRun(t, "", "rollout", "simulate", "--at", "2027-07-21", "--user", "bob", "--config", cfg); !strings.Contains(sim, "bob must set up a second factor.") {
+		t.Errorf("simulate on 21 July:\n%s", sim)
+	}
+}

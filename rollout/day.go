@@ -19,3 +19,14 @@ func StartOfDay(date time.Time, loc *time.Location) time.Time {
 	}
 	return t
 }
+
+// EndOfDay is the last moment in loc, to the millisecond the database
+// keeps, of the calendar day date falls on (read as StartOfDay reads it).
+// An extension "until 20 July" is stored as this moment of 20 July, so
+// that every place that shows it, reading the day of the moment stored,
+// names 20 July, and Decide, which lets the person in before it, does so
+// through the whole day but its last millisecond.
+func EndOfDay(date time.Time, loc *time.Location) time.Time {
+	y, m, d := date.Date()
+	return StartOfDay(time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC), loc).Add(-time.Millisecond)
+}

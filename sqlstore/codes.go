@@ -91,6 +91,30 @@ func (t *tx) EmailCodesSince(userID int64, since time.Time) (int, error) {
 	return n, nil
 }
 
+// EmailCodeTimesSince returns the creation times of the codes sent to the
+// user at or after since, oldest first; see mfagate.EmailCodes. Voided and
+// used codes count, as in EmailCodesSince.
+func (t *tx) EmailCodeTimesSince(userID int64, since time.Time) ([]time.Time, error) {
+	rows, err := t.query(`SELECT created_at FROM email_codes WHERE user_id = ? AND created_at >= ? ORDER BY created_at, id`,
+		userID, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("list email codes of user %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var at sql.NullInt64
+		if err := rows.Scan(&at); err != nil {
+			return nil, fmt.Errorf("list email codes of user %d: %w", userID, err)
+		}
+		times = append(times, fromMillis(at))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list email codes of user %d: %w", userID, err)
+	}
+	return times, nil
+}
+
 func scanEmailCode(sc scanner) (*mfagate.EmailCode, error) {
 	var (
 		c                      mfagate.EmailCode

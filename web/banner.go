@@ -24,15 +24,22 @@ func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 	if b := paceBanner(st, d); b != nil {
 		return b
 	}
+	extension := &site.Banner{Text: "You have been given until " + st.ExtensionEnds(d.RequiredAfter()) +
+		" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
 	if !d.ExtendedUntil.IsZero() {
-		return &site.Banner{Text: "You have been given until " + st.Day(d.ExtendedUntil) +
-			" to set up a way to get security codes. After that you will need one to sign in.", Link: "/mfa/setup"}
+		return extension
 	}
-	n := d.NextPhase
 	if d.Outcome == rollout.Challenge || d.Outcome == rollout.RequireEnrollment {
 		return nil // people with a factor are asked for it already; the others are on the setup page
 	}
+	if !d.RequiredAfter().IsZero() {
+		return extension // the next phase will not require it of them before then
+	}
+	n := d.NextPhase
 	if n == nil {
+		if c := d.NextNotice; c != nil && d.Outcome == rollout.Allow {
+			return &site.Banner{Text: "From " + st.Day(c.Start) + " " + c.Asks() + "."}
+		}
 		return withSkips(st, nil, d)
 	}
 	b := &site.Banner{Text: "From " + st.Day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}

@@ -26,6 +26,7 @@ type setupView struct {
 	Required bool
 	Deadline string          // when setting up becomes required, if it will
 	SkipNote string          // under "Skip for now": when they are asked again, and skips left
+	Until    string          // the last day of an extension that puts it off
 	Has      map[string]bool // methods already set up
 	Why      string          // why setting up is required, when it is
 	PartWay  bool            // signing in, not signed in: the way out is to sign out
@@ -61,8 +62,8 @@ func newSetupView(st *site.Site, accounts *account.Service, r *http.Request, tit
 	v.Why, v.PartWay = whyRequired(st, d), cur.Session.Stage == mfagate.StagePassword
 	v.SkipNote = skipNote(d)
 	switch {
-	case !d.ExtendedUntil.IsZero():
-		v.Deadline = st.Day(d.ExtendedUntil)
+	case !d.RequiredAfter().IsZero():
+		v.Until = st.ExtensionEnds(d.RequiredAfter())
 	case d.Grace:
 		v.Deadline = st.PhaseDate(d.Deadline)
 	case d.NextPhase != nil && d.NextPhase.Required:

@@ -35,6 +35,11 @@ func nextStep(st *site.Site, accounts *account.Service, r *http.Request, cur *ac
 			}
 		}
 		return st.WithRd("/mfa/challenge?method="+method, rd), nil
+	case rollout.OfferEnrollment:
+		// An offer keeps its "Skip for now", even in a phase with a
+		// default method: someone whose extension softens it is not taken
+		// into setting one up, with a code already sent.
+		return st.WithRd("/mfa/setup", rd), nil
 	default:
 		switch d.DefaultMethod {
 		case mfagate.MethodEmail:

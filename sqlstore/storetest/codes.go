@@ -238,6 +238,30 @@ func testEmailCodesSince(t *testing.T, newStore func(*testing.T) mfagate.Store) 
 			if got != tt.want {
 				t.Errorf("got %d, want %d", got, tt.want)
 			}
+			// The times are those of the same codes, oldest first.
+			var times []time.Time
+			mustView(t, s, func(tx mfagate.Tx) (err error) {
+				times, err = tx.EmailCodeTimesSince(tt.userID, tt.since)
+				return err
+			})
+			all := []time.Time{base, base.Add(time.Minute), base.Add(2 * time.Minute)}
+			if tt.userID == bob.ID {
+				all = []time.Time{base.Add(time.Minute)}
+			}
+			want := []time.Time{}
+			for _, at := range all {
+				if !at.Before(tt.since) && tt.userID <= bob.ID {
+					want = append(want, at)
+				}
+			}
+			if len(times) != len(want) {
+				t.Fatalf("times: got %v, want %v", times, want)
+			}
+			for i := range want {
+				if !times[i].Equal(want[i]) {
+					t.Errorf("times: got %v, want %v", times, want)
+				}
+			}
 		})
 	}
 }

@@ -23,7 +23,7 @@ func endOfDay(st *site.Site, in string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, mfagate.Errorf(mfagate.EINVALID, "%s", dayMessage(err, in, "Enter the date as year-month-day, such as 2027-07-20, or as 20 July 2027"))
 	}
-	return rollout.StartOfDay(d.AddDate(0, 0, 1), st.RolloutLoc()).Add(-time.Second), nil
+	return rollout.EndOfDay(d, st.RolloutLoc()), nil
 }
 
 // dayMessage says what is wrong with a day parseDay refused: that the

@@ -293,7 +293,7 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 		v.AtNext = decisionText(d.Site, d.Accounts.DecideAt(u, factors, n.Start))
 	}
 	if !u.ExtendedUntil.IsZero() {
-		v.ExtendedTo, v.ExtendReason = d.Site.PhaseDate(u.ExtendedUntil), u.ExtensionReason
+		v.ExtendedTo, v.ExtendReason = d.Site.ExtensionEnds(u.ExtendedUntil), u.ExtensionReason
 		if !u.ExtendedUntil.After(now) {
 			v.ExtendedTo += " (over)"
 		}
@@ -380,7 +380,7 @@ func decisionText(st *site.Site, d account.Decision) string {
 		t = d.Outcome.String()
 	}
 	if !d.ExtendedUntil.IsZero() {
-		t += " (extended until " + st.PhaseDate(d.ExtendedUntil) + ")"
+		t += " (extended until " + st.ExtensionEnds(d.ExtendedUntil) + ")"
 	}
 	return t
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mfagate/mfagate"
+	"github.com/mfagate/mfagate/account"
 )
 
 // The rollout and roles in words, as the help page and the console
@@ -21,6 +22,13 @@ func (s *Site) PhaseDate(t time.Time) string {
 		return t.Format("2 January 2006")
 	}
 	return t.Format("2 January 2006 at 15:04 MST")
+}
+
+// ExtensionEnds writes when an extension stored as until runs out: the
+// last day it covers, in the rollout's zone (account.ExtensionEnds), as
+// the person's email and the command line write it.
+func (s *Site) ExtensionEnds(until time.Time) string {
+	return account.ExtensionEnds(until, s.RolloutLoc())
 }
 
 // Day writes a date as people read it, in the display zone.
