@@ -31,6 +31,9 @@ type Decision struct {
 	PhaseStart    time.Time // when it started
 	NextPhase     *Upcoming // the next change for this person, if any
 	ExtendedUntil time.Time // set while an extension softens a requirement
+	// Staff is set when only the rule that operators and support always
+	// need a second factor makes them set one up (staffMustSetUp).
+	Staff bool
 }
 
 // Upcoming is a phase that will change things for a person.
@@ -132,7 +135,8 @@ func staffNeedMFA(p policy) policy {
 	return func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
 		d := p(u, factors, now)
 		if staffMustSetUp(u.Roles, d.Outcome) {
-			d.Outcome = rollout.RequireEnrollment
+			// An extension softens the schedule, never the staff rule.
+			d.Outcome, d.Staff, d.ExtendedUntil = rollout.RequireEnrollment, true, time.Time{}
 			if len(d.Methods) == 0 {
 				d.Methods = staffMethods
 			}
