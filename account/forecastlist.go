@@ -199,3 +199,41 @@ func (s *Service) PhaseForecasts(ctx context.Context) ([]PhaseForecast, error) {
 	}
 	return out, nil
 }
+
+// ForecastColumns name the cells of ForecastEntry.Record: the list's CSV
+// header, the same from the command line and the API.
+var ForecastColumns = []string{"username", "email", "roles", "decision", "last_sign_in", "deadline", "reachable_by_email", "why"}
+
+// DecisionWords says the entry's decision in words: "must set up" or
+// "offered setup".
+func (e ForecastEntry) DecisionWords() string {
+	if e.Forced() {
+		return "must set up"
+	}
+	return "offered setup"
+}
+
+// Record is the entry as CSV cells (ForecastColumns), times in RFC 3339
+// UTC, any cell a spreadsheet would run as a formula quoted with a
+// leading apostrophe.
+func (e ForecastEntry) Record() []string {
+	reached := "yes"
+	if !e.User.UnreachedAt.IsZero() {
+		reached = "no"
+	}
+	last := "never"
+	if !e.User.LastSignInAt.IsZero() {
+		last = e.User.LastSignInAt.UTC().Format(time.RFC3339)
+	}
+	deadline := ""
+	if d := e.Decision.Deadline(); !d.IsZero() {
+		deadline = d.UTC().Format(time.RFC3339)
+	}
+	cells := []string{e.User.Username, e.User.Email, strings.Join(e.User.Roles, " "), e.DecisionWords(), last, deadline, reached, e.Why}
+	for i, c := range cells {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			cells[i] = "'" + c
+		}
+	}
+	return cells
+}

@@ -161,6 +161,7 @@ func TestAPIAccessControl(t *testing.T) {
 		{"GET", "/api/v1/audit", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout/progress", nil, bothRoles, 200},
+		{"GET", "/api/v1/rollout/forecast", nil, bothRoles, 200},
 	}
 	var tested []apiRoute
 	for _, rt := range routes {

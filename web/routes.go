@@ -155,4 +155,5 @@ var apiRoutes = []apiRoute{
 	{"GET /api/v1/audit", api.Staff, api.Audit},
 	{"GET /api/v1/rollout", api.Staff, api.Rollout},
 	{"GET /api/v1/rollout/progress", api.Staff, api.Progress},
+	{"GET /api/v1/rollout/forecast", api.Staff, api.Forecast},
 }
