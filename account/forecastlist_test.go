@@ -254,3 +254,28 @@ func TestPhaseForecastsCountEveryUpcomingPhase(t *testing.T) {
 		}
 	}
 }
+
+// TestForecastWithoutRolloutSaysWhatSignInDoes: a service given no
+// rollout offers setup to everyone without a factor at sign-in, and the
+// forecast's counts and list say so, rather than that everyone signs in
+// with the password alone.
+func TestForecastWithoutRolloutSaysWhatSignInDoes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	uma := f.mustUser(t, "uma", pw, "user")
+	f.mustUser(t, "sam", pw, "support")
+	if d := f.svc.DecideAt(uma, nil, f.clock.Now()); d.Outcome != rollout.OfferEnrollment {
+		t.Fatalf("sign-in for uma: %v, want offered", d.Outcome)
+	}
+	sum, err := f.svc.Forecast(ctx, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ByOutcome[rollout.OfferEnrollment] != 1 || sum.ByOutcome[rollout.RequireEnrollment] != 1 || sum.ByOutcome[rollout.Allow] != 0 {
+		t.Errorf("forecast without a rollout: %v, want uma offered and sam required", sum.ByOutcome)
+	}
+	list, _, err := f.svc.ForecastPeople(ctx, f.clock.Now(), 0, 0)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list without a rollout: %d, %v; want uma and sam", len(list), err)
+	}
+}

@@ -155,7 +155,7 @@ type Forecast struct {
 func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, error) {
 	r := s.rollout
 	if r == nil {
-		r = &rollout.Rollout{Location: s.loc}
+		r = offerEveryoneRollout(s.loc)
 	}
 	var (
 		groups   []*mfagate.Group
@@ -220,6 +220,16 @@ func (s *Service) RecountGroups(ctx context.Context, fix bool) ([]*mfagate.Group
 		return err
 	})
 	return out, err
+}
+
+// offerEveryoneRollout is offerEveryone as a schedule, for the forecast
+// of a service given no rollout: one optional phase, for everyone, in
+// force since the beginning of time, so that the counts say what sign-in
+// does (everyone without a factor is offered setup), not that everyone
+// signs in with the password alone.
+func offerEveryoneRollout(loc *time.Location) *rollout.Rollout {
+	return &rollout.Rollout{Location: loc, Phases: []rollout.Phase{{Name: "Setup offered", Audience: []string{rollout.Everyone},
+		Requirement: rollout.Optional, Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}}}}
 }
 
 // groupKey is what makes a group, comparable.
