@@ -103,7 +103,7 @@ func (s *Service) why(u *mfagate.User, methods []string, d Decision) string {
 	case d.Staff:
 		parts = append(parts, "operators and support must set up a second factor whatever the phase says, because they can reset other people's sign-in")
 	case ph != nil:
-		parts = append(parts, fmt.Sprintf("phase %q is in force for %s: %s", ph.Name, audienceWords(ph.Audience), lowerFirst(PhaseRequires(ph))))
+		parts = append(parts, fmt.Sprintf("phase %q is in force for %s (%s)", ph.Name, audienceWords(ph.Audience), lowerFirst(PhaseRequires(ph))))
 	case s.rollout == nil:
 		parts = append(parts, "no rollout is configured, so everyone without a second factor is offered setup")
 	}
@@ -138,6 +138,9 @@ func audienceWords(audience []string) string {
 		if a == rollout.Everyone {
 			return "everyone"
 		}
+	}
+	if len(audience) == 1 {
+		return "the role " + audience[0]
 	}
 	return "the roles " + strings.Join(audience, ", ")
 }
