@@ -12,8 +12,9 @@ import (
 )
 
 // BenchmarkForecastCold is what the rollout dashboard and
-// /api/v1/rollout/progress read — the forecast, the counts by role and
-// the unreachable people — from a cold start: each op opens the database
+// /api/v1/rollout/progress read — the forecast, the dashboard's count for
+// each phase to come, the counts by role and the unreachable people —
+// from a cold start: each op opens the database
 // afresh and makes a new Service, so no connection, statement or result
 // is warm in the server (the database's own cache is, as on a server that
 // has run a while). On SQLite and, with MFAGATE_TEST_POSTGRES_DSN, on
@@ -37,6 +38,9 @@ func BenchmarkForecastCold(b *testing.B) {
 	}
 	plan := sqltest.SeedSchedule()
 	at := time.Date(2027, 7, 20, 0, 0, 0, 0, time.UTC)
+	// The phases to come are counted as on the day of the notice, when
+	// there are most of them (three).
+	noticeDay := mfagate.NewManualClock(time.Date(2027, 5, 27, 0, 0, 0, 0, time.UTC))
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
 			backend := be.backend(b)
@@ -57,6 +61,10 @@ func BenchmarkForecastCold(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
+						early, err := account.New(account.Options{Store: db, Clock: noticeDay, Password: cheap, Key: testKey, Rollout: plan})
+						if err != nil {
+							b.Fatal(err)
+						}
 						b.StartTimer()
 						ctx := context.Background()
 						f, err := svc.ForecastNow(ctx)
@@ -65,6 +73,12 @@ func BenchmarkForecastCold(b *testing.B) {
 						}
 						if err == nil {
 							_, err = svc.UnreachedByRole(ctx)
+						}
+						if err == nil {
+							var phases []account.PhaseForecast
+							if phases, err = early.PhaseForecasts(ctx); err == nil && len(phases) != 3 {
+								b.Fatalf("%d phases to come, want 3", len(phases))
+							}
 						}
 						b.StopTimer()
 						if err != nil {

@@ -60,6 +60,10 @@ type Decision struct {
 	unshown  bool // the grace window starts now: record the phase as shown
 	paced    bool // the phase in force paces people: record skips under it
 	maxSkips int  // its max_skips
+
+	// Staff is set when only the rule that operators and support always
+	// need a second factor makes them set one up (staffMustSetUp).
+	Staff bool
 }
 
 // Upcoming is a phase that will change things for a person.
@@ -182,7 +186,8 @@ func staffNeedMFA(p policy) policy {
 	return func(u *mfagate.User, factors []*mfagate.Factor, now time.Time) Decision {
 		d := p(u, factors, now)
 		if staffMustSetUp(u.Roles, d.Outcome) {
-			d.Outcome = rollout.RequireEnrollment
+			// An extension softens the schedule, never the staff rule.
+			d.Outcome, d.Staff, d.ExtendedUntil = rollout.RequireEnrollment, true, time.Time{}
 			if len(d.Methods) == 0 {
 				d.Methods = staffMethods
 			}

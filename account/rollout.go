@@ -140,10 +140,13 @@ type Simulation struct {
 	// Staff is set when the schedule alone would let them in without a
 	// second factor but, as operators or support, they must set one up.
 	Staff bool
+	// SignIn is the decision sign-in would make (Service.DecideAt), whose
+	// outcome Decision carries.
+	SignIn Decision
 }
 
-// Simulate decides for the named person at time at, as the rollout alone
-// would. ENOTFOUND.
+// Simulate decides for the named person at time at, as sign-in would.
+// ENOTFOUND.
 func (s *Service) Simulate(ctx context.Context, username string, at time.Time) (Simulation, error) {
 	u, err := s.User(ctx, username)
 	if err != nil {
@@ -158,8 +161,14 @@ func (s *Service) Simulate(ctx context.Context, username string, at time.Time) (
 	if r == nil {
 		r = &rollout.Rollout{Location: s.loc}
 	}
+	// The schedule says which phases apply and what comes next; what
+	// happens is what sign-in's own policy decides, so that every rule it
+	// follows is in the simulation.
 	d := rollout.Decide(r, p, at)
-	return Simulation{User: u, Person: p, Decision: staffRule(p, d), Staff: staffMustSetUp(p.Roles, d.Outcome)}, nil
+	signIn := s.DecideAt(u, factors, at)
+	d.Outcome, d.Methods, d.DefaultMethod = signIn.Outcome, signIn.Methods, signIn.DefaultMethod
+	d.Extended = !signIn.ExtendedUntil.IsZero()
+	return Simulation{User: u, Person: p, Decision: d, Staff: signIn.Staff, SignIn: signIn}, nil
 }
 
 // Forecast is a forecast of the rollout and when it was made.
@@ -178,7 +187,7 @@ type Forecast struct {
 func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, error) {
 	r := s.rollout
 	if r == nil {
-		r = &rollout.Rollout{Location: s.loc}
+		r = offerEveryoneRollout(s.loc)
 	}
 	var (
 		groups   []*mfagate.Group
@@ -191,8 +200,13 @@ func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, 
 	if err != nil {
 		return rollout.Summary{}, err
 	}
-	// Each extended person is taken out of their group's count and decided
-	// on their own.
+	return simulate(r, at, groups, extended), nil
+}
+
+// simulate counts the groups, and the extended people one by one, as at
+// time at. extended must hold everyone whose extension runs past at: each
+// is taken out of their group's count and decided on their own.
+func simulate(r *rollout.Rollout, at time.Time, groups []*mfagate.Group, extended []*mfagate.Person) rollout.Summary {
 	left := make(map[groupKey]int, len(groups))
 	for _, g := range groups {
 		left[keyOfGroup(g)] += g.People
@@ -219,7 +233,7 @@ func (s *Service) Forecast(ctx context.Context, at time.Time) (rollout.Summary, 
 		}
 		left[k] = 0 // counted once, should the store return a group in several rows
 	}
-	return sim.Summary(), nil
+	return sim.Summary()
 }
 
 // RecountGroups counts the rollout groups again from the accounts
@@ -238,6 +252,16 @@ func (s *Service) RecountGroups(ctx context.Context, fix bool) ([]*mfagate.Group
 		return err
 	})
 	return out, err
+}
+
+// offerEveryoneRollout is offerEveryone as a schedule, for the forecast
+// of a service given no rollout: one optional phase, for everyone, in
+// force since the beginning of time, so that the counts say what sign-in
+// does (everyone without a factor is offered setup), not that everyone
+// signs in with the password alone.
+func offerEveryoneRollout(loc *time.Location) *rollout.Rollout {
+	return &rollout.Rollout{Location: loc, Phases: []rollout.Phase{{Name: "Setup offered", Audience: []string{rollout.Everyone},
+		Requirement: rollout.Optional, Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}}}}
 }
 
 // groupKey is what makes a group, comparable.

@@ -23,6 +23,7 @@ Subcommands:
   validate                                 check the rollout, naming any phase at fault
   simulate --at TIME [--user NAME] [--json]
                                            what would happen at TIME, for one person or everyone
+  simulate --at TIME --list [--csv|--json] each person who must set up, or is offered setup, at TIME
   extend NAME --until DATE --reason TEXT   give one person more time to set up MFA
   recount [--fix]                          check the counts the forecast reads against every account
   run-due                                  send the notices and reminders that are due, once (for cron)
@@ -217,10 +218,12 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func rolloutSimulate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "rollout simulate", "--config FILE --at TIME [--user NAME] [--json]")
+	fs := newFlags(e, "rollout simulate", "--config FILE --at TIME [--user NAME | --list [--csv]] [--json]")
 	sf := addStoreFlags(fs)
 	at := fs.String("at", "", "the `time` to simulate")
 	user := fs.String("user", "", "simulate for this `username` only")
+	list := fs.Bool("list", false, "list each person who must set up a second factor, or is offered setup")
+	asCSV := fs.Bool("csv", false, "with --list, print CSV")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parseFlags(fs, args); err != nil {
 		return err
@@ -229,6 +232,14 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	if *at == "" {
 		return usagef("give --at TIME, such as --at 2027-07-13")
+	}
+	switch {
+	case *list && *user != "":
+		return usagef("give --list or --user NAME, not both")
+	case *asCSV && !*list:
+		return usagef("--csv goes with --list")
+	case *asCSV && *asJSON:
+		return usagef("give --csv or --json, not both")
 	}
 	a, err := sf.open(ctx, e)
 	if err != nil {
@@ -242,6 +253,16 @@ func rolloutSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	if *user != "" {
 		return simulateOne(ctx, e, a, *user, when, *asJSON)
+	}
+	if *list {
+		format := listText
+		switch {
+		case *asCSV:
+			format = listCSV
+		case *asJSON:
+			format = listJSON
+		}
+		return simulateList(ctx, e, a, when, format)
 	}
 	ctx, cancel := context.WithTimeout(ctx, longCommandTimeout) // a walk over every account
 	defer cancel()

@@ -34,7 +34,8 @@ func noSidewaysScroll(t *testing.T, ctx context.Context, what string) {
 }
 
 // TestTablesFitAPhone: the account page, the console's people list, a
-// person's page and the audit log show their tables at 360 px without
+// person's page, the audit log, the dashboard and the forecast list show
+// their tables at 360 px without
 // scrolling sideways:
 // each row becomes a card of label: value lines.
 func TestTablesFitAPhone(t *testing.T) {
@@ -54,6 +55,13 @@ func TestTablesFitAPhone(t *testing.T) {
 	noSidewaysScroll(t, ctx, "admin-audit-narrow")
 	mustDo(t, ctx, "open sam's own page in the console", chromedp.Navigate(srv.URL+"/admin/people/sam"))
 	noSidewaysScroll(t, ctx, "admin-person-narrow")
+	mustDo(t, ctx, "open the dashboard", chromedp.Navigate(srv.URL+"/admin"))
+	noSidewaysScroll(t, ctx, "admin-dashboard-narrow")
+	mustDo(t, ctx, "open today's forecast list", chromedp.Navigate(srv.URL+"/admin/forecast"))
+	noSidewaysScroll(t, ctx, "admin-forecast-narrow")
+	if main := text(t, ctx, "main"); !contains(main, "Offered setup", "Last signed in", "Why") {
+		t.Errorf("the forecast list at 360 px does not show every column:\n%s", main)
+	}
 }
 
 // contains reports whether s holds every one of parts.

@@ -127,6 +127,7 @@ func TestConsoleAccess(t *testing.T) {
 		okStatus     int
 	}{
 		{"GET", "/admin", true, true, 200},
+		{"GET", "/admin/forecast", true, true, 200},
 		{"GET", "/admin/people", false, true, 200},
 		{"GET", "/admin/people.csv", false, true, 200},
 		{"GET", "/admin/people/{username}", false, true, 200},
@@ -277,7 +278,7 @@ func TestConsolePagesFollowTheHouseRules(t *testing.T) {
 	h := newHarness(t)
 	c := h.staff(t, "bea", "operator", "support")
 	h.markUnreached(t, "alice", "550 no such user") // her page shows the panel about it
-	for _, p := range []string{"/admin", "/admin/people", "/admin/people?q=nobody", "/admin/people?unreached=yes", "/admin/people/alice", "/admin/audit", "/admin/audit?since=bad"} {
+	for _, p := range []string{"/admin", "/admin/people", "/admin/people?q=nobody", "/admin/people?unreached=yes", "/admin/people/alice", "/admin/audit", "/admin/audit?since=bad", "/admin/forecast?at=2027-07-31"} {
 		res := h.get(t, c, p)
 		body := res.body
 		if strings.Count(body, "<h1") != 1 {

@@ -131,7 +131,7 @@ func countByHand(plan map[string]seeded, role string) [8]int {
 	return c
 }
 
-var numCellRE = regexp.MustCompile(`<td class="num">(\d+)`)
+var numCellRE = regexp.MustCompile(`<td class="num"[^>]*>(\d+)`)
 
 // progressCells reads one role's row of the progress table.
 func progressCells(tb testing.TB, page, role string) [8]int {
@@ -221,7 +221,7 @@ func TestDashboardCountsMatchTheAccounts(t *testing.T) {
 	for _, s := range []string{
 		"Next: Email verification required starts on 13 July 2027, in 23 days.",
 		"In force for administrators",
-		`<th scope="row">Notice: Optional enrollment</th><td class="num">1</td><td class="num">2</td><td class="num">0</td>`,
+		`<th scope="row">Notice: Optional enrollment</th><td class="num" data-label="Queued">1</td><td class="num" data-label="Sent">2</td><td class="num" data-label="Failed">0</td>`,
 		`role="img" aria-labelledby="chart-title chart-desc"`,
 	} {
 		if !strings.Contains(page, s) {
@@ -285,5 +285,35 @@ func TestTimelineMarksThePhasesInForce(t *testing.T) {
 				t.Errorf("got %d phases marked in force, want 1", n)
 			}
 		})
+	}
+}
+
+// TestDashboardForecastsEveryPhase: on the day of the notice the next
+// phase (optional) forces nobody, but the dashboard counts each phase to
+// come, and links to who they are, a list operators may open.
+func TestDashboardForecastsEveryPhase(t *testing.T) {
+	h := newRolloutHarness(t, time.Date(2027, 5, 26, 9, 0, 0, 0, time.UTC), withRollout(plan(t)))
+	c := h.staff(t, "olga", "operator")
+	body := h.get(t, c, "/admin").body
+	table := body[strings.Index(body, `id="phase-forecast"`):]
+	table = table[:strings.Index(table, "</table>")]
+	for _, want := range []string{"Optional enrollment", "Email verification required", "Full enforcement",
+		`href="/admin/forecast?at=2027-07-13"`, `href="/admin/forecast?at=2027-07-31"`, `data-label="Newly forced"`} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the per-phase forecast lacks %q:\n%s", want, table)
+		}
+	}
+	// ada (admin) is forced on 13 July; alice (user) on 31 July.
+	row := table[strings.Index(table, "Email verification required"):]
+	if !strings.Contains(row[:strings.Index(row, "</tr>")], `data-label="Newly forced">1<`) {
+		t.Errorf("13 July row: %s", row[:strings.Index(row, "</tr>")])
+	}
+	list := h.get(t, c, "/admin/forecast?at=2027-07-13")
+	if list.StatusCode != 200 || !strings.Contains(list.body, "Who must set up security codes on 13 July 2027") ||
+		!strings.Contains(list.body, ">ada<") || strings.Contains(list.body, ">alice<") || !strings.Contains(list.body, `class="table table-cards"`) {
+		t.Fatalf("forecast list: %d\n%s", list.StatusCode, list.body)
+	}
+	if strings.Contains(list.body, "require_enrollment") || strings.Contains(list.body, `href="/admin/people/ada"`) {
+		t.Errorf("the list shows an identifier, or an operator a link to a person's page")
 	}
 }

@@ -161,6 +161,7 @@ func TestAPIAccessControl(t *testing.T) {
 		{"GET", "/api/v1/audit", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout", nil, bothRoles, 200},
 		{"GET", "/api/v1/rollout/progress", nil, bothRoles, 200},
+		{"GET", "/api/v1/rollout/forecast", nil, bothRoles, 200},
 	}
 	var tested []apiRoute
 	for _, rt := range routes {
@@ -771,5 +772,49 @@ func TestAPISetRoles(t *testing.T) {
 	}
 	if res := h.verify(t, c, ""); res.StatusCode != 200 || res.Header.Get("Remote-Groups") != "admin,user" {
 		t.Fatalf("forward-auth after the change: %d, Remote-Groups %q, want admin,user", res.StatusCode, res.Header.Get("Remote-Groups"))
+	}
+}
+
+// TestAPIForecastList: the forecast list names the admins forced on 13
+// July (a date, midnight in the rollout's zone), pages with a cursor, and
+// refuses a time it cannot read, a format it does not write and an
+// unknown parameter, each with 400 and a sentence.
+func TestAPIForecastList(t *testing.T) {
+	h := newRolloutHarness(t, time.Date(2027, 6, 20, 9, 0, 0, 0, time.UTC), withRollout(plan(t)))
+	h.mustUser(t, "grace", pw, "admin")
+	tok := h.mustToken(t, "bot", "support")
+	type page struct {
+		People []struct {
+			Username, Decision, Why string
+			Deadline                *string
+		}
+		NextCursor string `json:"next_cursor"`
+	}
+	first := decodeJSON[page](t, h.api(t, "GET", "/api/v1/rollout/forecast?at=2027-07-13&limit=1", tok, ""))
+	if len(first.People) != 1 || first.NextCursor == "" || first.People[0].Decision != "require_enrollment" {
+		t.Fatalf("first page: %+v", first)
+	}
+	second := decodeJSON[page](t, h.api(t, "GET", "/api/v1/rollout/forecast?at=2027-07-13&limit=1&cursor="+first.NextCursor, tok, ""))
+	if len(second.People) != 1 || second.People[0].Username == first.People[0].Username {
+		t.Fatalf("second page: %+v after %+v", second, first)
+	}
+	// The day before, the admins are only offered setup, until 13 July.
+	before := decodeJSON[page](t, h.api(t, "GET", "/api/v1/rollout/forecast?at=2027-07-12", tok, ""))
+	for _, p := range before.People {
+		if p.Decision != "offer_enrollment" || p.Deadline == nil || *p.Deadline != "2027-07-12T23:00:00Z" {
+			t.Errorf("12 July: %+v, want offered until midnight in London", p)
+		}
+	}
+	req, _ := http.NewRequest("GET", h.ts.URL+"/api/v1/rollout/forecast?at=2027-07-13&format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	csv := do(t, h.ts.Client(), req)
+	if csv.StatusCode != 200 || !strings.HasPrefix(csv.body, "username,email,roles,decision,") || !strings.Contains(csv.body, "grace,") ||
+		!strings.HasPrefix(csv.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: %d %s\n%s", csv.StatusCode, csv.Header.Get("Content-Type"), csv.body)
+	}
+	for _, q := range []string{"at=next+week", "at=2027-07-13&format=xml", "at=2027-07-13&who=admins", "limit=0"} {
+		if r := h.api(t, "GET", "/api/v1/rollout/forecast?"+q, tok, ""); r.StatusCode != 400 || r.json["code"] != "invalid" {
+			t.Errorf("%s: got %d %s, want 400 invalid", q, r.StatusCode, r.body)
+		}
 	}
 }

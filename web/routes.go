@@ -82,6 +82,7 @@ func routes(mux *http.ServeMux, o Options, st *site.Site, m *metrics, db *dbChec
 		return h(console.RequireStaff(cd, area, fn))
 	}
 	mux.Handle("GET /admin", staff(console.AreaDashboard, console.Dashboard(cd)))
+	mux.Handle("GET /admin/forecast", staff(console.AreaDashboard, console.ForecastList(cd)))
 	mux.Handle("GET /admin/people", staff(console.AreaPeople, console.People(cd)))
 	mux.Handle("GET /admin/people.csv", staff(console.AreaPeople, console.PeopleCSV(cd)))
 	mux.Handle("GET /admin/people/{username}", staff(console.AreaPeople, console.Person(cd)))
@@ -155,4 +156,5 @@ var apiRoutes = []apiRoute{
 	{"GET /api/v1/audit", api.Staff, api.Audit},
 	{"GET /api/v1/rollout", api.Staff, api.Rollout},
 	{"GET /api/v1/rollout/progress", api.Staff, api.Progress},
+	{"GET /api/v1/rollout/forecast", api.Staff, api.Forecast},
 }

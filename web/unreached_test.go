@@ -105,8 +105,8 @@ func TestUnreachedOnTheDashboard(t *testing.T) {
 	for _, s := range []string{
 		"People we cannot reach by email",
 		"A mail server has refused the address of <strong>2</strong> people.",
-		`<th scope="row">admin</th><td class="num">1</td>`,
-		`<th scope="row">user</th><td class="num">1</td>`,
+		`<th scope="row">admin</th><td class="num" data-label="People">1</td>`,
+		`<th scope="row">user</th><td class="num" data-label="People">1</td>`,
 		`<a href="/admin/people?unreached=yes">See the people we cannot reach by email</a>`,
 	} {
 		if !strings.Contains(section, s) {

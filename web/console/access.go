@@ -18,7 +18,7 @@ type Area int
 
 // The areas of the console, which routes.go guards each route with.
 const (
-	AreaDashboard Area = iota // the rollout dashboard
+	AreaDashboard Area = iota // the rollout dashboard and its forecast list
 	AreaPeople                // people list, person page, support actions, CSV export
 	AreaAudit                 // the whole audit log
 )
@@ -26,7 +26,7 @@ const (
 // consoleAccess is the role matrix of the console:
 //
 //	area        operator  support
-//	dashboard   yes       yes
+//	dashboard   yes       yes    (includes the read-only forecast list)
 //	people      no        yes    (includes the support actions and the CSV export)
 //	audit log   yes       no
 //
@@ -147,6 +147,9 @@ func accessMatrix() []accessRow {
 			who = append(who, site.RoleLabel(r))
 		}
 		label := a.label
+		if a.area == AreaDashboard {
+			label += " and its forecast lists of who must set up"
+		}
 		if a.area == AreaPeople {
 			label += ", a person's page and history, support actions, CSV export"
 		}

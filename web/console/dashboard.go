@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -26,9 +27,12 @@ type dashboardView struct {
 	Chart      barChart
 	Legend     []segmentKind
 	Forecast   forecastView
-	Unreached  unreachedView
-	Campaigns  []campaignRow
-	Access     []accessRow
+	// Phases count, for each phase yet to start, whom it will force to
+	// set up, each with a link to the list of them.
+	Phases    []phaseForecastRow
+	Unreached unreachedView
+	Campaigns []campaignRow
+	Access    []accessRow
 }
 
 // unreachedView counts the people whose address a mail server refuses.
@@ -81,6 +85,13 @@ func Dashboard(d Deps) site.HandlerFunc {
 				return err
 			}
 			v.Forecast = newForecastView(d.Site, f.Summary, f.At)
+			phases, err := d.Accounts.PhaseForecasts(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range phases {
+				v.Phases = append(v.Phases, newPhaseForecastRow(d.Site, p))
+			}
 		}
 
 		unreached, err := d.Accounts.UnreachedByRole(ctx)
@@ -250,4 +261,26 @@ func newForecastView(st *site.Site, sum rollout.Summary, asOf time.Time) forecas
 		v.NextName, v.NextWhen = sum.Next.Name, st.PhaseDate(sum.Next.Start)
 	}
 	return v
+}
+
+// phaseForecastRow is one upcoming phase of the per-phase forecast.
+type phaseForecastRow struct {
+	Name, When                                  string
+	Forced, NeverSignedIn, Unreached, MustSetUp int
+	Link                                        string // the forecast list for its first day
+}
+
+func newPhaseForecastRow(st *site.Site, p account.PhaseForecast) phaseForecastRow {
+	return phaseForecastRow{Name: p.Phase.Name, When: st.PhaseDate(p.Phase.Start), Forced: p.Forced, NeverSignedIn: p.NeverSignedIn,
+		Unreached: p.Unreached, MustSetUp: p.MustSetUp, Link: "/admin/forecast?at=" + forecastParam(st, p.Phase.Start)}
+}
+
+// forecastParam writes a time as the forecast page's at: a date when it
+// is the start of that day in the rollout's zone, as phases usually are.
+func forecastParam(st *site.Site, t time.Time) string {
+	day := t.In(st.RolloutLoc())
+	if rollout.StartOfDay(day, st.RolloutLoc()).Equal(t) {
+		return day.Format(time.DateOnly)
+	}
+	return url.QueryEscape(t.UTC().Format(time.RFC3339))
 }

@@ -89,9 +89,17 @@ func TestConsolePagesRenderedWithCountsSayThemInWords(t *testing.T) {
 				sum.Next = nil
 			}
 			v.Forecast = newForecastView(st, sum, webtest.FillTime)
+			for range n {
+				v.Phases = append(v.Phases, filled[phaseForecastRow](n, on))
+			}
 			v.Access = accessMatrix()
 			return v
 		}, counts: [][2]string{{"person", "people"}}},
+		{page: "admin_forecast", view: func(n int, on bool) any {
+			v := filled[forecastListView](n, on)
+			v.Forced, v.Offered = n, n
+			return v
+		}, counts: [][2]string{{"must set up", "must set up"}}},
 		{page: "admin_people", view: func(n int, on bool) any {
 			v := filled[peopleView](n, on)
 			for i := range v.People {
