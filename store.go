@@ -381,8 +381,11 @@ type Campaigns interface {
 	// CampaignRecipients lists up to limit enabled accounts with an ID
 	// above afterID that have one of roles (any role when roles holds
 	// "all"), that the campaign has not reached yet, and, when
-	// withoutFactor is set, that have no factor. In ID order.
-	CampaignRecipients(campaign string, roles []string, withoutFactor bool, afterID int64, limit int) ([]*User, error)
+	// withoutFactor is set, that have no factor among the methods
+	// counting (no factor at all when counting is empty): the people a
+	// reminder is for, including those whose only factor a phase retires.
+	// In ID order.
+	CampaignRecipients(campaign string, roles []string, withoutFactor bool, counting []string, afterID int64, limit int) ([]*User, error)
 	// MarkCampaignSent records that the campaign reached the user, once:
 	// it reports false, changing nothing, when it already had. Callers
 	// queue the email only when it reports true, in the same transaction.

@@ -98,7 +98,9 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 		bctx, cancel := context.WithTimeout(ctx, campaignBatchTimeout)
 		err := s.update(bctx, func(tx *txn) error {
 			now := tx.now
-			people, err := tx.CampaignRecipients(c.Key, c.Phase.Audience, c.Reminder, after, campaignBatch)
+			// Reminders go to everyone without a factor the phase counts,
+			// so also to those whose only factor it retires.
+			people, err := tx.CampaignRecipients(c.Key, c.Phase.Audience, c.Reminder, c.Phase.Methods, after, campaignBatch)
 			if err != nil {
 				return err
 			}
@@ -113,7 +115,15 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 				if !first { // another replica got there first
 					continue
 				}
-				if err := tx.EnqueueMail(s.campaignMail(c, u, now)); err != nil {
+				var has []string // a factor the phase does not count, if any
+				if c.Reminder && len(c.Phase.Retire) > 0 {
+					fs, err := tx.UserFactors(u.ID)
+					if err != nil {
+						return err
+					}
+					has = methodsOf(fs)
+				}
+				if err := tx.EnqueueMail(s.campaignMail(c, u, has, now)); err != nil {
 					return err
 				}
 				n++
@@ -133,8 +143,10 @@ func (s *Service) runCampaign(ctx context.Context, c Campaign) (int, error) {
 }
 
 // campaignMail writes one person's email for c: plain and friendly, naming
-// the date, what they must do, and where to get help.
-func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfagate.Message {
+// the date, what they must do, and where to get help. has are the
+// methods they have set up that the phase does not count (a reminder of
+// a phase that retires them), or nil.
+func (s *Service) campaignMail(c Campaign, u *mfagate.User, has []string, now time.Time) *mfagate.Message {
 	p := c.Phase
 	day := p.Start.In(s.loc).Format("Monday 2 January 2006")
 	var b strings.Builder
@@ -153,6 +165,10 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 		at := s.RolloutNow()
 		now := rollout.Decide(s.rollout, personOf(u, nil), at)
 		switch {
+		case len(has) > 0:
+			subject = fmt.Sprintf("Reminder: %s will stop working for you on %s (%s)", mfagate.MethodPhrases(has), p.Start.In(s.loc).Format("2 January"), timeLeft(p.Start, at, s.loc))
+			fmt.Fprintf(&b, "From %s, %s will no longer be accepted when you sign in to your account %s: you will need %s.\n\n",
+				day, mfagate.MethodPhrases(has), u.Username, mfagate.MethodPhrases(p.Methods))
 		case p.Requirement == rollout.Required && u.ExtendedUntil.After(p.Start):
 			until := ExtensionEnds(u.ExtendedUntil, s.rolloutLoc())
 			subject = "Reminder: you have until " + until + " to set up your security codes"
@@ -164,9 +180,12 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 			subject = fmt.Sprintf("Reminder: set up your security codes before %s (%s)", p.Start.In(s.loc).Format("2 January"), timeLeft(p.Start, at, s.loc))
 			fmt.Fprintf(&b, "From %s, %s.\n\n", day, PhaseAsks(p))
 		}
-		if u.Invited() {
+		switch {
+		case len(has) > 0:
+			b.WriteString("Set it up before then from your account page: it takes about two minutes, and you keep signing in as you do now until that day.\n")
+		case u.Invited():
 			b.WriteString("You have not set this up yet. It takes about two minutes: once you have chosen your password, follow the steps after it.\n")
-		} else {
+		default:
 			b.WriteString("You have not set this up yet. It takes about two minutes: sign in as usual and follow the steps after your password.\n")
 		}
 	} else {
@@ -176,7 +195,9 @@ func (s *Service) campaignMail(c Campaign, u *mfagate.User, now time.Time) *mfag
 			fmt.Fprintf(&b, "From %s, %s.\n", day, PhaseAsks(p))
 		}
 	}
-	b.WriteString("\nNo smartphone? You can get the codes by email instead: that is enough.\n")
+	if p.Requirement == rollout.Notify || slices.Contains(p.Methods, mfagate.MethodEmail) {
+		b.WriteString("\nNo smartphone? You can get the codes by email instead: that is enough.\n")
+	}
 	if s.siteURL != "" {
 		fmt.Fprintf(&b, "Questions are answered at %s/help\n", strings.TrimSuffix(s.siteURL, "/"))
 	}

@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -129,4 +130,62 @@ func TestSkipCapHoldsAcrossReplicas(t *testing.T) {
 			t.Errorf("after the third skip: got %v skipsUsed=%v, want required", d.Outcome, d.SkipsUsed)
 		}
 	})
+}
+
+// TestRetirementReminders: a phase that retires email codes reminds the
+// administrators it concerns, those whose only way is email included, in
+// words that fit each; nobody who has an app is mailed, and nobody is
+// told email codes are enough.
+func TestRetirementReminders(t *testing.T) {
+	appsFrom := start.Add(30 * day)
+	plan := &rollout.Rollout{Location: time.UTC, Phases: []rollout.Phase{
+		{Name: "Everyone", Start: start.Add(-60 * day), Audience: []string{rollout.Everyone}, Requirement: rollout.Required,
+			Methods: []string{mfagate.MethodEmail, mfagate.MethodTOTP}},
+		{Name: "Apps only", Start: appsFrom, Audience: []string{"admin"}, Requirement: rollout.Required,
+			Methods: []string{mfagate.MethodTOTP}, Retire: []string{mfagate.MethodEmail}, Reminders: []time.Duration{7 * day}},
+	}}
+	if err := plan.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: sqltest.SQLite().New(t), clock: mfagate.NewManualClock(appsFrom.Add(-7*day + time.Hour))}
+	f.svc = policyService(t, f.store, f.clock, plan)
+	ctx := context.Background()
+	for _, p := range []struct{ name, role, method string }{
+		{"alice", "admin", mfagate.MethodEmail}, {"bob", "admin", ""}, {"carol", "admin", mfagate.MethodTOTP}, {"dan", "user", mfagate.MethodEmail},
+	} {
+		u := f.mustUser(t, p.name, pw, p.role)
+		if p.method == "" {
+			continue
+		}
+		if err := f.store.Update(ctx, func(tx mfagate.Tx) error {
+			return tx.CreateFactor(&mfagate.Factor{UserID: u.ID, Method: p.method, Secret: []byte("x"), CreatedAt: start, LastUsedAt: start})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := f.svc.RunCampaigns(ctx); err != nil || n != 2 {
+		t.Fatalf("reminders queued: got %d, %v; want 2 (alice and bob)", n, err)
+	}
+	got := map[string]*mfagate.Message{}
+	for _, m := range f.mail(t) {
+		if m.Campaign != "" {
+			got[m.To] = m
+		}
+	}
+	alice, bob := got["alice@example.com"], got["bob@example.com"]
+	if alice == nil || bob == nil || len(got) != 2 {
+		t.Fatalf("reminders went to %v, want alice and bob only", got)
+	}
+	if !strings.Contains(alice.Subject, "email codes will stop working for you on ") ||
+		!strings.Contains(alice.Text, "email codes will no longer be accepted when you sign in to your account alice: you will need an authenticator app") {
+		t.Errorf("alice, whose only way is email, got %q:\n%s", alice.Subject, alice.Text)
+	}
+	if !strings.HasPrefix(bob.Subject, "Reminder: set up your security codes before ") {
+		t.Errorf("bob, with nothing set up, got %q", bob.Subject)
+	}
+	for _, m := range []*mfagate.Message{alice, bob} {
+		if strings.Contains(m.Text, "by email instead: that is enough") {
+			t.Errorf("%s is told email codes are enough, under a phase that retires them:\n%s", m.To, m.Text)
+		}
+	}
 }

@@ -64,9 +64,9 @@ func (t recordingTx) AuditEvents(a0 mfagate.AuditFilter) ([]*mfagate.AuditEvent,
 	return t.Tx.AuditEvents(a0)
 }
 
-func (t recordingTx) CampaignRecipients(a0 string, a1 []string, a2 bool, a3 int64, a4 int) ([]*mfagate.User, error) {
+func (t recordingTx) CampaignRecipients(a0 string, a1 []string, a2 bool, a3 []string, a4 int64, a5 int) ([]*mfagate.User, error) {
 	t.r.record("CampaignRecipients")
-	return t.Tx.CampaignRecipients(a0, a1, a2, a3, a4)
+	return t.Tx.CampaignRecipients(a0, a1, a2, a3, a4, a5)
 }
 
 func (t recordingTx) CampaignStats() ([]mfagate.CampaignStat, error) {

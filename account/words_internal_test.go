@@ -150,7 +150,7 @@ func TestEmailsWithCountsSayThemInWords(t *testing.T) {
 				for _, invitedAt := range []time.Time{{}, at} {
 					who := *u
 					who.InvitedAt = invitedAt
-					m := s.campaignMail(Campaign{Key: "notice/" + p.Name, Reminder: reminder, Phase: p, Due: at}, &who, at)
+					m := s.campaignMail(Campaign{Key: "notice/" + p.Name, Reminder: reminder, Phase: p, Due: at}, &who, nil, at)
 					check(t, fmt.Sprintf("campaign %v reminder=%v invited=%v n=%d", req, reminder, who.Invited(), n), []*mfagate.Message{m})
 				}
 			}

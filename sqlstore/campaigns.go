@@ -23,7 +23,7 @@ const roleAll = "all"
 // campaign_sends (campaign, user_id) and factors (user_id, method). So a
 // page costs about as many lookups as the users it passes over. A limit
 // of 0 or less means no limit, as in Users.
-func (t *tx) CampaignRecipients(campaign string, roles []string, withoutFactor bool, afterID int64, limit int) ([]*mfagate.User, error) {
+func (t *tx) CampaignRecipients(campaign string, roles []string, withoutFactor bool, counting []string, afterID int64, limit int) ([]*mfagate.User, error) {
 	// Each subquery repeats the bound on user_id. SQLite looks rows up by
 	// user and does not need it, but PostgreSQL may merge-join whole
 	// indexes instead, and it does not carry users.id > afterID over to
@@ -46,7 +46,14 @@ func (t *tx) CampaignRecipients(campaign string, roles []string, withoutFactor b
 	conds = append(conds, `NOT EXISTS (SELECT 1 FROM campaign_sends c
 		WHERE c.campaign = ? AND c.user_id = users.id AND c.user_id > ?)`)
 	args = append(args, campaign, afterID)
-	if withoutFactor {
+	switch {
+	case withoutFactor && len(counting) > 0:
+		conds = append(conds, `NOT EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.user_id > ? AND f.method IN (`+placeholders(len(counting))+`))`)
+		args = append(args, afterID)
+		for _, m := range counting {
+			args = append(args, m)
+		}
+	case withoutFactor:
 		conds = append(conds, `NOT EXISTS (SELECT 1 FROM factors f WHERE f.user_id = users.id AND f.user_id > ?)`)
 		args = append(args, afterID)
 	}

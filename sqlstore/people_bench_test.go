@@ -91,7 +91,7 @@ func BenchmarkPeople(b *testing.B) {
 			// Admins without a factor, 500 at a time, from the middle.
 			for b.Loop() {
 				err := db.View(context.Background(), func(tx mfagate.Tx) error {
-					users, err := tx.CampaignRecipients("c1", []string{mfagate.RoleAdmin}, true, int64(n/2), 500)
+					users, err := tx.CampaignRecipients("c1", []string{mfagate.RoleAdmin}, true, nil, int64(n/2), 500)
 					if err == nil && len(users) != 500 {
 						err = fmt.Errorf("got %d recipients, want 500", len(users))
 					}

@@ -24,7 +24,7 @@ func mustRecipients(tb testing.TB, s mfagate.Store, campaign string, roles []str
 	tb.Helper()
 	var users []*mfagate.User
 	mustView(tb, s, func(tx mfagate.Tx) (err error) {
-		users, err = tx.CampaignRecipients(campaign, roles, withoutFactor, afterID, limit)
+		users, err = tx.CampaignRecipients(campaign, roles, withoutFactor, nil, afterID, limit)
 		return err
 	})
 	return users
@@ -96,6 +96,17 @@ func testCampaignRecipients(t *testing.T, newStore func(*testing.T) mfagate.Stor
 				checkUser(t, got[i], tt.want[i])
 			}
 		})
+	}
+
+	// Without a factor that counts: the admin whose only factor is email,
+	// when only apps count; support, whose factor is an app, is not.
+	var counted []*mfagate.User
+	mustView(t, s, func(tx mfagate.Tx) (err error) {
+		counted, err = tx.CampaignRecipients("c1", []string{"all"}, true, []string{mfagate.MethodTOTP}, 0, 0)
+		return err
+	})
+	if g, w := userIDs(counted), []int64{p.user.ID, p.admin.ID, p.noRole.ID, p.admin2.ID}; !reflect.DeepEqual(g, w) {
+		t.Errorf("without an app: got %v, want %v", g, w)
 	}
 
 	// Once reached, a person is no longer a recipient of that campaign.
