@@ -206,7 +206,8 @@ func expectNoRolloutMail(t *testing.T, srv *server, address, prefix string) {
 }
 
 // 1. Before the notice nothing changes: Ada signs in with her password
-// alone, and no email has gone out.
+// alone, and no email has gone out. The banner says an email is coming
+// and that sign-in stays as it is.
 func TestPhaseBeforeNotice(t *testing.T) {
 	clock := dayFromToday(-20)
 	srv := startDemo(t, demoOptions{Clock: clock})
@@ -216,8 +217,9 @@ func TestPhaseBeforeNotice(t *testing.T) {
 	signIn(t, ctx, srv, ada)
 	expectSignedIn(t, ctx)
 	expectRehearsal(t, ctx, clock)
-	if n := count(t, ctx, "div.banner"); n != 0 {
-		t.Errorf("the home page shows a banner before the rollout is announced: %s", text(t, ctx, "div.banner"))
+	notice := longDate(srv.phaseStart(t, "Communication"))
+	if banner, want := text(t, ctx, "div.banner"), "From "+notice+" you will get an email explaining what is coming; nothing changes when you sign in."; banner != want {
+		t.Errorf("before the rollout is announced the banner says %q, want %q", banner, want)
 	}
 	// The rollout email job passes at start-up: once it says it has, a
 	// notice or reminder it wrongly sent would be in the outbox.
