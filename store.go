@@ -222,6 +222,13 @@ type Factors interface {
 	UseRecoveryCode(userID int64, hash []byte, at time.Time) error
 	// UnusedRecoveryCodes counts the user's codes not yet used.
 	UnusedRecoveryCodes(userID int64) (int, error)
+	// CheckupFactors lists up to limit factors with an ID above afterID,
+	// in ID order, created at or after from and at or before to, that
+	// have not been used since (LastUsedAt not after CreatedAt), of
+	// enabled users who have another factor, and that no campaign named
+	// campaignPrefix followed by the factor's ID has reached (see
+	// MarkCampaignSent): the factors a check-up reminder is due for.
+	CheckupFactors(from, to time.Time, campaignPrefix string, afterID int64, limit int) ([]*Factor, error)
 }
 
 // EmailCodes are the one-time codes sent by email, for a session and a

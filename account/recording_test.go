@@ -439,6 +439,11 @@ func (t recordingTx) UserByUsername(a0 string) (*mfagate.User, error) {
 	return t.Tx.UserByUsername(a0)
 }
 
+func (t recordingTx) CheckupFactors(a0, a1 time.Time, a2 string, a3 int64, a4 int) ([]*mfagate.Factor, error) {
+	t.r.record("CheckupFactors")
+	return t.Tx.CheckupFactors(a0, a1, a2, a3, a4)
+}
+
 func (t recordingTx) UserFactors(a0 int64) ([]*mfagate.Factor, error) {
 	t.r.record("UserFactors")
 	return t.Tx.UserFactors(a0)

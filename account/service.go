@@ -97,6 +97,10 @@ type MFASettings struct {
 	HourlyCap      int           // email codes per account per hour (10)
 	TOTPSkew       int           // time steps accepted either side of now (0 means 1; -1 means none)
 	RecoveryCodes  int           // codes in a set (10)
+	// Checkup is how long a factor added beside another may stay unused
+	// before sign-in asks for it first (28 days; -1 means never); see
+	// ChallengeMethod and RunCheckups.
+	Checkup time.Duration
 }
 
 // ThrottleSettings bound guessing. Zero values take the defaults shown.
@@ -181,6 +185,7 @@ func New(o Options) (*Service, error) {
 	s.mfa.ResendCooldown = cmp.Or(s.mfa.ResendCooldown, 30*time.Second)
 	s.mfa.HourlyCap = cmp.Or(s.mfa.HourlyCap, 10)
 	s.mfa.RecoveryCodes = cmp.Or(s.mfa.RecoveryCodes, 10)
+	s.mfa.Checkup = cmp.Or(s.mfa.Checkup, DefaultCheckup)
 	switch s.mfa.TOTPSkew {
 	case 0:
 		s.mfa.TOTPSkew = 1

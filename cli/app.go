@@ -107,8 +107,13 @@ func mfaSettings(cfg *config.Config) account.MFASettings {
 	if skew == 0 {
 		skew = -1 // the configuration's 0 means none; the settings' 0 means the default
 	}
+	checkup := m.Checkup
+	if checkup == 0 {
+		checkup = -1 // as with skew: the configuration's 0 turns the check-up off
+	}
 	return account.MFASettings{
-		Issuer: m.Issuer, CodeTTL: m.Email.CodeTTL, MaxFailures: m.Email.MaxAttempts,
+		Checkup: checkup,
+		Issuer:  m.Issuer, CodeTTL: m.Email.CodeTTL, MaxFailures: m.Email.MaxAttempts,
 		ResendCooldown: m.Email.ResendCooldown, HourlyCap: m.Email.HourlyCap,
 		TOTPSkew: skew, RecoveryCodes: m.RecoveryCodes.Count,
 	}

@@ -127,6 +127,10 @@ type MFA struct {
 	Email         EmailCodes    `yaml:"email"`
 	TOTP          TOTP          `yaml:"totp"`
 	RecoveryCodes RecoveryCodes `yaml:"recovery_codes"`
+	// Checkup is how long after a factor is added, while it is still
+	// unused, it is asked for first at sign-in (and a reminder goes out
+	// halfway); 0 turns the check-up off.
+	Checkup time.Duration `yaml:"checkup"`
 }
 
 // EmailCodes configures one-time codes sent by email.
@@ -281,6 +285,7 @@ func Default() *Config {
 			},
 			TOTP:          TOTP{SkewSteps: 1},
 			RecoveryCodes: RecoveryCodes{Count: 10},
+			Checkup:       28 * 24 * time.Hour,
 		},
 		Throttle: Throttle{
 			DelayAfter: 3, MaxDelay: 30 * time.Second,

@@ -92,6 +92,7 @@ func TestDefaults(t *testing.T) {
 		{"mfa.email.hourly_cap", cfg.MFA.Email.HourlyCap, 10},
 		{"mfa.totp.skew_steps", cfg.MFA.TOTP.SkewSteps, 1},
 		{"mfa.recovery_codes.count", cfg.MFA.RecoveryCodes.Count, 10},
+		{"mfa.checkup", cfg.MFA.Checkup, 28 * 24 * time.Hour},
 		{"rollout.timezone", cfg.Rollout.Timezone, "UTC"},
 		{"rollout.location", cfg.Rollout.Location, time.UTC},
 		{"warnings", len(cfg.Warnings), 0},
@@ -116,6 +117,19 @@ func TestShutdownDelayZero(t *testing.T) {
 	cfg = mustParse(t, withMinimal(""), map[string]string{"MFAGATE_SERVER_SHUTDOWN_DELAY": "0s"})
 	if cfg.Server.ShutdownDelay != 0 {
 		t.Fatalf("from the environment: got %v, want 0", cfg.Server.ShutdownDelay)
+	}
+}
+
+// TestCheckupZero keeps "checkup: 0" meaning no check-up rather than
+// the default.
+func TestCheckupZero(t *testing.T) {
+	cfg := mustParse(t, withMinimal("mfa:\n  checkup: 0s\n"), nil)
+	if cfg.MFA.Checkup != 0 {
+		t.Fatalf("got %v, want 0", cfg.MFA.Checkup)
+	}
+	cfg = mustParse(t, withMinimal(""), map[string]string{"MFAGATE_MFA_CHECKUP": "14d"})
+	if cfg.MFA.Checkup != 14*24*time.Hour {
+		t.Fatalf("from the environment: got %v, want 14d", cfg.MFA.Checkup)
 	}
 }
 

@@ -88,7 +88,7 @@ func TestEnvVars(t *testing.T) {
 	for _, name := range []string{
 		"MFAGATE_SERVER_ADDR", "MFAGATE_SERVER_TRUSTED_PROXIES", "MFAGATE_DATABASE_DSN",
 		"MFAGATE_SECRETS_KEY_FILE", "MFAGATE_MAIL_SMTP_PASSWORD", "MFAGATE_MFA_EMAIL_HOURLY_CAP",
-		"MFAGATE_MFA_RECOVERY_CODES_COUNT", "MFAGATE_ROLLOUT_TIMEZONE", "MFAGATE_SUPPORT_HOURS",
+		"MFAGATE_MFA_RECOVERY_CODES_COUNT", "MFAGATE_MFA_CHECKUP", "MFAGATE_ROLLOUT_TIMEZONE", "MFAGATE_SUPPORT_HOURS",
 		"MFAGATE_RETENTION_SENT_MAIL", "MFAGATE_RETENTION_IDLE_THROTTLES",
 	} {
 		if !seen[name] {
@@ -100,7 +100,7 @@ func TestEnvVars(t *testing.T) {
 			t.Errorf("got %s, want no variables for lists of records", name)
 		}
 	}
-	if got, want := len(vars), 49; got != want {
+	if got, want := len(vars), 50; got != want {
 		t.Errorf("count: got %v, want %v", got, want)
 	}
 }

@@ -295,6 +295,9 @@ func (c *Config) validateMFA(v *validator) {
 		v.fail("mfa.totp.skew_steps", "mfa.totp.skew_steps is %d; it must be 0 or 1 (at most one 30-second step either side)", s)
 	}
 	v.intRange("mfa.recovery_codes.count", m.RecoveryCodes.Count, 8, 20)
+	if m.Checkup != 0 { // 0 turns the check-up off
+		v.durationRange("mfa.checkup", m.Checkup, day, 365*day)
+	}
 }
 
 func (c *Config) validateThrottle(v *validator) {

@@ -123,6 +123,8 @@ func TestValidateErrors(t *testing.T) {
 		{"hourly cap", "mfa:\n  email:\n    hourly_cap: 1000\n", "mfa.email.hourly_cap is 1000; it must be between 1 and 100", "hourly"},
 		{"skew", "mfa:\n  totp:\n    skew_steps: 2\n", "mfa.totp.skew_steps is 2; it must be 0 or 1", "skew"},
 		{"recovery count", "mfa:\n  recovery_codes:\n    count: 7\n", "mfa.recovery_codes.count is 7; it must be between 8 and 20", "count"},
+		{"checkup too short", "mfa:\n  checkup: 12h\n", "mfa.checkup is 12h; it must be between 1d and 365d", "checkup"},
+		{"checkup too long", "mfa:\n  checkup: 400d\n", "mfa.checkup is 400d; it must be between 1d and 365d", "checkup"},
 		// retention
 		{"sent mail kept too briefly", "retention:\n  sent_mail: 1h\n", "retention.sent_mail", "sent_mail"},
 		{"throttles forgotten inside a lock", "throttle:\n  lock_for: 2h\nretention:\n  idle_throttles: 90m\n", "retention.idle_throttles", "idle_throttles"},

@@ -183,6 +183,44 @@ func (t *tx) UnusedRecoveryCodes(userID int64) (int, error) {
 	return n, nil
 }
 
+// CheckupFactors lists factors added beside another and not used since,
+// due for a check-up reminder; see mfagate.Factors. The range on
+// created_at is read from factors_created (0012), so a pass costs the
+// factors added in the window, not all of them.
+func (t *tx) CheckupFactors(from, to time.Time, campaignPrefix string, afterID int64, limit int) ([]*mfagate.Factor, error) {
+	args := []any{millis(from), millis(to), afterID, campaignPrefix}
+	limitSQL, args := limitClause(limit, args)
+	rows, err := t.query(`SELECT f.id, f.user_id, f.method, f.secret, f.last_step, f.created_at, f.last_used_at
+		FROM factors f JOIN users u ON u.id = f.user_id
+		WHERE f.created_at >= ? AND f.created_at <= ? AND f.id > ?
+			AND (f.last_used_at IS NULL OR f.last_used_at <= f.created_at)
+			AND u.disabled = 0
+			AND EXISTS (SELECT 1 FROM factors o WHERE o.user_id = f.user_id AND o.id <> f.id)
+			AND NOT EXISTS (SELECT 1 FROM campaign_sends c
+				WHERE c.campaign = ? || CAST(f.id AS TEXT) AND c.user_id = f.user_id)
+		ORDER BY f.id`+limitSQL, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list factors due a check-up: %w", err)
+	}
+	var fs []*mfagate.Factor
+	for rows.Next() {
+		var (
+			f             mfagate.Factor
+			created, used sql.NullInt64
+		)
+		if err := rows.Scan(&f.ID, &f.UserID, &f.Method, &f.Secret, &f.LastStep, &created, &used); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list factors due a check-up: %w", err)
+		}
+		f.CreatedAt, f.LastUsedAt = fromMillis(created), fromMillis(used)
+		fs = append(fs, &f)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("list factors due a check-up: %w", err)
+	}
+	return fs, nil
+}
+
 func factorExists(method string) error {
 	return mfagate.Errorf(mfagate.ECONFLICT, "a %s factor is already set up", method)
 }

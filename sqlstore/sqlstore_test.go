@@ -16,7 +16,7 @@ import (
 )
 
 // allMigrations is the embedded set, in order.
-var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql", "0006_mail.sql", "0007_groups.sql", "0008_ended.sql", "0009_links.sql", "0010_address.sql", "0011_pace.sql"}
+var allMigrations = []string{"0001_init.sql", "0002_factors.sql", "0003_rollout.sql", "0004_console.sql", "0005_hardening.sql", "0006_mail.sql", "0007_groups.sql", "0008_ended.sql", "0009_links.sql", "0010_address.sql", "0011_pace.sql", "0012_checkup.sql"}
 
 func TestSQLite(t *testing.T) { runBackend(t, sqltest.SQLite()) }
 

@@ -29,6 +29,9 @@ type challengeView struct {
 	// SendAgain shows the button for a new code next to the error, when
 	// the code typed can no longer work (expired or used).
 	SendAgain bool
+	// Checkup says why a factor set up but never used is asked for first
+	// (account.ChooseMethod), when Method is that factor's.
+	Checkup string
 }
 
 // sentNotice confirms that a code is on its way, on the page after
@@ -56,10 +59,17 @@ func newChallengeView(st *site.Site, accounts *account.Service, r *http.Request,
 	v := challengeView{Rd: st.KeepRedirect(r.FormValue("rd")), Minutes: accounts.CodeMinutes(),
 		Reauth: cur.Session.Stage == mfagate.StageFull}
 	v.Methods = accounts.ChallengeMethods(cur, factors)
+	first, due := accounts.ChallengeMethod(factors, d.Methods)
+	if v.Reauth { // the check-up is for signing in, not for confirming a change
+		first, due = account.PreferredMethod(factors, d.Methods), nil
+	}
 	if method == "" || (method != mfagate.MethodRecovery && !slices.Contains(v.Methods, method)) {
-		method = account.PreferredMethod(factors, d.Methods)
+		method = first
 	}
 	v.Method = method
+	if due != nil && due.Method == method {
+		v.Checkup = accounts.CheckupWords(due)
+	}
 	switch method {
 	case mfagate.MethodEmail:
 		v.Page = st.NewPage(r, "Check your email")

@@ -28,7 +28,7 @@ func nextStep(st *site.Site, accounts *account.Service, r *http.Request, cur *ac
 		if err != nil {
 			return "", err
 		}
-		method := account.PreferredMethod(factors, d.Methods)
+		method, _ := accounts.ChallengeMethod(factors, d.Methods)
 		if method == mfagate.MethodEmail {
 			if _, err := accounts.SendCode(r.Context(), cur, mfagate.PurposeSignIn, "", c); err != nil && mfagate.ErrorCode(err) != mfagate.ETHROTTLED {
 				return "", err

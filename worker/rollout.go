@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -10,9 +11,10 @@ import (
 )
 
 // Campaigns is the job that queues the rollout's notices and reminders
-// as they fall due (account.Service.RunCampaigns). Every replica may run
-// it: each person is reached once, recorded in the database with their
-// email.
+// as they fall due (account.Service.RunCampaigns), and the check-up
+// reminders of new factors not used yet (RunCheckups). Every replica may
+// run it: each person is reached once, recorded in the database with
+// their email.
 type Campaigns struct {
 	Accounts *account.Service
 	Logger   *slog.Logger // default: discard
@@ -33,6 +35,9 @@ func (c *Campaigns) Run(ctx context.Context, interval time.Duration) {
 func (c *Campaigns) Pass(ctx context.Context) (int, error) {
 	log := loggerOf(c.Logger)
 	n, err := c.Accounts.RunCampaigns(ctx)
+	m, cerr := c.Accounts.RunCheckups(ctx) // not held up by a campaign that failed
+	n += m
+	err = errors.Join(err, cerr)
 	switch {
 	case err != nil && ctx.Err() != nil: // stopping: not a failed pass
 		return n, err

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"reflect"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -272,5 +274,79 @@ func exactlyOnce(tb testing.TB, n int, fn func() error, lose string) {
 	}
 	if won != 1 {
 		tb.Errorf("successful calls: got %d, want 1", won)
+	}
+}
+
+// testCheckupFactors: only factors added in the range, not used since,
+// beside another factor of an enabled person, and not yet marked, in ID
+// order and paged.
+func testCheckupFactors(t *testing.T, newStore func(*testing.T) mfagate.Store) {
+	s := newStore(t)
+	from, to := base.Add(-14*24*time.Hour), base
+	person := func(name string, disabled bool, fs ...mfagate.Factor) []int64 {
+		t.Helper()
+		u := &mfagate.User{Username: name, Email: name + "@example.com", Roles: []string{"user"}, Disabled: disabled, CreatedAt: base}
+		var ids []int64
+		mustUpdate(t, s, func(tx mfagate.Tx) error {
+			if err := tx.CreateUser(u); err != nil {
+				return err
+			}
+			for _, f := range fs {
+				f.UserID = u.ID
+				if err := tx.CreateFactor(&f); err != nil {
+					return err
+				}
+				ids = append(ids, f.ID)
+			}
+			return nil
+		})
+		return ids
+	}
+	used := mfagate.Factor{Method: mfagate.MethodEmail, CreatedAt: from.Add(-time.Hour), LastUsedAt: base}
+	app := func(created, lastUsed time.Time) mfagate.Factor {
+		return mfagate.Factor{Method: mfagate.MethodTOTP, CreatedAt: created, LastUsedAt: lastUsed}
+	}
+	mid := from.Add(time.Hour)
+	want := []int64{
+		person("due", false, used, app(mid, mid))[1],
+		person("at-from", false, used, app(from, from))[1],
+		person("at-to", false, used, app(to, to))[1],
+		person("never-stamped", false, used, app(mid, time.Time{}))[1],
+	}
+	person("alone", false, app(mid, mid))
+	person("used", false, used, app(mid, mid.Add(time.Millisecond)))
+	person("before", false, used, app(from.Add(-time.Millisecond), from.Add(-time.Millisecond)))
+	person("after", false, used, app(to.Add(time.Millisecond), to.Add(time.Millisecond)))
+	person("disabled", true, used, app(mid, mid))
+	marked := person("marked", false, used, app(mid, mid))
+	mustUpdate(t, s, func(tx mfagate.Tx) error {
+		u, err := tx.UserByUsername("marked")
+		if err != nil {
+			return err
+		}
+		_, err = tx.MarkCampaignSent("checkup/"+strconv.FormatInt(marked[1], 10), u.ID, base)
+		return err
+	})
+
+	list := func(after int64, limit int) []int64 {
+		t.Helper()
+		var ids []int64
+		mustView(t, s, func(tx mfagate.Tx) error {
+			fs, err := tx.CheckupFactors(from, to, "checkup/", after, limit)
+			for _, f := range fs {
+				ids = append(ids, f.ID)
+			}
+			return err
+		})
+		return ids
+	}
+	if got := list(0, 0); !slices.Equal(got, want) {
+		t.Errorf("got factors %v, want %v", got, want)
+	}
+	if got := list(0, 2); !slices.Equal(got, want[:2]) {
+		t.Errorf("first page: got %v, want %v", got, want[:2])
+	}
+	if got := list(want[1], 2); !slices.Equal(got, want[2:]) {
+		t.Errorf("second page: got %v, want %v", got, want[2:])
 	}
 }

@@ -94,6 +94,7 @@ func Run(t *testing.T, newStore func(t *testing.T) mfagate.Store) {
 		{"People", testPeople},
 		{"PeopleStopsOnError", testPeopleStopsOnError},
 		{"EnqueueMailCampaign", testEnqueueMailCampaign},
+		{"CheckupFactors", testCheckupFactors},
 		{"CampaignRecipients", testCampaignRecipients},
 		{"CampaignRecipientsPaging", testCampaignRecipientsPaging},
 		{"MarkCampaignSent", testMarkCampaignSent},

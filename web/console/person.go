@@ -70,6 +70,7 @@ type factorRow struct {
 	Method     string
 	Added      time.Time
 	LastUsedAt time.Time
+	Unused     bool // set up and not used since (account.Unused)
 }
 
 type staffSessionRow struct {
@@ -255,7 +256,7 @@ func newPersonView(d Deps, r *http.Request, u *mfagate.User) (personView, error)
 	}
 	var methods []string
 	for _, f := range factors {
-		v.Factors = append(v.Factors, factorRow{Method: f.Method, Added: f.CreatedAt, LastUsedAt: f.LastUsedAt})
+		v.Factors = append(v.Factors, factorRow{Method: f.Method, Added: f.CreatedAt, LastUsedAt: f.LastUsedAt, Unused: account.Unused(f)})
 		methods = append(methods, f.Method)
 	}
 	if v.RecoveryLeft, err = d.Accounts.RecoveryCodesLeft(ctx, u.ID); err != nil {
