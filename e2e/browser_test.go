@@ -19,8 +19,11 @@ import (
 
 const (
 	// browserTimeout bounds one journey, from starting Chromium to the
-	// last check. A journey takes a few seconds.
-	browserTimeout = 60 * time.Second
+	// last check. Most take a few seconds; those that wait for an
+	// authenticator app's next code, or take screenshots of many pages,
+	// take up to a minute alone, and longer with the other packages'
+	// tests running beside them on two cores.
+	browserTimeout = 3 * time.Minute
 	// stepTimeout bounds one step of a journey, such as waiting for an
 	// element, so that a missing element fails the test quickly.
 	stepTimeout = 15 * time.Second
