@@ -191,6 +191,10 @@ func (s *Service) writeNotice(q mfagate.MailQueue, at time.Time, u *mfagate.User
 func (s *Service) when(t time.Time) string { return t.In(s.loc).Format("2 January 2006 at 15:04 MST") }
 
 // humanDuration writes a duration as people say it: "10 minutes".
+// HumanDuration writes a length of time as people say it, in its
+// largest whole unit: "1 day", "12 hours", "90 seconds". Pages use it too.
+func HumanDuration(d time.Duration) string { return humanDuration(d) }
+
 func humanDuration(d time.Duration) string {
 	switch {
 	case d >= 24*time.Hour && d%(24*time.Hour) == 0:

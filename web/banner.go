@@ -44,7 +44,7 @@ func bannerFor(st *site.Site, d account.Decision) *site.Banner {
 	}
 	b := &site.Banner{Text: "From " + st.Day(n.Start) + " " + n.Asks() + ".", Link: "/mfa/setup"}
 	if n.Required && n.Grace > 0 {
-		b.Text += " From your first sign-in after that you will have " + spanWords(n.Grace) + " to set it up."
+		b.Text += " From your first sign-in after that you will have " + account.HumanDuration(n.Grace) + " to set it up."
 	}
 	switch {
 	case !n.Required:

@@ -77,7 +77,7 @@ func skipsLeft(d account.Decision) string {
 func skipNote(d account.Decision) string {
 	again := "You will be asked again the next time you sign in."
 	if d.Reprompt > 0 {
-		again = "You will not be asked again for " + spanWords(d.Reprompt) + "."
+		again = "You will not be asked again for " + account.HumanDuration(d.Reprompt) + "."
 	}
 	if !d.Capped {
 		return again
@@ -88,15 +88,4 @@ func skipNote(d account.Decision) string {
 	default:
 		return again + " After this skip you can skip " + mfagate.Plural(after, "more time", "more times") + "."
 	}
-}
-
-// spanWords writes a length of time as people say it: "1 day", "12 hours".
-func spanWords(d time.Duration) string {
-	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
-		return mfagate.Plural(int(d/(24*time.Hour)), "day", "days")
-	}
-	if d >= time.Hour && d%time.Hour == 0 {
-		return mfagate.Plural(int(d/time.Hour), "hour", "hours")
-	}
-	return mfagate.Plural(int(d.Round(time.Minute)/time.Minute), "minute", "minutes")
 }
